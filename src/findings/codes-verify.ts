@@ -1,0 +1,4 @@
+import type { CodeInfo } from './code-info.js';
+
+/** Codes of the triggered end-to-end test (verify). */
+export const VERIFY_CODES: CodeInfo[] = [];

@@ -1,0 +1,32 @@
+/**
+ * One netconsole target as configured: where the sender is told to send. Produced by the
+ * parsers of the kernel parameter, /etc/sysconfig/netconsole, configfs and the kernel log, and
+ * compared with what is on the wire. Fields hold the effective value (the kernel's or the init
+ * script's default when the source left it out); `explicit` lists the fields the source gave.
+ */
+export interface NetconsoleTarget {
+  /** Where this came from, for evidence: `--netconsole`, `/etc/sysconfig/netconsole`, `configfs:target1`, `dmesg`. */
+  source: string;
+  /** Line number in the source file, when it has lines. */
+  line?: number;
+  /** `+` in the parameter, or configfs `extended`: extended (structured) messages. */
+  extended: boolean;
+  /** `r` in the parameter, or configfs `release`: the kernel release is prepended. */
+  release: boolean;
+  localPort: number;
+  /** Undefined: the device's first address. */
+  localIp?: string;
+  /** Undefined: the kernel's default, eth0. */
+  dev?: string;
+  remotePort: number;
+  /** An IP address, or a host name as SYSLOGADDR allows (resolved by the init script). */
+  remoteIp: string;
+  /** Lowercase, colon-separated. Undefined: broadcast (kernel default) or resolved at load time (init script). */
+  remoteMac?: string;
+  /** Which of the fields above the source gave explicitly. */
+  explicit: Array<'extended' | 'release' | 'localPort' | 'localIp' | 'dev' | 'remotePort' | 'remoteIp' | 'remoteMac'>;
+}
+
+/** Kernel defaults (drivers/net/netconsole.c). */
+export const KERNEL_DEFAULT_LOCAL_PORT = 6665;
+export const KERNEL_DEFAULT_REMOTE_PORT = 6666;

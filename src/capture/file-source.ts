@@ -1,0 +1,202 @@
+/**
+ * Reads a capture file (pcap or pcapng, optionally gzip-compressed) into a PacketSink.
+ * The I/O half of the capture reader: opening, chunking, decompressing and turning system
+ * errors into one-line CLIErrors. All decoding is in reader.ts.
+ */
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+import { CLIError, EXIT_USAGE } from '../errors.js';
+import { CaptureDecoder } from './reader.js';
+import type { CaptureSummary, PacketSink } from './sink.js';
+
+export interface ReadCaptureOptions {
+  /**
+   * Called after each chunk with the bytes read from the file so far (compressed bytes for a
+   * gzip file) and the file's size (0 when unknown, e.g. a pipe).
+   */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Bytes per read.
+   * @default 4194304
+   */
+  chunkSize?: number;
+}
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024;
+
+/** Shows a file name safely on a terminal: control and non-ASCII bytes as \xNN. */
+function shown(path: string): string {
+  return path.replace(/[^\x20-\x7e]/gu, ch => {
+    const cp = ch.codePointAt(0)!;
+    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+  });
+}
+
+function openError(path: string, err: unknown): CLIError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const name = shown(path);
+  switch (code) {
+    case 'ENOENT': return new CLIError(`${name}: no such file`, EXIT_USAGE);
+    case 'EACCES':
+    case 'EPERM': return new CLIError(`${name}: permission denied`, EXIT_USAGE);
+    case 'EISDIR': return new CLIError(`${name}: is a directory, not a capture file`, EXIT_USAGE);
+    case 'ENOTDIR': return new CLIError(`${name}: a component of the path is not a directory`, EXIT_USAGE);
+    case 'ELOOP': return new CLIError(`${name}: too many symbolic links`, EXIT_USAGE);
+    case 'ENAMETOOLONG': return new CLIError(`${name}: file name too long`, EXIT_USAGE);
+    default: return new CLIError(`${name}: cannot read (${code ?? 'unknown error'})`, EXIT_USAGE);
+  }
+}
+
+function notCapture(path: string, decoder: CaptureDecoder, gzip: boolean): CLIError {
+  const reason = decoder.reason ?? 'not a pcap or pcapng capture';
+  return new CLIError(`${shown(path)}: ${gzip ? `${reason}, after gzip decompression` : reason}`, EXIT_USAGE);
+}
+
+/**
+ * Reads the capture file at `path` and hands every packet to `sink`. Memory stays flat: one
+ * reused read buffer (plus the decoder's carry for a record that straddles two reads).
+ *
+ * @returns what was read; `truncated` when the file ends inside a record or is damaged.
+ * @throws CLIError (exit 2, one line) when the file is missing, a directory, unreadable, empty,
+ *   or not a pcap/pcapng capture.
+ */
+export async function readCaptureFile(
+  path: string,
+  sink: PacketSink,
+  opts: ReadCaptureOptions = {},
+): Promise<CaptureSummary> {
+  const chunkSize = Math.max(64, Math.min(opts.chunkSize ?? DEFAULT_CHUNK, 64 * 1024 * 1024));
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw openError(path, err);
+  }
+  let gzip = false;
+  try {
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(fd);
+    } catch (err) {
+      throw openError(path, err);
+    }
+    if (st.isDirectory()) throw openError(path, Object.assign(new Error(), { code: 'EISDIR' }));
+    const total = st.isFile() ? st.size : 0;
+    const buf = Buffer.allocUnsafe(chunkSize);
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, chunkSize, null);
+    } catch (err) {
+      throw openError(path, err);
+    }
+    if (n === 0) throw new CLIError(`${shown(path)}: empty file, not a capture`, EXIT_USAGE);
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+      gzip = true;
+      // Hand the fd to a stream starting over from byte 0; the stream closes it.
+      const fdForStream = fd;
+      fd = -1;
+      return await readGzip(path, fdForStream, total, sink, opts);
+    }
+
+    const decoder = new CaptureDecoder(sink);
+    let bytesRead = 0;
+    for (;;) {
+      bytesRead += n;
+      // The decoder is finished with `buf` when push returns (the sink is synchronous).
+      const more = decoder.push(n === chunkSize ? buf : buf.subarray(0, n));
+      opts.onProgress?.(bytesRead, total);
+      if (decoder.status === 'not-capture') throw notCapture(path, decoder, false);
+      if (!more) break;
+      try {
+        n = fs.readSync(fd, buf, 0, chunkSize, null);
+      } catch (err) {
+        // A read error half-way (EIO, a file shrunk under us) ends the file where it ended.
+        const s = decoder.end();
+        return {
+          ...s,
+          truncated: true,
+          truncation: s.truncation ?? `read error after ${bytesRead} bytes (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`,
+        };
+      }
+      if (n === 0) break;
+    }
+    if (decoder.status === 'detecting') {
+      decoder.end();
+      throw notCapture(path, decoder, false);
+    }
+    return decoder.end();
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+async function readGzip(
+  path: string,
+  fd: number,
+  total: number,
+  sink: PacketSink,
+  opts: ReadCaptureOptions,
+): Promise<CaptureSummary> {
+  const decoder = new CaptureDecoder(sink);
+  const file = fs.createReadStream('', { fd, start: 0, highWaterMark: 1024 * 1024, autoClose: true });
+  const gunzip = zlib.createGunzip({ chunkSize: 1024 * 1024 });
+  file.on('error', err => gunzip.destroy(err));
+  file.pipe(gunzip);
+  let gzipError: Error | undefined;
+  let sinkError: unknown;
+  let out = 0;
+  try {
+    for await (const chunk of gunzip) {
+      const c = chunk as Buffer;
+      out += c.length;
+      let more: boolean;
+      try {
+        more = decoder.push(c);
+        opts.onProgress?.(file.bytesRead, total);
+      } catch (err) {
+        // Not the gzip stream's fault: a bug in the sink or callback, to be seen as such.
+        sinkError = err;
+        break;
+      }
+      if (!more) break;
+    }
+  } catch (err) {
+    gzipError = err as Error;
+  } finally {
+    file.unpipe(gunzip);
+    gunzip.destroy();
+    file.destroy();
+  }
+  if (sinkError !== undefined) throw sinkError;
+  if (decoder.status === 'not-capture') throw notCapture(path, decoder, true);
+  if (out === 0) {
+    throw new CLIError(
+      gzipError
+        ? `${shown(path)}: gzip stream unreadable before any data (${gzipReason(gzipError)})`
+        : `${shown(path)}: empty after gzip decompression, not a capture`,
+      EXIT_USAGE,
+    );
+  }
+  if (decoder.status === 'detecting') {
+    decoder.end();
+    throw notCapture(path, decoder, true);
+  }
+  const s = decoder.end();
+  const detail = s.detail ? `${s.detail}, gzip-compressed` : 'gzip-compressed';
+  if (gzipError && !s.truncated) {
+    return {
+      ...s,
+      detail,
+      truncated: true,
+      truncation: `gzip stream damaged after ${out} decompressed bytes (${gzipReason(gzipError)})`,
+    };
+  }
+  return { ...s, detail };
+}
+
+function gzipReason(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR') return 'unexpected end of file';
+  if (code === 'Z_DATA_ERROR') return `corrupt data: ${err.message.replace(/[^\x20-\x7e]/g, '?')}`;
+  return (code ?? err.message).replace(/[^\x20-\x7e]/g, '?');
+}

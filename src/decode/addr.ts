@@ -1,0 +1,58 @@
+/** Address formatting for the wire structures: MAC, IPv4, IPv6 (RFC 5952 short form). */
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function formatMac(buf: Uint8Array, off: number): string {
+  return `${HEX[buf[off]!]}:${HEX[buf[off + 1]!]}:${HEX[buf[off + 2]!]}:${HEX[buf[off + 3]!]}:${HEX[buf[off + 4]!]}:${HEX[buf[off + 5]!]}`;
+}
+
+export function isBroadcastMac(mac: string): boolean {
+  return mac === 'ff:ff:ff:ff:ff:ff';
+}
+
+/** Multicast bit set (includes broadcast). */
+export function isGroupMac(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+}
+
+/** An IPv4 address as a 32-bit unsigned number. */
+export function ipv4Number(buf: Uint8Array, off: number): number {
+  return ((buf[off]! << 24) >>> 0) + (buf[off + 1]! << 16) + (buf[off + 2]! << 8) + buf[off + 3]!;
+}
+
+export function formatIpv4Number(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+export function formatIpv6(buf: Uint8Array, off: number): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+  // IPv4-mapped ::ffff:a.b.c.d
+  if (groups.slice(0, 5).every(g => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
+  }
+  // Longest run of zero groups (length >= 2) becomes '::'.
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map(g => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Normalises a MAC given by a user (`00-0C-29-...`, `000c.2986.dc7a`) to lowercase colon form, or undefined. */
+export function normaliseMac(s: string): string | undefined {
+  const hex = s.trim().toLowerCase().replace(/[-:.]/g, '');
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(':');
+}
+
+/** Formats `ip:port`, with brackets for IPv6. */
+export function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

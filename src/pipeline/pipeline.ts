@@ -1,0 +1,449 @@
+/**
+ * The one pipeline behind analyze, sniff and verify: packets in (from any PacketSink source),
+ * messages and findings out. Link → IP (fragments reassembled) → UDP to a netconsole port →
+ * netconsole record → reassembled message → per-flow tracking; ICMP port unreachable and ARP are
+ * kept as evidence. Checks over what was gathered run in `finish`.
+ */
+import type { CaptureSummary } from '../capture/sink.js';
+import {
+  decodeArp, decodeIpv4, decodeIpv6, decodeLink, decodePortUnreachable, decodeUdp,
+  ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP,
+  newIpView, newLinkView, newUdpView,
+} from '../decode/packet.js';
+import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader } from '../decode/netconsole.js';
+import type { SyslogHeader } from '../decode/syslog.js';
+import { formatIpv4Number, formatIpv6 } from '../decode/addr.js';
+import { IpReassembler } from './ipfrag.js';
+import { Flow, FRAG_TIMEOUT_SEC, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
+import { wireFindings } from './wire-findings.js';
+import type { AnalysisResult, Message, Pipeline, PipelineOptions, Timestamp } from './types.js';
+
+export const DEFAULT_PORTS = [514, 6666];
+const PLAIN_CUT = 1000; // netconsole's MAX_PRINT_CHUNK
+
+const LINUX_VERSION = Buffer.from('Linux version ');
+
+/** A 48-bit MAC as a number (fits a double exactly). */
+function macNum(b: Uint8Array, o: number): number {
+  return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
+}
+
+export function formatMacNum(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return hex.match(/../g)!.join(':');
+}
+
+function startsWith(buf: Uint8Array, off: number, end: number, prefix: Uint8Array): boolean {
+  if (end - off < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[off + i] !== prefix[i]) return false;
+  return true;
+}
+
+export interface PipelineState {
+  packets: number;
+  datagrams: number;
+  messages: number;
+  flows: Flow[];
+  /** IP (string) → the source MACs frames from it came with: the next hop's MAC for that IP. */
+  ipMacs: Map<string, Map<number, PacketSample>>;
+  /** Port unreachable answers whose quoted datagram matched no flow seen. */
+  strayUnreachable: Map<string, PacketSample>;
+  ipFragAbandoned: IpReassembler['abandoned'];
+  linkErrors: PacketSample;
+  linkErrorReasons: Set<string>;
+  capture?: CaptureSummary;
+}
+
+export function createPipeline(opts: PipelineOptions = {}): Pipeline {
+  const ports = new Uint8Array(65536);
+  for (const p of opts.ports?.length ? opts.ports : DEFAULT_PORTS) ports[p] = 1;
+  const onMessage = opts.onMessage;
+  const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
+
+  const link = newLinkView();
+  const ip = newIpView();
+  const udp = newUdpView();
+  const reasm = new IpReassembler();
+
+  const state: PipelineState = {
+    packets: 0, datagrams: 0, messages: 0, flows: [],
+    ipMacs: new Map(), strayUnreachable: new Map(), ipFragAbandoned: reasm.abandoned,
+    linkErrors: new PacketSample(), linkErrorReasons: new Set(),
+  };
+  const flows4 = new Map<number, Flow[]>();
+  const flows6 = new Map<string, Flow[]>();
+  /** IPv4 destinations of flows (as numbers): frames from these teach us their MAC. */
+  const watched4 = new Set<number>();
+  const watched6 = new Set<string>();
+  let now: Timestamp = { sec: 0, nsec: 0 };
+
+  function learnMac(ipStr: string, mac: number, packet: number): void {
+    let m = state.ipMacs.get(ipStr);
+    if (!m) state.ipMacs.set(ipStr, (m = new Map()));
+    let s = m.get(mac);
+    if (!s) {
+      if (m.size >= 16) return;
+      m.set(mac, (s = new PacketSample()));
+    }
+    s.add(packet);
+  }
+
+  function linkError(reason: string): void {
+    state.linkErrors.add(state.packets);
+    if (state.linkErrorReasons.size < 20) state.linkErrorReasons.add(reason);
+  }
+
+  function packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
+    const no = ++state.packets;
+    now = { sec: tsSec, nsec: tsNsec };
+    const err = decodeLink(buf, offset, caplen, linkType, link);
+    if (err !== undefined) return linkError(err);
+    const et = link.ethertype;
+    if (et === ETHERTYPE_IPV4) {
+      if (decodeIpv4(buf, link.netOff, link.netEnd, ip) !== undefined) return;
+    } else if (et === ETHERTYPE_IPV6) {
+      if (decodeIpv6(buf, link.netOff, link.netEnd, ip) !== undefined) return;
+    } else {
+      if (et === ETHERTYPE_ARP && link.srcMacOff >= 0) {
+        const arp = decodeArp(buf, link.netOff, link.netEnd);
+        if (arp) {
+          const ipNum = ((buf[arp.senderIpOff]! << 24) >>> 0) + (buf[arp.senderIpOff + 1]! << 16) + (buf[arp.senderIpOff + 2]! << 8) + buf[arp.senderIpOff + 3]!;
+          if (watched4.has(ipNum)) learnMac(formatIpv4Number(ipNum), macNum(buf, arp.senderMacOff), no);
+        }
+      }
+      return;
+    }
+    const v6 = ip.version === 6;
+    // Frames from a flow's destination tell which MAC that IP is reached at.
+    if (link.srcMacOff >= 0) {
+      if (!v6) {
+        const src = ((buf[ip.srcOff]! << 24) >>> 0) + (buf[ip.srcOff + 1]! << 16) + (buf[ip.srcOff + 2]! << 8) + buf[ip.srcOff + 3]!;
+        if (watched4.has(src)) learnMac(formatIpv4Number(src), macNum(buf, link.srcMacOff), no);
+      } else if (watched6.size) {
+        const src = formatIpv6(buf, ip.srcOff);
+        if (watched6.has(src)) learnMac(src, macNum(buf, link.srcMacOff), no);
+      }
+    }
+    let l4buf: Uint8Array = buf, l4Off = ip.l4Off, l4End = ip.l4End;
+    const proto = ip.protocol;
+    if (ip.fragmented) {
+      if (proto !== IPPROTO_UDP && !(ip.fragOffset > 0)) return;
+      const src = v6 ? formatIpv6(buf, ip.srcOff) : formatIpv4Number(readIp4(buf, ip.srcOff));
+      const dst = v6 ? formatIpv6(buf, ip.dstOff) : formatIpv4Number(readIp4(buf, ip.dstOff));
+      const whole = reasm.add(`${ip.version}|${src}|${dst}|${ip.fragId}|${proto}`, ip.fragOffset, ip.fragMore, buf.subarray(l4Off, l4End), tsSec, no);
+      if (!whole || proto !== IPPROTO_UDP) return;
+      l4buf = whole.data;
+      l4Off = 0;
+      l4End = whole.data.length;
+    }
+    if (proto === IPPROTO_UDP) {
+      if (decodeUdp(l4buf, l4Off, l4End, udp) !== undefined) return;
+      if (!ports[udp.dstPort]) return;
+      datagram(buf, l4buf, no, tsSec, tsNsec, caplen < origlen || ip.cut || udp.cut);
+    } else if ((proto === IPPROTO_ICMP && !v6) || (proto === IPPROTO_ICMPV6 && v6)) {
+      const q = decodePortUnreachable(buf, l4Off, l4End, v6);
+      if (!q || !ports[q.dstPort]) return;
+      const qs = v6 ? formatIpv6(buf, q.srcOff) : formatIpv4Number(readIp4(buf, q.srcOff));
+      const qd = v6 ? formatIpv6(buf, q.dstOff) : formatIpv4Number(readIp4(buf, q.dstOff));
+      const flow = findFlow(qs, q.srcPort, qd, q.dstPort);
+      if (flow) flow.unreachable.add(no);
+      else {
+        const key = `${qs.includes(':') ? `[${qs}]` : qs}:${q.srcPort}>${qd}:${q.dstPort}`;
+        let s = state.strayUnreachable.get(key);
+        if (!s) {
+          if (state.strayUnreachable.size >= 256) return;
+          state.strayUnreachable.set(key, (s = new PacketSample()));
+        }
+        s.add(no);
+      }
+    }
+  }
+
+  function readIp4(b: Uint8Array, o: number): number {
+    return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+  }
+
+  function findFlow(src: string, sport: number, dst: string, dport: number): Flow | undefined {
+    for (const f of state.flows) if (f.srcIp === src && f.srcPort === sport && f.dstIp === dst && f.dstPort === dport) return f;
+    return undefined;
+  }
+
+  /** Finds or makes the flow of the current datagram (ip and udp views are set). */
+  function flowOf(buf: Uint8Array, no: number, time: Timestamp): Flow {
+    if (ip.version === 4) {
+      const s = readIp4(buf, ip.srcOff), d = readIp4(buf, ip.dstOff);
+      const key = s * 65536 + udp.srcPort;
+      let list = flows4.get(key);
+      if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === udp.dstPort) return f;
+      const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, time, no);
+      if (!list) flows4.set(key, (list = []));
+      list.push(f);
+      state.flows.push(f);
+      watched4.add(d);
+      return f;
+    }
+    const s = formatIpv6(buf, ip.srcOff), d = formatIpv6(buf, ip.dstOff);
+    const key = `${s}|${udp.srcPort}`;
+    let list = flows6.get(key);
+    if (list) for (const f of list) if (f.dstIp === d && f.dstPort === udp.dstPort) return f;
+    const f = new Flow(s, udp.srcPort, d, udp.dstPort, -1, -1, time, no);
+    if (!list) flows6.set(key, (list = []));
+    list.push(f);
+    state.flows.push(f);
+    watched6.add(d);
+    return f;
+  }
+
+  /** A UDP datagram to a netconsole port: `buf` holds the IP header (addresses), `l4buf` the UDP segment. */
+  function datagram(buf: Uint8Array, l4buf: Uint8Array, no: number, sec: number, nsec: number, cut: boolean): void {
+    state.datagrams++;
+    const time = { sec, nsec };
+    const flow = flowOf(buf, no, time);
+    flow.packets++;
+    flow.last = time;
+    const pOff = udp.payloadOff, pEnd = udp.payloadEnd;
+    flow.bytes += pEnd - pOff;
+    if (cut) flow.truncatedPackets.add(no);
+    if (link.dstMacOff >= 0) {
+      const mac = macNum(buf, link.dstMacOff);
+      let s = flow.dstMacs.get(mac);
+      if (!s) {
+        if (flow.dstMacs.size < 16) flow.dstMacs.set(mac, (s = new PacketSample()));
+      }
+      s?.add(no);
+      if (flow.srcMacNum < 0) flow.srcMacNum = macNum(buf, link.srcMacOff);
+    }
+    const rec = decodeNetconsole(l4buf, pOff, pEnd);
+    switch (rec.kind) {
+      case 'extended': {
+        flow.extended++;
+        const h = rec.header;
+        if (h.frag) return fragment(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, time, no);
+        return extendedMessage(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, time, [no], 1, false);
+      }
+      case 'plain':
+        flow.plain++;
+        return plainPart(flow, l4buf, pOff, rec.bodyOff, rec.bodyEnd, rec.newline, rec.printkUsec, time, no);
+      case 'syslog':
+        flow.syslog++;
+        flow.messages++;
+        state.messages++;
+        if (onMessage) emitSyslog(flow, rec.header, l4buf, rec.bodyOff, rec.bodyEnd, time, no);
+        return;
+      case 'malformed':
+        flow.malformed++;
+        flow.malformedPackets.add(no);
+        if (flow.malformedReasons.size < 5) flow.malformedReasons.add(rec.reason);
+        if (onMessage) {
+          flow.messages++;
+          state.messages++;
+          onMessage(baseMessage(flow, time, 'unknown', Buffer.from(l4buf.buffer, l4buf.byteOffset + pOff, pEnd - pOff).toString('latin1'), [no], 1));
+        }
+        return;
+    }
+  }
+
+  function fragment(flow: Flow, h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, time: Timestamp, no: number): void {
+    const { offset, total } = h.frag!;
+    const len = bEnd - bOff;
+    const invalid = (reason: string) => {
+      flow.fragInvalid.add(no);
+      if (flow.fragInvalidReasons.size < 5) flow.fragInvalidReasons.add(reason);
+    };
+    if (total === 0 || total > MAX_FRAG_TOTAL) return invalid(`ncfrag total ${total} out of range`);
+    if (offset + len > total) return invalid(`ncfrag piece ${offset}+${len} beyond total ${total}`);
+    expireFrags(flow, time);
+    let f = flow.frags.get(h.seq);
+    if (f && f.total !== total) return invalid(`ncfrag total changed from ${f.total} to ${total} for seq ${h.seq}`);
+    if (!f) {
+      if (flow.frags.size >= MAX_PENDING_FRAGS) {
+        const oldest = flow.frags.values().next().value!;
+        giveUpFrag(flow, oldest);
+      }
+      f = { seq: h.seq, header: h, total, body: Buffer.alloc(total), covered: new Uint8Array(total), received: 0, pieces: 0, time, packets: [] };
+      flow.frags.set(h.seq, f);
+    }
+    f.pieces++;
+    if (f.packets.length < 64) f.packets.push(no);
+    for (let i = 0; i < len; i++) {
+      const at = offset + i;
+      if (!f.covered[at]) {
+        f.covered[at] = 1;
+        f.received++;
+      } else if (f.body[at] !== buf[bOff + i]) {
+        invalid(`ncfrag pieces of seq ${h.seq} disagree at byte ${at}`);
+      }
+      f.body[at] = buf[bOff + i]!;
+    }
+    if (f.received === f.total) {
+      flow.frags.delete(h.seq);
+      extendedMessage(flow, f.header, f.body, 0, f.total, f.time, f.packets, f.pieces, false);
+    }
+  }
+
+  function expireFrags(flow: Flow, time: Timestamp): void {
+    for (const f of flow.frags.values()) {
+      if (time.sec - f.time.sec <= FRAG_TIMEOUT_SEC) break;
+      giveUpFrag(flow, f);
+    }
+  }
+
+  /** An ncfrag message that will not complete: shown with what arrived, marked incomplete. */
+  function giveUpFrag(flow: Flow, f: NonNullable<ReturnType<Flow['frags']['get']>>): void {
+    flow.frags.delete(f.seq);
+    flow.fragIncomplete.add(f.packets[0]!);
+    // Keep the received prefix runs; gaps become nothing (they are unknown bytes).
+    const parts: number[] = [];
+    for (let i = 0; i < f.total; i++) if (f.covered[i]) parts.push(f.body[i]!);
+    const body = Buffer.from(parts);
+    extendedMessage(flow, f.header, body, 0, body.length, f.time, f.packets, f.pieces, true);
+  }
+
+  function extendedMessage(flow: Flow, h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, time: Timestamp, packets: number[], fragments: number, incomplete: boolean): void {
+    flow.messages++;
+    state.messages++;
+    const bootStart = startsWith(buf, bOff, bEnd, LINUX_VERSION);
+    const ev = flow.seq.observe(h.seq, bootStart);
+    if (ev === 'gap') flow.seqGapPackets.add(packets[0]!);
+    else if (ev === 'restart') flow.restartPackets.add(packets[0]!);
+    if (h.release !== undefined) flow.release = h.release;
+    const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
+    if (!needText) return;
+    const body = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff);
+    const { text, dict } = decodeExtendedBody(body);
+    if (bootStart) flow.kernel = text;
+    if (dict?.msgid !== undefined) {
+      const id = Number(dict.msgid);
+      if (Number.isSafeInteger(id)) {
+        if (flow.msgidLast >= 0 && id > flow.msgidLast + 1) {
+          flow.msgidLost += id - flow.msgidLast - 1;
+          flow.msgidGaps.add(packets[0]!);
+        }
+        if (id > flow.msgidLast) flow.msgidLast = id;
+      }
+    }
+    if (!onMessage) return;
+    const m = baseMessage(flow, time, 'extended', text, packets, fragments);
+    m.level = h.level;
+    m.facility = h.facility;
+    m.seq = h.seq;
+    m.usec = h.usec;
+    m.flags = h.flags;
+    if (dict) m.dict = dict;
+    if (h.release !== undefined) m.release = h.release;
+    if (incomplete) m.incomplete = true;
+    onMessage(m);
+  }
+
+  function hasMsgid(buf: Uint8Array, off: number, end: number): boolean {
+    // Cheap pre-check: dictionaries/sysdata follow a newline inside the body.
+    for (let p = off; p < end - 1; p++) if (buf[p] === 0x0a && buf[p + 1] === 0x20) return true;
+    return false;
+  }
+
+  function plainPart(flow: Flow, buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, time: Timestamp, no: number): void {
+    let pend = flow.plainPending;
+    // A datagram with a printk time of its own starts a new line; so does one after the window.
+    if (pend && (!withinWindow(pend, time) || (printkUsec !== undefined && !pend.cutAt1000))) {
+      finishPlain(flow, pend);
+      pend = undefined;
+    }
+    if (!pend && newline) {
+      // The common case: one whole line in one datagram.
+      return plainMessage(flow, buf, bOff, bEnd - 1, printkUsec, time, [no], 1);
+    }
+    // A continuation keeps its own text whole (an old kernel's next printk has no timestamp of its own).
+    const from = pend ? pOff : bOff;
+    const part = Buffer.from(buf.subarray(from, bEnd));
+    if (!pend) {
+      pend = { parts: [], length: 0, time, lastSec: time.sec, lastNsec: time.nsec, packets: [], cutAt1000: true };
+      if (printkUsec !== undefined) pend.printkUsec = printkUsec;
+      flow.plainPending = pend;
+    }
+    if (!newline && bEnd - pOff !== PLAIN_CUT) pend.cutAt1000 = false;
+    pend.parts.push(part);
+    pend.length += part.length;
+    pend.lastSec = time.sec;
+    pend.lastNsec = time.nsec;
+    if (pend.packets.length < 64) pend.packets.push(no);
+    if (newline || pend.length >= MAX_PLAIN_LINE) finishPlain(flow, pend);
+  }
+
+  function withinWindow(p: { lastSec: number; lastNsec: number }, t: Timestamp): boolean {
+    return (t.sec - p.lastSec) * 1e9 + (t.nsec - p.lastNsec) <= joinWindowNs;
+  }
+
+  function finishPlain(flow: Flow, p: NonNullable<Flow['plainPending']>): void {
+    flow.plainPending = undefined;
+    const joined = Buffer.concat(p.parts, p.length);
+    const end = joined.length > 0 && joined[joined.length - 1] === 0x0a ? joined.length - 1 : joined.length;
+    if (p.parts.length > 1) {
+      flow.splitLines.add(p.packets[0]!);
+      if (p.cutAt1000) flow.splitAt1000++;
+    }
+    plainMessage(flow, joined, 0, end, p.printkUsec, p.time, p.packets, p.parts.length);
+  }
+
+  function plainMessage(flow: Flow, buf: Uint8Array, tOff: number, tEnd: number, printkUsec: number | undefined, time: Timestamp, packets: number[], fragments: number): void {
+    flow.messages++;
+    state.messages++;
+    const bootStart = startsWith(buf, tOff, tEnd, LINUX_VERSION);
+    if (bootStart) {
+      if (flow.kernel !== undefined || flow.messages > 1) flow.restartPackets.add(packets[0]!);
+      flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
+    }
+    if (!onMessage) return;
+    const m = baseMessage(flow, time, 'plain', Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'), packets, fragments);
+    if (printkUsec !== undefined) m.usec = printkUsec;
+    onMessage(m);
+  }
+
+  function emitSyslog(flow: Flow, h: SyslogHeader, buf: Uint8Array, off: number, end: number, time: Timestamp, no: number): void {
+    let e = end;
+    while (e > off && (buf[e - 1] === 0x0a || buf[e - 1] === 0x00)) e--;
+    const m = baseMessage(flow, time, 'syslog', Buffer.from(buf.buffer, buf.byteOffset + off, e - off).toString('utf8'), [no], 1);
+    m.level = h.severity;
+    m.facility = h.facility;
+    if (h.hostname) m.hostname = h.hostname;
+    if (h.app) m.app = h.app;
+    onMessage!(m);
+  }
+
+  function baseMessage(flow: Flow, time: Timestamp, mode: Message['mode'], text: string, packets: number[], fragments: number): Message {
+    const m: Message = {
+      sender: flow.sender, srcIp: flow.srcIp, srcPort: flow.srcPort, dstIp: flow.dstIp, dstPort: flow.dstPort,
+      time, mode, text, fragments, packets,
+    };
+    if (flow.srcMacNum >= 0) m.srcMac = formatMacNum(flow.srcMacNum);
+    const dm = flow.mainDstMac;
+    if (dm >= 0) m.dstMac = formatMacNum(dm);
+    return m;
+  }
+
+  function tick(t: Timestamp): void {
+    for (const f of state.flows) {
+      if (f.plainPending && !withinWindow(f.plainPending, t)) finishPlain(f, f.plainPending);
+      if (f.frags.size) expireFrags(f, t);
+    }
+  }
+
+  function finish(capture?: CaptureSummary): AnalysisResult {
+    for (const f of state.flows) {
+      if (f.plainPending) finishPlain(f, f.plainPending);
+      for (const fr of [...f.frags.values()]) giveUpFrag(f, fr);
+    }
+    reasm.flush();
+    if (capture) state.capture = capture;
+    return wireFindings(state, opts.targets ?? [], [...ports.keys()].filter(p => ports[p]));
+  }
+
+  return {
+    packet,
+    tick,
+    counters: () => ({ packets: state.packets, datagrams: state.datagrams, messages: state.messages, senders: state.flows.length }),
+    finish,
+    get now() {
+      return now;
+    },
+  } as Pipeline;
+}

@@ -14,7 +14,7 @@ export interface ReadCaptureOptions {
    * Called after each chunk with the bytes read from the file so far (compressed bytes for a
    * gzip file) and the file's size (0 when unknown, e.g. a pipe).
    */
-  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  onProgress?: (bytesRead: number, totalBytes: number) => void | Promise<void>;
   /**
    * Bytes per read.
    * @default 4194304
@@ -104,7 +104,9 @@ export async function readCaptureFile(
       bytesRead += n;
       // The decoder is finished with `buf` when push returns (the sink is synchronous).
       const more = decoder.push(n === chunkSize ? buf : buf.subarray(0, n));
-      opts.onProgress?.(bytesRead, total);
+      // A consumer that cannot keep up (a slow stdout pipe) returns a promise: wait for it.
+      const wait = opts.onProgress?.(bytesRead, total);
+      if (wait) await wait;
       if (decoder.status === 'not-capture') throw notCapture(path, decoder, false);
       if (!more) break;
       try {
@@ -152,7 +154,7 @@ async function readGzip(
       let more: boolean;
       try {
         more = decoder.push(c);
-        opts.onProgress?.(file.bytesRead, total);
+        await opts.onProgress?.(file.bytesRead, total);
       } catch (err) {
         // Not the gzip stream's fault: a bug in the sink or callback, to be seen as such.
         sinkError = err;

@@ -1,15 +1,39 @@
-import { defineCommand } from './command.js';
+import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+import { Reporter } from '../report/reporter.js';
+import { escapeText } from '../report/escape.js';
+import { createProgress } from '../ui/progress.js';
+import { analysisHelp, analysisOptions, analysisSettings } from './_shared.js';
+import { defineCommand } from './command.js';
 
-// Not written yet: says so instead of pretending.
 export default defineCommand({
   name: 'analyze',
-  summary: 'not available yet',
-  usage: 'netdiag analyze',
-  options: {},
-  help: [],
+  summary: 'Analyze a capture file (pcap, pcapng, either gzip-compressed) for netconsole traffic.',
+  usage: 'netdiag analyze [options] FILE',
+  options: analysisOptions,
+  help: analysisHelp,
   allowPositionals: true,
-  async run() {
-    throw new CLIError('analyze is not available in this build yet');
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new CLIError('analyze: give exactly one capture file (netdiag analyze FILE)');
+    const path = positionals[0]!;
+    const settings = analysisSettings(values, io);
+    for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
+    const reporter = new Reporter(io.stdout, settings);
+    const pipeline = createPipeline({ ...settings.pipeline, ...(reporter.wantsMessages ? { onMessage: reporter.message } : {}) });
+    const progress = createProgress(io.stderr, settings.format === 'text', `reading ${escapeText(path)}`);
+    try {
+      const summary = await readCaptureFile(path, pipeline, {
+        onProgress: (read, total) => {
+          if (total) progress.text(`reading ${escapeText(path)}: ${Math.round((read / total) * 100)}%, ${pipeline.counters().packets} packets`);
+          return reporter.out.drain();
+        },
+      });
+      progress.stop();
+      return reporter.finish({ path, summary }, pipeline.finish(summary));
+    } catch (e) {
+      progress.stop();
+      throw e;
+    }
   },
 });

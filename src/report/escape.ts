@@ -1,0 +1,24 @@
+/**
+ * Makes text from the wire safe for a terminal: anyone can send a datagram to port 514, and an
+ * escape sequence in it must not drive the user's terminal. C0 and C1 control characters, DEL,
+ * and the invisible characters that reorder or hide text (bidirectional overrides, zero-width
+ * characters) are shown as `\xNN` or `\u{NNNN}`.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
+
+function replace(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  if (cp === 0x09) return '\\t';
+  if (cp === 0x0a) return '\\n';
+  if (cp === 0x0d) return '\\r';
+  return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+}
+
+export function escapeText(s: string): string {
+  // Fast path: most kernel text is plain printable ASCII.
+  UNSAFE.lastIndex = 0;
+  if (!UNSAFE.test(s)) return s;
+  UNSAFE.lastIndex = 0;
+  return s.replace(UNSAFE, replace);
+}

@@ -1,0 +1,21 @@
+/** Colour for the text report: only on a TTY, and never when NO_COLOR is set (no-color.org). */
+export interface Style {
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+
+export const COLOR: Style = { red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+const id = (s: string) => s;
+export const PLAIN: Style = { red: id, yellow: id, green: id, cyan: id, dim: id, bold: id };
+
+export function chooseStyle(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Style {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return PLAIN;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return COLOR;
+  return stream.isTTY ? COLOR : PLAIN;
+}

@@ -1,0 +1,83 @@
+/**
+ * The human report: one line per message as it arrives, then the senders, the findings (errors
+ * first) and a one-line verdict. Everything from the wire goes through escapeText.
+ */
+import type { Finding } from '../findings/finding.js';
+import { sortFindings } from '../findings/finding.js';
+import type { CaptureSummary } from '../capture/sink.js';
+import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
+import { escapeText } from './escape.js';
+import { clockTime, isoTime, printkTime } from './time.js';
+import type { Style } from './style.js';
+
+const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
+
+export function levelName(level: number | undefined): string {
+  return level === undefined ? '-' : LEVELS[level] ?? String(level);
+}
+
+/** `13:01:02.123456 10.99.0.2:6665 info   [   45.287505] sysrq: Show Regs` */
+export function formatMessageLine(m: Message, style: Style): string {
+  let line = `${style.dim(clockTime(m.time))} ${style.cyan(m.sender)} `;
+  const lvl = levelName(m.level).padEnd(6);
+  line += m.level !== undefined && m.level <= 3 ? style.red(lvl) : m.level === 4 ? style.yellow(lvl) : style.dim(lvl);
+  if (m.usec !== undefined && m.mode !== 'syslog') line += ` ${style.dim(printkTime(m.usec))}`;
+  if (m.mode === 'syslog') line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;
+  if (m.mode === 'unknown') line += ` ${style.yellow('(not netconsole)')}`;
+  line += ` ${escapeText(m.text)}`;
+  if (m.fragments > 1) line += style.dim(` [${m.fragments} datagrams joined]`);
+  if (m.incomplete) line += style.red(' [incomplete]');
+  if (m.dict) {
+    const extra = Object.entries(m.dict).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (extra) line += style.dim(` {${escapeText(extra)}}`);
+  }
+  return `${line}\n`;
+}
+
+function senderLine(s: SenderSummary): string {
+  const from = `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
+  const to = `${s.dstIp.includes(':') ? `[${s.dstIp}]` : s.dstIp}:${s.dstPort}`;
+  const parts = [`${from} → ${to}`, s.mode, `${s.packets} datagrams`, `${s.messages} messages`];
+  if (s.seqFirst !== undefined) parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
+  if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);
+  parts.push(`${isoTime(s.first)} .. ${clockTime(s.last)}`);
+  let line = `  ${parts.join('  ')}\n`;
+  if (s.kernel) line += `    kernel: ${escapeText(s.kernel)}\n`;
+  return line;
+}
+
+export function formatFinding(f: Finding, style: Style): string {
+  const sev = f.severity === 'error' ? style.red('error  ') : f.severity === 'warning' ? style.yellow('warning') : style.dim('info   ');
+  let s = `  ${sev} ${style.bold(f.code)}: ${escapeText(f.summary)}\n`;
+  for (const e of f.evidence) s += `          ${style.dim('evidence:')} ${escapeText(e)}\n`;
+  if (f.hint) s += `          ${style.green('fix:')} ${escapeText(f.hint)}\n`;
+  return s;
+}
+
+export function formatCapture(path: string, c: CaptureSummary | undefined, result: AnalysisResult): string {
+  const what = c ? c.detail ?? c.format : 'live';
+  return `capture: ${escapeText(path)} (${what}): ${result.packets} packets, ${result.datagrams} netconsole-port datagrams, ${result.messages} messages${c?.truncated ? ', TRUNCATED' : ''}\n`;
+}
+
+export function formatSummary(result: AnalysisResult, style: Style): string {
+  let s = '';
+  if (result.senders.length) {
+    s += `${style.bold('senders:')}\n`;
+    for (const snd of result.senders) s += senderLine(snd);
+  }
+  const sorted = sortFindings(result.findings);
+  if (sorted.length) {
+    s += `${style.bold('findings:')}\n`;
+    for (const f of sorted) s += formatFinding(f, style);
+  }
+  s += verdictLine(result.findings, style);
+  return s;
+}
+
+export function verdictLine(findings: readonly Finding[], style: Style): string {
+  const n = (sev: string) => findings.filter(f => f.severity === sev).length;
+  const errors = n('error'), warnings = n('warning');
+  const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  const codes = findings.length ? " (netdiag explain CODE for details)" : '';
+  return errors ? `${style.red('FAIL')}: ${counts}${codes}\n` : `${style.green('OK')}: ${counts}${codes}\n`;
+}

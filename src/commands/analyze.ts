@@ -21,7 +21,7 @@ export default defineCommand({
     for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
     const reporter = new Reporter(io.stdout, settings);
     const pipeline = createPipeline({ ...settings.pipeline, ...(reporter.wantsMessages ? { onMessage: reporter.message } : {}) });
-    const progress = createProgress(io.stderr, settings.format === 'text', `reading ${escapeText(path)}`);
+    const progress = await createProgress(io.stderr, settings.format === 'text', `reading ${escapeText(path)}`);
     try {
       const summary = await readCaptureFile(path, pipeline, {
         onProgress: (read, total) => {

@@ -52,62 +52,103 @@ function readUint(buf: Uint8Array, p: number, end: number, stop1: number, stop2:
   return [n, p];
 }
 
+/** One-character flags, the usual case, without allocating a string each time. */
+const CHAR = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+
+/** Reads `,ncfrag=<off>/<total>` style numbers: digits from p up to `stop`; -1 when not digits. */
+function digitsTo(buf: Uint8Array, p: number, end: number): [number, number] {
+  let n = 0;
+  const start = p;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && p - start < 10) n = n * 10 + buf[p++]! - 0x30;
+  return p === start ? [-1, p] : [n, p];
+}
+
+const NCFRAG = [0x6e, 0x63, 0x66, 0x72, 0x61, 0x67, 0x3d]; // "ncfrag="
+
 /** Tries the extended header at [off, end); undefined when the payload is not extended. */
 function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRecord | undefined {
-  // The header ends at the first ';' within a short distance.
-  const limit = Math.min(end, off + 256);
-  let semi = -1;
-  for (let p = off; p < limit; p++) {
-    const c = buf[p]!;
-    if (c === SEMI) { semi = p; break; }
-    if (c === NL || c < SPACE) return undefined;
-  }
-  if (semi < 0) return undefined;
   let p = off;
   let release: string | undefined;
   const c0 = buf[p]!;
-  if (c0 < 0x30 || c0 > 0x39 || !isAllDigitsUntilComma(buf, p, semi)) {
-    // A release prefix: anything up to the first comma, then the numeric header.
+  if (c0 < 0x30 || c0 > 0x39) {
+    // A release prefix (`6.1.0-56-amd64,`): printable, up to the first comma, then the numeric header.
+    const limit = Math.min(end, off + 128);
     let q = p;
-    while (q < semi && buf[q] !== COMMA) q++;
-    if (q === semi || q === p) return undefined;
+    while (q < limit && buf[q] !== COMMA) {
+      if (buf[q]! <= SPACE || buf[q] === SEMI) return undefined;
+      q++;
+    }
+    if (q >= limit || q === p) return undefined;
     release = latin1(buf, p, q);
     p = q + 1;
   }
-  const pre = readUint(buf, p, semi, COMMA, COMMA);
-  if (!pre) return undefined;
-  const seq = readUint(buf, pre[1] + 1, semi, COMMA, COMMA);
-  if (!seq) return undefined;
-  const usec = readUint(buf, seq[1] + 1, semi, COMMA, SEMI);
-  if (!usec) return undefined;
-  let q = usec[1];
-  let flags = '-';
-  if (buf[q] === COMMA) {
-    q++;
-    const fs = q;
-    while (q < semi && buf[q] !== COMMA) q++;
-    flags = latin1(buf, fs, q);
-  } else {
-    return undefined; // the flags field is always there
+  const pre = readUint(buf, p, end, COMMA, COMMA);
+  if (!pre) {
+    if (release !== undefined) return undefined;
+    // `6.1.0-...`: a release that starts with a digit.
+    const limit = Math.min(end, off + 128);
+    let q = p;
+    while (q < limit && buf[q] !== COMMA) {
+      if (buf[q]! <= SPACE || buf[q] === SEMI) return undefined;
+      q++;
+    }
+    if (q >= limit) return undefined;
+    return decodeAfterRelease(buf, off, q, end);
   }
+  const seq = readUint(buf, pre[1] + 1, end, COMMA, COMMA);
+  if (!seq) return release === undefined ? decodeAfterReleaseAt(buf, off, pre[1], end) : undefined;
+  const usec = readUint(buf, seq[1] + 1, end, COMMA, COMMA);
+  if (!usec) return undefined;
+  // Flags: one character as the kernel writes it, up to ',' or ';'.
+  let q = usec[1] + 1;
+  const fs = q;
+  while (q < end && buf[q] !== COMMA && buf[q] !== SEMI) {
+    if (buf[q]! < SPACE || q - fs > 8) return undefined;
+    q++;
+  }
+  if (q >= end || q === fs) return undefined;
+  const flags = q - fs === 1 && buf[fs]! < 128 ? CHAR[buf[fs]!]! : latin1(buf, fs, q);
   if (pre[0] > 1023) return undefined;
   const header: ExtendedHeader = { facility: pre[0] >> 3, level: pre[0] & 7, seq: seq[0], usec: usec[0], flags };
   if (release !== undefined) header.release = release;
-  while (q < semi && buf[q] === COMMA) {
-    const fs = ++q;
-    while (q < semi && buf[q] !== COMMA) q++;
-    const field = latin1(buf, fs, q);
-    const m = /^ncfrag=(\d{1,9})\/(\d{1,9})$/.exec(field);
-    if (m) header.frag = { offset: Number(m[1]), total: Number(m[2]) };
-    else (header.fields ??= []).push(field);
+  // Optional fields `,key=value` up to ';'.
+  let fields = 0;
+  while (buf[q] === COMMA) {
+    const f0 = ++q;
+    while (q < end && buf[q] !== COMMA && buf[q] !== SEMI) {
+      if (buf[q]! < SPACE) return undefined;
+      q++;
+    }
+    if (q >= end || ++fields > 16) return undefined;
+    let isFrag = q - f0 > NCFRAG.length;
+    for (let i = 0; isFrag && i < NCFRAG.length; i++) if (buf[f0 + i] !== NCFRAG[i]) isFrag = false;
+    if (isFrag) {
+      const [o, afterO] = digitsTo(buf, f0 + NCFRAG.length, q);
+      if (o >= 0 && buf[afterO] === 0x2f) {
+        const [t, afterT] = digitsTo(buf, afterO + 1, q);
+        if (t >= 0 && afterT === q) {
+          header.frag = { offset: o, total: t };
+          continue;
+        }
+      }
+    }
+    (header.fields ??= []).push(latin1(buf, f0, q));
   }
-  return { kind: 'extended', header, bodyOff: semi + 1, bodyEnd: end };
+  if (buf[q] !== SEMI) return undefined;
+  return { kind: 'extended', header, bodyOff: q + 1, bodyEnd: end };
 }
 
-function isAllDigitsUntilComma(buf: Uint8Array, p: number, end: number): boolean {
-  let q = p;
-  while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
-  return q < end && buf[q] === COMMA;
+/** A release prefix that starts with a digit: [off, comma) is the release. */
+function decodeAfterRelease(buf: Uint8Array, off: number, comma: number, end: number): NetconsoleRecord | undefined {
+  const rest = decodeExtended(buf, comma + 1, end);
+  if (!rest || rest.kind !== 'extended' || rest.header.release !== undefined) return undefined;
+  rest.header.release = latin1(buf, off, comma);
+  return rest;
+}
+
+/** The first field was all digits but what follows is not a header: maybe a numeric-looking release. */
+function decodeAfterReleaseAt(buf: Uint8Array, off: number, comma: number, end: number): NetconsoleRecord | undefined {
+  return decodeAfterRelease(buf, off, comma, end);
 }
 
 export function latin1(buf: Uint8Array, start: number, end: number): string {
@@ -143,9 +184,8 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
     if (ext) return ext;
   }
   // Plain text. A NUL byte is never in a printk line.
-  for (let p = off; p < end; p++) {
-    if (buf[p] === 0) return { kind: 'malformed', reason: `NUL byte at offset ${p - off}`, bodyOff: off, bodyEnd: end };
-  }
+  const nul = buf.subarray(off, end).indexOf(0);
+  if (nul >= 0) return { kind: 'malformed', reason: `NUL byte at offset ${nul}`, bodyOff: off, bodyEnd: end };
   const newline = buf[end - 1] === NL;
   const t = c0 === LBRACKET ? printkTime(buf, off, end) : undefined;
   if (t) return { kind: 'plain', printkUsec: t[0], bodyOff: t[1], bodyEnd: end, newline };

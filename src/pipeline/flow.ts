@@ -23,8 +23,8 @@ export interface FragInProgress {
   header: ExtendedHeader;
   total: number;
   body: Buffer;
-  /** Covered bytes, so a repeated piece is not counted twice. */
-  covered: Uint8Array;
+  /** The [offset, length] of each piece received, so a repeated piece is not counted twice. */
+  ranges: Array<[number, number]>;
   received: number;
   pieces: number;
   time: Timestamp;
@@ -63,7 +63,15 @@ export class Flow {
   syslog = 0;
   malformed = 0;
   first: Timestamp;
-  last: Timestamp;
+  lastSec: number;
+  lastNsec: number;
+  /** The last destination MAC, as two 24-bit halves, and its sample: most frames repeat it. */
+  lastMacHi = -1;
+  lastMacLo = -1;
+  lastMacSample?: PacketSample;
+  /** Formatted once: messages carry them. */
+  lastMacStr?: string;
+  srcMacStr?: string;
   firstPacket: number;
   /** Destination MACs seen, as 48-bit numbers, with their packets. */
   dstMacs = new Map<number, PacketSample>();
@@ -100,8 +108,13 @@ export class Flow {
     packet: number,
   ) {
     this.first = time;
-    this.last = time;
+    this.lastSec = time.sec;
+    this.lastNsec = time.nsec;
     this.firstPacket = packet;
+  }
+
+  get last(): Timestamp {
+    return { sec: this.lastSec, nsec: this.lastNsec };
   }
 
   get sender(): string {

@@ -14,7 +14,7 @@ import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader } from '../de
 import type { SyslogHeader } from '../decode/syslog.js';
 import { formatIpv4Number, formatIpv6 } from '../decode/addr.js';
 import { IpReassembler } from './ipfrag.js';
-import { Flow, FRAG_TIMEOUT_SEC, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
+import { Flow, type FragInProgress, FRAG_TIMEOUT_SEC, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
 import { wireFindings } from './wire-findings.js';
 import type { AnalysisResult, Message, Pipeline, PipelineOptions, Timestamp } from './types.js';
 
@@ -75,7 +75,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** IPv4 destinations of flows (as numbers): frames from these teach us their MAC. */
   const watched4 = new Set<number>();
   const watched6 = new Set<string>();
-  let now: Timestamp = { sec: 0, nsec: 0 };
+  let lastFlow: Flow | undefined;
 
   function learnMac(ipStr: string, mac: number, packet: number): void {
     let m = state.ipMacs.get(ipStr);
@@ -95,7 +95,6 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   function packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
     const no = ++state.packets;
-    now = { sec: tsSec, nsec: tsNsec };
     const err = decodeLink(buf, offset, caplen, linkType, link);
     if (err !== undefined) return linkError(err);
     const et = link.ethertype;
@@ -172,15 +171,18 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   function flowOf(buf: Uint8Array, no: number, time: Timestamp): Flow {
     if (ip.version === 4) {
       const s = readIp4(buf, ip.srcOff), d = readIp4(buf, ip.dstOff);
+      // Consecutive datagrams mostly belong to one flow.
+      const c = lastFlow;
+      if (c && c.srcIpNum === s && c.srcPort === udp.srcPort && c.dstIpNum === d && c.dstPort === udp.dstPort) return c;
       const key = s * 65536 + udp.srcPort;
       let list = flows4.get(key);
-      if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === udp.dstPort) return f;
+      if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === udp.dstPort) return (lastFlow = f);
       const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, time, no);
       if (!list) flows4.set(key, (list = []));
       list.push(f);
       state.flows.push(f);
       watched4.add(d);
-      return f;
+      return (lastFlow = f);
     }
     const s = formatIpv6(buf, ip.srcOff), d = formatIpv6(buf, ip.dstOff);
     const key = `${s}|${udp.srcPort}`;
@@ -200,18 +202,29 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const time = { sec, nsec };
     const flow = flowOf(buf, no, time);
     flow.packets++;
-    flow.last = time;
+    flow.lastSec = sec;
+    flow.lastNsec = nsec;
     const pOff = udp.payloadOff, pEnd = udp.payloadEnd;
     flow.bytes += pEnd - pOff;
     if (cut) flow.truncatedPackets.add(no);
     if (link.dstMacOff >= 0) {
-      const mac = macNum(buf, link.dstMacOff);
-      let s = flow.dstMacs.get(mac);
-      if (!s) {
-        if (flow.dstMacs.size < 16) flow.dstMacs.set(mac, (s = new PacketSample()));
+      const o = link.dstMacOff;
+      const hi = (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!, lo = (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!;
+      if (hi === flow.lastMacHi && lo === flow.lastMacLo) flow.lastMacSample?.add(no);
+      else {
+        const mac = hi * 0x1000000 + lo;
+        let s = flow.dstMacs.get(mac);
+        if (!s && flow.dstMacs.size < 16) flow.dstMacs.set(mac, (s = new PacketSample()));
+        s?.add(no);
+        flow.lastMacHi = hi;
+        flow.lastMacLo = lo;
+        flow.lastMacSample = s;
+        flow.lastMacStr = formatMacNum(mac);
+        if (flow.srcMacNum < 0) {
+          flow.srcMacNum = macNum(buf, link.srcMacOff);
+          flow.srcMacStr = formatMacNum(flow.srcMacNum);
+        }
       }
-      s?.add(no);
-      if (flow.srcMacNum < 0) flow.srcMacNum = macNum(buf, link.srcMacOff);
     }
     const rec = decodeNetconsole(l4buf, pOff, pEnd);
     switch (rec.kind) {
@@ -260,25 +273,42 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         const oldest = flow.frags.values().next().value!;
         giveUpFrag(flow, oldest);
       }
-      f = { seq: h.seq, header: h, total, body: Buffer.alloc(total), covered: new Uint8Array(total), received: 0, pieces: 0, time, packets: [] };
+      f = { seq: h.seq, header: h, total, body: Buffer.alloc(total), ranges: [], received: 0, pieces: 0, time, packets: [] };
       flow.frags.set(h.seq, f);
     }
     f.pieces++;
     if (f.packets.length < 64) f.packets.push(no);
-    for (let i = 0; i < len; i++) {
-      const at = offset + i;
-      if (!f.covered[at]) {
-        f.covered[at] = 1;
-        f.received++;
-      } else if (f.body[at] !== buf[bOff + i]) {
-        invalid(`ncfrag pieces of seq ${h.seq} disagree at byte ${at}`);
-      }
-      f.body[at] = buf[bOff + i]!;
-    }
+    addPiece(f, buf, bOff, offset, len, invalid);
     if (f.received === f.total) {
       flow.frags.delete(h.seq);
       extendedMessage(flow, f.header, f.body, 0, f.total, f.time, f.packets, f.pieces, false);
     }
+  }
+
+  /** Copies a piece in; bytes already covered must agree with what came before. */
+  function addPiece(f: FragInProgress, buf: Uint8Array, bOff: number, offset: number, len: number, invalid: (r: string) => void): void {
+    const end = offset + len;
+    let overlaps = false;
+    for (const [o, l] of f.ranges) if (offset < o + l && end > o) { overlaps = true; break; }
+    if (!overlaps) {
+      f.body.set(buf.subarray(bOff, bOff + len), offset);
+      f.ranges.push([offset, len]);
+      f.received += len;
+      return;
+    }
+    // Rare: a repeated or overlapping piece. Compare byte by byte, and add only what is new.
+    for (let i = 0; i < len; i++) {
+      const at = offset + i;
+      const covered = f.ranges.some(([o, l]) => at >= o && at < o + l);
+      if (!covered) {
+        f.body[at] = buf[bOff + i]!;
+        f.received++;
+      } else if (f.body[at] !== buf[bOff + i]) {
+        invalid(`ncfrag pieces of seq ${f.seq} disagree at byte ${at}`);
+        return;
+      }
+    }
+    f.ranges.push([offset, len]);
   }
 
   function expireFrags(flow: Flow, time: Timestamp): void {
@@ -293,9 +323,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     flow.frags.delete(f.seq);
     flow.fragIncomplete.add(f.packets[0]!);
     // Keep the received prefix runs; gaps become nothing (they are unknown bytes).
-    const parts: number[] = [];
-    for (let i = 0; i < f.total; i++) if (f.covered[i]) parts.push(f.body[i]!);
-    const body = Buffer.from(parts);
+    const body = Buffer.concat([...f.ranges].sort((a, b) => a[0] - b[0]).map(([o, l]) => f.body.subarray(o, o + l)));
     extendedMessage(flow, f.header, body, 0, body.length, f.time, f.packets, f.pieces, true);
   }
 
@@ -336,9 +364,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   }
 
   function hasMsgid(buf: Uint8Array, off: number, end: number): boolean {
-    // Cheap pre-check: dictionaries/sysdata follow a newline inside the body.
-    for (let p = off; p < end - 1; p++) if (buf[p] === 0x0a && buf[p + 1] === 0x20) return true;
-    return false;
+    // The text has no newline of its own (it is escaped): a dictionary follows the first one.
+    const nl = buf.indexOf(0x0a, off);
+    return nl >= 0 && nl < end - 1 && buf[nl + 1] === 0x20;
   }
 
   function plainPart(flow: Flow, buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, time: Timestamp, no: number): void {
@@ -414,9 +442,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       sender: flow.sender, srcIp: flow.srcIp, srcPort: flow.srcPort, dstIp: flow.dstIp, dstPort: flow.dstPort,
       time, mode, text, fragments, packets,
     };
-    if (flow.srcMacNum >= 0) m.srcMac = formatMacNum(flow.srcMacNum);
-    const dm = flow.mainDstMac;
-    if (dm >= 0) m.dstMac = formatMacNum(dm);
+    if (flow.srcMacStr !== undefined) m.srcMac = flow.srcMacStr;
+    if (flow.lastMacStr !== undefined) m.dstMac = flow.lastMacStr;
     return m;
   }
 
@@ -442,8 +469,5 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     tick,
     counters: () => ({ packets: state.packets, datagrams: state.datagrams, messages: state.messages, senders: state.flows.length }),
     finish,
-    get now() {
-      return now;
-    },
-  } as Pipeline;
+  };
 }

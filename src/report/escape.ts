@@ -15,10 +15,11 @@ function replace(ch: string): string {
   return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
 }
 
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+
 export function escapeText(s: string): string {
-  // Fast path: most kernel text is plain printable ASCII.
-  UNSAFE.lastIndex = 0;
-  if (!UNSAFE.test(s)) return s;
+  // Fast path: most kernel text is printable ASCII.
+  if (!NOT_PRINTABLE_ASCII.test(s)) return s;
   UNSAFE.lastIndex = 0;
   return s.replace(UNSAFE, replace);
 }

@@ -9,21 +9,18 @@ const FLUSH_AT = 64 * 1024;
 const HIGH_WATER = 4 * 1024 * 1024;
 
 export class Output {
-  private parts: string[] = [];
-  private size = 0;
+  private pending = '';
   constructor(private readonly stream: NodeJS.WritableStream & { writableLength?: number }) {}
 
   write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= FLUSH_AT) this.flush();
+    this.pending += s;
+    if (this.pending.length >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
-    if (this.size === 0) return;
-    this.stream.write(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.pending.length === 0) return;
+    this.stream.write(this.pending);
+    this.pending = '';
   }
 
   /** Flushes, and waits while the stream holds too much unwritten data. */

@@ -2,7 +2,7 @@
  * Progress on stderr with ora, only where it helps: stderr is a TTY that reports a width (ora
  * spins forever on a 0-column TTY), and the user did not ask for quiet or machine output.
  */
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 export interface Progress {
   text(s: string): void;
@@ -17,8 +17,10 @@ export function isInteractive(stream: { isTTY?: boolean; columns?: number }): bo
   return stream.isTTY === true && (stream.columns ?? 0) > 0;
 }
 
-export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean, text: string): Progress {
+/** ora is loaded only when it will be shown: it costs start-up time otherwise. */
+export async function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean, text: string): Promise<Progress> {
   if (!enabled || !isInteractive(stream)) return NONE;
+  const { default: ora } = await import('ora');
   const spinner: Ora = ora({ text, stream: stream as NodeJS.WriteStream, discardStdin: false }).start();
   return {
     text: s => { spinner.text = s; },

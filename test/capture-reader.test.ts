@@ -143,6 +143,21 @@ const failures: FailCase[] = [
     status: 'reading', truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(60 of 112 bytes\\)$`), packets: 0,
   },
   {
+    name: 'pcapng skipped block cut inside its trailing length',
+    input: concat(ngHead, ngBlock(true, 4, new Uint8Array(100)).subarray(0, 110)),
+    status: 'reading', truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(110 of 112 bytes\\)$`), packets: 0,
+  },
+  {
+    name: 'pcapng interface block longer than the reader carries (16 MiB)',
+    input: concat(shb(true), ngBlock(true, 1, new Uint8Array(40), { lead: 20 * 1024 * 1024 })),
+    status: 'stopped', truncation: /^interface description block at offset 28 is 20971520 bytes long, more than this reader accepts \(16777216\)$/, packets: 0,
+  },
+  {
+    name: 'pcapng obsolete packet block with captured length above 256 KiB, known from its first 24 bytes',
+    input: concat(ngHead, pb(true, 0, 0n, data(40, 9)).subarray(0, 24)).map((b, i, a) => (i === a.length - 1 ? 0xff : b)),
+    status: 'stopped', truncation: /^packet block at offset \d+ has captured length \d+, more than 262144$/, packets: 0,
+  },
+  {
     name: 'pcapng unsupported if_tsresol 10^-20',
     input: concat(shb(true), idb(true, { linkType: 1, tsresol: 20 })),
     status: 'stopped', truncation: /^interface description block at offset 28 has an unsupported timestamp resolution \(if_tsresol 0x14\)$/, packets: 0,

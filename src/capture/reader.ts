@@ -289,7 +289,8 @@ export class CaptureDecoder {
       default: {
         if (n < 12) return `${this.sections === 0 ? 'section header block' : 'block'} at offset ${at} cut short (${n} bytes)`;
         const type = this.carryDv.getUint32(0, this.le);
-        return `${blockName(type)} at offset ${at} cut short (${n} of ${this.carryNeed} bytes)`;
+        const le = type === SHB ? this.carryDv.getUint32(8, true) === BOM : this.le;
+        return `${blockName(type)} at offset ${at} cut short (${n} of ${this.carryDv.getUint32(4, le)} bytes)`;
       }
     }
   }
@@ -351,19 +352,21 @@ export class CaptureDecoder {
             this.skip = len - 4 - avail;
             this.carryLen = 0;
           } else {
+            // Part of the trailer is here already: keep those 1 to 3 bytes.
             const t = p + len - 4;
-            const k = end - t;
-            if (src === this.carry) this.carry.copyWithin(0, t, end);
-            else this.carry.set(src.subarray(t, end), 0);
-            this.carryLen = k;
+            if (src === this.carry) {
+              this.carry.copyWithin(0, t, end);
+              this.carryLen = end - t;
+            } else {
+              this.carryLen = 0;
+              this.appendCarry(src, t, end - t);
+            }
           }
           return;
         }
-        if (len > MAX_CARRIED_BLOCK) {
-          this.stop(`${blockName(type)} at offset ${absStart} is ${len} bytes long, more than this reader accepts (${MAX_CARRIED_BLOCK})`);
-          return;
-        }
-        need = len;
+        // A packet block's captured length is checked as soon as it is here (see scanNg), so
+        // ask for that much first: the outcome must not depend on where chunks were cut.
+        need = (type === EPB || type === PB) && avail < 24 && len >= 32 ? 24 : len;
       }
     }
     this.carryNeed = need;
@@ -492,11 +495,15 @@ export class CaptureDecoder {
         this.stop(`${blockName(type)} at offset ${this.base + p} has an impossible length ${len} (${why})`);
         return p;
       }
-      if (type === EPB && len >= 32 && end - p >= 24) {
+      if (len > MAX_CARRIED_BLOCK && isCarriedType(type)) {
+        this.stop(`${blockName(type)} at offset ${this.base + p} is ${len} bytes long, more than this reader accepts (${MAX_CARRIED_BLOCK})`);
+        return p;
+      }
+      if ((type === EPB || type === PB) && len >= 32 && end - p >= 24) {
         // Reject an absurd captured length as soon as the header is here, before carrying.
         const c = dv.getUint32(p + 20, le);
         if (c > this.maxCaplen) {
-          this.stop(`enhanced packet block at offset ${this.base + p} has captured length ${c}, more than ${this.maxCaplen}`);
+          this.stop(`${blockName(type)} at offset ${this.base + p} has captured length ${c}, more than ${this.maxCaplen}`);
           return p;
         }
       }

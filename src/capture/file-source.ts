@@ -141,7 +141,9 @@ async function readGzip(
 ): Promise<CaptureSummary> {
   const decoder = new CaptureDecoder(sink);
   const file = fs.createReadStream('', { fd, start: 0, highWaterMark: 1024 * 1024, autoClose: true });
-  const gunzip = zlib.createGunzip({ chunkSize: 1024 * 1024 });
+  // Modest output chunks: when the stream turns out damaged, zlib drops its unflushed output,
+  // so a smaller chunk loses less of what came before the damage.
+  const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
   file.on('error', err => gunzip.destroy(err));
   file.pipe(gunzip);
   let gzipError: Error | undefined;

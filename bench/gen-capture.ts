@@ -1,11 +1,11 @@
 /**
  * Writes a synthesised netconsole capture for the benchmark (classic pcap, Ethernet): an
  * extended-mode sender with increasing sequence numbers, every 50th message fragmented with
- * ncfrag into pieces, and a plain-mode sender. Frames are built here byte by byte; the payloads
- * come from the project's own formatters. Synthesised: say so wherever its figures are shown.
+ * ncfrag into pieces, and a plain-mode sender, built with the project's own encoders. Synthesised: say so wherever its figures are shown.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
+import { udpFrame } from '../src/decode/build.js';
 
 const TEXTS = [
   'sysrq: Show Regs',
@@ -17,26 +17,7 @@ const TEXTS = [
 ];
 
 function frame(payload: Buffer, src: number, sport: number, dport: number): Buffer {
-  const udpLen = 8 + payload.length;
-  const ipLen = 20 + udpLen;
-  const f = Buffer.alloc(14 + ipLen);
-  Buffer.from([0x52, 0x54, 0x00, 0x00, 0x00, 0x01, 0x52, 0x54, 0x00, 0x00, 0x00, src]).copy(f, 0);
-  f.writeUInt16BE(0x0800, 12);
-  f[14] = 0x45;
-  f.writeUInt16BE(ipLen, 16);
-  f[22] = 64;
-  f[23] = 17;
-  Buffer.from([10, 99, 0, src]).copy(f, 26);
-  Buffer.from([10, 99, 0, 1]).copy(f, 30);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += f.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  f.writeUInt16BE(~sum & 0xffff, 24);
-  f.writeUInt16BE(sport, 34);
-  f.writeUInt16BE(dport, 36);
-  f.writeUInt16BE(udpLen, 38);
-  payload.copy(f, 42);
-  return f;
+  return udpFrame({ srcMac: `52:54:00:00:00:0${src}`, dstMac: '52:54:00:00:00:01', srcIp: `10.99.0.${src}`, dstIp: '10.99.0.1', srcPort: sport, dstPort: dport, payload });
 }
 
 export function generateCapture(path: string, datagrams: number): { datagrams: number; messages: number; bytes: number } {

@@ -1,0 +1,174 @@
+/**
+ * Encoders, the inverse of packet.ts: Ethernet (optionally 802.1Q-tagged) frames carrying IPv4
+ * or IPv6 UDP, ARP replies and ICMP port unreachable, and a classic pcap file in memory. Used to
+ * synthesise test captures and the benchmark's capture; anything made with them is synthesised.
+ */
+import { isIPv4 } from 'node:net';
+
+export interface UdpFrameSpec {
+  srcMac?: string;
+  dstMac?: string;
+  srcIp: string;
+  dstIp: string;
+  srcPort: number;
+  dstPort: number;
+  payload: Uint8Array | string;
+  vlan?: number;
+  /** IPv4 fragment fields, for fragment tests: byte offset and more-fragments flag; id. */
+  ipId?: number;
+}
+
+function macBytes(mac: string): number[] {
+  return mac.split(':').map(h => parseInt(h, 16));
+}
+
+function ipv4Bytes(ip: string): number[] {
+  return ip.split('.').map(Number);
+}
+
+function ipv6Bytes(ip: string): number[] {
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.flatMap(g => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
+}
+
+function checksum(b: Buffer, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i += 2) sum += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+function ethernet(srcMac: string, dstMac: string, type: number, vlan: number | undefined, body: Buffer): Buffer {
+  const tag = vlan !== undefined ? 4 : 0;
+  const f = Buffer.alloc(14 + tag + body.length);
+  Buffer.from(macBytes(dstMac)).copy(f, 0);
+  Buffer.from(macBytes(srcMac)).copy(f, 6);
+  if (vlan !== undefined) {
+    f.writeUInt16BE(0x8100, 12);
+    f.writeUInt16BE(vlan & 0x0fff, 14);
+  }
+  f.writeUInt16BE(type, 12 + tag);
+  body.copy(f, 14 + tag);
+  return f;
+}
+
+/** An IPv4 header around `payload` (the transport segment). */
+export function ipv4Packet(srcIp: string, dstIp: string, protocol: number, payload: Buffer, opts: { id?: number; fragOffset?: number; more?: boolean } = {}): Buffer {
+  const p = Buffer.alloc(20 + payload.length);
+  p[0] = 0x45;
+  p.writeUInt16BE(p.length, 2);
+  p.writeUInt16BE(opts.id ?? 0, 4);
+  p.writeUInt16BE(((opts.fragOffset ?? 0) >> 3) | (opts.more ? 0x2000 : 0), 6);
+  p[8] = 64;
+  p[9] = protocol;
+  Buffer.from(ipv4Bytes(srcIp)).copy(p, 12);
+  Buffer.from(ipv4Bytes(dstIp)).copy(p, 16);
+  p.writeUInt16BE(checksum(p, 0, 20), 10);
+  payload.copy(p, 20);
+  return p;
+}
+
+function ipv6Packet(srcIp: string, dstIp: string, next: number, payload: Buffer): Buffer {
+  const p = Buffer.alloc(40 + payload.length);
+  p[0] = 0x60;
+  p.writeUInt16BE(payload.length, 4);
+  p[6] = next;
+  p[7] = 64;
+  Buffer.from(ipv6Bytes(srcIp)).copy(p, 8);
+  Buffer.from(ipv6Bytes(dstIp)).copy(p, 24);
+  payload.copy(p, 40);
+  return p;
+}
+
+export function udpSegment(srcPort: number, dstPort: number, payload: Uint8Array | string): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : Buffer.from(payload);
+  const u = Buffer.alloc(8 + data.length);
+  u.writeUInt16BE(srcPort, 0);
+  u.writeUInt16BE(dstPort, 2);
+  u.writeUInt16BE(u.length, 4);
+  data.copy(u, 8);
+  return u;
+}
+
+export const DEFAULT_SRC_MAC = '52:54:00:12:34:56';
+export const DEFAULT_DST_MAC = '52:54:00:ab:cd:ef';
+
+/** An Ethernet frame with a UDP datagram (IPv4 or IPv6, by the addresses). */
+export function udpFrame(s: UdpFrameSpec): Buffer {
+  const udp = udpSegment(s.srcPort, s.dstPort, s.payload);
+  const v4 = isIPv4(s.srcIp);
+  const ip = v4 ? ipv4Packet(s.srcIp, s.dstIp, 17, udp, { id: s.ipId ?? 0 }) : ipv6Packet(s.srcIp, s.dstIp, 17, udp);
+  return ethernet(s.srcMac ?? DEFAULT_SRC_MAC, s.dstMac ?? DEFAULT_DST_MAC, v4 ? 0x0800 : 0x86dd, s.vlan, ip);
+}
+
+/** IPv4 fragments of one UDP datagram, each carrying at most `chunk` bytes (a multiple of 8). */
+export function udpFragments(s: UdpFrameSpec, chunk: number, id: number): Buffer[] {
+  const udp = udpSegment(s.srcPort, s.dstPort, s.payload);
+  const out: Buffer[] = [];
+  for (let off = 0; off < udp.length; off += chunk) {
+    const part = udp.subarray(off, off + chunk);
+    const ip = ipv4Packet(s.srcIp, s.dstIp, 17, Buffer.from(part), { id, fragOffset: off, more: off + chunk < udp.length });
+    out.push(ethernet(s.srcMac ?? DEFAULT_SRC_MAC, s.dstMac ?? DEFAULT_DST_MAC, 0x0800, s.vlan, ip));
+  }
+  return out;
+}
+
+/** The ICMP port unreachable a receiver sends back for `original` (an IPv4 UDP frame from udpFrame). */
+export function icmpPortUnreachable(original: Buffer, fromMac: string, toMac: string): Buffer {
+  const ipOff = 14;
+  const origIp = original.subarray(ipOff);
+  const srcIp = origIp.subarray(16, 20).join('.');
+  const dstIp = origIp.subarray(12, 16).join('.');
+  const quoted = origIp.subarray(0, Math.min(origIp.length, 28 + 64));
+  const icmp = Buffer.alloc(8 + quoted.length);
+  icmp[0] = 3;
+  icmp[1] = 3;
+  quoted.copy(icmp, 8);
+  icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
+  return ethernet(fromMac, toMac, 0x0800, undefined, ipv4Packet(srcIp, dstIp, 1, icmp));
+}
+
+/** An ARP reply: `ip` is at `mac`. */
+export function arpReply(mac: string, ip: string, toMac: string, toIp: string): Buffer {
+  const a = Buffer.alloc(28);
+  a.writeUInt16BE(1, 0);
+  a.writeUInt16BE(0x0800, 2);
+  a[4] = 6;
+  a[5] = 4;
+  a.writeUInt16BE(2, 6);
+  Buffer.from(macBytes(mac)).copy(a, 8);
+  Buffer.from(ipv4Bytes(ip)).copy(a, 14);
+  Buffer.from(macBytes(toMac)).copy(a, 18);
+  Buffer.from(ipv4Bytes(toIp)).copy(a, 24);
+  return ethernet(mac, toMac, 0x0806, undefined, a);
+}
+
+export interface PcapRecord {
+  data: Uint8Array;
+  sec: number;
+  usec: number;
+  origlen?: number;
+}
+
+/** A classic microsecond pcap file (little-endian) in memory. */
+export function pcapFile(records: readonly PcapRecord[], linkType = 1): Buffer {
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0);
+  hdr.writeUInt16LE(2, 4);
+  hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(262144, 16);
+  hdr.writeUInt32LE(linkType, 20);
+  const parts: Buffer[] = [hdr];
+  for (const r of records) {
+    const rh = Buffer.alloc(16);
+    rh.writeUInt32LE(r.sec, 0);
+    rh.writeUInt32LE(r.usec, 4);
+    rh.writeUInt32LE(r.data.length, 8);
+    rh.writeUInt32LE(r.origlen ?? r.data.length, 12);
+    parts.push(rh, Buffer.from(r.data));
+  }
+  return Buffer.concat(parts);
+}

@@ -306,7 +306,7 @@ const validCases: ValidCase[] = pcapSpecs.map(([name, spec, detail]) => ({ name,
     input: concat(...blocks),
     format: 'pcapng',
     want,
-    detail: /^pcapng, big-endian, 2 sections, 6 interfaces, link types 1, 113, 101, 276, 228$/,
+    detail: /^pcapng, little- and big-endian sections, 2 sections, 6 interfaces, link types 1, 113, 101, 276, 228$/,
   });
 }
 

@@ -130,6 +130,7 @@ export class CaptureDecoder {
   /** Units per second as a BigInt for resolutions finer than 2^-31 s (rare: not the hot path). */
   private ifBig: Array<bigint | undefined> = [];
   private linkTypesSeen = new Set<number>();
+  private byteOrdersSeen = 0; // bit 1: little-endian section, bit 2: big-endian section
 
   // scratch results of timestamp conversion (avoid returning objects)
   private tsSec = 0;
@@ -303,7 +304,8 @@ export class CaptureDecoder {
     }
     if (this.fmt === 'pcapng') {
       const lts = [...this.linkTypesSeen].join(', ');
-      return `pcapng, ${this.le ? 'little' : 'big'}-endian, ${this.sections} section${this.sections === 1 ? '' : 's'}, ` +
+      const order = this.byteOrdersSeen === 3 ? 'little- and big-endian sections' : `${this.le ? 'little' : 'big'}-endian`;
+      return `pcapng, ${order}, ${this.sections} section${this.sections === 1 ? '' : 's'}, ` +
         `${this.totalInterfaces} interface${this.totalInterfaces === 1 ? '' : 's'}` + (lts ? `, link type${this.linkTypesSeen.size === 1 ? '' : 's'} ${lts}` : '');
     }
     return '';
@@ -574,6 +576,7 @@ export class CaptureDecoder {
       return false;
     }
     this.le = le;
+    this.byteOrdersSeen |= le ? 1 : 2;
     this.sections++;
     this.ifCount = 0;
     this.ifLink.length = 0;

@@ -107,7 +107,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         const arp = decodeArp(buf, link.netOff, link.netEnd);
         if (arp) {
           const ipNum = ((buf[arp.senderIpOff]! << 24) >>> 0) + (buf[arp.senderIpOff + 1]! << 16) + (buf[arp.senderIpOff + 2]! << 8) + buf[arp.senderIpOff + 3]!;
-          if (watched4.has(ipNum)) learnMac(formatIpv4Number(ipNum), macNum(buf, arp.senderMacOff), no);
+          // ARP is rare and says exactly who is where: learn it for every IP (bounded).
+          if (watched4.has(ipNum) || state.ipMacs.size < 4096) learnMac(formatIpv4Number(ipNum), macNum(buf, arp.senderMacOff), no);
         }
       }
       return;

@@ -215,6 +215,8 @@ function where(t: NetconsoleTarget, key?: string): string {
 /** Compares each configured target with the flows on the wire. */
 export function targetFindings(flows: readonly Flow[], targets: readonly NetconsoleTarget[], state: Pick<PipelineState, 'ipMacs'>): Finding[] {
   const out: Finding[] = [];
+  // A flow to some target's IP belongs to that target: it is no evidence against another one.
+  const claimed = new Set(flows.filter(f => targets.some(t => t.remoteIp === f.dstIp)));
   for (const t of targets) {
     const spec = `${t.localPort}@${t.localIp ?? ''}/${t.dev ?? ''},${t.remotePort}@${t.remoteIp}/${t.remoteMac ?? ''}`;
     const isIp = /^[\d.]+$|:/.test(t.remoteIp);
@@ -223,8 +225,9 @@ export function targetFindings(flows: readonly Flow[], targets: readonly Netcons
     // Several senders may log to one server: with a local IP configured, judge only that sender's flows.
     if (t.localIp !== undefined && matched.some(f => f.srcIp === t.localIp)) matched = matched.filter(f => f.srcIp === t.localIp);
     if (matched.length === 0 && flows.length > 0) {
-      const bySrcPort = flows.filter(f => f.srcPort === t.localPort && (t.localIp === undefined || f.srcIp === t.localIp));
-      const candidates = bySrcPort.length ? bySrcPort : t.localIp ? flows.filter(f => f.srcIp === t.localIp) : [];
+      const free = flows.filter(f => !claimed.has(f));
+      const bySrcPort = free.filter(f => f.srcPort === t.localPort && (t.localIp === undefined || f.srcIp === t.localIp));
+      const candidates = bySrcPort.length ? bySrcPort : t.localIp ? free.filter(f => f.srcIp === t.localIp) : [];
       if (candidates.length && isIp) {
         const seen = [...new Set(candidates.map(f => f.dstIp))].join(', ');
         out.push(finding('dst-ip-mismatch', {

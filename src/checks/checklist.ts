@@ -1,0 +1,61 @@
+/**
+ * The checks' result shape: a checklist (each check with a status and its findings) that verify and
+ * `netdiag check` print, and a plain-text rendering with every text from a file escaped.
+ */
+import type { Finding } from '../findings/finding.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+
+export interface CheckResult {
+  /** Stable id, e.g. `sender.device`. */
+  id: string;
+  /** A short name for the checklist: "netconsole device". */
+  name: string;
+  status: CheckStatus;
+  /** One line: what was found (`eth0 is up, 10.99.0.2/24`) or why it is unknown (`ip link not available`). */
+  detail: string;
+  findings: Finding[];
+}
+
+/** A check's status from its findings: an error fails it, a warning warns, else pass. */
+export function statusFrom(findings: readonly Finding[], otherwise: CheckStatus = 'pass'): CheckStatus {
+  if (findings.some(f => f.severity === 'error')) return 'fail';
+  if (findings.some(f => f.severity === 'warning')) return 'warn';
+  return otherwise;
+}
+
+export function check(id: string, name: string, findings: Finding[], detail: string, otherwise: CheckStatus = 'pass'): CheckResult {
+  return { id, name, status: statusFrom(findings, otherwise), detail, findings };
+}
+
+/**
+ * Escapes a text for a terminal: control characters (C0, DEL, C1) and the Unicode line/paragraph
+ * separators and bidi overrides become `\xNN` / `\u{NNNN}`, so text from a file or a datagram cannot
+ * move the cursor, change colours or reorder the line.
+ */
+export function escapeText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, c => {
+    const n = c.charCodeAt(0);
+    if (c === '\t') return '\\t';
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
+}
+
+const MARK: Record<CheckStatus, string> = { pass: 'ok', warn: 'warn', fail: 'FAIL', unknown: '?' };
+
+/** Renders checks as a plain-text checklist, findings indented under their check. */
+export function renderChecklist(title: string, checks: readonly CheckResult[]): string {
+  const lines: string[] = [title];
+  for (const c of checks) {
+    lines.push(`  [${MARK[c.status].padEnd(4)}] ${escapeText(c.name)}: ${escapeText(c.detail)}`);
+    for (const f of c.findings) {
+      lines.push(`         ${f.severity}: ${escapeText(f.summary)} (${f.code})`);
+      for (const e of f.evidence.slice(0, 8)) lines.push(`           ${escapeText(e)}`);
+      if (f.evidence.length > 8) lines.push(`           (+${f.evidence.length - 8} more)`);
+      lines.push(`           fix: ${escapeText(f.hint)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

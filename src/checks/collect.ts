@@ -1,0 +1,283 @@
+/**
+ * Collects SenderFacts and ReceiverFacts through a HostExec: this host (src/io/local-exec.ts),
+ * a sender over ssh (written by verify), or a directory of files a user handed in
+ * (src/io/dir-exec.ts). Commands are fixed argv arrays; values such as an IP address are separate
+ * argv elements, never pasted into a shell line (an ssh adapter quotes each element itself).
+ *
+ * Collection never throws for a missing file or a failing command: it leaves the fact out and says
+ * why in `notes`.
+ */
+import type { ConfigfsTargetFacts, FactText, ReceiverFacts, SenderFacts } from './facts.js';
+import { parseSysconfigNetconsole } from '../config/sysconfig.js';
+import { parseNetconsoleSpec, ipFamily } from '../config/netconsole-spec.js';
+import { rsyslogIncludes, syslogNgIncludes } from './syslog.js';
+import { modprobeNetconsoleSpecs, cmdlineNetconsoleSpecs } from './sender-config.js';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code; 127 when the program does not exist, 124 on timeout (as coreutils' timeout). */
+  code: number;
+}
+
+/** How the checks reach a host. */
+export interface HostExec {
+  /** Runs a program with these arguments (no shell). Never rejects for a failing command. */
+  run(argv: string[]): Promise<ExecResult>;
+  /** A file's contents, or null when it does not exist or cannot be read. */
+  readFile(path: string): Promise<string | null>;
+  /** Names in a directory, or null. Optional: without it, `ls -1A -- DIR` is run. */
+  listDir?(path: string): Promise<string[] | null>;
+}
+
+/** The command outputs the collectors use, and the file name each has in a facts directory. */
+export const COMMAND_FILES: Array<{ argv: string[]; file: string; what: string }> = [
+  { argv: ['dmesg'], file: 'dmesg.txt', what: 'kernel log' },
+  { argv: ['journalctl', '-k', '-b', '--no-pager', '-q'], file: 'journalctl-k.txt', what: 'kernel log (journal)' },
+  { argv: ['ip', '-d', '-j', 'link', 'show'], file: 'ip-link.json', what: 'interfaces (json)' },
+  { argv: ['ip', '-d', 'link', 'show'], file: 'ip-link.txt', what: 'interfaces' },
+  { argv: ['ip', '-j', 'addr', 'show'], file: 'ip-addr.json', what: 'addresses (json)' },
+  { argv: ['ip', 'addr', 'show'], file: 'ip-addr.txt', what: 'addresses' },
+  { argv: ['ip', 'route', 'get', '<IP>'], file: 'ip-route-get.txt', what: 'route to the other host' },
+  { argv: ['ip', 'neigh', 'show'], file: 'ip-neigh.txt', what: 'neighbour (ARP/NDP) table' },
+  { argv: ['lsmod'], file: 'lsmod.txt', what: 'loaded modules' },
+  { argv: ['uname', '-r'], file: 'uname-r.txt', what: 'kernel release' },
+  { argv: ['ss', '-ulnp'], file: 'ss-ulnp.txt', what: 'listening UDP sockets' },
+  { argv: ['iptables-save', '-c'], file: 'iptables-save.txt', what: 'IPv4 firewall' },
+  { argv: ['ip6tables-save', '-c'], file: 'ip6tables-save.txt', what: 'IPv6 firewall' },
+  { argv: ['nft', '-j', 'list', 'ruleset'], file: 'nft.json', what: 'nftables ruleset' },
+  { argv: ['semanage', 'port', '-l'], file: 'semanage-port.txt', what: 'SELinux port labels' },
+];
+
+/** The facts-directory file name for a command, or undefined for a command not in the table. */
+export function commandFileName(argv: readonly string[]): string | undefined {
+  for (const c of COMMAND_FILES) {
+    if (c.argv.length !== argv.length) continue;
+    if (c.argv.every((a, i) => a === '<IP>' ? ipFamily(argv[i]!) !== 0 : a === argv[i])) return c.file;
+  }
+  return undefined;
+}
+
+function cmdLine(argv: readonly string[]): string {
+  return argv.join(' ');
+}
+
+async function listDir(exec: HostExec, dir: string): Promise<string[] | null> {
+  if (exec.listDir) return exec.listDir(dir);
+  const r = await exec.run(['ls', '-1A', '--', dir]);
+  if (r.code !== 0) return null;
+  return r.stdout.split('\n').filter(s => s !== '');
+}
+
+function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}$`);
+}
+
+/** Expands a path whose last component may hold `*` or `?` (as rsyslog and syslog-ng includes do); sorted like glob(3). */
+export async function expandGlob(exec: HostExec, pattern: string): Promise<string[]> {
+  const slash = pattern.lastIndexOf('/');
+  const dir = slash <= 0 ? '/' : pattern.slice(0, slash);
+  const base = pattern.slice(slash + 1);
+  if (!/[*?]/.test(base)) {
+    // A directory include (rsyslog's include(file="/etc/rsyslog.d/") reads every file in it).
+    if (base === '') {
+      const names = await listDir(exec, dir);
+      return names ? names.sort().map(n => `${dir}/${n}`) : [];
+    }
+    return [pattern];
+  }
+  const names = await listDir(exec, dir);
+  if (!names) return [];
+  const re = globToRegExp(base);
+  return names.filter(n => re.test(n) && !n.startsWith('.')).sort().map(n => `${dir}/${n}`);
+}
+
+async function readFact(exec: HostExec, path: string): Promise<FactText | undefined> {
+  const text = await exec.readFile(path);
+  return text === null ? undefined : { text, from: path };
+}
+
+async function runFact(exec: HostExec, argv: string[], notes: string[]): Promise<FactText | undefined> {
+  const r = await exec.run(argv);
+  if (r.code === 0) return { text: r.stdout, from: cmdLine(argv) };
+  const why = r.code === 127 ? 'not installed' : r.code === 124 ? 'timed out' : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
+  notes.push(`${cmdLine(argv)}: ${why}`);
+  return undefined;
+}
+
+export interface SenderCollectOptions {
+  /** The receiver's IP, for `ip route get`. Default: the first target found in the sender's configuration. */
+  remoteIp?: string;
+}
+
+/** Where configfs keeps netconsole targets. */
+export const CONFIGFS_NETCONSOLE = '/sys/kernel/config/netconsole';
+
+export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOptions = {}): Promise<SenderFacts> {
+  const notes: string[] = [];
+  const facts: SenderFacts = { notes };
+
+  const put = <K extends keyof SenderFacts>(k: K, v: SenderFacts[K] | undefined) => {
+    if (v !== undefined) facts[k] = v;
+  };
+  put('sysconfig', await readFact(exec, '/etc/sysconfig/netconsole'));
+  put('cmdline', await readFact(exec, '/proc/cmdline'));
+  if (!facts.cmdline) notes.push('/proc/cmdline: not readable');
+
+  const modprobe: FactText[] = [];
+  for (const dir of ['/etc/modprobe.d', '/usr/lib/modprobe.d', '/lib/modprobe.d']) {
+    for (const path of await expandGlob(exec, `${dir}/*.conf`)) {
+      const f = await readFact(exec, path);
+      if (f) modprobe.push(f);
+    }
+  }
+  const legacy = await readFact(exec, '/etc/modprobe.conf');
+  if (legacy) modprobe.push(legacy);
+  facts.modprobe = modprobe;
+
+  const targetNames = await listDir(exec, CONFIGFS_NETCONSOLE);
+  if (targetNames) {
+    const targets: ConfigfsTargetFacts[] = [];
+    for (const name of targetNames.sort()) {
+      const dir = `${CONFIGFS_NETCONSOLE}/${name}`;
+      const attrNames = await listDir(exec, dir);
+      if (!attrNames) continue;
+      const attrs: Record<string, string> = {};
+      for (const a of attrNames) {
+        const v = await exec.readFile(`${dir}/${a}`);
+        if (v !== null) attrs[a] = v.trim();
+      }
+      targets.push({ name, attrs, from: dir });
+    }
+    facts.configfs = targets;
+  }
+
+  let log = await runFact(exec, ['dmesg'], notes);
+  if (!log || log.text.trim() === '') {
+    const j = await runFact(exec, ['journalctl', '-k', '-b', '--no-pager', '-q'], notes);
+    if (j && j.text.trim() !== '') log = j;
+  }
+  put('kernelLog', log);
+
+  const linkJson = await runFact(exec, ['ip', '-d', '-j', 'link', 'show'], notes);
+  if (linkJson && linkJson.text.trim().startsWith('[')) facts.ipLink = { ...linkJson, format: 'json' };
+  else {
+    const t = await runFact(exec, ['ip', '-d', 'link', 'show'], notes);
+    if (t) facts.ipLink = { ...t, format: 'text' };
+  }
+  const addrJson = await runFact(exec, ['ip', '-j', 'addr', 'show'], notes);
+  if (addrJson && addrJson.text.trim().startsWith('[')) facts.ipAddr = { ...addrJson, format: 'json' };
+  else {
+    const t = await runFact(exec, ['ip', 'addr', 'show'], notes);
+    if (t) facts.ipAddr = { ...t, format: 'text' };
+  }
+
+  const remoteIp = opts.remoteIp ?? firstConfiguredRemoteIp(facts);
+  if (remoteIp && ipFamily(remoteIp) !== 0) {
+    const r = await runFact(exec, ['ip', 'route', 'get', remoteIp], notes);
+    if (r) facts.routeGet = { ...r, ip: remoteIp };
+  } else {
+    notes.push('ip route get: no receiver IP known (give one, or configure a target)');
+  }
+  put('neigh', await runFact(exec, ['ip', 'neigh', 'show'], notes));
+  put('printk', await readFact(exec, '/proc/sys/kernel/printk'));
+  put('sysrq', await readFact(exec, '/proc/sys/kernel/sysrq'));
+  let mods = await runFact(exec, ['lsmod'], notes);
+  if (!mods) mods = await readFact(exec, '/proc/modules');
+  put('modules', mods);
+  put('kernelRelease', await runFact(exec, ['uname', '-r'], notes));
+  return facts;
+}
+
+/** The receiver IP the sender's configuration names first (sysconfig, modprobe.d, cmdline, configfs), if any is an IP. */
+export function firstConfiguredRemoteIp(facts: SenderFacts): string | undefined {
+  const candidates: string[] = [];
+  if (facts.sysconfig) candidates.push(...parseSysconfigNetconsole(facts.sysconfig.text, facts.sysconfig.from).targets.map(t => t.remoteIp));
+  for (const f of facts.modprobe ?? []) {
+    for (const s of modprobeNetconsoleSpecs(f.text)) candidates.push(...parseNetconsoleSpec(s.spec).targets.map(t => t.remoteIp));
+  }
+  if (facts.cmdline) {
+    for (const s of cmdlineNetconsoleSpecs(facts.cmdline.text)) candidates.push(...parseNetconsoleSpec(s).targets.map(t => t.remoteIp));
+  }
+  for (const t of facts.configfs ?? []) if (t.attrs.remote_ip) candidates.push(t.attrs.remote_ip);
+  return candidates.find(ip => ipFamily(ip) !== 0 && ip !== '0.0.0.0');
+}
+
+export interface ReceiverCollectOptions {
+  /** The sender's IP, for the route back (rp_filter). */
+  senderIp?: string;
+}
+
+export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollectOptions = {}): Promise<ReceiverFacts> {
+  const notes: string[] = [];
+  const facts: ReceiverFacts = { notes };
+  const put = <K extends keyof ReceiverFacts>(k: K, v: ReceiverFacts[K] | undefined) => {
+    if (v !== undefined) facts[k] = v;
+  };
+  put('udp', await readFact(exec, '/proc/net/udp'));
+  put('udp6', await readFact(exec, '/proc/net/udp6'));
+  put('ss', await runFact(exec, ['ss', '-ulnp'], notes));
+
+  const rsyslog = await readWithIncludes(exec, '/etc/rsyslog.conf', rsyslogIncludes, '/etc');
+  if (rsyslog.length) facts.rsyslog = rsyslog;
+  const ng = await readWithIncludes(exec, '/etc/syslog-ng/syslog-ng.conf', syslogNgIncludes, '/etc/syslog-ng');
+  if (ng.length) facts.syslogNg = ng;
+  put('syslogConf', await readFact(exec, '/etc/syslog.conf'));
+  put('sysconfigSyslog', await readFact(exec, '/etc/sysconfig/syslog'));
+  put('defaultSyslogd', await readFact(exec, '/etc/default/syslogd'));
+
+  put('iptables', await runFact(exec, ['iptables-save', '-c'], notes));
+  put('ip6tables', await runFact(exec, ['ip6tables-save', '-c'], notes));
+  put('nft', await runFact(exec, ['nft', '-j', 'list', 'ruleset'], notes));
+
+  const confs = await listDir(exec, '/proc/sys/net/ipv4/conf');
+  if (confs) {
+    const rp: Record<string, string> = {};
+    for (const name of confs) {
+      const v = await exec.readFile(`/proc/sys/net/ipv4/conf/${name}/rp_filter`);
+      if (v !== null) rp[name] = v.trim();
+    }
+    facts.rpFilter = rp;
+  }
+  put('snmp', await readFact(exec, '/proc/net/snmp'));
+  put('netstat', await readFact(exec, '/proc/net/netstat'));
+  const se = await exec.run(['semanage', 'port', '-l']);
+  if (se.code === 0) facts.semanage = { text: se.stdout, from: 'semanage port -l' };
+
+  const addrJson = await runFact(exec, ['ip', '-j', 'addr', 'show'], notes);
+  if (addrJson && addrJson.text.trim().startsWith('[')) facts.ipAddr = { ...addrJson, format: 'json' };
+  else {
+    const t = await runFact(exec, ['ip', 'addr', 'show'], notes);
+    if (t) facts.ipAddr = { ...t, format: 'text' };
+  }
+  if (opts.senderIp && ipFamily(opts.senderIp) !== 0) {
+    const r = await runFact(exec, ['ip', 'route', 'get', opts.senderIp], notes);
+    if (r) facts.routeGet = { ...r, ip: opts.senderIp };
+  }
+  return facts;
+}
+
+/** Reads a configuration file and, depth-first in order, the files its include directives name. */
+async function readWithIncludes(
+  exec: HostExec,
+  main: string,
+  includes: (text: string) => string[],
+  relativeTo: string,
+): Promise<FactText[]> {
+  const out: FactText[] = [];
+  const seen = new Set<string>();
+  const visit = async (path: string, depth: number) => {
+    if (seen.has(path) || depth > 4 || out.length > 200) return;
+    seen.add(path);
+    const f = await readFact(exec, path);
+    if (!f) return;
+    out.push(f);
+    for (const inc of includes(f.text)) {
+      const abs = inc.startsWith('/') ? inc : `${relativeTo}/${inc}`;
+      for (const p of await expandGlob(exec, abs)) await visit(p, depth + 1);
+    }
+  };
+  await visit(main, 0);
+  return out;
+}

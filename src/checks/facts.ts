@@ -1,0 +1,88 @@
+/**
+ * The raw facts the sender and receiver checks judge: the texts of files and command outputs,
+ * each optional (a missing one makes its check "unknown", never a guess), each with where it came
+ * from for evidence. Collected by src/checks/collect.ts through a HostExec (this host, ssh, or a
+ * directory of files a user handed in); tests build them from fixture files.
+ */
+
+/** One file's contents or one command's output. */
+export interface FactText {
+  text: string;
+  /** Where it came from: a path (`/etc/rsyslog.conf`) or a command line (`iptables-save -c`). */
+  from: string;
+}
+
+export interface ConfigfsTargetFacts {
+  /** The directory name under /sys/kernel/config/netconsole/. */
+  name: string;
+  /** Attribute name → its contents, trimmed (`enabled` → `1`). */
+  attrs: Record<string, string>;
+  /** The directory's path, for evidence. */
+  from: string;
+}
+
+export interface SenderFacts {
+  /** /etc/sysconfig/netconsole (CentOS/RHEL). */
+  sysconfig?: FactText;
+  /** /proc/cmdline. */
+  cmdline?: FactText;
+  /** /etc/modprobe.d/*.conf and /etc/modprobe.conf, each file. */
+  modprobe?: FactText[];
+  /** configfs targets; `[]` when configfs has the netconsole directory but no target. */
+  configfs?: ConfigfsTargetFacts[];
+  /** dmesg, or journalctl -k when dmesg is not readable. */
+  kernelLog?: FactText;
+  /** `ip -d -j link show` (json) or `ip -d link show` (text). */
+  ipLink?: FactText & { format: 'json' | 'text' };
+  /** `ip -j addr show` (json) or `ip addr show` (text). */
+  ipAddr?: FactText & { format: 'json' | 'text' };
+  /** `ip route get RECEIVER_IP`. */
+  routeGet?: FactText & { ip: string };
+  /** `ip neigh show`. */
+  neigh?: FactText;
+  /** /proc/sys/kernel/printk. */
+  printk?: FactText;
+  /** /proc/sys/kernel/sysrq. */
+  sysrq?: FactText;
+  /** lsmod, or /proc/modules. */
+  modules?: FactText;
+  /** `uname -r`. */
+  kernelRelease?: FactText;
+  /** What could not be collected and why, one line each. */
+  notes: string[];
+}
+
+export interface ReceiverFacts {
+  /** /proc/net/udp and /proc/net/udp6. */
+  udp?: FactText;
+  udp6?: FactText;
+  /** `ss -ulnp`: the same sockets with their processes (as root). */
+  ss?: FactText;
+  /** /etc/rsyslog.conf first, then included files in include order. */
+  rsyslog?: FactText[];
+  /** /etc/syslog-ng/syslog-ng.conf first, then included files. */
+  syslogNg?: FactText[];
+  /** /etc/syslog.conf (sysklogd's rules: which file messages land in). */
+  syslogConf?: FactText;
+  /** /etc/sysconfig/syslog (CentOS 5: SYSLOGD_OPTIONS). */
+  sysconfigSyslog?: FactText;
+  /** /etc/default/syslogd (Debian sysklogd: SYSLOGD). */
+  defaultSyslogd?: FactText;
+  /** `iptables-save -c`, `ip6tables-save -c`. */
+  iptables?: FactText;
+  ip6tables?: FactText;
+  /** `nft -j list ruleset`. */
+  nft?: FactText;
+  /** /proc/sys/net/ipv4/conf/NAME/rp_filter: NAME (`all`, `default`, interfaces) → value. */
+  rpFilter?: Record<string, string>;
+  /** /proc/net/snmp and /proc/net/netstat. */
+  snmp?: FactText;
+  netstat?: FactText;
+  /** `semanage port -l`. */
+  semanage?: FactText;
+  /** `ip -j addr show` (json) or `ip addr show` (text): which interface holds the target IP. */
+  ipAddr?: FactText & { format: 'json' | 'text' };
+  /** `ip route get SENDER_IP`: the route back, for rp_filter. */
+  routeGet?: FactText & { ip: string };
+  notes: string[];
+}

@@ -10,7 +10,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: all deps system-deps build test demo bench clean lint
+.PHONY: all deps system-deps build test demo bench clean docs
 
 all: build
 
@@ -42,3 +42,6 @@ clean:
 	rm -rf dist node_modules/.installed
 
 -include lab/lab.mk
+
+docs: build
+	@node dist/src/findings/docs.js > docs/findings.md

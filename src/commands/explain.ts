@@ -1,15 +1,26 @@
-import { defineCommand } from './command.js';
+import { ALL_CODES, codeInfo } from '../findings/catalog.js';
+import { formatCodeDoc } from '../findings/docs.js';
 import { CLIError } from '../errors.js';
+import { defineCommand } from './command.js';
 
-// Not written yet: says so instead of pretending.
 export default defineCommand({
   name: 'explain',
-  summary: 'not available yet',
-  usage: 'netdiag explain',
+  summary: 'Print the long explanation of a finding code, or list every code.',
+  usage: 'netdiag explain [CODE]',
   options: {},
-  help: [],
+  help: [['CODE', 'a finding code such as dst-mac-mismatch; without it, the list of codes']],
   allowPositionals: true,
-  async run() {
-    throw new CLIError('explain is not available in this build yet');
+  async run({ positionals }, io) {
+    if (positionals.length > 1) throw new CLIError('explain: give one finding code');
+    const code = positionals[0];
+    if (code === undefined) {
+      const width = Math.max(...ALL_CODES.map(c => c.code.length));
+      for (const c of ALL_CODES) io.stdout.write(`${c.code.padEnd(width)}  ${c.severity.padEnd(7)}  ${c.title}\n`);
+      return 0;
+    }
+    const info = codeInfo(code);
+    if (!info) throw new CLIError(`explain: no finding code '${code.replace(/[^\x20-\x7e]/g, '?')}' (netdiag explain lists them)`);
+    io.stdout.write(formatCodeDoc(info, 'text'));
+    return 0;
   },
 });

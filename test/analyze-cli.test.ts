@@ -1,0 +1,140 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pcapFile, udpFrame, arpReply } from '../src/decode/build.js';
+import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
+import { runCli } from './helpers/cli.js';
+import { findingsMarkdown } from '../src/findings/docs.js';
+import { readFileSync } from 'node:fs';
+import { projectRoot } from './helpers/cli.js';
+
+// Captures here are synthesised with the project's encoders (real-kernel captures: fixtures/real).
+const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-cli-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+
+const S = { srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 6666, srcMac: '52:54:00:12:34:56', dstMac: '52:54:00:ab:cd:ef' };
+function capture(name: string, frames: Buffer[]): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, pcapFile(frames.map((data, i) => ({ data, sec: 1_764_000_000 + i, usec: 250 }))));
+  return p;
+}
+const good = capture('good.pcap', [
+  udpFrame({ ...S, payload: formatExtended({ facility: 0, level: 6, seq: 1, usec: 45_287_505, flags: '-' }, 'sysrq: Show Regs\n') }),
+  udpFrame({ ...S, payload: formatExtended({ facility: 0, level: 4, seq: 2, usec: 45_300_000, flags: '-' }, 'second\n') }),
+]);
+const wrongMac = capture('wrong-mac.pcap', [
+  arpReply('52:54:00:00:00:01', '10.99.0.1', S.srcMac, S.srcIp),
+  udpFrame({ ...S, payload: formatPlain('hello', 1) }),
+]);
+const hostile = capture('hostile.pcap', [udpFrame({ ...S, payload: Buffer.from('\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\xff\n', 'utf8') })]);
+
+// Failures first: usage and input errors are one line on stderr, exit 2.
+const usage: Array<[string, string[], RegExp]> = [
+  ['no command', [], /^$/],
+  ['unknown command', ['frobnicate'], /^netdiag: unknown command 'frobnicate'/],
+  ['no file', ['analyze'], /^netdiag: analyze: give exactly one capture file/],
+  ['missing file', ['analyze', '/nonexistent/x.pcap'], /^netdiag: \/nonexistent\/x\.pcap: no such file$/m],
+  ['a directory', ['analyze', '/'], /is a directory/],
+  ['unknown option', ['analyze', '--bogus', 'x'], /^netdiag: analyze: Unknown option '--bogus'/],
+  ['bad port', ['analyze', '--port', '70000', 'x.pcap'], /^netdiag: --port: '70000' is not a port number/],
+  ['json and jsonl', ['analyze', '--json', '--jsonl', 'x'], /choose one/],
+  ['bad netconsole spec', ['analyze', '--netconsole', 'garbage', 'x'], /^netdiag: --netconsole: /],
+  ['missing config', ['analyze', '--config', '/nonexistent', 'x'], /^netdiag: --config \/nonexistent: cannot read \(no such file\)$/m],
+];
+for (const [name, args, err] of usage) {
+  test(`usage error: ${name}`, t => {
+    const r = runCli(args);
+    t.is(r.code, 2);
+    if (args.length) {
+      t.regex(r.stderr, err);
+      t.is(r.stderr.trim().split('\n').length, 1, 'one line');
+      t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+}
+
+test('not a capture: one line naming the first bytes, exit 2', t => {
+  const p = path.join(dir, 'notes.txt');
+  writeFileSync(p, '<!DOCTYPE html>\n');
+  const r = runCli(['analyze', p]);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /not a pcap or pcapng capture \(starts with 3c 21 44 4f\)/);
+});
+
+test('a truncated capture is analyzed up to the cut and reported', t => {
+  const whole = readFileSync(good);
+  const p = path.join(dir, 'cut.pcap');
+  writeFileSync(p, whole.subarray(0, whole.length - 10));
+  const r = runCli(['analyze', '--json', p]);
+  t.is(r.code, 0);
+  const doc = JSON.parse(r.stdout);
+  t.true(doc.capture.truncated);
+  t.is(doc.messages.length, 1);
+  t.true(doc.findings.some((f: { code: string }) => f.code === 'capture-truncated'));
+});
+
+test('text report: messages, senders, verdict; exit 0 without errors', t => {
+  const r = runCli(['analyze', good]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^\d\d:\d\d:\d\d\.000250 10\.99\.0\.2:6665 info   \[   45\.287505\] sysrq: Show Regs$/m);
+  t.regex(r.stdout, /10\.99\.0\.2:6665 → 10\.99\.0\.1:6666  extended  2 datagrams  2 messages  seq 1\.\.2/);
+  t.regex(r.stdout, /^OK: 0 errors, 0 warnings$/m);
+});
+
+test('--json: the documented document', t => {
+  const r = runCli(['analyze', '--json', good]);
+  t.is(r.code, 0);
+  const doc = JSON.parse(r.stdout);
+  t.like(doc.capture, { path: good, format: 'pcap', packets: 2, truncated: false });
+  t.like(doc.senders[0], { ip: '10.99.0.2', port: 6665, mac: S.srcMac, dstIp: '10.99.0.1', dstPort: 6666, dstMac: S.dstMac, mode: 'extended', packets: 2, messages: 2 });
+  t.like(doc.messages[0], { sender: '10.99.0.2:6665', text: 'sysrq: Show Regs', fragments: 1, level: 6, seq: 1, time: '2025-11-24T16:00:00.000250Z' });
+  t.deepEqual(doc.findings, []);
+  t.true(doc.summary.ok);
+});
+
+test('--jsonl: one message per line, then the summary', t => {
+  const r = runCli(['analyze', '--jsonl', good]);
+  const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l));
+  t.deepEqual(lines.map(l => l.type), ['message', 'message', 'summary']);
+  t.is(lines[1].text, 'second');
+});
+
+test('an error finding: exit 1, with the fix', t => {
+  const r = runCli(['analyze', wrongMac]);
+  t.is(r.code, 1);
+  t.regex(r.stdout, /error   dst-mac-mismatch: 10\.99\.0\.2:6665 → 10\.99\.0\.1:6666: frames go to 52:54:00:ab:cd:ef, but 10\.99\.0\.1 is at 52:54:00:00:00:01/);
+  t.regex(r.stdout, /fix: On the sender, set the remote MAC to 52:54:00:00:00:01/);
+  t.regex(r.stdout, /^FAIL: 1 error, 0 warnings/m);
+});
+
+test('hostile payload never reaches the terminal unescaped', t => {
+  for (const args of [['analyze', hostile], ['analyze', '--summary', hostile]]) {
+    const r = runCli(args, { env: { FORCE_COLOR: '0' } });
+    t.notRegex(r.stdout, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202e]/);
+  }
+  const r = runCli(['analyze', hostile]);
+  t.regex(r.stdout, /\\x1b\]0;pwned\\x07\\x1b\[2J/);
+  t.regex(r.stdout, /\\x9b31m evil \\u\{202e\}/);
+});
+
+test('gzip-compressed capture reads the same', async t => {
+  const { gzipSync } = await import('node:zlib');
+  const p = path.join(dir, 'good.pcap.gz');
+  writeFileSync(p, gzipSync(readFileSync(good)));
+  t.is(runCli(['analyze', '--json', p]).stdout.replace(/"path":"[^"]+"/, ''), runCli(['analyze', '--json', good]).stdout.replace(/"path":"[^"]+"/, ''));
+});
+
+test('NO_COLOR off and FORCE_COLOR on gives colour; NO_COLOR wins', t => {
+  t.regex(runCli(['analyze', wrongMac], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout, /\x1b\[31m/);
+  t.notRegex(runCli(['analyze', wrongMac], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } }).stdout, /\x1b\[/);
+});
+
+test('explain: every code has its text; docs/findings.md is generated from the same catalog', t => {
+  const r = runCli(['explain', 'port-unreachable']);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /^port-unreachable \(error\): /);
+  t.is(runCli(['explain', 'no-such-code']).code, 2);
+  const doc = readFileSync(path.join(projectRoot, 'docs/findings.md'), 'utf8');
+  t.is(doc, findingsMarkdown(), 'docs/findings.md is stale: run make docs');
+});

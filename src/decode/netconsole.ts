@@ -184,8 +184,9 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
     if (ext) return ext;
   }
   // Plain text. A NUL byte is never in a printk line.
-  const nul = buf.subarray(off, end).indexOf(0);
-  if (nul >= 0) return { kind: 'malformed', reason: `NUL byte at offset ${nul}`, bodyOff: off, bodyEnd: end };
+  // Searching past `end` is cheap: headers after the payload are full of zero bytes.
+  const nul = buf.indexOf(0, off);
+  if (nul >= 0 && nul < end) return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
   const newline = buf[end - 1] === NL;
   const t = c0 === LBRACKET ? printkTime(buf, off, end) : undefined;
   if (t) return { kind: 'plain', printkUsec: t[0], bodyOff: t[1], bodyEnd: end, newline };

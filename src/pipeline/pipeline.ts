@@ -169,7 +169,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   }
 
   /** Finds or makes the flow of the current datagram (ip and udp views are set). */
-  function flowOf(buf: Uint8Array, no: number, time: Timestamp): Flow {
+  function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow {
     if (ip.version === 4) {
       const s = readIp4(buf, ip.srcOff), d = readIp4(buf, ip.dstOff);
       // Consecutive datagrams mostly belong to one flow.
@@ -178,7 +178,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       const key = s * 65536 + udp.srcPort;
       let list = flows4.get(key);
       if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === udp.dstPort) return (lastFlow = f);
-      const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, time, no);
+      const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, { sec, nsec }, no);
       if (!list) flows4.set(key, (list = []));
       list.push(f);
       state.flows.push(f);
@@ -189,7 +189,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const key = `${s}|${udp.srcPort}`;
     let list = flows6.get(key);
     if (list) for (const f of list) if (f.dstIp === d && f.dstPort === udp.dstPort) return f;
-    const f = new Flow(s, udp.srcPort, d, udp.dstPort, -1, -1, time, no);
+    const f = new Flow(s, udp.srcPort, d, udp.dstPort, -1, -1, { sec, nsec }, no);
     if (!list) flows6.set(key, (list = []));
     list.push(f);
     state.flows.push(f);
@@ -200,8 +200,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** A UDP datagram to a netconsole port: `buf` holds the IP header (addresses), `l4buf` the UDP segment. */
   function datagram(buf: Uint8Array, l4buf: Uint8Array, no: number, sec: number, nsec: number, cut: boolean): void {
     state.datagrams++;
-    const time = { sec, nsec };
-    const flow = flowOf(buf, no, time);
+    const flow = flowOf(buf, no, sec, nsec);
     flow.packets++;
     flow.lastSec = sec;
     flow.lastNsec = nsec;
@@ -232,17 +231,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       case 'extended': {
         flow.extended++;
         const h = rec.header;
-        if (h.frag) return fragment(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, time, no);
-        return extendedMessage(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, time, [no], 1, false);
+        if (h.frag) return fragment(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no);
+        return extendedMessage(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, sec, nsec, no, undefined, 1, false);
       }
       case 'plain':
         flow.plain++;
-        return plainPart(flow, l4buf, pOff, rec.bodyOff, rec.bodyEnd, rec.newline, rec.printkUsec, time, no);
+        return plainPart(flow, l4buf, pOff, rec.bodyOff, rec.bodyEnd, rec.newline, rec.printkUsec, sec, nsec, no);
       case 'syslog':
         flow.syslog++;
         flow.messages++;
         state.messages++;
-        if (onMessage) emitSyslog(flow, rec.header, l4buf, rec.bodyOff, rec.bodyEnd, time, no);
+        if (onMessage) emitSyslog(flow, rec.header, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no);
         return;
       case 'malformed':
         flow.malformed++;
@@ -251,7 +250,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         if (onMessage) {
           flow.messages++;
           state.messages++;
-          onMessage(baseMessage(flow, time, 'unknown', Buffer.from(l4buf.buffer, l4buf.byteOffset + pOff, pEnd - pOff).toString('latin1'), [no], 1));
+          onMessage(baseMessage(flow, { sec, nsec }, 'unknown', Buffer.from(l4buf.buffer, l4buf.byteOffset + pOff, pEnd - pOff).toString('latin1'), [no], 1));
         }
         return;
     }
@@ -282,7 +281,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     addPiece(f, buf, bOff, offset, len, invalid);
     if (f.received === f.total) {
       flow.frags.delete(h.seq);
-      extendedMessage(flow, f.header, f.body, 0, f.total, f.time, f.packets, f.pieces, false);
+      extendedMessage(flow, f.header, f.body, 0, f.total, f.time.sec, f.time.nsec, f.packets[0]!, f.packets, f.pieces, false);
     }
   }
 
@@ -325,16 +324,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     flow.fragIncomplete.add(f.packets[0]!);
     // Keep the received prefix runs; gaps become nothing (they are unknown bytes).
     const body = Buffer.concat([...f.ranges].sort((a, b) => a[0] - b[0]).map(([o, l]) => f.body.subarray(o, o + l)));
-    extendedMessage(flow, f.header, body, 0, body.length, f.time, f.packets, f.pieces, true);
+    extendedMessage(flow, f.header, body, 0, body.length, f.time.sec, f.time.nsec, f.packets[0]!, f.packets, f.pieces, true);
   }
 
-  function extendedMessage(flow: Flow, h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, time: Timestamp, packets: number[], fragments: number, incomplete: boolean): void {
+  /** `packets` undefined: the message is the one datagram `first`. */
+  function extendedMessage(flow: Flow, h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, sec: number, nsec: number, first: number, packets: number[] | undefined, fragments: number, incomplete: boolean): void {
     flow.messages++;
     state.messages++;
     const bootStart = startsWith(buf, bOff, bEnd, LINUX_VERSION);
     const ev = flow.seq.observe(h.seq, bootStart);
-    if (ev === 'gap') flow.seqGapPackets.add(packets[0]!);
-    else if (ev === 'restart') flow.restartPackets.add(packets[0]!);
+    if (ev === 'gap') flow.seqGapPackets.add(first);
+    else if (ev === 'restart') flow.restartPackets.add(first);
     if (h.release !== undefined) flow.release = h.release;
     const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
     if (!needText) return;
@@ -346,13 +346,13 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       if (Number.isSafeInteger(id)) {
         if (flow.msgidLast >= 0 && id > flow.msgidLast + 1) {
           flow.msgidLost += id - flow.msgidLast - 1;
-          flow.msgidGaps.add(packets[0]!);
+          flow.msgidGaps.add(first);
         }
         if (id > flow.msgidLast) flow.msgidLast = id;
       }
     }
     if (!onMessage) return;
-    const m = baseMessage(flow, time, 'extended', text, packets, fragments);
+    const m = baseMessage(flow, { sec, nsec }, 'extended', text, packets ?? [first], fragments);
     m.level = h.level;
     m.facility = h.facility;
     m.seq = h.seq;
@@ -370,36 +370,36 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     return nl >= 0 && nl < end - 1 && buf[nl + 1] === 0x20;
   }
 
-  function plainPart(flow: Flow, buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, time: Timestamp, no: number): void {
+  function plainPart(flow: Flow, buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, sec: number, nsec: number, no: number): void {
     let pend = flow.plainPending;
     // A datagram with a printk time of its own starts a new line; so does one after the window.
-    if (pend && (!withinWindow(pend, time) || (printkUsec !== undefined && !pend.cutAt1000))) {
+    if (pend && (!withinWindow(pend, sec, nsec) || (printkUsec !== undefined && !pend.cutAt1000))) {
       finishPlain(flow, pend);
       pend = undefined;
     }
     if (!pend && newline) {
       // The common case: one whole line in one datagram.
-      return plainMessage(flow, buf, bOff, bEnd - 1, printkUsec, time, [no], 1);
+      return plainMessage(flow, buf, bOff, bEnd - 1, printkUsec, sec, nsec, no, undefined, 1);
     }
     // A continuation keeps its own text whole (an old kernel's next printk has no timestamp of its own).
     const from = pend ? pOff : bOff;
     const part = Buffer.from(buf.subarray(from, bEnd));
     if (!pend) {
-      pend = { parts: [], length: 0, time, lastSec: time.sec, lastNsec: time.nsec, packets: [], cutAt1000: true };
+      pend = { parts: [], length: 0, time: { sec, nsec }, lastSec: sec, lastNsec: nsec, packets: [], cutAt1000: true };
       if (printkUsec !== undefined) pend.printkUsec = printkUsec;
       flow.plainPending = pend;
     }
     if (!newline && bEnd - pOff !== PLAIN_CUT) pend.cutAt1000 = false;
     pend.parts.push(part);
     pend.length += part.length;
-    pend.lastSec = time.sec;
-    pend.lastNsec = time.nsec;
+    pend.lastSec = sec;
+    pend.lastNsec = nsec;
     if (pend.packets.length < 64) pend.packets.push(no);
     if (newline || pend.length >= MAX_PLAIN_LINE) finishPlain(flow, pend);
   }
 
-  function withinWindow(p: { lastSec: number; lastNsec: number }, t: Timestamp): boolean {
-    return (t.sec - p.lastSec) * 1e9 + (t.nsec - p.lastNsec) <= joinWindowNs;
+  function withinWindow(p: { lastSec: number; lastNsec: number }, sec: number, nsec: number): boolean {
+    return (sec - p.lastSec) * 1e9 + (nsec - p.lastNsec) <= joinWindowNs;
   }
 
   function finishPlain(flow: Flow, p: NonNullable<Flow['plainPending']>): void {
@@ -410,19 +410,19 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       flow.splitLines.add(p.packets[0]!);
       if (p.cutAt1000) flow.splitAt1000++;
     }
-    plainMessage(flow, joined, 0, end, p.printkUsec, p.time, p.packets, p.parts.length);
+    plainMessage(flow, joined, 0, end, p.printkUsec, p.time.sec, p.time.nsec, p.packets[0]!, p.packets, p.parts.length);
   }
 
-  function plainMessage(flow: Flow, buf: Uint8Array, tOff: number, tEnd: number, printkUsec: number | undefined, time: Timestamp, packets: number[], fragments: number): void {
+  function plainMessage(flow: Flow, buf: Uint8Array, tOff: number, tEnd: number, printkUsec: number | undefined, sec: number, nsec: number, first: number, packets: number[] | undefined, fragments: number): void {
     flow.messages++;
     state.messages++;
     const bootStart = startsWith(buf, tOff, tEnd, LINUX_VERSION);
     if (bootStart) {
-      if (flow.kernel !== undefined || flow.messages > 1) flow.restartPackets.add(packets[0]!);
+      if (flow.kernel !== undefined || flow.messages > 1) flow.restartPackets.add(first);
       flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
     }
     if (!onMessage) return;
-    const m = baseMessage(flow, time, 'plain', Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'), packets, fragments);
+    const m = baseMessage(flow, { sec, nsec }, 'plain', Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'), packets ?? [first], fragments);
     if (printkUsec !== undefined) m.usec = printkUsec;
     onMessage(m);
   }
@@ -450,7 +450,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   function tick(t: Timestamp): void {
     for (const f of state.flows) {
-      if (f.plainPending && !withinWindow(f.plainPending, t)) finishPlain(f, f.plainPending);
+      if (f.plainPending && !withinWindow(f.plainPending, t.sec, t.nsec)) finishPlain(f, f.plainPending);
       if (f.frags.size) expireFrags(f, t);
     }
   }

@@ -217,7 +217,8 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
       case '-i':
       case '--in-interface': {
         const p = take(i++);
-        push(pkt.iface === undefined ? { unknown: `-i ${p} (receiving interface not known)` } : ifaceMatches(pkt.iface, p));
+        // A datagram from another host never arrives on lo, whatever the receiving interface is.
+        push(pkt.iface === undefined ? (p === 'lo' ? false : { unknown: `-i ${p} (receiving interface not known)` }) : ifaceMatches(pkt.iface, p));
         break;
       }
       case '-o':

@@ -121,7 +121,7 @@ function namedPriority(p: string): number {
 
 function renderVal(v: Json): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return /^[\w.:/*-]+$/.test(v) && !/^\d/.test(v) && !v.includes(':') ? v : /^[\d.:/a-f]+$/i.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return /^[\w.:/*@-]+$/.test(v) ? v : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `{ ${v.map(renderVal).join(', ')} }`;
   if (isObj(v)) {
@@ -133,6 +133,7 @@ function renderVal(v: Json): string {
     if (isObj(v.ct)) return `ct ${v.ct.key}`;
     if (isObj(v.elem)) return renderVal(v.elem.val);
     if (Array.isArray(v.concat)) return v.concat.map(renderVal).join(' . ');
+    if (isObj(v.xt)) return `xt ${v.xt.type ?? 'match'} ${v.xt.name ?? '?'}`;
     if ('accept' in v) return 'accept';
     if ('drop' in v) return 'drop';
     if (isObj(v.jump)) return `jump ${v.jump.target}`;
@@ -159,6 +160,7 @@ function renderStmt(e: Json): string {
   if ('continue' in e) return 'continue';
   if (isObj(e.jump)) return `jump ${e.jump.target}`;
   if (isObj(e.goto)) return `goto ${e.goto.target}`;
+  if (isObj(e.xt)) return `xt ${e.xt.type ?? 'match'} ${e.xt.name ?? '?'}`;
   if ('log' in e) return 'log';
   if ('limit' in e) return 'limit';
   if (isObj(e.vmap)) {
@@ -171,7 +173,7 @@ function renderStmt(e: Json): string {
 
 // ---- evaluation -------------------------------------------------------------------------------
 
-type Value = { kind: 'num'; v: number } | { kind: 'addr'; v: string } | { kind: 'str'; v: string } | { kind: 'state'; v: string } | { kind: 'unknown'; why: string } | { kind: 'absent' };
+type Value = { kind: 'num'; v: number } | { kind: 'addr'; v: string } | { kind: 'str'; v: string } | { kind: 'state'; v: string } | { kind: 'unknown'; why: string; ifname?: boolean } | { kind: 'absent' };
 
 const L4: Record<string, number> = { udp: 17, tcp: 6, icmp: 1, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33 };
 
@@ -199,7 +201,7 @@ function fieldValue(left: Json, pkt: Datagram): Value {
     const key = String(left.meta.key);
     if (key === 'l4proto') return { kind: 'num', v: 17 };
     if (key === 'nfproto' || key === 'protocol') return { kind: 'str', v: pkt.family === 4 ? 'ipv4' : 'ipv6' };
-    if (key === 'iifname' || key === 'iif') return pkt.iface === undefined ? { kind: 'unknown', why: `meta ${key} (receiving interface not known)` } : { kind: 'str', v: pkt.iface };
+    if (key === 'iifname' || key === 'iif') return pkt.iface === undefined ? { kind: 'unknown', why: `meta ${key} (receiving interface not known)`, ifname: true } : { kind: 'str', v: pkt.iface };
     if (key === 'pkttype') return { kind: 'str', v: pkt.pktType ?? 'unicast' };
     if (key === 'oifname' || key === 'oif') return { kind: 'absent' };
     return { kind: 'unknown', why: `meta ${key}` };
@@ -283,7 +285,11 @@ function evalMatch(m: Obj, pkt: Datagram, sets: NftSet[], rule: NftRule): Tri {
   const val = fieldValue(m.left, pkt);
   const op = String(m.op ?? '==');
   if (val.kind === 'absent') return false; // the header is not there: no match (nft does not match an absent header)
-  if (val.kind === 'unknown') return { unknown: val.why };
+  if (val.kind === 'unknown') {
+    // A datagram from another host never arrives on lo, whatever the receiving interface is.
+    if (val.ifname && (m.right === 'lo' || (isObj(m.right) && Array.isArray(m.right.set) && m.right.set.every(x => x === 'lo')))) return op === '!=';
+    return { unknown: val.why };
+  }
   const elems = setElements(m.right, sets, rule);
   let r: Tri;
   if (elems && !Array.isArray(elems)) return elems;
@@ -350,7 +356,7 @@ function evalRule(rule: NftRule, pkt: Datagram, sets: NftSet[]): { match: Tri; v
     }
     const key = Object.keys(e)[0] ?? '?';
     if (key === 'xt') {
-      conds.push({ unknown: `xt (an iptables-nft match nft cannot show: ${renderVal((e as Obj).xt)})` });
+      conds.push({ unknown: `${renderStmt(e)} (an iptables-nft match nft cannot show; judge iptables-save instead)` });
       continue;
     }
     if (key === 'fib') {

@@ -113,7 +113,8 @@ export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): Se
       f.push(finding('cmdline-param-ignored', { summary: 'netconsole= on the kernel command line, but netconsole is a module here', evidence: cmd.map(p => `${facts.cmdline!.from}: netconsole=${p.spec}`) }));
     }
     if (configWarnings.length) f.push(finding('netconsole-config-invalid', { severity: 'info', summary: 'netconsole configuration notes', evidence: configWarnings }));
-    const any = configured.length + cfs.length + running.length > 0 || ctx.target !== undefined;
+    // A failed start in the kernel log also shows that a target was configured somewhere.
+    const any = configured.length + cfs.length + running.length + (klog?.blocks.length ?? 0) > 0 || ctx.target !== undefined;
     if (!any && (facts.sysconfig || facts.cmdline || facts.modprobe || facts.configfs || klog)) {
       f.push(finding('netconsole-no-target', { summary: 'no netconsole target is configured anywhere', evidence: sourcesRead(facts) }));
     }

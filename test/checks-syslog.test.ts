@@ -1,0 +1,135 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, selectorMatches, rsyslogIncludes, syslogNgIncludes } from '../src/checks/syslog.js';
+
+const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
+const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });
+
+// ---- failures first: no UDP ---------------------------------------------------------------------
+
+test('rsyslog CentOS 6 stock: UDP lines commented out, quoted for the fix', t => {
+  const c = parseRsyslog([fact('rsyslog/centos6-stock.conf', '/etc/rsyslog.conf')]);
+  t.deepEqual(c.udpInputs, []);
+  t.deepEqual(c.disabledUdp.map(d => [d.line, d.text, d.why]), [
+    [13, '#$ModLoad imudp', 'commented out'],
+    [14, '#$UDPServerRun 514', 'commented out'],
+  ]);
+  // Still says where messages would land: user.notice is in *.info.
+  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/messages']);
+});
+
+test('rsyslog Debian 12 stock: RainerScript lines commented out', t => {
+  const c = parseRsyslog([fact('rsyslog/debian12-stock.conf', '/etc/rsyslog.conf')]);
+  t.deepEqual(c.udpInputs, []);
+  t.deepEqual(c.disabledUdp.map(d => d.text), ['#module(load="imudp")', '#input(type="imudp" port="514")']);
+  // netconsole messages (user.notice) land in syslog and user.log, not kern.log.
+  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/syslog', '/var/log/user.log']);
+  t.false(c.destinations.find(d => d.file === '/var/log/kern.log')!.netconsole as boolean);
+});
+
+test('rsyslog: input without module is without effect', t => {
+  const c = parseRsyslog([fact('rsyslog/input-without-module.conf')]);
+  t.deepEqual(c.udpInputs, []);
+  t.is(c.disabledUdp.length, 1);
+  t.regex(c.disabledUdp[0]!.why, /without module\(load="imudp"\)/);
+});
+
+test('rsyslog: $UDPServerRun without $ModLoad imudp is without effect', t => {
+  const c = parseRsyslog([{ text: '$UDPServerRun 514\n', from: 'x.conf' }]);
+  t.deepEqual(c.udpInputs, []);
+  t.regex(c.disabledUdp[0]!.why, /without \$ModLoad imudp/);
+});
+
+test('sysklogd: the seed case SYSLOGD_OPTIONS="-m 0" has no -r', t => {
+  const o = parseSysklogdOptions(fact('sysklogd/centos5-sysconfig-syslog', '/etc/sysconfig/syslog'))!;
+  t.is(o.options, '-m 0');
+  t.is(o.line, 6);
+  t.false(o.remote);
+  const c = sysklogdConfig(o, fact('sysklogd/centos5-syslog.conf', '/etc/syslog.conf'));
+  t.deepEqual(c.udpInputs, []);
+  t.regex(c.disabledUdp[0]!.why, /no -r/);
+  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/messages']);
+});
+
+test('sysklogd Debian: SYSLOGD="" has no -r', t => {
+  t.false(parseSysklogdOptions(fact('sysklogd/debian-default-syslogd'))!.remote);
+});
+
+test('syslog-ng Debian stock: no network source', t => {
+  const c = parseSyslogNg([fact('syslog-ng/debian-stock.conf')]);
+  t.deepEqual(c.udpInputs, []);
+});
+
+// ---- UDP enabled --------------------------------------------------------------------------------
+
+test('rsyslog CentOS 7 with UDP enabled', t => {
+  const c = parseRsyslog([fact('rsyslog/centos7-udp-enabled.conf', '/etc/rsyslog.conf')]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.address, i.line]), [[514, undefined, 14]]);
+  t.deepEqual(c.disabledUdp, []);
+});
+
+test('rsyslog: included file with a ruleset-bound input on two ports; messages go to its file only', t => {
+  const c = parseRsyslog([fact('rsyslog/debian12-stock.conf', '/etc/rsyslog.conf'), fact('rsyslog/remote-ruleset.conf', '/etc/rsyslog.d/10-netconsole.conf')]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.ruleset, i.from, i.line]), [
+    [514, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
+    [6666, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
+  ]);
+  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/netconsole.log']);
+});
+
+test('rsyslog legacy: $UDPServerAddress binds, $AllowedSender listed, property filter destination', t => {
+  const c = parseRsyslog([fact('rsyslog/allowed-sender.conf')]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[514, '10.20.0.5']]);
+  t.deepEqual(c.allowedSenders.map(a => a.spec), [['10.20.1.0/24', '127.0.0.1']]);
+  t.deepEqual(c.destinations.map(d => [d.file, d.netconsole]), [['/var/log/db1-console.log', 'maybe']]);
+});
+
+test('sysklogd with -m 0 -r -x receives UDP 514', t => {
+  const o = parseSysklogdOptions(fact('sysklogd/centos5-sysconfig-syslog-remote'))!;
+  t.true(o.remote);
+  t.deepEqual(sysklogdConfig(o, undefined).udpInputs.map(i => i.port), [514]);
+});
+
+test('sysklogd option clusters', t => {
+  const o = (s: string) => parseSysklogdOptions({ text: `SYSLOGD_OPTIONS="${s}"`, from: 'x' })!.remote;
+  t.true(o('-rx'));
+  t.true(o('-m 0 -r'));
+  t.false(o('-m 0 -x'));
+  t.false(o('-f /etc/r.conf')); // the r is in the argument of -f
+  t.true(o('-xr'));
+});
+
+test('syslog-ng conf.d udp() source and its file', t => {
+  const c = parseSyslogNg([fact('syslog-ng/debian-stock.conf', '/etc/syslog-ng/syslog-ng.conf'), fact('syslog-ng/conf.d-remote-udp.conf', '/etc/syslog-ng/conf.d/remote.conf')]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.address, i.source, i.line]), [[514, undefined, 's_net', 3]]);
+  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/remote/${HOST}.log']);
+});
+
+test('syslog-ng network(transport("udp")) on one address and port 6666', t => {
+  const c = parseSyslogNg([fact('syslog-ng/network-transport-udp.conf')]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[6666, '10.99.0.1']]);
+  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/netconsole.log']);
+});
+
+test('includes', t => {
+  t.deepEqual(rsyslogIncludes(fx('rsyslog/centos6-stock.conf')), ['/etc/rsyslog.d/*.conf']);
+  t.deepEqual(rsyslogIncludes('include(file="/etc/rsyslog.d/*.conf" mode="optional")'), ['/etc/rsyslog.d/*.conf']);
+  t.deepEqual(syslogNgIncludes(fx('syslog-ng/debian-stock.conf')), ['/etc/syslog-ng/conf.d/*.conf']);
+});
+
+const selectors: Array<[string, boolean]> = [
+  ['kern.*', false],
+  ['*.info;mail.none;authpriv.none;cron.none', true],
+  ['*.*;auth,authpriv.none', true],
+  ['user.*', true],
+  ['*.warn', false],
+  ['*.=notice', true],
+  ['*.info;user.none', false],
+  ['*.*;user.!notice', false],
+  ['*.emerg', false],
+];
+for (const [sel, want] of selectors) {
+  test(`selector ${sel} ${want ? 'takes' : 'does not take'} user.notice`, t => {
+    t.is(selectorMatches(sel, 'user', 5), want);
+  });
+}

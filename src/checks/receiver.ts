@@ -49,6 +49,13 @@ export interface ReceiverReport {
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
 
+/** An ACCEPT inserted first in the built-in chain where the datagram's walk through that table began. */
+function iptablesHint(fw: FirewallVerdict, src: string, port: number): string {
+  const table = fw.where?.split(' ')[0] ?? 'filter';
+  const start = fw.path.find(p => p.startsWith(`${table} `))?.split(' ')[1] ?? 'INPUT';
+  return `${fw.tool}${table === 'filter' ? '' : ` -t ${table}`} -I ${start} -p udp${src} --dport ${port} -j ACCEPT`;
+}
+
 export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {}): ReceiverReport {
   const checks: CheckResult[] = [];
   const port = ctx.port ?? ctx.target?.remotePort ?? 514;
@@ -184,7 +191,7 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
         const src = senderIp ? ` -s ${senderIp}` : '';
         const hint = fw.tool === 'nft'
           ? `nft insert rule ${(fw.where ?? '').replace(/^table /, '').replace(/ chain /, ' ').replace(/ handle \d+$/, '')} ${senderIp ? `${family === 4 ? 'ip' : 'ip6'} saddr ${senderIp} ` : ''}udp dport ${port} accept`
-          : `${fw.tool} -I ${fw.where?.split(' ')[1] ?? 'INPUT'}${fw.where?.startsWith('filter') ? '' : ` -t ${fw.where?.split(' ')[0]}`} -p udp${src} --dport ${port} -j ACCEPT`;
+          : iptablesHint(fw, src, port);
         f.push(finding('firewall-drop', { summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`, evidence, hint, subject: `:${port}` }));
       } else if (fw.verdict === 'uncertain') {
         f.push(finding('firewall-uncertain', { summary: `cannot decide whether the firewall accepts ${pkt}`, evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`], subject: `:${port}` }));

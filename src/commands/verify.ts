@@ -1,15 +1,102 @@
+import { open, stat } from 'node:fs/promises';
+import { openLiveCapture, DEFAULT_BUFFER_MIB } from '../capture/live.js';
+import { parsePorts } from '../config/load.js';
+import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { localExec } from '../io/local-exec.js';
+import { sshExec } from '../io/ssh-exec.js';
+import { chooseStyle } from '../report/style.js';
+import { createProgress } from '../ui/progress.js';
+import { runVerify } from '../verify/run.js';
+import { formatVerifyJson, formatVerifyText } from '../verify/report.js';
 import { defineCommand } from './command.js';
-import { CLIError } from '../errors.js';
 
-// Not written yet: says so instead of pretending.
+/** Reads what a file gained since `offset` (at most 8 MiB of it). */
+async function readFrom(path: string, offset: number): Promise<string | undefined> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const from = size < offset ? 0 : offset; // rotated: read the new file from its start
+      const len = Math.min(size - from, 8 * 1024 * 1024);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, from);
+      return buf.toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 export default defineCommand({
   name: 'verify',
-  summary: 'not available yet',
-  usage: 'netdiag verify',
-  options: {},
-  help: [],
-  allowPositionals: true,
-  async run() {
-    throw new CLIError('verify is not available in this build yet');
+  summary: 'Trigger a kernel message on the sender over ssh, watch it cross the wire and land in the log, and name the broken link.',
+  usage: 'netdiag verify --sender [user@]host [options]',
+  options: {
+    sender: { type: 'string' },
+    iface: { type: 'string', short: 'i' },
+    port: { type: 'string' },
+    'log-file': { type: 'string' },
+    timeout: { type: 'string' },
+    trigger: { type: 'string' },
+    identity: { type: 'string' },
+    'ssh-option': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  },
+  help: [
+    ['--sender [user@]host', 'the netconsole sender, as ssh reaches it (your ~/.ssh/config applies)'],
+    ['-i, --iface IFACE', 'capture interface; default: the one the route to the sender uses'],
+    ['--port N', 'the syslog port; default: the sender\'s configured target port, else 514'],
+    ['--log-file PATH', 'where the syslog daemon writes; default: from its configuration'],
+    ['--timeout S', 'how long to wait for the messages (default 10)'],
+    ['--trigger C', 'the sysrq command character to trigger (default p: "Show Regs")'],
+    ['--identity FILE', 'ssh -i FILE'],
+    ['--ssh-option OPT', 'ssh -o OPT (repeatable)'],
+    ['--json', 'machine output'],
+    ['--quiet', 'no progress on stderr'],
+  ],
+  allowPositionals: false,
+  async run({ values }, io) {
+    const destination = values.sender as string | undefined;
+    if (!destination) throw new CLIError('verify: --sender [user@]host is required');
+    if (destination.startsWith('-') || /\s/.test(destination)) throw new CLIError(`verify: '${destination}' is not an ssh destination`);
+    const timeoutSec = values.timeout === undefined ? 10 : Number(values.timeout);
+    if (!(timeoutSec > 0 && timeoutSec <= 600)) throw new CLIError(`--timeout: '${values.timeout}' is not a number of seconds (1-600)`);
+    const port = parsePorts(values.port === undefined ? undefined : [values.port as string])?.[0];
+    const json = values.json === true;
+    const progress = await createProgress(io.stderr, !json && values.quiet !== true, 'verify');
+    const sender = sshExec({
+      destination,
+      ...(values.identity ? { identity: values.identity as string } : {}),
+      ...(values['ssh-option'] ? { options: values['ssh-option'] as string[] } : {}),
+    });
+    try {
+      const outcome = await runVerify(
+        {
+          destination, timeoutSec, trigger: (values.trigger as string | undefined) ?? 'p',
+          ...(values.iface ? { iface: values.iface as string } : {}),
+          ...(port ? { port } : {}),
+          ...(values['log-file'] ? { logFile: values['log-file'] as string } : {}),
+        },
+        {
+          sender,
+          receiver: localExec(),
+          openCapture: (iface, filter, sink) => openLiveCapture({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+          fileSize: async p => { try { return (await stat(p)).size; } catch { return undefined; } },
+          readFrom,
+          clock: () => performance.now(),
+          sleep: ms => new Promise(r => setTimeout(r, ms)),
+          step: text => progress.text(text),
+        },
+      );
+      progress.stop();
+      io.stdout.write(json ? formatVerifyJson(outcome, destination) : formatVerifyText(outcome, destination, chooseStyle(io.stdout, io.env)));
+      return outcome.report.ok ? EXIT_OK : EXIT_FINDINGS;
+    } finally {
+      progress.stop();
+      await sender.close();
+    }
   },
 });

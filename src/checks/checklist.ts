@@ -3,6 +3,7 @@
  * `netdiag check` print, and a plain-text rendering with every text from a file escaped.
  */
 import type { Finding } from '../findings/finding.js';
+import { escapeText } from '../report/escape.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
@@ -28,20 +29,7 @@ export function check(id: string, name: string, findings: Finding[], detail: str
   return { id, name, status: statusFrom(findings, otherwise), detail, findings };
 }
 
-/**
- * Escapes a text for a terminal: control characters (C0, DEL, C1) and the Unicode line/paragraph
- * separators and bidi overrides become `\xNN` / `\u{NNNN}`, so text from a file or a datagram cannot
- * move the cursor, change colours or reorder the line.
- */
-export function escapeText(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, c => {
-    const n = c.charCodeAt(0);
-    if (c === '\t') return '\\t';
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
-  });
-}
+export { escapeText };
 
 const MARK: Record<CheckStatus, string> = { pass: 'ok', warn: 'warn', fail: 'FAIL', unknown: '?' };
 

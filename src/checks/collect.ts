@@ -101,7 +101,7 @@ async function readFact(exec: HostExec, path: string): Promise<FactText | undefi
 async function runFact(exec: HostExec, argv: string[], notes: string[]): Promise<FactText | undefined> {
   const r = await exec.run(argv);
   if (r.code === 0) return { text: r.stdout, from: cmdLine(argv) };
-  const why = r.code === 127 ? 'not installed' : r.code === 124 ? 'timed out' : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
+  const why = r.code === 127 ? (r.stderr.trim() ? r.stderr.trim().split('\n')[0]!.slice(0, 120) : 'not installed') : r.code === 124 ? 'timed out' : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
   notes.push(`${cmdLine(argv)}: ${why}`);
   return undefined;
 }

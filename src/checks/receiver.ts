@@ -240,7 +240,7 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
       const ev = [`${facts.snmp.from}: ${detail}`];
       if (c('RcvbufErrors') > 0) f.push(finding('udp-drops', { summary: `${c('RcvbufErrors')} UDP datagrams dropped because a socket's receive buffer was full (since boot)`, evidence: ev }));
       else if (c('InErrors') > 0) f.push(finding('udp-drops', { summary: `${c('InErrors')} UDP datagrams could not be delivered (since boot)`, evidence: ev }));
-      if (c('NoPorts') > 0 && !sockets.length) f.push(finding('udp-drops', { severity: 'info', summary: `${c('NoPorts')} UDP datagrams arrived for ports nobody listens on (since boot)`, evidence: ev }));
+      if (c('NoPorts') > 0 && !sockets.length) f.push(finding('udp-drops', { severity: 'info', summary: `${c('NoPorts')} UDP datagrams arrived for ports nobody listens on (since boot)`, evidence: ev, hint: `Start a listener on UDP ${port} (see receiver-not-listening); NoPorts counts datagrams to every closed port, so compare it before and after a test` }));
     }
     checks.push(check('receiver.counters', 'UDP counters', f, detail, facts.snmp ? 'pass' : 'unknown'));
   }

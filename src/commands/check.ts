@@ -1,15 +1,123 @@
+/**
+ * netdiag check: the receiver checks on this host (or on files handed in), and the sender checks on
+ * files handed in. Prints a checklist; exit 1 when a check fails, 2 on bad arguments.
+ */
+import { stat } from 'node:fs/promises';
 import { defineCommand } from './command.js';
-import { CLIError } from '../errors.js';
+import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { parseNetconsoleSpec, ipFamily } from '../config/netconsole-spec.js';
+import type { NetconsoleTarget } from '../config/target.js';
+import { collectReceiverFacts, collectSenderFacts } from '../checks/collect.js';
+import { runSenderChecks, type SenderReport } from '../checks/sender.js';
+import { runReceiverChecks, type ReceiverReport } from '../checks/receiver.js';
+import { renderChecklist } from '../checks/checklist.js';
+import { escapeText } from '../report/escape.js';
+import { localExec } from '../io/local-exec.js';
+import { dirExec } from '../io/dir-exec.js';
 
-// Not written yet: says so instead of pretending.
+async function factsDir(path: string, what: string): Promise<string> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    throw new CLIError(`check: ${what} directory ${escapeText(path)} does not exist`);
+  }
+  if (!s.isDirectory()) throw new CLIError(`check: ${what} ${escapeText(path)} is not a directory`);
+  return path;
+}
+
 export default defineCommand({
   name: 'check',
-  summary: 'not available yet',
-  usage: 'netdiag check',
-  options: {},
-  help: [],
-  allowPositionals: true,
-  async run() {
-    throw new CLIError('check is not available in this build yet');
+  summary: 'Check this host (the receiver) and, from files, a sender for what breaks netconsole.',
+  usage: 'netdiag check [--port N] [--netconsole SPEC] [--sender-ip IP] [--receiver-facts DIR] [--sender-facts DIR] [--sender-only] [--json]',
+  options: {
+    port: { type: 'string' },
+    netconsole: { type: 'string' },
+    'sender-ip': { type: 'string' },
+    'receiver-ip': { type: 'string' },
+    'sender-facts': { type: 'string' },
+    'receiver-facts': { type: 'string' },
+    'sender-only': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  help: [
+    ['--port N', 'the UDP port netconsole sends to (default: the target\'s port, else 514)'],
+    ['--netconsole SPEC', 'the sender\'s netconsole parameter, e.g. @/eth0,514@10.0.0.1/00:11:22:33:44:55'],
+    ['--sender-ip IP', 'the sender\'s IP, for the firewall and rp_filter checks'],
+    ['--receiver-ip IP', 'the IP the sender sends to (default: the target\'s)'],
+    ['--receiver-facts DIR', 'judge files from DIR instead of this host (layout: docs/checks.md)'],
+    ['--sender-facts DIR', 'also run the sender checks on files from DIR'],
+    ['--sender-only', 'skip the receiver checks'],
+    ['--json', 'print the checklist as JSON'],
+  ],
+  allowPositionals: false,
+  async run({ values }, io) {
+    let port: number | undefined;
+    if (values.port !== undefined) {
+      const p = String(values.port);
+      if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new CLIError(`check: --port ${escapeText(p)}: want 1-65535`);
+      port = Number(p);
+    }
+    let target: NetconsoleTarget | undefined;
+    if (values.netconsole !== undefined) {
+      const r = parseNetconsoleSpec(String(values.netconsole), '--netconsole');
+      if (r.errors.length) throw new CLIError(`check: ${r.errors[0]}`);
+      target = r.targets[0];
+    }
+    for (const k of ['sender-ip', 'receiver-ip'] as const) {
+      if (values[k] !== undefined && ipFamily(String(values[k])) === 0) throw new CLIError(`check: --${k} ${escapeText(String(values[k]))} is not an IP address`);
+    }
+    const senderDir = values['sender-facts'] !== undefined ? await factsDir(String(values['sender-facts']), '--sender-facts') : undefined;
+    const receiverDir = values['receiver-facts'] !== undefined ? await factsDir(String(values['receiver-facts']), '--receiver-facts') : undefined;
+
+    let sender: SenderReport | undefined;
+    let senderNotes: string[] = [];
+    if (senderDir) {
+      const facts = await collectSenderFacts(dirExec(senderDir), target ? { remoteIp: target.remoteIp } : {});
+      senderNotes = facts.notes;
+      sender = runSenderChecks(facts, { ...(target ? { target } : {}), ...(port ? { port } : {}) });
+      if (!target && sender.target) target = sender.target;
+    }
+
+    let receiver: ReceiverReport | undefined;
+    let receiverNotes: string[] = [];
+    if (!values['sender-only']) {
+      const senderIp = (values['sender-ip'] as string | undefined) ?? target?.localIp ?? (sender && senderRouteSrc(sender)) ?? undefined;
+      const exec = receiverDir ? dirExec(receiverDir) : localExec();
+      const facts = await collectReceiverFacts(exec, senderIp ? { senderIp } : {});
+      receiverNotes = facts.notes;
+      receiver = runReceiverChecks(facts, {
+        ...(port ? { port } : {}),
+        ...(senderIp ? { senderIp } : {}),
+        ...(values['receiver-ip'] ? { receiverIp: String(values['receiver-ip']) } : {}),
+        ...(target ? { target } : {}),
+      });
+    }
+
+    const failed = [...(sender?.checks ?? []), ...(receiver?.checks ?? [])].some(c => c.status === 'fail');
+    if (values.json) {
+      const out = {
+        ...(sender ? { sender: { target: sender.target ?? null, checks: sender.checks, notes: senderNotes } } : {}),
+        ...(receiver ? { receiver: { checks: receiver.checks, logFiles: receiver.logFiles, firewall: receiver.firewall ?? null, datagram: receiver.datagram, notes: receiverNotes } } : {}),
+        ok: !failed,
+      };
+      io.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } else {
+      if (sender) {
+        io.stdout.write(renderChecklist(`sender (${escapeText(senderDir!)})`, sender.checks));
+        if (senderNotes.length) io.stdout.write(`  not collected: ${senderNotes.map(escapeText).join('; ')}\n`);
+      }
+      if (receiver) {
+        io.stdout.write(renderChecklist(`receiver (${receiverDir ? escapeText(receiverDir) : 'this host'})`, receiver.checks));
+        if (receiver.logFiles.length) io.stdout.write(`  messages should land in: ${receiver.logFiles.map(escapeText).join(', ')}\n`);
+        if (receiverNotes.length) io.stdout.write(`  not collected: ${receiverNotes.map(escapeText).join('; ')}\n`);
+      }
+      io.stdout.write(failed ? 'result: a check failed (see the fixes above)\n' : 'result: no check failed\n');
+    }
+    return failed ? EXIT_FINDINGS : EXIT_OK;
   },
 });
+
+function senderRouteSrc(r: SenderReport): string | undefined {
+  return r.target?.localIp ?? r.running.find(t => t.localIp)?.localIp;
+}

@@ -1,0 +1,156 @@
+/**
+ * Burst benchmark: N netconsole datagrams (extended mode, ~40 bytes each) sent as fast as Node's
+ * UDP stack goes from one network namespace, captured at the same time in the other by
+ * `netdiag sniff` (its default buffer unless told) and by tcpdump (its default buffer, 2 MiB).
+ * Prints captured/sent for each and netdiag's CPU per datagram (process.cpuUsage from capture
+ * open to stop, as sniff reports it on stderr). The receiver drops the datagrams with an nft rule
+ * inside its namespace so it sends no ICMP. Needs root (namespaces).
+ *
+ * Alone: node dist/bench/burst.js [--count N] [-B MiB]...   (several -B: one run each)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNsPair, sendFrom } from '../test/helpers/netns.js';
+import { cliPath } from '../test/helpers/cli.js';
+
+export interface BurstOptions {
+  /** Datagrams to send. @default 100000 */
+  count?: number;
+  /** netdiag's -B; undefined: its default. */
+  bufferMiB?: number;
+  /** Print a table. @default false */
+  print?: boolean;
+}
+
+export interface BurstFigures {
+  sent: number;
+  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string };
+  tcpdump: { captured: number; ratio: number; droppedByKernel: number };
+  sendSeconds: number;
+}
+
+export interface BurstSkipped {
+  skipped: string;
+}
+
+function canRun(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  if (spawnSync('sh', ['-c', 'command -v tcpdump && command -v nft'], { stdio: 'ignore' }).status !== 0) return 'needs tcpdump and nft';
+  return undefined;
+}
+
+/** Resolves with the stderr text once `pattern` appears in it (or rejects when the process ends). */
+function waitStderr(p: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const t = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms: ${text}`)), timeoutMs);
+    p.stderr!.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (pattern.test(text)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    p.once('exit', code => {
+      clearTimeout(t);
+      reject(new Error(`${what} exited (${code}) before it was ready: ${text}`));
+    });
+  });
+}
+
+function collect(p: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise(resolve => p.once('exit', code => resolve({ code, stdout, stderr })));
+}
+
+export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | BurstSkipped> {
+  const why = canRun();
+  if (why) {
+    if (opts.print) console.log(`  skipped: ${why}`);
+    return { skipped: why };
+  }
+  const count = opts.count ?? 100000;
+  const pair = createNsPair('burst');
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-burst-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const r = pair.receiver;
+    // Drop after the capture taps, so the receiver answers no ICMP port unreachable.
+    pair.run(r.ns, 'nft', ['-f', '-'], 'table inet burst {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n');
+
+    const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', '-q'];
+    if (opts.bufferMiB !== undefined) sniffArgs.push('-B', String(opts.bufferMiB));
+    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    procs.push(netdiag);
+    const netdiagDone = collect(netdiag);
+    const tcpdump = pair.spawn(r.ns, 'tcpdump', ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    procs.push(tcpdump);
+    const tcpdumpDone = collect(tcpdump);
+    await Promise.all([waitStderr(netdiag, /listening on/, 'netdiag sniff'), waitStderr(tcpdump, /listening on/, 'tcpdump')]);
+
+    const t0 = performance.now();
+    const sent = sendFrom(pair, pair.sender.ns, { to: r.ip, port: 6666, burst: count });
+    const sendSeconds = (performance.now() - t0) / 1000;
+    // Let both drain what their buffers hold.
+    await new Promise(res => setTimeout(res, 2000));
+    netdiag.kill('SIGINT');
+    tcpdump.kill('SIGINT');
+    const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
+
+    const dg = /(\d+) netconsole-port datagrams, (\d+) messages/.exec(nd.stdout);
+    const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
+    const buf = /buffer ([\d.]+) MiB/.exec(nd.stderr);
+    if (!dg || !cpu) throw new Error(`netdiag sniff exited ${nd.code}; stdout: ${nd.stdout.slice(-500)} stderr: ${nd.stderr.slice(-500)}`);
+    const tdCaptured = /(\d+) packets? captured/.exec(td.stderr);
+    const tdDropped = /(\d+) packets? dropped by kernel/.exec(td.stderr);
+    if (!tdCaptured) throw new Error(`tcpdump: ${td.stderr}`);
+    const captured = Number(dg[1]);
+    const cpuSeconds = Number(cpu[1]);
+    const figures: BurstFigures = {
+      sent,
+      sendSeconds,
+      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?' },
+      tcpdump: { captured: Number(tdCaptured[1]), ratio: Number(tdCaptured[1]) / sent, droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
+    };
+    if (opts.print) {
+      const pct = (x: number) => `${(Math.floor(x * 1e5) / 1e3).toFixed(3)}%`;
+      console.log(`  sent ${sent} datagrams in ${sendSeconds.toFixed(2)} s (${Math.round(sent / sendSeconds)}/s, including node start-up)`);
+      console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram`);
+      console.log(`  tcpdump (default -B):  captured ${figures.tcpdump.captured}/${sent} = ${pct(figures.tcpdump.ratio)}, ${figures.tcpdump.droppedByKernel} dropped by kernel`);
+    }
+    return figures;
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    pair.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isMain(): boolean {
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+}
+
+if (isMain()) {
+  const args = process.argv.slice(2);
+  let count: number | undefined;
+  const buffers: Array<number | undefined> = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--count') count = Number(args[++i]);
+    else if (args[i] === '-B') buffers.push(Number(args[++i]));
+    else {
+      console.error(`usage: node dist/bench/burst.js [--count N] [-B MiB]...`);
+      process.exit(2);
+    }
+  }
+  if (!buffers.length) buffers.push(undefined);
+  for (const b of buffers) {
+    const r = await runBurst({ ...(count ? { count } : {}), ...(b !== undefined ? { bufferMiB: b } : {}), print: true });
+    if ('skipped' in r) process.exit(0);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The BPF filter a live capture uses: netconsole datagrams to the given ports, the ICMP errors a
+ * receiver answers them with, and IP fragments (a fragment after the first carries no UDP header,
+ * so a port filter alone would drop it and the datagram could not be reassembled). Pure: builds
+ * text, compiles nothing (libpcap compiles it when the capture opens).
+ */
+
+import { DEFAULT_PORTS } from '../pipeline/pipeline.js';
+
+/** A filter in tcpdump's syntax for `ports` (UDP destination ports, each 1..65535). */
+export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS): string {
+  const unique = [...new Set(ports)];
+  if (unique.length === 0) throw new TypeError('netconsoleFilter: at least one port is needed');
+  for (const p of unique) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TypeError(`netconsoleFilter: bad port ${p}`);
+  }
+  const dst = unique.map(p => `dst port ${p}`).join(' or ');
+  return [
+    `(udp and (${dst}))`,
+    // Destination unreachable (port unreachable, or a firewall's REJECT), IPv4 and IPv6.
+    '(icmp and icmp[icmptype] = icmp-unreach)',
+    '(icmp6 and icmp6[0] = 1)',
+    // Non-first IPv4 fragments of UDP datagrams; IPv6 packets whose first header is a fragment header.
+    '(ip proto 17 and ip[6:2] & 0x1fff != 0)',
+    '(ip6 and ip6[6] = 44)',
+  ].join(' or ');
+}

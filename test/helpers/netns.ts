@@ -1,0 +1,98 @@
+/**
+ * Two network namespaces joined by a veth pair, made for one test and removed after it: a sender
+ * end and a receiver end, with addresses in 10.99.N.0/24 and fixed MACs, nothing touching the
+ * host's own interfaces. Needs root (see prereq.ts canNetns).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import path from 'node:path';
+import { projectRoot } from './cli.js';
+
+export interface NsEnd {
+  /** Namespace name (unique per pair). */
+  ns: string;
+  /** Device name inside the namespace. */
+  dev: string;
+  ip: string;
+  mac: string;
+}
+
+export interface NsPair {
+  sender: NsEnd;
+  receiver: NsEnd;
+  /** Runs a command inside a namespace, waits for it, throws with its stderr when it fails. */
+  run(ns: string, cmd: string, args: string[], input?: string): string;
+  /** Starts a command inside a namespace. */
+  spawn(ns: string, cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
+  /** Removes both namespaces (and with them the veth pair). Safe to call twice. */
+  destroy(): void;
+}
+
+let counter = 0;
+
+function ip(args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Makes the pair; `tag` (a few letters) goes into the namespace names to tell tests apart. */
+export function createNsPair(tag: string): NsPair {
+  const n = (process.pid * 7 + counter++) % 250 + 1;
+  const id = `${tag}-${process.pid}-${counter}`;
+  const sender: NsEnd = { ns: `nd-${id}-s`, dev: 'veth0', ip: `10.99.${n}.1`, mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:01` };
+  const receiver: NsEnd = { ns: `nd-${id}-r`, dev: 'veth1', ip: `10.99.${n}.2`, mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:02` };
+  let alive = true;
+  const destroy = () => {
+    if (!alive) return;
+    alive = false;
+    for (const e of [sender, receiver]) spawnSync('ip', ['netns', 'del', e.ns], { stdio: 'ignore' });
+  };
+  try {
+    ip(['netns', 'add', sender.ns]);
+    ip(['netns', 'add', receiver.ns]);
+    ip(['-n', sender.ns, 'link', 'add', sender.dev, 'address', sender.mac, 'type', 'veth', 'peer', 'name', receiver.dev, 'address', receiver.mac, 'netns', receiver.ns]);
+    for (const e of [sender, receiver]) {
+      ip(['-n', e.ns, 'addr', 'add', `${e.ip}/24`, 'dev', e.dev]);
+      ip(['-n', e.ns, 'link', 'set', e.dev, 'up']);
+      ip(['-n', e.ns, 'link', 'set', 'lo', 'up']);
+    }
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  return {
+    sender,
+    receiver,
+    run(ns, cmd, args, input) {
+      const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input: input ?? '', timeout: 120_000, maxBuffer: 64 << 20 });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${ns}: exit ${r.status ?? r.signal}: ${r.stderr}`);
+      return r.stdout;
+    },
+    spawn(ns, cmd, args, opts = {}) {
+      return spawn('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+    },
+    destroy,
+  };
+}
+
+export const sendDatagramsScript = path.join(projectRoot, 'dist/test/helpers/send-datagrams.js');
+
+/** What send-datagrams.js takes on stdin (JSON). */
+export interface SendSpec {
+  to: string;
+  port: number;
+  /** Source port, netconsole's default 6665 unless given. */
+  fromPort?: number;
+  /** Payloads as latin1 text (each one datagram). */
+  payloads?: string[];
+  /** Payloads as base64, after `payloads`. */
+  base64?: string[];
+  /** Generated: this many extended-mode records `6,SEQ,USEC,-;burst message SEQ`, sent back to back. */
+  burst?: number;
+  /** Pause between datagrams in ms (0: none, but each waits for the previous send). */
+  gapMs?: number;
+}
+
+/** Sends datagrams from inside `ns` with the kernel's own UDP stack; returns how many were sent. */
+export function sendFrom(pair: NsPair, ns: string, spec: SendSpec): number {
+  const out = pair.run(ns, process.execPath, [sendDatagramsScript], JSON.stringify(spec));
+  return (JSON.parse(out) as { sent: number }).sent;
+}

@@ -15,7 +15,7 @@ export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS): stri
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TypeError(`netconsoleFilter: bad port ${p}`);
   }
   const dst = unique.map(p => `dst port ${p}`).join(' or ');
-  return [
+  const base = [
     `(udp and (${dst}))`,
     // Destination unreachable (port unreachable, or a firewall's REJECT), IPv4 and IPv6.
     '(icmp and icmp[icmptype] = icmp-unreach)',
@@ -24,4 +24,7 @@ export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS): stri
     '(ip proto 17 and ip[6:2] & 0x1fff != 0)',
     '(ip6 and ip6[6] = 44)',
   ].join(' or ');
+  // The same behind one 802.1Q tag (netconsole on eth0.5 seen on eth0): `vlan` shifts the
+  // offsets of everything after it, hence the idiom `X or (vlan and X)`.
+  return `${base} or (vlan and (${base}))`;
 }

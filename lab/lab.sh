@@ -385,7 +385,7 @@ EOF
     for i in $(seq 50); do [[ -s $run/rsyslog.pid ]] && break; sleep 0.1; done
     rs_pid=$(cat "$run/rsyslog.pid" 2>/dev/null) || die "rsyslogd did not start (see $run/rsyslog.err)"
   fi
-  ip netns exec "$srv" setsid tcpdump -i "$recv_if" -n -U --immediate-mode -Z root -w "$run/boot.pcap" 'udp or icmp' \
+  ip netns exec "$srv" setsid tcpdump -i "$recv_if" -n -U --immediate-mode -s 4096 -B 16384 -Z root -w "$run/boot.pcap" 'udp or icmp' \
     </dev/null >/dev/null 2>"$run/boot-tcpdump.err" &
   echo $! > "$run/boot-tcpdump.pid"
   for i in $(seq 50); do grep -q 'listening on' "$run/boot-tcpdump.err" 2>/dev/null && break; sleep 0.1; done

@@ -99,7 +99,7 @@ export class Capture {
 
   constructor(netns: string, iface: string, filter: string) {
     this.file = join(mkdtempSync(join(tmpdir(), 'ndlab-cap-')), 'capture.pcap');
-    this.proc = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-Z', 'root',
+    this.proc = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-s', '4096', '-B', '16384', '-Z', 'root',
       '-w', this.file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', d => { this.stderr += String(d); });
     this.exited = new Promise(r => this.proc.on('exit', () => r()));

@@ -101,7 +101,9 @@ cap_start "$OUT/$PFX-extended-fragmented.pcap"
 # sent as ncfrag pieces. One write(2) of under 1000 bytes, as /dev/kmsg requires.
 on_guest 'printf "<6>ndlab-fragment-test begin %s end\n" "$(head -c 700 /dev/zero | tr "\0" "\001")" > /dev/kmsg'
 sleep 2; cap_stop
-row "$PFX-extended-fragmented.pcap" "extended; one /dev/kmsg record \`ndlab-fragment-test begin <700 x \\\\x01> end\` (2,829-byte body after escaping): every piece has \`,ncfrag=<offset>/<total>\`"
+frag_total=$(TZ=UTC tcpdump -r "$OUT/$PFX-extended-fragmented.pcap" -n -A 2>/dev/null | grep -aoE 'ncfrag=0/[0-9]+' | head -1 | cut -d/ -f2)
+frag_offsets=$(TZ=UTC tcpdump -r "$OUT/$PFX-extended-fragmented.pcap" -n -A 2>/dev/null | grep -aoE 'ncfrag=[0-9]+' | cut -d= -f2 | paste -sd, -)
+row "$PFX-extended-fragmented.pcap" "extended; one /dev/kmsg record \`ndlab-fragment-test begin <700 x \\x01> end\`, a $frag_total-byte body after the kernel escaped each byte as \`\\x01\`: every piece carries \`,ncfrag=<offset>/$frag_total\` (offsets $frag_offsets); a piece boundary can cut an escape in half"
 down
 
 # 3. faults, each: one marker written to /dev/kmsg, then sysrq p. EXTRA (a function) adds

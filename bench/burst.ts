@@ -66,7 +66,8 @@ function collect(p: ChildProcess): Promise<{ code: number | null; stdout: string
   let stderr = '';
   p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise(resolve => p.once('exit', code => resolve({ code, stdout, stderr })));
+  // 'close', not 'exit': output can still be in the pipes when the process has exited.
+  return new Promise(resolve => p.once('close', code => resolve({ code, stdout, stderr })));
 }
 
 export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | BurstSkipped> {

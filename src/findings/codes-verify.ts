@@ -25,12 +25,12 @@ export const VERIFY_CODES: CodeInfo[] = [
   },
   {
     code: 'marker-filtered',
-    severity: 'warning',
+    severity: 'error',
     title: 'sysrq arrived but the marker did not',
     explanation:
       'The sysrq header is printed at the default console level whatever the console log level is, but the ' +
       'marker verify wrote to /dev/kmsg is an ordinary message: when only sysrq arrived, the console log level ' +
-      'filters ordinary messages, so a real panic\'s lines may not all be sent either.',
+      'filters ordinary messages, and most lines of an oops or a hang report would not be sent either.',
     fix: 'Raise the console log level on the sender: dmesg -n 8 (or kernel.printk = 8 4 1 7 in sysctl.conf)',
   },
   {

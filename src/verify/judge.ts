@@ -170,8 +170,10 @@ export function judgeVerify(e: VerifyEvidence): VerifyReport {
 
   // 9. Console log level: sysrq arrived, the marker did not.
   if (e.sysrqArrival && !e.markerArrival) {
-    const low = e.sender.findings.filter(f => f.code === 'console-loglevel-low');
-    checks.push(step('verify.loglevel', 'ordinary messages sent', 'warn', 'the sysrq line arrived, the marker did not', [
+    // The sender's own finding names the setting and its fix; the marker's absence is the proof.
+    const low = e.sender.findings.filter(f => f.code === 'console-loglevel-low').map(f => ({ ...f, severity: 'error' as const }));
+    checks.push(step('verify.loglevel', 'ordinary messages sent', 'fail', 'the sysrq line arrived, the marker did not', [
+      ...low,
       finding('marker-filtered', { summary: 'the sysrq line arrived but the marker did not: the console log level filters ordinary messages', evidence: low.flatMap(f => f.evidence) }),
     ]));
   }

@@ -133,15 +133,16 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     if (trig.code !== 0) triggerError = (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200);
 
     d.step('waiting for the messages');
-    const deadline = triggeredAt + o.timeoutSec * 1000;
+    // Both are sent back to back: once one is in, the other gets a short grace, not the whole timeout.
+    let deadline = triggeredAt + o.timeoutSec * 1000;
+    let graced = false;
     while (!triggerError && d.clock() < deadline && !(markerArrival && sysrqArrival)) {
       await d.sleep(50);
       pipeline.tick(live.now());
-    }
-    // When only one arrived, give the other a moment: they are sent back to back.
-    if (!triggerError && (markerArrival || sysrqArrival) && !(markerArrival && sysrqArrival)) {
-      const extra = Math.min(deadline, d.clock() + 1000);
-      while (d.clock() < extra && !(markerArrival && sysrqArrival)) await d.sleep(50);
+      if (!graced && (markerArrival || sysrqArrival)) {
+        graced = true;
+        deadline = Math.min(deadline, d.clock() + 1500);
+      }
     }
   } finally {
     live.stop();

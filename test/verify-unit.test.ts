@@ -1,0 +1,144 @@
+/**
+ * verify's timing and error paths with fake ssh, host and capture adapters (the real ones are
+ * exercised against the lab in verify.e2e.test.ts). The frames the fake capture delivers are
+ * synthesised with the project's encoders.
+ */
+import test from 'ava';
+import type { ExecResult, HostExec } from '../src/checks/collect.js';
+import type { PacketSink } from '../src/capture/sink.js';
+import { udpFrame } from '../src/decode/build.js';
+import { formatPlain } from '../src/decode/netconsole.js';
+import { CLIError } from '../src/errors.js';
+import { runVerify, type VerifyDeps } from '../src/verify/run.js';
+
+const RECV_MAC = '02:99:00:00:00:01';
+const MARKER = 'netdiag-verify-feedc0ffee00';
+const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', code: 0 });
+const fail = (code: number, stderr = ''): ExecResult => ({ stdout: '', stderr, code });
+
+interface Scenario {
+  ssh?: ExecResult;
+  uid?: string;
+  sudo?: boolean;
+  trigger?: ExecResult;
+  /** What arrives after the trigger: texts, with the destination MAC and delay. */
+  arrivals?: Array<{ text: string; dstMac?: string; delayMs: number }>;
+}
+
+function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
+  let sink: PacketSink | undefined;
+  const sender: VerifyDeps['sender'] = {
+    lastError: sc.ssh?.code === 255 ? 'ssh: connect to host 10.99.0.2 port 22: Connection refused' : undefined,
+    setSudo() {},
+    async run(argv) {
+      const cmd = argv.join(' ');
+      if (cmd.startsWith('sh -c id -u')) return sc.ssh ?? ok(`${sc.uid ?? '0'}\n10.99.0.1 40000 10.99.0.2 22\n`);
+      if (cmd === 'true') return sc.sudo === false ? fail(1, 'sudo: a password is required') : ok('');
+      if (cmd.includes('/proc/sysrq-trigger')) {
+        const r = sc.trigger ?? ok('');
+        if (r.code === 0) {
+          for (const a of sc.arrivals ?? []) {
+            setTimeout(() => {
+              const f = udpFrame({ srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, dstMac: a.dstMac ?? RECV_MAC, payload: formatPlain(a.text, 1) });
+              sink?.packet(f, 0, f.length, f.length, Math.floor(Date.now() / 1000), 0, 1);
+            }, a.delayMs);
+          }
+        }
+        return r;
+      }
+      return fail(1);
+    },
+    async readFile() {
+      return null;
+    },
+  };
+  const receiver: HostExec = {
+    async run(argv) {
+      const cmd = argv.join(' ');
+      if (cmd === 'ip route get 10.99.0.2') return ok('10.99.0.2 dev eth9 src 10.99.0.1 uid 0\n    cache\n');
+      if (cmd === 'ip -j addr show dev eth9') return ok(JSON.stringify([{ ifname: 'eth9', flags: ['UP', 'LOWER_UP'], address: RECV_MAC, addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }] }]));
+      return fail(127);
+    },
+    async readFile() {
+      return null;
+    },
+  };
+  return {
+    sender,
+    receiver,
+    openCapture(_iface, _filter, s) {
+      sink = s;
+      return { stop() { sink = undefined; }, now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }) };
+    },
+    fileSize: async () => undefined,
+    readFrom: async () => undefined,
+    clock: () => performance.now(),
+    sleep: ms => new Promise(r => setTimeout(r, ms)),
+    step: s => stepLog.push(s),
+    marker: () => MARKER,
+  };
+}
+
+const opts = { destination: 'root@10.99.0.2', timeoutSec: 1, trigger: 'p' };
+
+// Failures first.
+test('ssh cannot connect: one line with ssh\'s reason, exit 2', async t => {
+  const e = await t.throwsAsync(runVerify(opts, deps({ ssh: fail(255, 'ssh: connect to host 10.99.0.2 port 22: Connection refused') })));
+  t.true(e instanceof CLIError);
+  t.is((e as CLIError).exitCode, 2);
+  t.is(e!.message, 'ssh root@10.99.0.2: ssh: connect to host 10.99.0.2 port 22: Connection refused');
+});
+
+test('not root and no sudo: says what is needed', async t => {
+  const e = await t.throwsAsync(runVerify(opts, deps({ uid: '1000', sudo: false })));
+  t.regex(e!.message, /needs root on the sender.*sudo -n' is not available/);
+});
+
+test('a bad trigger character is refused before anything runs', async t => {
+  const log: string[] = [];
+  await t.throwsAsync(runVerify({ ...opts, trigger: 'p; rm -rf /' }, deps({}, log)), { message: /--trigger/ });
+  t.deepEqual(log, []);
+});
+
+test('the trigger fails: root cause trigger-failed, without waiting for the timeout', async t => {
+  const t0 = performance.now();
+  const out = await runVerify({ ...opts, timeoutSec: 5 }, deps({ trigger: fail(1, 'sh: /proc/sysrq-trigger: Permission denied') }));
+  t.is(out.report.rootCause?.code, 'trigger-failed');
+  t.true(performance.now() - t0 < 3000);
+});
+
+test('nothing arrives: not-on-wire after the timeout', async t => {
+  const t0 = performance.now();
+  const out = await runVerify(opts, deps({ arrivals: [] }));
+  t.false(out.report.ok);
+  t.true(performance.now() - t0 >= 1000);
+  t.deepEqual(out.report.checks.find(c => c.id === 'verify.wire')?.findings.map(f => f.code), ['not-on-wire']);
+  // The fake sender has no netconsole configuration at all: that is the root cause.
+  t.is(out.report.rootCause?.code, 'netconsole-no-target');
+});
+
+test('only the sysrq line arrives: the marker was filtered', async t => {
+  const out = await runVerify(opts, deps({ arrivals: [{ text: 'sysrq: Show Regs', delayMs: 20 }] }));
+  t.false(out.report.ok);
+  t.is(out.report.rootCause?.code, 'marker-filtered');
+});
+
+test('both arrive to the right MAC: pass, with the round-trip time', async t => {
+  const out = await runVerify(opts, deps({ arrivals: [{ text: MARKER, delayMs: 30 }, { text: 'sysrq: Show Regs', delayMs: 40 }] }));
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.true(out.report.roundTripMs! >= 20 && out.report.roundTripMs! < 1000);
+  t.is(out.iface, 'eth9');
+});
+
+test('they arrive to another MAC: dst-mac-mismatch is the root cause', async t => {
+  const out = await runVerify(opts, deps({ arrivals: [{ text: MARKER, dstMac: '52:54:00:de:ad:00', delayMs: 10 }, { text: 'sysrq: Show Regs', dstMac: '52:54:00:de:ad:00', delayMs: 10 }] }));
+  t.is(out.report.rootCause?.code, 'dst-mac-mismatch');
+  t.regex(out.report.rootCause!.hint, new RegExp(RECV_MAC));
+});
+
+test('the marker arrives late, the sysrq line never: judged after a short grace, not the full timeout', async t => {
+  const t0 = performance.now();
+  const out = await runVerify({ ...opts, timeoutSec: 5 }, deps({ arrivals: [{ text: MARKER, delayMs: 50 }] }));
+  t.true(out.report.ok, JSON.stringify(out.report.checks.filter(c => c.status !== "pass").map(c => [c.id, c.status, c.detail])));
+  t.true(performance.now() - t0 < 3000);
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: boot the netconsole lab, capture on the log server while the sender runs
-# `echo p > /proc/sysrq-trigger`, and run netdiag on what arrived.
+# make demo: boot the netconsole lab (a real Debian kernel in QEMU sending netconsole to a
+# log-server namespace with rsyslog), run `netdiag verify` on the log server as an administrator
+# would, then break the path with a firewall rule and let verify find it.
 #   scripts/demo.sh [lab up options]     e.g. scripts/demo.sh --remote-mac wrong
 # Needs root. The lab is taken down on every exit path.
 set -euo pipefail
@@ -8,46 +9,45 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB=$REPO/lab/lab.sh
 NAME=demo
-WORK=$(mktemp -d)
-CAP_PID=
 
-cleanup() {
-  [[ -n $CAP_PID ]] && kill -INT "$CAP_PID" 2>/dev/null || true
-  "$LAB" down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
+cleanup() { "$LAB" down --name "$NAME" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 3' INT TERM HUP
 
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces, QEMU's tap); run: sudo make demo" >&2; exit 2; }
 [[ -f $REPO/dist/src/cli.js ]] || { echo "demo: build first (make build)" >&2; exit 2; }
 
-echo "demo: booting the lab (a Debian 6.1 kernel under QEMU; about 10 s)" >&2
+echo "demo: booting the lab (a Debian 6.1 kernel under QEMU, software emulation; 10 to 30 s)" >&2
 state=$("$LAB" up --name "$NAME" "$@")
 field() { node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
   console.log(process.argv[2].split(".").reduce((o,k)=>o?.[k],s))' "$state" "$1"; }
-iface=$(field receiver.iface)
-echo "demo: sender $(field sender.ip), netconsole $(field netconsole.spec), log server $(field receiver.ip):$(field receiver.port) on $iface; faults: $(field faults)" >&2
-
-capture=$WORK/demo.pcap
-"$LAB" exec "$NAME" -- tcpdump -i "$iface" -n -U --immediate-mode -s 4096 -B 16384 -Z root \
-  -w "$capture" 'udp or icmp' 2>"$WORK/tcpdump.err" &
-CAP_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' "$WORK/tcpdump.err" && break; sleep 0.1; done
-
-echo "demo: on the sender: echo p > /proc/sysrq-trigger" >&2
-"$LAB" ssh "$NAME" -- 'echo "<6>netdiag demo: hello from the sender" > /dev/kmsg; echo p > /proc/sysrq-trigger'
-sleep 2
-kill -INT "$CAP_PID"; wait "$CAP_PID" || true; CAP_PID=
-
-echo "demo: rsyslog on the log server wrote:" >&2
+sender=$(field sender.mgmtIp); [[ $sender != null && -n $sender ]] || sender=$(field ssh.host)
 logfile=$(field rsyslog.logFile)
-if [[ -n $logfile && $logfile != null && -f $logfile ]]; then tail -n 2 "$logfile" | sed 's/^/  | /' >&2; else echo "  (rsyslog not running)" >&2; fi
+echo "demo: sender $(field sender.ip) with netconsole $(field netconsole.spec); log server $(field receiver.ip):$(field receiver.port) with rsyslog; faults: $(field faults)" >&2
 
-echo "demo: netdiag analyze $capture" >&2
+verify() {
+  local args=(verify --sender "root@$sender" --identity "$(field ssh.identityFile)"
+    --ssh-option "UserKnownHostsFile=$(field ssh.knownHostsFile)")
+  [[ $logfile != null && -n $logfile ]] && args+=(--log-file "$logfile")
+  echo "+ netdiag ${args[*]}" >&2
+  "$LAB" exec "$NAME" -- node "$REPO/dist/src/cli.js" "${args[@]}"
+}
+
+echo; echo "=== 1. netdiag verify, run on the log server ==="
 set +e
-node "$REPO/dist/src/cli.js" analyze "$capture"
-rc=$?
+verify
+rc1=$?
 set -e
-echo "demo: netdiag exited $rc" >&2
-exit "$rc"
+
+if [[ $# -eq 0 ]]; then
+  echo; echo "=== 2. the same, after: iptables -I INPUT -p udp --dport 514 -j DROP on the log server ==="
+  "$LAB" exec "$NAME" -- iptables -I INPUT -p udp --dport "$(field receiver.port)" -j DROP
+  set +e
+  verify
+  rc2=$?
+  set -e
+  echo; echo "demo: verify exited $rc1 on the lab as booted, $rc2 with the firewall rule (0 pass, 1 fail)" >&2
+  [[ $rc1 -eq 0 && $rc2 -eq 1 ]]
+else
+  echo; echo "demo: verify exited $rc1 (0 pass, 1 fail)" >&2
+fi

@@ -6,10 +6,11 @@
  * open to stop, as sniff reports it on stderr). The receiver drops the datagrams with an nft rule
  * inside its namespace so it sends no ICMP. Needs root (namespaces).
  *
- * Alone: node dist/bench/burst.js [--count N] [-B MiB]...   (several -B: one run each)
+ * Alone: node dist/bench/burst.js [--count N] [-q] [-B MiB]...   (several -B: one run each;
+ * -q: sniff prints only the summary, not a line per message)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { rmSync, mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +24,13 @@ export interface BurstOptions {
   bufferMiB?: number;
   /** Print a table. @default false */
   print?: boolean;
+  /** Run sniff with -q (no message lines); by default it prints every message, as a user sees it. */
+  summaryOnly?: boolean;
 }
 
 export interface BurstFigures {
   sent: number;
-  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string };
+  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string; messageLines: boolean };
   tcpdump: { captured: number; ratio: number; droppedByKernel: number };
   sendSeconds: number;
 }
@@ -85,9 +88,13 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     // Drop after the capture taps, so the receiver answers no ICMP port unreachable.
     pair.run(r.ns, 'nft', ['-f', '-'], 'table inet burst {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n');
 
-    const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', '-q'];
+    const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', ...(opts.summaryOnly ? ['-q'] : [])];
     if (opts.bufferMiB !== undefined) sniffArgs.push('-B', String(opts.bufferMiB));
-    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // stdout to a file, as `netdiag sniff > file` would: the benchmark does not compete for CPU reading it.
+    const outFile = path.join(dir, 'sniff.out');
+    const outFd = openSync(outFile, 'w');
+    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, { stdio: ['ignore', outFd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    closeSync(outFd);
     procs.push(netdiag);
     const netdiagDone = collect(netdiag);
     const tcpdump = pair.spawn(r.ns, 'tcpdump', ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -103,6 +110,7 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     netdiag.kill('SIGINT');
     tcpdump.kill('SIGINT');
     const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
+    nd.stdout = readFileSync(outFile, 'utf8');
 
     const dg = /(\d+) netconsole-port datagrams, (\d+) messages/.exec(nd.stdout);
     const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
@@ -116,13 +124,13 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     const figures: BurstFigures = {
       sent,
       sendSeconds,
-      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?' },
+      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?', messageLines: !opts.summaryOnly },
       tcpdump: { captured: Number(tdCaptured[1]), ratio: Number(tdCaptured[1]) / sent, droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
     };
     if (opts.print) {
       const pct = (x: number) => `${(Math.floor(x * 1e5) / 1e3).toFixed(3)}%`;
       console.log(`  sent ${sent} datagrams in ${sendSeconds.toFixed(2)} s (${Math.round(sent / sendSeconds)}/s, including node start-up)`);
-      console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram`);
+      console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}${opts.summaryOnly ? ' -q' : ''}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram`);
       console.log(`  tcpdump (default -B):  captured ${figures.tcpdump.captured}/${sent} = ${pct(figures.tcpdump.ratio)}, ${figures.tcpdump.droppedByKernel} dropped by kernel`);
     }
     return figures;
@@ -140,18 +148,20 @@ function isMain(): boolean {
 if (isMain()) {
   const args = process.argv.slice(2);
   let count: number | undefined;
+  let summaryOnly = false;
   const buffers: Array<number | undefined> = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--count') count = Number(args[++i]);
     else if (args[i] === '-B') buffers.push(Number(args[++i]));
+    else if (args[i] === '-q') summaryOnly = true;
     else {
-      console.error(`usage: node dist/bench/burst.js [--count N] [-B MiB]...`);
+      console.error(`usage: node dist/bench/burst.js [--count N] [-q] [-B MiB]...`);
       process.exit(2);
     }
   }
   if (!buffers.length) buffers.push(undefined);
   for (const b of buffers) {
-    const r = await runBurst({ ...(count ? { count } : {}), ...(b !== undefined ? { bufferMiB: b } : {}), print: true });
+    const r = await runBurst({ ...(count ? { count } : {}), ...(b !== undefined ? { bufferMiB: b } : {}), print: true, summaryOnly });
     if ('skipped' in r) process.exit(0);
   }
 }

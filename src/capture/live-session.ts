@@ -116,8 +116,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 /** The line a live command prints on stderr when it stops, like tcpdump's. Pure. */
 export function formatSessionStats(r: LiveSessionResult): string {
   const cpuS = (r.cpuMicros.user + r.cpuMicros.system) / 1e6;
-  const per = r.stats.packets ? `, ${(((r.cpuMicros.user + r.cpuMicros.system) / r.stats.packets)).toFixed(1)} µs/packet` : '';
-  let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s (cpu ${cpuS.toFixed(3)} s${per}; cap reports no kernel drop count)`;
+  let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s (kernel drops unknown: cap does not report them)`;
   if (r.stats.truncated) s += `, ${r.stats.truncated} cut at 65535 bytes`;
   if (r.written) s += `; ${r.written.packets} written to ${JSON.stringify(r.written.path).slice(1, -1)} (${r.written.format})`;
   return s;

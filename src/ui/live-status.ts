@@ -9,8 +9,15 @@ import { isInteractive } from './progress.js';
 
 type Tty = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
+/**
+ * How long a message line may wait before it is written. Short enough to look immediate; long
+ * enough that a burst of thousands of messages is written in a few large writes, not one per
+ * message (a write to a terminal or pipe blocks netdiag while the capture ring fills).
+ */
+export const FLUSH_DELAY_MS = 30;
+
 export interface LiveStatus {
-  /** New output is pending: flush it soon (once the current burst of packets is handled). */
+  /** New output is pending: flush it within FLUSH_DELAY_MS (one write for a burst of messages). */
   scheduleFlush(): void;
   /** Flushes pending output now. */
   flush(): void;
@@ -41,7 +48,7 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
     scheduleFlush() {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(flush);
+      setTimeout(flush, FLUSH_DELAY_MS);
     },
     flush,
     text(s) {

@@ -86,8 +86,10 @@ export const WIRE_CODES: CodeInfo[] = [
     title: 'The receiver answered ICMP port unreachable',
     explanation:
       'The receiving host answered a netconsole datagram with ICMP (or ICMPv6) port unreachable: the ' +
-      'datagram reached the host, passed its firewall, and nothing listens on that port. The syslog ' +
-      'daemon is not running, or does not listen on UDP (rsyslog without imudp, sysklogd without -r).',
+      'datagram reached the host and nothing listens on that port: the syslog daemon is not running, or does not ' +
+      'listen on UDP (rsyslog without imudp, sysklogd without -r). A firewall rule with REJECT (iptables\' default ' +
+      'reject-with icmp-port-unreachable, nft reject) answers the same way: the capture alone cannot tell them ' +
+      'apart; netdiag check and netdiag verify can.',
     fix: 'Enable UDP reception in the syslog daemon, e.g. rsyslog: module(load="imudp") input(type="imudp" port="514"), then restart it',
   },
   {

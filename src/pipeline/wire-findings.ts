@@ -89,10 +89,10 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
     if (f.unreachable.count) {
       out.push(finding('port-unreachable', {
         subject: f.sender,
-        summary: `${f.dstIp} answered ${plural(f.unreachable.count, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}`,
+        summary: `${f.dstIp} answered ${plural(f.unreachable.count, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
         evidence: [`ICMP port unreachable: packets ${packetList(f.unreachable.list, f.unreachable.count)}`],
         packets: f.unreachable.list,
-        hint: `On ${f.dstIp}: check that the syslog daemon runs and listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'); rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")`,
+        hint: `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
       }));
     }
 

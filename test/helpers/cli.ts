@@ -12,8 +12,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): CliResult {
   const r = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: opts.cwd ?? process.cwd(),
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     input: opts.input ?? '',

@@ -1,0 +1,98 @@
+/**
+ * Golden reports: `netdiag analyze` on the real captures in fixtures/real (a Debian 6.1 kernel
+ * in the lab; see fixtures/real/README.md) must print exactly fixtures/golden/NAME.txt. The
+ * golden files were read and checked by hand when written; after a deliberate change to the
+ * report, regenerate with UPDATE_GOLDEN=1 and read the diff. The facts each capture is known to
+ * hold (from how it was made) are also asserted directly, so a golden file cannot bless a wrong
+ * report by itself.
+ */
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot, runCli } from './helpers/cli.js';
+
+const real = path.join(projectRoot, 'fixtures/real');
+const golden = path.join(projectRoot, 'fixtures/golden');
+const captures = existsSync(real) ? readdirSync(real).filter(f => f.endsWith('.pcap')).sort() : [];
+
+test('there are real captures to check', t => {
+  t.true(captures.length >= 10, `fixtures/real has ${captures.length} captures`);
+});
+
+for (const file of captures) {
+  test(`golden text report: ${file}`, t => {
+    const r = runCli(['analyze', `fixtures/real/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1' } });
+    t.true(r.code === 0 || r.code === 1, r.stderr);
+    const want = path.join(golden, file.replace(/\.pcap$/, '.txt'));
+    if (process.env.UPDATE_GOLDEN === '1') {
+      mkdirSync(golden, { recursive: true });
+      writeFileSync(want, r.stdout);
+    }
+    t.true(existsSync(want), `no golden file ${want}: run UPDATE_GOLDEN=1 and review it`);
+    t.is(r.stdout, readFileSync(want, 'utf8'));
+  });
+}
+
+function json(file: string, ...args: string[]) {
+  const r = runCli(['analyze', '--json', ...args, path.join(real, file)]);
+  return { code: r.code, doc: JSON.parse(r.stdout) as {
+    messages: Array<{ text: string; fragments: number; seq?: number; level?: number; mode: string }>;
+    senders: Array<{ mode: string; packets: number; messages: number; kernel?: string; seqGaps?: number }>;
+    findings: Array<{ code: string; severity: string }>;
+  } };
+}
+const find = (name: string) => captures.find(c => c.endsWith(name))!;
+
+test('plain boot log: one message per datagram, from Linux version on, nothing wrong', t => {
+  const { code, doc } = json(find('-plain-boot.pcap'));
+  t.is(code, 0);
+  t.is(doc.senders[0]!.mode, 'plain');
+  t.is(doc.senders[0]!.messages, doc.senders[0]!.packets);
+  t.regex(doc.messages[0]!.text, /^Linux version 6\.1\.0-/);
+  t.regex(doc.senders[0]!.kernel!, /^Linux version 6\.1\.0-/);
+  t.deepEqual(doc.findings, []);
+});
+
+test('extended boot log: levels and sequence numbers; gaps are reported as possibly filtered', t => {
+  const { code, doc } = json(find('-extended-boot.pcap'));
+  t.is(code, 0);
+  t.is(doc.senders[0]!.mode, 'extended');
+  t.is(doc.messages[0]!.seq, 0);
+  t.regex(doc.messages[0]!.text, /^Linux version/);
+  t.true(doc.messages.every(m => typeof m.level === 'number'));
+  // The 6.1 default console level leaves out KERN_DEBUG records: gaps that are not loss.
+  t.deepEqual(doc.findings.map(f => f.code), ['seq-gap']);
+  t.is(doc.findings[0]!.severity, 'warning');
+});
+
+test('extended ncfrag: three pieces make the one /dev/kmsg record, escapes decoded', t => {
+  const { doc } = json(find('-extended-fragmented.pcap'));
+  t.is(doc.messages.length, 1);
+  const m = doc.messages[0]!;
+  t.is(m.fragments, 3);
+  t.true(m.text.startsWith('ndlab-fragment-test begin '));
+  t.true(m.text.endsWith(' end'));
+  t.is(m.text.length, 'ndlab-fragment-test begin '.length + 700 + ' end'.length);
+  t.is([...m.text.slice(26, 726)].filter(c => c === '\x01').length, 700);
+});
+
+test('sysrq p over ssh: only the Show Regs line, in both modes', t => {
+  for (const name of ['-plain-sysrq-p.pcap', '-extended-sysrq-p.pcap']) {
+    const { doc } = json(find(name));
+    t.deepEqual(doc.messages.map(m => m.text), ['sysrq: Show Regs']);
+  }
+});
+
+test('wrong MAC: frames to the wrong MAC are found against the configuration', t => {
+  const { code, doc } = json(find('-wrong-mac.pcap'), '--netconsole', '6665@10.99.0.2/eth0,514@10.99.0.1/02:99:00:00:00:01');
+  t.is(code, 1);
+  t.deepEqual(doc.findings.map(f => f.code), ['dst-mac-mismatch']);
+});
+
+test('nothing listening, or REJECT: ICMP port unreachable is an error', t => {
+  for (const name of ['-port-unreachable.pcap', '-iptables-reject.pcap']) {
+    const { code, doc } = json(find(name));
+    t.is(code, 1);
+    t.deepEqual(doc.findings.map(f => f.code), ['port-unreachable']);
+  }
+});

@@ -314,3 +314,22 @@ test('cap not built: sniff names the fix, exit 2; analyze still works', async t 
   t.is(a.status, 0, a.stderr);
   t.regex(a.stdout, /"text":"still analyzed"/);
 });
+
+netnsTest('a plain line without newline is shown once the join window passes on a quiet wire (tick), not only at stop', async t => {
+  const pair = newPair(t, 'tick');
+  const { sender: s, receiver: r } = pair;
+  listen(t, pair, r.ns, [6666]);
+  const run = sniff(t, pair, [r.dev, '--jsonl', '--join-window', '300']);
+  await run.ready;
+  const t0 = Date.now();
+  sendFrom(pair, s.ns, { to: r.ip, port: 6666, payloads: ['[   12.000001] no newline, nothing follows'] });
+  await until('the message while sniff still runs', () => jsonl(run.stdout()).messages.length === 1, 10_000);
+  const waited = Date.now() - t0;
+  t.is(run.proc.exitCode, null, 'still capturing');
+  t.true(waited >= 300, `shown after ${waited} ms, not before the window`);
+  t.is(jsonl(run.stdout()).messages[0]!.text, 'no newline, nothing follows');
+  run.proc.kill('SIGINT');
+  const res = await run.done;
+  t.is(res.code, 0, res.stderr);
+  t.is(jsonl(res.stdout).messages.length, 1, 'not emitted twice');
+});

@@ -137,3 +137,29 @@ test('the periodic flush writes buffered packets without close', async t => {
   await readCaptureFile(file, sink);
   t.is(sink.got.length, 1);
 });
+
+test('a write error (disk full) is reported, not thrown from the timer; the file descriptor is closed', async t => {
+  let writes = 0;
+  let closed = 0;
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const fs = {
+    openSync: () => 42,
+    writeSync: (_fd: number, _b: unknown, _o?: unknown, len?: unknown) => {
+      if (++writes > 1) throw enospc; // the header fits, nothing after it
+      return len as number;
+    },
+    closeSync: () => {
+      closed++;
+    },
+  } as never;
+  const errors: string[] = [];
+  const w = openCaptureWriter('x.pcap', { linkType: 1, fs, flushIntervalMs: 20, onError: e => errors.push(e.code!) });
+  const f = frames[0]!.frame;
+  w.packet(f, 0, f.length, f.length, 1, 0, 1);
+  await new Promise(r => setTimeout(r, 100));
+  t.deepEqual(errors, ['ENOSPC'], 'reported once');
+  t.throws(() => w.packet(f, 0, f.length, f.length, 1, 0, 1), { message: /ENOSPC/ });
+  t.throws(() => w.close(), { message: /ENOSPC/ });
+  t.is(closed, 1);
+  t.notThrows(() => w.close(), 'second close does nothing');
+});

@@ -274,6 +274,7 @@ netnsTest('errors: one line on stderr, exit 2, nothing on stdout', t => {
     ['bad port', ['lo', '--port', '70000'], [], /^netdiag: --port: '70000' is not a port number/],
     ['two interfaces', ['lo', 'veth1'], [], /^netdiag: sniff: give at most one interface/],
     ['unwritable -w', ['lo', '-w', '/nonexistent/dir/x.pcap'], [], /^netdiag: cannot write "\/nonexistent\/dir\/x\.pcap": ENOENT\n$/],
+    ['-w to a full disk', ['lo', '-w', '/dev/full'], [], /^netdiag: cannot write "\/dev\/full": ENOSPC\n$/],
   ];
   for (const [name, args, pre, want] of cases) {
     const r = sniffOnce(pair, args, pre);

@@ -51,15 +51,35 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   let seen = 0;
   let capture: LiveCapture | undefined;
   let stopByCount: ((r: StopReason) => void) | undefined;
+  let fail: ((e: unknown) => void) | undefined;
   const countReached = new Promise<StopReason>(resolve => (stopByCount = resolve));
+  // Errors inside cap's event or a timer would escape as uncaught exceptions: end the session instead.
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
   const limit = opts.count ?? Infinity;
+  const writeError = (e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    return new CLIError(`cannot write ${JSON.stringify(opts.writePath)}: ${err.code ?? err.message}`);
+  };
 
   const tee: PacketSink = {
     packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType) {
       if (seen >= limit) return;
       seen++;
-      writer?.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
-      opts.sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+      try {
+        writer?.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+      } catch (e) {
+        capture?.stop();
+        fail!(writeError(e));
+        return;
+      }
+      try {
+        opts.sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+      } catch (e) {
+        capture?.stop();
+        fail!(e);
+        return;
+      }
       if (seen >= limit) {
         capture?.stop();
         stopByCount!('count');
@@ -70,11 +90,18 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   capture = (opts.open ?? openLiveCapture)(opts.capture, tee);
   if (opts.writePath !== undefined) {
     try {
-      writer = openCaptureWriter(opts.writePath, { linkType: capture.linkType, snaplen: capture.snaplen, iface: capture.iface });
+      writer = openCaptureWriter(opts.writePath, {
+        linkType: capture.linkType,
+        snaplen: capture.snaplen,
+        iface: capture.iface,
+        onError: e => {
+          capture?.stop();
+          fail!(writeError(e));
+        },
+      });
     } catch (e) {
       capture.stop();
-      const err = e as NodeJS.ErrnoException;
-      throw new CLIError(`cannot write ${JSON.stringify(opts.writePath)}: ${err.code ?? err.message}`);
+      throw writeError(e);
     }
   }
   opts.onOpen?.(capture);
@@ -87,19 +114,40 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   const cap = capture;
   timers.push(
     setInterval(() => {
-      opts.sink.tick?.(cap.now());
-      opts.onTick?.(cap.stats());
+      try {
+        opts.sink.tick?.(cap.now());
+        opts.onTick?.(cap.stats());
+      } catch (e) {
+        cap.stop();
+        fail!(e);
+      }
     }, tickMs),
   );
-  const stoppers: Array<Promise<StopReason>> = [countReached, opts.stop];
+  const stoppers: Array<Promise<StopReason>> = [countReached, opts.stop, failed];
   if (opts.durationMs !== undefined) {
     stoppers.push(new Promise(resolve => timers.push(setTimeout(() => resolve('duration'), opts.durationMs))));
   }
 
-  const reason = await Promise.race(stoppers);
+  let reason: StopReason;
+  try {
+    reason = await Promise.race(stoppers);
+  } catch (e) {
+    capture.stop();
+    for (const t of timers) clearTimeout(t);
+    try {
+      writer?.close();
+    } catch {
+      // The first error is the one to report.
+    }
+    throw e;
+  }
   capture.stop();
   for (const t of timers) clearTimeout(t);
-  writer?.close();
+  try {
+    writer?.close();
+  } catch (e) {
+    throw writeError(e);
+  }
   const cpu = process.cpuUsage(cpu0);
   const result: LiveSessionResult = {
     reason,

@@ -25,6 +25,11 @@ export interface CaptureWriterOptions {
   flushIntervalMs?: number;
   /** Buffer size in bytes. @default 1 MiB */
   bufferBytes?: number;
+  /**
+   * Called when the periodic flush fails (disk full, I/O error): it runs from a timer, so it
+   * cannot throw to a caller. Without it the error is kept and thrown by the next packet() or close().
+   */
+  onError?: (e: NodeJS.ErrnoException) => void;
   /** File system functions, for tests. @default node:fs */
   fs?: Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'closeSync'>;
 }
@@ -130,7 +135,12 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
     while (off < len) off += fs.writeSync(fd, b, off, len - off);
   };
   const header = format === 'pcapng' ? pcapngHeader(opts.linkType, snaplen, opts.iface) : pcapHeader(opts.linkType, snaplen);
-  writeAll(header, header.length);
+  try {
+    writeAll(header, header.length);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
 
   const flush = () => {
     if (used > 0) {
@@ -138,7 +148,16 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
       used = 0;
     }
   };
-  const timer = setInterval(flush, opts.flushIntervalMs ?? 1000);
+  let failed: NodeJS.ErrnoException | undefined;
+  const timer = setInterval(() => {
+    if (failed) return;
+    try {
+      flush();
+    } catch (e) {
+      failed = e as NodeJS.ErrnoException;
+      opts.onError?.(failed);
+    }
+  }, opts.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {
@@ -149,6 +168,7 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
     },
     packet(data, offset, caplen, origlen, tsSec, tsNsec, linkType) {
       if (closed) return;
+      if (failed) throw failed;
       if (linkType !== opts.linkType) throw new Error(`capture writer: link type ${linkType} in a file of link type ${opts.linkType}`);
       const n = Math.min(caplen, snaplen);
       const need = format === 'pcapng' ? EPB_OVERHEAD + ((n + 3) & ~3) : PCAP_RECORD_HEADER + n;
@@ -181,9 +201,13 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
     close() {
       if (closed) return;
       clearInterval(timer);
-      flush();
       closed = true;
-      fs.closeSync(fd);
+      try {
+        if (failed) throw failed;
+        flush();
+      } finally {
+        fs.closeSync(fd);
+      }
     },
   };
 }

@@ -12,6 +12,7 @@ export interface SyslogHeader {
 }
 
 const MONTHS = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d /;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d) /;
 
 export function decodeSyslog(buf: Uint8Array, off: number, end: number): { header: SyslogHeader; msgOff: number } | undefined {
   // <PRI>: 1 to 3 digits, at most 191.
@@ -52,7 +53,8 @@ export function decodeSyslog(buf: Uint8Array, off: number, end: number): { heade
   }
   const header: SyslogHeader = { rfc: 3164, facility, severity };
   let q = 0;
-  const m = MONTHS.exec(head);
+  // BSD format's `Mmm dd hh:mm:ss`, or the RFC 3339 time rsyslog puts there in its place.
+  const m = MONTHS.exec(head) ?? ISO_TIME.exec(head);
   if (m) {
     header.timestamp = m[0].trim();
     q = m[0].length;

@@ -12,18 +12,20 @@ import path from 'node:path';
 import { projectRoot, runCli } from './helpers/cli.js';
 
 const real = path.join(projectRoot, 'fixtures/real');
+const synth = path.join(projectRoot, 'fixtures/synthesised');
 const golden = path.join(projectRoot, 'fixtures/golden');
 const captures = existsSync(real) ? readdirSync(real).filter(f => f.endsWith('.pcap')).sort() : [];
+const synthesised = existsSync(synth) ? readdirSync(synth).filter(f => f.endsWith('.synth.pcap')).sort() : [];
 
 test('there are real captures to check', t => {
   t.true(captures.length >= 10, `fixtures/real has ${captures.length} captures`);
 });
 
-for (const file of captures) {
+for (const file of [...captures.map(f => `real/${f}`), ...synthesised.map(f => `synthesised/${f}`)]) {
   test(`golden text report: ${file}`, t => {
-    const r = runCli(['analyze', `fixtures/real/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1' } });
+    const r = runCli(['analyze', `fixtures/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1' } });
     t.true(r.code === 0 || r.code === 1, r.stderr);
-    const want = path.join(golden, file.replace(/\.pcap$/, '.txt'));
+    const want = path.join(golden, path.basename(file).replace(/\.pcap$/, '.txt'));
     if (process.env.UPDATE_GOLDEN === '1') {
       mkdirSync(golden, { recursive: true });
       writeFileSync(want, r.stdout);
@@ -95,4 +97,15 @@ test('nothing listening, or REJECT: ICMP port unreachable is an error', t => {
     t.is(code, 1);
     t.deepEqual(doc.findings.map(f => f.code), ['port-unreachable']);
   }
+});
+
+test('synthesised old-kernel capture: one datagram per printk is joined, and the 1000-byte cut too', t => {
+  const r = runCli(['analyze', '--json', path.join(synth, 'centos5-split-lines.synth.pcap')]);
+  const doc = JSON.parse(r.stdout) as { messages: Array<{ text: string; fragments: number }>; findings: Array<{ code: string; summary: string }> };
+  t.deepEqual(doc.messages.slice(0, 2).map(m => [m.text, m.fragments]), [['SysRq : Show Regs', 2], ['', 1]]);
+  t.is(doc.messages[5]!.text, ' EFLAGS: 00000246    Not tainted  (2.6.18-398.el5 #1)');
+  t.is(doc.messages[7]!.text.length, 'WARNING: '.length + 981);
+  t.deepEqual(doc.findings.map(f => f.code), ['split-line', 'split-line']);
+  t.regex(doc.findings[0]!.summary, /one datagram per printk call/);
+  t.regex(doc.findings[1]!.summary, /over 1000 bytes cut by netconsole/);
 });

@@ -152,7 +152,7 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
       ].filter(Boolean).join('; ');
       out.push(finding('split-line', {
         subject: f.sender,
-        summary: `${f.sender}: ${plural(f.splitLines.count, 'line')} arrived split across datagrams and were joined: ${why}; a syslog daemon shows each piece as a line of its own`,
+        summary: `${f.sender}: ${plural(f.splitLines.count, 'line')} arrived split across datagrams (joined here): ${why}; a syslog daemon shows each piece as a line of its own`,
         evidence: [`first pieces at packets ${packetList(f.splitLines.list, f.splitLines.count)}`],
         packets: f.splitLines.list,
       }));

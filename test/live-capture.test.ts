@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { netconsoleFilter } from '../src/capture/filter.js';
-import { capLoadError, defaultInterface, linkTypeNumber, openError, openLiveCapture, type CapModule } from '../src/capture/live.js';
+import { capLoadError, defaultInterface, linkTypeNumber, openError, openLiveCapture, supportsVlanFilter, type CapModule } from '../src/capture/live.js';
 import { icmpPortUnreachable, ipv4Packet, pcapFile, udpFragments, udpFrame, udpSegment } from '../src/decode/build.js';
 import { CLIError } from '../src/errors.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
@@ -22,6 +22,9 @@ test('openError: libpcap messages become one line that says what to do', t => {
     ['That device is not up', /^interface eth1 is down \(ip link set eth1 up\)$/],
     ["can't parse filter expression: syntax error", /^bad filter 'udp and \(': syntax error$/],
     ["unknown host 'nosuchhost'", /^bad filter 'udp and \(': unknown host 'nosuchhost'$/],
+    ['illegal port number 99999 > 65535', /^bad filter 'udp and \(': illegal port number 99999 > 65535$/],
+    ['no VLAN support for Linux cooked v1', /^bad filter 'udp and \(': no VLAN support for Linux cooked v1$/],
+    ['expression rejects all packets', /^bad filter 'udp and \(': expression rejects all packets$/],
     ["can't create rx ring on packet socket: Cannot allocate memory", /Cannot allocate memory \(try a smaller -B\)$/],
     ['something else\nsecond line', /^cannot capture on eth1: something else$/],
   ];
@@ -67,6 +70,26 @@ test('defaultInterface: first non-loopback interface with an address, else any',
   t.is(defaultInterface({ eth0: [], eth3: [eth] }), 'eth3');
 });
 
+test('supportsVlanFilter: Ethernet and loopback yes; any, tunnels and others no', t => {
+  const types: Record<string, string> = { eth0: '1\n', lo: '772\n', tun0: '65534\n', ipip0: '768\n' };
+  const read = (n: string) => {
+    if (!(n in types)) throw new Error('ENOENT');
+    return types[n]!;
+  };
+  t.false(supportsVlanFilter('any', read));
+  t.false(supportsVlanFilter('tun0', read));
+  t.false(supportsVlanFilter('ipip0', read));
+  t.true(supportsVlanFilter('eth0', read));
+  t.true(supportsVlanFilter('lo', read));
+  t.true(supportsVlanFilter('gone0', read), 'unknown: try, with the fallback');
+});
+
+test('without VLAN support the filter has no vlan half', t => {
+  const f = netconsoleFilter([514], { vlan: false });
+  t.false(f.includes('vlan'));
+  t.true(netconsoleFilter([514]).includes('vlan'));
+});
+
 test('openLiveCapture checks what it can before touching libpcap', t => {
   let opened = 0;
   const fakeCap = {
@@ -100,6 +123,38 @@ test('openLiveCapture checks what it can before touching libpcap', t => {
   c.stop();
   c.stop();
   t.is(opened, 1);
+});
+
+test('a filter refused for lack of VLAN support is retried once without its vlan half, on a new Cap', t => {
+  const filters: string[] = [];
+  let instances = 0;
+  const fakeCap = {
+    Cap: class {
+      constructor() {
+        instances++;
+      }
+      open(_d: string, f: string) {
+        filters.push(f);
+        if (f.includes('vlan')) throw new Error('no VLAN support for Linux cooked v1');
+        return 'LINKTYPE_LINUX_SLL';
+      }
+      close() {}
+      on() {}
+      static deviceList() {
+        return [];
+      }
+    },
+  } as unknown as CapModule;
+  const deps = { loadCap: () => fakeCap, interfaceExists: () => true };
+  const c = openLiveCapture({ iface: 'x', filter: 'udp or (vlan and udp)', noVlanFilter: 'udp', bufferMiB: 1 }, { packet() {} }, deps);
+  t.deepEqual(filters, ['udp or (vlan and udp)', 'udp']);
+  t.is(instances, 2);
+  t.is(c.filter, 'udp');
+  t.is(c.linkType, 113);
+  c.stop();
+  // A user's filter has no fallback: the error is the user's to fix.
+  const e = t.throws(() => openLiveCapture({ iface: 'x', filter: 'vlan and udp', bufferMiB: 1 }, { packet() {} }, deps));
+  t.regex(e!.message, /^bad filter 'vlan and udp': no VLAN support/);
 });
 
 test('live timestamps: wall clock at open plus monotonic time, split into s and ns', t => {

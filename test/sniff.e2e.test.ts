@@ -334,3 +334,26 @@ netnsTest('a plain line without newline is shown once the join window passes on 
   t.is(res.code, 0, res.stderr);
   t.is(jsonl(res.stdout).messages.length, 1, 'not emitted twice');
 });
+
+netnsTest('on any: Linux cooked capture, decoded the same, written as LINUX_SLL', async t => {
+  const pair = newPair(t, 'any');
+  const { sender: s, receiver: r } = pair;
+  listen(t, pair, r.ns, [6666]);
+  const file = path.join(tmpDir(t), 'any.pcap');
+  const run = sniff(t, pair, ['any', '--jsonl', '-w', file]);
+  await run.ready;
+  sendFrom(pair, s.ns, { to: r.ip, port: 6666, payloads: ['6,9,900,-;seen on any\n'] });
+  await until('1 message', () => jsonl(run.stdout()).messages.length >= 1);
+  run.proc.kill('SIGINT');
+  const res = await run.done;
+  t.is(res.code, 0, res.stderr);
+  t.regex(res.stderr, /listening on any, link-type LINKTYPE_LINUX_SLL, .*filter: (?!.*vlan)/);
+  const [m] = jsonl(res.stdout).messages;
+  t.is(m!.text, 'seen on any');
+  t.is(m!.sender, `${s.ip}:6665`);
+  t.is(m!.seq, 9);
+  const td = spawnSync('tcpdump', ['-r', file, '-n'], { encoding: 'utf8' });
+  t.is(td.status, 0, td.stderr);
+  t.regex(td.stderr, /link-type LINUX_SLL/);
+  t.regex(td.stdout, new RegExp(`${s.ip.replace(/\./g, '\\.')}\\.6665 > ${r.ip.replace(/\./g, '\\.')}\\.6666: UDP`));
+});

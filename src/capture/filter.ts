@@ -7,8 +7,12 @@
 
 import { DEFAULT_PORTS } from '../pipeline/pipeline.js';
 
-/** A filter in tcpdump's syntax for `ports` (UDP destination ports, each 1..65535). */
-export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS): string {
+/**
+ * A filter in tcpdump's syntax for `ports` (UDP destination ports, each 1..65535).
+ * `vlan: false` leaves out the 802.1Q half, which libpcap refuses on link types without VLAN
+ * support (Linux cooked capture on `any`: "no VLAN support for Linux cooked v1").
+ */
+export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS, opts: { vlan?: boolean } = {}): string {
   const unique = [...new Set(ports)];
   if (unique.length === 0) throw new TypeError('netconsoleFilter: at least one port is needed');
   for (const p of unique) {
@@ -26,5 +30,5 @@ export function netconsoleFilter(ports: readonly number[] = DEFAULT_PORTS): stri
   ].join(' or ');
   // The same behind one 802.1Q tag (netconsole on eth0.5 seen on eth0): `vlan` shifts the
   // offsets of everything after it, hence the idiom `X or (vlan and X)`.
-  return `${base} or (vlan and (${base}))`;
+  return opts.vlan === false ? base : `${base} or (vlan and (${base}))`;
 }

@@ -17,7 +17,7 @@
  * - its addon is not safe in several worker threads: load it from the main thread only.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLIError } from '../errors.js';
@@ -38,6 +38,8 @@ export interface LiveCaptureOptions {
   iface: string;
   /** BPF filter, tcpdump syntax (see netconsoleFilter). */
   filter: string;
+  /** Used instead when libpcap refuses `filter` for lack of VLAN support on this link type. */
+  noVlanFilter?: string;
   /** Kernel capture buffer in MiB: the burst it can hold while netdiag is busy. */
   bufferMiB: number;
 }
@@ -53,6 +55,8 @@ export interface LiveStats {
 
 export interface LiveCapture {
   iface: string;
+  /** The filter in use (options.filter, or noVlanFilter). */
+  filter: string;
   /** pcap LINKTYPE_ value of the interface (1 Ethernet, 113 Linux cooked, ...). */
   linkType: number;
   /** cap's name for the link type, for messages (`ETHERNET`). */
@@ -142,7 +146,7 @@ export function openError(message: string, iface: string, filter: string): CLIEr
   }
   if (/No such device/i.test(msg)) return new CLIError(`unknown interface '${iface}' (see: ip link)`);
   if (/not up/i.test(msg)) return new CLIError(`interface ${iface} is down (ip link set ${iface} up)`);
-  if (/filter|syntax error|parse|illegal|unknown/i.test(msg) && !/socket/i.test(msg)) {
+  if (/filter|syntax error|parse|illegal|unknown|VLAN support|rejects all/i.test(msg) && !/socket/i.test(msg)) {
     return new CLIError(`bad filter '${filter}': ${msg.replace(/^can't parse filter expression: /, '')}`);
   }
   if (/allocate memory|ENOMEM/i.test(msg)) return new CLIError(`cannot capture on ${iface}: ${msg} (try a smaller -B)`);
@@ -160,6 +164,21 @@ export function defaultInterface(ifaces: ReturnType<typeof networkInterfaces> = 
   return 'any';
 }
 
+/**
+ * Whether libpcap will accept `vlan` in a filter on this interface: Ethernet (ARPHRD_ETHER, 1)
+ * and loopback (772), which libpcap captures as Ethernet; not `any` (Linux cooked) or others.
+ * Decided before opening, because a failed open leaves cap's handle (and its ring) allocated.
+ */
+export function supportsVlanFilter(iface: string, readType: (name: string) => string = n => readFileSync(`/sys/class/net/${n}/type`, 'utf8')): boolean {
+  if (iface === 'any') return false;
+  try {
+    const type = Number(readType(iface).trim());
+    return type === 1 || type === 772;
+  } catch {
+    return true; // unknown: try it; openLiveCapture falls back to noVlanFilter
+  }
+}
+
 function defaultInterfaceExists(cap: CapModule, name: string): boolean {
   if (name === 'any' || existsSync(`/sys/class/net/${name}`)) return true;
   try {
@@ -175,7 +194,8 @@ function defaultInterfaceExists(cap: CapModule, name: string): boolean {
  * user can fix: no permission, cap not built, unknown or down interface, bad filter.
  */
 export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink, deps: LiveDeps = {}): LiveCapture {
-  const { iface, filter } = opts;
+  const { iface } = opts;
+  let filter = opts.filter;
   if (!(opts.bufferMiB > 0) || opts.bufferMiB > 2047) {
     throw new CLIError(`capture buffer must be 1..2047 MiB, not ${opts.bufferMiB}`);
   }
@@ -185,14 +205,25 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink, deps
   const exists = deps.interfaceExists ?? ((n: string) => defaultInterfaceExists(cap, n));
   if (!exists(iface)) throw new CLIError(`unknown interface '${iface}' (see: ip link)`);
 
-  const c = new cap.Cap();
+  let c = new cap.Cap();
   const buffer = Buffer.alloc(CAP_SNAPLEN);
+  const bytes = Math.round(opts.bufferMiB * 1024 * 1024);
   let linkName: string;
   try {
-    linkName = c.open(iface, filter, Math.round(opts.bufferMiB * 1024 * 1024), buffer);
+    linkName = c.open(iface, filter, bytes, buffer);
   } catch (e) {
     retained.add(c);
-    throw openError((e as Error).message ?? String(e), iface, filter);
+    const msg = (e as Error).message ?? String(e);
+    if (!(opts.noVlanFilter && /VLAN/i.test(msg))) throw openError(msg, iface, filter);
+    // A failed Cap object cannot be opened again (see above): a new one.
+    c = new cap.Cap();
+    filter = opts.noVlanFilter;
+    try {
+      linkName = c.open(iface, filter, bytes, buffer);
+    } catch (e2) {
+      retained.add(c);
+      throw openError((e2 as Error).message ?? String(e2), iface, filter);
+    }
   }
   const entry = { c, buffer };
   retained.add(entry);
@@ -225,6 +256,7 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink, deps
 
   return {
     iface,
+    filter,
     linkType,
     linkName,
     snaplen: CAP_SNAPLEN,

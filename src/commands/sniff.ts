@@ -1,5 +1,5 @@
 import { netconsoleFilter } from '../capture/filter.js';
-import { DEFAULT_BUFFER_MIB, defaultInterface } from '../capture/live.js';
+import { DEFAULT_BUFFER_MIB, defaultInterface, supportsVlanFilter } from '../capture/live.js';
 import { formatSessionStats, runLiveSession } from '../capture/live-session.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -50,7 +50,10 @@ export default defineCommand({
     const duration = positive(values, 'duration', false);
     const bufferMiB = positive(values, 'buffer', false) ?? DEFAULT_BUFFER_MIB;
     const iface = positionals[0] ?? defaultInterface();
-    const filter = (values.filter as string | undefined) ?? netconsoleFilter(settings.pipeline.ports);
+    const userFilter = values.filter as string | undefined;
+    const vlan = supportsVlanFilter(iface);
+    const filter = userFilter ?? netconsoleFilter(settings.pipeline.ports, { vlan });
+    const noVlanFilter = userFilter === undefined && vlan ? netconsoleFilter(settings.pipeline.ports, { vlan: false }) : undefined;
 
     const reporter = new Reporter(io.stdout, settings);
     const status = await createLiveStatus(io, () => reporter.out.flush(), settings.format === 'text', `capturing on ${escapeText(iface)}`);
@@ -58,13 +61,13 @@ export default defineCommand({
     const pipeline = createPipeline({ ...settings.pipeline, ...(onMessage ? { onMessage } : {}) });
     try {
       const result = await runLiveSession({
-        capture: { iface, filter, bufferMiB },
+        capture: { iface, filter, bufferMiB, ...(noVlanFilter ? { noVlanFilter } : {}) },
         sink: pipeline,
         ...(values.write !== undefined ? { writePath: values.write as string } : {}),
         ...(count !== undefined ? { count } : {}),
         ...(duration !== undefined ? { durationMs: duration * 1000 } : {}),
         stop: io.interrupted,
-        onOpen: c => io.stderr.write(`netdiag: listening on ${escapeText(c.iface)}, link-type ${c.linkName}, buffer ${bufferMiB} MiB, filter: ${escapeText(filter)}\n`),
+        onOpen: c => io.stderr.write(`netdiag: listening on ${escapeText(c.iface)}, link-type ${c.linkName}, buffer ${bufferMiB} MiB, filter: ${escapeText(c.filter)}\n`),
         onTick: () => {
           const n = pipeline.counters();
           status.text(`capturing on ${escapeText(iface)}: ${n.packets} packets, ${n.messages} messages, ${n.senders} senders`);

@@ -107,10 +107,15 @@ for (const [i, sc] of scenarios.entries()) {
       s = await labUp(name, sc.opts);
       const r = await judge(s);
       const detail = JSON.stringify({ findings: [...r.sender.findings, ...r.receiver.findings].map(f => ({ code: f.code, summary: f.summary, evidence: f.evidence })), notes: r.notes }, null, 1);
-      t.deepEqual(r.codes, [...sc.codes].sort(), detail);
+      // udp-drops is real when it shows: loading netconsole replays the whole boot log at once (about
+      // 360 datagrams) and rsyslog's socket buffer sometimes overflows (RcvbufErrors). Timing decides,
+      // so it is allowed here, but only with that evidence.
+      const drops = [...r.receiver.findings].filter(f => f.code === 'udp-drops');
+      for (const d of drops) t.regex(d.evidence.join('\n'), /RcvbufErrors [1-9]/, detail);
+      t.deepEqual(r.codes.filter(c => c !== 'udp-drops'), [...sc.codes].sort(), detail);
       if (sc.codes.length === 0) {
         // Healthy: every check could be made and passed (nothing unknown: the collection works over ssh and netns).
-        t.deepEqual([...r.sender.checks, ...r.receiver.checks].filter(c => c.status !== 'pass').map(c => `${c.id}: ${c.status}: ${c.detail}`), [], detail);
+        t.deepEqual([...r.sender.checks, ...r.receiver.checks].filter(c => c.status !== 'pass' && !(c.id === 'receiver.counters' && drops.length)).map(c => `${c.id}: ${c.status}: ${c.detail}`), [], detail);
         t.true(r.receiver.logFiles.includes((s.rsyslog as { logFile: string | null }).logFile!), r.receiver.logFiles.join(', '));
       }
     } finally {

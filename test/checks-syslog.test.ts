@@ -133,3 +133,9 @@ for (const [sel, want] of selectors) {
     t.is(selectorMatches(sel, 'user', 5), want);
   });
 }
+
+test('rsyslog: a selector with an omfile action() (the lab\'s configuration)', t => {
+  const c = parseRsyslog([{ text: 'global(workDirectory="/tmp/w")\nmodule(load="imudp")\ninput(type="imudp" address="10.99.0.1" port="514")\n*.* action(type="omfile" file="/run/lab/syslog.log")\nkern.* action(type="omfile" file="/run/lab/kern.log")\n', from: 'lab.conf' }]);
+  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[514, '10.99.0.1']]);
+  t.deepEqual(c.destinations.map(d => [d.file, d.netconsole]), [['/run/lab/syslog.log', true], ['/run/lab/kern.log', false]]);
+});

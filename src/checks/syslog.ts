@@ -288,8 +288,17 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
       }
       // Legacy selector line: `facility.priority[;...]   action`.
       if ((m = /^([\w*,.;=!]+\.[\w*!=]+(?:;[\w*,.;=!]+)*)\s+(\S.*)$/.exec(l))) {
-        const d = legacyAction(m[2]!, m[1]!, f.from, n);
-        if (d) pushDest(d);
+        // `*.* action(type="omfile" file="...")` or `*.* /var/log/x`
+        const am = /^action\s*\((.*)\)/i.exec(m[2]!);
+        if (am) {
+          const p = rsParams(am[1]!);
+          if ((p.type?.[0] ?? '').toLowerCase() === 'omfile' && (p.file || p.dynafile)) {
+            pushDest({ file: p.file?.[0] ?? `dynaFile ${p.dynafile![0]}`, selector: m[1]!, from: f.from, line: n, netconsole: selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY) });
+          }
+        } else {
+          const d = legacyAction(m[2]!, m[1]!, f.from, n);
+          if (d) pushDest(d);
+        }
       }
     }
   }

@@ -70,6 +70,8 @@ cmd_build() {
   ln -sfn "kernel/$release/boot/vmlinuz-$release" "$CACHE/vmlinuz"
   ln -sfn "initramfs-$release.cpio.gz" "$CACHE/initramfs.cpio.gz"
   echo "$release" > "$CACHE/kernel-version"
+  # Close the lock, or the daemons up starts next would inherit it and hold it.
+  exec 9>&-
   log "build ready: kernel $release ($(ms_since "$t0") ms)"
 }
 

@@ -249,6 +249,72 @@ test.serial('link down after boot: nothing is sent; ssh still works over the sec
   });
 });
 
+test.serial('broadcast MAC, spec on the kernel command line, contradicting sysconfig', async t => {
+  await withLab(t, 'e2ebc', ['--remote-mac', 'broadcast', '--cmdline', '--sysconfig-conflict'], async s => {
+    const cmdline = (await guest('e2ebc', 'cat /proc/cmdline')).stdout;
+    t.true(cmdline.includes(`netconsole=${s.netconsole.spec}`), cmdline);
+    const sysconfig = (await guest('e2ebc', 'cat /etc/sysconfig/netconsole')).stdout;
+    t.regex(sysconfig, /^SYSLOGADDR=10\.99\.0\.100$/m);
+    t.notRegex(sysconfig, new RegExp(`^SYSLOGADDR=${s.receiver.ip.replace(/\./g, '\\.')}$`, 'm'));
+    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+    await cap.started();
+    const mark = marker();
+    await kmsg('e2ebc', mark);
+    t.true(await waitFor(() => syslogText(s).includes(mark), 10_000), 'a broadcast frame to the right IP is still received');
+    await cap.stop();
+    const line = (await cap.text()).split('\n').find(l => l.includes(s.sender.mac)) ?? '';
+    t.true(line.includes('> ff:ff:ff:ff:ff:ff'), line);
+  });
+});
+
+test.serial('wrong port: rsyslog listens on 514, the sender targets 6666, ICMP answers', async t => {
+  await withLab(t, 'e2eport', ['--wrong-port'], async s => {
+    t.is(s.netconsole.remotePort, 6666);
+    t.is(s.receiver.port, 514);
+    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
+    await cap.started();
+    const mark = marker();
+    await kmsg('e2eport', mark);
+    const answered = await waitFor(async () => /udp port 6666 unreachable/.test(await cap.text('icmp')), 10_000, 300);
+    await cap.stop();
+    t.true(answered, `ICMP port 6666 unreachable (${cap.file})`);
+    t.false(syslogText(s).includes(mark));
+  });
+});
+
+test.serial('rsyslog without imudp: running, but the port is closed', async t => {
+  await withLab(t, 'e2enoudp', ['--syslog', 'no-imudp'], async s => {
+    t.truthy(s.rsyslog.pid);
+    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
+    await cap.started();
+    const mark = marker();
+    await kmsg('e2enoudp', mark);
+    const answered = await waitFor(async () => /udp port 514 unreachable/.test(await cap.text('icmp')), 10_000, 300);
+    await cap.stop();
+    t.true(answered, `ICMP port 514 unreachable (${cap.file})`);
+    t.false(syslogText(s).includes(mark));
+    const ps = await inLogServer('e2enoudp', ['cat', `/proc/${s.rsyslog.pid}/comm`]);
+    t.is(ps.stdout.trim(), 'rsyslogd');
+  });
+});
+
+test.serial('netconsole not loaded: config present, module absent, nothing sent', async t => {
+  await withLab(t, 'e2enonc', ['--no-netconsole'], async s => {
+    t.is(s.netconsole.spec, null);
+    t.is(s.timings.firstDatagramMs, null, 'nothing in the boot capture');
+    const g = await guest('e2enonc', 'cat /etc/modprobe.d/netconsole.conf; test -d /sys/module/netconsole && echo loaded || echo absent');
+    t.regex(g.stdout, /^options netconsole netconsole=/m);
+    t.regex(g.stdout, /^absent$/m);
+    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+    await cap.started();
+    await kmsg('e2enonc', marker());
+    await guest('e2enonc', 'echo p > /proc/sysrq-trigger');
+    await sleep(2000);
+    await cap.stop();
+    t.is(await cap.count(''), 0, `nothing on the wire (${cap.file})`);
+  });
+});
+
 test.serial('down --all leaves no lab namespace, tap or process', async t => {
   const r = await lab(['down', '--all']);
   t.is(r.code, 0, r.stderr);

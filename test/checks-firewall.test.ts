@@ -186,3 +186,15 @@ test('inNetwork', t => {
   t.is(inNetwork('10.0.0.1', '2001:db8::/32'), undefined);
   t.true(inNetwork('1.2.3.4', '0.0.0.0/0'));
 });
+
+test('iptables and nft: a jump loop is uncertain, not a hang or a crash', t => {
+  const ipt = ['*filter', ':INPUT ACCEPT [0:0]', ':A - [0:0]', ':B - [0:0]', '-A INPUT -j A', '-A A -j B', '-A B -j A', 'COMMIT'].join('\n');
+  t.is(judgeIptables(parseIptablesSave(ipt), pkt).verdict, 'uncertain');
+  const nft = JSON.stringify({ nftables: [
+    { chain: { family: 'inet', table: 't', name: 'in', type: 'filter', hook: 'input', prio: 0, policy: 'accept' } },
+    { chain: { family: 'inet', table: 't', name: 'a' } },
+    { rule: { family: 'inet', table: 't', chain: 'in', expr: [{ jump: { target: 'a' } }] } },
+    { rule: { family: 'inet', table: 't', chain: 'a', expr: [{ jump: { target: 'a' } }] } },
+  ] });
+  t.is(judgeNft(parseNftJson(nft), pkt).verdict, 'uncertain');
+});

@@ -110,6 +110,12 @@ const cases: Array<{ name: string; facts: (h: SenderFacts) => SenderFacts; ctx?:
     facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.5/', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, routeGet: { ...f(fx('generated/ip-route-get-direct.txt'), 'ip route get 10.99.0.5'), ip: '10.99.0.5' } }),
     codes: ['remote-mac-broadcast'],
   },
+  {
+    name: 'no addresses known (ip link only): no sender-no-address guess',
+    facts: h => ({ ...h, ipAddr: undefined, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')], kernelLog: undefined }),
+    codes: [],
+    check: ['sender.device', 'pass'],
+  },
   { name: 'console log level 4 (quiet)', facts: h => ({ ...h, printk: f('4\t4\t1\t7\n', '/proc/sys/kernel/printk') }), codes: ['console-loglevel-low'] },
   { name: 'SysRq disabled', facts: h => ({ ...h, sysrq: f('0\n', '/proc/sys/kernel/sysrq') }), codes: ['sysrq-disabled'] },
   { name: 'SysRq mask without the dump bit', facts: h => ({ ...h, sysrq: f('176\n', '/proc/sys/kernel/sysrq') }), codes: ['sysrq-disabled'] },

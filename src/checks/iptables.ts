@@ -354,7 +354,7 @@ class Walker {
   from(chainName: string, start: number, depth: number): Outcome {
     const chain = this.t.chains.get(chainName);
     if (!chain) return { kind: 'end' };
-    if (depth > 32) return { kind: 'uncertain', rule: chain.rules[0]!, reason: 'chains nest deeper than 32 (a loop?)' };
+    if (depth > 32) return { kind: 'uncertain', rule: chain.rules[0] ?? { table: this.t.name, chain: chainName, text: `:${chainName}`, line: chain.line, args: [] }, reason: 'chains nest deeper than 32 (a loop?)' };
     if (start === 0) this.path.push(`${this.t.name} ${chainName}`);
     for (let i = start; i < chain.rules.length; i++) {
       const rule = chain.rules[i]!;

@@ -385,7 +385,7 @@ class Walker {
 
   from(ch: NftChain, start: number, depth: number): Outcome {
     if (start === 0) this.path.push(`${ch.family} ${ch.table} ${ch.name}`);
-    if (depth > 32) return { kind: 'uncertain', rule: ch.rules[0]!, reason: 'chains nest deeper than 32' };
+    if (depth > 32) return { kind: 'uncertain', rule: ch.rules[0] ?? { family: ch.family, table: ch.table, chain: ch.name, expr: [], text: `chain ${ch.name}` }, reason: 'chains nest deeper than 32 (a loop?)' };
     for (let i = start; i < ch.rules.length; i++) {
       const rule = ch.rules[i]!;
       const { match, verdict } = evalRule(rule, this.pkt, this.rs.sets);

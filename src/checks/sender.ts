@@ -178,7 +178,7 @@ export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): Se
         }
         if (link.wireless) f.push(finding('sender-device-unsupported', { severity: 'warning', summary: `${link.name} looks like a Wi-Fi device: most Wi-Fi drivers cannot send from netpoll`, evidence: [`${link.name}${link.linkType ? ` link/${link.linkType}` : ''}`], subject: link.name }));
         const fam = target ? ipFamily(target.remoteIp) : 4;
-        if (target && !target.localIp && fam !== 0 && !link.addrs.some(a => a.family === fam) && (facts.ipAddr || link.addrs.length === 0) && !link.master) {
+        if (target && !target.localIp && fam !== 0 && !link.addrs.some(a => a.family === fam) && facts.ipAddr !== undefined && !link.master) {
           f.push(finding('sender-no-address', { severity: isRunning ? 'warning' : 'error', summary: `${link.name} has no IPv${fam} address${isRunning ? ' now (netconsole took one at load time)' : ''}`, evidence: [`${facts.ipAddr?.from ?? facts.ipLink?.from ?? 'ip addr'}: ${link.name} has ${link.addrs.length ? link.addrs.map(a => a.address).join(', ') : 'no address'}`], subject: link.name }));
         }
       }

@@ -155,7 +155,8 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
   if (iface) datagram.iface = iface;
   if (ctx.target) {
     datagram.srcPort = ctx.target.localPort;
-    datagram.pktType = ctx.target.remoteMac === undefined && ctx.target.explicit.includes('remoteIp') && ctx.target.source !== '/etc/sysconfig/netconsole' ? 'broadcast' : 'unicast';
+    // No MAC means broadcast, except in sysconfig, where the init script resolves it at start.
+    datagram.pktType = ctx.target.remoteMac === undefined && ctx.target.source !== '/etc/sysconfig/netconsole' ? 'broadcast' : 'unicast';
   }
   const verdicts: FirewallVerdict[] = [];
   const ipt = family === 4 ? facts.iptables : facts.ip6tables;

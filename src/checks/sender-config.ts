@@ -136,15 +136,13 @@ export function configfsTarget(f: ConfigfsTargetFacts): ConfigfsTarget {
   return { name: f.name, enabled: bool('enabled'), target: t, errors };
 }
 
-/** All configured targets from the files, each with its source; errors from the parsers. */
+/** The targets of modprobe.d files and the kernel command line, each with its source; errors from the parser. (sysconfig: src/config/sysconfig.ts) */
 export function configuredTargets(input: {
-  sysconfig?: { text: string; from: string };
   cmdline?: { text: string; from: string };
   modprobe?: Array<{ text: string; from: string }>;
-}): { targets: NetconsoleTarget[]; errors: string[]; warnings: string[] } {
+}): { targets: NetconsoleTarget[]; errors: string[] } {
   const targets: NetconsoleTarget[] = [];
   const errors: string[] = [];
-  const warnings: string[] = [];
   for (const f of input.modprobe ?? []) {
     for (const s of modprobeNetconsoleSpecs(f.text)) {
       const r = parseNetconsoleSpec(s.spec, `${f.from}:${s.line}`);
@@ -159,5 +157,5 @@ export function configuredTargets(input: {
       errors.push(...r.errors);
     }
   }
-  return { targets, errors, warnings };
+  return { targets, errors };
 }

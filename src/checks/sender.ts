@@ -144,7 +144,7 @@ export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): Se
 
   // ---- sources agree ------------------------------------------------------------------------
   {
-    const f = conflictFindings(running, configured, enabledCfs, ctx.target, sys?.lines !== undefined);
+    const f = conflictFindings(running, configured, enabledCfs, ctx.target);
     checks.push(check('sender.conflict', 'sources agree', f, running.length ? 'configuration compared with the running netconsole' : configured.length + enabledCfs.length > 1 ? 'configuration sources compared' : 'one source', running.length || configured.length ? 'pass' : 'unknown'));
   }
 
@@ -331,9 +331,9 @@ function kernelLogFindings(k: KernelLogNetconsole, from: string): Finding[] {
   return out;
 }
 
-type Field = 'remoteIp' | 'remotePort' | 'localPort' | 'dev' | 'remoteMac' | 'localIp' | 'extended';
+type Field = 'remotePort' | 'localPort' | 'dev' | 'remoteMac' | 'localIp';
 
-function conflictFindings(running: NetconsoleTarget[], configured: NetconsoleTarget[], cfs: NetconsoleTarget[], ctxTarget: NetconsoleTarget | undefined, _hasSys: boolean): Finding[] {
+function conflictFindings(running: NetconsoleTarget[], configured: NetconsoleTarget[], cfs: NetconsoleTarget[], ctxTarget: NetconsoleTarget | undefined): Finding[] {
   const out: Finding[] = [];
   const where = (t: NetconsoleTarget) => `${t.source}${t.line ? `:${t.line}` : ''}`;
   const others = [...configured, ...cfs, ...(ctxTarget ? [ctxTarget] : [])];

@@ -192,7 +192,7 @@ cmd_up() {
       --link-down) link_down=1 ;;
       --sysconfig-conflict) sc_conflict=1 ;;
       -h|--help) usage_up; exit 0 ;;
-      *) usage_up >&2; die "unknown option '$1'" ;;
+      *) die "up: unknown option '$1' (lab/lab.sh up --help lists them)" ;;
     esac
     shift
   done
@@ -600,11 +600,11 @@ cmd_state() {
 
 cmd_status() {
   local d n any=0
-  for d in "$RUNS"/*/; do
+  for d in "$RUNS"/*; do
     [[ -d $d ]] || continue
     n=$(basename "$d"); any=1
     if lab_alive "$n" && [[ -f $d/state.json ]]; then
-      echo "$n: up (qemu pid $(cat "$d/qemu.pid"), state $d/state.json)"
+      echo "$n: up (qemu pid $(cat "$d/qemu.pid"), state $d/state.json, faults: $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).faults.join(" ") || "none")' "$d/state.json"))"
     else
       echo "$n: not running (leftovers in $d; lab/lab.sh down --name $n)"
     fi

@@ -75,7 +75,13 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** IPv4 destinations of flows (as numbers): frames from these teach us their MAC. */
   const watched4 = new Set<number>();
   const watched6 = new Set<string>();
-  let lastFlow: Flow | undefined;
+  /** The last few IPv4 flows seen, most recent last. */
+  const recent: Flow[] = [];
+  const remember = (f: Flow): Flow => {
+    if (recent.length >= 4) recent.shift();
+    recent.push(f);
+    return f;
+  };
 
   function learnMac(ipStr: string, mac: number, packet: number): void {
     let m = state.ipMacs.get(ipStr);
@@ -172,18 +178,21 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow {
     if (ip.version === 4) {
       const s = readIp4(buf, ip.srcOff), d = readIp4(buf, ip.dstOff);
-      // Consecutive datagrams mostly belong to one flow.
-      const c = lastFlow;
-      if (c && c.srcIpNum === s && c.srcPort === udp.srcPort && c.dstIpNum === d && c.dstPort === udp.dstPort) return c;
-      const key = s * 65536 + udp.srcPort;
+      // Datagrams mostly come from a handful of flows: look at the recent ones before the map.
+      const sp = udp.srcPort, dp = udp.dstPort;
+      for (let i = 0; i < recent.length; i++) {
+        const c = recent[i]!;
+        if (c.srcIpNum === s && c.srcPort === sp && c.dstIpNum === d && c.dstPort === dp) return c;
+      }
+      const key = s * 65536 + sp;
       let list = flows4.get(key);
-      if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === udp.dstPort) return (lastFlow = f);
+      if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === dp) return remember(f);
       const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, { sec, nsec }, no);
       if (!list) flows4.set(key, (list = []));
       list.push(f);
       state.flows.push(f);
       watched4.add(d);
-      return (lastFlow = f);
+      return remember(f);
     }
     const s = formatIpv6(buf, ip.srcOff), d = formatIpv6(buf, ip.dstOff);
     const key = `${s}|${udp.srcPort}`;

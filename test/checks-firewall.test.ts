@@ -20,7 +20,10 @@ const iptCases: Array<{ name: string; file: string; pkt?: Partial<Datagram>; ver
   { name: 'user chain, sender not in SERVICES source: dropped even when interface unknown', file: 'generated/iptables-userchain-drop.txt', pkt: { iface: undefined }, verdict: 'dropped', rule: /LOGDROP -j DROP/ },
   { name: 'sender unknown with a source-restricted accept then DROP: uncertain', file: 'generated/iptables-userchain-accept.txt', pkt: { srcIp: undefined }, verdict: 'uncertain', reason: /source address not known/ },
   { name: 'ip6tables: sender outside the allowed prefix hits the DROP policy', file: 'iptables/ip6tables-drop.txt', pkt: { family: 6, srcIp: '2001:db8:2::5', dstIp: '2001:db8:9::1' }, verdict: 'dropped', rule: /:INPUT DROP \(policy\)/, counters: [7, 560] },
+  { name: 'CentOS 7 firewalld (iptables backend): -g into the zone, back to INPUT\'s REJECT', file: 'iptables/centos7-firewalld.txt', verdict: 'rejected', rule: /^-A INPUT -j REJECT --reject-with icmp-host-prohibited$/, counters: [41, 3004] },
+  { name: 'CentOS 7 firewalld, interface unknown: both zone paths reject', file: 'iptables/centos7-firewalld.txt', pkt: { iface: undefined }, verdict: 'rejected' },
   // accepted
+  { name: 'CentOS 7 firewalld with the syslog service added', file: 'iptables/centos7-firewalld-syslog.txt', verdict: 'accepted', rule: /IN_public_allow -p udp -m udp --dport 514/ },
   { name: 'user chain with the sender network allowed (generated)', file: 'generated/iptables-userchain-accept.txt', verdict: 'accepted', rule: /-s 10.99.0.0\/24 -p udp -m udp --dport 514 -j ACCEPT/, counters: [3, 138] },
   { name: 'CentOS 5 with the syslog rule added', file: 'iptables/centos5-rh-firewall-fixed.txt', verdict: 'accepted', rule: /--dport 514 -j ACCEPT/ },
   { name: 'multiport REJECT does not touch another port', file: 'generated/iptables-multiport-reject.txt', pkt: { dstPort: 10514 }, verdict: 'accepted' },
@@ -151,6 +154,7 @@ const nftRules: Array<{ name: string; policy?: string; rules: unknown[][]; extra
   { name: 'missing named set is uncertain', rules: [[m(saddr, '@nosuchset'), { drop: null }]], verdict: 'uncertain' },
   { name: 'vmap on dport', rules: [[{ vmap: { key: udpDport, data: { set: [[514, { drop: null }], [22, { accept: null }]] } } }]], verdict: 'dropped' },
   { name: 'l4proto udp by name', rules: [[m({ meta: { key: 'l4proto' } }, 'udp'), { drop: null }]], verdict: 'dropped' },
+  { name: 'firewalld shape: ct status dnat accept does not decide a new flow; the final reject does', rules: [[m(ctState, ['established', 'related'], 'in'), { accept: null }], [m({ ct: { key: 'status' } }, 'dnat', 'in'), { accept: null }], [m({ meta: { key: 'iifname' } }, 'lo'), { accept: null }], [m(ctState, 'invalid'), { drop: null }], [{ reject: { type: 'icmpx', expr: 'admin-prohibited' } }]], verdict: 'rejected' },
 ];
 for (const c of nftRules) {
   test(`nft rule: ${c.name}`, t => {

@@ -210,7 +210,9 @@ function fieldValue(left: Json, pkt: Datagram): Value {
     const key = String(left.ct.key);
     if (key === 'state') return { kind: 'state', v: 'new' };
     if (key === 'direction') return { kind: 'str', v: 'original' };
-    if (key === 'status') return { kind: 'unknown', why: 'ct status' };
+    // A new flow to a local port at the input hook: not yet confirmed, not NATed unless a dnat rule
+    // changed it (which is judged uncertain on its own), so no status bit is set.
+    if (key === 'status') return { kind: 'state', v: '' };
     return { kind: 'unknown', why: `ct ${key}` };
   }
   return { kind: 'unknown', why: renderVal(left) };

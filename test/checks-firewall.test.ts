@@ -22,7 +22,9 @@ const iptCases: Array<{ name: string; file: string; pkt?: Partial<Datagram>; ver
   { name: 'ip6tables: sender outside the allowed prefix hits the DROP policy', file: 'iptables/ip6tables-drop.txt', pkt: { family: 6, srcIp: '2001:db8:2::5', dstIp: '2001:db8:9::1' }, verdict: 'dropped', rule: /:INPUT DROP \(policy\)/, counters: [7, 560] },
   { name: 'CentOS 7 firewalld (iptables backend): -g into the zone, back to INPUT\'s REJECT', file: 'iptables/centos7-firewalld.txt', verdict: 'rejected', rule: /^-A INPUT -j REJECT --reject-with icmp-host-prohibited$/, counters: [41, 3004] },
   { name: 'CentOS 7 firewalld, interface unknown: both zone paths reject', file: 'iptables/centos7-firewalld.txt', pkt: { iface: undefined }, verdict: 'rejected' },
+  { name: 'Ubuntu ufw: through before/after/user chains to the INPUT DROP policy', file: 'iptables/ubuntu-ufw.txt', verdict: 'dropped', rule: /^:INPUT DROP \(policy\)$/, counters: [212, 15808] },
   // accepted
+  { name: 'Ubuntu ufw with ufw allow 514/udp', file: 'iptables/ubuntu-ufw-allow-514.txt', verdict: 'accepted', rule: /ufw-user-input -p udp -m udp --dport 514 -j ACCEPT/ },
   { name: 'CentOS 7 firewalld with the syslog service added', file: 'iptables/centos7-firewalld-syslog.txt', verdict: 'accepted', rule: /IN_public_allow -p udp -m udp --dport 514/ },
   { name: 'user chain with the sender network allowed (generated)', file: 'generated/iptables-userchain-accept.txt', verdict: 'accepted', rule: /-s 10.99.0.0\/24 -p udp -m udp --dport 514 -j ACCEPT/, counters: [3, 138] },
   { name: 'CentOS 5 with the syslog rule added', file: 'iptables/centos5-rh-firewall-fixed.txt', verdict: 'accepted', rule: /--dport 514 -j ACCEPT/ },

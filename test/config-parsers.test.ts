@@ -19,6 +19,7 @@ const specFailures: Array<{ name: string; input: string; error: RegExp }> = [
   { name: 'bad src ip', input: '@10.0.0.300/,514@10.0.0.1/', error: /bad source IP "10.0.0.300"/ },
   { name: 'bad tgt ip', input: '@/,514@10.0.0/', error: /bad target IP "10.0.0"/ },
   { name: 'host name as target', input: '@/,514@loghost/', error: /bad target IP "loghost"/ },
+  { name: 'ipv6 with a zone index', input: '@/,514@fe80::1%eth0/', error: /bad target IP "fe80::1%eth0"/ },
   { name: 'bracketed ipv6', input: '@/,514@[2001:db8::1]/', error: /without brackets/ },
   { name: 'mixed families', input: '@10.0.0.2/,514@2001:db8::1/', error: /different families/ },
   { name: 'no / after target ip', input: '@/eth0,514@10.0.0.1', error: /missing '\/' after the target IP "10.0.0.1".*requires it/ },

@@ -29,7 +29,7 @@ async function factsDir(path: string, what: string): Promise<string> {
 export default defineCommand({
   name: 'check',
   summary: 'Check this host (the receiver) and, from files, a sender for what breaks netconsole.',
-  usage: 'netdiag check [--port N] [--netconsole SPEC] [--sender-ip IP] [--receiver-facts DIR] [--sender-facts DIR] [--sender-only] [--json]',
+  usage: 'netdiag check [--port N] [--netconsole SPEC] [--sender-ip IP] [--receiver-ip IP] [--receiver-facts DIR] [--sender-facts DIR] [--sender-only] [--json]',
   options: {
     port: { type: 'string' },
     netconsole: { type: 'string' },

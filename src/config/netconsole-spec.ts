@@ -17,6 +17,8 @@ export interface ParsedTargets {
 
 /** Which address family an IP literal is: 4, 6, or 0 when it is neither. */
 export function ipFamily(s: string): 0 | 4 | 6 {
+  // A zone index (fe80::1%eth0) is not an address the kernel's in6_pton() takes.
+  if (s.includes('%')) return 0;
   if (isIPv4(s)) return 4;
   if (isIPv6(s)) return 6;
   return 0;

@@ -425,6 +425,12 @@ EOF
 
   if [[ $link_down == 1 ]]; then
     monitor "$run" "set_link net0 off" >/dev/null
+    # Return only once the guest has seen the carrier go.
+    for i in $(seq 40); do
+      ip netns exec "$srv" ssh -F "$run/ssh_config" guest 'cat /sys/class/net/eth0/carrier' 2>/dev/null \
+        | grep -qx 0 && break
+      sleep 0.25
+    done
   fi
 
   local faults=()

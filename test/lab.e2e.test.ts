@@ -25,6 +25,9 @@ const test = requiring([
 ]);
 
 const suiteStart = Date.now();
+/** Lab names of this run: a per-process tag, so concurrent runs and other labs are left alone. */
+const tag = `e${(process.pid % 46656).toString(36).padStart(3, '0')}`;
+const n = (what: string): string => `${tag}${what}`.slice(0, 11);
 const boots: Array<{ opts: string; firstDatagramMs: number | null; sshReadyMs: number | null; upMs: number }> = [];
 
 /** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing. */
@@ -62,12 +65,12 @@ test.serial('build is cached: a second build takes seconds', async t => {
 });
 
 test.serial('working lab: boot log, sysrq p and a /dev/kmsg marker reach the wire and rsyslog', async t => {
-  await withLab(t, 'e2eok', [], async s => {
+  await withLab(t, n('ok'), [], async s => {
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2eok', mark);
-    const p = await guest('e2eok', 'echo p > /proc/sysrq-trigger');
+    await kmsg(n('ok'), mark);
+    const p = await guest(n('ok'), 'echo p > /proc/sysrq-trigger');
     t.is(p.code, 0, p.stderr);
     const arrived = await waitFor(() => {
       const log = syslogText(s);
@@ -91,19 +94,19 @@ test.serial('working lab: boot log, sysrq p and a /dev/kmsg marker reach the wir
     t.true(bootCap.stdout.includes('Linux version 6.1.0'), 'boot replay starts with the kernel banner');
 
     // The keyboard path (QEMU monitor) gives the full register dump.
-    const mon = await lab(['monitor', 'e2eok', '--', 'sendkey alt-sysrq-p']);
+    const mon = await lab(['monitor', n('ok'), '--', 'sendkey alt-sysrq-p']);
     t.is(mon.code, 0, mon.stderr);
     t.true(await waitFor(() => /RIP: /.test(syslogText(s)), 15_000), 'register dump (RIP:) from sendkey alt-sysrq-p');
   });
 });
 
 test.serial('wrong remote MAC: the frame is on the wire, nothing in rsyslog', async t => {
-  await withLab(t, 'e2emac', ['--remote-mac', 'wrong'], async s => {
+  await withLab(t, n('mac'), ['--remote-mac', 'wrong'], async s => {
     t.is(s.netconsole.remoteMac, '02:99:de:ad:be:ef');
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2emac', mark);
+    await kmsg(n('mac'), mark);
     const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
     await sleep(1000);
     await cap.stop();
@@ -129,7 +132,7 @@ async function nftCounter(name: string): Promise<number> {
 
 for (const [fw, counter] of [['iptables-drop', iptablesDropped], ['nft-drop', nftCounter]] as const) {
   test.serial(`firewall ${fw}: datagrams on the wire, counter rises, nothing in rsyslog`, async t => {
-    const name = fw === 'iptables-drop' ? 'e2eipt' : 'e2enft';
+    const name = fw === 'iptables-drop' ? n('ipt') : n('nft');
     await withLab(t, name, ['--firewall', fw], async s => {
       const before = await counter(name);
       t.true(before >= 0, 'the lab installed the rule');
@@ -154,41 +157,41 @@ async function udpNoPorts(name: string): Promise<number> {
 }
 
 test.serial('syslog off: ICMP port unreachable answers each datagram', async t => {
-  await withLab(t, 'e2eoff', ['--syslog', 'off'], async s => {
+  await withLab(t, n('off'), ['--syslog', 'off'], async s => {
     t.is(s.rsyslog.pid, null);
-    const before = await udpNoPorts('e2eoff');
+    const before = await udpNoPorts(n('off'));
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
     await cap.started();
-    await kmsg('e2eoff', marker());
+    await kmsg(n('off'), marker());
     const answered = await waitFor(async () => (await cap.count('icmp[icmptype] == icmp-unreach and icmp[icmpcode] == 3')) >= 1, 10_000, 300);
     await cap.stop();
     t.true(answered, `ICMP port unreachable in ${cap.file}`);
     const icmp = await cap.text('icmp');
     t.regex(icmp, new RegExp(`${s.receiver.ip.replace(/\./g, '\\.')} > ${s.sender.ip.replace(/\./g, '\\.')}: ICMP ${s.receiver.ip.replace(/\./g, '\\.')} udp port ${s.receiver.port} unreachable`));
-    t.true((await udpNoPorts('e2eoff')) > before, 'Udp NoPorts rose');
+    t.true((await udpNoPorts(n('off'))) > before, 'Udp NoPorts rose');
   });
 });
 
 test.serial('router crossing with the router MAC: messages reach rsyslog on the other subnet', async t => {
-  await withLab(t, 'e2ertr', ['--router'], async s => {
+  await withLab(t, n('rtr'), ['--router'], async s => {
     t.truthy(s.router);
     t.is(s.netconsole.remoteMac, s.router!.mac);
     t.not(s.receiver.ip.split('.').slice(0, 3).join('.'), s.sender.ip.split('.').slice(0, 3).join('.'));
     const mark = marker();
-    await kmsg('e2ertr', mark);
+    await kmsg(n('rtr'), mark);
     t.true(await waitFor(() => syslogText(s).includes(mark), 10_000), `marker in ${s.rsyslog.logFile}`);
   });
 });
 
 test.serial('router crossing with the receiver MAC: the router drops it, nothing arrives', async t => {
-  await withLab(t, 'e2ertm', ['--router', '--router-mac', 'receiver'], async s => {
+  await withLab(t, n('rtm'), ['--router', '--router-mac', 'receiver'], async s => {
     t.is(s.netconsole.remoteMac, s.receiver.mac);
     const atRouter = new Capture(s.router!.netns, s.router!.senderSideIface, 'udp');
     const atReceiver = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await atRouter.started();
     await atReceiver.started();
     const mark = marker();
-    await kmsg('e2ertm', mark);
+    await kmsg(n('rtm'), mark);
     const seen = await waitFor(async () => (await atRouter.text()).includes(mark), 10_000, 500);
     await sleep(1500);
     await atRouter.stop();
@@ -202,46 +205,46 @@ test.serial('router crossing with the receiver MAC: the router drops it, nothing
 });
 
 test.serial('console loglevel 1: an info message is not sent, an emergency one is', async t => {
-  await withLab(t, 'e2elvl', ['--loglevel', '1'], async s => {
+  await withLab(t, n('lvl'), ['--loglevel', '1'], async s => {
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
     const quiet = marker(), loud = marker();
-    await kmsg('e2elvl', quiet, 6);
-    await kmsg('e2elvl', loud, 0);
+    await kmsg(n('lvl'), quiet, 6);
+    await kmsg(n('lvl'), loud, 0);
     const loudArrived = await waitFor(() => syslogText(s).includes(loud), 10_000);
     await sleep(1000);
     await cap.stop();
     t.true(loudArrived, 'the level-0 control message arrives');
     t.false((await cap.text()).includes(quiet), `the level-6 message is not on the wire (${cap.file})`);
     t.false(syslogText(s).includes(quiet));
-    const printk = await guest('e2elvl', 'cat /proc/sys/kernel/printk');
+    const printk = await guest(n('lvl'), 'cat /proc/sys/kernel/printk');
     t.regex(printk.stdout, /^1\s/);
     // 6.1's __handle_sysrq raises the console log level for its header line, so a sysrq
     // test message still gets through when ordinary messages do not.
-    await guest('e2elvl', 'echo p > /proc/sysrq-trigger');
+    await guest(n('lvl'), 'echo p > /proc/sysrq-trigger');
     t.true(await waitFor(() => syslogText(s).includes('sysrq: Show Regs'), 10_000), 'sysrq header still sent');
   });
 });
 
 test.serial('configfs target, extended format, on a bond: messages arrive in extended form', async t => {
-  await withLab(t, 'e2ecfg', ['--configfs', '--mode', 'extended', '--bond'], async s => {
-    const ls = await guest('e2ecfg', 'cat /sys/kernel/config/netconsole/target1/enabled /sys/kernel/config/netconsole/target1/dev_name');
+  await withLab(t, n('cfg'), ['--configfs', '--mode', 'extended', '--bond'], async s => {
+    const ls = await guest(n('cfg'), 'cat /sys/kernel/config/netconsole/target1/enabled /sys/kernel/config/netconsole/target1/dev_name');
     t.is(ls.stdout, '1\nbond0\n');
     const mark = marker();
-    await kmsg('e2ecfg', mark);
+    await kmsg(n('cfg'), mark);
     t.true(await waitFor(() => syslogText(s).includes(mark), 10_000));
     t.regex(syslogText(s), new RegExp(`\\d+,\\d+,\\d+,-;${mark}`), 'extended header level,seq,usec,flags;');
   });
 });
 
 test.serial('link down after boot: nothing is sent; ssh still works over the second NIC', async t => {
-  await withLab(t, 'e2elnk', ['--link-down'], async s => {
-    const link = await guest('e2elnk', 'ip -br link show eth0');
+  await withLab(t, n('lnk'), ['--link-down'], async s => {
+    const link = await guest(n('lnk'), 'ip -br link show eth0');
     t.regex(link.stdout, /NO-CARRIER/);
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2elnk', mark);
+    await kmsg(n('lnk'), mark);
     await sleep(2500);
     await cap.stop();
     t.is(await cap.count(''), 0, `nothing on the wire (${cap.file})`);
@@ -250,16 +253,16 @@ test.serial('link down after boot: nothing is sent; ssh still works over the sec
 });
 
 test.serial('broadcast MAC, spec on the kernel command line, contradicting sysconfig', async t => {
-  await withLab(t, 'e2ebc', ['--remote-mac', 'broadcast', '--cmdline', '--sysconfig-conflict'], async s => {
-    const cmdline = (await guest('e2ebc', 'cat /proc/cmdline')).stdout;
+  await withLab(t, n('bc'), ['--remote-mac', 'broadcast', '--cmdline', '--sysconfig-conflict'], async s => {
+    const cmdline = (await guest(n('bc'), 'cat /proc/cmdline')).stdout;
     t.true(cmdline.includes(`netconsole=${s.netconsole.spec}`), cmdline);
-    const sysconfig = (await guest('e2ebc', 'cat /etc/sysconfig/netconsole')).stdout;
+    const sysconfig = (await guest(n('bc'), 'cat /etc/sysconfig/netconsole')).stdout;
     t.regex(sysconfig, /^SYSLOGADDR=10\.99\.0\.100$/m);
     t.notRegex(sysconfig, new RegExp(`^SYSLOGADDR=${s.receiver.ip.replace(/\./g, '\\.')}$`, 'm'));
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2ebc', mark);
+    await kmsg(n('bc'), mark);
     t.true(await waitFor(() => syslogText(s).includes(mark), 10_000), 'a broadcast frame to the right IP is still received');
     await cap.stop();
     const line = (await cap.text()).split('\n').find(l => l.includes(s.sender.mac)) ?? '';
@@ -268,13 +271,13 @@ test.serial('broadcast MAC, spec on the kernel command line, contradicting sysco
 });
 
 test.serial('wrong port: rsyslog listens on 514, the sender targets 6666, ICMP answers', async t => {
-  await withLab(t, 'e2eport', ['--wrong-port'], async s => {
+  await withLab(t, n('port'), ['--wrong-port'], async s => {
     t.is(s.netconsole.remotePort, 6666);
     t.is(s.receiver.port, 514);
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2eport', mark);
+    await kmsg(n('port'), mark);
     const answered = await waitFor(async () => /udp port 6666 unreachable/.test(await cap.text('icmp')), 10_000, 300);
     await cap.stop();
     t.true(answered, `ICMP port 6666 unreachable (${cap.file})`);
@@ -283,43 +286,45 @@ test.serial('wrong port: rsyslog listens on 514, the sender targets 6666, ICMP a
 });
 
 test.serial('rsyslog without imudp: running, but the port is closed', async t => {
-  await withLab(t, 'e2enoudp', ['--syslog', 'no-imudp'], async s => {
+  await withLab(t, n('noudp'), ['--syslog', 'no-imudp'], async s => {
     t.truthy(s.rsyslog.pid);
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
     await cap.started();
     const mark = marker();
-    await kmsg('e2enoudp', mark);
+    await kmsg(n('noudp'), mark);
     const answered = await waitFor(async () => /udp port 514 unreachable/.test(await cap.text('icmp')), 10_000, 300);
     await cap.stop();
     t.true(answered, `ICMP port 514 unreachable (${cap.file})`);
     t.false(syslogText(s).includes(mark));
-    const ps = await inLogServer('e2enoudp', ['cat', `/proc/${s.rsyslog.pid}/comm`]);
+    const ps = await inLogServer(n('noudp'), ['cat', `/proc/${s.rsyslog.pid}/comm`]);
     t.is(ps.stdout.trim(), 'rsyslogd');
   });
 });
 
 test.serial('netconsole not loaded: config present, module absent, nothing sent', async t => {
-  await withLab(t, 'e2enonc', ['--no-netconsole'], async s => {
+  await withLab(t, n('nonc'), ['--no-netconsole'], async s => {
     t.is(s.netconsole.spec, null);
     t.is(s.timings.firstDatagramMs, null, 'nothing in the boot capture');
-    const g = await guest('e2enonc', 'cat /etc/modprobe.d/netconsole.conf; test -d /sys/module/netconsole && echo loaded || echo absent');
+    const g = await guest(n('nonc'), 'cat /etc/modprobe.d/netconsole.conf; test -d /sys/module/netconsole && echo loaded || echo absent');
     t.regex(g.stdout, /^options netconsole netconsole=/m);
     t.regex(g.stdout, /^absent$/m);
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
-    await kmsg('e2enonc', marker());
-    await guest('e2enonc', 'echo p > /proc/sysrq-trigger');
+    await kmsg(n('nonc'), marker());
+    await guest(n('nonc'), 'echo p > /proc/sysrq-trigger');
     await sleep(2000);
     await cap.stop();
     t.is(await cap.count(''), 0, `nothing on the wire (${cap.file})`);
   });
 });
 
-test.serial('down --all leaves no lab namespace, tap or process', async t => {
-  const r = await lab(['down', '--all']);
-  t.is(r.code, 0, r.stderr);
+test.serial('no lab of this run is left: no namespace, tap or process', async t => {
   const ns = (await run('ip', ['netns', 'list'])).stdout;
-  t.false(/^ndlab-/m.test(ns), ns);
+  t.false(new RegExp(`^ndlab-${tag}`, 'm').test(ns), ns);
+  const links = (await run('ip', ['-o', 'link'])).stdout;
+  t.false(links.includes(`-${tag}`), 'no tap or veth of this run in the host namespace');
+  const ps = (await run('ps', ['-eo', 'args'])).stdout;
+  t.false(ps.includes(`/run/${tag}`), 'no process of this run');
   t.log(`boots: ${JSON.stringify(boots)}`);
-  t.log(`suite so far: ${Math.round((Date.now() - suiteStart) / 1000)} s`);
+  t.log(`suite: ${Math.round((Date.now() - suiteStart) / 1000)} s`);
 });

@@ -3,7 +3,7 @@
  * run commands on the guest, read its rsyslog file, take it down. Every call is a real process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,16 @@ export function syslogText(state: LabState): string {
   return f && existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 
+const captureDirs: string[] = [];
+/** Deletes the capture files made since the last call (call when a test passed). */
+export function discardCaptures(): void {
+  for (const d of captureDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+/** Keeps the capture files made since the last call (a failed test names them). */
+export function keepCaptures(): void {
+  captureDirs.splice(0);
+}
+
 /** A tcpdump running in a namespace of the lab (promiscuous, as tcpdump is by default). */
 export class Capture {
   readonly file: string;
@@ -98,7 +108,9 @@ export class Capture {
   private exited: Promise<void>;
 
   constructor(netns: string, iface: string, filter: string) {
-    this.file = join(mkdtempSync(join(tmpdir(), 'ndlab-cap-')), 'capture.pcap');
+    const dir = mkdtempSync(join(tmpdir(), 'ndlab-cap-'));
+    captureDirs.push(dir);
+    this.file = join(dir, 'capture.pcap');
     this.proc = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-s', '4096', '-B', '16384', '-Z', 'root',
       '-w', this.file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', d => { this.stderr += String(d); });

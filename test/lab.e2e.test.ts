@@ -5,9 +5,10 @@
  * Labs boot one after another (2 shared cores); each test takes its lab down and checks that
  * nothing is left. On failure the capture file's path is in the assertion message.
  */
+import ava from 'ava';
 import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
 import {
-  Capture, guest, inLogServer, lab, labDown, labUp, leftovers, marker, run, sleep, syslogText, waitFor,
+  Capture, discardCaptures, keepCaptures, guest, inLogServer, lab, labDown, labUp, leftovers, marker, run, sleep, syslogText, waitFor,
   type LabState,
 } from './lab-driver.js';
 
@@ -23,6 +24,10 @@ const test = requiring([
   [haveCommand('iptables'), 'iptables'],
   [haveCommand('nft'), 'nft (nftables)'],
 ]);
+
+// Captures are evidence: kept (and named in the message) when a test fails, deleted when it passes.
+ava.afterEach(() => discardCaptures());
+ava.afterEach.always(() => keepCaptures());
 
 const suiteStart = Date.now();
 /** Lab names of this run: a per-process tag, so concurrent runs and other labs are left alone. */
@@ -156,7 +161,7 @@ async function udpNoPorts(name: string): Promise<number> {
   return Number(vals[keys.indexOf('NoPorts')]);
 }
 
-test.serial('syslog off: ICMP port unreachable answers each datagram', async t => {
+test.serial('syslog off: ICMP port unreachable answers the datagrams', async t => {
   await withLab(t, n('off'), ['--syslog', 'off'], async s => {
     t.is(s.rsyslog.pid, null);
     const before = await udpNoPorts(n('off'));

@@ -34,8 +34,14 @@ export type NetconsoleRecord =
 
 const SEMI = 0x3b, COMMA = 0x2c, NL = 0x0a, LBRACKET = 0x5b, RBRACKET = 0x5d, SPACE = 0x20, DOT = 0x2e, LT = 0x3c;
 
-/** Reads an unsigned decimal in [p, end) up to a stop byte; returns [value, next] or undefined. */
-function readUint(buf: Uint8Array, p: number, end: number, stop1: number, stop2: number): [number, number] | undefined {
+/** The value read by the last successful readUint (kept out of the return value: no allocation per field). */
+let uintValue = 0;
+
+/**
+ * Reads an unsigned decimal in [p, end) up to a stop byte; returns the stop byte's position and
+ * leaves the number in `uintValue`, or returns -1.
+ */
+function readUint(buf: Uint8Array, p: number, end: number, stop1: number, stop2: number): number {
   const start = p;
   let n = 0;
   while (p < end) {
@@ -46,10 +52,11 @@ function readUint(buf: Uint8Array, p: number, end: number, stop1: number, stop2:
     } else break;
   }
   // 16 digits keep the value exact in a double; a longer number is not a kernel header.
-  if (p === start || p - start > 16 || p >= end) return undefined;
+  if (p === start || p - start > 16 || p >= end) return -1;
   const c = buf[p]!;
-  if (c !== stop1 && c !== stop2) return undefined;
-  return [n, p];
+  if (c !== stop1 && c !== stop2) return -1;
+  uintValue = n;
+  return p;
 }
 
 /** One-character flags, the usual case, without allocating a string each time. */
@@ -82,8 +89,9 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
     release = latin1(buf, p, q);
     p = q + 1;
   }
-  const pre = readUint(buf, p, end, COMMA, COMMA);
-  if (!pre) {
+  const preEnd = readUint(buf, p, end, COMMA, COMMA);
+  const prefix = uintValue;
+  if (preEnd < 0) {
     if (release !== undefined) return undefined;
     // `6.1.0-...`: a release that starts with a digit.
     const limit = Math.min(end, off + 128);
@@ -95,12 +103,14 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
     if (q >= limit) return undefined;
     return decodeAfterRelease(buf, off, q, end);
   }
-  const seq = readUint(buf, pre[1] + 1, end, COMMA, COMMA);
-  if (!seq) return release === undefined ? decodeAfterReleaseAt(buf, off, pre[1], end) : undefined;
-  const usec = readUint(buf, seq[1] + 1, end, COMMA, COMMA);
-  if (!usec) return undefined;
+  const seqEnd = readUint(buf, preEnd + 1, end, COMMA, COMMA);
+  if (seqEnd < 0) return release === undefined ? decodeAfterReleaseAt(buf, off, preEnd, end) : undefined;
+  const seq = uintValue;
+  const usecEnd = readUint(buf, seqEnd + 1, end, COMMA, COMMA);
+  if (usecEnd < 0) return undefined;
+  const usec = uintValue;
   // Flags: one character as the kernel writes it, up to ',' or ';'.
-  let q = usec[1] + 1;
+  let q = usecEnd + 1;
   const fs = q;
   while (q < end && buf[q] !== COMMA && buf[q] !== SEMI) {
     if (buf[q]! < SPACE || q - fs > 8) return undefined;
@@ -108,8 +118,8 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
   }
   if (q >= end || q === fs) return undefined;
   const flags = q - fs === 1 && buf[fs]! < 128 ? CHAR[buf[fs]!]! : latin1(buf, fs, q);
-  if (pre[0] > 1023) return undefined;
-  const header: ExtendedHeader = { facility: pre[0] >> 3, level: pre[0] & 7, seq: seq[0], usec: usec[0], flags };
+  if (prefix > 1023) return undefined;
+  const header: ExtendedHeader = { facility: prefix >> 3, level: prefix & 7, seq, usec, flags };
   if (release !== undefined) header.release = release;
   // Optional fields `,key=value` up to ';'.
   let fields = 0;
@@ -161,13 +171,14 @@ function printkTime(buf: Uint8Array, off: number, end: number): [number, number]
   let p = off + 1;
   const limit = Math.min(end, off + 32);
   while (p < limit && buf[p] === SPACE) p++;
-  const sec = readUint(buf, p, limit, DOT, DOT);
-  if (!sec) return undefined;
-  const frac = readUint(buf, sec[1] + 1, limit, RBRACKET, RBRACKET);
-  if (!frac) return undefined;
-  const digits = frac[1] - (sec[1] + 1);
-  const usec = sec[0] * 1e6 + Math.round(frac[0] * 10 ** (6 - digits));
-  let textOff = frac[1] + 1;
+  const secEnd = readUint(buf, p, limit, DOT, DOT);
+  if (secEnd < 0) return undefined;
+  const sec = uintValue;
+  const fracEnd = readUint(buf, secEnd + 1, limit, RBRACKET, RBRACKET);
+  if (fracEnd < 0) return undefined;
+  const digits = fracEnd - (secEnd + 1);
+  const usec = sec * 1e6 + (digits === 6 ? uintValue : Math.round(uintValue * 10 ** (6 - digits)));
+  let textOff = fracEnd + 1;
   if (textOff < end && buf[textOff] === SPACE) textOff++;
   return [usec, textOff];
 }

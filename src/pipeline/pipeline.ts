@@ -120,8 +120,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       return;
     }
     const v6 = ip.version === 6;
-    // Frames from a flow's destination tell which MAC that IP is reached at.
-    if (link.srcMacOff >= 0) {
+    // Frames from a flow's destination tell which MAC that IP is reached at. Datagrams to a
+    // netconsole port come from senders: skip the look-up for them (the hot path).
+    const toNetconsole = ip.protocol === IPPROTO_UDP && !ip.fragmented && ip.l4Off + 4 <= ip.l4End && ports[(buf[ip.l4Off + 2]! << 8) | buf[ip.l4Off + 3]!] === 1;
+    if (link.srcMacOff >= 0 && !toNetconsole) {
       if (!v6) {
         const src = ((buf[ip.srcOff]! << 24) >>> 0) + (buf[ip.srcOff + 1]! << 16) + (buf[ip.srcOff + 2]! << 8) + buf[ip.srcOff + 3]!;
         if (watched4.has(src)) learnMac(formatIpv4Number(src), macNum(buf, link.srcMacOff), no);

@@ -175,6 +175,10 @@ cmd_up() {
   local firewall= syslog=on wrong_port=0 no_nc=0 loglevel= link_down=0 sc_conflict=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
+      --name|--mode|--port|--remote-mac|--router-mac|--firewall|--syslog|--loglevel)
+        [[ $# -ge 2 && -n $2 ]] || die "up: $1 needs a value (lab/lab.sh up --help)" ;;
+    esac
+    case "$1" in
       --name) name=${2:?}; shift ;;
       --mode) mode=${2:?}; shift ;;
       --configfs) via=configfs ;;

@@ -22,13 +22,14 @@ state=$("$LAB" up --name "$NAME" "$@")
 field() { node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
   console.log(process.argv[2].split(".").reduce((o,k)=>o?.[k],s))' "$state" "$1"; }
 sender=$(field sender.mgmtIp); [[ $sender != null && -n $sender ]] || sender=$(field ssh.host)
-logfile=$(field rsyslog.logFile)
+syslogconf=$(field rsyslog.configFile)
 echo "demo: sender $(field sender.ip) with netconsole $(field netconsole.spec); log server $(field receiver.ip):$(field receiver.port) with rsyslog; faults: $(field faults)" >&2
 
 verify() {
   local args=(verify --sender "root@$sender" --identity "$(field ssh.identityFile)"
     --ssh-option "UserKnownHostsFile=$(field ssh.knownHostsFile)")
-  [[ $logfile != null && -n $logfile ]] && args+=(--log-file "$logfile")
+  # The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file.
+  [[ $syslogconf != null && -n $syslogconf ]] && args+=(--syslog-config "$syslogconf")
   echo "+ netdiag ${args[*]}" >&2
   "$LAB" exec "$NAME" -- node "$REPO/dist/src/cli.js" "${args[@]}"
 }

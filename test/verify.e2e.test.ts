@@ -28,11 +28,14 @@ interface VerifyJson {
   checks: Array<{ id: string; status: string; findings: string[] }>;
 }
 
+/** The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file. */
+const syslogConfig = (s: LabState): string | undefined => (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
+
 async function verify(s: LabState, extra: string[] = []): Promise<{ code: number; json: VerifyJson; stderr: string }> {
   const sshHost = (s.sender as { mgmtIp?: string | null }).mgmtIp ?? s.ssh.host;
   const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, process.execPath, cliPath, 'verify',
     '--sender', `root@${sshHost}`, '--identity', s.ssh.identityFile, '--ssh-option', `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-    ...(s.rsyslog.logFile ? ['--log-file', s.rsyslog.logFile] : []), '--timeout', '8', '--json', ...extra], 120_000);
+    ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []), '--timeout', '8', '--json', ...extra], 120_000);
   let json: VerifyJson;
   try {
     json = JSON.parse(r.stdout) as VerifyJson;

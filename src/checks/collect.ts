@@ -207,6 +207,11 @@ export function firstConfiguredRemoteIp(facts: SenderFacts): string | undefined 
 export interface ReceiverCollectOptions {
   /** The sender's IP, for the route back (rp_filter). */
   senderIp?: string;
+  /**
+   * The syslog daemon's configuration file when it is not the default (a daemon started with
+   * `rsyslogd -f FILE`, or `syslog-ng -f FILE`): only that daemon's configuration is read.
+   */
+  syslogConfig?: string;
 }
 
 export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollectOptions = {}): Promise<ReceiverFacts> {
@@ -219,13 +224,25 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   put('udp6', await readFact(exec, '/proc/net/udp6'));
   put('ss', await runFact(exec, ['ss', '-ulnp'], notes));
 
-  const rsyslog = await readWithIncludes(exec, '/etc/rsyslog.conf', rsyslogIncludes, '/etc');
-  if (rsyslog.length) facts.rsyslog = rsyslog;
-  const ng = await readWithIncludes(exec, '/etc/syslog-ng/syslog-ng.conf', syslogNgIncludes, '/etc/syslog-ng');
-  if (ng.length) facts.syslogNg = ng;
-  put('syslogConf', await readFact(exec, '/etc/syslog.conf'));
-  put('sysconfigSyslog', await readFact(exec, '/etc/sysconfig/syslog'));
-  put('defaultSyslogd', await readFact(exec, '/etc/default/syslogd'));
+  const given = opts.syslogConfig;
+  const isNg = given !== undefined && /syslog-ng/.test(given);
+  if (given === undefined || !isNg) {
+    const main = given ?? '/etc/rsyslog.conf';
+    const rsyslog = await readWithIncludes(exec, main, rsyslogIncludes, given ? given.replace(/\/[^/]*$/, '') || '/' : '/etc');
+    if (rsyslog.length) facts.rsyslog = rsyslog;
+    else if (given) notes.push(`${given}: not readable`);
+  }
+  if (given === undefined || isNg) {
+    const main = given ?? '/etc/syslog-ng/syslog-ng.conf';
+    const ng = await readWithIncludes(exec, main, syslogNgIncludes, given ? given.replace(/\/[^/]*$/, '') || '/' : '/etc/syslog-ng');
+    if (ng.length) facts.syslogNg = ng;
+    else if (given) notes.push(`${given}: not readable`);
+  }
+  if (given === undefined) {
+    put('syslogConf', await readFact(exec, '/etc/syslog.conf'));
+    put('sysconfigSyslog', await readFact(exec, '/etc/sysconfig/syslog'));
+    put('defaultSyslogd', await readFact(exec, '/etc/default/syslogd'));
+  }
 
   put('iptables', await runFact(exec, ['iptables-save', '-c'], notes));
   put('ip6tables', await runFact(exec, ['ip6tables-save', '-c'], notes));

@@ -38,6 +38,7 @@ export default defineCommand({
     iface: { type: 'string', short: 'i' },
     port: { type: 'string' },
     'log-file': { type: 'string' },
+    'syslog-config': { type: 'string' },
     timeout: { type: 'string' },
     trigger: { type: 'string' },
     identity: { type: 'string' },
@@ -50,6 +51,7 @@ export default defineCommand({
     ['-i, --iface IFACE', 'capture interface; default: the one the route to the sender uses'],
     ['--port N', 'the syslog port; default: the sender\'s configured target port, else 514'],
     ['--log-file PATH', 'where the syslog daemon writes; default: from its configuration'],
+    ['--syslog-config FILE', 'the syslog daemon\'s configuration, when not /etc/rsyslog.conf or syslog-ng.conf'],
     ['--timeout S', 'how long to wait for the messages (default 10)'],
     ['--trigger C', 'the sysrq command character to trigger (default p: "Show Regs")'],
     ['--identity FILE', 'ssh -i FILE'],
@@ -79,6 +81,7 @@ export default defineCommand({
           ...(values.iface ? { iface: values.iface as string } : {}),
           ...(port ? { port } : {}),
           ...(values['log-file'] ? { logFile: values['log-file'] as string } : {}),
+          ...(values['syslog-config'] ? { syslogConfig: values['syslog-config'] as string } : {}),
         },
         {
           sender,

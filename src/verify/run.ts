@@ -24,6 +24,8 @@ export interface VerifyOptions {
   port?: number;
   /** The file the syslog daemon writes; default: what its configuration says. */
   logFile?: string;
+  /** The syslog daemon's configuration file, when not the default one. */
+  syslogConfig?: string;
   timeoutSec: number;
   /** The sysrq command character. @default 'p' */
   trigger: string;
@@ -103,8 +105,10 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
 
   const senderReport = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), port, receiverMacs });
   const receiverCtx = { port, senderIp, iface, ...(receiverIp ? { receiverIp } : {}), ...(target ? { target } : {}) };
-  const before: ReceiverReport = runReceiverChecks(await collectReceiverFacts(d.receiver, { senderIp }), receiverCtx);
-  const logFile = o.logFile ?? before.logFiles[0];
+  const collectOpts = { senderIp, ...(o.syslogConfig ? { syslogConfig: o.syslogConfig } : {}) };
+  const before: ReceiverReport = runReceiverChecks(await collectReceiverFacts(d.receiver, collectOpts), receiverCtx);
+  // A configured file name can be a template (`/var/log/remote/${HOST}.log`, `dynaFile NAME`): only a plain path is watched.
+  const logFile = o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
   const logOffset = logFile ? await d.fileSize(logFile) : undefined;
 
   // Capture, then trigger.
@@ -163,7 +167,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   }
 
   d.step('collecting the counters again');
-  const after = runReceiverChecks(await collectReceiverFacts(d.receiver, { senderIp }), receiverCtx);
+  const after = runReceiverChecks(await collectReceiverFacts(d.receiver, collectOpts), receiverCtx);
   const report = judgeVerify({
     sender: senderReport, receiverBefore: before, receiverAfter: after, receiverMacs, iface, port, senderIp, marker,
     ...(triggerError ? { triggerError } : {}), ...(markerArrival ? { markerArrival } : {}), ...(sysrqArrival ? { sysrqArrival } : {}),

@@ -615,6 +615,8 @@ cmd_status() {
     n=$(basename "$d"); any=1
     if lab_alive "$n" && [[ -f $d/state.json ]]; then
       echo "$n: up (qemu pid $(cat "$d/qemu.pid"), state $d/state.json, faults: $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).faults.join(" ") || "none")' "$d/state.json"))"
+    elif lab_alive "$n"; then
+      echo "$n: booting (qemu pid $(cat "$d/qemu.pid"))"
     else
       echo "$n: not running (leftovers in $d; lab/lab.sh down --name $n)"
     fi

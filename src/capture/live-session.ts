@@ -10,6 +10,7 @@ import type { Timestamp } from '../pipeline/types.js';
 import type { PacketSink } from './sink.js';
 import { openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
 import { openCaptureWriter, type CaptureWriter } from './pcap-writer.js';
+import { PacketQueue } from './packet-queue.js';
 
 export type StopReason = 'count' | 'duration' | 'SIGINT' | 'SIGTERM' | string;
 
@@ -30,6 +31,8 @@ export interface LiveSessionOptions {
   onOpen?(capture: LiveCapture): void;
   /** Called every tick with the counters so far (progress, flushing output). */
   onTick?(stats: LiveStats): void;
+  /** Memory for packets waiting to be decoded (see PacketQueue). @default 256 MiB */
+  queueBytes?: number;
   /** For tests. */
   open?: typeof openLiveCapture;
 }
@@ -39,6 +42,8 @@ export interface LiveSessionResult {
   iface: string;
   linkType: number;
   stats: LiveStats;
+  /** Packets dropped because netdiag's queue was full, and the most that waited at once. */
+  queue: { dropped: number; peak: number };
   /** Wall time from open to stop. */
   seconds: number;
   /** CPU this process used from the end of open to stop (capture, decoding, output), in microseconds. */
@@ -49,6 +54,7 @@ export interface LiveSessionResult {
 export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSessionResult> {
   let writer: CaptureWriter | undefined;
   let seen = 0;
+  let broken = false;
   let capture: LiveCapture | undefined;
   let stopByCount: ((r: StopReason) => void) | undefined;
   let fail: ((e: unknown) => void) | undefined;
@@ -64,11 +70,12 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 
   const tee: PacketSink = {
     packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType) {
-      if (seen >= limit) return;
+      if (seen >= limit || broken) return;
       seen++;
       try {
         writer?.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
       } catch (e) {
+        broken = true;
         capture?.stop();
         fail!(writeError(e));
         return;
@@ -76,6 +83,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
       try {
         opts.sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
       } catch (e) {
+        broken = true;
         capture?.stop();
         fail!(e);
         return;
@@ -87,7 +95,9 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     },
   };
 
-  capture = (opts.open ?? openLiveCapture)(opts.capture, tee);
+  // cap hands each packet to the queue (a copy); the queue hands it on between reads of cap.
+  const queue = new PacketQueue(tee, opts.queueBytes !== undefined ? { maxBytes: opts.queueBytes } : {});
+  capture = (opts.open ?? openLiveCapture)(opts.capture, queue);
   if (opts.writePath !== undefined) {
     try {
       writer = openCaptureWriter(opts.writePath, {
@@ -115,6 +125,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   timers.push(
     setInterval(() => {
       try {
+        // Everything read so far first: a split line's rest may be waiting in the queue.
+        queue.drain();
         opts.sink.tick?.(cap.now());
         opts.onTick?.(cap.stats());
       } catch (e) {
@@ -143,6 +155,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   }
   capture.stop();
   for (const t of timers) clearTimeout(t);
+  queue.drain();
   try {
     writer?.close();
   } catch (e) {
@@ -154,6 +167,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     iface: capture.iface,
     linkType: capture.linkType,
     stats: capture.stats(),
+    queue: { dropped: queue.dropped, peak: queue.peak },
     seconds: (performance.now() - t0) / 1000,
     cpuMicros: { user: cpu.user, system: cpu.system },
   };
@@ -165,6 +179,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 export function formatSessionStats(r: LiveSessionResult): string {
   const cpuS = (r.cpuMicros.user + r.cpuMicros.system) / 1e6;
   let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s (kernel drops unknown: cap does not report them)`;
+  s += `, peak backlog ${r.queue.peak}`;
+  if (r.queue.dropped) s += `, ${r.queue.dropped} dropped: netdiag's queue was full`;
   if (r.stats.truncated) s += `, ${r.stats.truncated} cut at 65535 bytes`;
   if (r.written) s += `; ${r.written.packets} written to ${JSON.stringify(r.written.path).slice(1, -1)} (${r.written.format})`;
   return s;

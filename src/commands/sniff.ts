@@ -55,8 +55,10 @@ export default defineCommand({
     const filter = userFilter ?? netconsoleFilter(settings.pipeline.ports, { vlan });
     const noVlanFilter = userFilter === undefined && vlan ? netconsoleFilter(settings.pipeline.ports, { vlan: false }) : undefined;
 
-    const reporter = new Reporter(io.stdout, settings);
+    // Assigned just below; the status calls this only once the reporter exists.
+    let reporter: Reporter;
     const status = await createLiveStatus(io, () => reporter.out.flush(), settings.format === 'text', `capturing on ${escapeText(iface)}`);
+    reporter = new Reporter(status.stdout, settings);
     const onMessage = reporter.wantsMessages ? (m: Parameters<typeof reporter.message>[0]) => (reporter.message(m), status.scheduleFlush()) : undefined;
     const pipeline = createPipeline({ ...settings.pipeline, ...(onMessage ? { onMessage } : {}) });
     try {
@@ -66,19 +68,20 @@ export default defineCommand({
         ...(values.write !== undefined ? { writePath: values.write as string } : {}),
         ...(count !== undefined ? { count } : {}),
         ...(duration !== undefined ? { durationMs: duration * 1000 } : {}),
-        stop: io.interrupted,
+        stop: Promise.race([io.interrupted, status.outputClosed]),
         onOpen: c => io.stderr.write(`netdiag: listening on ${escapeText(c.iface)}, link-type ${c.linkName}, buffer ${bufferMiB} MiB, filter: ${escapeText(c.filter)}\n`),
         onTick: () => {
           const n = pipeline.counters();
           status.text(`capturing on ${escapeText(iface)}: ${n.packets} packets, ${n.messages} messages, ${n.senders} senders`);
         },
       });
-      status.stop();
       const analysis = pipeline.finish();
       io.stderr.write(`netdiag: ${formatSessionStats(result)}\n`);
-      return reporter.finish({ path: iface }, analysis);
+      const code = reporter.finish({ path: iface }, analysis);
+      await status.close();
+      return code;
     } finally {
-      status.stop();
+      await status.close();
     }
   },
 });

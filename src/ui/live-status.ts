@@ -1,62 +1,87 @@
 /**
  * What a live command shows while it runs: message lines on stdout as they arrive, and a spinner
  * with counters on stderr, only when stderr is a TTY that reports a width (ora spins forever on a
- * 0-column TTY). When both go to the same terminal the spinner is cleared before output is
- * written and drawn again after, so lines never land on the spinner's line.
+ * 0-column TTY).
+ *
+ * The process's stdout is written through AsyncFdWriter, so a slow reader never stops the
+ * capture. When stdout and the spinner share a terminal, the spinner is cleared before each
+ * write and drawn again after it, and not drawn while a write is under way.
  */
 import type { Ora } from 'ora';
+import { AsyncFdWriter } from './async-output.js';
 import { isInteractive } from './progress.js';
 
-type Tty = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+type Tty = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; fd?: number };
 
 /**
  * How long a message line may wait before it is written. Short enough to look immediate; long
- * enough that a burst of thousands of messages is written in a few large writes, not one per
- * message (a write to a terminal or pipe blocks netdiag while the capture ring fills).
+ * enough that a burst of thousands of messages goes out in a few large writes.
  */
 export const FLUSH_DELAY_MS = 30;
 
 export interface LiveStatus {
-  /** New output is pending: flush it within FLUSH_DELAY_MS (one write for a burst of messages). */
+  /** Where the report goes: the process's stdout made asynchronous, or the stream given. */
+  readonly stdout: NodeJS.WritableStream;
+  /** Resolves with 'output closed' when stdout's reader went away (EPIPE): time to stop. */
+  readonly outputClosed: Promise<string>;
+  /** New output is pending: flush it within FLUSH_DELAY_MS. */
   scheduleFlush(): void;
-  /** Flushes pending output now. */
-  flush(): void;
   /** Sets the spinner's text (no-op without a spinner). */
   text(s: string): void;
-  stop(): void;
+  /** Stops the spinner and waits until all output is written. */
+  close(): Promise<void>;
 }
 
 /**
- * @param flushOutput writes pending stdout output (the reporter's buffer)
+ * @param flushOutput writes pending report output (the reporter's buffer) to `stdout`
  * @param enabled false for machine output or when the user asked for quiet
  */
 export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOutput: () => void, enabled: boolean, initial: string): Promise<LiveStatus> {
   let spinner: Ora | undefined;
+  let closedOutput: ((why: string) => void) | undefined;
+  const outputClosed = new Promise<string>(resolve => (closedOutput = resolve));
+  const sameTerminal = io.stdout.isTTY === true && io.stderr.isTTY === true;
+  let writer: AsyncFdWriter | undefined;
+  if (io.stdout.fd === 1 && !process.env.NETDIAG_SYNC_STDOUT_EXPERIMENT) {
+    writer = new AsyncFdWriter(1, {
+      before: () => {
+        if (sameTerminal) spinner?.clear();
+      },
+      after: () => {
+        if (sameTerminal) spinner?.render();
+      },
+      onError: () => closedOutput!('output closed'),
+    });
+  }
   if (enabled && isInteractive(io.stderr)) {
     const { default: ora } = await import('ora');
-    spinner = ora({ text: initial, stream: io.stderr as NodeJS.WriteStream, discardStdin: false }).start();
+    const s = ora({ text: initial, stream: io.stderr as NodeJS.WriteStream, discardStdin: false });
+    // Its timer calls this.render, looked up at start(): not while a line is being written.
+    const render = s.render.bind(s);
+    s.render = () => (writer?.busy && sameTerminal ? s : render());
+    spinner = s.start();
   }
-  const sameTerminal = spinner !== undefined && io.stdout.isTTY === true;
   let scheduled = false;
   const flush = () => {
     scheduled = false;
-    if (sameTerminal) spinner?.clear();
     flushOutput();
-    if (sameTerminal) spinner?.render();
   };
   return {
+    stdout: (writer ?? io.stdout) as NodeJS.WritableStream,
+    outputClosed,
     scheduleFlush() {
       if (scheduled) return;
       scheduled = true;
       setTimeout(flush, FLUSH_DELAY_MS);
     },
-    flush,
     text(s) {
       if (spinner) spinner.text = s;
     },
-    stop() {
+    async close() {
       spinner?.stop();
       spinner = undefined;
+      flushOutput();
+      await writer?.drained();
     },
   };
 }

@@ -2,9 +2,11 @@
  * Burst benchmark: N netconsole datagrams (extended mode, ~40 bytes each) sent as fast as Node's
  * UDP stack goes from one network namespace, captured at the same time in the other by
  * `netdiag sniff` (its default buffer unless told) and by tcpdump (its default buffer, 2 MiB).
- * Prints captured/sent for each and netdiag's CPU per datagram (process.cpuUsage from capture
- * open to stop, as sniff reports it on stderr). The receiver drops the datagrams with an nft rule
- * inside its namespace so it sends no ICMP. Needs root (namespaces).
+ * sniff prints a line per message (to a file, as `netdiag sniff > file`) unless -q.
+ * Prints captured/sent for each, netdiag's CPU per datagram (process.cpuUsage from capture open
+ * to stop, as sniff reports it on stderr) and the most packets that waited in its queue. The
+ * receiver drops the datagrams with an nft rule inside its namespace so it sends no ICMP.
+ * Needs root (namespaces), tcpdump and nft.
  *
  * Alone: node dist/bench/burst.js [--count N] [-q] [-B MiB]...   (several -B: one run each;
  * -q: sniff prints only the summary, not a line per message)
@@ -30,7 +32,7 @@ export interface BurstOptions {
 
 export interface BurstFigures {
   sent: number;
-  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string; messageLines: boolean };
+  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string; messageLines: boolean; peakBacklog: number };
   tcpdump: { captured: number; ratio: number; droppedByKernel: number };
   sendSeconds: number;
 }
@@ -91,7 +93,7 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', ...(opts.summaryOnly ? ['-q'] : [])];
     if (opts.bufferMiB !== undefined) sniffArgs.push('-B', String(opts.bufferMiB));
     // stdout to a file, as `netdiag sniff > file` would: the benchmark does not compete for CPU reading it.
-    const outFile = process.env.BURST_STDOUT ?? path.join(dir, 'sniff.out');
+    const outFile = path.join(dir, 'sniff.out');
     const outFd = openSync(outFile, 'w');
     const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, { stdio: ['ignore', outFd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     closeSync(outFd);
@@ -110,10 +112,11 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     netdiag.kill('SIGINT');
     tcpdump.kill('SIGINT');
     const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
-    nd.stdout = outFile === '/dev/null' ? '0 netconsole-port datagrams, 0 messages' : readFileSync(outFile, 'utf8');
+    nd.stdout = readFileSync(outFile, 'utf8');
 
     const dg = /(\d+) netconsole-port datagrams, (\d+) messages/.exec(nd.stdout);
     const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
+    const peak = /peak backlog (\d+)/.exec(nd.stderr);
     const buf = /buffer ([\d.]+) MiB/.exec(nd.stderr);
     if (!dg || !cpu) throw new Error(`netdiag sniff exited ${nd.code}; stdout: ${nd.stdout.slice(-500)} stderr: ${nd.stderr.slice(-500)}`);
     const tdCaptured = /(\d+) packets? captured/.exec(td.stderr);
@@ -124,13 +127,13 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     const figures: BurstFigures = {
       sent,
       sendSeconds,
-      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?', messageLines: !opts.summaryOnly },
+      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?', messageLines: !opts.summaryOnly, peakBacklog: Number(peak?.[1] ?? NaN) },
       tcpdump: { captured: Number(tdCaptured[1]), ratio: Number(tdCaptured[1]) / sent, droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
     };
     if (opts.print) {
       const pct = (x: number) => `${(Math.floor(x * 1e5) / 1e3).toFixed(3)}%`;
       console.log(`  sent ${sent} datagrams in ${sendSeconds.toFixed(2)} s (${Math.round(sent / sendSeconds)}/s, including node start-up)`);
-      console.log(nd.stderr.split("\n").filter(l => /captured/.test(l)).join("\n")); console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}${opts.summaryOnly ? ' -q' : ''}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram`);
+      console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}${opts.summaryOnly ? ' -q' : ''}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram, peak backlog ${figures.netdiag.peakBacklog} packets`);
       console.log(`  tcpdump (default -B):  captured ${figures.tcpdump.captured}/${sent} = ${pct(figures.tcpdump.ratio)}, ${figures.tcpdump.droppedByKernel} dropped by kernel`);
     }
     return figures;

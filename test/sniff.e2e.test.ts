@@ -360,14 +360,13 @@ netnsTest('on any: Linux cooked capture, decoded the same, written as LINUX_SLL'
   t.regex(td.stdout, new RegExp(`${s.ip.replace(/\./g, '\\.')}\\.6665 > ${r.ip.replace(/\./g, '\\.')}\\.6666: UDP`));
 });
 
-netnsTest('a terminal that stops taking output does not stop the capture (20,000-datagram burst)', async t => {
+netnsTest('a terminal that stops taking output does not stop the capture (20,000 datagrams in about a second)', async t => {
   // `script` gives sniff a terminal (pty) and copies it to a pipe that the test does not read
   // for a while: the pty fills after a few KB, as an ssh terminal does when the link is slow.
-  // Written synchronously (as Node writes to a TTY), sniff blocked and captured 2,438 to 3,070
-  // (6 runs): the 2,046 packets the kernel ring holds at 128 MiB, and what came before the
-  // block. Written asynchronously: 6,959 to 20,000 (10 runs on 2 cores shared with the sender;
-  // the losses come with event-loop stalls of 50 to 140 ms). The burst benchmark measures loss;
-  // this test checks that a blocked terminal does not stop the capture.
+  // Written synchronously (as Node writes to a TTY), sniff blocks and captures about 2,500: the
+  // 2,046 packets the kernel ring holds at 128 MiB and what came before the block. The datagrams
+  // come at about 20,000/s, a rate netdiag keeps up with on a busy machine; loss at full speed
+  // is the burst benchmark's business.
   const pair = newPair(t, 'tty');
   const { sender: s, receiver: r } = pair;
   listen(t, pair, r.ns, [6666]);
@@ -381,13 +380,13 @@ netnsTest('a terminal that stops taking output does not stop the capture (20,000
   let out = '';
   const closed = new Promise<number | null>(res => proc.once('close', code => res(code)));
   await until('sniff listening', () => existsSync(errFile) && readFileSync(errFile, 'utf8').includes('listening on'), 20_000);
-  t.is(sendFrom(pair, s.ns, { to: r.ip, port: 6666, burst: 20000 }), 20000);
+  t.is(sendFrom(pair, s.ns, { to: r.ip, port: 6666, burst: 20000, burstBatch: 200, gapMs: 10 }), 20000);
   await new Promise(res => setTimeout(res, 1500));
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
   await closed;
   const err = readFileSync(errFile, 'utf8');
   const captured = Number(/^netdiag: (\d+) packets captured on /m.exec(err)?.[1]);
-  t.true(captured >= 5000, `captured ${captured} of 20000 (a blocked sniff gets about 2,500): ${err}`);
+  t.true(captured >= 18000, `captured ${captured} of 20000 (a blocked sniff gets about 2,500): ${err}`);
   const { messages, summary } = jsonl(out.replace(/\r/g, ''));
   t.is(summary?.summary.datagrams, captured, 'every captured datagram reached the terminal');
   t.is(messages.length, captured);

@@ -87,8 +87,10 @@ export interface SendSpec {
   base64?: string[];
   /** Generated: this many extended-mode records `6,SEQ,USEC,-;burst message SEQ`, sent back to back. */
   burst?: number;
-  /** Pause between datagrams in ms (0: none, but each waits for the previous send). */
+  /** Pause between datagrams in ms (0: none, but each waits for the previous send); with burst, between batches. */
   gapMs?: number;
+  /** With burst: datagrams sent before waiting for their sends to complete. @default 1024 */
+  burstBatch?: number;
 }
 
 /** Sends datagrams from inside `ns` with the kernel's own UDP stack; returns how many were sent. */

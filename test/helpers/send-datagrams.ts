@@ -34,10 +34,11 @@ async function main(): Promise<void> {
     const pending: Array<Promise<void>> = [];
     for (let i = 1; i <= spec.burst; i++) {
       pending.push(send(Buffer.from(`6,${i},${1000000 + i},-;burst message ${i}\n`)));
-      if (pending.length >= 1024) {
+      if (pending.length >= (spec.burstBatch ?? 1024)) {
         await Promise.all(pending);
         sent += pending.length;
         pending.length = 0;
+        if (spec.gapMs) await sleep(spec.gapMs);
       }
     }
     await Promise.all(pending);

@@ -22,6 +22,7 @@ export const DEFAULT_PORTS = [514, 6666];
 const PLAIN_CUT = 1000; // netconsole's MAX_PRINT_CHUNK
 
 const LINUX_VERSION = Buffer.from('Linux version ');
+const MSGID = Buffer.from('\n msgid=');
 
 /** A 48-bit MAC as a number (fits a double exactly). */
 function macNum(b: Uint8Array, o: number): number {
@@ -284,7 +285,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         const oldest = flow.frags.values().next().value!;
         giveUpFrag(flow, oldest);
       }
-      f = { seq: h.seq, header: h, total, body: Buffer.alloc(total), ranges: [], received: 0, pieces: 0, time, packets: [] };
+      // Unfilled bytes are never read: only the ranges received are (see giveUpFrag).
+      f = { seq: h.seq, header: h, total, body: Buffer.allocUnsafe(total), ranges: [], received: 0, pieces: 0, time, packets: [] };
       flow.frags.set(h.seq, f);
     }
     f.pieces++;
@@ -378,7 +380,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   function hasMsgid(buf: Uint8Array, off: number, end: number): boolean {
     // The text has no newline of its own (it is escaped): a dictionary follows the first one.
     const nl = buf.indexOf(0x0a, off);
-    return nl >= 0 && nl < end - 1 && buf[nl + 1] === 0x20;
+    if (nl < 0 || nl >= end - 1 || buf[nl + 1] !== 0x20) return false;
+    return Buffer.from(buf.buffer, buf.byteOffset + nl, end - nl).indexOf(MSGID) >= 0;
   }
 
   function plainPart(flow: Flow, buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, sec: number, nsec: number, no: number): void {

@@ -75,6 +75,7 @@ export default defineCommand({
           status.text(`capturing on ${escapeText(iface)}: ${n.packets} packets, ${n.messages} messages, ${n.senders} senders`);
         },
       });
+      status.stopSpinner();
       const analysis = pipeline.finish();
       io.stderr.write(`netdiag: ${formatSessionStats(result)}\n`);
       const code = reporter.finish({ path: iface }, analysis);

@@ -28,6 +28,8 @@ export interface LiveStatus {
   scheduleFlush(): void;
   /** Sets the spinner's text (no-op without a spinner). */
   text(s: string): void;
+  /** Stops the spinner (before the final lines). */
+  stopSpinner(): void;
   /** Stops the spinner and waits until all output is written. */
   close(): Promise<void>;
 }
@@ -42,7 +44,7 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
   const outputClosed = new Promise<string>(resolve => (closedOutput = resolve));
   const sameTerminal = io.stdout.isTTY === true && io.stderr.isTTY === true;
   let writer: AsyncFdWriter | undefined;
-  if (io.stdout.fd === 1 && !process.env.NETDIAG_SYNC_STDOUT_EXPERIMENT) {
+  if (io.stdout.fd === 1) {
     writer = new AsyncFdWriter(1, {
       before: () => {
         if (sameTerminal) spinner?.clear();
@@ -76,6 +78,10 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
     },
     text(s) {
       if (spinner) spinner.text = s;
+    },
+    stopSpinner() {
+      spinner?.stop();
+      spinner = undefined;
     },
     async close() {
       spinner?.stop();

@@ -268,6 +268,7 @@ netnsTest('errors: one line on stderr, exit 2, nothing on stdout', t => {
   pair.run(pair.receiver.ns, 'ip', ['link', 'set', pair.receiver.dev, 'down']);
   const cases: Array<[string, string[], string[], RegExp]> = [
     ['unknown interface', ['nosuch0'], [], /^netdiag: unknown interface 'nosuch0' \(see: ip link\)\n$/],
+    ['unknown interface, --json', ['nosuch0', '--json'], [], /^netdiag: unknown interface 'nosuch0' \(see: ip link\)\n$/],
     ['bad filter', ['lo', '--filter', 'udp and ('], [], /^netdiag: bad filter 'udp and \(': syntax error\n$/],
     ['interface down', [pair.receiver.dev], [], /^netdiag: interface veth1 is down \(ip link set veth1 up\)\n$/],
     ['no permission', ['lo'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], /^netdiag: cannot capture on lo: permission denied \(run as root, or: setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)\)\n$/],

@@ -82,7 +82,8 @@ export default defineCommand({
       await status.close();
       return code;
     } finally {
-      await status.close();
+      // After an error only what was already written stays: no half JSON document.
+      await status.close({ flush: false });
     }
   },
 });

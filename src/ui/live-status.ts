@@ -30,8 +30,8 @@ export interface LiveStatus {
   text(s: string): void;
   /** Stops the spinner (before the final lines). */
   stopSpinner(): void;
-  /** Stops the spinner and waits until all output is written. */
-  close(): Promise<void>;
+  /** Stops the spinner and waits until all output is written; `flush: false` drops what the reporter holds (after an error). */
+  close(opts?: { flush?: boolean }): Promise<void>;
 }
 
 /**
@@ -83,10 +83,10 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
       spinner?.stop();
       spinner = undefined;
     },
-    async close() {
+    async close(opts = {}) {
       spinner?.stop();
       spinner = undefined;
-      flushOutput();
+      if (opts.flush !== false) flushOutput();
       await writer?.drained();
     },
   };

@@ -118,6 +118,15 @@ test('hostile payload never reaches the terminal unescaped', t => {
   t.regex(r.stdout, /\\x9b31m evil \\u\{202e\}/);
 });
 
+test('hostile payload in --json and --jsonl: escaped for the terminal, the text intact for a program', t => {
+  for (const flag of ['--json', '--jsonl']) {
+    const r = runCli(['analyze', flag, hostile]);
+    t.notRegex(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, flag);
+    const first = flag === '--json' ? JSON.parse(r.stdout).messages[0] : JSON.parse(r.stdout.split('\n')[0]!);
+    t.is(first.text, '\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\u00ff');
+  }
+});
+
 test('gzip-compressed capture reads the same', async t => {
   const { gzipSync } = await import('node:zlib');
   const p = path.join(dir, 'good.pcap.gz');

@@ -11,7 +11,7 @@ import { collectReceiverFacts, collectSenderFacts } from '../checks/collect.js';
 import { runSenderChecks, type SenderReport } from '../checks/sender.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/receiver.js';
 import { renderChecklist } from '../checks/checklist.js';
-import { escapeText } from '../report/escape.js';
+import { escapeText, safeJson } from '../report/escape.js';
 import { localExec } from '../io/local-exec.js';
 import { dirExec } from '../io/dir-exec.js';
 
@@ -101,7 +101,7 @@ export default defineCommand({
         ...(receiver ? { receiver: { checks: receiver.checks, logFiles: receiver.logFiles, firewall: receiver.firewall ?? null, datagram: receiver.datagram, notes: receiverNotes } } : {}),
         ok: !failed,
       };
-      io.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      io.stdout.write(safeJson(out, 2) + '\n');
     } else {
       if (sender) {
         io.stdout.write(renderChecklist(`sender (${escapeText(senderDir!)})`, sender.checks));

@@ -23,3 +23,15 @@ export function escapeText(s: string): string {
   UNSAFE.lastIndex = 0;
   return s.replace(UNSAFE, replace);
 }
+
+// JSON.stringify escapes C0 controls but leaves C1 controls, DEL and the invisible reordering
+// characters as they are: a `cat` of the JSON would hand them to the terminal.
+// eslint-disable-next-line no-control-regex
+const JSON_UNSAFE = /[\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** JSON.stringify, with every character that could drive or deceive a terminal as \uXXXX. */
+export function safeJson(value: unknown, space?: number): string {
+  const s = JSON.stringify(value, null, space);
+  JSON_UNSAFE.lastIndex = 0;
+  return JSON_UNSAFE.test(s) ? s.replace(JSON_UNSAFE, ch => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : s;
+}

@@ -7,6 +7,7 @@ import type { CaptureSummary } from '../capture/sink.js';
 import type { Finding } from '../findings/finding.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { isoTime } from './time.js';
+import { safeJson } from './escape.js';
 
 export interface JsonMessage {
   sender: string;
@@ -65,6 +66,6 @@ export function documentTail(
     senders: result.senders.map(senderJson),
     findings: result.findings.map(findingJson),
   };
-  const s = JSON.stringify(tail);
+  const s = safeJson(tail);
   return s.slice(1); // drop '{': it follows the messages array
 }

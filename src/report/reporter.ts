@@ -8,6 +8,7 @@ import { sortFindings } from '../findings/finding.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import type { AnalysisResult, Message } from '../pipeline/types.js';
 import { documentTail, messageJson } from './json.js';
+import { safeJson } from './escape.js';
 import { Output } from './output.js';
 import type { Style } from './style.js';
 import { formatCapture, formatMessageLine, formatSummary } from './text.js';
@@ -45,10 +46,10 @@ export class Reporter {
         if (!this.opts.summaryOnly) this.out.write(formatMessageLine(m, this.opts.style));
         break;
       case 'jsonl':
-        this.out.write(`${JSON.stringify({ type: 'message', ...messageJson(m) })}\n`);
+        this.out.write(`${safeJson({ type: 'message', ...messageJson(m) })}\n`);
         break;
       case 'json':
-        this.out.write(`${this.messages ? ',' : ''}${JSON.stringify(messageJson(m))}`);
+        this.out.write(`${this.messages ? ',' : ''}${safeJson(messageJson(m))}`);
         break;
     }
     this.messages++;
@@ -67,7 +68,7 @@ export class Reporter {
         break;
       case 'jsonl': {
         const tail = JSON.parse(`{${documentTail(cap, result)}`) as object;
-        this.out.write(`${JSON.stringify({ type: 'summary', ...tail })}\n`);
+        this.out.write(`${safeJson({ type: 'summary', ...tail })}\n`);
         break;
       }
       case 'json':

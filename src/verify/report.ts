@@ -1,6 +1,6 @@
 /** verify's output: the root cause first, then the checklist, then the verdict; or JSON. */
 import type { CheckResult } from '../checks/checklist.js';
-import { escapeText } from '../report/escape.js';
+import { escapeText, safeJson } from '../report/escape.js';
 import type { Style } from '../report/style.js';
 import type { VerifyOutcome } from './run.js';
 
@@ -44,7 +44,7 @@ export function formatVerifyText(o: VerifyOutcome, destination: string, style: S
 
 export function formatVerifyJson(o: VerifyOutcome, destination: string): string {
   const r = o.report;
-  return `${JSON.stringify({
+  return `${safeJson({
     sender: destination, senderIp: o.senderIp, iface: o.iface, port: o.port, logFile: o.logFile ?? null, marker: o.marker,
     ok: r.ok, roundTripMs: r.roundTripMs ?? null, elapsedMs: o.elapsedMs,
     rootCause: r.rootCause ?? null,

@@ -102,6 +102,9 @@ const senderFaults: Array<[string, string[], string]> = [
   ['console log level too low', ['--loglevel', '1'], 'console-loglevel-low'],
   ['link down', ['--link-down'], 'sender-device-down'],
   ['sender targets another port', ['--wrong-port'], 'dst-port-mismatch'],
+  ['iptables REJECT on the log server (lab option)', ['--firewall', 'iptables-reject'], 'firewall-drop'],
+  ['nft DROP on the log server (lab option)', ['--firewall', 'nft-drop'], 'firewall-drop'],
+  ['rsyslog without imudp', ['--syslog', 'no-imudp'], 'receiver-not-listening'],
 ];
 for (const [what, opts, code] of senderFaults) {
   test.serial(`fault: ${what} → ${code}`, async t => {
@@ -115,16 +118,23 @@ for (const [what, opts, code] of senderFaults) {
   });
 }
 
-const healthy: Array<[string, string[]]> = [
-  ['extended mode on a bond', ['--mode', 'extended', '--bond']],
-  ['configfs target, behind a router with the router\'s MAC', ['--configfs', '--router']],
+// Setups that work, some with a warning verify must still show.
+const healthy: Array<[string, string[], string | undefined]> = [
+  ['extended mode on a bond', ['--mode', 'extended', '--bond'], undefined],
+  ['configfs target, behind a router with the router\'s MAC', ['--configfs', '--router'], undefined],
+  ['broadcast remote MAC', ['--remote-mac', 'broadcast'], 'verify.mac'],
+  ['/etc/sysconfig/netconsole contradicts what was loaded', ['--sysconfig-conflict'], 'config-conflict'],
 ];
-for (const [what, opts] of healthy) {
-  test.serial(`healthy: ${what} passes`, async t => {
+for (const [what, opts, warning] of healthy) {
+  test.serial(`works: ${what} passes${warning ? `, warning at ${warning}` : ''}`, async t => {
     await withLab('vfy', opts, async s => {
       const r = await verify(s);
       t.is(r.code, 0, JSON.stringify(r.json.rootCause));
       t.true(r.json.ok);
+      if (warning) {
+        const warned = r.json.checks.filter(c => c.status === 'warn');
+        t.true(warned.some(c => c.id === warning || c.findings.includes(warning)), JSON.stringify(warned));
+      }
     });
   });
 }

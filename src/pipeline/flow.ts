@@ -54,6 +54,8 @@ export class PacketSample {
 }
 
 export class Flow {
+  /** `ip:port` (`[ip6]:port`), made once: every message carries it. */
+  readonly sender: string;
   packets = 0;
   bytes = 0;
   messages = 0;
@@ -111,15 +113,14 @@ export class Flow {
     this.lastSec = time.sec;
     this.lastNsec = time.nsec;
     this.firstPacket = packet;
+    this.sender = srcIp.includes(':') ? `[${srcIp}]:${srcPort}` : `${srcIp}:${srcPort}`;
   }
 
   get last(): Timestamp {
     return { sec: this.lastSec, nsec: this.lastNsec };
   }
 
-  get sender(): string {
-    return this.srcIp.includes(':') ? `[${this.srcIp}]:${this.srcPort}` : `${this.srcIp}:${this.srcPort}`;
-  }
+
 
   get mode(): Mode {
     const { plain, extended, syslog } = this;

@@ -453,13 +453,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   }
 
   function baseMessage(flow: Flow, time: Timestamp, mode: Message['mode'], text: string, packets: number[], fragments: number): Message {
-    const m: Message = {
+    // Every field present from the start (undefined when not known): one object shape for all
+    // messages keeps the consumers' property access fast.
+    return {
       sender: flow.sender, srcIp: flow.srcIp, srcPort: flow.srcPort, dstIp: flow.dstIp, dstPort: flow.dstPort,
+      srcMac: flow.srcMacStr, dstMac: flow.lastMacStr,
       time, mode, text, fragments, packets,
+      level: undefined, facility: undefined, seq: undefined, usec: undefined, flags: undefined, dict: undefined,
+      release: undefined, hostname: undefined, app: undefined, incomplete: undefined,
     };
-    if (flow.srcMacStr !== undefined) m.srcMac = flow.srcMacStr;
-    if (flow.lastMacStr !== undefined) m.dstMac = flow.lastMacStr;
-    return m;
   }
 
   function tick(t: Timestamp): void {

@@ -5,46 +5,34 @@
  * hosts alone must name it, and the healthy lab must raise no error or warning. Labs boot one after
  * another; each is taken down at the end of its test.
  */
-import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
-import { labUp, labDown, type LabState } from './lab-driver.js';
+import { haveCommand, requiring } from './helpers/prereq.js';
+import { labRequirements, labUp, labDown, type LabState } from './lab-driver.js';
+import { remoteCommand, shellQuote } from '../src/io/ssh-exec.js';
 import { localExec } from '../src/io/local-exec.js';
 import type { HostExec } from '../src/checks/collect.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/collect.js';
 import { runSenderChecks } from '../src/checks/sender.js';
 import { runReceiverChecks } from '../src/checks/receiver.js';
 
-const test = requiring([
-  [isRoot(), 'root'],
-  [haveCommand('qemu-system-x86_64'), 'qemu-system-x86_64 (qemu-system-x86)'],
-  [canNetns(), 'ip netns'],
-  [haveCommand('rsyslogd'), 'rsyslogd (rsyslog)'],
-  [haveCommand('ssh'), 'ssh (openssh-client)'],
-  [haveCommand('iptables'), 'iptables'],
-  [haveCommand('nft'), 'nft (nftables)'],
-]);
+const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
 const local = localExec({ timeoutMs: 20_000 });
-
-/** Quotes one argv element for a POSIX shell (what an ssh adapter must do). */
-export function shq(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The guest over the lab's ssh: each argv element quoted, files read with cat. */
 function sshExec(s: LabState): HostExec {
   const ssh = (cmd: string) => local.run(['ip', 'netns', 'exec', s.namespaces.logServer, 'ssh', '-F', s.ssh.configFile, '-o', 'ConnectTimeout=5', 'guest', cmd]);
   return {
     run: async argv => {
-      const r = await ssh(argv.map(shq).join(' '));
+      const r = await ssh(remoteCommand(argv));
       // ssh's 255 is its own failure; a missing remote program is the shell's 127.
       return r;
     },
     readFile: async path => {
-      const r = await ssh(`cat -- ${shq(path)}`);
+      const r = await ssh(`cat -- ${shellQuote(path)}`);
       return r.code === 0 ? r.stdout : null;
     },
     listDir: async path => {
-      const r = await ssh(`ls -1A -- ${shq(path)}`);
+      const r = await ssh(`ls -1A -- ${shellQuote(path)}`);
       return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
     },
   };

@@ -8,11 +8,25 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { canNetns, haveCommand, isRoot } from './helpers/prereq.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/test/ or test/. */
 export const repoRoot = resolve(here, here.split('/').includes('dist') ? '../..' : '..');
 export const labSh = join(repoRoot, 'lab', 'lab.sh');
+
+/** What every test that boots the lab needs, for `requiring` (test/helpers/prereq.ts); add the test's own. */
+export function labRequirements(...extra: Array<[boolean, string]>): Array<[boolean, string]> {
+  return [
+    [isRoot(), 'root'],
+    [haveCommand('qemu-system-x86_64'), 'qemu-system-x86_64 (qemu-system-x86)'],
+    [canNetns(), 'ip netns'],
+    [haveCommand('rsyslogd'), 'rsyslogd (rsyslog)'],
+    [haveCommand('dropbearkey'), 'dropbearkey (dropbear-bin)'],
+    [haveCommand('ssh'), 'ssh (openssh-client)'],
+    ...extra,
+  ];
+}
 
 export interface LabState {
   name: string;

@@ -6,24 +6,18 @@
  * nothing is left. On failure the capture file's path is in the assertion message.
  */
 import ava from 'ava';
-import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
+import { haveCommand, requiring } from './helpers/prereq.js';
 import {
-  Capture, discardCaptures, keepCaptures, guest, inLogServer, lab, labDown, labUp, leftovers, marker, run, sleep, syslogText, waitFor,
+  Capture, discardCaptures, keepCaptures, guest, inLogServer, lab, labDown, labRequirements, labUp, leftovers, marker, run, sleep, syslogText, waitFor,
   type LabState,
 } from './lab-driver.js';
 
-const test = requiring([
-  [isRoot(), 'root'],
-  [haveCommand('qemu-system-x86_64'), 'qemu-system-x86_64 (qemu-system-x86)'],
-  [canNetns(), 'ip netns'],
-  [haveCommand('rsyslogd'), 'rsyslogd (rsyslog)'],
+const test = requiring(labRequirements(
   [haveCommand('tcpdump'), 'tcpdump'],
-  [haveCommand('dropbearkey'), 'dropbearkey (dropbear-bin)'],
-  [haveCommand('ssh'), 'ssh (openssh-client)'],
   [haveCommand('socat'), 'socat'],
   [haveCommand('iptables'), 'iptables'],
   [haveCommand('nft'), 'nft (nftables)'],
-]);
+));
 
 // Captures are evidence: kept (and named in the message) when a test fails, deleted when it passes.
 ava.afterEach(() => discardCaptures());

@@ -5,18 +5,11 @@
  * sender's addresses, and the capture must agree with the netconsole spec the guest was booted with.
  */
 import { spawn } from 'node:child_process';
-import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
+import { requiring } from './helpers/prereq.js';
 import { cliPath } from './helpers/cli.js';
-import { guest, lab, labDown, labSh, labUp, leftovers, waitFor, type LabState } from './lab-driver.js';
+import { guest, lab, labDown, labRequirements, labSh, labUp, leftovers, waitFor, type LabState } from './lab-driver.js';
 
-const test = requiring([
-  [isRoot(), 'root'],
-  [haveCommand('qemu-system-x86_64'), 'qemu-system-x86_64 (qemu-system-x86)'],
-  [canNetns(), 'ip netns'],
-  [haveCommand('rsyslogd'), 'rsyslogd (rsyslog)'],
-  [haveCommand('dropbearkey'), 'dropbearkey (dropbear-bin)'],
-  [haveCommand('ssh'), 'ssh (openssh-client)'],
-]);
+const test = requiring(labRequirements());
 
 interface Line {
   type: string;

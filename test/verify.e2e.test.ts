@@ -6,19 +6,11 @@
  * a stopped rsyslog in the namespace; sender-side faults are boot options of the lab.
  */
 import { readFileSync } from 'node:fs';
-import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
+import { haveCommand, requiring } from './helpers/prereq.js';
 import { cliPath } from './helpers/cli.js';
-import { labDown, labUp, run, type LabState } from './lab-driver.js';
+import { labDown, labRequirements, labUp, run, type LabState } from './lab-driver.js';
 
-const test = requiring([
-  [isRoot(), 'root'],
-  [haveCommand('qemu-system-x86_64'), 'qemu-system-x86_64'],
-  [canNetns(), 'ip netns'],
-  [haveCommand('rsyslogd'), 'rsyslogd'],
-  [haveCommand('ssh'), 'ssh'],
-  [haveCommand('iptables'), 'iptables'],
-  [haveCommand('nft'), 'nft'],
-]);
+const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
 interface VerifyJson {
   ok: boolean;

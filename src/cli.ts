@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CLIError, EXIT_USAGE } from './errors.js';
+import { escapeText } from './report/escape.js';
 import type { Command, CommandIO } from './commands/command.js';
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -88,11 +89,12 @@ if (isMain()) {
     },
     (err: unknown) => {
       if (err instanceof CLIError) {
-        process.stderr.write(`netdiag: ${err.message}\n`, () => process.exit(err.exitCode));
+        // Messages can quote the command line, a file or a remote host's stderr: escaped, always.
+        process.stderr.write(`netdiag: ${escapeText(err.message)}\n`, () => process.exit(err.exitCode));
         return;
       }
       const e = err as Error;
-      process.stderr.write(`netdiag: internal error: ${e?.message ?? String(err)} (please report; NETDIAG_DEBUG=1 shows the trace)\n`);
+      process.stderr.write(`netdiag: internal error: ${escapeText(e?.message ?? String(err))} (please report; NETDIAG_DEBUG=1 shows the trace)\n`);
       if (process.env.NETDIAG_DEBUG) process.stderr.write(`${e?.stack}\n`);
       process.stderr.write('', () => process.exit(70));
     },

@@ -62,6 +62,28 @@ test('not a capture: one line naming the first bytes, exit 2', t => {
   t.regex(r.stderr, /not a pcap or pcapng capture \(starts with 3c 21 44 4f\)/);
 });
 
+test('not a capture with --json: stdout stays empty, no half document', t => {
+  const p = path.join(dir, 'notes2.txt');
+  writeFileSync(p, '<!DOCTYPE html>\n');
+  const r = runCli(['analyze', '--json', p]);
+  t.is(r.code, 2);
+  t.is(r.stdout, '');
+});
+
+test('an error message quoting the command line is escaped for the terminal', t => {
+  const r = runCli(['verify', '--sender', 'a\x1b[2Jb c']);
+  t.is(r.code, 2);
+  t.notRegex(r.stderr, /\x1b/);
+  t.regex(r.stderr, /a\\x1b\[2Jb c/);
+});
+
+test('a capture with no message still gives a whole --json document', t => {
+  const p = capture('empty.pcap', []);
+  const doc = JSON.parse(runCli(['analyze', '--json', p]).stdout);
+  t.deepEqual(doc.messages, []);
+  t.is(doc.findings[0].code, 'no-netconsole-traffic');
+});
+
 test('a truncated capture is analyzed up to the cut and reported', t => {
   const whole = readFileSync(good);
   const p = path.join(dir, 'cut.pcap');

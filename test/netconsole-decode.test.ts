@@ -133,3 +133,8 @@ test('round trip plain with and without printk time', t => {
     t.is(formatPlain(s.slice(r.bodyOff, r.bodyEnd - 1), r.printkUsec), s);
   }
 });
+
+test('a header of thousands of release-like fields is plain text, not a stack overflow', t => {
+  t.is(dec('1.1,'.repeat(5000) + '6,1,2,-;x\n').kind, 'plain');
+  t.is(dec('a,'.repeat(5000) + '6,1,2,-;x\n').kind, 'plain');
+});

@@ -160,3 +160,31 @@ test('a datagram that is neither: malformed-payload, shown as unknown', t => {
   t.deepEqual(codes(result), ['malformed-payload']);
   t.is(messages[0]!.mode, 'unknown');
 });
+
+// Found by review: each of these once threw or grew memory without bound.
+test('IP fragments beyond the last fragment\'s end are given up, not a crash', t => {
+  // 8-byte fragments: the one at offset 24 (more to come), then the one at offset 8 made "last".
+  // Old code took 8 + 8 received = 16 total as complete and wrote offset 24 into 16 bytes.
+  const frags = udpFragments({ ...SENDER, payload: formatPlain('x'.repeat(40), 1) }, 8, 7);
+  const at24 = frags[3]!, at8 = Buffer.from(frags[1]!);
+  at8[14 + 6] = at8[14 + 6]! & ~0x20; // clear more-fragments
+  const { result } = runFrames([at24, at8]);
+  t.deepEqual(codes(result), ['ip-fragment-incomplete', 'no-netconsole-traffic']);
+  t.regex(result.findings.find(f => f.code === 'ip-fragment-incomplete')!.summary, /beyond the datagram's end/);
+});
+
+test('spoofed senders cannot grow memory: at most MAX_FLOWS flows, the rest counted', t => {
+  const frames = Array.from({ length: 4200 }, (_, i) => frame(formatPlain('x', 1), { srcPort: 1024 + i }));
+  const { result } = runFrames(frames);
+  t.is(result.senders.length, 4096);
+  t.true(codes(result).includes('too-many-flows'));
+});
+
+test('overlapping ncfrag pieces that disagree never make up bytes', t => {
+  const piece = (off: number, text: string) => frame(formatExtended({ facility: 0, level: 6, seq: 9, usec: 1, flags: '-', frag: { offset: off, total: 10 } }, text));
+  const { messages, result } = runFrames([piece(5, 'BB'), piece(0, 'xxxxxZ'), piece(0, 'yyy')]);
+  t.is(messages.length, 1);
+  t.true(messages[0]!.incomplete);
+  t.is(messages[0]!.text, 'yyyBB');
+  t.deepEqual(codes(result), ['fragment-incomplete', 'fragment-invalid']);
+});

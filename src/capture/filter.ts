@@ -5,7 +5,7 @@
  * text, compiles nothing (libpcap compiles it when the capture opens).
  */
 
-import { DEFAULT_PORTS } from '../pipeline/pipeline.js';
+import { DEFAULT_PORTS } from '../config/target.js';
 
 /**
  * A filter in tcpdump's syntax for `ports` (UDP destination ports, each 1..65535).

@@ -1,33 +1,14 @@
-import { open, stat } from 'node:fs/promises';
 import { openLiveCapture, DEFAULT_BUFFER_MIB } from '../capture/live.js';
 import { parsePorts } from '../config/load.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { localExec } from '../io/local-exec.js';
+import { fileSize, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
 import { chooseStyle } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
 import { runVerify } from '../verify/run.js';
 import { formatVerifyJson, formatVerifyText } from '../verify/report.js';
 import { defineCommand } from './command.js';
-
-/** Reads what a file gained since `offset` (at most 8 MiB of it). */
-async function readFrom(path: string, offset: number): Promise<string | undefined> {
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const size = (await fh.stat()).size;
-      const from = size < offset ? 0 : offset; // rotated: read the new file from its start
-      const len = Math.min(size - from, 8 * 1024 * 1024);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, from);
-      return buf.toString('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 export default defineCommand({
   name: 'verify',
@@ -65,7 +46,7 @@ export default defineCommand({
     if (!destination) throw new CLIError('verify: --sender [user@]host is required');
     if (destination.startsWith('-') || /\s/.test(destination)) throw new CLIError(`verify: '${destination}' is not an ssh destination`);
     const timeoutSec = values.timeout === undefined ? 10 : Number(values.timeout);
-    if (!(timeoutSec > 0 && timeoutSec <= 600)) throw new CLIError(`--timeout: '${values.timeout}' is not a number of seconds (1-600)`);
+    if (!(Number.isInteger(timeoutSec) && timeoutSec >= 1 && timeoutSec <= 600)) throw new CLIError(`--timeout: '${values.timeout}' is not a number of seconds (1-600)`);
     const port = parsePorts(values.port === undefined ? undefined : [values.port as string])?.[0];
     const json = values.json === true;
     const progress = await createProgress(io.stderr, !json && values.quiet !== true, 'verify');
@@ -87,7 +68,7 @@ export default defineCommand({
           sender,
           receiver: localExec(),
           openCapture: (iface, filter, sink) => openLiveCapture({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
-          fileSize: async p => { try { return (await stat(p)).size; } catch { return undefined; } },
+          fileSize,
           readFrom,
           clock: () => performance.now(),
           sleep: ms => new Promise(r => setTimeout(r, ms)),

@@ -30,3 +30,6 @@ export interface NetconsoleTarget {
 /** Kernel defaults (drivers/net/netconsole.c). */
 export const KERNEL_DEFAULT_LOCAL_PORT = 6665;
 export const KERNEL_DEFAULT_REMOTE_PORT = 6666;
+
+/** The ports netdiag watches unless told otherwise: syslog's, and netconsole's default target port. */
+export const DEFAULT_PORTS: readonly number[] = [514, KERNEL_DEFAULT_REMOTE_PORT];

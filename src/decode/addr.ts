@@ -56,3 +56,12 @@ export function normaliseMac(s: string): string | undefined {
 export function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/** A 48-bit MAC at `o` as a number (exact in a double): cheap to compare and to use as a key. */
+export function macNum(b: Uint8Array, o: number): number {
+  return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
+}
+
+export function formatMacNum(n: number): string {
+  return n.toString(16).padStart(12, '0').match(/../g)!.join(':');
+}

@@ -73,11 +73,12 @@ function digitsTo(buf: Uint8Array, p: number, end: number): [number, number] {
 const NCFRAG = [0x6e, 0x63, 0x66, 0x72, 0x61, 0x67, 0x3d]; // "ncfrag="
 
 /** Tries the extended header at [off, end); undefined when the payload is not extended. */
-function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRecord | undefined {
+function decodeExtended(buf: Uint8Array, off: number, end: number, releaseAllowed = true): NetconsoleRecord | undefined {
   let p = off;
   let release: string | undefined;
   const c0 = buf[p]!;
   if (c0 < 0x30 || c0 > 0x39) {
+    if (!releaseAllowed) return undefined;
     // A release prefix (`6.1.0-56-amd64,`): printable, up to the first comma, then the numeric header.
     const limit = Math.min(end, off + 128);
     let q = p;
@@ -92,7 +93,7 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
   const preEnd = readUint(buf, p, end, COMMA, COMMA);
   const prefix = uintValue;
   if (preEnd < 0) {
-    if (release !== undefined) return undefined;
+    if (release !== undefined || !releaseAllowed) return undefined;
     // `6.1.0-...`: a release that starts with a digit.
     const limit = Math.min(end, off + 128);
     let q = p;
@@ -104,7 +105,7 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
     return decodeAfterRelease(buf, off, q, end);
   }
   const seqEnd = readUint(buf, preEnd + 1, end, COMMA, COMMA);
-  if (seqEnd < 0) return release === undefined ? decodeAfterReleaseAt(buf, off, preEnd, end) : undefined;
+  if (seqEnd < 0) return release === undefined && releaseAllowed ? decodeAfterRelease(buf, off, preEnd, end) : undefined;
   const seq = uintValue;
   const usecEnd = readUint(buf, seqEnd + 1, end, COMMA, COMMA);
   if (usecEnd < 0) return undefined;
@@ -148,17 +149,12 @@ function decodeExtended(buf: Uint8Array, off: number, end: number): NetconsoleRe
   return { kind: 'extended', header, bodyOff: q + 1, bodyEnd: end };
 }
 
-/** A release prefix that starts with a digit: [off, comma) is the release. */
+/** A release prefix that starts with a digit: [off, comma) is the release; one level only. */
 function decodeAfterRelease(buf: Uint8Array, off: number, comma: number, end: number): NetconsoleRecord | undefined {
-  const rest = decodeExtended(buf, comma + 1, end);
-  if (!rest || rest.kind !== 'extended' || rest.header.release !== undefined) return undefined;
+  const rest = decodeExtended(buf, comma + 1, end, false);
+  if (!rest || rest.kind !== 'extended') return undefined;
   rest.header.release = latin1(buf, off, comma);
   return rest;
-}
-
-/** The first field was all digits but what follows is not a header: maybe a numeric-looking release. */
-function decodeAfterReleaseAt(buf: Uint8Array, off: number, comma: number, end: number): NetconsoleRecord | undefined {
-  return decodeAfterRelease(buf, off, comma, end);
 }
 
 export function latin1(buf: Uint8Array, start: number, end: number): string {

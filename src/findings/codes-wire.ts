@@ -184,6 +184,20 @@ export const WIRE_CODES: CodeInfo[] = [
     fix: 'Capture again and stop tcpdump with Ctrl-C or SIGTERM so it flushes its buffer',
   },
   {
+    code: 'internal-error',
+    severity: 'error',
+    title: 'netdiag failed on some packets',
+    explanation: 'Processing some packets raised an error inside netdiag: a bug, never the sender\'s fault. Those packets were left out and everything else was analyzed; the report may be incomplete around them.',
+    fix: 'Please report it with the capture (or the packets named) and the netdiag version',
+  },
+  {
+    code: 'too-many-flows',
+    severity: 'warning',
+    title: 'Too many senders to track',
+    explanation: 'netdiag tracks at most a fixed number of sender flows (source IP and port to destination IP and port), so that a flood of spoofed datagrams cannot grow its memory without bound. Datagrams of further flows are counted, not decoded.',
+    fix: 'Capture with a filter for the senders of interest (netdiag sniff --filter, or tcpdump host ...)',
+  },
+  {
     code: 'syslog-traffic',
     severity: 'info',
     title: 'Syslog datagrams on a netconsole port',

@@ -11,6 +11,10 @@ import { SequenceTracker } from './sequence.js';
 export const MAX_FRAG_TOTAL = 64 * 1024;
 /** ncfrag messages in progress per flow; the oldest is given up as incomplete beyond this. */
 export const MAX_PENDING_FRAGS = 32;
+/** Flows tracked at most: beyond, datagrams are counted (too-many-flows), so spoofed senders cannot grow memory. */
+export const MAX_FLOWS = 4096;
+/** Bytes of ncfrag messages in progress, over all flows. */
+export const MAX_FRAG_BYTES = 16 * 1024 * 1024;
 /** A plain line being joined is cut here, bounding memory against a sender that never sends '\n'. */
 export const MAX_PLAIN_LINE = 64 * 1024;
 /** ncfrag pieces older than this (capture time) are given up as incomplete. */

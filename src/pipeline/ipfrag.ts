@@ -57,9 +57,24 @@ export class IpReassembler {
         return undefined;
       }
     }
+    // Nothing may lie past the end the last fragment gives: such a set is inconsistent.
+    if (p.total >= 0 && end > p.total) {
+      this.drop(p, 'a fragment beyond the datagram\'s end');
+      return undefined;
+    }
+    if (!more) {
+      if (p.total >= 0 && p.total !== end) {
+        this.drop(p, 'two different last fragments');
+        return undefined;
+      }
+      if (p.pieces.some(q => q.off + q.data.length > end)) {
+        this.drop(p, 'a fragment beyond the datagram\'s end');
+        return undefined;
+      }
+      p.total = end;
+    }
     p.pieces.push({ off: fragOffset, data: Buffer.from(data) });
     p.received += data.length;
-    if (!more) p.total = end;
     if (p.total >= 0 && p.received === p.total) {
       this.pending.delete(key);
       const out = Buffer.alloc(p.total);

@@ -12,27 +12,17 @@ import {
 } from '../decode/packet.js';
 import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader } from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
-import { formatIpv4Number, formatIpv6 } from '../decode/addr.js';
+import { formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
+import { DEFAULT_PORTS } from '../config/target.js';
 import { IpReassembler } from './ipfrag.js';
-import { Flow, type FragInProgress, FRAG_TIMEOUT_SEC, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
+import { Flow, type FragInProgress, FRAG_TIMEOUT_SEC, MAX_FLOWS, MAX_FRAG_BYTES, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
 import { wireFindings } from './wire-findings.js';
 import type { AnalysisResult, Message, Pipeline, PipelineOptions, Timestamp } from './types.js';
 
-export const DEFAULT_PORTS = [514, 6666];
 const PLAIN_CUT = 1000; // netconsole's MAX_PRINT_CHUNK
 
 const LINUX_VERSION = Buffer.from('Linux version ');
 const MSGID = Buffer.from('\n msgid=');
-
-/** A 48-bit MAC as a number (fits a double exactly). */
-function macNum(b: Uint8Array, o: number): number {
-  return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
-}
-
-export function formatMacNum(n: number): string {
-  const hex = n.toString(16).padStart(12, '0');
-  return hex.match(/../g)!.join(':');
-}
 
 function startsWith(buf: Uint8Array, off: number, end: number, prefix: Uint8Array): boolean {
   if (end - off < prefix.length) return false;
@@ -52,6 +42,11 @@ export interface PipelineState {
   ipFragAbandoned: IpReassembler['abandoned'];
   linkErrors: PacketSample;
   linkErrorReasons: Set<string>;
+  /** Packets whose processing threw (a bug in netdiag), and why. */
+  internalErrors: PacketSample;
+  internalErrorReasons: Set<string>;
+  /** Datagrams not tracked because MAX_FLOWS flows exist already. */
+  flowOverflow: PacketSample;
   capture?: CaptureSummary;
 }
 
@@ -70,12 +65,17 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     packets: 0, datagrams: 0, messages: 0, flows: [],
     ipMacs: new Map(), strayUnreachable: new Map(), ipFragAbandoned: reasm.abandoned,
     linkErrors: new PacketSample(), linkErrorReasons: new Set(),
+    internalErrors: new PacketSample(), internalErrorReasons: new Set(), flowOverflow: new PacketSample(),
   };
   const flows4 = new Map<number, Flow[]>();
   const flows6 = new Map<string, Flow[]>();
   /** IPv4 destinations of flows (as numbers): frames from these teach us their MAC. */
   const watched4 = new Set<number>();
   const watched6 = new Set<string>();
+  /** Every flow by `src|sport|dst|dport`, for ICMP answers. */
+  const flowIndex = new Map<string, Flow>();
+  /** Bytes held by ncfrag messages in progress, over all flows (bounded by MAX_FRAG_BYTES). */
+  let fragBytes = 0;
   /** The last few IPv4 flows seen, most recent last. */
   const recent: Flow[] = [];
   const remember = (f: Flow): Flow => {
@@ -100,7 +100,21 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (state.linkErrorReasons.size < 20) state.linkErrorReasons.add(reason);
   }
 
+  /**
+   * One packet in. A throw here is a bug in netdiag, never the sender's fault: it is counted and
+   * reported (internal-error), and the capture goes on, so one odd packet cannot end a live
+   * capture or a verify.
+   */
   function packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
+    try {
+      processPacket(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+    } catch (e) {
+      state.internalErrors.add(state.packets);
+      if (state.internalErrorReasons.size < 5) state.internalErrorReasons.add((e as Error)?.message ?? String(e));
+    }
+  }
+
+  function processPacket(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
     const no = ++state.packets;
     const err = decodeLink(buf, offset, caplen, linkType, link);
     if (err !== undefined) return linkError(err);
@@ -173,12 +187,11 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   }
 
   function findFlow(src: string, sport: number, dst: string, dport: number): Flow | undefined {
-    for (const f of state.flows) if (f.srcIp === src && f.srcPort === sport && f.dstIp === dst && f.dstPort === dport) return f;
-    return undefined;
+    return flowIndex.get(`${src}|${sport}|${dst}|${dport}`);
   }
 
   /** Finds or makes the flow of the current datagram (ip and udp views are set). */
-  function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow {
+  function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow | undefined {
     if (ip.version === 4) {
       const s = readIp4(buf, ip.srcOff), d = readIp4(buf, ip.dstOff);
       // Datagrams mostly come from a handful of flows: look at the recent ones before the map.
@@ -190,10 +203,12 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       const key = s * 65536 + sp;
       let list = flows4.get(key);
       if (list) for (const f of list) if (f.dstIpNum === d && f.dstPort === dp) return remember(f);
+      if (state.flows.length >= MAX_FLOWS) return undefined;
       const f = new Flow(formatIpv4Number(s), udp.srcPort, formatIpv4Number(d), udp.dstPort, s, d, { sec, nsec }, no);
       if (!list) flows4.set(key, (list = []));
       list.push(f);
       state.flows.push(f);
+      flowIndex.set(`${f.srcIp}|${f.srcPort}|${f.dstIp}|${f.dstPort}`, f);
       watched4.add(d);
       return remember(f);
     }
@@ -201,10 +216,12 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const key = `${s}|${udp.srcPort}`;
     let list = flows6.get(key);
     if (list) for (const f of list) if (f.dstIp === d && f.dstPort === udp.dstPort) return f;
+    if (state.flows.length >= MAX_FLOWS) return undefined;
     const f = new Flow(s, udp.srcPort, d, udp.dstPort, -1, -1, { sec, nsec }, no);
     if (!list) flows6.set(key, (list = []));
     list.push(f);
     state.flows.push(f);
+    flowIndex.set(`${f.srcIp}|${f.srcPort}|${f.dstIp}|${f.dstPort}`, f);
     watched6.add(d);
     return f;
   }
@@ -213,6 +230,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   function datagram(buf: Uint8Array, l4buf: Uint8Array, no: number, sec: number, nsec: number, cut: boolean): void {
     state.datagrams++;
     const flow = flowOf(buf, no, sec, nsec);
+    if (!flow) {
+      state.flowOverflow.add(no);
+      return;
+    }
     flow.packets++;
     flow.lastSec = sec;
     flow.lastNsec = nsec;
@@ -285,8 +306,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         const oldest = flow.frags.values().next().value!;
         giveUpFrag(flow, oldest);
       }
-      // Unfilled bytes are never read: only the ranges received are (see giveUpFrag).
-      f = { seq: h.seq, header: h, total, body: Buffer.allocUnsafe(total), ranges: [], received: 0, pieces: 0, time, packets: [] };
+      if (fragBytes + total > MAX_FRAG_BYTES) return invalid(`more than ${MAX_FRAG_BYTES >> 20} MiB of ncfrag messages in progress`);
+      f = { seq: h.seq, header: h, total, body: Buffer.alloc(total), ranges: [], received: 0, pieces: 0, time, packets: [] };
+      fragBytes += total;
       flow.frags.set(h.seq, f);
     }
     f.pieces++;
@@ -294,6 +316,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     addPiece(f, buf, bOff, offset, len, invalid);
     if (f.received === f.total) {
       flow.frags.delete(h.seq);
+      fragBytes -= f.total;
       extendedMessage(flow, f.header, f.body, 0, f.total, f.time.sec, f.time.nsec, f.packets[0]!, f.packets, f.pieces, false);
     }
   }
@@ -309,19 +332,28 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       f.received += len;
       return;
     }
-    // Rare: a repeated or overlapping piece. Compare byte by byte, and add only what is new.
+    // Rare: a repeated or overlapping piece. Every byte already there must agree; then only the
+    // new runs are copied, each kept as a range of its own (ranges never overlap).
+    const before = f.ranges.slice();
+    const covered = (at: number) => before.some(([o, l]) => at >= o && at < o + l);
     for (let i = 0; i < len; i++) {
       const at = offset + i;
-      const covered = f.ranges.some(([o, l]) => at >= o && at < o + l);
-      if (!covered) {
-        f.body[at] = buf[bOff + i]!;
-        f.received++;
-      } else if (f.body[at] !== buf[bOff + i]) {
+      if (covered(at) && f.body[at] !== buf[bOff + i]) {
         invalid(`ncfrag pieces of seq ${f.seq} disagree at byte ${at}`);
         return;
       }
     }
-    f.ranges.push([offset, len]);
+    let run = -1;
+    for (let i = 0; i <= len; i++) {
+      const fresh = i < len && !covered(offset + i);
+      if (fresh && run < 0) run = i;
+      if (!fresh && run >= 0) {
+        f.body.set(buf.subarray(bOff + run, bOff + i), offset + run);
+        f.ranges.push([offset + run, i - run]);
+        f.received += i - run;
+        run = -1;
+      }
+    }
   }
 
   function expireFrags(flow: Flow, time: Timestamp): void {
@@ -334,6 +366,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** An ncfrag message that will not complete: shown with what arrived, marked incomplete. */
   function giveUpFrag(flow: Flow, f: NonNullable<ReturnType<Flow['frags']['get']>>): void {
     flow.frags.delete(f.seq);
+    fragBytes -= f.total;
     flow.fragIncomplete.add(f.packets[0]!);
     // Keep the received prefix runs; gaps become nothing (they are unknown bytes).
     const body = Buffer.concat([...f.ranges].sort((a, b) => a[0] - b[0]).map(([o, l]) => f.body.subarray(o, o + l)));

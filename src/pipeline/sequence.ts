@@ -4,6 +4,7 @@
  * repeat (duplicate). Pure and allocation-free per record.
  */
 const WINDOW = 4096;
+const EMPTY = new Uint8Array(0);
 
 export type SeqEvent = 'first' | 'next' | 'gap' | 'duplicate' | 'reorder' | 'restart';
 
@@ -18,13 +19,15 @@ export class SequenceTracker {
   first = -1;
   /** The last gap seen: after which number, and how many were missing. */
   lastGap?: { after: number; missing: number };
-  private seen = new Uint8Array(WINDOW);
+  // Allocated at the first record: plain and syslog flows never need it.
+  private seen = EMPTY;
 
   /**
    * @param bootStart the record starts a boot log (`Linux version ...`): a lower number is a restart.
    */
   observe(seq: number, bootStart = false): SeqEvent {
     if (this.max < 0) {
+      if (this.seen === EMPTY) this.seen = new Uint8Array(WINDOW);
       this.max = seq;
       this.first = seq;
       this.seen[seq % WINDOW] = 1;

@@ -6,10 +6,10 @@
  */
 import { finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
-import { isBroadcastMac } from '../decode/addr.js';
+import { formatMacNum, isBroadcastMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
-import type { Flow } from './flow.js';
-import { formatMacNum, type PipelineState } from './pipeline.js';
+import { MAX_FLOWS, type Flow } from './flow.js';
+import type { PipelineState } from './pipeline.js';
 import type { AnalysisResult, SenderSummary } from './types.js';
 
 function summarise(f: Flow): SenderSummary {
@@ -45,6 +45,21 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
     out.push(finding('capture-truncated', {
       summary: `capture file is truncated or damaged; ${plural(cap.packets, 'packet')} before that point were analyzed`,
       evidence: [cap.truncation ?? 'the file ends inside a record'],
+    }));
+  }
+
+  if (state.internalErrors.count) {
+    out.push(finding('internal-error', {
+      summary: `netdiag failed on ${plural(state.internalErrors.count, 'packet')} and went on without them (a bug in netdiag)`,
+      evidence: [`packets ${packetList(state.internalErrors.list, state.internalErrors.count)}`, ...state.internalErrorReasons],
+      packets: state.internalErrors.list,
+    }));
+  }
+  if (state.flowOverflow.count) {
+    out.push(finding('too-many-flows', {
+      summary: `more than ${MAX_FLOWS} sender flows: ${plural(state.flowOverflow.count, 'datagram')} from further ones were counted but not tracked`,
+      evidence: [`first at packets ${packetList(state.flowOverflow.list, state.flowOverflow.count)}`],
+      packets: state.flowOverflow.list,
     }));
   }
 

@@ -4,7 +4,6 @@
  * in docs/json.md and are stable.
  */
 import type { CaptureSummary } from '../capture/sink.js';
-import type { Finding } from '../findings/finding.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { isoTime } from './time.js';
 import { safeJson } from './escape.js';
@@ -50,22 +49,20 @@ export function senderJson(s: SenderSummary): Record<string, unknown> {
   return { ...s, first: isoTime(s.first), last: isoTime(s.last) };
 }
 
-export function findingJson(f: Finding): Finding {
-  return f;
-}
+type CaptureJson = { path: string; format: CaptureSummary['format'] | 'live'; packets: number; truncated: boolean; truncation?: string };
 
-/** The parts of the `--json` document after `messages`. */
-export function documentTail(
-  capture: { path: string; format: CaptureSummary['format'] | 'live'; packets: number; truncated: boolean; truncation?: string },
-  result: AnalysisResult,
-): string {
+/** Everything of the `--json` document but `messages`. */
+export function documentTailObject(capture: CaptureJson, result: AnalysisResult): Record<string, unknown> {
   const errors = result.findings.filter(f => f.severity === 'error').length;
-  const tail = {
+  return {
     capture,
     summary: { packets: result.packets, datagrams: result.datagrams, messages: result.messages, senders: result.senders.length, errors, warnings: result.findings.filter(f => f.severity === 'warning').length, ok: errors === 0 },
     senders: result.senders.map(senderJson),
-    findings: result.findings.map(findingJson),
+    findings: result.findings,
   };
-  const s = safeJson(tail);
-  return s.slice(1); // drop '{': it follows the messages array
+}
+
+/** The parts of the `--json` document after `messages`, as text that follows `"messages":[...],`. */
+export function documentTail(capture: CaptureJson, result: AnalysisResult): string {
+  return safeJson(documentTailObject(capture, result)).slice(1); // drop '{': it follows the messages array
 }

@@ -7,7 +7,7 @@ import type { CaptureSummary } from '../capture/sink.js';
 import { sortFindings } from '../findings/finding.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import type { AnalysisResult, Message } from '../pipeline/types.js';
-import { documentTail, messageJson } from './json.js';
+import { documentTail, documentTailObject, messageJson } from './json.js';
 import { safeJson } from './escape.js';
 import { Output } from './output.js';
 import type { Style } from './style.js';
@@ -32,7 +32,6 @@ export class Reporter {
   private messages = 0;
   constructor(stream: NodeJS.WritableStream, private readonly opts: ReporterOptions) {
     this.out = new Output(stream);
-    if (opts.format === 'json') this.out.write('{"messages":[');
   }
 
   /** True when messages must be decoded for output (the pipeline skips text decoding otherwise). */
@@ -49,7 +48,9 @@ export class Reporter {
         this.out.write(`${safeJson({ type: 'message', ...messageJson(m) })}\n`);
         break;
       case 'json':
-        this.out.write(`${this.messages ? ',' : ''}${safeJson(messageJson(m))}`);
+        // The document starts with the first message (or at the end): an error before then leaves
+        // stdout empty, not half a document.
+        this.out.write(`${this.messages ? ',' : '{"messages":['}${safeJson(messageJson(m))}`);
         break;
     }
     this.messages++;
@@ -66,13 +67,11 @@ export class Reporter {
         this.out.write(formatCapture(capture.path, c, result));
         this.out.write(formatSummary(result, this.opts.style));
         break;
-      case 'jsonl': {
-        const tail = JSON.parse(`{${documentTail(cap, result)}`) as object;
-        this.out.write(`${safeJson({ type: 'summary', ...tail })}\n`);
+      case 'jsonl':
+        this.out.write(`${safeJson({ type: 'summary', ...documentTailObject(cap, result) })}\n`);
         break;
-      }
       case 'json':
-        this.out.write(`],${documentTail(cap, result)}\n`);
+        this.out.write(`${this.messages ? '' : '{"messages":['}],${documentTail(cap, result)}\n`);
         break;
     }
     this.out.flush();

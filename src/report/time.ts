@@ -7,8 +7,10 @@ let cachedClock = '';
 
 function cache(sec: number): void {
   cachedSec = sec;
-  cachedIso = new Date(sec * 1000).toISOString().slice(0, 19);
-  cachedClock = cachedIso.slice(11);
+  const d = new Date(sec * 1000);
+  // A damaged capture can hold a time beyond what a date can say: shown as seconds, never thrown.
+  cachedIso = Number.isNaN(d.getTime()) ? `@${sec}` : d.toISOString().slice(0, 19);
+  cachedClock = Number.isNaN(d.getTime()) ? cachedIso : cachedIso.slice(11);
 }
 
 /** Fractional seconds: microseconds, or nanoseconds when the capture has them. */

@@ -18,6 +18,8 @@ export interface AsyncFdWriterHooks {
 
 /** Characters per write (see kick). */
 const WRITE_CHARS = 128 * 1024;
+/** Most characters waiting for a reader that does not read: beyond, output is dropped and counted. */
+export const MAX_PENDING_CHARS = 64 * 1024 * 1024;
 
 export class AsyncFdWriter {
   private pending: string[] = [];
@@ -26,6 +28,8 @@ export class AsyncFdWriter {
   private waiters: Array<() => void> = [];
   /** Set once a write failed; later output is dropped. */
   failed: NodeJS.ErrnoException | undefined;
+  /** Characters dropped because MAX_PENDING_CHARS were waiting already (the reader stopped reading). */
+  droppedChars = 0;
 
   constructor(
     private readonly fd: number,
@@ -47,6 +51,10 @@ export class AsyncFdWriter {
     if (this.failed) return true;
     const text = typeof s === 'string' ? s : Buffer.from(s).toString('utf8');
     if (text.length === 0) return true;
+    if (this.pendingChars + text.length > MAX_PENDING_CHARS) {
+      this.droppedChars += text.length;
+      return true;
+    }
     this.pending.push(text);
     this.pendingChars += text.length;
     this.kick();

@@ -8,7 +8,7 @@
  * write and drawn again after it, and not drawn while a write is under way.
  */
 import type { Ora } from 'ora';
-import { AsyncFdWriter } from './async-output.js';
+import { AsyncFdWriter, MAX_PENDING_CHARS } from './async-output.js';
 import { isInteractive } from './progress.js';
 
 type Tty = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; fd?: number };
@@ -88,6 +88,7 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
       spinner = undefined;
       if (opts.flush !== false) flushOutput();
       await writer?.drained();
+      if (writer?.droppedChars) io.stderr.write(`netdiag: ${writer.droppedChars} characters of output were dropped: stdout was not read (at most ${MAX_PENDING_CHARS >> 20} Mi characters wait)\n`);
     },
   };
 }

@@ -34,8 +34,8 @@ export interface VerifyEvidence {
   triggerError?: string;
   markerArrival?: Arrival;
   sysrqArrival?: Arrival;
-  /** Datagrams from the sender seen during the test, all ports. */
-  datagramsFromSender: number;
+  /** Messages from the sender seen during the test, on the ports verify watches. */
+  messagesFromSender: number;
   wire: AnalysisResult;
   logFile?: { path: string; markerFound: boolean; sysrqFound: boolean; readable: boolean };
   timeoutSec: number;
@@ -77,11 +77,11 @@ export function judgeVerify(e: VerifyEvidence): VerifyReport {
   } else {
     const senderErrors = e.sender.findings.filter(f => f.severity === 'error');
     const why = senderErrors.length ? `the sender checks explain it: ${senderErrors.map(f => f.code).join(', ')}` : 'no sender check explains it';
-    checks.push(step('verify.wire', 'messages on the wire', e.triggerError ? 'unknown' : 'fail', `nothing from ${e.senderIp} arrived on ${e.iface} within ${e.timeoutSec} s (${e.datagramsFromSender} other datagrams from it)`, e.triggerError ? [] : [
+    checks.push(step('verify.wire', 'messages on the wire', e.triggerError ? 'unknown' : 'fail', `nothing from ${e.senderIp} arrived on ${e.iface} within ${e.timeoutSec} s (${e.messagesFromSender} other messages from it)`, e.triggerError ? [] : [
       finding('not-on-wire', {
         subject: e.senderIp,
         summary: `no datagram of the test reached ${e.iface} within ${e.timeoutSec} s; ${why}`,
-        evidence: [`capture on ${e.iface}, filter: traffic from ${e.senderIp}`, `${e.datagramsFromSender} datagrams from ${e.senderIp} to netconsole ports during the test`],
+        evidence: [`capture on ${e.iface}, filter: traffic from ${e.senderIp}`, `${e.messagesFromSender} messages from ${e.senderIp} on udp/${e.port} and the netconsole ports during the test`],
       }),
     ]));
   }

@@ -115,14 +115,14 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const marker = d.marker?.() ?? `netdiag-verify-${randomBytes(6).toString('hex')}`;
   let triggeredAt = Number.POSITIVE_INFINITY;
   let markerArrival: Arrival | undefined, sysrqArrival: Arrival | undefined;
-  let fromSender = 0;
+  let messagesFromSender = 0;
   const seen = (m: Message): Arrival => ({ afterMs: Math.max(0, Math.round(d.clock() - triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}) });
   const ports = [...new Set([port, target?.remotePort ?? port, 514, 6666])];
   const pipeline = createPipeline({
     ports,
     onMessage: m => {
       if (m.srcIp !== senderIp) return;
-      fromSender++;
+      messagesFromSender++;
       if (!markerArrival && m.text.includes(marker)) markerArrival = seen(m);
       else if (!sysrqArrival && d.clock() >= triggeredAt && SYSRQ_LINE.test(m.text)) sysrqArrival = seen(m);
     },
@@ -171,7 +171,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const report = judgeVerify({
     sender: senderReport, receiverBefore: before, receiverAfter: after, receiverMacs, iface, port, senderIp, marker,
     ...(triggerError ? { triggerError } : {}), ...(markerArrival ? { markerArrival } : {}), ...(sysrqArrival ? { sysrqArrival } : {}),
-    datagramsFromSender: fromSender, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
+    messagesFromSender, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
   });
   return { report, marker, senderIp, iface, port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t0) };
 }

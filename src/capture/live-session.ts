@@ -8,7 +8,8 @@
 import { CLIError } from '../errors.js';
 import type { Timestamp } from '../pipeline/types.js';
 import type { PacketSink } from './sink.js';
-import { openLiveCapture, type LiveCapture, type LiveCaptureOptions, type LiveStats } from './live.js';
+import type { LiveCapture, LiveCaptureOptions, LiveStats } from './live.js';
+import { openLiveCaptureProcess } from './live-process.js';
 import { openCaptureWriter, type CaptureWriter } from './pcap-writer.js';
 import { PacketQueue } from './packet-queue.js';
 
@@ -33,8 +34,11 @@ export interface LiveSessionOptions {
   onTick?(stats: LiveStats): void;
   /** Memory for packets waiting to be decoded (see PacketQueue). @default 256 MiB */
   queueBytes?: number;
-  /** For tests. */
-  open?: typeof openLiveCapture;
+  /**
+   * How the capture is opened. Default: in a capture process of its own (live-process.ts), so a
+   * busy netdiag cannot make the kernel drop a burst. Tests hand in openLiveCapture with a fake cap.
+   */
+  open?: (o: LiveCaptureOptions, sink: PacketSink) => LiveCapture | Promise<LiveCapture>;
 }
 
 export interface LiveSessionResult {
@@ -97,7 +101,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 
   // cap hands each packet to the queue (a copy); the queue hands it on between reads of cap.
   const queue = new PacketQueue(tee, opts.queueBytes !== undefined ? { maxBytes: opts.queueBytes } : {});
-  capture = (opts.open ?? openLiveCapture)(opts.capture, queue);
+  const opened = await (opts.open ?? openLiveCaptureProcess)(opts.capture, queue);
+  capture = opened;
   if (opts.writePath !== undefined) {
     try {
       writer = openCaptureWriter(opts.writePath, {
@@ -154,6 +159,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     throw e;
   }
   capture.stop();
+  // A capture process hands on what it read before it stopped: wait for it.
+  await capture.stopped?.();
   for (const t of timers) clearTimeout(t);
   queue.drain();
   try {
@@ -162,6 +169,12 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     throw writeError(e);
   }
   const cpu = process.cpuUsage(cpu0);
+  // The capture process's own CPU counts too.
+  const childCpu = capture.stats().cpuMicros;
+  if (childCpu) {
+    cpu.user += childCpu.user;
+    cpu.system += childCpu.system;
+  }
   const result: LiveSessionResult = {
     reason,
     iface: capture.iface,
@@ -181,6 +194,7 @@ export function formatSessionStats(r: LiveSessionResult): string {
   let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s (kernel drops unknown: cap does not report them)`;
   s += `, peak backlog ${r.queue.peak}`;
   if (r.queue.dropped) s += `, ${r.queue.dropped} dropped: netdiag's queue was full`;
+  if (r.stats.dropped) s += `, ${r.stats.dropped} dropped by the capture process: netdiag fell too far behind`;
   if (r.stats.truncated) s += `, ${r.stats.truncated} cut at 65535 bytes`;
   if (r.written) s += `; ${r.written.packets} written to ${JSON.stringify(r.written.path).slice(1, -1)} (${r.written.format})`;
   return s;

@@ -14,7 +14,8 @@
  * - a Cap object whose open() failed must never be used or collected again (its close() would stop
  *   a poll handle that was never started, and libuv aborts): such objects are kept for the life of
  *   the process (one per failed attempt, which ends the command anyway).
- * - its addon is not safe in several worker threads: load it from the main thread only.
+ * - its addon cannot run in a worker thread (it delivers packets on the process's main loop):
+ *   sniff and verify run it in a capture process of their own (capture-child.ts, live-process.ts).
  */
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
@@ -51,6 +52,10 @@ export interface LiveStats {
   bytes: number;
   /** Packets longer than cap's 65535-byte buffer (cut). */
   truncated: number;
+  /** Packets the capture process dropped because netdiag fell too far behind (live-process.ts). */
+  dropped?: number;
+  /** CPU the capture process used, in microseconds, once it has ended. */
+  cpuMicros?: { user: number; system: number };
 }
 
 export interface LiveCapture {
@@ -68,6 +73,8 @@ export interface LiveCapture {
   stats(): LiveStats;
   /** The current time on the clock packets are stamped with. */
   now(): { sec: number; nsec: number };
+  /** When packets can still arrive after stop() (a capture process): resolves once all have. */
+  stopped?(): Promise<void>;
 }
 
 /** Dependencies, for tests: how to load cap, and the clocks. */

@@ -1,4 +1,5 @@
-import { openLiveCapture, DEFAULT_BUFFER_MIB } from '../capture/live.js';
+import { DEFAULT_BUFFER_MIB } from '../capture/live.js';
+import { openLiveCaptureProcess } from '../capture/live-process.js';
 import { parsePorts } from '../config/load.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { localExec } from '../io/local-exec.js';
@@ -67,7 +68,7 @@ export default defineCommand({
         {
           sender,
           receiver: localExec(),
-          openCapture: (iface, filter, sink) => openLiveCapture({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+          openCapture: (iface, filter, sink) => openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
           fileSize,
           readFrom,
           clock: () => performance.now(),

@@ -34,12 +34,14 @@ export interface VerifyOptions {
 export interface LiveHandle {
   stop(): void;
   now(): Timestamp;
+  /** Resolves once every packet captured before stop() was handed on. */
+  stopped?(): Promise<void>;
 }
 
 export interface VerifyDeps {
   sender: HostExec & { lastError?: string; setSudo?(on: boolean): void };
   receiver: HostExec;
-  openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle;
+  openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle | Promise<LiveHandle>;
   /** Size of a local file, or undefined when it cannot be read. */
   fileSize(path: string): Promise<number | undefined>;
   /** A local file's bytes from `offset` on (at most a few MiB), or undefined. */
@@ -128,7 +130,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     },
   });
   d.step(`capturing on ${iface}`);
-  const live = d.openCapture(iface, verifyFilter(senderIp), pipeline);
+  const live = await d.openCapture(iface, verifyFilter(senderIp), pipeline);
   let triggerError: string | undefined;
   try {
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
@@ -150,6 +152,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     }
   } finally {
     live.stop();
+    await live.stopped?.();
   }
   const wire = pipeline.finish();
 

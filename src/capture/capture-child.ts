@@ -95,6 +95,11 @@ function main(): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // If netdiag itself is killed (SIGKILL), nothing tells this process: notice the new parent.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 1000);
   // The parent's end of the control channel closing means it is gone: stop too.
   process.stdout.on('error', () => process.exit(0));
 }

@@ -205,7 +205,9 @@ export function decodeExtendedBody(body: Uint8Array): { text: string; dict?: Rec
   let nl = body.indexOf(NL);
   if (nl < 0) nl = body.length;
   const escaped = body.indexOf(0x5c) >= 0;
-  const text = unescapeKernel(body, 0, nl);
+  // Most records: no escape, nothing after the text's newline.
+  const text = escaped ? unescapeKernel(body, 0, nl) : Buffer.from(body.buffer, body.byteOffset, nl).toString('utf8');
+  if (nl + 1 >= body.length) return { text, escaped };
   let dict: Record<string, string> | undefined;
   let p = nl + 1;
   while (p < body.length) {

@@ -11,6 +11,7 @@ import { clockTime, isoTime, printkTime } from './time.js';
 import type { Style } from './style.js';
 
 const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
+const LEVELS_PADDED = LEVELS.map(l => l.padEnd(6));
 
 export function levelName(level: number | undefined): string {
   return level === undefined ? '-' : LEVELS[level] ?? String(level);
@@ -19,7 +20,7 @@ export function levelName(level: number | undefined): string {
 /** `13:01:02.123456 10.99.0.2:6665 info   [   45.287505] sysrq: Show Regs` */
 export function formatMessageLine(m: Message, style: Style): string {
   let line = `${style.dim(clockTime(m.time))} ${style.cyan(m.sender)} `;
-  const lvl = levelName(m.level).padEnd(6);
+  const lvl = m.level !== undefined && m.level >= 0 && m.level < 8 ? LEVELS_PADDED[m.level]! : levelName(m.level).padEnd(6);
   line += m.level !== undefined && m.level <= 3 ? style.red(lvl) : m.level === 4 ? style.yellow(lvl) : style.dim(lvl);
   if (m.usec !== undefined && m.mode !== 'syslog') line += ` ${style.dim(printkTime(m.usec))}`;
   if (m.mode === 'syslog') line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;

@@ -5,6 +5,7 @@
  * port. Pure: judges ReceiverFacts.
  */
 import type { NetconsoleTarget } from '../config/target.js';
+import { endpoint } from '../decode/addr.js';
 import type { Finding } from '../findings/finding.js';
 import { finding } from '../findings/catalog.js';
 import { ipFamily } from '../config/netconsole-spec.js';
@@ -81,11 +82,11 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
     let detail: string;
     if (!known) detail = 'unknown: /proc/net/udp and ss not available';
     else if (!sockets.length) {
-      const others = [...new Set(all.map(s => `${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}`))].slice(0, 10);
+      const others = [...new Set(all.map(s => endpoint(s.address, s.port)))].slice(0, 10);
       f.push(finding('receiver-not-listening', { summary: `nothing listens on UDP port ${port}`, evidence: [`${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`, ...(others.length ? [`UDP sockets: ${others.join(', ')}`] : [])], subject: `:${port}` }));
       detail = `nothing on port ${port}`;
     } else {
-      detail = sockets.map(s => `${s.address.includes(':') ? `[${s.address}]` : s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`).join(', ');
+      detail = sockets.map(s => `${endpoint(s.address, s.port)}${s.process ? ` (${s.process})` : ''}`).join(', ');
       const fits = (s: UdpSocket) => {
         if (WILDCARD.has(s.address)) return s.family === family || (s.family === 6 && s.address === '::');
         if (!receiverIp) return !s.address.startsWith('127.') && s.address !== '::1';

@@ -6,6 +6,7 @@
 import type { ExtendedHeader } from '../decode/netconsole.js';
 import type { Mode, Timestamp } from './types.js';
 import { SequenceTracker } from './sequence.js';
+import { endpoint } from '../decode/addr.js';
 
 /** Largest ncfrag body accepted: the kernel's records are far smaller; bounds memory per message. */
 export const MAX_FRAG_TOTAL = 64 * 1024;
@@ -117,7 +118,7 @@ export class Flow {
     this.lastSec = time.sec;
     this.lastNsec = time.nsec;
     this.firstPacket = packet;
-    this.sender = srcIp.includes(':') ? `[${srcIp}]:${srcPort}` : `${srcIp}:${srcPort}`;
+    this.sender = endpoint(srcIp, srcPort);
   }
 
   get last(): Timestamp {

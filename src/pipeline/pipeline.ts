@@ -12,7 +12,7 @@ import {
 } from '../decode/packet.js';
 import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader } from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
-import { formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
+import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
 import { DEFAULT_PORTS } from '../config/target.js';
 import { IpReassembler } from './ipfrag.js';
 import { Flow, type FragInProgress, FRAG_TIMEOUT_SEC, MAX_FLOWS, MAX_FRAG_BYTES, MAX_FRAG_TOTAL, MAX_PENDING_FRAGS, MAX_PLAIN_LINE, PacketSample } from './flow.js';
@@ -171,7 +171,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       const flow = findFlow(qs, q.srcPort, qd, q.dstPort);
       if (flow) flow.unreachable.add(no);
       else {
-        const key = `${qs.includes(':') ? `[${qs}]` : qs}:${q.srcPort}>${qd}:${q.dstPort}`;
+        const key = `${endpoint(qs, q.srcPort)}>${endpoint(qd, q.dstPort)}`;
         let s = state.strayUnreachable.get(key);
         if (!s) {
           if (state.strayUnreachable.size >= 256) return;

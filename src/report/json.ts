@@ -6,42 +6,19 @@
 import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { isoTime } from './time.js';
+import { endpoint } from '../decode/addr.js';
 import { safeJson } from './escape.js';
 
-export interface JsonMessage {
-  sender: string;
-  time: string;
-  mode: Message['mode'];
-  text: string;
-  fragments: number;
-  packets: number[];
-  level?: number;
-  facility?: number;
-  seq?: number;
-  usec?: number;
-  dict?: Record<string, string>;
-  release?: string;
-  hostname?: string;
-  app?: string;
-  incomplete?: boolean;
-  dst: string;
-  srcMac?: string;
-  dstMac?: string;
-}
+/** The optional message fields `--json` carries, when set. */
+const OPTIONAL = ['level', 'facility', 'seq', 'usec', 'dict', 'release', 'hostname', 'app', 'incomplete', 'srcMac', 'dstMac'] as const;
+
+/** A message as JSON: the Message fields (docs/json.md), with `time` as ISO 8601 and `dst` as `ip:port`. */
+export type JsonMessage = Pick<Message, 'sender' | 'mode' | 'text' | 'fragments' | 'packets'> &
+  Partial<Pick<Message, (typeof OPTIONAL)[number]>> & { time: string; dst: string };
 
 export function messageJson(m: Message): JsonMessage {
-  const j: JsonMessage = { sender: m.sender, time: isoTime(m.time), mode: m.mode, text: m.text, fragments: m.fragments, packets: m.packets, dst: m.dstIp.includes(':') ? `[${m.dstIp}]:${m.dstPort}` : `${m.dstIp}:${m.dstPort}` };
-  if (m.level !== undefined) j.level = m.level;
-  if (m.facility !== undefined) j.facility = m.facility;
-  if (m.seq !== undefined) j.seq = m.seq;
-  if (m.usec !== undefined) j.usec = m.usec;
-  if (m.dict) j.dict = m.dict;
-  if (m.release !== undefined) j.release = m.release;
-  if (m.hostname !== undefined) j.hostname = m.hostname;
-  if (m.app !== undefined) j.app = m.app;
-  if (m.incomplete) j.incomplete = true;
-  if (m.srcMac) j.srcMac = m.srcMac;
-  if (m.dstMac) j.dstMac = m.dstMac;
+  const j: JsonMessage = { sender: m.sender, time: isoTime(m.time), mode: m.mode, text: m.text, fragments: m.fragments, packets: m.packets, dst: endpoint(m.dstIp, m.dstPort) };
+  for (const k of OPTIONAL) if (m[k] !== undefined) (j as Record<string, unknown>)[k] = m[k];
   return j;
 }
 

@@ -6,6 +6,7 @@ import type { Finding } from '../findings/finding.js';
 import { sortFindings } from '../findings/finding.js';
 import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
+import { endpoint } from '../decode/addr.js';
 import { escapeText } from './escape.js';
 import { clockTime, isoTime, printkTime } from './time.js';
 import type { Style } from './style.js';
@@ -36,8 +37,8 @@ export function formatMessageLine(m: Message, style: Style): string {
 }
 
 function senderLine(s: SenderSummary): string {
-  const from = `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
-  const to = `${s.dstIp.includes(':') ? `[${s.dstIp}]` : s.dstIp}:${s.dstPort}`;
+  const from = endpoint(s.ip, s.port);
+  const to = endpoint(s.dstIp, s.dstPort);
   const parts = [`${from} → ${to}`, s.mode, `${s.packets} datagrams`, `${s.messages} messages`];
   if (s.seqFirst !== undefined) parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
   if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);

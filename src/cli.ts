@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { CLIError, EXIT_USAGE } from './errors.js';
 import { escapeText } from './report/escape.js';
+import { stopSignals } from './ui/signals.js';
 import type { Command, CommandIO } from './commands/command.js';
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -73,9 +74,8 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const interrupted = new Promise<string>(resolve => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
-  });
+  // Listeners that stay for the whole run: see src/ui/signals.ts (a second Ctrl-C exits at once).
+  const interrupted = stopSignals().stopped;
   const io: CommandIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, interrupted };
   // A closed stdout (netdiag ... | head) is not an error.
   process.stdout.on('error', err => {

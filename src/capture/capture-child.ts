@@ -26,8 +26,7 @@ function control(line: string): void {
   }
 }
 
-function main(): void {
-  const opts = JSON.parse(process.argv[2] ?? '{}') as LiveCaptureOptions;
+function main(opts: LiveCaptureOptions): void {
   let batch = Buffer.allocUnsafe(BATCH);
   let used = 0;
   let scheduled = false;
@@ -110,4 +109,22 @@ function countRecords(buf: Buffer, used: number): number {
   return n;
 }
 
-main();
+if (process.argv[2]) main(JSON.parse(process.argv[2]) as LiveCaptureOptions);
+else {
+  // Started ahead of time (live-process.ts prepareLiveCaptureProcess): the options come as one
+  // line on stdin once the interface is known; stdin closing before that means "not needed".
+  let text = '';
+  let started = false;
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    if (started) return;
+    text += chunk;
+    const nl = text.indexOf('\n');
+    if (nl < 0) return;
+    started = true;
+    main(JSON.parse(text.slice(0, nl)) as LiveCaptureOptions);
+  });
+  process.stdin.on('end', () => {
+    if (!started) process.exit(0);
+  });
+}

@@ -20,68 +20,95 @@ export interface ProcessCapture extends LiveCapture {
 }
 
 export function openLiveCaptureProcess(opts: LiveCaptureOptions, sink: PacketSink): Promise<ProcessCapture> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
-    const stats: LiveStats = { packets: 0, bytes: 0, truncated: 0 };
-    const counting: PacketSink = {
-      packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType) {
-        stats.packets++;
-        stats.bytes += caplen;
-        if (origlen > caplen) stats.truncated++;
-        sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
-      },
-    };
-    const decoder = new CaptureDecoder(counting);
-    let opened: ProcessCapture | undefined;
-    let failure: CLIError | undefined;
-    let stopping = false;
+  return prepareLiveCaptureProcess().open(opts, sink);
+}
 
-    let outEnded!: () => void;
-    const ended = new Promise<void>(r => (outEnded = r));
-    child.stdout!.on('data', (chunk: Buffer) => decoder.push(chunk));
-    child.stdout!.on('end', () => outEnded());
-    child.stdout!.on('error', () => outEnded());
+/** A capture process started before its interface is known (node's start-up, ~0.3 s, overlaps other work). */
+export interface PreparedCapture {
+  open(opts: LiveCaptureOptions, sink: PacketSink): Promise<ProcessCapture>;
+  /** Ends the process when it was never opened. */
+  cancel(): void;
+}
 
-    let controlText = '';
-    (child.stdio[3] as Readable).on('data', (b: Buffer) => {
-      controlText += b.toString('utf8');
-      let nl: number;
-      while ((nl = controlText.indexOf('\n')) >= 0) {
-        const line = controlText.slice(0, nl);
-        controlText = controlText.slice(nl + 1);
-        const space = line.indexOf(' ');
-        const kind = line.slice(0, space), rest = line.slice(space + 1);
-        if (kind === 'ERROR') {
-          const m = /^(\d+) (.*)$/.exec(rest);
-          failure = new CLIError(m ? m[2]! : rest, m ? Number(m[1]) : 2);
-        } else if (kind === 'OPEN') {
-          const info = JSON.parse(rest) as { iface: string; filter: string; linkType: number; linkName: string; snaplen: number };
-          opened = {
-            ...info,
-            stop() {
-              if (stopping) return;
-              stopping = true;
-              if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            },
-            stats: () => ({ ...stats }),
-            now() {
-              const ms = Date.now();
-              return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
-            },
-            stopped: () => exited.then(() => ended),
-          };
-          resolve(opened);
-        } else if (kind === 'STATS') {
-          const end = JSON.parse(rest) as { dropped: number; cpu: { user: number; system: number } };
-          stats.dropped = end.dropped;
-          stats.cpuMicros = end.cpu;
-        }
-      }
-    });
-    const exited = new Promise<void>(r => child.on('exit', () => r()));
-    child.on('error', e => reject(new CLIError(`cannot start the capture process: ${e.message}`)));
-    child.on('exit', (code, signal) => {
-      if (!opened) reject(failure ?? new CLIError(`the capture process ended before the capture opened (${signal ?? `exit ${code}`})`, 2));
-    });
-  });
+export function prepareLiveCaptureProcess(): PreparedCapture {
+  const child = spawn(process.execPath, [childScript], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
+  child.stdin!.on('error', () => {});
+  let spawnError: Error | undefined;
+  child.on('error', e => (spawnError = e));
+  let used = false;
+  return {
+    cancel() {
+      if (!used) child.stdin!.end();
+    },
+    open(opts: LiveCaptureOptions, sink: PacketSink): Promise<ProcessCapture> {
+      if (used) return Promise.reject(new Error('a prepared capture opens once'));
+      used = true;
+      return new Promise((resolve, reject) => {
+        const stats: LiveStats = { packets: 0, bytes: 0, truncated: 0 };
+        const counting: PacketSink = {
+          packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType) {
+            stats.packets++;
+            stats.bytes += caplen;
+            if (origlen > caplen) stats.truncated++;
+            sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+          },
+        };
+        const decoder = new CaptureDecoder(counting);
+        let opened: ProcessCapture | undefined;
+        let failure: CLIError | undefined;
+        let stopping = false;
+
+        let outEnded!: () => void;
+        const ended = new Promise<void>(r => (outEnded = r));
+        child.stdout!.on('data', (chunk: Buffer) => decoder.push(chunk));
+        child.stdout!.on('end', () => outEnded());
+        child.stdout!.on('error', () => outEnded());
+
+        let controlText = '';
+        (child.stdio[3] as Readable).on('data', (b: Buffer) => {
+          controlText += b.toString('utf8');
+          let nl: number;
+          while ((nl = controlText.indexOf('\n')) >= 0) {
+            const line = controlText.slice(0, nl);
+            controlText = controlText.slice(nl + 1);
+            const space = line.indexOf(' ');
+            const kind = line.slice(0, space), rest = line.slice(space + 1);
+            if (kind === 'ERROR') {
+              const m = /^(\d+) (.*)$/.exec(rest);
+              failure = new CLIError(m ? m[2]! : rest, m ? Number(m[1]) : 2);
+            } else if (kind === 'OPEN') {
+              const info = JSON.parse(rest) as { iface: string; filter: string; linkType: number; linkName: string; snaplen: number };
+              opened = {
+                ...info,
+                stop() {
+                  if (stopping) return;
+                  stopping = true;
+                  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+                },
+                stats: () => ({ ...stats }),
+                now() {
+                  const ms = Date.now();
+                  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+                },
+                stopped: () => exited.then(() => ended),
+              };
+              resolve(opened);
+            } else if (kind === 'STATS') {
+              const end = JSON.parse(rest) as { dropped: number; cpu: { user: number; system: number } };
+              stats.dropped = end.dropped;
+              stats.cpuMicros = end.cpu;
+            }
+          }
+        });
+        const exited = new Promise<void>(r => child.on('exit', () => r()));
+        if (spawnError) reject(new CLIError(`cannot start the capture process: ${spawnError.message}`));
+        child.on('error', e => reject(new CLIError(`cannot start the capture process: ${e.message}`)));
+        if (child.exitCode !== null || child.signalCode !== null) reject(new CLIError(`the capture process ended before the capture opened (${child.signalCode ?? `exit ${child.exitCode}`})`, 2));
+        child.stdin!.write(`${JSON.stringify(opts)}\n`);
+        child.on('exit', (code, signal) => {
+          if (!opened) reject(failure ?? new CLIError(`the capture process ended before the capture opened (${signal ?? `exit ${code}`})`, 2));
+        });
+      });
+    },
+  };
 }

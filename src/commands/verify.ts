@@ -1,5 +1,5 @@
 import { DEFAULT_BUFFER_MIB } from '../capture/live.js';
-import { openLiveCaptureProcess } from '../capture/live-process.js';
+import { openLiveCaptureProcess, prepareLiveCaptureProcess } from '../capture/live-process.js';
 import { parsePorts } from '../config/load.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { localExec } from '../io/local-exec.js';
@@ -69,6 +69,10 @@ export default defineCommand({
           sender,
           receiver: localExec(),
           openCapture: (iface, filter, sink) => openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+          prepareCapture: () => {
+            const p = prepareLiveCaptureProcess();
+            return { open: (iface, filter, sink) => p.open({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink), cancel: () => p.cancel() };
+          },
           fileSize,
           readFrom,
           clock: () => performance.now(),

@@ -18,6 +18,10 @@ export interface SshOptions {
   identity?: string;
   /** `-o OPT` each. */
   options?: string[];
+  /** `-p PORT`. */
+  port?: number;
+  /** More ssh arguments, as words (an inventory's ansible_ssh_common_args). */
+  args?: string[];
   /** @default 10 */
   connectTimeoutSec?: number;
   /** Per-command timeout, ms. @default 20000 */
@@ -46,6 +50,8 @@ export function sshArgv(o: SshOptions, controlPath: string | undefined, command:
   if (controlPath) args.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60');
   if (o.identity) args.push('-i', o.identity);
   for (const opt of o.options ?? []) args.push('-o', opt);
+  if (o.port) args.push('-p', String(o.port));
+  args.push(...(o.args ?? []));
   // A destination that starts with '-' would be read as an option.
   if (o.destination.startsWith('-')) throw new Error('ssh destination must not start with -');
   args.push(o.destination, '--', command);
@@ -55,10 +61,21 @@ export function sshArgv(o: SshOptions, controlPath: string | undefined, command:
 export interface SshExec extends HostExec {
   /** Runs later commands through `sudo -n` (the remote user is not root). */
   setSudo(on: boolean): void;
+  /**
+   * Starts a command now and holds it on the remote side until `fire()` (ssh's round trip is paid
+   * before the moment matters, as for verify's trigger); `cancel()` lets it end without running.
+   */
+  prepare(argv: string[]): PreparedCommand;
   /** Ends the shared connection and removes its directory. */
   close(): Promise<void>;
   /** The last connection error ssh printed (exit 255), for the user. */
   lastError?: string;
+}
+
+export interface PreparedCommand {
+  fire(): void;
+  cancel(): void;
+  result: Promise<ExecResult>;
 }
 
 export function sshExec(o: SshOptions): SshExec {
@@ -74,6 +91,12 @@ export function sshExec(o: SshOptions): SshExec {
     run(argv: string[]): Promise<ExecResult> {
       return runSsh(sshArgv(o, controlPath, remoteCommand(argv, sudo)));
     },
+    prepare(argv: string[]): PreparedCommand {
+      let go!: (line: string | undefined) => void;
+      const input = new Promise<string | undefined>(r => (go = r));
+      const result = runSsh(sshArgv(o, controlPath, remoteCommand(['sh', '-c', 'read _ && exec "$@"', 'sh', ...argv], sudo)), timeout, input);
+      return { fire: () => go('go\n'), cancel: () => go(undefined), result };
+    },
     async readFile(p: string): Promise<string | null> {
       const r = await self.run(['cat', '--', p]);
       return r.code === 0 ? r.stdout : null;
@@ -88,14 +111,18 @@ export function sshExec(o: SshOptions): SshExec {
     },
   };
 
-  function runSsh(args: string[], ms = timeout): Promise<ExecResult> {
+  function runSsh(args: string[], ms = timeout, input?: Promise<string | undefined>): Promise<ExecResult> {
     return new Promise(resolve => {
-      const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      if (input) {
+        child.stdin!.on('error', () => {});
+        void input.then(line => child.stdin!.end(line));
+      }
       const out: Buffer[] = [], err: Buffer[] = [];
       let size = 0;
       const cap = 16 * 1024 * 1024;
-      child.stdout.on('data', (b: Buffer) => { size += b.length; if (size <= cap) out.push(b); });
-      child.stderr.on('data', (b: Buffer) => { if (err.length < 64) err.push(b); });
+      child.stdout!.on('data', (b: Buffer) => { size += b.length; if (size <= cap) out.push(b); });
+      child.stderr!.on('data', (b: Buffer) => { if (err.length < 64) err.push(b); });
       const timer = setTimeout(() => child.kill('SIGTERM'), ms);
       child.on('error', e => {
         clearTimeout(timer);

@@ -1,19 +1,26 @@
 /**
- * verify's steps, in order: reach the sender, collect both hosts' facts, start the capture on the
- * receiving interface, snapshot the counters, trigger a marker and sysrq, wait for them (bounded),
- * collect again, and judge. Every effect goes through the dependencies given, so tests can run it
- * with fakes and the command runs it with ssh, this host and libpcap.
+ * verify's steps, in order: reach the sender and read its facts in one round trip, then at once
+ * collect this host's facts, start the capture on the receiving interface and open the trigger's
+ * ssh session (held until the capture is ready); trigger a marker and sysrq, wait for them
+ * (bounded), then look in the log file while collecting the counters again, and judge. Every
+ * effect goes through the dependencies given, so tests can run it with fakes and the command runs
+ * it with ssh, this host and libpcap. The phases are exported for the fleet run (src/verify/fleet.ts),
+ * which shares one capture and one receiver snapshot among many senders.
  */
 import { randomBytes } from 'node:crypto';
-import type { HostExec } from '../checks/collect.js';
+import type { ExecResult, HostExec } from '../checks/collect.js';
 import { collectReceiverFacts, collectSenderFacts } from '../checks/collect.js';
-import { runReceiverChecks, runSenderChecks, type ReceiverReport } from '../checks/run.js';
+import { runReceiverChecks, runSenderChecks, type FactText, type ReceiverFacts, type ReceiverContext, type ReceiverReport, type SenderReport } from '../checks/run.js';
 import { parseLinks, parseRouteGet } from '../checks/netinfo.js';
 import type { PacketSink } from '../capture/sink.js';
+import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';
+import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
+import type { PreparedCommand } from '../io/ssh-exec.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import type { Message, Timestamp } from '../pipeline/types.js';
+import type { AnalysisResult, Message, Timestamp } from '../pipeline/types.js';
 import { judgeVerify, type Arrival, type VerifyReport } from './judge.js';
+import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 
 export interface VerifyOptions {
   /** `[user@]host` as ssh takes it. */
@@ -38,10 +45,19 @@ export interface LiveHandle {
   stopped?(): Promise<void>;
 }
 
+export type SenderExec = HostExec & {
+  lastError?: string;
+  setSudo?(on: boolean): void;
+  /** Starts a command and holds it until fired (ssh-exec's `prepare`); without it the trigger is run when needed. */
+  prepare?(argv: string[]): PreparedCommand;
+};
+
 export interface VerifyDeps {
-  sender: HostExec & { lastError?: string; setSudo?(on: boolean): void };
+  sender: SenderExec;
   receiver: HostExec;
   openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle | Promise<LiveHandle>;
+  /** Starts the capture's process before the interface is known; `open` then takes the place of openCapture. */
+  prepareCapture?(): { open(iface: string, filter: string, sink: PacketSink): Promise<LiveHandle>; cancel(): void };
   /** Size of a local file, or undefined when it cannot be read. */
   fileSize(path: string): Promise<number | undefined>;
   /** A local file's bytes from `offset` on (at most a few MiB), or undefined. */
@@ -70,12 +86,47 @@ export function verifyFilter(senderIp: string): string {
   return v6 ? `(udp and src host ${senderIp}) or (icmp6 and dst host ${senderIp})` : `(udp and src host ${senderIp}) or (icmp and dst host ${senderIp})`;
 }
 
-export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
-  const t0 = d.clock();
-  if (!/^[0-9a-z]$/.test(o.trigger)) throw new CLIError(`--trigger: '${o.trigger}' is not a sysrq command character (0-9, a-z)`);
+export function checkTrigger(trigger: string): void {
+  if (!/^[0-9a-z]$/.test(trigger)) throw new CLIError(`--trigger: '${trigger}' is not a sysrq command character (0-9, a-z)`);
+}
 
+export function newMarker(): string {
+  return `netdiag-verify-${randomBytes(6).toString('hex')}`;
+}
+
+/** The trigger command: the marker into the kernel log, then the sysrq command. */
+export function triggerArgv(marker: string, trigger: string): string[] {
+  return ['sh', '-c', `echo ${marker} > /dev/kmsg && echo ${trigger} > /proc/sysrq-trigger`];
+}
+
+/** The sender as verify found it before the test, and where this host receives it. */
+export interface SenderSide {
+  report: SenderReport;
+  target?: NetconsoleTarget;
+  senderIp: string;
+  receiverIp?: string;
+  port: number;
+  iface: string;
+  receiverMacs: string[];
+  receiverCtx: ReceiverContext;
+  /** `ip route get SENDER` here, as the receiver's facts hold it (rp_filter judges the way back). */
+  routeGet?: FactText & { ip: string };
+}
+
+/**
+ * Reaches the sender (one ssh round trip reads its facts; a remote shell the batch does not suit
+ * falls back to one command per fact), judges its configuration, and finds the receiving
+ * interface here. ssh's failure, or no root, is a CLIError with ssh's reason.
+ */
+export async function reachSender(o: VerifyOptions, d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'>): Promise<SenderSide> {
   d.step(`connecting to ${o.destination}`);
-  const who = await d.sender.run(['sh', '-c', 'id -u; echo "$SSH_CONNECTION"']);
+  const boundary = newBoundary();
+  const batch = ['sh', '-c', batchScript(SENDER_PLAN, boundary)];
+  const whoKey = `C ${WHO_AM_I.join(' ')}`;
+  const first = await d.sender.run(batch);
+  let answers = parseBatch(first.stdout, boundary);
+  const whoAnswer = answers.get(whoKey);
+  const who: ExecResult = whoAnswer ? { stdout: whoAnswer.text, stderr: '', code: whoAnswer.code } : first.code === 255 ? first : await d.sender.run(WHO_AM_I);
   if (who.code !== 0) {
     const why = d.sender.lastError ?? (who.stderr.trim().split('\n').pop() || `exit ${who.code}`);
     throw new CLIError(`ssh ${o.destination}: ${why}`);
@@ -83,14 +134,17 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const [uid, conn] = who.stdout.trim().split('\n');
   if (uid?.trim() !== '0') {
     d.sender.setSudo?.(true);
-    const s = await d.sender.run(['true']);
-    if (s.code !== 0) throw new CLIError(`${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`);
+    answers = whoAnswer ? parseBatch((await d.sender.run(batch)).stdout, boundary) : new Map();
+    if (!answers.has(whoKey)) {
+      const s = await d.sender.run(['true']);
+      if (s.code !== 0) throw new CLIError(`${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`);
+    }
   }
   // SSH_CONNECTION: client-ip client-port server-ip server-port.
   const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
 
   d.step('collecting the sender\'s facts');
-  const senderFacts = await collectSenderFacts(d.sender, clientIp ? { remoteIp: clientIp } : {});
+  const senderFacts = await collectSenderFacts(answers.size ? cachedExec(d.sender, answers) : d.sender, clientIp ? { remoteIp: clientIp } : {});
   const firstPass = runSenderChecks(senderFacts, clientIp ? { receiverIp: clientIp } : {});
   const target = firstPass.target;
   const receiverIp = target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp;
@@ -98,83 +152,168 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   if (!senderIp) throw new CLIError(`${o.destination}: cannot tell the sender's IP (no netconsole local IP, no SSH_CONNECTION)`);
   const port = o.port ?? target?.remotePort ?? 514;
 
-  d.step('collecting this host\'s facts');
   const route = await d.receiver.run(['ip', 'route', 'get', senderIp]);
   const iface = o.iface ?? (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
   if (!iface) throw new CLIError(`cannot tell which interface reaches ${senderIp}: give -i IFACE`);
   const addr = await d.receiver.run(['ip', '-j', 'addr', 'show', 'dev', iface]);
   const receiverMacs = addr.code === 0 ? parseLinks({ text: addr.stdout, format: 'json' }).filter(l => l.name === iface).map(l => l.mac).filter((m): m is string => !!m) : [];
 
-  const senderReport = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), port, receiverMacs });
-  const receiverCtx = { port, senderIp, iface, ...(receiverIp ? { receiverIp } : {}), ...(target ? { target } : {}) };
-  const collectOpts = { senderIp, ...(o.syslogConfig ? { syslogConfig: o.syslogConfig } : {}) };
-  const before: ReceiverReport = runReceiverChecks(await collectReceiverFacts(d.receiver, collectOpts), receiverCtx);
-  // A configured file name can be a template (`/var/log/remote/${HOST}.log`, `dynaFile NAME`): only a plain path is watched.
-  const logFile = o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
-  const logOffset = logFile ? await d.fileSize(logFile) : undefined;
+  const report = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), port, receiverMacs });
+  const receiverCtx: ReceiverContext = { port, senderIp, iface, ...(receiverIp ? { receiverIp } : {}), ...(target ? { target } : {}) };
+  const routeGet = route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;
+  return { report, ...(target ? { target } : {}), senderIp, ...(receiverIp ? { receiverIp } : {}), port, iface, receiverMacs, receiverCtx, ...(routeGet ? { routeGet } : {}) };
+}
 
-  // Capture, then trigger.
-  const marker = d.marker?.() ?? `netdiag-verify-${randomBytes(6).toString('hex')}`;
-  let triggeredAt = Number.POSITIVE_INFINITY;
-  let markerArrival: Arrival | undefined, sysrqArrival: Arrival | undefined;
-  let messagesFromSender = 0;
-  const seen = (m: Message): Arrival => ({ afterMs: Math.max(0, Math.round(d.clock() - triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}) });
-  const ports = [...new Set([port, target?.remotePort ?? port, 514, 6666])];
-  const pipeline = createPipeline({
-    ports,
-    onMessage: m => {
-      if (m.srcIp !== senderIp) return;
-      messagesFromSender++;
-      if (!markerArrival && m.text.includes(marker)) markerArrival = seen(m);
-      else if (!sysrqArrival && d.clock() >= triggeredAt && SYSRQ_LINE.test(m.text)) sysrqArrival = seen(m);
-    },
-  });
-  d.step(`capturing on ${iface}`);
-  const live = await d.openCapture(iface, verifyFilter(senderIp), pipeline);
-  let triggerError: string | undefined;
-  try {
-    d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
-    triggeredAt = d.clock();
-    const trig = await d.sender.run(['sh', '-c', `echo ${marker} > /dev/kmsg && echo ${o.trigger} > /proc/sysrq-trigger`]);
-    if (trig.code !== 0) triggerError = (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200);
+/** This host's facts for one sender: collected once (without a sender), with that sender's route added. */
+export function receiverFactsFor(facts: ReceiverFacts, side: SenderSide): ReceiverFacts {
+  return side.routeGet ? { ...facts, routeGet: side.routeGet } : facts;
+}
 
-    d.step('waiting for the messages');
-    // Both are sent back to back: once one is in, the other gets a short grace, not the whole timeout.
-    let deadline = triggeredAt + o.timeoutSec * 1000;
-    let graced = false;
-    while (!triggerError && d.clock() < deadline && !(markerArrival && sysrqArrival)) {
-      await d.sleep(50);
-      pipeline.tick(live.now());
-      if (!graced && (markerArrival || sysrqArrival)) {
-        graced = true;
-        deadline = Math.min(deadline, d.clock() + 1500);
-      }
+/** The ports verify watches for a sender: the expected one, the configured one, and netconsole's usual ones. */
+export function watchedPorts(side: SenderSide): number[] {
+  return [...new Set([side.port, side.target?.remotePort ?? side.port, 514, 6666])];
+}
+
+/** What the capture saw of one sender's test: its marker, its sysrq line, and how many other messages. */
+export class ArrivalTracker {
+  triggeredAt = Number.POSITIVE_INFINITY;
+  markerArrival?: Arrival;
+  sysrqArrival?: Arrival;
+  messages = 0;
+
+  constructor(readonly senderIp: string, readonly marker: string, private readonly clock: () => number) {}
+
+  message(m: Message): void {
+    if (m.srcIp !== this.senderIp) return;
+    this.messages++;
+    if (!this.markerArrival && m.text.includes(this.marker)) this.markerArrival = this.seen(m);
+    else if (!this.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text)) this.sysrqArrival = this.seen(m);
+  }
+
+  get arrived(): boolean {
+    return !!(this.markerArrival || this.sysrqArrival);
+  }
+
+  private seen(m: Message): Arrival {
+    return { afterMs: Math.max(0, Math.round(this.clock() - this.triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}) };
+  }
+}
+
+/**
+ * Fires the trigger (a prepared one, or a fresh command) and waits until both the marker and
+ * the sysrq line arrived: once one is in, the other gets a short grace, not the whole timeout.
+ * Returns the trigger's failure, if it failed.
+ */
+export async function triggerAndWait(
+  t: ArrivalTracker,
+  fire: { prepared?: PreparedCommand; run: () => Promise<ExecResult> },
+  timeoutSec: number,
+  d: Pick<VerifyDeps, 'clock' | 'sleep'>,
+  tick: () => void,
+): Promise<string | undefined> {
+  t.triggeredAt = d.clock();
+  let trig: ExecResult;
+  if (fire.prepared) {
+    fire.prepared.fire();
+    trig = await fire.prepared.result;
+  } else trig = await fire.run();
+  const triggerError = trig.code !== 0 ? (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200) : undefined;
+  let deadline = t.triggeredAt + timeoutSec * 1000;
+  let graced = false;
+  while (!triggerError && d.clock() < deadline && !(t.markerArrival && t.sysrqArrival)) {
+    await d.sleep(t.arrived ? 10 : 25);
+    tick();
+    if (!graced && t.arrived) {
+      graced = true;
+      deadline = Math.min(deadline, d.clock() + 1500);
     }
+  }
+  return triggerError;
+}
+
+export interface LogCheck {
+  path: string;
+  markerFound: boolean;
+  sysrqFound: boolean;
+  readable: boolean;
+}
+
+/** The log file: the daemon writes asynchronously, so look a few times (when something arrived). */
+export async function checkLogFile(d: Pick<VerifyDeps, 'readFrom' | 'sleep'>, path: string, offset: number | undefined, marker: string, arrived: boolean): Promise<LogCheck> {
+  let text: string | undefined;
+  for (let i = 0; i < 40; i++) {
+    text = await d.readFrom(path, offset ?? 0);
+    if (text === undefined || text.includes(marker) || !arrived) break;
+    await d.sleep(50);
+  }
+  return { path, readable: text !== undefined, markerFound: !!text?.includes(marker), sysrqFound: !!text && SYSRQ_LINE.test(text) };
+}
+
+/** The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`, `dynaFile NAME`) is not watched. */
+export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: ReceiverReport): string | undefined {
+  return o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
+}
+
+export function judgeSender(
+  side: SenderSide, tracker: ArrivalTracker, before: ReceiverReport, after: ReceiverReport,
+  wire: AnalysisResult, o: Pick<VerifyOptions, 'timeoutSec'>, triggerError: string | undefined, logCheck: LogCheck | undefined,
+): VerifyReport {
+  return judgeVerify({
+    sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
+    ...(triggerError ? { triggerError } : {}), ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}), ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
+    messagesFromSender: tracker.messages, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
+  });
+}
+
+export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
+  const t0 = d.clock();
+  checkTrigger(o.trigger);
+  // This host's facts and the capture's process start while ssh reaches the sender.
+  const preparedCapture = d.prepareCapture?.();
+  const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
+  const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
+  let side: SenderSide;
+  try {
+    side = await reachSender(o, d);
+  } catch (e) {
+    preparedCapture?.cancel();
+    throw e;
+  }
+  const { senderIp, iface, port } = side;
+
+  // At once: this host's facts, the capture, and the trigger's ssh session (held until fired).
+  const marker = d.marker?.() ?? newMarker();
+  const argv = triggerArgv(marker, o.trigger);
+  const prepared = d.sender.prepare?.(argv);
+  const tracker = new ArrivalTracker(senderIp, marker, d.clock);
+  const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
+  let live: LiveHandle | undefined;
+  let triggerError: string | undefined;
+  let before: ReceiverReport;
+  let logFile: string | undefined, logOffset: number | undefined;
+  try {
+    d.step(`capturing on ${iface}`);
+    live = await (preparedCapture ? preparedCapture.open(iface, verifyFilter(senderIp), pipeline) : d.openCapture(iface, verifyFilter(senderIp), pipeline));
+    before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
+    logFile = watchedLogFile(o, before);
+    logOffset = logFile ? await d.fileSize(logFile) : undefined;
+
+    d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
+    const handle = live;
+    triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => d.sender.run(argv) }, o.timeoutSec, d, () => pipeline.tick(handle.now()));
   } finally {
-    live.stop();
-    await live.stopped?.();
+    prepared?.cancel();
+    live?.stop();
+    await live?.stopped?.();
   }
   const wire = pipeline.finish();
 
-  // The log file: the daemon writes asynchronously, so look a few times.
-  let logCheck: { path: string; markerFound: boolean; sysrqFound: boolean; readable: boolean } | undefined;
-  if (logFile) {
-    d.step(`looking for the marker in ${logFile}`);
-    let text: string | undefined;
-    for (let i = 0; i < 20; i++) {
-      text = await d.readFrom(logFile, logOffset ?? 0);
-      if (text === undefined || text.includes(marker) || !(markerArrival || sysrqArrival)) break;
-      await d.sleep(100);
-    }
-    logCheck = { path: logFile, readable: text !== undefined, markerFound: !!text?.includes(marker), sysrqFound: !!text && SYSRQ_LINE.test(text) };
-  }
-
-  d.step('collecting the counters again');
-  const after = runReceiverChecks(await collectReceiverFacts(d.receiver, collectOpts), receiverCtx);
-  const report = judgeVerify({
-    sender: senderReport, receiverBefore: before, receiverAfter: after, receiverMacs, iface, port, senderIp, marker,
-    ...(triggerError ? { triggerError } : {}), ...(markerArrival ? { markerArrival } : {}), ...(sysrqArrival ? { sysrqArrival } : {}),
-    messagesFromSender, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
-  });
+  d.step(logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again');
+  const [logCheck, afterFacts] = await Promise.all([
+    logFile ? checkLogFile(d, logFile, logOffset, marker, tracker.arrived) : Promise.resolve(undefined),
+    collectReceiverFacts(d.receiver, collectOpts),
+  ]);
+  const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);
+  const report = judgeSender(side, tracker, before, after, wire, o, triggerError, logCheck);
   return { report, marker, senderIp, iface, port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t0) };
 }

@@ -1,0 +1,114 @@
+/**
+ * verify reads a sender's facts in one round trip: a shell script made from a plan, its framed
+ * output parsed back. The script runs here under the real /bin/sh (and busybox sh when present);
+ * everything collectSenderFacts reads must come from the batch (a miss would cost one more ssh
+ * round trip each).
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectSenderFacts, type ExecResult, type HostExec } from '../src/checks/collect.js';
+import { batchScript, cachedExec, parseBatch, newBoundary, PEER, type BatchItem } from '../src/io/batch-exec.js';
+import { localExec } from '../src/io/local-exec.js';
+import { SENDER_PLAN } from '../src/verify/prefetch.js';
+
+function sh(program: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
+  return new Promise(res => {
+    execFile(program, ['-c', script], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, LC_ALL: 'C', ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      res({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
+    });
+  });
+}
+
+const noHost: HostExec = {
+  run: async argv => ({ stdout: '', stderr: `not asked: ${argv.join(' ')}`, code: 127 }),
+  readFile: async () => null,
+};
+
+// Failures first: what a cut-off or garbled answer gives.
+test('an answer cut off before its end line is left out; the ones before it stay', t => {
+  const B = '==b==';
+  const out = `${B} F /a\nA\n${B} = 0\n${B} F /b\npartial`;
+  const a = parseBatch(out, B);
+  t.deepEqual([...a.keys()], ['F /a']);
+  t.deepEqual(a.get('F /a'), { text: 'A', code: 0 });
+});
+
+test('noise before the first answer and a foreign boundary inside a file do not confuse the parser', t => {
+  const B = '==b==';
+  const out = `motd line\n${B} F /a\nline with ==x== F /c\n${B} = 0\n${B} C ls -1A\n\n${B} = 2\n`;
+  const a = parseBatch(out, B);
+  t.deepEqual(a.get('F /a'), { text: 'line with ==x== F /c', code: 0 });
+  t.deepEqual(a.get('C ls -1A'), { text: '', code: 2 });
+});
+
+test('nothing parseable: no answers, and every read goes to the real host', async t => {
+  const c = cachedExec(noHost, parseBatch('sh: syntax error', '==b=='));
+  t.is(await c.readFile('/etc/hostname'), null);
+  t.is((await c.run(['uname', '-r'])).code, 127);
+  t.deepEqual(c.misses, ['read /etc/hostname', 'run uname -r']);
+});
+
+for (const program of ['/bin/sh', '/bin/busybox']) {
+  test(`the script under ${program}: files, listings, commands with exit codes and stderr, odd names`, async t => {
+    if (program === '/bin/busybox' && (await sh('/bin/sh', 'test -x /bin/busybox')).code !== 0) {
+      t.pass('busybox not installed');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'nd-batch-'));
+    try {
+      writeFileSync(join(dir, 'plain'), 'one\ntwo\n');
+      writeFileSync(join(dir, "it's"), 'no newline at the end');
+      mkdirSync(join(dir, 'conf.d'));
+      writeFileSync(join(dir, 'conf.d', 'a.conf'), 'options netconsole netconsole=@/eth0,514@10.0.0.1/\n');
+      writeFileSync(join(dir, 'conf.d', 'b.txt'), 'not read');
+      mkdirSync(join(dir, 'tree', 't1'), { recursive: true });
+      writeFileSync(join(dir, 'tree', 't1', 'enabled'), '1\n');
+      const items: BatchItem[] = [
+        { kind: 'file', path: join(dir, 'plain') },
+        { kind: 'file', path: join(dir, "it's") },
+        { kind: 'file', path: join(dir, 'missing') },
+        { kind: 'ls', path: dir },
+        { kind: 'files-in', dir: join(dir, 'conf.d'), suffix: '.conf' },
+        { kind: 'tree', dir: join(dir, 'tree') },
+        { kind: 'run', argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'] },
+        { kind: 'run', argv: ['no-such-program-here'] },
+        { kind: 'run', argv: ['echo', PEER] },
+      ];
+      const B = newBoundary();
+      const args = program.endsWith('busybox') ? ['sh'] : [];
+      const r = await new Promise<ExecResult>(res => execFile(program, [...args, '-c', batchScript(items, B)], { env: { PATH: process.env.PATH, SSH_CONNECTION: '10.9.9.1 5000 10.9.9.2 22' } }, (err, stdout, stderr) => res({ stdout, stderr, code: err ? 1 : 0 })));
+      const c = cachedExec(noHost, parseBatch(r.stdout, B));
+      t.is(await c.readFile(join(dir, 'plain')), 'one\ntwo\n');
+      t.is(await c.readFile(join(dir, "it's")), 'no newline at the end');
+      t.is(await c.readFile(join(dir, 'missing')), null);
+      t.deepEqual((await c.listDir(dir))?.sort(), ['conf.d', "it's", 'plain', 'tree']);
+      t.is(await c.readFile(join(dir, 'conf.d', 'a.conf')), 'options netconsole netconsole=@/eth0,514@10.0.0.1/\n');
+      t.deepEqual(await c.listDir(join(dir, 'tree', 't1')), ['enabled']);
+      t.is(await c.readFile(join(dir, 'tree', 't1', 'enabled')), '1\n');
+      t.deepEqual(await c.run(['sh', '-c', 'echo out; echo err >&2; exit 3']), { stdout: 'out\n', stderr: 'err\n', code: 3 });
+      t.is((await c.run(['no-such-program-here'])).code, 127);
+      t.deepEqual(await c.run(['echo', '10.9.9.1']), { stdout: '10.9.9.1\n', stderr: '', code: 0 });
+      t.deepEqual(c.misses, []);
+      // What the plan did not hold goes to the real host.
+      t.is(await c.readFile(join(dir, 'conf.d', 'b.txt')), null);
+      t.deepEqual(c.misses, [`read ${join(dir, 'conf.d', 'b.txt')}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('the sender plan holds everything collectSenderFacts reads on this host (one round trip)', async t => {
+  const B = newBoundary();
+  const r = await sh('/bin/sh', batchScript(SENDER_PLAN, B), { SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22' });
+  const c = cachedExec(localExec(), parseBatch(r.stdout, B));
+  const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1' });
+  t.deepEqual(c.misses, [], 'every fact from the batch');
+  // And the same facts as one command each.
+  const direct = await collectSenderFacts(localExec(), { remoteIp: '127.0.0.1' });
+  const strip = (f: typeof facts) => ({ ...f, kernelLog: undefined, neigh: undefined, notes: undefined });
+  t.deepEqual(strip(facts), strip(direct));
+});

@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
-import { udpFrame } from '../src/decode/build.js';
+import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js';
+import { udpFrame } from '../test/helpers/frames.js';
 
 const TEXTS = [
   'sysrq: Show Regs',
@@ -22,25 +23,16 @@ function frame(payload: Buffer, src: number, sport: number, dport: number): Buff
 
 export function generateCapture(path: string, datagrams: number): { datagrams: number; messages: number; bytes: number } {
   const fd = openSync(path, 'w');
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(262144, 16);
-  hdr.writeUInt32LE(1, 20);
-  writeSync(fd, hdr);
+  writeSync(fd, pcapFileHeader(1, 262144));
   let out: Buffer[] = [];
   let outLen = 0;
   let sent = 0, messages = 0, seq = 0, bytes = 24;
   let sec = 1_764_000_000, usec = 0;
   const emit = (f: Buffer) => {
-    const rec = Buffer.alloc(16);
+    const rec = Buffer.alloc(PCAP_RECORD_HEADER_LEN);
     usec += 7;
     if (usec >= 1e6) { sec++; usec -= 1e6; }
-    rec.writeUInt32LE(sec, 0);
-    rec.writeUInt32LE(usec, 4);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
+    writePcapRecordHeader(rec, 0, sec, usec, f.length, f.length);
     out.push(rec, f);
     outLen += 16 + f.length;
     sent++;

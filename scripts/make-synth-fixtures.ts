@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pcapFile, udpFrame, type PcapRecord } from '../src/decode/build.js';
+import { pcapFile, udpFrame, type PcapRecord } from '../test/helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

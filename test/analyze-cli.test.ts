@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pcapFile, udpFrame, arpReply } from '../src/decode/build.js';
+import { pcapFile, udpFrame, arpReply } from './helpers/frames.js';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
 import { runCli } from './helpers/cli.js';
 import { findingsMarkdown } from '../src/findings/docs.js';

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../src/capture/file-source.js';
 import type { CaptureSummary } from '../src/capture/sink.js';
 import { CLIError } from '../src/errors.js';
+import { pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js';
 import { MAX_CAPLEN } from '../src/capture/reader.js';
 import { haveCommand, isRoot, requiring } from './helpers/prereq.js';
 import { RecordingSink, type GotPacket } from './helpers/synth-capture.js';
@@ -207,13 +208,11 @@ test('chunk size does not change what is read (records straddling reads)', async
   const dir = tmpDir(t);
   const file = path.join(dir, 'synth.pcap');
   const parts: Buffer[] = [];
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0); h.writeUInt16LE(2, 4); h.writeUInt16LE(4, 6); h.writeUInt32LE(65535, 16); h.writeUInt32LE(1, 20);
-  parts.push(h);
+  parts.push(pcapFileHeader(1, 65535));
   for (let i = 0; i < 500; i++) {
     const len = (i * 37) % 1600;
     const r = Buffer.alloc(16 + len, i & 0xff);
-    r.writeUInt32LE(1_700_000_000 + i, 0); r.writeUInt32LE(i * 1000, 4); r.writeUInt32LE(len, 8); r.writeUInt32LE(len + 4, 12);
+    writePcapRecordHeader(r, 0, 1_700_000_000 + i, i * 1000, len, len + 4);
     parts.push(r);
   }
   fs.writeFileSync(file, Buffer.concat(parts));

@@ -1,7 +1,7 @@
 /**
  * The capture writer: files it writes are read back by tcpdump (libpcap), tshark and netdiag's
  * own reader with the same packets and timestamps; a file is whole at every flush, before close.
- * Packets here are SYNTHESISED with src/decode/build.ts.
+ * Packets here are SYNTHESISED with test/helpers/frames.ts.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCaptureFile } from '../src/capture/file-source.js';
-import { formatForPath, nanosecondsHighLow, openCaptureWriter } from '../src/capture/pcap-writer.js';
-import { udpFrame } from '../src/decode/build.js';
+import { nanosecondsHighLow } from '../src/capture/format.js';
+import { formatForPath, openCaptureWriter } from '../src/capture/pcap-writer.js';
+import { udpFrame } from './helpers/frames.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import { RecordingSink } from './helpers/synth-capture.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { netconsoleFilter } from '../src/capture/filter.js';
 import { capLoadError, defaultInterface, linkTypeNumber, openError, openLiveCapture, supportsVlanFilter, type CapModule } from '../src/capture/live.js';
-import { icmpPortUnreachable, ipv4Packet, pcapFile, udpFragments, udpFrame, udpSegment } from '../src/decode/build.js';
+import { icmpPortUnreachable, ipv4Packet, pcapFile, udpFragments, udpFrame, udpSegment } from './helpers/frames.js';
 import { CLIError } from '../src/errors.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 

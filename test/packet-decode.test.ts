@@ -1,7 +1,7 @@
 import test from 'ava';
 import { decodeIpv4, decodeIpv6, decodeLink, decodePortUnreachable, decodeUdp, newIpView, newLinkView, newUdpView } from '../src/decode/packet.js';
 import { formatIpv6, normaliseMac } from '../src/decode/addr.js';
-import { icmpPortUnreachable, udpFrame } from '../src/decode/build.js';
+import { icmpPortUnreachable, udpFrame } from './helpers/frames.js';
 
 const base = { srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 6666, payload: 'hi\n' };
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { arpReply, icmpPortUnreachable, udpFragments, udpFrame, type UdpFrameSpec } from '../src/decode/build.js';
+import { arpReply, icmpPortUnreachable, udpFragments, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { formatExtended, formatPlain, type ExtendedHeader } from '../src/decode/netconsole.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';

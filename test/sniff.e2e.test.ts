@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openCaptureWriter } from '../src/capture/pcap-writer.js';
-import { udpFrame } from '../src/decode/build.js';
+import { udpFrame } from './helpers/frames.js';
 import { cliPath, projectRoot } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
 import { canNetns, haveCommand, isRoot, requiring } from './helpers/prereq.js';

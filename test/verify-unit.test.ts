@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { ExecResult, HostExec } from '../src/checks/collect.js';
 import type { PacketSink } from '../src/capture/sink.js';
-import { udpFrame } from '../src/decode/build.js';
+import { udpFrame } from './helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';
 import { CLIError } from '../src/errors.js';
 import { runVerify, type VerifyDeps } from '../src/verify/run.js';

@@ -12,6 +12,7 @@
  */
 import { writeSync } from 'node:fs';
 import { CLIError } from '../errors.js';
+import { PCAP_RECORD_HEADER_LEN as REC, pcapFileHeader, writePcapRecordHeader } from './format.js';
 import { openLiveCapture, type LiveCaptureOptions } from './live.js';
 
 /** Bytes of pcap records waiting to be written before packets are dropped (and counted). */
@@ -51,16 +52,13 @@ function main(opts: LiveCaptureOptions): void {
   try {
     capture = openLiveCapture(opts, {
       packet(buf, offset, caplen, origlen, tsSec, tsNsec) {
-        if (used + 16 + caplen > batch.length) {
+        if (used + REC + caplen > batch.length) {
           flush();
-          if (16 + caplen > batch.length) batch = Buffer.allocUnsafe(16 + caplen);
+          if (REC + caplen > batch.length) batch = Buffer.allocUnsafe(REC + caplen);
         }
-        batch.writeUInt32LE(tsSec >>> 0, used);
-        batch.writeUInt32LE(tsNsec, used + 4);
-        batch.writeUInt32LE(caplen, used + 8);
-        batch.writeUInt32LE(origlen, used + 12);
-        batch.set(buf.subarray(offset, offset + caplen), used + 16);
-        used += 16 + caplen;
+        writePcapRecordHeader(batch, used, tsSec, tsNsec, caplen, origlen);
+        batch.set(buf.subarray(offset, offset + caplen), used + REC);
+        used += REC + caplen;
         written++;
         // Everything read in this turn of cap's loop goes out together.
         if (!scheduled) {
@@ -75,13 +73,7 @@ function main(opts: LiveCaptureOptions): void {
     process.exit(code);
   }
   // The stream starts with a pcap header (nanosecond timestamps) naming the link type.
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b23c4d, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(capture.snaplen, 16);
-  hdr.writeUInt32LE(capture.linkType, 20);
-  out.write(hdr);
+  out.write(pcapFileHeader(capture.linkType, capture.snaplen, 'nano'));
   // CPU is counted from here, as the main process counts its own: opening allocates the ring.
   const cpu0 = process.cpuUsage();
   control(`OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`);
@@ -105,7 +97,7 @@ function main(opts: LiveCaptureOptions): void {
 
 function countRecords(buf: Buffer, used: number): number {
   let n = 0;
-  for (let p = 0; p + 16 <= used; p += 16 + buf.readUInt32LE(p + 8)) n++;
+  for (let p = 0; p + REC <= used; p += REC + buf.readUInt32LE(p + 8)) n++;
   return n;
 }
 

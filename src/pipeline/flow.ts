@@ -1,62 +1,15 @@
 /**
  * One netconsole flow: a sender (source IP and port) talking to one target (destination IP and
- * port). It holds the per-sender counters and the two reassemblies: ncfrag pieces into one
- * extended message, and plain datagrams without a trailing newline joined with what follows.
+ * port). It holds the per-sender counters and evidence, the destination MACs seen, the sequence
+ * and msgid tracking, and the flow's two reassemblies (ncfrag pieces, split plain lines), which
+ * the pipeline makes when the flow first needs one.
  */
-import type { ExtendedHeader } from '../decode/netconsole.js';
-import type { Mode, Timestamp } from './types.js';
-import { SequenceTracker } from './sequence.js';
 import { endpoint } from '../decode/addr.js';
-
-/** Largest ncfrag body accepted: the kernel's records are far smaller; bounds memory per message. */
-export const MAX_FRAG_TOTAL = 64 * 1024;
-/** ncfrag messages in progress per flow; the oldest is given up as incomplete beyond this. */
-export const MAX_PENDING_FRAGS = 32;
-/** Flows tracked at most: beyond, datagrams are counted (too-many-flows), so spoofed senders cannot grow memory. */
-export const MAX_FLOWS = 4096;
-/** Bytes of ncfrag messages in progress, over all flows. */
-export const MAX_FRAG_BYTES = 16 * 1024 * 1024;
-/** A plain line being joined is cut here, bounding memory against a sender that never sends '\n'. */
-export const MAX_PLAIN_LINE = 64 * 1024;
-/** ncfrag pieces older than this (capture time) are given up as incomplete. */
-export const FRAG_TIMEOUT_SEC = 10;
-/** At most this many packet numbers are kept as evidence per item. */
-export const EVIDENCE_PACKETS = 20;
-
-export interface FragInProgress {
-  seq: number;
-  header: ExtendedHeader;
-  total: number;
-  body: Buffer;
-  /** The [offset, length] of each piece received, so a repeated piece is not counted twice. */
-  ranges: Array<[number, number]>;
-  received: number;
-  pieces: number;
-  time: Timestamp;
-  packets: number[];
-}
-
-export interface PlainInProgress {
-  parts: Buffer[];
-  length: number;
-  printkUsec?: number;
-  time: Timestamp;
-  lastSec: number;
-  lastNsec: number;
-  packets: number[];
-  /** Every part but the last was exactly 1000 bytes: netconsole's own cut, not one printk per datagram. */
-  cutAt1000: boolean;
-}
-
-/** Bounded list of packet numbers plus a total count. */
-export class PacketSample {
-  list: number[] = [];
-  count = 0;
-  add(n: number): void {
-    this.count++;
-    if (this.list.length < EVIDENCE_PACKETS) this.list.push(n);
-  }
-}
+import type { Message, Mode, Timestamp } from './message.js';
+import type { LineJoiner } from './line-join.js';
+import type { NcfragReassembly } from './ncfrag.js';
+import { PacketSample } from './sample.js';
+import { SequenceTracker } from './sequence.js';
 
 export class Flow {
   /** `ip:port` (`[ip6]:port`), made once: every message carries it. */
@@ -91,13 +44,10 @@ export class Flow {
   restartPackets = new PacketSample();
   kernel?: string;
   release?: string;
-  frags = new Map<number, FragInProgress>();
-  plainPending?: PlainInProgress;
-  splitLines = new PacketSample();
-  splitAt1000 = 0;
-  fragIncomplete = new PacketSample();
-  fragInvalid = new PacketSample();
-  fragInvalidReasons = new Set<string>();
+  /** Made at the first ncfrag piece. */
+  ncfrag?: NcfragReassembly;
+  /** Made at the first plain datagram. */
+  lines?: LineJoiner;
   malformedPackets = new PacketSample();
   malformedReasons = new Set<string>();
   truncatedPackets = new PacketSample();
@@ -125,8 +75,6 @@ export class Flow {
     return { sec: this.lastSec, nsec: this.lastNsec };
   }
 
-
-
   get mode(): Mode {
     const { plain, extended, syslog } = this;
     if (extended >= plain && extended >= syslog && extended > 0) return 'extended';
@@ -140,5 +88,34 @@ export class Flow {
     let best = -1, n = -1;
     for (const [mac, s] of this.dstMacs) if (s.count > n) { best = mac; n = s.count; }
     return best;
+  }
+
+  /** An extended record's sequence number; `first` is its (first) packet. */
+  observeSeq(seq: number, bootStart: boolean, first: number): void {
+    const ev = this.seq.observe(seq, bootStart);
+    if (ev === 'gap') this.seqGapPackets.add(first);
+    else if (ev === 'restart') this.restartPackets.add(first);
+  }
+
+  /** A record's msgid (sysdata): a jump counts the messages lost in between. */
+  observeMsgid(id: number, first: number): void {
+    if (this.msgidLast >= 0 && id > this.msgidLast + 1) {
+      this.msgidLost += id - this.msgidLast - 1;
+      this.msgidGaps.add(first);
+    }
+    if (id > this.msgidLast) this.msgidLast = id;
+  }
+
+  /** A message of this flow with the fields every mode has. */
+  message(time: Timestamp, mode: Mode, text: string, packets: number[], fragments: number): Message {
+    // Every field present from the start (undefined when not known): one object shape for all
+    // messages keeps the consumers' property access fast.
+    return {
+      sender: this.sender, srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.dstIp, dstPort: this.dstPort,
+      srcMac: this.srcMacStr, dstMac: this.lastMacStr,
+      time, mode, text, fragments, packets,
+      level: undefined, facility: undefined, seq: undefined, usec: undefined, flags: undefined, dict: undefined,
+      release: undefined, hostname: undefined, app: undefined, incomplete: undefined,
+    };
   }
 }

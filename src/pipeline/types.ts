@@ -1,59 +1,17 @@
 /**
- * The values that flow out of the pipeline: messages (reassembled netconsole or syslog records),
- * per-sender summaries, and findings. Decoders below produce records; this is what commands and
- * reports consume.
+ * The values that flow out of the pipeline: messages (reassembled netconsole or syslog records,
+ * defined in message.ts), per-sender summaries, and findings. Decoders below produce records; this
+ * is what commands and reports consume. Also the state the pipeline gathers for its checks.
  */
 import type { Finding } from '../findings/finding.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import type { PacketSink, CaptureSummary } from '../capture/sink.js';
+import type { Flow } from './flow.js';
+import type { IpReassembler } from './ipfrag.js';
+import type { Message, Mode, Timestamp } from './message.js';
+import type { PacketSample } from './sample.js';
 
-export type Mode = 'plain' | 'extended' | 'syslog' | 'unknown';
-
-/** A point in time: seconds since the epoch and nanoseconds. */
-export interface Timestamp {
-  sec: number;
-  nsec: number;
-}
-
-/** One complete log message, after ncfrag and split-line reassembly. */
-export interface Message {
-  /** `ip:port` of the sender (IPv6 in brackets). */
-  sender: string;
-  srcIp: string;
-  srcPort: number;
-  dstIp: string;
-  dstPort: number;
-  srcMac?: string;
-  dstMac?: string;
-  /** Arrival time of the first datagram of the message. */
-  time: Timestamp;
-  mode: Mode;
-  /** The message text, escapes (`\xNN`) decoded; may hold control characters: escape before printing. */
-  text: string;
-  /** Number of datagrams it was made of (ncfrag pieces, or split-line parts). */
-  fragments: number;
-  /** Packet numbers of those datagrams (1-based). */
-  packets: number[];
-  /** Extended: syslog level 0..7 (facility removed); syslog: severity. */
-  level?: number;
-  /** syslog facility, when the record carries one. */
-  facility?: number;
-  /** Extended: the log record's sequence number. */
-  seq?: number;
-  /** Extended: the record's timestamp in microseconds since boot; plain: the printk time in µs, when present. */
-  usec?: number;
-  /** Extended: flags field (`-` normal, `c` continuation start, `+` continuation). */
-  flags?: string;
-  /** Extended: dictionary lines ` KEY=value` after the text, and userdata/sysdata. */
-  dict?: Record<string, string>;
-  /** Release prefix in extended mode (`6.1.0-56-amd64`). */
-  release?: string;
-  /** Syslog: host name, app name (tag). */
-  hostname?: string;
-  app?: string;
-  /** True when the message could not be made whole (missing ncfrag pieces). */
-  incomplete?: boolean;
-}
+export type { Message, Mode, Timestamp } from './message.js';
 
 export interface SenderSummary {
   ip: string;
@@ -110,4 +68,25 @@ export interface Pipeline extends PacketSink {
   /** Counters for a progress display. */
   counters(): { packets: number; datagrams: number; messages: number; senders: number };
   finish(capture?: CaptureSummary): AnalysisResult;
+}
+
+/** What the pipeline gathered over a capture, for the checks run at its end (wire-findings.ts). */
+export interface PipelineState {
+  packets: number;
+  datagrams: number;
+  messages: number;
+  flows: Flow[];
+  /** IP (string) → the source MACs frames from it came with: the next hop's MAC for that IP. */
+  ipMacs: Map<string, Map<number, PacketSample>>;
+  /** Port unreachable answers whose quoted datagram matched no flow seen. */
+  strayUnreachable: Map<string, PacketSample>;
+  ipFragAbandoned: IpReassembler['abandoned'];
+  linkErrors: PacketSample;
+  linkErrorReasons: Set<string>;
+  /** Packets whose processing threw (a bug in netdiag), and why. */
+  internalErrors: PacketSample;
+  internalErrorReasons: Set<string>;
+  /** Datagrams not tracked because MAX_FLOWS flows exist already. */
+  flowOverflow: PacketSample;
+  capture?: CaptureSummary;
 }

@@ -3,14 +3,19 @@
  * (against the configured targets, and against the MACs the capture shows each IP at),
  * completeness (sequence and msgid gaps, incomplete ncfrag messages, split lines), answers from
  * the receiver (ICMP port unreachable), and the capture itself. Pure.
+ *
+ * Most per-flow findings are one row of FLOW_FINDINGS: a count, the packets that show it, and a
+ * summary. A new one is a row added there (and its code in src/findings/codes-wire.ts).
  */
 import { finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
 import { formatMacNum, isBroadcastMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
-import { MAX_FLOWS, type Flow } from './flow.js';
-import type { PipelineState } from './pipeline.js';
-import type { AnalysisResult, SenderSummary } from './types.js';
+import type { Flow } from './flow.js';
+import { MAX_FLOWS } from './flow-table.js';
+import type { PacketSample } from './sample.js';
+import { targetFindings } from './target-findings.js';
+import type { AnalysisResult, PipelineState, SenderSummary } from './types.js';
 
 function summarise(f: Flow): SenderSummary {
   const s: SenderSummary = {
@@ -36,6 +41,161 @@ function summarise(f: Flow): SenderSummary {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** A per-flow finding: made when `count` is above 0. */
+interface FlowFinding {
+  code: string;
+  count: (f: Flow) => number;
+  /** The packets that show it, and the words before their list in the evidence. */
+  sample?: (f: Flow) => PacketSample | undefined;
+  at?: string;
+  summary: (f: Flow, count: number) => string;
+  /** Evidence lines after the packet list. */
+  more?: (f: Flow) => string[];
+  hint?: (f: Flow) => string;
+}
+
+const firstReason = (reasons: Set<string> | undefined) => [...reasons ?? []][0];
+
+/** In report order. */
+const FLOW_FINDINGS: readonly FlowFinding[] = [
+  {
+    code: 'port-unreachable',
+    count: f => f.unreachable.count,
+    sample: f => f.unreachable,
+    at: 'ICMP port unreachable: packets',
+    summary: (f, n) => `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
+    hint: f => `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
+  },
+  {
+    code: 'seq-gap',
+    count: f => f.seq.gaps,
+    sample: f => f.seqGapPackets,
+    at: 'gaps before packets',
+    summary: f => `${f.sender}: ${plural(f.seq.missing, 'sequence number')} missing in ${plural(f.seq.gaps, 'gap')} (loss, or records below the console log level, which use numbers but are not sent)`,
+    more: f => [`last gap: ${plural(f.seq.lastGap!.missing, 'record')} after seq ${f.seq.lastGap!.after}`],
+  },
+  {
+    code: 'seq-duplicate',
+    count: f => f.seq.duplicates,
+    summary: (f, n) => `${f.sender}: ${plural(n, 'record')} arrived more than once`,
+  },
+  {
+    code: 'seq-reorder',
+    count: f => f.seq.reordered,
+    summary: (f, n) => `${f.sender}: ${plural(n, 'record')} arrived out of order`,
+  },
+  {
+    code: 'sender-restart',
+    count: f => f.restartPackets.count,
+    sample: f => f.restartPackets,
+    at: 'at packets',
+    summary: (f, n) => `${f.sender}: the log starts again ${plural(n, 'time')} (reboot or netconsole reload)`,
+  },
+  {
+    code: 'msgid-gap',
+    count: f => f.msgidLost,
+    sample: f => f.msgidGaps,
+    at: 'gaps before packets',
+    summary: (f, n) => `${f.sender}: ${plural(n, 'message')} lost (msgid gaps)`,
+  },
+  {
+    code: 'fragment-incomplete',
+    count: f => f.ncfrag?.incomplete.count ?? 0,
+    sample: f => f.ncfrag?.incomplete,
+    at: 'first piece at packets',
+    summary: (f, n) => `${f.sender}: ${plural(n, 'fragmented message')} missing pieces`,
+  },
+  {
+    code: 'fragment-invalid',
+    count: f => f.ncfrag?.invalid.count ?? 0,
+    sample: f => f.ncfrag?.invalid,
+    at: 'packets',
+    summary: (f, n) => `${f.sender}: ${plural(n, 'ncfrag piece')} inconsistent (${firstReason(f.ncfrag?.invalidReasons)})`,
+    more: f => [...f.ncfrag?.invalidReasons ?? []],
+  },
+  {
+    code: 'split-line',
+    count: f => f.lines?.split.count ?? 0,
+    sample: f => f.lines?.split,
+    at: 'first pieces at packets',
+    summary: (f, n) => {
+      const at1000 = f.lines!.splitAt1000;
+      const perPrintk = n - at1000;
+      const why = [
+        perPrintk ? `${plural(perPrintk, 'line')} sent as one datagram per printk call (a kernel before 3.5)` : '',
+        at1000 ? `${plural(at1000, 'line')} over 1000 bytes cut by netconsole` : '',
+      ].filter(Boolean).join('; ');
+      return `${f.sender}: ${plural(n, 'line')} arrived split across datagrams (joined here): ${why}; a syslog daemon shows each piece as a line of its own`;
+    },
+  },
+  {
+    code: 'malformed-payload',
+    count: f => f.malformedPackets.count,
+    sample: f => f.malformedPackets,
+    at: 'packets',
+    summary: (f, n) => `${f.sender}: ${plural(n, 'datagram')} neither netconsole nor syslog (${firstReason(f.malformedReasons)})`,
+  },
+  {
+    code: 'packet-truncated',
+    count: f => f.truncatedPackets.count,
+    sample: f => f.truncatedPackets,
+    at: 'packets',
+    summary: (f, n) => `${f.sender}: ${plural(n, 'datagram')} cut by the snapshot length`,
+  },
+  {
+    code: 'syslog-traffic',
+    count: f => (f.syslog > 0 && f.syslog >= f.plain + f.extended ? f.syslog : 0),
+    summary: (f, n) => `${f.sender}: ${plural(n, 'syslog datagram')} (not netconsole)`,
+  },
+];
+
+function flowFinding(row: FlowFinding, f: Flow, n: number): Finding {
+  const s = row.sample?.(f);
+  const evidence = s ? [`${row.at} ${packetList(s.list, s.count)}`] : [];
+  if (row.more) evidence.push(...row.more(f));
+  return finding(row.code, {
+    subject: f.sender,
+    summary: row.summary(f, n),
+    evidence: s || row.more ? evidence : undefined,
+    packets: s?.list,
+    hint: row.hint?.(f),
+  });
+}
+
+/** The destination MACs of a flow against broadcast and against the MAC its destination is seen at. */
+function macFindings(f: Flow, state: PipelineState): Finding[] {
+  const out: Finding[] = [];
+  const who = `${f.sender} → ${f.dstIp}:${f.dstPort}`;
+  const learned = state.ipMacs.get(f.dstIp);
+  for (const [mac, sample] of f.dstMacs) {
+    const macStr = formatMacNum(mac);
+    if (isBroadcastMac(macStr)) {
+      out.push(finding('broadcast-dst-mac', {
+        subject: f.sender,
+        summary: `${who}: ${plural(sample.count, 'frame')} sent to the broadcast MAC`,
+        evidence: [`packets ${packetList(sample.list, sample.count)}`],
+        packets: sample.list,
+        hint: learned?.size ? `Set the remote MAC to ${formatMacNum([...learned.keys()][0]!)} (the MAC ${f.dstIp} is seen at in this capture)` : undefined,
+      }));
+      continue;
+    }
+    if (learned && learned.size > 0 && !learned.has(mac)) {
+      const [real, realSample] = [...learned.entries()].sort((a, b) => b[1].count - a[1].count)[0]!;
+      out.push(finding('dst-mac-mismatch', {
+        subject: f.sender,
+        summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is at ${formatMacNum(real)}`,
+        evidence: [
+          `netconsole frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`,
+          `frames from ${f.dstIp} come from ${formatMacNum(real)}: packets ${packetList(realSample.list, realSample.count)}`,
+        ],
+        packets: sample.list,
+        hint: `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
+      }));
+    }
+  }
+  return out;
+}
+
 export function wireFindings(state: PipelineState, targets: readonly NetconsoleTarget[], ports: number[]): AnalysisResult {
   const out: Finding[] = [];
   const flows = state.flows;
@@ -47,7 +207,6 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
       evidence: [cap.truncation ?? 'the file ends inside a record'],
     }));
   }
-
   if (state.internalErrors.count) {
     out.push(finding('internal-error', {
       summary: `netdiag failed on ${plural(state.internalErrors.count, 'packet')} and went on without them (a bug in netdiag)`,
@@ -62,7 +221,6 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
       packets: state.flowOverflow.list,
     }));
   }
-
   if (state.datagrams === 0) {
     out.push(finding('no-netconsole-traffic', {
       summary: `no UDP datagram to port ${ports.join(' or ')} among ${plural(state.packets, 'packet')}`,
@@ -71,125 +229,10 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
   }
 
   for (const f of flows) {
-    const who = `${f.sender} → ${f.dstIp}:${f.dstPort}`;
-    // Addressing: the destination MAC against the MAC the destination IP is seen at.
-    const learned = state.ipMacs.get(f.dstIp);
-    for (const [mac, sample] of f.dstMacs) {
-      const macStr = formatMacNum(mac);
-      if (isBroadcastMac(macStr)) {
-        out.push(finding('broadcast-dst-mac', {
-          subject: f.sender,
-          summary: `${who}: ${plural(sample.count, 'frame')} sent to the broadcast MAC`,
-          evidence: [`packets ${packetList(sample.list, sample.count)}`],
-          packets: sample.list,
-          hint: learned?.size ? `Set the remote MAC to ${formatMacNum([...learned.keys()][0]!)} (the MAC ${f.dstIp} is seen at in this capture)` : undefined,
-        }));
-        continue;
-      }
-      if (learned && learned.size > 0 && !learned.has(mac)) {
-        const [real, realSample] = [...learned.entries()].sort((a, b) => b[1].count - a[1].count)[0]!;
-        out.push(finding('dst-mac-mismatch', {
-          subject: f.sender,
-          summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is at ${formatMacNum(real)}`,
-          evidence: [
-            `netconsole frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`,
-            `frames from ${f.dstIp} come from ${formatMacNum(real)}: packets ${packetList(realSample.list, realSample.count)}`,
-          ],
-          packets: sample.list,
-          hint: `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
-        }));
-      }
-    }
-
-    if (f.unreachable.count) {
-      out.push(finding('port-unreachable', {
-        subject: f.sender,
-        summary: `${f.dstIp} answered ${plural(f.unreachable.count, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
-        evidence: [`ICMP port unreachable: packets ${packetList(f.unreachable.list, f.unreachable.count)}`],
-        packets: f.unreachable.list,
-        hint: `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
-      }));
-    }
-
-    if (f.seq.gaps > 0) {
-      const g = f.seq.lastGap!;
-      out.push(finding('seq-gap', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.seq.missing, 'sequence number')} missing in ${plural(f.seq.gaps, 'gap')} (loss, or records below the console log level, which use numbers but are not sent)`,
-        evidence: [`gaps before packets ${packetList(f.seqGapPackets.list, f.seqGapPackets.count)}`, `last gap: ${plural(g.missing, 'record')} after seq ${g.after}`],
-        packets: f.seqGapPackets.list,
-      }));
-    }
-    if (f.seq.duplicates > 0) {
-      out.push(finding('seq-duplicate', { subject: f.sender, summary: `${f.sender}: ${plural(f.seq.duplicates, 'record')} arrived more than once` }));
-    }
-    if (f.seq.reordered > 0) {
-      out.push(finding('seq-reorder', { subject: f.sender, summary: `${f.sender}: ${plural(f.seq.reordered, 'record')} arrived out of order` }));
-    }
-    if (f.restartPackets.count > 0) {
-      out.push(finding('sender-restart', {
-        subject: f.sender,
-        summary: `${f.sender}: the log starts again ${plural(f.restartPackets.count, 'time')} (reboot or netconsole reload)`,
-        evidence: [`at packets ${packetList(f.restartPackets.list, f.restartPackets.count)}`],
-        packets: f.restartPackets.list,
-      }));
-    }
-    if (f.msgidLost > 0) {
-      out.push(finding('msgid-gap', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.msgidLost, 'message')} lost (msgid gaps)`,
-        evidence: [`gaps before packets ${packetList(f.msgidGaps.list, f.msgidGaps.count)}`],
-        packets: f.msgidGaps.list,
-      }));
-    }
-    if (f.fragIncomplete.count > 0) {
-      out.push(finding('fragment-incomplete', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.fragIncomplete.count, 'fragmented message')} missing pieces`,
-        evidence: [`first piece at packets ${packetList(f.fragIncomplete.list, f.fragIncomplete.count)}`],
-        packets: f.fragIncomplete.list,
-      }));
-    }
-    if (f.fragInvalid.count > 0) {
-      out.push(finding('fragment-invalid', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.fragInvalid.count, 'ncfrag piece')} inconsistent (${[...f.fragInvalidReasons][0]})`,
-        evidence: [`packets ${packetList(f.fragInvalid.list, f.fragInvalid.count)}`, ...[...f.fragInvalidReasons]],
-        packets: f.fragInvalid.list,
-      }));
-    }
-    if (f.splitLines.count > 0) {
-      const at1000 = f.splitAt1000;
-      const perPrintk = f.splitLines.count - at1000;
-      const why = [
-        perPrintk ? `${plural(perPrintk, 'line')} sent as one datagram per printk call (a kernel before 3.5)` : '',
-        at1000 ? `${plural(at1000, 'line')} over 1000 bytes cut by netconsole` : '',
-      ].filter(Boolean).join('; ');
-      out.push(finding('split-line', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.splitLines.count, 'line')} arrived split across datagrams (joined here): ${why}; a syslog daemon shows each piece as a line of its own`,
-        evidence: [`first pieces at packets ${packetList(f.splitLines.list, f.splitLines.count)}`],
-        packets: f.splitLines.list,
-      }));
-    }
-    if (f.malformedPackets.count > 0) {
-      out.push(finding('malformed-payload', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.malformedPackets.count, 'datagram')} neither netconsole nor syslog (${[...f.malformedReasons][0]})`,
-        evidence: [`packets ${packetList(f.malformedPackets.list, f.malformedPackets.count)}`],
-        packets: f.malformedPackets.list,
-      }));
-    }
-    if (f.truncatedPackets.count > 0) {
-      out.push(finding('packet-truncated', {
-        subject: f.sender,
-        summary: `${f.sender}: ${plural(f.truncatedPackets.count, 'datagram')} cut by the snapshot length`,
-        evidence: [`packets ${packetList(f.truncatedPackets.list, f.truncatedPackets.count)}`],
-        packets: f.truncatedPackets.list,
-      }));
-    }
-    if (f.syslog > 0 && f.syslog >= f.plain + f.extended) {
-      out.push(finding('syslog-traffic', { subject: f.sender, summary: `${f.sender}: ${plural(f.syslog, 'syslog datagram')} (not netconsole)` }));
+    out.push(...macFindings(f, state));
+    for (const row of FLOW_FINDINGS) {
+      const n = row.count(f);
+      if (n > 0) out.push(flowFinding(row, f, n));
     }
   }
 
@@ -220,114 +263,4 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
     senders: flows.map(summarise),
     findings: out,
   };
-}
-
-function where(t: NetconsoleTarget, key?: string): string {
-  const loc = t.line !== undefined ? `${t.source}:${t.line}` : t.source;
-  return key ? `${loc} (${key})` : loc;
-}
-
-/** Compares each configured target with the flows on the wire. */
-export function targetFindings(flows: readonly Flow[], targets: readonly NetconsoleTarget[], state: Pick<PipelineState, 'ipMacs'>): Finding[] {
-  const out: Finding[] = [];
-  // A flow to some target's IP belongs to that target: it is no evidence against another one.
-  const claimed = new Set(flows.filter(f => targets.some(t => t.remoteIp === f.dstIp)));
-  for (const t of targets) {
-    const spec = `${t.localPort}@${t.localIp ?? ''}/${t.dev ?? ''},${t.remotePort}@${t.remoteIp}/${t.remoteMac ?? ''}`;
-    const isIp = /^[\d.]+$|:/.test(t.remoteIp);
-    // Flows to the target IP; or, when there are none, flows from the configured source port.
-    let matched = flows.filter(f => f.dstIp === t.remoteIp);
-    // Several senders may log to one server: with a local IP configured, judge only that sender's flows.
-    if (t.localIp !== undefined && matched.some(f => f.srcIp === t.localIp)) matched = matched.filter(f => f.srcIp === t.localIp);
-    if (matched.length === 0 && flows.length > 0) {
-      const free = flows.filter(f => !claimed.has(f));
-      const bySrcPort = free.filter(f => f.srcPort === t.localPort && (t.localIp === undefined || f.srcIp === t.localIp));
-      const candidates = bySrcPort.length ? bySrcPort : t.localIp ? free.filter(f => f.srcIp === t.localIp) : [];
-      if (candidates.length && isIp) {
-        const seen = [...new Set(candidates.map(f => f.dstIp))].join(', ');
-        out.push(finding('dst-ip-mismatch', {
-          subject: candidates[0]!.sender,
-          summary: `target ${t.remoteIp} from ${where(t)} gets nothing: the sender sends to ${seen}`,
-          evidence: [`${where(t, 'remote IP')}: ${t.remoteIp}`, ...candidates.slice(0, 3).map(f => `${f.sender} → ${f.dstIp}:${f.dstPort} from packet #${f.firstPacket}`)],
-          packets: candidates.map(f => f.firstPacket),
-          hint: `Reload netconsole so it uses the configured target (netconsole=${spec}), or correct the configuration`,
-        }));
-        matched = [];
-        continue;
-      }
-    }
-    if (matched.length === 0) {
-      out.push(finding('target-silent', {
-        summary: `no datagram for the target ${t.remoteIp}:${t.remotePort} from ${where(t)}`,
-        evidence: [`${where(t)}: netconsole=${spec}`],
-      }));
-      continue;
-    }
-    for (const f of matched) {
-      if (f.dstPort !== t.remotePort) {
-        out.push(finding('dst-port-mismatch', {
-          subject: f.sender,
-          summary: `${f.sender} sends to port ${f.dstPort}, ${where(t)} says ${t.remotePort}`,
-          evidence: [`${where(t, 'remote port')}: ${t.remotePort}${t.explicit.includes('remotePort') ? '' : ' (default)'}`, `on the wire: ${f.dstIp}:${f.dstPort} from packet #${f.firstPacket}`],
-          packets: [f.firstPacket],
-          hint: `Make the sender and the receiver agree on one port: netconsole=...,${t.remotePort}@${t.remoteIp}/..., or listen on ${f.dstPort}`,
-        }));
-      }
-      if (f.srcPort !== t.localPort) {
-        out.push(finding('src-port-mismatch', {
-          subject: f.sender,
-          summary: `${f.sender} sends from port ${f.srcPort}, ${where(t)} says ${t.localPort}`,
-          evidence: [`${where(t, 'local port')}: ${t.localPort}${t.explicit.includes('localPort') ? '' : ' (default)'}`, `on the wire from packet #${f.firstPacket}`],
-          packets: [f.firstPacket],
-        }));
-      }
-      if (t.localIp !== undefined && f.srcIp !== t.localIp) {
-        out.push(finding('src-ip-mismatch', {
-          subject: f.sender,
-          summary: `${f.sender} sends from ${f.srcIp}, ${where(t)} says ${t.localIp}`,
-          evidence: [`${where(t, 'local IP')}: ${t.localIp}`],
-          packets: [f.firstPacket],
-        }));
-      }
-      if (t.remoteMac !== undefined) {
-        for (const [mac, sample] of f.dstMacs) {
-          const macStr = formatMacNum(mac);
-          if (macStr === t.remoteMac) continue;
-          out.push(finding('dst-mac-mismatch', {
-            subject: f.sender,
-            summary: `${f.sender}: frames go to ${macStr}, ${where(t)} says ${t.remoteMac}`,
-            evidence: [`${where(t, 'remote MAC')}: ${t.remoteMac}`, `frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`],
-            packets: sample.list,
-            hint: `netconsole was loaded with another MAC than configured: reload it (the configured ${t.remoteMac} must be the next hop's MAC: check with ip neigh on the sender)`,
-          }));
-        }
-        const learned = state.ipMacs.get(t.remoteIp);
-        if (learned?.size && !learned.has(macToNum(t.remoteMac))) {
-          const real = formatMacNum([...learned.keys()][0]!);
-          out.push(finding('dst-mac-mismatch', {
-            subject: f.sender,
-            summary: `${where(t)} names remote MAC ${t.remoteMac}, but ${t.remoteIp} is at ${real} in this capture`,
-            evidence: [`${where(t, 'remote MAC')}: ${t.remoteMac}`, `frames from ${t.remoteIp} come from ${real}`],
-            hint: `Set the remote MAC to ${real} and reload netconsole`,
-          }));
-        }
-      }
-    }
-  }
-  return dedupe(out);
-}
-
-function macToNum(mac: string): number {
-  return parseInt(mac.replace(/:/g, ''), 16);
-}
-
-/** The same code with the same summary once. */
-function dedupe(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter(f => {
-    const k = `${f.code}|${f.summary}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

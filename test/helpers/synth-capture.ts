@@ -1,9 +1,17 @@
 /**
- * Builders for SYNTHESISED capture files (classic pcap and pcapng), byte by byte, for tests of
- * the capture reader, plus a sink that records what it is given. Written from the file format
- * descriptions (pcap: libpcap's savefile format; pcapng: draft-ietf-opsawg-pcapng), not from a
- * capture tool, so the tests do not share the reader's assumptions.
+ * Builders for SYNTHESISED capture files (classic pcap and pcapng), byte by byte, in either byte
+ * order and with fields that lie, for tests of the capture reader, plus a sink that records what
+ * it is given. The numbers (magic numbers, block types, option codes) come from
+ * src/capture/format.ts like everyone's; the layout is written here from the format descriptions
+ * (pcap: libpcap's savefile format; pcapng: draft-ietf-opsawg-pcapng), not with the reader's code,
+ * and the corpus and differential tests check both against files other tools wrote.
  */
+import {
+  BLOCK_ENHANCED_PACKET, BLOCK_INTERFACE, BLOCK_PACKET, BLOCK_SECTION_HEADER, BLOCK_SIMPLE_PACKET, BYTE_ORDER_MAGIC,
+  OPT_COMMENT, OPT_END, OPT_IF_NAME, OPT_IF_TSOFFSET, OPT_IF_TSRESOL, PCAP_FILE_HEADER_LEN, PCAP_MAGIC_MICRO,
+  PCAP_MAGIC_MODIFIED, PCAP_MAGIC_NANO, PCAP_MODIFIED_RECORD_HEADER_LEN, PCAP_RECORD_HEADER_LEN, PCAP_VERSION_MAJOR,
+  PCAP_VERSION_MINOR,
+} from '../../src/capture/format.js';
 import type { PacketSink } from '../../src/capture/sink.js';
 
 export interface GotPacket {
@@ -67,13 +75,13 @@ export interface PcapFileSpec {
 }
 
 export function pcapHeader(spec: Omit<PcapFileSpec, 'records'>): Buffer {
-  const h = Buffer.alloc(24);
-  const magic = spec.modified ? 0xa1b2cd34 : spec.nano ? 0xa1b23c4d : 0xa1b2c3d4;
+  const h = Buffer.alloc(PCAP_FILE_HEADER_LEN);
+  const magic = spec.modified ? PCAP_MAGIC_MODIFIED : spec.nano ? PCAP_MAGIC_NANO : PCAP_MAGIC_MICRO;
   const w32 = (v: number, at: number) => (spec.le ? h.writeUInt32LE(v >>> 0, at) : h.writeUInt32BE(v >>> 0, at));
   const w16 = (v: number, at: number) => (spec.le ? h.writeUInt16LE(v, at) : h.writeUInt16BE(v, at));
   w32(magic, 0);
-  w16(2, 4);
-  w16(4, 6);
+  w16(PCAP_VERSION_MAJOR, 4);
+  w16(PCAP_VERSION_MINOR, 6);
   w32(0, 8);
   w32(0, 12);
   w32(spec.snaplen ?? 262144, 16);
@@ -82,7 +90,7 @@ export function pcapHeader(spec: Omit<PcapFileSpec, 'records'>): Buffer {
 }
 
 export function pcapRecord(spec: Omit<PcapFileSpec, 'records'>, r: PcapRecord): Buffer {
-  const hl = spec.modified ? 24 : 16;
+  const hl = spec.modified ? PCAP_MODIFIED_RECORD_HEADER_LEN : PCAP_RECORD_HEADER_LEN;
   const h = Buffer.alloc(hl);
   const w32 = (v: number, at: number) => (spec.le ? h.writeUInt32LE(v >>> 0, at) : h.writeUInt32BE(v >>> 0, at));
   w32(r.sec, 0);
@@ -118,7 +126,7 @@ function options(le: boolean, opts: NgOption[]): Buffer {
   if (opts.length === 0) return Buffer.alloc(0);
   const w = new Writer(le);
   for (const o of opts) w.u16(o.code).u16(o.value.length).bytes(o.value).pad4();
-  w.u16(0).u16(0);
+  w.u16(OPT_END).u16(0);
   return w.done();
 }
 
@@ -131,8 +139,8 @@ export function ngBlock(le: boolean, type: number, body: Uint8Array, lengthOverr
 }
 
 export function shb(le: boolean, version: [number, number] = [1, 0]): Buffer {
-  const body = new Writer(le).u32(0x1a2b3c4d).u16(version[0]).u16(version[1]).u64(-1n).done();
-  return ngBlock(le, 0x0a0d0d0a, body);
+  const body = new Writer(le).u32(BYTE_ORDER_MAGIC).u16(version[0]).u16(version[1]).u64(-1n).done();
+  return ngBlock(le, BLOCK_SECTION_HEADER, body);
 }
 
 export interface IdbSpec {
@@ -145,24 +153,24 @@ export interface IdbSpec {
 }
 
 export function idb(le: boolean, spec: IdbSpec): Buffer {
-  const opts: NgOption[] = [{ code: 2, value: Buffer.from('eth0') }];
-  if (spec.tsresol !== undefined) opts.push({ code: 9, value: Buffer.from([spec.tsresol]) });
+  const opts: NgOption[] = [{ code: OPT_IF_NAME, value: Buffer.from('eth0') }];
+  if (spec.tsresol !== undefined) opts.push({ code: OPT_IF_TSRESOL, value: Buffer.from([spec.tsresol]) });
   if (spec.tsoffset !== undefined) {
     const v = Buffer.alloc(8);
     le ? v.writeBigInt64LE(spec.tsoffset) : v.writeBigInt64BE(spec.tsoffset);
-    opts.push({ code: 14, value: v });
+    opts.push({ code: OPT_IF_TSOFFSET, value: v });
   }
   const body = new Writer(le).u16(spec.linkType).u16(0).u32(spec.snaplen ?? 0).bytes(options(le, opts)).done();
-  return ngBlock(le, 1, body);
+  return ngBlock(le, BLOCK_INTERFACE, body);
 }
 
 export function epb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, origlen = data.length, caplenField = data.length): Buffer {
   const body = new Writer(le)
     .u32(ifid).u32(Number(ts >> 32n)).u32(Number(ts & 0xffffffffn)).u32(caplenField).u32(origlen)
     .bytes(data).pad4()
-    .bytes(options(le, [{ code: 1, value: Buffer.from('synthesised') }]))
+    .bytes(options(le, [{ code: OPT_COMMENT, value: Buffer.from('synthesised') }]))
     .done();
-  return ngBlock(le, 6, body);
+  return ngBlock(le, BLOCK_ENHANCED_PACKET, body);
 }
 
 /** Obsolete Packet Block (type 2). */
@@ -171,11 +179,11 @@ export function pb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, orig
     .u16(ifid).u16(0).u32(Number(ts >> 32n)).u32(Number(ts & 0xffffffffn)).u32(data.length).u32(origlen)
     .bytes(data).pad4()
     .done();
-  return ngBlock(le, 2, body);
+  return ngBlock(le, BLOCK_PACKET, body);
 }
 
 export function spb(le: boolean, origlen: number, data: Uint8Array): Buffer {
-  return ngBlock(le, 3, new Writer(le).u32(origlen).bytes(data).pad4().done());
+  return ngBlock(le, BLOCK_SIMPLE_PACKET, new Writer(le).u32(origlen).bytes(data).pad4().done());
 }
 
 /** Expected (sec, nsec) for a pcapng timestamp, by BigInt arithmetic (the reader avoids BigInt). */

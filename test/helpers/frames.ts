@@ -1,9 +1,11 @@
 /**
- * Encoders, the inverse of packet.ts: Ethernet (optionally 802.1Q-tagged) frames carrying IPv4
- * or IPv6 UDP, ARP replies and ICMP port unreachable, and a classic pcap file in memory. Used to
- * synthesise test captures and the benchmark's capture; anything made with them is synthesised.
+ * Encoders, the inverse of src/decode/packet.ts: Ethernet (optionally 802.1Q-tagged) frames
+ * carrying IPv4 or IPv6 UDP, ARP replies and ICMP port unreachable, and a classic pcap file in
+ * memory. Used by the tests, the benchmark's capture generator and scripts/make-synth-fixtures.ts
+ * (not by netdiag itself); anything made with them is synthesised.
  */
 import { isIPv4 } from 'node:net';
+import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '../../src/capture/format.js';
 
 export interface UdpFrameSpec {
   srcMac?: string;
@@ -155,19 +157,10 @@ export interface PcapRecord {
 
 /** A classic microsecond pcap file (little-endian) in memory. */
 export function pcapFile(records: readonly PcapRecord[], linkType = 1): Buffer {
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(262144, 16);
-  hdr.writeUInt32LE(linkType, 20);
-  const parts: Buffer[] = [hdr];
+  const parts: Buffer[] = [pcapFileHeader(linkType, 262144)];
   for (const r of records) {
-    const rh = Buffer.alloc(16);
-    rh.writeUInt32LE(r.sec, 0);
-    rh.writeUInt32LE(r.usec, 4);
-    rh.writeUInt32LE(r.data.length, 8);
-    rh.writeUInt32LE(r.origlen ?? r.data.length, 12);
+    const rh = Buffer.alloc(PCAP_RECORD_HEADER_LEN);
+    writePcapRecordHeader(rh, 0, r.sec, r.usec, r.data.length, r.origlen ?? r.data.length);
     parts.push(rh, Buffer.from(r.data));
   }
   return Buffer.concat(parts);

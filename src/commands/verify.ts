@@ -14,9 +14,13 @@ import { defineCommand } from './command.js';
 export default defineCommand({
   name: 'verify',
   summary: 'Trigger a kernel message on the sender over ssh, watch it cross the wire and land in the log, and name the broken link.',
-  usage: 'netdiag verify --sender [user@]host [options]',
+  usage: 'netdiag verify --sender [user@]host [options]  |  netdiag verify (--sender DEST)... | --inventory FILE [--limit PATTERN] [options]',
   options: {
-    sender: { type: 'string' },
+    sender: { type: 'string', multiple: true },
+    inventory: { type: 'string' },
+    limit: { type: 'string' },
+    forks: { type: 'string' },
+    jsonl: { type: 'boolean' },
     iface: { type: 'string', short: 'i' },
     port: { type: 'string' },
     'log-file': { type: 'string' },
@@ -29,7 +33,10 @@ export default defineCommand({
     quiet: { type: 'boolean' },
   },
   help: [
-    ['--sender [user@]host', 'the netconsole sender, as ssh reaches it (your ~/.ssh/config applies)'],
+    ['--sender [user@]host', 'the netconsole sender, as ssh reaches it (your ~/.ssh/config applies); repeat for several'],
+    ['--inventory FILE', 'check every host of an Ansible inventory (INI or YAML) or a list of ssh destinations, one per line'],
+    ['--limit PATTERN', 'only the inventory hosts Ansible\'s --limit would pick (web*, dbservers:!db3, prod:&east)'],
+    ['--forks N', 'senders checked at once (default 10)'],
     ['-i, --iface IFACE', 'capture interface; default: the one the route to the sender uses'],
     ['--port N', 'the syslog port; default: the sender\'s configured target port, else 514'],
     ['--log-file PATH', 'where the syslog daemon writes; default: from its configuration'],
@@ -38,17 +45,29 @@ export default defineCommand({
     ['--trigger C', 'the sysrq command character to trigger (default p: "Show Regs")'],
     ['--identity FILE', 'ssh -i FILE'],
     ['--ssh-option OPT', 'ssh -o OPT (repeatable)'],
-    ['--json', 'machine output'],
+    ['--json', 'machine output (several senders: {ok, results, receiver})'],
+    ['--jsonl', 'several senders: one JSON document per sender as each finishes'],
     ['--quiet', 'no progress on stderr'],
   ],
   allowPositionals: false,
   async run({ values }, io) {
-    const destination = values.sender as string | undefined;
-    if (!destination) throw new CLIError('verify: --sender [user@]host is required');
-    if (destination.startsWith('-') || /\s/.test(destination)) throw new CLIError(`verify: '${destination}' is not an ssh destination`);
+    const senders = (values.sender as string[] | undefined) ?? [];
+    if (!senders.length && values.inventory === undefined) throw new CLIError('verify: --sender [user@]host is required');
     const timeoutSec = values.timeout === undefined ? 10 : Number(values.timeout);
     if (!(Number.isInteger(timeoutSec) && timeoutSec >= 1 && timeoutSec <= 600)) throw new CLIError(`--timeout: '${values.timeout}' is not a number of seconds (1-600)`);
     const port = parsePorts(values.port === undefined ? undefined : [values.port as string])?.[0];
+    const common = {
+      timeoutSec, trigger: (values.trigger as string | undefined) ?? 'p',
+      ...(values.iface ? { iface: values.iface as string } : {}),
+      ...(port ? { port } : {}),
+      ...(values['log-file'] ? { logFile: values['log-file'] as string } : {}),
+      ...(values['syslog-config'] ? { syslogConfig: values['syslog-config'] as string } : {}),
+    };
+    if (senders.length > 1 || values.inventory !== undefined || values.limit !== undefined || values.forks !== undefined || values.jsonl) {
+      return (await import('./verify-fleet.js')).runFleetCommand(values, io, common);
+    }
+    const destination = senders[0]!;
+    if (destination.startsWith('-') || /\s/.test(destination)) throw new CLIError(`verify: '${destination}' is not an ssh destination`);
     const json = values.json === true;
     const progress = await createProgress(io.stderr, !json && values.quiet !== true, 'verify');
     const sender = sshExec({
@@ -58,13 +77,7 @@ export default defineCommand({
     });
     try {
       const outcome = await runVerify(
-        {
-          destination, timeoutSec, trigger: (values.trigger as string | undefined) ?? 'p',
-          ...(values.iface ? { iface: values.iface as string } : {}),
-          ...(port ? { port } : {}),
-          ...(values['log-file'] ? { logFile: values['log-file'] as string } : {}),
-          ...(values['syslog-config'] ? { syslogConfig: values['syslog-config'] as string } : {}),
-        },
+        { destination, ...common },
         {
           sender,
           receiver: localExec(),

@@ -6,7 +6,7 @@ import type { VerifyOutcome } from './run.js';
 
 const MARK = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', unknown: '?   ' } as const;
 
-function checkLines(c: CheckResult, style: Style): string {
+export function checkLines(c: CheckResult, style: Style): string {
   const color = c.status === 'fail' ? style.red : c.status === 'warn' ? style.yellow : c.status === 'pass' ? style.green : style.dim;
   let s = `  [${color(MARK[c.status])}] ${escapeText(c.name)}: ${escapeText(c.detail)}\n`;
   for (const f of c.findings) {
@@ -43,12 +43,17 @@ export function formatVerifyText(o: VerifyOutcome, destination: string, style: S
 }
 
 export function formatVerifyJson(o: VerifyOutcome, destination: string): string {
+  return `${safeJson(verifyJsonDoc(o, destination))}\n`;
+}
+
+/** The single-sender JSON document, as an object. */
+export function verifyJsonDoc(o: VerifyOutcome, destination: string): Record<string, unknown> {
   const r = o.report;
-  return `${safeJson({
+  return {
     sender: destination, senderIp: o.senderIp, iface: o.iface, port: o.port, logFile: o.logFile ?? null, marker: o.marker,
     ok: r.ok, roundTripMs: r.roundTripMs ?? null, elapsedMs: o.elapsedMs,
     rootCause: r.rootCause ?? null,
     checks: r.checks.map(c => ({ id: c.id, name: c.name, status: c.status, detail: c.detail, findings: c.findings.map(f => f.code) })),
     findings: r.findings,
-  })}\n`;
+  };
 }

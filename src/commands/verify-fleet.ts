@@ -1,0 +1,99 @@
+/**
+ * `netdiag verify` with several senders (`--sender` repeated, `--inventory FILE`, `--limit`):
+ * reads the inventory, runs the fleet (src/verify/fleet.ts) with ssh, this host and libpcap, and
+ * prints the table, JSON or JSONL. Wiring only; verify.ts hands over here.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_BUFFER_MIB } from '../capture/live.js';
+import { openLiveCaptureProcess } from '../capture/live-process.js';
+import { CLIError } from '../errors.js';
+import { InventoryError, parseInventory, selectHosts, sshTarget } from '../fleet/inventory/index.js';
+import { localExec } from '../io/local-exec.js';
+import { fileSize, readFrom } from '../io/log-file.js';
+import { sshExec } from '../io/ssh-exec.js';
+import { chooseStyle } from '../report/style.js';
+import { createProgress } from '../ui/progress.js';
+import { runFleet, type FleetSender } from '../verify/fleet.js';
+import { fleetExitCode, formatFleetJson, formatFleetLine, formatFleetText } from '../verify/fleet-report.js';
+import type { VerifyOptions } from '../verify/run.js';
+import type { CommandIO } from './command.js';
+
+interface SenderSsh extends FleetSender {
+  port?: number;
+  identity?: string;
+  args: string[];
+}
+
+/** The senders to check: the inventory's (after --limit), then each --sender, in that order. */
+export function fleetSenders(values: Record<string, unknown>, read: (path: string) => string): SenderSsh[] {
+  const out: SenderSsh[] = [];
+  const file = values.inventory as string | undefined;
+  const limit = values.limit as string | undefined;
+  if (limit !== undefined && file === undefined) throw new CLIError('--limit selects hosts of an --inventory: give one');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = read(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CLIError(`--inventory ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`);
+    }
+    try {
+      const inv = parseInventory(text, file);
+      const hosts = selectHosts(inv, limit ?? 'all');
+      if (!hosts.length) throw new CLIError(`--inventory ${file}: no hosts${limit ? ` match --limit '${limit}'` : ''}`);
+      for (const h of hosts) {
+        const t = sshTarget(inv, h);
+        out.push({ name: t.name, destination: t.destination, args: t.args, ...(t.port ? { port: t.port } : {}), ...(t.identity ? { identity: t.identity } : {}) });
+      }
+    } catch (e) {
+      if (e instanceof InventoryError) throw new CLIError(e.message);
+      throw e;
+    }
+  }
+  for (const d of (values.sender as string[] | undefined) ?? []) out.push({ name: d, destination: d, args: [] });
+  return out;
+}
+
+export async function runFleetCommand(values: Record<string, unknown>, io: CommandIO, base: Omit<VerifyOptions, 'destination'>): Promise<number> {
+  if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
+  const forks = values.forks === undefined ? 10 : Number(values.forks);
+  if (!(Number.isInteger(forks) && forks >= 1 && forks <= 500)) throw new CLIError(`--forks: '${values.forks}' is not a number of parallel senders (1-500)`);
+  const senders = fleetSenders(values, p => readFileSync(p, 'utf8'));
+  for (const s of senders) if (s.destination.startsWith('-') || /\s/.test(s.destination)) throw new CLIError(`verify: '${s.destination}' is not an ssh destination`);
+  const machine = values.json === true || values.jsonl === true;
+  const progress = await createProgress(io.stderr, !machine && values.quiet !== true, `0/${senders.length} senders checked`);
+  const identity = values.identity as string | undefined;
+  const options = (values['ssh-option'] as string[] | undefined) ?? [];
+  try {
+    const outcome = await runFleet(
+      { ...base, senders, forks, budgetSec: base.timeoutSec + 40 },
+      {
+        connect: s => {
+          const ss = s as SenderSsh;
+          return sshExec({
+            destination: ss.destination, options, args: ss.args,
+            ...(ss.identity ?? identity ? { identity: (ss.identity ?? identity)! } : {}),
+            ...(ss.port ? { port: ss.port } : {}),
+          });
+        },
+        receiver: localExec(),
+        openCapture: (iface, filter, sink) => openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+        fileSize,
+        readFrom,
+        clock: () => performance.now(),
+        sleep: ms => new Promise(r => setTimeout(r, ms)),
+        onResult: (r, p) => {
+          if (values.jsonl) io.stdout.write(formatFleetLine(r));
+          progress.text(`${p.checked}/${p.total} senders checked, ${p.broken} broken`);
+        },
+      },
+    );
+    progress.stop();
+    if (values.json) io.stdout.write(formatFleetJson(outcome));
+    else if (!values.jsonl) io.stdout.write(formatFleetText(outcome, chooseStyle(io.stdout, io.env)));
+    return fleetExitCode(outcome.results);
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * verify for many senders in one run: at most `forks` senders at a time are reached over ssh
+ * (each its own control connection), one capture per receiving interface serves them all (a
+ * SourceDemux hands each sender's packets to its own pipeline), each sender gets its own marker
+ * and is judged by the same phases and judge as a single verify (src/verify/run.ts). This host's
+ * facts are collected once before any trigger; the counters after are collected once per wave:
+ * senders finishing while a collection runs share the next one. A sender that cannot be reached
+ * or does not finish within its budget is "could not be checked", with the reason, and never
+ * stops the others. Every effect goes through the dependencies given.
+ */
+import { collectReceiverFacts, type HostExec } from '../checks/collect.js';
+import { runReceiverChecks, type ReceiverFacts, type ReceiverReport } from '../checks/run.js';
+import { SourceDemux } from '../capture/demux.js';
+import type { PacketSink } from '../capture/sink.js';
+import { CLIError } from '../errors.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+import {
+  ArrivalTracker, checkLogFile, checkTrigger, judgeSender, newMarker, reachSender, receiverFactsFor, triggerAndWait, triggerArgv,
+  watchedLogFile, watchedPorts, type LiveHandle, type SenderExec, type VerifyOptions, type VerifyOutcome,
+} from './run.js';
+
+export interface FleetSender {
+  /** How the user named it: the inventory's host name, or the destination given. */
+  name: string;
+  /** `[user@]host` for ssh. */
+  destination: string;
+}
+
+export interface FleetOptions extends Omit<VerifyOptions, 'destination'> {
+  senders: FleetSender[];
+  /** Senders checked at once. @default 10 */
+  forks: number;
+  /** Most seconds one sender may take from its first ssh command to its verdict. */
+  budgetSec: number;
+}
+
+export interface FleetDeps {
+  /** An ssh HostExec for one sender, closed when its check ends. */
+  connect(s: FleetSender): SenderExec & { close(): Promise<void> };
+  receiver: HostExec;
+  openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle | Promise<LiveHandle>;
+  fileSize(path: string): Promise<number | undefined>;
+  readFrom(path: string, offset: number): Promise<string | undefined>;
+  clock(): number;
+  sleep(ms: number): Promise<void>;
+  marker?(): string;
+  /** Called as each sender finishes (in the order they finish). */
+  onResult?(r: FleetResult, progress: { checked: number; total: number; broken: number }): void;
+}
+
+export interface FleetResult {
+  sender: FleetSender;
+  /** The single-sender outcome, when the sender could be checked. */
+  outcome?: VerifyOutcome;
+  /** Why it could not be checked (ssh's reason, no root, over its budget). */
+  error?: string;
+  elapsedMs: number;
+}
+
+export interface FleetOutcome {
+  /** In the order the senders were given. */
+  results: FleetResult[];
+  /** Each receiving interface and what its capture saw. */
+  captures: Array<{ iface: string; unclaimed: number }>;
+  elapsedMs: number;
+}
+
+/** Every capture of the fleet: all UDP and the ICMP errors; the demux picks each sender's. */
+export const FLEET_FILTER = 'udp or icmp or icmp6';
+
+/** Snapshots of this host's facts, each started after a given moment, shared by whoever asks meanwhile. */
+export function snapshotter(collect: () => Promise<ReceiverFacts>, clock: () => number): (after: number) => Promise<ReceiverFacts> {
+  let current: { startedAt: number; facts: Promise<ReceiverFacts> } | undefined;
+  let next: Promise<ReceiverFacts> | undefined;
+  return after => {
+    if (current && current.startedAt >= after) return current.facts;
+    next ??= (async () => {
+      await current?.facts.catch(() => undefined);
+      const started = { startedAt: clock(), facts: collect() };
+      current = started;
+      next = undefined;
+      return started.facts;
+    })();
+    return next;
+  };
+}
+
+export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutcome> {
+  const t0 = d.clock();
+  checkTrigger(o.trigger);
+  if (!o.senders.length) throw new CLIError('verify: no senders to check');
+  const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
+  const collect = () => collectReceiverFacts(d.receiver, collectOpts);
+  const beforeFacts = collect();
+  const afterFacts = snapshotter(collect, d.clock);
+
+  const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
+  const captureOn = (iface: string) => {
+    let c = captures.get(iface);
+    if (!c) {
+      const demux = new SourceDemux();
+      c = Promise.resolve(d.openCapture(iface, FLEET_FILTER, demux)).then(live => ({ live, demux }));
+      captures.set(iface, c);
+    }
+    return c;
+  };
+
+  const results: FleetResult[] = new Array(o.senders.length);
+  let checked = 0, broken = 0;
+  const finish = (i: number, r: FleetResult) => {
+    results[i] = r;
+    checked++;
+    if (r.outcome && !r.outcome.report.ok) broken++;
+    d.onResult?.(r, { checked, total: o.senders.length, broken });
+  };
+
+  const checkOne = async (s: FleetSender, exec: SenderExec, cancelled: () => boolean): Promise<VerifyOutcome> => {
+    const t1 = d.clock();
+    const single: VerifyOptions = { ...o, destination: s.destination };
+    const side = await reachSender(single, { sender: exec, receiver: d.receiver, step: () => {} });
+    const marker = d.marker?.() ?? newMarker();
+    const argv = triggerArgv(marker, o.trigger);
+    const prepared = exec.prepare?.(argv);
+    const tracker = new ArrivalTracker(side.senderIp, marker, d.clock);
+    const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
+    let triggerError: string | undefined;
+    let logFile: string | undefined, logOffset: number | undefined;
+    let before: ReceiverReport;
+    const { live, demux } = await captureOn(side.iface).catch(e => {
+      prepared?.cancel();
+      throw e;
+    });
+    // Two entries for one sender IP take turns: the demux tells senders apart by address.
+    while (!demux.add(side.senderIp, pipeline)) {
+      if (cancelled()) throw new Error('cancelled');
+      await d.sleep(100);
+    }
+    try {
+      before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
+      logFile = watchedLogFile(o, before);
+      logOffset = logFile ? await d.fileSize(logFile) : undefined;
+      if (cancelled()) throw new Error('cancelled');
+      triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => exec.run(argv) }, o.timeoutSec, d, () => pipeline.tick(live.now()));
+    } finally {
+      prepared?.cancel();
+      demux.remove(side.senderIp);
+    }
+    const wire = pipeline.finish();
+    const doneAt = d.clock();
+    const [logCheck, after] = await Promise.all([
+      logFile ? checkLogFile(d, logFile, logOffset, marker, tracker.arrived) : Promise.resolve(undefined),
+      afterFacts(doneAt),
+    ]);
+    const report = judgeSender(side, tracker, before, runReceiverChecks(receiverFactsFor(after, side), side.receiverCtx), wire, o, triggerError, logCheck);
+    return { report, marker, senderIp: side.senderIp, iface: side.iface, port: side.port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t1) };
+  };
+
+  const runOne = async (i: number): Promise<void> => {
+    const s = o.senders[i]!;
+    const t1 = d.clock();
+    const exec = d.connect(s);
+    let over = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const budget = new Promise<'over'>(r => (timer = setTimeout(() => r('over'), o.budgetSec * 1000)));
+    const work = checkOne(s, exec, () => over);
+    try {
+      const r = await Promise.race([work, budget]);
+      if (r === 'over') {
+        over = true;
+        work.catch(() => undefined);
+        finish(i, { sender: s, error: `no verdict within ${o.budgetSec} s`, elapsedMs: Math.round(d.clock() - t1) });
+      } else finish(i, { sender: s, outcome: r, elapsedMs: Math.round(d.clock() - t1) });
+    } catch (e) {
+      if (!(e instanceof CLIError)) throw e;
+      // The table names the sender already: ssh's own reason is enough.
+      finish(i, { sender: s, error: e.message.replace(`ssh ${s.destination}: `, ''), elapsedMs: Math.round(d.clock() - t1) });
+    } finally {
+      clearTimeout(timer);
+      await exec.close();
+    }
+  };
+
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < o.senders.length) await runOne(nextIndex++);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
+  } finally {
+    for (const c of captures.values()) {
+      const opened = await c.catch(() => undefined);
+      opened?.live.stop();
+      await opened?.live.stopped?.();
+    }
+  }
+  const capturesSeen: FleetOutcome['captures'] = [];
+  for (const [iface, c] of captures) {
+    const opened = await c.catch(() => undefined);
+    if (opened) capturesSeen.push({ iface, unclaimed: opened.demux.unclaimed });
+  }
+  return { results, captures: capturesSeen, elapsedMs: Math.round(d.clock() - t0) };
+}

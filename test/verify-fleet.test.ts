@@ -1,0 +1,200 @@
+/**
+ * The fleet run with fake ssh, host and capture adapters (the real ones run against the lab in
+ * verify-fleet.e2e.test.ts): one capture shared by every sender, each sender's own marker and
+ * verdict, unreachable and stuck senders that do not stop the others, the output's order and
+ * exit codes. Frames are synthesised with the project's encoders.
+ */
+import test from 'ava';
+import type { ExecResult, HostExec } from '../src/checks/collect.js';
+import type { PacketSink } from '../src/capture/sink.js';
+import { SourceDemux } from '../src/capture/demux.js';
+import { udpFrame } from './helpers/frames.js';
+import { formatPlain } from '../src/decode/netconsole.js';
+import { CLIError } from '../src/errors.js';
+import { runFleet, snapshotter, type FleetDeps, type FleetResult } from '../src/verify/fleet.js';
+import { fleetDoc, fleetExitCode, formatFleetJson, formatFleetText } from '../src/verify/fleet-report.js';
+import { PLAIN } from '../src/report/style.js';
+
+const RECV_MAC = '02:99:00:00:00:01';
+const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', code: 0 });
+const fail = (code: number, stderr = ''): ExecResult => ({ stdout: '', stderr, code });
+
+type Kind = 'healthy' | 'wrong-mac' | 'unreachable' | 'stuck' | 'silent';
+
+function fleetDeps(kinds: Record<string, { ip: string; kind: Kind }>, log: { captures: string[]; receiverRuns: number; done: FleetResult[] }): FleetDeps {
+  let sink: PacketSink | undefined;
+  let n = 0;
+  const receiver: HostExec = {
+    async run(argv) {
+      const cmd = argv.join(' ');
+      if (cmd === 'iptables-save -c') log.receiverRuns++;
+      const route = /^ip route get (\S+)$/.exec(cmd);
+      if (route) return ok(`${route[1]} dev eth9 src 10.99.0.1 uid 0\n    cache\n`);
+      if (cmd === 'ip -j addr show dev eth9') return ok(JSON.stringify([{ ifname: 'eth9', flags: ['UP', 'LOWER_UP'], address: RECV_MAC, addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }] }]));
+      return fail(127);
+    },
+    async readFile() {
+      return null;
+    },
+  };
+  return {
+    connect(s) {
+      const { ip, kind } = kinds[s.destination]!;
+      return {
+        lastError: kind === 'unreachable' ? `ssh: connect to host ${ip} port 22: Connection refused` : undefined,
+        async run(argv) {
+          const cmd = argv.join(' ');
+          if (kind === 'unreachable') return fail(255, 'ssh: connect to host port 22: Connection refused');
+          if (kind === 'stuck') return new Promise<ExecResult>(() => {});
+          if (cmd.startsWith('sh -c id -u')) return ok(`0\n10.99.0.1 40000 ${ip} 22\n`);
+          const m = /echo (netdiag-verify-\S+) > \/dev\/kmsg/.exec(cmd);
+          if (m) {
+            if (kind !== 'silent') {
+              for (const [text, delay] of [[m[1]!, 15], ['sysrq: Show Regs', 20]] as const) {
+                setTimeout(() => {
+                  const f = udpFrame({ srcIp: ip, dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, dstMac: kind === 'wrong-mac' ? '52:54:00:de:ad:00' : RECV_MAC, payload: formatPlain(text, 1) });
+                  sink?.packet(f, 0, f.length, f.length, Math.floor(Date.now() / 1000), 0, 1);
+                }, delay);
+              }
+            }
+            return ok('');
+          }
+          return fail(1);
+        },
+        async readFile() {
+          return null;
+        },
+        async close() {},
+      };
+    },
+    receiver,
+    openCapture(iface, filter, s) {
+      log.captures.push(`${iface} ${filter}`);
+      sink = s;
+      return { stop() {}, now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }) };
+    },
+    fileSize: async () => undefined,
+    readFrom: async () => undefined,
+    clock: () => performance.now(),
+    sleep: ms => new Promise(r => setTimeout(r, ms)),
+    marker: () => `netdiag-verify-${(++n).toString(16).padStart(12, '0')}`,
+    onResult: r => log.done.push(r),
+  };
+}
+
+const base = { timeoutSec: 2, trigger: 'p', forks: 3, budgetSec: 6 };
+
+// Failures first.
+test('no senders, or a bad trigger: refused before anything runs', async t => {
+  const log = { captures: [], receiverRuns: 0, done: [] };
+  await t.throwsAsync(runFleet({ ...base, senders: [] }, fleetDeps({}, log)), { instanceOf: CLIError, message: /no senders/ });
+  await t.throwsAsync(runFleet({ ...base, trigger: 'pp', senders: [{ name: 'a', destination: 'a' }] }, fleetDeps({}, log)), { message: /--trigger/ });
+  t.is(log.receiverRuns, 0);
+});
+
+test('mixed fleet: each sender its own verdict; unreachable and stuck ones do not stop the others; one capture', async t => {
+  const kinds: Record<string, { ip: string; kind: Kind }> = {
+    'root@web1': { ip: '10.99.0.11', kind: 'healthy' },
+    'root@web2': { ip: '10.99.0.12', kind: 'wrong-mac' },
+    'root@gone': { ip: '10.99.0.13', kind: 'unreachable' },
+    'root@web3': { ip: '10.99.0.14', kind: 'healthy' },
+    'root@hung': { ip: '10.99.0.15', kind: 'stuck' },
+    'root@mute': { ip: '10.99.0.16', kind: 'silent' },
+  };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const senders = Object.keys(kinds).map(d => ({ name: d.replace('root@', ''), destination: d }));
+  const t0 = performance.now();
+  const out = await runFleet({ ...base, senders }, fleetDeps(kinds, log));
+  const wall = performance.now() - t0;
+
+  t.deepEqual(out.results.map(r => r.sender.name), ['web1', 'web2', 'gone', 'web3', 'hung', 'mute'], 'in the order given');
+  const by = Object.fromEntries(out.results.map(r => [r.sender.name, r]));
+  t.true(by.web1!.outcome!.report.ok, JSON.stringify(by.web1!.outcome?.report.rootCause));
+  t.true(by.web3!.outcome!.report.ok);
+  t.is(by.web2!.outcome!.report.rootCause?.code, 'dst-mac-mismatch');
+  t.is(by.mute!.outcome!.report.checks.find(c => c.id === 'verify.wire')?.status, 'fail');
+  t.is(by.gone!.outcome, undefined);
+  t.regex(by.gone!.error!, /Connection refused/);
+  t.regex(by.hung!.error!, /no verdict within 6 s/);
+  // Each its own marker, each its own packets: web1 saw exactly its two datagrams, numbered from 1.
+  const markers = out.results.flatMap(r => (r.outcome ? [r.outcome.marker] : []));
+  t.is(new Set(markers).size, markers.length);
+  t.regex(by.web1!.outcome!.report.checks.find(c => c.id === 'verify.wire')!.detail, /packets #1\)/);
+  t.deepEqual(log.captures, ['eth9 udp or icmp or icmp6'], 'one capture for the run');
+  t.is(log.done.length, 6);
+  t.true(log.receiverRuns >= 2 && log.receiverRuns <= 5, `this host's facts: once before, and after in waves (${log.receiverRuns} collections)`);
+  t.true(wall < 6000 + 3000, `bounded by the stuck sender's budget, not the sum (${Math.round(wall)} ms)`);
+  t.is(fleetExitCode(out.results), 1);
+
+  const text = formatFleetText(out, PLAIN);
+  const rows = text.split('\n').slice(1, 7).map(l => l.split(/\s+/)[0]);
+  t.deepEqual(rows, ['web2', 'mute', 'gone', 'hung', 'web1', 'web3'], 'broken first, then not checked, then working');
+  t.regex(text, /^web2: .*\(dst-mac-mismatch\)\n {2}fix: /m);
+  t.regex(text, /FAIL: 6 senders: 2 work, 2 broken, 2 could not be checked/);
+  t.is(text.match(/^this host \(receiver\)/gm)?.length, 1, 'the receiver\'s checks once');
+
+  const json = JSON.parse(formatFleetJson(out)) as { ok: boolean; results: Array<Record<string, unknown>>; receiver: { captures: string[] } };
+  t.false(json.ok);
+  t.deepEqual(json.results.map(r => [r.name, r.ok, r.error === null]), [['web1', true, true], ['web2', false, true], ['gone', false, false], ['web3', true, true], ['hung', false, false], ['mute', false, true]]);
+  t.deepEqual(json.receiver.captures, ['eth9']);
+});
+
+test('two entries for one sender IP take turns and both get a verdict', async t => {
+  const kinds: Record<string, { ip: string; kind: Kind }> = { 'root@a': { ip: '10.99.0.21', kind: 'healthy' }, 'admin@a': { ip: '10.99.0.21', kind: 'healthy' } };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const out = await runFleet({ ...base, senders: [{ name: 'a', destination: 'root@a' }, { name: 'a2', destination: 'admin@a' }] }, fleetDeps(kinds, log));
+  t.deepEqual(out.results.map(r => r.outcome?.report.ok ?? r.error), [true, true]);
+  t.is(fleetExitCode(out.results), 0);
+});
+
+test('exit codes: 1 when any is broken, 2 when none is but some could not be checked, 0 when all work', t => {
+  const works = { sender: { name: 'a', destination: 'a' }, outcome: { report: { ok: true } }, elapsedMs: 1 } as unknown as FleetResult;
+  const broken = { ...works, outcome: { report: { ok: false } } } as unknown as FleetResult;
+  const gone = { sender: { name: 'b', destination: 'b' }, error: 'x', elapsedMs: 1 } as FleetResult;
+  t.is(fleetExitCode([works, gone, broken]), 1);
+  t.is(fleetExitCode([works, gone]), 2);
+  t.is(fleetExitCode([works, works]), 0);
+  t.deepEqual(Object.keys(fleetDoc(gone)), ['sender', 'senderIp', 'iface', 'port', 'logFile', 'marker', 'ok', 'roundTripMs', 'elapsedMs', 'rootCause', 'checks', 'findings', 'name', 'error']);
+});
+
+test('demux: each IP\'s datagrams to its own sink, ICMP errors by their destination, strangers counted', t => {
+  const d = new SourceDemux();
+  const got: Record<string, number> = { a: 0, b: 0 };
+  t.true(d.add('10.0.0.2', { packet: () => void got.a++ }));
+  t.true(d.add('10.0.0.3', { packet: () => void got.b++ }));
+  t.false(d.add('10.0.0.3', { packet() {} }));
+  const send = (src: string) => {
+    const f = udpFrame({ srcIp: src, dstIp: '10.0.0.1', srcPort: 6665, dstPort: 514, payload: Buffer.from('x\n') });
+    d.packet(f, 0, f.length, f.length, 0, 0, 1);
+  };
+  send('10.0.0.2');
+  send('10.0.0.2');
+  send('10.0.0.3');
+  send('10.0.0.9');
+  d.remove('10.0.0.2');
+  send('10.0.0.2');
+  t.deepEqual(got, { a: 2, b: 1 });
+  t.is(d.unclaimed, 2);
+});
+
+test('snapshots: who asks while one runs shares the next; who asks after it started shares it', async t => {
+  let runs = 0;
+  let now = 0;
+  const snap = snapshotter(async () => {
+    runs++;
+    await new Promise(r => setTimeout(r, 30));
+    return { notes: [String(runs)] };
+  }, () => now);
+  const a = snap(0);
+  await new Promise(r => setTimeout(r, 5));
+  const a2 = snap(0);
+  now = 10;
+  const [b, c] = [snap(10), snap(10)];
+  t.deepEqual(await a, { notes: ['1'] });
+  t.is(await a2, await a, 'started at or after 0: shared');
+  t.deepEqual(await b, { notes: ['2'] });
+  t.is(await b, await c);
+  t.is(await snap(8), await b, 'the latest started after 8');
+  t.is(runs, 2);
+});
+

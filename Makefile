@@ -1,6 +1,8 @@
 # netdiag: every dependency (Debian and npm) is installed from here.
 # make        install and build
-# make test   the whole suite (needs root for namespaces and the lab; CI=true makes skips failures)
+# make test   lint, then the whole suite (needs root for namespaces and the lab; CI=true makes skips failures)
+# make unit   the build and the unit tests only: no root, no lab (test/*.test.ts but not *.e2e.test.ts)
+# make lint   eslint (typescript-eslint, type-checked), prettier, unused exports, import cycles
 # make demo   boot the bundled lab and run netdiag against it
 # make bench  netdiag side by side with tcpdump and tshark
 
@@ -10,7 +12,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: all deps system-deps build test demo bench clean docs
+.PHONY: all deps system-deps build test unit lint format demo bench clean docs
 
 all: build
 
@@ -23,12 +25,33 @@ node_modules/.installed: package.json package-lock.json | system-deps
 
 deps: system-deps node_modules/.installed
 
+# The build uses the native compiler (typescript 7, npm alias typescript-native); the `typescript`
+# package is 5.x because typescript-eslint needs its API.
+TSC := node node_modules/typescript-native/bin/tsc
+# Unit tests: every test file except *.e2e.test.ts (those need root, namespaces or the QEMU lab).
+UNIT_TESTS = $$(find test -name '*.test.ts' ! -name '*.e2e.test.ts' | sort | sed 's|^|dist/|; s|\.ts$$|.js|')
+LINT_DIRS := src test bench scripts
+
 build: deps
-	@node_modules/.bin/tsc -p tsconfig.json
+	@$(TSC) -p tsconfig.json
 
 test: build
 	@scripts/system-deps.sh test
 	@node_modules/.bin/ava
+
+unit: build
+	@node_modules/.bin/ava $(UNIT_TESTS)
+
+lint: build
+	@node_modules/.bin/eslint --max-warnings=0 $(LINT_DIRS)
+	@node_modules/.bin/prettier --check --log-level=warn $(LINT_DIRS) '*.js'
+	@node_modules/.bin/knip --no-progress
+	@node dist/scripts/import-cycles.js src
+
+# Rewrites the sources to the formatter's layout and applies eslint's automatic fixes.
+format: deps
+	@node_modules/.bin/prettier --write --log-level=warn $(LINT_DIRS) '*.js'
+	@node_modules/.bin/eslint --fix $(LINT_DIRS)
 
 demo: build
 	@scripts/system-deps.sh lab

@@ -151,7 +151,7 @@ t('the oracle is really compared: a one-byte change in a packet is seen', async 
   try {
     const b = fs.readFileSync(src);
     const copy = Buffer.from(b);
-    copy[24 + 16 + 20] ^= 0xff;
+    copy[24 + 16 + 20] = copy[24 + 16 + 20]! ^ 0xff;
     const f = path.join(tmp, 'flipped.pcap');
     fs.writeFileSync(f, copy);
     const orig = await oracle(src);

@@ -70,7 +70,10 @@ function mutate(src: Uint8Array, lengthFields: number[], rnd: () => number): { d
     const op = Math.floor(rnd() * 5);
     if (op === 0 && d.length) {
       const n = 1 + Math.floor(rnd() * 8);
-      for (let k = 0; k < n; k++) d[Math.floor(rnd() * d.length)] ^= 1 << Math.floor(rnd() * 8);
+      for (let k = 0; k < n; k++) {
+        const at = Math.floor(rnd() * d.length);
+        d[at] = d[at]! ^ (1 << Math.floor(rnd() * 8));
+      }
       ops.push(`flip ${n}`);
     } else if (op === 1) {
       const at = Math.floor(rnd() * (d.length + 1));

@@ -4,12 +4,14 @@
  * that exits. A CLIError prints one line and exits with its code; anything else is a bug and
  * says so, still on one line unless NETDIAG_DEBUG is set.
  */
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { CLIError, EXIT_USAGE } from './errors.js';
 import { escapeText } from './report/escape.js';
 import { stopSignals } from './ui/signals.js';
 import type { Command, CommandIO } from './commands/command.js';
+import { commandHelp, topHelp } from './commands/help.js';
 
+/** Every command, loaded when it runs (each pulls in its own part of netdiag). A new command is one row. */
 const commands: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./commands/analyze.js')).default,
   sniff: async () => (await import('./commands/sniff.js')).default,
@@ -18,36 +20,26 @@ const commands: Record<string, () => Promise<Command>> = {
   explain: async () => (await import('./commands/explain.js')).default,
 };
 
-const SUMMARIES: Record<string, string> = {
-  analyze: 'analyze a capture file (pcap, pcapng, gzip) for netconsole traffic',
-  sniff: 'capture netconsole traffic live on an interface',
-  verify: 'trigger a kernel message on a sender over ssh and check that it arrives',
-  check: 'check this host (receiver) and a sender for what breaks netconsole',
-  explain: 'print the long explanation of a finding code',
-};
-
-function topUsage(): string {
-  const lines = ['usage: netdiag <command> [options]', '', 'commands:'];
-  for (const name of Object.keys(commands)) lines.push(`  ${name.padEnd(9)} ${SUMMARIES[name]}`);
-  lines.push('', "Run 'netdiag <command> --help' for a command's options.");
-  return lines.join('\n') + '\n';
+/** Every command's definition, for help, the man page and the shell completion. */
+export async function allCommands(): Promise<Command[]> {
+  return Promise.all(Object.values(commands).map(load => load()));
 }
 
-function commandHelp(c: Command): string {
-  const lines = [`usage: ${c.usage}`, '', c.summary, ''];
-  const width = Math.max(...c.help.map(([flag]) => flag.length), 10);
-  for (const [flag, text] of c.help) lines.push(`  ${flag.padEnd(width)}  ${text}`);
-  return lines.join('\n') + '\n';
+/** The version in package.json, which sits two levels above this file in dist/ and in the package. */
+export function version(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const v = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
+  return typeof v === 'string' ? v : 'unknown';
 }
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(topUsage());
+    io.stdout.write(topHelp(await allCommands()));
     return name ? 0 : EXIT_USAGE;
   }
   if (name === '--version' || name === '-V') {
-    io.stdout.write('netdiag 0.1.0\n');
+    io.stdout.write(`netdiag ${version()}\n`);
     return 0;
   }
   const load = commands[name];
@@ -57,15 +49,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(commandHelp(command));
     return 0;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.allowPositionals, strict: true });
-  } catch (e) {
-    // parseArgs' messages are one line and name the option; drop its long suffix.
-    const msg = (e as Error).message.split('. To specify')[0]!.replace(/\.$/, '');
-    throw new CLIError(`${name}: ${msg}`);
-  }
-  return command.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals }, io);
+  return command.run(rest, io);
 }
 
 function isMain(): boolean {
@@ -94,7 +78,9 @@ if (isMain()) {
         return;
       }
       const e = err as Error;
-      process.stderr.write(`netdiag: internal error: ${escapeText(e?.message ?? String(err))} (please report; NETDIAG_DEBUG=1 shows the trace)\n`);
+      process.stderr.write(
+        `netdiag: internal error: ${escapeText(e?.message ?? String(err))} (please report; NETDIAG_DEBUG=1 shows the trace)\n`,
+      );
       if (process.env.NETDIAG_DEBUG) process.stderr.write(`${e?.stack}\n`);
       process.stderr.write('', () => process.exit(70));
     },

@@ -17,7 +17,7 @@ test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 const usage: Array<[string, string[], RegExp]> = [
   ['missing facts directory', ['check', '--receiver-facts', '/nonexistent/dir'], /^netdiag: check: --receiver-facts directory \/nonexistent\/dir does not exist\n$/],
   ['facts path is a file', ['check', '--sender-facts', path.join(hosts, 'sender-centos5/dmesg.txt'), '--sender-only'], /is not a directory\n$/],
-  ['bad port', ['check', '--port', '0', '--sender-only'], /^netdiag: check: --port 0: want 1-65535\n$/],
+  ['bad port', ['check', '--port', '0', '--sender-only'], /^netdiag: --port: '0' is not a port number \(1-65535\)\n$/],
   ['bad netconsole spec', ['check', '--netconsole', '@/eth0,514@10.0.0.1/zz', '--sender-only'], /^netdiag: check: --netconsole: bad target MAC "zz"/],
   ['bad sender ip', ['check', '--sender-ip', 'host.example', '--sender-only'], /is not an IP address\n$/],
   ['unknown option', ['check', '--frobnicate'], /^netdiag: check: Unknown option '--frobnicate'/],

@@ -1,31 +1,95 @@
-/** Options shared by analyze, sniff and verify, and how they become pipeline and report settings. */
+/**
+ * What several commands share: the value parsers (`port`, `seconds`, `count`, ...) and the
+ * options of analyze and sniff, with how they become pipeline and report settings.
+ */
 import { readFileSync } from 'node:fs';
-import { loadTargets, parsePorts } from '../config/load.js';
+import { ipFamily } from '../config/netconsole-spec.js';
+import { loadTargets } from '../config/load.js';
 import { CLIError } from '../errors.js';
 import type { PipelineOptions } from '../pipeline/types.js';
 import type { ReportFormat } from '../report/reporter.js';
+import { escapeText } from '../report/escape.js';
 import { chooseStyle, type Style } from '../report/style.js';
-import type { CommandIO, OptionSpec } from './command.js';
+import { flag, list, option, type CommandIO, type Parser, type Values } from './command.js';
 
-export const analysisOptions: OptionSpec = {
-  port: { type: 'string', multiple: true },
-  config: { type: 'string' },
-  netconsole: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  jsonl: { type: 'boolean' },
-  summary: { type: 'boolean', short: 'q' },
-  'join-window': { type: 'string' },
+const bad = (flag: string, raw: string, what: string) => new CLIError(`${flag}: '${escapeText(raw)}' is not ${what}`);
+
+/** A value taken as it is (a path, a host, a specification parsed later). */
+export const text: Parser<string> = raw => raw;
+
+/** A UDP port, 1-65535. */
+export const port: Parser<number> = (raw, flag) => {
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n < 1 || n > 65535) throw bad(flag, raw, 'a port number (1-65535)');
+  return n;
 };
 
-export const analysisHelp: Array<[string, string]> = [
-  ['--port N', 'a netconsole port (repeatable); default 514 and 6666'],
-  ['--config FILE', 'compare with a CentOS/RHEL /etc/sysconfig/netconsole file'],
-  ['--netconsole SPEC', 'compare with a netconsole= parameter: [+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]'],
-  ['--json', 'one JSON document (docs/json.md)'],
-  ['--jsonl', 'one JSON message per line, then a summary line'],
-  ['-q, --summary', 'text: only the summary and findings, no message lines'],
-  ['--join-window MS', 'how long a plain line without newline waits for its rest (default 1000)'],
-];
+/** A positive whole number (packets, messages). */
+export const count: Parser<number> = (raw, flag) => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !(n > 0) || !Number.isSafeInteger(n)) throw bad(flag, raw, 'a positive integer');
+  return n;
+};
+
+/** A positive number, decimals allowed (MiB). */
+export const positive: Parser<number> = (raw, flag) => {
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0)) throw bad(flag, raw, 'a positive number');
+  return n;
+};
+
+/** A number of seconds, more than 0 and at most `max`; decimals allowed. */
+export function seconds(max = 7 * 24 * 3600): Parser<number> {
+  return (raw, flag) => {
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n > max) throw bad(flag, raw, `a number of seconds (at most ${max})`);
+    return n;
+  };
+}
+
+/** A whole number of milliseconds, 0 to `max`. */
+export function milliseconds(max: number): Parser<number> {
+  return (raw, flag) => {
+    if (!/^\d+$/.test(raw) || Number(raw) > max) throw bad(flag, raw, 'a number of milliseconds');
+    return Number(raw);
+  };
+}
+
+/** An IPv4 or IPv6 address. */
+export const ip: Parser<string> = (raw, flag) => {
+  if (ipFamily(raw) === 0) throw bad(flag, raw, 'an IP address');
+  return raw;
+};
+
+/** The options of the commands that analyze traffic (analyze, sniff). */
+export const analysisOptions = {
+  port: list({
+    hint: 'N',
+    parse: port,
+    description: 'a netconsole port; repeatable',
+    defaultText: '514 and 6666',
+  }),
+  config: option({
+    hint: 'FILE',
+    parse: text,
+    complete: 'file',
+    description: 'compare with a CentOS/RHEL /etc/sysconfig/netconsole file',
+  }),
+  netconsole: list({
+    hint: 'SPEC',
+    parse: text,
+    description: 'compare with a netconsole= parameter: [+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]',
+  }),
+  json: flag('one JSON document (docs/json.md)'),
+  jsonl: flag('one JSON message per line, then a summary line'),
+  summary: flag('text: only the summary and findings, no message lines', 'q'),
+  'join-window': option({
+    hint: 'MS',
+    parse: milliseconds(600_000),
+    description: 'how long a plain line without newline waits for its rest',
+    defaultText: '1000',
+  }),
+};
 
 export interface AnalysisSettings {
   pipeline: PipelineOptions;
@@ -35,24 +99,19 @@ export interface AnalysisSettings {
   warnings: string[];
 }
 
-export function analysisSettings(values: Record<string, unknown>, io: CommandIO): AnalysisSettings {
+export function analysisSettings(values: Values<typeof analysisOptions>, io: CommandIO): AnalysisSettings {
   if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
-  const ports = parsePorts(values.port as string[] | undefined);
   const { targets, warnings } = loadTargets(
-    { config: values.config as string | undefined, netconsole: values.netconsole as string[] | undefined },
+    { ...(values.config !== undefined ? { config: values.config } : {}), netconsole: values.netconsole },
     p => readFileSync(p, 'utf8'),
   );
   const pipeline: PipelineOptions = { targets };
-  if (ports) pipeline.ports = ports;
-  const jw = values['join-window'] as string | undefined;
-  if (jw !== undefined) {
-    if (!/^\d+$/.test(jw) || Number(jw) > 600000) throw new CLIError(`--join-window: '${jw}' is not a number of milliseconds`);
-    pipeline.joinWindowMs = Number(jw);
-  }
+  if (values.port.length) pipeline.ports = values.port;
+  if (values['join-window'] !== undefined) pipeline.joinWindowMs = values['join-window'];
   return {
     pipeline,
     format: values.json ? 'json' : values.jsonl ? 'jsonl' : 'text',
-    summaryOnly: values.summary === true,
+    summaryOnly: values.summary,
     style: chooseStyle(io.stdout, io.env),
     warnings,
   };

@@ -3,9 +3,10 @@
  * files handed in. Prints a checklist; exit 1 when a check fails, 2 on bad arguments.
  */
 import { stat } from 'node:fs/promises';
-import { defineCommand } from './command.js';
+import { ip, port, text } from './_shared.js';
+import { defineCommand, flag, option, type Parser } from './command.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
-import { parseNetconsoleSpec, ipFamily } from '../config/netconsole-spec.js';
+import { parseNetconsoleSpec } from '../config/netconsole-spec.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { collectReceiverFacts, collectSenderFacts } from '../checks/collect.js';
 import { runSenderChecks, type SenderReport } from '../checks/sender.js';
@@ -14,6 +15,13 @@ import { renderChecklist } from '../checks/checklist.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import { localExec } from '../io/local-exec.js';
 import { dirExec } from '../io/dir-exec.js';
+
+/** The one target a `--netconsole` parameter names. */
+const netconsoleTarget: Parser<NetconsoleTarget | undefined> = (raw, flag) => {
+  const r = parseNetconsoleSpec(raw, flag);
+  if (r.errors.length) throw new CLIError(`check: ${r.errors[0]}`);
+  return r.targets[0];
+};
 
 async function factsDir(path: string, what: string): Promise<string> {
   let s;
@@ -29,46 +37,49 @@ async function factsDir(path: string, what: string): Promise<string> {
 export default defineCommand({
   name: 'check',
   summary: 'Check this host (the receiver) and, from files, a sender for what breaks netconsole.',
-  usage: 'netdiag check [--port N] [--netconsole SPEC] [--sender-ip IP] [--receiver-ip IP] [--receiver-facts DIR] [--sender-facts DIR] [--sender-only] [--json]',
   options: {
-    port: { type: 'string' },
-    netconsole: { type: 'string' },
-    'sender-ip': { type: 'string' },
-    'receiver-ip': { type: 'string' },
-    'sender-facts': { type: 'string' },
-    'receiver-facts': { type: 'string' },
-    'sender-only': { type: 'boolean' },
-    json: { type: 'boolean' },
+    port: option({
+      hint: 'N',
+      parse: port,
+      description: "the UDP port netconsole sends to (default: the target's port, else 514)",
+    }),
+    netconsole: option({
+      hint: 'SPEC',
+      parse: netconsoleTarget,
+      description: "the sender's netconsole parameter, e.g. @/eth0,514@10.0.0.1/00:11:22:33:44:55",
+    }),
+    'sender-ip': option({
+      hint: 'IP',
+      parse: ip,
+      description: "the sender's IP, for the firewall and rp_filter checks",
+    }),
+    'receiver-ip': option({ hint: 'IP', parse: ip, description: "the IP the sender sends to (default: the target's)" }),
+    'receiver-facts': option({
+      hint: 'DIR',
+      parse: text,
+      complete: 'directory',
+      description: 'judge files from DIR instead of this host (layout: docs/checks.md)',
+    }),
+    'sender-facts': option({
+      hint: 'DIR',
+      parse: text,
+      complete: 'directory',
+      description: 'also run the sender checks on files from DIR',
+    }),
+    'sender-only': flag('skip the receiver checks'),
+    json: flag('print the checklist as JSON'),
   },
-  help: [
-    ['--port N', 'the UDP port netconsole sends to (default: the target\'s port, else 514)'],
-    ['--netconsole SPEC', 'the sender\'s netconsole parameter, e.g. @/eth0,514@10.0.0.1/00:11:22:33:44:55'],
-    ['--sender-ip IP', 'the sender\'s IP, for the firewall and rp_filter checks'],
-    ['--receiver-ip IP', 'the IP the sender sends to (default: the target\'s)'],
-    ['--receiver-facts DIR', 'judge files from DIR instead of this host (layout: docs/checks.md)'],
-    ['--sender-facts DIR', 'also run the sender checks on files from DIR'],
-    ['--sender-only', 'skip the receiver checks'],
-    ['--json', 'print the checklist as JSON'],
+  examples: [
+    ['netdiag check --sender-ip 10.0.0.2', 'this host as the receiver: socket, firewall, rp_filter, syslog daemon'],
+    ['netdiag check --sender-facts ./web1 --sender-only', "a sender's configuration, from files copied off it"],
   ],
-  allowPositionals: false,
   async run({ values }, io) {
-    let port: number | undefined;
-    if (values.port !== undefined) {
-      const p = String(values.port);
-      if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new CLIError(`check: --port ${escapeText(p)}: want 1-65535`);
-      port = Number(p);
-    }
-    let target: NetconsoleTarget | undefined;
-    if (values.netconsole !== undefined) {
-      const r = parseNetconsoleSpec(String(values.netconsole), '--netconsole');
-      if (r.errors.length) throw new CLIError(`check: ${r.errors[0]}`);
-      target = r.targets[0];
-    }
-    for (const k of ['sender-ip', 'receiver-ip'] as const) {
-      if (values[k] !== undefined && ipFamily(String(values[k])) === 0) throw new CLIError(`check: --${k} ${escapeText(String(values[k]))} is not an IP address`);
-    }
-    const senderDir = values['sender-facts'] !== undefined ? await factsDir(String(values['sender-facts']), '--sender-facts') : undefined;
-    const receiverDir = values['receiver-facts'] !== undefined ? await factsDir(String(values['receiver-facts']), '--receiver-facts') : undefined;
+    const port = values.port;
+    let target = values.netconsole;
+    const senderDir =
+      values['sender-facts'] !== undefined ? await factsDir(values['sender-facts'], '--sender-facts') : undefined;
+    const receiverDir =
+      values['receiver-facts'] !== undefined ? await factsDir(values['receiver-facts'], '--receiver-facts') : undefined;
 
     let sender: SenderReport | undefined;
     let senderNotes: string[] = [];
@@ -82,14 +93,14 @@ export default defineCommand({
     let receiver: ReceiverReport | undefined;
     let receiverNotes: string[] = [];
     if (!values['sender-only']) {
-      const senderIp = (values['sender-ip'] as string | undefined) ?? target?.localIp ?? (sender && senderRouteSrc(sender)) ?? undefined;
+      const senderIp = values['sender-ip'] ?? target?.localIp ?? (sender && senderRouteSrc(sender)) ?? undefined;
       const exec = receiverDir ? dirExec(receiverDir) : localExec();
       const facts = await collectReceiverFacts(exec, senderIp ? { senderIp } : {});
       receiverNotes = facts.notes;
       receiver = runReceiverChecks(facts, {
         ...(port ? { port } : {}),
         ...(senderIp ? { senderIp } : {}),
-        ...(values['receiver-ip'] ? { receiverIp: String(values['receiver-ip']) } : {}),
+        ...(values['receiver-ip'] ? { receiverIp: values['receiver-ip'] } : {}),
         ...(target ? { target } : {}),
       });
     }
@@ -98,7 +109,17 @@ export default defineCommand({
     if (values.json) {
       const out = {
         ...(sender ? { sender: { target: sender.target ?? null, checks: sender.checks, notes: senderNotes } } : {}),
-        ...(receiver ? { receiver: { checks: receiver.checks, logFiles: receiver.logFiles, firewall: receiver.firewall ?? null, datagram: receiver.datagram, notes: receiverNotes } } : {}),
+        ...(receiver
+          ? {
+              receiver: {
+                checks: receiver.checks,
+                logFiles: receiver.logFiles,
+                firewall: receiver.firewall ?? null,
+                datagram: receiver.datagram,
+                notes: receiverNotes,
+              },
+            }
+          : {}),
         ok: !failed,
       };
       io.stdout.write(safeJson(out, 2) + '\n');
@@ -108,8 +129,11 @@ export default defineCommand({
         if (senderNotes.length) io.stdout.write(`  not collected: ${senderNotes.map(escapeText).join('; ')}\n`);
       }
       if (receiver) {
-        io.stdout.write(renderChecklist(`receiver (${receiverDir ? escapeText(receiverDir) : 'this host'})`, receiver.checks));
-        if (receiver.logFiles.length) io.stdout.write(`  messages should land in: ${receiver.logFiles.map(escapeText).join(', ')}\n`);
+        io.stdout.write(
+          renderChecklist(`receiver (${receiverDir ? escapeText(receiverDir) : 'this host'})`, receiver.checks),
+        );
+        if (receiver.logFiles.length)
+          io.stdout.write(`  messages should land in: ${receiver.logFiles.map(escapeText).join(', ')}\n`);
         if (receiverNotes.length) io.stdout.write(`  not collected: ${receiverNotes.map(escapeText).join('; ')}\n`);
       }
       io.stdout.write(failed ? 'result: a check failed (see the fixes above)\n' : 'result: no check failed\n');

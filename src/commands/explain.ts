@@ -1,3 +1,4 @@
+/** netdiag explain [CODE]: the catalog's long text for a finding code, or the list of codes. */
 import { ALL_CODES, codeInfo } from '../findings/catalog.js';
 import { formatCodeDoc } from '../findings/docs.js';
 import { CLIError } from '../errors.js';
@@ -6,11 +7,14 @@ import { defineCommand } from './command.js';
 export default defineCommand({
   name: 'explain',
   summary: 'Print the long explanation of a finding code, or list every code.',
-  usage: 'netdiag explain [CODE]',
   options: {},
-  help: [['CODE', 'a finding code such as dst-mac-mismatch; without it, the list of codes']],
-  allowPositionals: true,
-  async run({ positionals }, io) {
+  operand: {
+    hint: '[CODE]',
+    description: 'a finding code such as dst-mac-mismatch; without it, the list of codes',
+    complete: 'finding-code',
+  },
+  examples: [['netdiag explain dst-mac-mismatch', 'what the finding means, why it happens, and the fix']],
+  run({ positionals }, io) {
     if (positionals.length > 1) throw new CLIError('explain: give one finding code');
     const code = positionals[0];
     if (code === undefined) {
@@ -19,7 +23,10 @@ export default defineCommand({
       return 0;
     }
     const info = codeInfo(code);
-    if (!info) throw new CLIError(`explain: no finding code '${code.replace(/[^\x20-\x7e]/g, '?')}' (netdiag explain lists them)`);
+    if (!info)
+      throw new CLIError(
+        `explain: no finding code '${code.replace(/[^\x20-\x7e]/g, '?')}' (netdiag explain lists them)`,
+      );
     io.stdout.write(formatCodeDoc(info, 'text'));
     return 0;
   },

@@ -24,11 +24,27 @@ interface SenderSsh extends FleetSender {
   args: string[];
 }
 
+/** The options of verify that the fleet run reads (verify.ts defines them). */
+interface FleetValues {
+  sender: string[];
+  inventory?: string | undefined;
+  limit?: string | undefined;
+  forks: number;
+  json: boolean;
+  jsonl: boolean;
+  quiet: boolean;
+  identity?: string | undefined;
+  'ssh-option': string[];
+}
+
 /** The senders to check: the inventory's (after --limit), then each --sender, in that order. */
-export function fleetSenders(values: Record<string, unknown>, read: (path: string) => string): SenderSsh[] {
+export function fleetSenders(
+  values: Pick<FleetValues, 'sender' | 'inventory' | 'limit'>,
+  read: (path: string) => string,
+): SenderSsh[] {
   const out: SenderSsh[] = [];
-  const file = values.inventory as string | undefined;
-  const limit = values.limit as string | undefined;
+  const file = values.inventory;
+  const limit = values.limit;
   if (limit !== undefined && file === undefined) throw new CLIError('--limit selects hosts of an --inventory: give one');
   if (file !== undefined) {
     let text: string;
@@ -51,20 +67,23 @@ export function fleetSenders(values: Record<string, unknown>, read: (path: strin
       throw e;
     }
   }
-  for (const d of (values.sender as string[] | undefined) ?? []) out.push({ name: d, destination: d, args: [] });
+  for (const d of values.sender) out.push({ name: d, destination: d, args: [] });
   return out;
 }
 
-export async function runFleetCommand(values: Record<string, unknown>, io: CommandIO, base: Omit<VerifyOptions, 'destination'>): Promise<number> {
+export async function runFleetCommand(
+  values: FleetValues,
+  io: CommandIO,
+  base: Omit<VerifyOptions, 'destination'>,
+): Promise<number> {
   if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
-  const forks = values.forks === undefined ? 10 : Number(values.forks);
-  if (!(Number.isInteger(forks) && forks >= 1 && forks <= 500)) throw new CLIError(`--forks: '${values.forks}' is not a number of parallel senders (1-500)`);
+  const forks = values.forks;
   const senders = fleetSenders(values, p => readFileSync(p, 'utf8'));
   for (const s of senders) if (s.destination.startsWith('-') || /\s/.test(s.destination)) throw new CLIError(`verify: '${s.destination}' is not an ssh destination`);
-  const machine = values.json === true || values.jsonl === true;
-  const progress = await createProgress(io.stderr, !machine && values.quiet !== true, `0/${senders.length} senders checked`);
-  const identity = values.identity as string | undefined;
-  const options = (values['ssh-option'] as string[] | undefined) ?? [];
+  const machine = values.json || values.jsonl;
+  const progress = await createProgress(io.stderr, !machine && !values.quiet, `0/${senders.length} senders checked`);
+  const identity = values.identity;
+  const options = values['ssh-option'];
   try {
     const outcome = await runFleet(
       { ...base, senders, forks, budgetSec: base.timeoutSec + 40 },

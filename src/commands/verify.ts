@@ -1,7 +1,8 @@
+/** netdiag verify --sender HOST: a kernel message from the sender followed to this host's log. */
 import { DEFAULT_BUFFER_MIB } from '../capture/live.js';
 import { openLiveCaptureProcess, prepareLiveCaptureProcess } from '../capture/live-process.js';
-import { parsePorts } from '../config/load.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { escapeText } from '../report/escape.js';
 import { localExec } from '../io/local-exec.js';
 import { fileSize, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
@@ -9,71 +10,111 @@ import { chooseStyle } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
 import { runVerify } from '../verify/run.js';
 import { formatVerifyJson, formatVerifyText } from '../verify/report.js';
-import { defineCommand } from './command.js';
+import { port, seconds, text } from './_shared.js';
+import { defineCommand, flag, list, option, type Parser } from './command.js';
+
+/** An ssh destination: not an option to ssh, no spaces. */
+const destination: Parser<string> = raw => {
+  if (raw.startsWith('-') || /\s/.test(raw)) throw new CLIError(`verify: '${escapeText(raw)}' is not an ssh destination`);
+  return raw;
+};
+
+const forks: Parser<number> = (raw, flag) => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 500) {
+    throw new CLIError(`${flag}: '${escapeText(raw)}' is not a number of parallel senders (1-500)`);
+  }
+  return n;
+};
 
 export default defineCommand({
   name: 'verify',
-  summary: 'Trigger a kernel message on the sender over ssh, watch it cross the wire and land in the log, and name the broken link.',
-  usage: 'netdiag verify --sender [user@]host [options]  |  netdiag verify (--sender DEST)... | --inventory FILE [--limit PATTERN] [options]',
+  summary:
+    'Trigger a kernel message on the sender over ssh, watch it cross the wire and land in the log, and name the broken link.',
+  synopsis: ['--sender [user@]host [options]', '(--sender DEST)... | --inventory FILE [--limit PATTERN] [options]'],
   options: {
-    sender: { type: 'string', multiple: true },
-    inventory: { type: 'string' },
-    limit: { type: 'string' },
-    forks: { type: 'string' },
-    jsonl: { type: 'boolean' },
-    iface: { type: 'string', short: 'i' },
-    port: { type: 'string' },
-    'log-file': { type: 'string' },
-    'syslog-config': { type: 'string' },
-    timeout: { type: 'string' },
-    trigger: { type: 'string' },
-    identity: { type: 'string' },
-    'ssh-option': { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
+    sender: list({
+      hint: '[user@]host',
+      parse: destination,
+      description: 'the netconsole sender, as ssh reaches it (your ~/.ssh/config applies); repeat for several',
+    }),
+    inventory: option({
+      hint: 'FILE',
+      parse: text,
+      complete: 'file',
+      description: 'check every host of an Ansible inventory (INI or YAML) or a list of ssh destinations, one per line',
+    }),
+    limit: option({
+      hint: 'PATTERN',
+      parse: text,
+      description: "only the inventory hosts Ansible's --limit would pick (web*, dbservers:!db3, prod:&east)",
+    }),
+    forks: option({ hint: 'N', parse: forks, default: 10, description: 'senders checked at once' }),
+    iface: option({
+      hint: 'IFACE',
+      short: 'i',
+      parse: text,
+      complete: 'interface',
+      description: 'capture interface; default: the one the route to the sender uses',
+    }),
+    port: option({
+      hint: 'N',
+      parse: port,
+      description: "the syslog port; default: the sender's configured target port, else 514",
+    }),
+    'log-file': option({
+      hint: 'PATH',
+      parse: text,
+      complete: 'file',
+      description: 'where the syslog daemon writes; default: from its configuration',
+    }),
+    'syslog-config': option({
+      hint: 'FILE',
+      parse: text,
+      complete: 'file',
+      description: "the syslog daemon's configuration, when not /etc/rsyslog.conf or syslog-ng.conf",
+    }),
+    timeout: option({ hint: 'S', parse: seconds(600), default: 10, description: 'how long to wait for the messages' }),
+    trigger: option({
+      hint: 'C',
+      parse: text,
+      default: 'p',
+      defaultText: 'p: "Show Regs"',
+      description: 'the sysrq command character to trigger',
+    }),
+    identity: option({ hint: 'FILE', parse: text, complete: 'file', description: 'ssh -i FILE' }),
+    'ssh-option': list({ hint: 'OPT', parse: text, description: 'ssh -o OPT (repeatable)' }),
+    json: flag('machine output (several senders: {ok, results, receiver})'),
+    jsonl: flag('several senders: one JSON document per sender as each finishes'),
+    quiet: flag('no progress on stderr'),
   },
-  help: [
-    ['--sender [user@]host', 'the netconsole sender, as ssh reaches it (your ~/.ssh/config applies); repeat for several'],
-    ['--inventory FILE', 'check every host of an Ansible inventory (INI or YAML) or a list of ssh destinations, one per line'],
-    ['--limit PATTERN', 'only the inventory hosts Ansible\'s --limit would pick (web*, dbservers:!db3, prod:&east)'],
-    ['--forks N', 'senders checked at once (default 10)'],
-    ['-i, --iface IFACE', 'capture interface; default: the one the route to the sender uses'],
-    ['--port N', 'the syslog port; default: the sender\'s configured target port, else 514'],
-    ['--log-file PATH', 'where the syslog daemon writes; default: from its configuration'],
-    ['--syslog-config FILE', 'the syslog daemon\'s configuration, when not /etc/rsyslog.conf or syslog-ng.conf'],
-    ['--timeout S', 'how long to wait for the messages (default 10)'],
-    ['--trigger C', 'the sysrq command character to trigger (default p: "Show Regs")'],
-    ['--identity FILE', 'ssh -i FILE'],
-    ['--ssh-option OPT', 'ssh -o OPT (repeatable)'],
-    ['--json', 'machine output (several senders: {ok, results, receiver})'],
-    ['--jsonl', 'several senders: one JSON document per sender as each finishes'],
-    ['--quiet', 'no progress on stderr'],
+  examples: [
+    ['netdiag verify --sender root@web1', "trigger a message on web1 and follow it to this host's log"],
+    ['netdiag verify --sender web1 -i eth1 --log-file /var/log/netconsole.log', 'the same, saying where to look'],
+    ['netdiag verify --inventory hosts.ini --limit web', 'every sender of an Ansible group, 10 at a time'],
   ],
-  allowPositionals: false,
   async run({ values }, io) {
-    const senders = (values.sender as string[] | undefined) ?? [];
+    const senders = values.sender;
     if (!senders.length && values.inventory === undefined) throw new CLIError('verify: --sender [user@]host is required');
-    const timeoutSec = values.timeout === undefined ? 10 : Number(values.timeout);
-    if (!(Number.isInteger(timeoutSec) && timeoutSec >= 1 && timeoutSec <= 600)) throw new CLIError(`--timeout: '${values.timeout}' is not a number of seconds (1-600)`);
-    const port = parsePorts(values.port === undefined ? undefined : [values.port as string])?.[0];
     const common = {
-      timeoutSec, trigger: (values.trigger as string | undefined) ?? 'p',
-      ...(values.iface ? { iface: values.iface as string } : {}),
-      ...(port ? { port } : {}),
-      ...(values['log-file'] ? { logFile: values['log-file'] as string } : {}),
-      ...(values['syslog-config'] ? { syslogConfig: values['syslog-config'] as string } : {}),
+      timeoutSec: values.timeout,
+      trigger: values.trigger,
+      ...(values.iface ? { iface: values.iface } : {}),
+      ...(values.port !== undefined ? { port: values.port } : {}),
+      ...(values['log-file'] ? { logFile: values['log-file'] } : {}),
+      ...(values['syslog-config'] ? { syslogConfig: values['syslog-config'] } : {}),
     };
-    if (senders.length > 1 || values.inventory !== undefined || values.limit !== undefined || values.forks !== undefined || values.jsonl) {
+    const fleet = senders.length > 1 || values.inventory !== undefined || values.limit !== undefined;
+    if (fleet || values.jsonl) {
       return (await import('./verify-fleet.js')).runFleetCommand(values, io, common);
     }
     const destination = senders[0]!;
-    if (destination.startsWith('-') || /\s/.test(destination)) throw new CLIError(`verify: '${destination}' is not an ssh destination`);
-    const json = values.json === true;
-    const progress = await createProgress(io.stderr, !json && values.quiet !== true, 'verify');
+    const json = values.json;
+    const progress = await createProgress(io.stderr, !json && !values.quiet, 'verify');
     const sender = sshExec({
       destination,
-      ...(values.identity ? { identity: values.identity as string } : {}),
-      ...(values['ssh-option'] ? { options: values['ssh-option'] as string[] } : {}),
+      ...(values.identity !== undefined ? { identity: values.identity } : {}),
+      ...(values['ssh-option'].length ? { options: values['ssh-option'] } : {}),
     });
     try {
       const outcome = await runVerify(

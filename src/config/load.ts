@@ -19,7 +19,9 @@ export function loadTargets(
       text = readFile(opts.config);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CLIError(`--config ${opts.config}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`);
+      throw new CLIError(
+        `--config ${opts.config}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`,
+      );
     }
     const parsed = parseSysconfigNetconsole(text, opts.config);
     if (parsed.errors.length) throw new CLIError(`--config ${opts.config}: ${parsed.errors[0]}`);
@@ -32,14 +34,4 @@ export function loadTargets(
     targets.push(...parsed.targets);
   }
   return { targets, warnings };
-}
-
-/** `--port` values: each 1..65535. */
-export function parsePorts(values: string[] | undefined): number[] | undefined {
-  if (!values?.length) return undefined;
-  return values.map(v => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new CLIError(`--port: '${v}' is not a port number (1-65535)`);
-    return n;
-  });
 }

@@ -1,14 +1,14 @@
-import type { CodeInfo } from './code-info.js';
+import { defineCodes } from './code-info.js';
 
 /** Codes of the sender, receiver and firewall checks (issue 5). */
-export const HOST_CODES: CodeInfo[] = [
+export const HOST_CODES = defineCodes([
   // ---- sender: netconsole itself -------------------------------------------------------------
   {
     code: 'netconsole-not-loaded',
     severity: 'error',
     title: 'netconsole is not loaded on the sender',
     explanation:
-      'The netconsole module is not in the sender\'s module list (lsmod, /proc/modules) and the kernel log ' +
+      "The netconsole module is not in the sender's module list (lsmod, /proc/modules) and the kernel log " +
       'shows no netconsole start-up: nothing sends the kernel log over the network.\n\n' +
       'On CentOS/RHEL the netconsole service loads it from /etc/sysconfig/netconsole (it must be enabled: ' +
       'chkconfig netconsole on, or systemctl enable netconsole); elsewhere it is loaded by modprobe with a ' +
@@ -33,7 +33,7 @@ export const HOST_CODES: CodeInfo[] = [
     explanation:
       'A netconsole setting does not parse the way the kernel or the init script reads it: a port that is ' +
       'not a number, a MAC with dashes, a missing `/` after the target IP, `r` without `+`, SYSLOGADDR not set. ' +
-      'The kernel refuses the whole parameter (netpoll: couldn\'t parse config) and the init script refuses to start.',
+      "The kernel refuses the whole parameter (netpoll: couldn't parse config) and the init script refuses to start.",
     fix: 'Correct the setting named in the evidence: netconsole=[+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]',
   },
   {
@@ -83,7 +83,7 @@ export const HOST_CODES: CodeInfo[] = [
     severity: 'error',
     title: 'The netconsole device does not exist',
     explanation:
-      'The configured device (DEV, or the dev field of netconsole=) is not among the sender\'s interfaces. ' +
+      "The configured device (DEV, or the dev field of netconsole=) is not among the sender's interfaces. " +
       'Interface names change (eth0 became ens3 with predictable names, or a NIC moved slot); netconsole then ' +
       'prints "doesn\'t exist, aborting" and sends nothing. When no device is given, the kernel uses eth0.',
     fix: 'Set the device that carries the route to the receiver (ip route get RECEIVER_IP shows it): DEV=<name> in /etc/sysconfig/netconsole, or netconsole=@/<name>,...',
@@ -106,7 +106,7 @@ export const HOST_CODES: CodeInfo[] = [
       'netpoll refuses some devices. A port enslaved to a bond, bridge or team is refused ("is a slave device, ' +
       'aborting"): configure netconsole on the master instead. A device without netpoll support is refused ' +
       '("doesn\'t support polling, aborting"): bonding, bridge and VLAN devices gained netpoll support in the ' +
-      '2.6.3x series, so old kernels (such as CentOS 5\'s 2.6.18) may refuse them; most Wi-Fi drivers cannot ' +
+      "2.6.3x series, so old kernels (such as CentOS 5's 2.6.18) may refuse them; most Wi-Fi drivers cannot " +
       'send from netpoll at all. Team devices work on kernels with team netpoll support (3.x and later).',
     fix: 'Use the bond/bridge master (or, on an old kernel, a plain Ethernet port that is not enslaved) as the netconsole device',
   },
@@ -115,7 +115,7 @@ export const HOST_CODES: CodeInfo[] = [
     severity: 'error',
     title: 'The netconsole device has no IP address',
     explanation:
-      'When no source IP is configured, netconsole takes the device\'s first address at load time. A device ' +
+      "When no source IP is configured, netconsole takes the device's first address at load time. A device " +
       'without one is refused ("no IP address for DEV, aborting"): netconsole loaded before DHCP finished, ' +
       'or the address sits on a bond/bridge master while netconsole names its port.',
     fix: 'Load netconsole after the network is configured (the service after network), or give the source IP explicitly: netconsole=@SRC_IP/DEV,...',
@@ -133,21 +133,21 @@ export const HOST_CODES: CodeInfo[] = [
   {
     code: 'router-mac-required',
     severity: 'error',
-    title: 'The receiver is behind a router, but the remote MAC is not the router\'s',
+    title: "The receiver is behind a router, but the remote MAC is not the router's",
     explanation:
       'The route from the sender to the receiver goes through a gateway (ip route get shows `via`). netconsole ' +
-      'does no ARP and no routing: the Ethernet destination must be the gateway\'s MAC. The receiver\'s own MAC ' +
+      "does no ARP and no routing: the Ethernet destination must be the gateway's MAC. The receiver's own MAC " +
       '(or broadcast, the kernel default) reaches nobody across the router: the frame is dropped on the ' +
-      'sender\'s segment.',
-    fix: 'Set the remote MAC to the gateway\'s: ip neigh show GATEWAY on the sender, then SYSLOGMACADDR=<that MAC> (or netconsole=...@RECEIVER_IP/<that MAC>) and reload netconsole',
+      "sender's segment.",
+    fix: "Set the remote MAC to the gateway's: ip neigh show GATEWAY on the sender, then SYSLOGMACADDR=<that MAC> (or netconsole=...@RECEIVER_IP/<that MAC>) and reload netconsole",
   },
   {
     code: 'stale-remote-mac',
     severity: 'error',
-    title: 'The configured remote MAC is not the next hop\'s current MAC',
+    title: "The configured remote MAC is not the next hop's current MAC",
     explanation:
-      'netconsole keeps the remote MAC it was given (or resolved once at load) for ever. The sender\'s neighbour ' +
-      'table now has another MAC for the next hop: the receiver\'s NIC was replaced, the receiver moved to ' +
+      "netconsole keeps the remote MAC it was given (or resolved once at load) for ever. The sender's neighbour " +
+      "table now has another MAC for the next hop: the receiver's NIC was replaced, the receiver moved to " +
       'another host, or a VRRP/HSRP gateway failed over. Frames go to the old MAC and are dropped by every NIC.',
     fix: 'Set the current MAC (ip neigh show NEXT_HOP on the sender) and reload netconsole (service netconsole restart re-resolves it)',
   },
@@ -158,12 +158,12 @@ export const HOST_CODES: CodeInfo[] = [
     explanation:
       'The target has no remote MAC, so the kernel sends every message to ff:ff:ff:ff:ff:ff. It works on one ' +
       'segment, but every host there receives the kernel log, and it never crosses a router.',
-    fix: 'Give the next hop\'s MAC: netconsole=...@RECEIVER_IP/NEXT_HOP_MAC (ip neigh show NEXT_HOP on the sender)',
+    fix: "Give the next hop's MAC: netconsole=...@RECEIVER_IP/NEXT_HOP_MAC (ip neigh show NEXT_HOP on the sender)",
   },
   {
     code: 'config-conflict',
     severity: 'warning',
-    title: 'netconsole\'s configuration sources disagree',
+    title: "netconsole's configuration sources disagree",
     explanation:
       'The same setting has different values in different places: the configuration files (sysconfig, ' +
       'modprobe.d, kernel command line), the configfs targets, and what the kernel logged when netconsole ' +
@@ -196,7 +196,7 @@ export const HOST_CODES: CodeInfo[] = [
   {
     code: 'kernel-log-unreadable',
     severity: 'info',
-    title: 'The sender\'s kernel log could not be read',
+    title: "The sender's kernel log could not be read",
     explanation:
       'Neither dmesg nor journalctl -k gave the kernel log (dmesg_restrict=1 for a non-root user, or the boot ' +
       'messages rotated out of the ring buffer). The effective netconsole settings and its errors come from ' +
@@ -219,7 +219,7 @@ export const HOST_CODES: CodeInfo[] = [
     severity: 'error',
     title: 'The listening socket is bound to another address',
     explanation:
-      'A socket listens on the port, but bound to one address (127.0.0.1, or another interface\'s IP) that is ' +
+      "A socket listens on the port, but bound to one address (127.0.0.1, or another interface's IP) that is " +
       'not the one the sender sends to. The kernel delivers a datagram only to a socket bound to its ' +
       'destination address or to the wildcard (0.0.0.0 / ::).',
     fix: 'Listen on the address the sender uses, or on all addresses: rsyslog input(type="imudp" port="514" address="0.0.0.0"); syslog-ng udp(ip(0.0.0.0) port(514))',
@@ -240,7 +240,7 @@ export const HOST_CODES: CodeInfo[] = [
     severity: 'error',
     title: 'The syslog daemon listens on another port than netconsole sends to',
     explanation:
-      'The syslog configuration opens UDP, but on another port than the target\'s. netconsole sends to 6666 ' +
+      "The syslog configuration opens UDP, but on another port than the target's. netconsole sends to 6666 " +
       'unless told otherwise, and syslog listens on 514: one of them has to change.',
     fix: 'Make the ports agree: SYSLOGPORT=514 (or netconsole=...,514@...), or input(type="imudp" port="6666") in rsyslog',
   },
@@ -249,7 +249,7 @@ export const HOST_CODES: CodeInfo[] = [
     severity: 'info',
     title: 'No syslog daemon configuration was found',
     explanation:
-      'None of /etc/rsyslog.conf, /etc/syslog-ng/syslog-ng.conf or sysklogd\'s options were readable. Whether ' +
+      "None of /etc/rsyslog.conf, /etc/syslog-ng/syslog-ng.conf or sysklogd's options were readable. Whether " +
       'messages are received depends on what listens on the port (see receiver-not-listening); a netcat or ' +
       'netconsd listener has no configuration to read.',
     fix: 'Nothing to fix if another program receives the messages; otherwise install and configure rsyslog',
@@ -267,18 +267,18 @@ export const HOST_CODES: CodeInfo[] = [
   {
     code: 'firewall-drop',
     severity: 'error',
-    title: 'The receiver\'s firewall drops or rejects the datagrams',
+    title: "The receiver's firewall drops or rejects the datagrams",
     explanation:
-      'Following the receiver\'s firewall rules for a new UDP datagram from the sender to the port on the ' +
+      "Following the receiver's firewall rules for a new UDP datagram from the sender to the port on the " +
       'receiving interface ends in DROP or REJECT (iptables) or drop/reject (nftables). A capture on the ' +
       'receiver still shows the datagrams (taps see them before netfilter); the syslog socket never does, ' +
-      'and the deciding rule\'s packet counter rises with each message.',
+      "and the deciding rule's packet counter rises with each message.",
     fix: 'Insert an accept rule before the deciding one, e.g. iptables -I INPUT -p udp -s SENDER_IP --dport 514 -j ACCEPT (or nft insert rule inet filter input ip saddr SENDER_IP udp dport 514 accept), and make it persistent',
   },
   {
     code: 'firewall-uncertain',
     severity: 'warning',
-    title: 'The firewall\'s verdict could not be decided',
+    title: "The firewall's verdict could not be decided",
     explanation:
       'A rule that might match the datagram uses a match netdiag does not evaluate (a module like recent, ' +
       'hashlimit, set, owner, an nft expression it does not know), so it cannot say whether the datagram is ' +
@@ -289,8 +289,9 @@ export const HOST_CODES: CodeInfo[] = [
   {
     code: 'firewall-unreadable',
     severity: 'info',
-    title: 'The receiver\'s firewall rules could not be read',
-    explanation: 'Neither iptables-save nor nft list ruleset gave output (not root, or the tools are missing), so the firewall was not judged.',
+    title: "The receiver's firewall rules could not be read",
+    explanation:
+      'Neither iptables-save nor nft list ruleset gave output (not root, or the tools are missing), so the firewall was not judged.',
     fix: 'Run as root, or hand in iptables-save -c and nft -j list ruleset outputs',
   },
   {
@@ -299,7 +300,7 @@ export const HOST_CODES: CodeInfo[] = [
     title: 'Reverse-path filtering drops the datagrams',
     explanation:
       'rp_filter is strict (1) on the receiving interface (the effective value is the higher of conf/all and ' +
-      'conf/IFACE), and the receiver\'s route back to the sender leaves through another interface, or there ' +
+      "conf/IFACE), and the receiver's route back to the sender leaves through another interface, or there " +
       'is none (in loose mode, 2, only when there is no route at all). The kernel drops such datagrams before ' +
       'any socket, silently; TcpExt IPReversePathFilter counts them.',
     fix: 'Add a route to the sender through the receiving interface, or set loose mode: sysctl -w net.ipv4.conf.IFACE.rp_filter=2 net.ipv4.conf.all.rp_filter=2',
@@ -307,10 +308,10 @@ export const HOST_CODES: CodeInfo[] = [
   {
     code: 'udp-drops',
     severity: 'warning',
-    title: 'The receiver\'s UDP counters show drops',
+    title: "The receiver's UDP counters show drops",
     explanation:
-      'The receiver\'s /proc/net/snmp counts datagrams it could not deliver: NoPorts (nothing listening on the ' +
-      'destination port), RcvbufErrors (the socket\'s receive buffer was full: the daemon reads too slowly for ' +
+      "The receiver's /proc/net/snmp counts datagrams it could not deliver: NoPorts (nothing listening on the " +
+      "destination port), RcvbufErrors (the socket's receive buffer was full: the daemon reads too slowly for " +
       'a burst such as the boot log netconsole replays at load), InErrors (all delivery failures). These are ' +
       'host-wide counters since boot: compare them before and after a test.',
     fix: 'For RcvbufErrors: raise the buffer (rsyslog: input(type="imudp" ... rcvbufSize="4m"); sysctl -w net.core.rmem_max=4194304)',
@@ -321,8 +322,8 @@ export const HOST_CODES: CodeInfo[] = [
     title: 'SELinux does not label the port for syslog',
     explanation:
       'On SELinux systems the syslog daemon may bind only to ports labelled syslogd_port_t (514 and 6514 by ' +
-      'default). A daemon configured for another port (6666, netconsole\'s default) fails to bind it, and the ' +
+      "default). A daemon configured for another port (6666, netconsole's default) fails to bind it, and the " +
       'audit log shows an AVC denial name_bind.',
     fix: 'semanage port -a -t syslogd_port_t -p udp PORT, then restart the syslog daemon',
   },
-];
+]);

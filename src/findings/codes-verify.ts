@@ -1,16 +1,16 @@
-import type { CodeInfo } from './code-info.js';
+import { defineCodes } from './code-info.js';
 
 /** Codes of the triggered end-to-end test (verify). */
-export const VERIFY_CODES: CodeInfo[] = [
+export const VERIFY_CODES = defineCodes([
   {
     code: 'not-on-wire',
     severity: 'error',
     title: 'The triggered messages never reached this host',
     explanation:
-      'verify wrote a marker to the sender\'s kernel log and triggered sysrq, and nothing of it arrived on the ' +
+      "verify wrote a marker to the sender's kernel log and triggered sysrq, and nothing of it arrived on the " +
       'receiving interface, even in promiscuous mode. The fault is on the sender or on the path: netconsole not ' +
       'loaded or its target disabled, the wrong device, target IP or MAC (across a router the MAC must be the ' +
-      'router\'s), the link down, or a switch or router that drops the frames. The sender checks above say which.',
+      "router's), the link down, or a switch or router that drops the frames. The sender checks above say which.",
     fix: 'Read the sender checks; on the sender: dmesg | grep -i netconsole, and ip route get RECEIVER_IP',
   },
   {
@@ -37,7 +37,8 @@ export const VERIFY_CODES: CodeInfo[] = [
     code: 'trigger-failed',
     severity: 'error',
     title: 'The trigger could not run on the sender',
-    explanation: 'Writing to /dev/kmsg or /proc/sysrq-trigger needs root. verify runs them over ssh as the remote user, through sudo -n when that user is not root.',
+    explanation:
+      'Writing to /dev/kmsg or /proc/sysrq-trigger needs root. verify runs them over ssh as the remote user, through sudo -n when that user is not root.',
     fix: 'Connect as root, or allow the user to run the trigger with sudo without a password',
   },
-];
+]);

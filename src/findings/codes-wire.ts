@@ -1,7 +1,7 @@
-import type { CodeInfo } from './code-info.js';
+import { defineCodes } from './code-info.js';
 
 /** Codes found from what is on the wire (analyze, sniff, and verify's capture). */
-export const WIRE_CODES: CodeInfo[] = [
+export const WIRE_CODES = defineCodes([
   {
     code: 'no-netconsole-traffic',
     severity: 'error',
@@ -20,12 +20,12 @@ export const WIRE_CODES: CodeInfo[] = [
     title: 'Destination MAC differs from the configured one or from the receiver',
     explanation:
       'netconsole does not use ARP: it sends every frame to the MAC address it was given at load time ' +
-      '(or resolved once then). A frame whose destination MAC is not the receiver\'s NIC (or, across a ' +
-      'router, the router\'s) is dropped by the receiver\'s hardware filter: a capture in promiscuous ' +
+      "(or resolved once then). A frame whose destination MAC is not the receiver's NIC (or, across a " +
+      "router, the router's) is dropped by the receiver's hardware filter: a capture in promiscuous " +
       'mode sees it, the syslog socket never does.\n\n' +
-      'Common causes: the receiver\'s NIC was replaced, SYSLOGMACADDR names an old card, or the ' +
-      'receiver\'s MAC was configured where the route goes through a gateway.',
-    fix: 'Set the remote MAC to the next hop\'s address (ip neigh on the sender), e.g. SYSLOGMACADDR=<mac> in /etc/sysconfig/netconsole, and reload netconsole',
+      "Common causes: the receiver's NIC was replaced, SYSLOGMACADDR names an old card, or the " +
+      "receiver's MAC was configured where the route goes through a gateway.",
+    fix: "Set the remote MAC to the next hop's address (ip neigh on the sender), e.g. SYSLOGMACADDR=<mac> in /etc/sysconfig/netconsole, and reload netconsole",
   },
   {
     code: 'broadcast-dst-mac',
@@ -35,7 +35,7 @@ export const WIRE_CODES: CodeInfo[] = [
       'The sender addresses its frames to ff:ff:ff:ff:ff:ff. Delivery works on one segment, but every ' +
       'host on it receives the kernel log, switches flood it, and it does not cross a router. ' +
       'netconsole falls back to broadcast when no remote MAC is given and it could not resolve one.',
-    fix: 'Give the next hop\'s MAC explicitly (netconsole=...@IP/MAC, or SYSLOGMACADDR)',
+    fix: "Give the next hop's MAC explicitly (netconsole=...@IP/MAC, or SYSLOGMACADDR)",
   },
   {
     code: 'dst-ip-mismatch',
@@ -51,7 +51,8 @@ export const WIRE_CODES: CodeInfo[] = [
     code: 'src-ip-mismatch',
     severity: 'warning',
     title: 'Source IP differs from the configured local IP',
-    explanation: 'The sender uses another local IP than configured: the configuration was changed without reloading netconsole, or the device has several addresses.',
+    explanation:
+      'The sender uses another local IP than configured: the configuration was changed without reloading netconsole, or the device has several addresses.',
     fix: 'Reload netconsole, or set the local IP explicitly in the netconsole parameter',
   },
   {
@@ -60,14 +61,15 @@ export const WIRE_CODES: CodeInfo[] = [
     title: 'Destination port differs from the configured one',
     explanation:
       'The datagrams go to another UDP port than the configuration (or the receiver) expects. ' +
-      'netconsole\'s default target port is 6666; syslog listens on 514.',
+      "netconsole's default target port is 6666; syslog listens on 514.",
     fix: 'Set the target port explicitly (SYSLOGPORT=514, or netconsole=...,514@IP/MAC) and reload netconsole',
   },
   {
     code: 'src-port-mismatch',
     severity: 'warning',
     title: 'Source port differs from the configured local port',
-    explanation: 'The local UDP port on the wire is not the configured one (netconsole\'s default is 6665). Firewall rules matching the source port will not match.',
+    explanation:
+      "The local UDP port on the wire is not the configured one (netconsole's default is 6665). Firewall rules matching the source port will not match.",
     fix: 'Set LOCALPORT (or the src-port in the netconsole parameter) and reload netconsole',
   },
   {
@@ -87,7 +89,7 @@ export const WIRE_CODES: CodeInfo[] = [
     explanation:
       'The receiving host answered a netconsole datagram with ICMP (or ICMPv6) port unreachable: the ' +
       'datagram reached the host and nothing listens on that port: the syslog daemon is not running, or does not ' +
-      'listen on UDP (rsyslog without imudp, sysklogd without -r). A firewall rule with REJECT (iptables\' default ' +
+      "listen on UDP (rsyslog without imudp, sysklogd without -r). A firewall rule with REJECT (iptables' default " +
       'reject-with icmp-port-unreachable, nft reject) answers the same way: the capture alone cannot tell them ' +
       'apart; netdiag check and netdiag verify can.',
     fix: 'Enable UDP reception in the syslog daemon, e.g. rsyslog: module(load="imudp") input(type="imudp" port="514"), then restart it',
@@ -117,91 +119,104 @@ export const WIRE_CODES: CodeInfo[] = [
     code: 'seq-duplicate',
     severity: 'info',
     title: 'A record arrived twice',
-    explanation: 'The same extended sequence number arrived more than once from one sender (a retransmit by a netconsole relay, or two targets captured together).',
+    explanation:
+      'The same extended sequence number arrived more than once from one sender (a retransmit by a netconsole relay, or two targets captured together).',
     fix: 'Nothing to fix unless duplicates are unexpected',
   },
   {
     code: 'seq-reorder',
     severity: 'info',
     title: 'Records arrived out of order',
-    explanation: 'Extended sequence numbers went backwards by a little from one sender: the datagrams were reordered on the way (several CPUs logging at once, or a multi-path network).',
+    explanation:
+      'Extended sequence numbers went backwards by a little from one sender: the datagrams were reordered on the way (several CPUs logging at once, or a multi-path network).',
     fix: 'Nothing to fix; netdiag orders by sequence when it reports',
   },
   {
     code: 'sender-restart',
     severity: 'info',
     title: 'The sender rebooted or reloaded netconsole',
-    explanation: 'The sender replayed its log from the beginning (sequence numbers restarted, or `Linux version` appeared again): the host rebooted, or netconsole was loaded again, which replays the whole log buffer.',
+    explanation:
+      'The sender replayed its log from the beginning (sequence numbers restarted, or `Linux version` appeared again): the host rebooted, or netconsole was loaded again, which replays the whole log buffer.',
     fix: 'Nothing to fix; look before this point for the last messages of the previous boot',
   },
   {
     code: 'msgid-gap',
     severity: 'error',
     title: 'Messages lost (msgid gap)',
-    explanation: 'The sysdata msgid that newer kernels add counts every message netconsole sent, so a gap in it is real loss on the way (unlike a sequence gap).',
-    fix: 'Look for drops on the path: switch counters, the receiver\'s RcvbufErrors (nstat), and the capture buffer size',
+    explanation:
+      'The sysdata msgid that newer kernels add counts every message netconsole sent, so a gap in it is real loss on the way (unlike a sequence gap).',
+    fix: "Look for drops on the path: switch counters, the receiver's RcvbufErrors (nstat), and the capture buffer size",
   },
   {
     code: 'fragment-incomplete',
     severity: 'error',
     title: 'An ncfrag message is incomplete',
-    explanation: 'Extended messages over 1000 bytes are sent as pieces marked ncfrag=<offset>/<total>. Some pieces of this message never arrived, so it cannot be shown whole.',
+    explanation:
+      'Extended messages over 1000 bytes are sent as pieces marked ncfrag=<offset>/<total>. Some pieces of this message never arrived, so it cannot be shown whole.',
     fix: 'Look for drops on the path; the pieces that arrived are shown as they are',
   },
   {
     code: 'fragment-invalid',
     severity: 'warning',
     title: 'An ncfrag piece is inconsistent',
-    explanation: 'An ncfrag piece has an offset beyond its total, overlaps another piece with other bytes, or its total changed between pieces of one message. The piece is ignored.',
+    explanation:
+      'An ncfrag piece has an offset beyond its total, overlaps another piece with other bytes, or its total changed between pieces of one message. The piece is ignored.',
     fix: 'Nothing to fix on the receiver; a sender sending such pieces is misbehaving or spoofed',
   },
   {
     code: 'ip-fragment-incomplete',
     severity: 'warning',
     title: 'An IP datagram was never reassembled',
-    explanation: 'Some IP fragments of a datagram to a netconsole port arrived, but not all of them before the capture ended or the reassembly limit was hit.',
+    explanation:
+      'Some IP fragments of a datagram to a netconsole port arrived, but not all of them before the capture ended or the reassembly limit was hit.',
     fix: 'Check the path MTU; netconsole itself never sends IP fragments',
   },
   {
     code: 'malformed-payload',
     severity: 'warning',
     title: 'A datagram to a netconsole port is neither netconsole nor syslog',
-    explanation: 'A datagram on a netconsole port did not parse as plain or extended netconsole or as syslog. It is counted and shown escaped; anyone on the network can send such datagrams.',
+    explanation:
+      'A datagram on a netconsole port did not parse as plain or extended netconsole or as syslog. It is counted and shown escaped; anyone on the network can send such datagrams.',
     fix: 'Find the sender of these datagrams; restrict the port to known senders in the firewall',
   },
   {
     code: 'packet-truncated',
     severity: 'warning',
-    title: 'Packets were cut by the capture\'s snapshot length',
-    explanation: 'Some packets were captured shorter than they were on the wire (a small -s snaplen): their payload is incomplete.',
+    title: "Packets were cut by the capture's snapshot length",
+    explanation:
+      'Some packets were captured shorter than they were on the wire (a small -s snaplen): their payload is incomplete.',
     fix: 'Capture with the full snapshot length: tcpdump -s 0 (the default since tcpdump 4.0)',
   },
   {
     code: 'capture-truncated',
     severity: 'warning',
     title: 'The capture file is truncated or damaged',
-    explanation: 'The capture file ends in the middle of a packet or block, or a block is damaged. Everything before that point was analyzed. A capture copied while still being written, or a tcpdump killed with SIGKILL, ends like this.',
+    explanation:
+      'The capture file ends in the middle of a packet or block, or a block is damaged. Everything before that point was analyzed. A capture copied while still being written, or a tcpdump killed with SIGKILL, ends like this.',
     fix: 'Capture again and stop tcpdump with Ctrl-C or SIGTERM so it flushes its buffer',
   },
   {
     code: 'internal-error',
     severity: 'error',
     title: 'netdiag failed on some packets',
-    explanation: 'Processing some packets raised an error inside netdiag: a bug, never the sender\'s fault. Those packets were left out and everything else was analyzed; the report may be incomplete around them.',
+    explanation:
+      "Processing some packets raised an error inside netdiag: a bug, never the sender's fault. Those packets were left out and everything else was analyzed; the report may be incomplete around them.",
     fix: 'Please report it with the capture (or the packets named) and the netdiag version',
   },
   {
     code: 'too-many-flows',
     severity: 'warning',
     title: 'Too many senders to track',
-    explanation: 'netdiag tracks at most a fixed number of sender flows (source IP and port to destination IP and port), so that a flood of spoofed datagrams cannot grow its memory without bound. Datagrams of further flows are counted, not decoded.',
+    explanation:
+      'netdiag tracks at most a fixed number of sender flows (source IP and port to destination IP and port), so that a flood of spoofed datagrams cannot grow its memory without bound. Datagrams of further flows are counted, not decoded.',
     fix: 'Capture with a filter for the senders of interest (netdiag sniff --filter, or tcpdump host ...)',
   },
   {
     code: 'syslog-traffic',
     severity: 'info',
     title: 'Syslog datagrams on a netconsole port',
-    explanation: 'Some senders send syslog (RFC 3164 or RFC 5424) to the port, not netconsole: a syslog daemon forwarding, not a kernel. They are decoded and shown, and not judged as netconsole.',
+    explanation:
+      'Some senders send syslog (RFC 3164 or RFC 5424) to the port, not netconsole: a syslog daemon forwarding, not a kernel. They are decoded and shown, and not judged as netconsole.',
     fix: 'Nothing to fix',
   },
-];
+]);

@@ -13,10 +13,12 @@ export function formatCodeDoc(c: CodeInfo, style: 'text' | 'markdown'): string {
 }
 
 export function findingsMarkdown(): string {
-  let s = '# Finding codes\n\nGenerated from `src/findings/codes-*.ts` by `make docs`; `netdiag explain CODE` prints the same text.\n' +
+  let s =
+    '# Finding codes\n\nGenerated from `src/findings/codes-*.ts` by `make docs`; `netdiag explain CODE` prints the same text.\n' +
     'Codes are stable: scripts may match on them. Severity: `error` makes the exit code 1; `warning` and `info` do not.\n\n';
   s += '| code | severity | title |\n| --- | --- | --- |\n';
-  for (const c of ALL_CODES) s += `| [\`${c.code}\`](#${c.code}) | ${c.severity} | ${c.title.replace(/\|/g, '\\|')} |\n`;
+  for (const c of ALL_CODES)
+    s += `| [\`${c.code}\`](#${c.code}) | ${c.severity} | ${c.title.replace(/\|/g, '\\|')} |\n`;
   s += '\n';
   for (const c of ALL_CODES) s += `${formatCodeDoc(c, 'markdown')}\n`;
   return s;

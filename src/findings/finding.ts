@@ -2,11 +2,14 @@
  * A finding is what netdiag concludes, like a linter's diagnostic: a stable code, a severity,
  * one line of summary, the evidence it rests on, and a fix the user can run.
  */
-export type Severity = 'error' | 'warning' | 'info';
+import type { Severity } from './code-info.js';
+import type { FindingCode } from './codes.js';
+
+export type { Severity };
 
 export interface Finding {
   /** Stable code, e.g. `dst-mac-mismatch`; `netdiag explain CODE` prints its long text. */
-  code: string;
+  code: FindingCode;
   severity: Severity;
   /** One line, no trailing period needed. */
   summary: string;
@@ -32,7 +35,10 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 
 /** Formats a bounded list of packet numbers: `#3, #4, #9 (+120 more)`. */
 export function packetList(packets: readonly number[], total = packets.length, shown = 8): string {
-  const head = packets.slice(0, shown).map(n => `#${n}`).join(', ');
+  const head = packets
+    .slice(0, shown)
+    .map(n => `#${n}`)
+    .join(', ');
   const more = total - Math.min(shown, packets.length);
   return more > 0 ? `${head} (+${more} more)` : head;
 }

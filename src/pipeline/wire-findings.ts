@@ -7,7 +7,7 @@
  * Most per-flow findings are one row of FLOW_FINDINGS: a count, the packets that show it, and a
  * summary. A new one is a row added there (and its code in src/findings/codes-wire.ts).
  */
-import { finding } from '../findings/catalog.js';
+import { finding, type FindingCode } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
 import { formatMacNum, isBroadcastMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
@@ -43,7 +43,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** A per-flow finding: made when `count` is above 0. */
 interface FlowFinding {
-  code: string;
+  code: FindingCode;
   count: (f: Flow) => number;
   /** The packets that show it, and the words before their list in the evidence. */
   sample?: (f: Flow) => PacketSample | undefined;

@@ -45,14 +45,17 @@ export function fleetSenders(
   const out: SenderSsh[] = [];
   const file = values.inventory;
   const limit = values.limit;
-  if (limit !== undefined && file === undefined) throw new CLIError('--limit selects hosts of an --inventory: give one');
+  if (limit !== undefined && file === undefined)
+    throw new CLIError('--limit selects hosts of an --inventory: give one');
   if (file !== undefined) {
     let text: string;
     try {
       text = read(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CLIError(`--inventory ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`);
+      throw new CLIError(
+        `--inventory ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`,
+      );
     }
     try {
       const inv = parseInventory(text, file);
@@ -60,7 +63,13 @@ export function fleetSenders(
       if (!hosts.length) throw new CLIError(`--inventory ${file}: no hosts${limit ? ` match --limit '${limit}'` : ''}`);
       for (const h of hosts) {
         const t = sshTarget(inv, h);
-        out.push({ name: t.name, destination: t.destination, args: t.args, ...(t.port ? { port: t.port } : {}), ...(t.identity ? { identity: t.identity } : {}) });
+        out.push({
+          name: t.name,
+          destination: t.destination,
+          args: t.args,
+          ...(t.port ? { port: t.port } : {}),
+          ...(t.identity ? { identity: t.identity } : {}),
+        });
       }
     } catch (e) {
       if (e instanceof InventoryError) throw new CLIError(e.message);
@@ -79,7 +88,9 @@ export async function runFleetCommand(
   if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
   const forks = values.forks;
   const senders = fleetSenders(values, p => readFileSync(p, 'utf8'));
-  for (const s of senders) if (s.destination.startsWith('-') || /\s/.test(s.destination)) throw new CLIError(`verify: '${s.destination}' is not an ssh destination`);
+  for (const s of senders)
+    if (s.destination.startsWith('-') || /\s/.test(s.destination))
+      throw new CLIError(`verify: '${s.destination}' is not an ssh destination`);
   const machine = values.json || values.jsonl;
   const progress = await createProgress(io.stderr, !machine && !values.quiet, `0/${senders.length} senders checked`);
   const identity = values.identity;
@@ -91,13 +102,16 @@ export async function runFleetCommand(
         connect: s => {
           const ss = s as SenderSsh;
           return sshExec({
-            destination: ss.destination, options, args: ss.args,
-            ...(ss.identity ?? identity ? { identity: (ss.identity ?? identity)! } : {}),
+            destination: ss.destination,
+            options,
+            args: ss.args,
+            ...((ss.identity ?? identity) ? { identity: (ss.identity ?? identity)! } : {}),
             ...(ss.port ? { port: ss.port } : {}),
           });
         },
         receiver: localExec(),
-        openCapture: (iface, filter, sink) => openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+        openCapture: (iface, filter, sink) =>
+          openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
         fileSize,
         readFrom,
         clock: () => performance.now(),

@@ -15,7 +15,8 @@ import { defineCommand, flag, list, option, type Parser } from './command.js';
 
 /** An ssh destination: not an option to ssh, no spaces. */
 const destination: Parser<string> = raw => {
-  if (raw.startsWith('-') || /\s/.test(raw)) throw new CLIError(`verify: '${escapeText(raw)}' is not an ssh destination`);
+  if (raw.startsWith('-') || /\s/.test(raw))
+    throw new CLIError(`verify: '${escapeText(raw)}' is not an ssh destination`);
   return raw;
 };
 
@@ -95,7 +96,8 @@ export default defineCommand({
   ],
   async run({ values }, io) {
     const senders = values.sender;
-    if (!senders.length && values.inventory === undefined) throw new CLIError('verify: --sender [user@]host is required');
+    if (!senders.length && values.inventory === undefined)
+      throw new CLIError('verify: --sender [user@]host is required');
     const common = {
       timeoutSec: values.timeout,
       trigger: values.trigger,
@@ -122,10 +124,14 @@ export default defineCommand({
         {
           sender,
           receiver: localExec(),
-          openCapture: (iface, filter, sink) => openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+          openCapture: (iface, filter, sink) =>
+            openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
           prepareCapture: () => {
             const p = prepareLiveCaptureProcess();
-            return { open: (iface, filter, sink) => p.open({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink), cancel: () => p.cancel() };
+            return {
+              open: (iface, filter, sink) => p.open({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+              cancel: () => p.cancel(),
+            };
           },
           fileSize,
           readFrom,
@@ -135,7 +141,11 @@ export default defineCommand({
         },
       );
       progress.stop();
-      io.stdout.write(json ? formatVerifyJson(outcome, destination) : formatVerifyText(outcome, destination, chooseStyle(io.stdout, io.env)));
+      io.stdout.write(
+        json
+          ? formatVerifyJson(outcome, destination)
+          : formatVerifyText(outcome, destination, chooseStyle(io.stdout, io.env)),
+      );
       return outcome.report.ok ? EXIT_OK : EXIT_FINDINGS;
     } finally {
       progress.stop();

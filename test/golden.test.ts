@@ -23,8 +23,10 @@ test('there are real captures to check', t => {
 
 for (const file of [...captures.map(f => `real/${f}`), ...synthesised.map(f => `synthesised/${f}`)]) {
   test(`golden text report: ${file}`, t => {
-    const r = runCli(['analyze', `fixtures/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1' } });
+    // Text times are local (as tcpdump's): the golden reports are pinned to UTC, and say so.
+    const r = runCli(['analyze', `fixtures/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1', TZ: 'UTC' } });
     t.true(r.code === 0 || r.code === 1, r.stderr);
+    t.true(r.stdout.startsWith('times in UTC (+00:00)\n'), 'the zone is named once, at the top');
     const want = path.join(golden, path.basename(file).replace(/\.pcap$/, '.txt'));
     if (process.env.UPDATE_GOLDEN === '1') {
       mkdirSync(golden, { recursive: true });

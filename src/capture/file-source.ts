@@ -20,6 +20,11 @@ export interface ReadCaptureOptions {
    * @default 4194304
    */
   chunkSize?: number;
+  /**
+   * Stops reading after the chunk in hand (Ctrl-C): the summary covers what was read, and a
+   * record cut by the stop is not counted as damage.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -109,6 +114,7 @@ export async function readCaptureFile(
       if (wait) await wait;
       if (decoder.status === 'not-capture') throw notCapture(path, decoder, false);
       if (!more) break;
+      if (opts.signal?.aborted) return stoppedEarly(decoder);
       try {
         n = fs.readSync(fd, buf, 0, chunkSize, null);
       } catch (err) {
@@ -163,6 +169,7 @@ async function readGzip(
         break;
       }
       if (!more) break;
+      if (opts.signal?.aborted) break;
     }
   } catch (err) {
     gzipError = err as Error;
@@ -185,7 +192,7 @@ async function readGzip(
     decoder.end();
     throw notCapture(path, decoder, true);
   }
-  const s = decoder.end();
+  const s = opts.signal?.aborted && !gzipError ? stoppedEarly(decoder) : decoder.end();
   const detail = s.detail ? `${s.detail}, gzip-compressed` : 'gzip-compressed';
   if (gzipError && !s.truncated) {
     return {
@@ -196,6 +203,15 @@ async function readGzip(
     };
   }
   return { ...s, detail };
+}
+
+/** The summary of a read stopped on request: a record cut by the stop is not damage. */
+function stoppedEarly(decoder: CaptureDecoder): CaptureSummary {
+  const reading = decoder.status === 'reading';
+  const s = decoder.end();
+  if (!reading || !s.truncated) return s;
+  const { truncation: _, ...rest } = s;
+  return { ...rest, truncated: false };
 }
 
 function gzipReason(err: Error): string {

@@ -83,6 +83,7 @@ export const analysisOptions = {
   json: flag('one JSON document (docs/json.md)'),
   jsonl: flag('one JSON message per line, then a summary line'),
   summary: flag('text: only the summary and findings, no message lines', 'q'),
+  utc: flag('text: times in UTC (default: the local zone, as tcpdump; TZ is honoured); JSON is always UTC', 'u'),
   'join-window': option({
     hint: 'MS',
     parse: milliseconds(600_000),
@@ -95,6 +96,8 @@ export interface AnalysisSettings {
   pipeline: PipelineOptions;
   format: ReportFormat;
   summaryOnly: boolean;
+  /** Text times in UTC rather than the local zone. */
+  utc: boolean;
   style: Style;
   warnings: string[];
 }
@@ -112,6 +115,7 @@ export function analysisSettings(values: Values<typeof analysisOptions>, io: Com
     pipeline,
     format: values.json ? 'json' : values.jsonl ? 'jsonl' : 'text',
     summaryOnly: values.summary,
+    utc: values.utc,
     style: chooseStyle(io.stdout, io.env),
     warnings,
   };

@@ -4,9 +4,15 @@ import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { Reporter } from '../report/reporter.js';
 import { escapeText } from '../report/escape.js';
-import { createProgress } from '../ui/progress.js';
+import { bytesText, createProgress } from '../ui/progress.js';
+import { exitCodeFor } from '../ui/signals.js';
 import { analysisOptions, analysisSettings } from './_shared.js';
 import { defineCommand } from './command.js';
+
+/** Bytes per read: small enough that the report of one chunk stays small and a stop is quick. */
+const CHUNK = 1024 * 1024;
+/** How often the progress line's text changes (ora redraws its frame on its own). */
+const PROGRESS_MS = 100;
 
 export default defineCommand({
   name: 'analyze',
@@ -30,19 +36,42 @@ export default defineCommand({
       ...settings.pipeline,
       ...(reporter.wantsMessages ? { onMessage: reporter.message } : {}),
     });
-    const progress = await createProgress(io.stderr, settings.format === 'text', `reading ${escapeText(path)}`);
+    const name = escapeText(path);
+    const progress = await createProgress(io.stderr, true, `reading ${name}`);
+    // The report and the spinner on one terminal: the spinner steps aside for each write.
+    if (progress.shown && io.stdout.isTTY) reporter.out.around = { before: progress.clear, after: progress.render };
+
+    // Ctrl-C or SIGTERM: stop after the chunk in hand, and report what was read.
+    let interrupted: string | undefined;
+    const stop = new AbortController();
+    void io.interrupted.then(sig => {
+      interrupted = sig;
+      stop.abort();
+    });
+    const started = Date.now();
+    let shownAt = 0;
     try {
       const summary = await readCaptureFile(path, pipeline, {
-        onProgress: (read, total) => {
-          if (total) {
-            const percent = Math.round((read / total) * 100);
-            progress.text(`reading ${escapeText(path)}: ${percent}%, ${pipeline.counters().packets} packets`);
+        chunkSize: CHUNK,
+        signal: stop.signal,
+        onProgress: async (read, total) => {
+          const now = Date.now();
+          if (progress.shown && now - shownAt >= PROGRESS_MS) {
+            shownAt = now;
+            const n = pipeline.counters();
+            const where = total ? `${Math.floor((read / total) * 100)}%` : bytesText(read);
+            const rate = now > started ? `, ${Math.round(n.packets / ((now - started) / 1000)).toLocaleString('en')} packets/s` : '';
+            progress.text(`reading ${name}: ${where}, ${n.packets.toLocaleString('en')} packets, ${n.messages.toLocaleString('en')} messages${rate}`);
           }
-          return reporter.out.drain();
+          // A slow reader of stdout holds reading back; otherwise let the event loop run (the
+          // spinner, the signals) once per chunk.
+          await reporter.out.drain(io.interrupted);
+          await new Promise(setImmediate);
         },
       });
       progress.stop();
-      return reporter.finish({ path, summary }, pipeline.finish(summary));
+      const code = reporter.finish({ path, summary, ...(interrupted ? { interrupted } : {}) }, pipeline.finish(summary));
+      return interrupted ? exitCodeFor(interrupted) : code;
     } catch (e) {
       progress.stop();
       throw e;

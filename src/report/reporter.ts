@@ -7,11 +7,14 @@ import type { CaptureSummary } from '../capture/sink.js';
 import { sortFindings } from '../findings/finding.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import type { AnalysisResult, Message } from '../pipeline/types.js';
-import { documentTail, documentTailObject, messageJson } from './json.js';
+import { documentTail, documentTailObject, messageJsonText } from './json.js';
 import { safeJson } from './escape.js';
 import { Output } from './output.js';
 import type { Style } from './style.js';
-import { formatCapture, formatMessageLine, formatSummary } from './text.js';
+import { formatCapture, formatInterrupted, formatMessageLine, formatSummary } from './text.js';
+import { TextTime } from './time.js';
+import { TextLineEncoder } from './text-bytes.js';
+import { PLAIN } from './style.js';
 
 export type ReportFormat = 'text' | 'json' | 'jsonl';
 
@@ -20,18 +23,38 @@ export interface ReporterOptions {
   /** Text only: leave out the message lines, print the summary. */
   summaryOnly?: boolean;
   style: Style;
+  /**
+   * Text: times in UTC instead of the local zone (--utc). JSON is always UTC.
+   * @default false
+   */
+  utc?: boolean;
 }
 
 export interface CaptureInfo {
   path: string;
   summary?: CaptureSummary;
+  /** Set when the user stopped the run (Ctrl-C, SIGTERM): the report covers what was read. */
+  interrupted?: string;
 }
 
 export class Reporter {
   readonly out: Output;
   private messages = 0;
+  private readonly time: TextTime;
+  private zoneShown = false;
+  /** Message lines as bytes, when there is no colour to add. */
+  private readonly encoder: TextLineEncoder | undefined;
   constructor(stream: NodeJS.WritableStream, private readonly opts: ReporterOptions) {
     this.out = new Output(stream);
+    this.time = new TextTime(opts.utc === true);
+    if (opts.style === PLAIN) this.encoder = new TextLineEncoder(this.out, this.time);
+  }
+
+  /** Text: the zone the times are in, once, before the first time is shown. */
+  private zoneLine(sec: number): void {
+    if (this.zoneShown) return;
+    this.zoneShown = true;
+    this.out.write(`times in ${this.time.zone(sec)}\n`);
   }
 
   /** True when messages must be decoded for output (the pipeline skips text decoding otherwise). */
@@ -42,15 +65,18 @@ export class Reporter {
   message = (m: Message): void => {
     switch (this.opts.format) {
       case 'text':
-        if (!this.opts.summaryOnly) this.out.write(formatMessageLine(m, this.opts.style));
+        if (!this.opts.summaryOnly) {
+          if (!this.zoneShown) this.zoneLine(m.time.sec);
+          if (!this.encoder?.write(m)) this.out.write(formatMessageLine(m, this.opts.style, this.time));
+        }
         break;
       case 'jsonl':
-        this.out.write(`${safeJson({ type: 'message', ...messageJson(m) })}\n`);
+        this.out.write(`${messageJsonText(m, true)}\n`);
         break;
       case 'json':
         // The document starts with the first message (or at the end): an error before then leaves
         // stdout empty, not half a document.
-        this.out.write(`${this.messages ? ',' : '{"messages":['}${safeJson(messageJson(m))}`);
+        this.out.write(`${this.messages ? ',' : '{"messages":['}${messageJsonText(m, false)}`);
         break;
     }
     this.messages++;
@@ -61,17 +87,20 @@ export class Reporter {
     result = { ...result, findings: sortFindings(result.findings) };
     const c = capture.summary;
     const cap = { path: capture.path, format: c?.format ?? ('live' as const), packets: result.packets, truncated: c?.truncated ?? false, ...(c?.truncation ? { truncation: c.truncation } : {}) };
+    const stopped = capture.interrupted !== undefined;
     switch (this.opts.format) {
       case 'text':
         if (this.messages && !this.opts.summaryOnly) this.out.write('\n');
+        else this.zoneLine(result.senders[0]?.first.sec ?? Math.floor(Date.now() / 1000));
         this.out.write(formatCapture(capture.path, c, result));
-        this.out.write(formatSummary(result, this.opts.style));
+        if (stopped) this.out.write(formatInterrupted(capture.interrupted!, this.opts.style));
+        this.out.write(formatSummary(result, this.opts.style, this.time));
         break;
       case 'jsonl':
-        this.out.write(`${safeJson({ type: 'summary', ...documentTailObject(cap, result) })}\n`);
+        this.out.write(`${safeJson({ type: 'summary', ...(stopped ? { interrupted: true } : {}), ...documentTailObject(cap, result) })}\n`);
         break;
       case 'json':
-        this.out.write(`${this.messages ? '' : '{"messages":['}],${documentTail(cap, result)}\n`);
+        this.out.write(`${this.messages ? '' : '{"messages":['}],${stopped ? '"interrupted":true,' : ''}${documentTail(cap, result)}\n`);
         break;
     }
     this.out.flush();

@@ -8,7 +8,7 @@ import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { endpoint } from '../decode/addr.js';
 import { escapeText } from './escape.js';
-import { clockTime, isoTime, printkTime } from './time.js';
+import { printkTime, TextTime } from './time.js';
 import type { Style } from './style.js';
 
 const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
@@ -18,31 +18,39 @@ export function levelName(level: number | undefined): string {
   return level === undefined ? '-' : LEVELS[level] ?? String(level);
 }
 
+const UTC = new TextTime(true);
+
 /** `13:01:02.123456 10.99.0.2:6665 info   [   45.287505] sysrq: Show Regs` */
-export function formatMessageLine(m: Message, style: Style): string {
-  let line = `${style.dim(clockTime(m.time))} ${style.cyan(m.sender)} `;
+export function formatMessageLine(m: Message, style: Style, time: TextTime = UTC): string {
+  let line = `${style.dim(time.clockTime(m.time))} ${style.cyan(m.sender)} `;
   const lvl = m.level !== undefined && m.level >= 0 && m.level < 8 ? LEVELS_PADDED[m.level]! : levelName(m.level).padEnd(6);
   line += m.level !== undefined && m.level <= 3 ? style.red(lvl) : m.level === 4 ? style.yellow(lvl) : style.dim(lvl);
   if (m.usec !== undefined && m.mode !== 'syslog') line += ` ${style.dim(printkTime(m.usec))}`;
   if (m.mode === 'syslog') line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;
   if (m.mode === 'unknown') line += ` ${style.yellow('(not netconsole)')}`;
   line += ` ${escapeText(m.text)}`;
-  if (m.fragments > 1) line += style.dim(` [${m.fragments} datagrams joined]`);
-  if (m.incomplete) line += style.red(' [incomplete]');
-  if (m.dict) {
-    const extra = Object.entries(m.dict).map(([k, v]) => `${k}=${v}`).join(' ');
-    if (extra) line += style.dim(` {${escapeText(extra)}}`);
-  }
-  return `${line}\n`;
+  return `${line}${formatLineTail(m, style)}\n`;
 }
 
-function senderLine(s: SenderSummary): string {
+/** What follows a message's text on its line: how it was joined, and its dictionary. */
+export function formatLineTail(m: Message, style: Style): string {
+  let s = '';
+  if (m.fragments > 1) s += style.dim(` [${m.fragments} datagrams joined]`);
+  if (m.incomplete) s += style.red(' [incomplete]');
+  if (m.dict) {
+    const extra = Object.entries(m.dict).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (extra) s += style.dim(` {${escapeText(extra)}}`);
+  }
+  return s;
+}
+
+function senderLine(s: SenderSummary, time: TextTime): string {
   const from = endpoint(s.ip, s.port);
   const to = endpoint(s.dstIp, s.dstPort);
   const parts = [`${from} → ${to}`, s.mode, `${s.packets} datagrams`, `${s.messages} messages`];
   if (s.seqFirst !== undefined) parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
   if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);
-  parts.push(`${isoTime(s.first)} .. ${clockTime(s.last)}`);
+  parts.push(`${time.dateTime(s.first)} .. ${time.dateTime(s.last)}`);
   let line = `  ${parts.join('  ')}\n`;
   if (s.kernel) line += `    kernel: ${escapeText(s.kernel)}\n`;
   return line;
@@ -61,11 +69,16 @@ export function formatCapture(path: string, c: CaptureSummary | undefined, resul
   return `capture: ${escapeText(path)} (${what}): ${result.packets} packets, ${result.datagrams} netconsole-port datagrams, ${result.messages} messages${c?.truncated ? ', TRUNCATED' : ''}\n`;
 }
 
-export function formatSummary(result: AnalysisResult, style: Style): string {
+/** The line that says the report is partial: the user stopped the run. */
+export function formatInterrupted(signal: string, style: Style): string {
+  return `${style.yellow('interrupted')} by ${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C (SIGINT)'}: this report covers only what was read before\n`;
+}
+
+export function formatSummary(result: AnalysisResult, style: Style, time: TextTime = UTC): string {
   let s = '';
   if (result.senders.length) {
     s += `${style.bold('senders:')}\n`;
-    for (const snd of result.senders) s += senderLine(snd);
+    for (const snd of result.senders) s += senderLine(snd, time);
   }
   const sorted = sortFindings(result.findings);
   if (sorted.length) {

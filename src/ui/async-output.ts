@@ -47,9 +47,11 @@ export class AsyncFdWriter {
     return this.inFlight;
   }
 
-  write(s: string | Uint8Array): boolean {
+  /** `done` is called at once: the bytes are copied (into a string) before this returns. */
+  write(s: string | Uint8Array, done?: () => void): boolean {
     if (this.failed) return true;
-    const text = typeof s === 'string' ? s : Buffer.from(s).toString('utf8');
+    const text = typeof s === 'string' ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('utf8');
+    done?.();
     if (text.length === 0) return true;
     if (this.pendingChars + text.length > MAX_PENDING_CHARS) {
       this.droppedChars += text.length;

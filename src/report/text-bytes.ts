@@ -1,0 +1,112 @@
+/**
+ * The text report's message line, written as bytes straight into the output buffer: the same
+ * bytes as `formatMessageLine(m, PLAIN, time)` (test/report-lines.test.ts compares them on every
+ * captured message), without building and re-encoding a string for the parts every line has.
+ * The time of day is encoded once per second, each sender once, the digits by hand; the text
+ * and the rare parts go through the string formatter's own functions. Used when the report has
+ * no colour (a pipe or a file, where speed matters); a terminal gets formatMessageLine.
+ */
+import type { Message } from '../pipeline/types.js';
+import { escapeText } from './escape.js';
+import { Output } from './output.js';
+import { PLAIN } from './style.js';
+import { formatLineTail, levelName } from './text.js';
+import { printkTime, type TextTime } from './time.js';
+
+interface FastWrites {
+  latin1Write(s: string, offset: number): number;
+  utf8Write(s: string, offset: number): number;
+}
+
+const LEVELS = [0, 1, 2, 3, 4, 5, 6, 7].map(l => Buffer.from(`${levelName(l).padEnd(6)}`, 'latin1'));
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+/** Longest prefix: `@-10000000000000.000000000 ` would not fit, but such times take the slow path. */
+const PREFIX_ROOM = 8 + 10 + 1 + 64 + 1 + 6 + 1 + 24;
+
+export class TextLineEncoder {
+  private sec = NaN;
+  private clock = Buffer.alloc(0);
+  private lastSender = '';
+  private senderBytes = Buffer.alloc(0);
+
+  constructor(private readonly out: Output, private readonly time: TextTime) {}
+
+  /** Writes the line of `m`; false when it has to be formatted as a string (an odd time). */
+  write(m: Message): boolean {
+    const t = m.time;
+    if (t.sec !== this.sec) {
+      const c = this.time.clockTime({ sec: t.sec, nsec: 0 });
+      if (c.length !== 15) return false; // not HH:MM:SS.000000: a damaged capture's time
+      this.sec = t.sec;
+      this.clock = Buffer.from(c.slice(0, 9), 'latin1');
+    }
+    if (m.sender !== this.lastSender) {
+      if (m.sender.length > 64 || NOT_PRINTABLE_ASCII.test(m.sender)) return false;
+      this.lastSender = m.sender;
+      this.senderBytes = Buffer.from(m.sender, 'latin1');
+    }
+    // Kernel text is nearly always printable ASCII: then it is copied as it is (escapeText would
+    // return it unchanged); anything else takes escapeText and UTF-8.
+    const text = m.text;
+    const plainText = !NOT_PRINTABLE_ASCII.test(text);
+    const shown = plainText ? text : escapeText(text);
+    const tail = m.fragments > 1 || m.incomplete || m.dict ? formatLineTail(m, PLAIN) : '';
+    const mid = m.mode === 'syslog' ? ` syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:` : m.mode === 'unknown' ? ' (not netconsole)' : '';
+    const need = PREFIX_ROOM + (plainText ? shown.length : shown.length * 3) + (mid.length + tail.length) * 3;
+    const out = this.out;
+    if (need > Output.MAX_RESERVE) return false;
+    const b = out.reserve(need) as Buffer & FastWrites;
+    let o = out.off;
+    o = copy(this.clock, b, o);
+    // the fraction: microseconds, or nanoseconds when the capture has them
+    const ns = t.nsec;
+    if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
+    else o = digits(b, o, ns, 9);
+    b[o++] = 0x20;
+    o = copy(this.senderBytes, b, o);
+    b[o++] = 0x20;
+    const lv = m.level;
+    if (lv !== undefined && lv >= 0 && lv < 8) o = copy(LEVELS[lv]!, b, o);
+    else o += b.latin1Write(levelName(lv).padEnd(6), o);
+    const us = m.usec;
+    if (us !== undefined && m.mode !== 'syslog') {
+      b[o++] = 0x20;
+      if (Number.isSafeInteger(us) && us >= 0 && us < 1e15) {
+        const sec = Math.floor(us / 1e6);
+        b[o++] = 0x5b; // [
+        const w = sec < 10 ? 1 : sec < 100 ? 2 : sec < 1000 ? 3 : sec < 10000 ? 4 : sec < 1e5 ? 5 : String(sec).length;
+        for (let i = w; i < 5; i++) b[o++] = 0x20;
+        o = digits(b, o, sec, w);
+        b[o++] = 0x2e;
+        o = digits(b, o, us - sec * 1e6, 6);
+        b[o++] = 0x5d; // ]
+      } else {
+        o += b.latin1Write(printkTime(us), o);
+      }
+    }
+    // rare: the string formatter's own words
+    if (mid) o += b.utf8Write(mid, o);
+    b[o++] = 0x20;
+    o += plainText ? b.latin1Write(shown, o) : b.utf8Write(shown, o);
+    if (tail) o += b.utf8Write(tail, o);
+    b[o++] = 0x0a;
+    out.off = o;
+    return true;
+  }
+}
+
+/** Copies a few bytes: cheaper by hand than Buffer#copy's checks for a dozen. */
+function copy(src: Uint8Array, b: Uint8Array, o: number): number {
+  for (let i = 0; i < src.length; i++) b[o + i] = src[i]!;
+  return o + src.length;
+}
+
+/** Writes `n` (0 <= n < 10^width) as exactly `width` decimal digits. */
+function digits(b: Buffer, o: number, n: number, width: number): number {
+  for (let i = o + width - 1; i >= o; i--) {
+    const q = Math.floor(n / 10);
+    b[i] = 48 + (n - q * 10);
+    n = q;
+  }
+  return o + width;
+}

@@ -68,3 +68,27 @@ withCorpus('syslog_udp.pcap decodes as tcpdump decodes it (syslog-v.out)', async
   });
   t.deepEqual([...new Set(result.findings.map(f => f.code))], ['syslog-traffic']);
 });
+
+withCorpus('netconsole recognised by content finds none in the corpus (DNS, NTP, syslog, and every other UDP port)', async t => {
+  const files = readdirSync(corpus).filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.')).sort();
+  let elsewhere = 0;
+  const found: string[] = [];
+  for (const f of files) {
+    // As analyze runs without --port: 514 and 6666 watched, every other UDP port looked at by content.
+    const p = createPipeline({});
+    const all = createPipeline({ ports: ALL_PORTS });
+    try {
+      const r = p.finish(await readCaptureFile(path.join(corpus, f), p));
+      const a = all.finish(await readCaptureFile(path.join(corpus, f), all));
+      elsewhere += a.senders.filter(s => s.dstPort !== 514 && s.dstPort !== 6666).reduce((n, s) => n + s.packets, 0);
+      for (const s of r.senders) if (s.dstPort !== 514 && s.dstPort !== 6666) found.push(`${f}: ${s.ip}:${s.port} → ${s.dstIp}:${s.dstPort} (${s.mode})`);
+      for (const x of r.findings) if (x.code === 'unexpected-port') found.push(`${f}: ${x.summary}`);
+    } catch (e) {
+      if (!(e instanceof CLIError)) throw e;
+    }
+  }
+  t.log(`${elsewhere} UDP datagrams to other ports looked at`);
+  // The corpus has thousands of them (DNS, NTP, SNMP, RADIUS, ...): the result means something.
+  t.true(elsewhere > 1000, `only ${elsewhere}`);
+  t.deepEqual(found, []);
+});

@@ -200,6 +200,67 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
   return { kind: 'plain', bodyOff: off, bodyEnd: end, newline };
 }
 
+/** The kernel's extended-header fields besides ncfrag (CONFIG_PRINTK_CALLER). */
+const CALLER_FIELD = /^caller=[TC]\d{1,10}$/;
+
+/**
+ * Whether a UDP payload sent to a port nobody named is netconsole, with the confidence to say so:
+ *
+ * - an extended record whose header is exactly the kernel's (`prefix,seq,usec,flag` with flag
+ *   `-`, `c` or `+`; no field but `ncfrag=` and `caller=`) and whose body is the kernel's escaped
+ *   text: printable ASCII only, each line after the text starting with a space (` KEY=value`),
+ *   ending with a newline unless it is an ncfrag piece;
+ * - a plain line with printk's time stamp exactly as printk writes it (`[%5lu.%06lu] `), no
+ *   control character but tab and newline, ending with a newline or cut at 1000 bytes.
+ *
+ * `partial`: the payload may be cut short (an ICMP answer quotes only its start), so the end is
+ * not required. Syslog, DNS, NTP and the rest of the tcpdump corpus never pass
+ * (test/analyze-corpus.test.ts). Pure, no allocation for payloads that do not start like one.
+ */
+export function looksLikeNetconsole(buf: Uint8Array, off: number, end: number, partial: boolean): boolean {
+  if (end - off < 8) return false;
+  const c0 = buf[off]!;
+  if (c0 === LBRACKET) return plainLooksKernel(buf, off, end, partial);
+  // A digit (the prefix, or a release like 6.1.0-...) or a release's first letter.
+  if (c0 <= SPACE || c0 >= 0x7f || c0 === LT) return false;
+  const rec = decodeExtended(buf, off, end);
+  if (!rec || rec.kind !== 'extended') return false;
+  const h = rec.header;
+  if (h.flags !== '-' && h.flags !== 'c' && h.flags !== '+') return false;
+  if (h.fields && !h.fields.every(f => CALLER_FIELD.test(f))) return false;
+  let afterNewline = false;
+  let sawNewline = false;
+  for (let i = rec.bodyOff; i < end; i++) {
+    const c = buf[i]!;
+    if (c === NL) {
+      afterNewline = sawNewline = true;
+      continue;
+    }
+    if (c < SPACE || c >= 0x7f) return false;
+    if (afterNewline && c !== SPACE && !h.frag) return false;
+    afterNewline = false;
+  }
+  // The text line ends with a newline, and so does each dictionary line.
+  return partial || h.frag !== undefined || (sawNewline && buf[end - 1] === NL);
+}
+
+function plainLooksKernel(buf: Uint8Array, off: number, end: number, partial: boolean): boolean {
+  // `[%5lu.%06lu] `: at least five characters of right-aligned seconds, six of microseconds.
+  let p = off + 1;
+  while (p < end && buf[p] === SPACE) p++;
+  const digits0 = p;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+  if (p === digits0 || p - (off + 1) < 5 || p - digits0 > 10 || buf[p] !== DOT) return false;
+  const frac0 = ++p;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) p++;
+  if (p - frac0 !== 6 || buf[p] !== RBRACKET || buf[p + 1] !== SPACE) return false;
+  for (let i = p + 2; i < end; i++) {
+    const c = buf[i]!;
+    if ((c < SPACE && c !== NL && c !== 0x09) || c === 0x7f) return false;
+  }
+  return partial || buf[end - 1] === NL || end - off === 1000;
+}
+
 /** The text and dictionary of an extended body (`text\n KEY=value\n...`), `\xNN` decoded. */
 export function decodeExtendedBody(body: Uint8Array): { text: string; dict?: Record<string, string>; escaped: boolean } {
   let nl = body.indexOf(NL);

@@ -1,9 +1,9 @@
 /**
  * Decoders for the layers below netconsole: link (Ethernet with 802.1Q/QinQ tags, Linux cooked
  * v1 and v2, raw IP, BSD null), IPv4 and IPv6 (with extension headers), UDP, ICMP and ICMPv6
- * port unreachable, and ARP. They work on offsets into the caller's buffer and fill reusable
- * views, so the hot path allocates nothing; every read is bounds-checked first, and a failure
- * returns a reason instead of throwing.
+ * destination unreachable (every code, as a table), and ARP. They work on offsets into the
+ * caller's buffer and fill reusable views, so the hot path allocates nothing; every read is
+ * bounds-checked first, and a failure returns a reason instead of throwing.
  */
 
 export const LINKTYPE_NULL = 0;
@@ -242,7 +242,7 @@ export function decodeUdp(buf: Uint8Array, off: number, end: number, v: UdpView)
   return undefined;
 }
 
-/** The datagram an ICMP port unreachable quotes: who sent it, to where. */
+/** The datagram an ICMP destination unreachable quotes: who sent it, to where. */
 export interface QuotedDatagram {
   version: 4 | 6;
   srcOff: number;
@@ -252,24 +252,84 @@ export interface QuotedDatagram {
 }
 
 /**
+ * What a destination-unreachable code says: `port` (nothing listens, or a REJECT with the port
+ * code), `prohibited` (a firewall said no), `unreachable` (the network, or a firewall imitating
+ * it, could not deliver).
+ */
+export type UnreachableKind = 'port' | 'prohibited' | 'unreachable';
+
+export interface UnreachableCode {
+  kind: UnreachableKind;
+  /** As iptables/nft name the answer where they can send it (`icmp-host-prohibited`). */
+  name: string;
+}
+
+/** ICMP type 3 codes (RFC 792, RFC 1812): one row each; a code not listed is `unreachable`. */
+export const ICMP_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
+  [0, { kind: 'unreachable', name: 'net unreachable (icmp-net-unreachable)' }],
+  [1, { kind: 'unreachable', name: 'host unreachable (icmp-host-unreachable)' }],
+  [2, { kind: 'unreachable', name: 'protocol unreachable (icmp-proto-unreachable)' }],
+  [3, { kind: 'port', name: 'port unreachable (icmp-port-unreachable)' }],
+  [4, { kind: 'unreachable', name: 'fragmentation needed' }],
+  [9, { kind: 'prohibited', name: 'net prohibited (icmp-net-prohibited)' }],
+  [10, { kind: 'prohibited', name: 'host prohibited (icmp-host-prohibited)' }],
+  [13, { kind: 'prohibited', name: 'administratively prohibited (icmp-admin-prohibited)' }],
+]);
+
+/** ICMPv6 type 1 codes (RFC 4443): one row each; a code not listed is `unreachable`. */
+export const ICMPV6_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
+  [0, { kind: 'unreachable', name: 'no route to destination (icmp6-no-route)' }],
+  [1, { kind: 'prohibited', name: 'administratively prohibited (icmp6-adm-prohibited)' }],
+  [3, { kind: 'unreachable', name: 'address unreachable (icmp6-addr-unreachable)' }],
+  [4, { kind: 'port', name: 'port unreachable (icmp6-port-unreachable)' }],
+  [5, { kind: 'prohibited', name: 'source address failed ingress/egress policy (policy-fail)' }],
+  [6, { kind: 'prohibited', name: 'reject route to destination (reject-route)' }],
+]);
+
+/** An ICMP or ICMPv6 destination unreachable about a UDP datagram. */
+export interface UnreachableAnswer extends QuotedDatagram, UnreachableCode {
+  code: number;
+  /** The quoted UDP payload's bytes that the answer carries (Linux quotes up to 576 bytes in all). */
+  payloadOff: number;
+  payloadEnd: number;
+}
+
+/**
+ * ICMP type 3 or ICMPv6 type 1 quoting a UDP datagram: its addresses, ports and as much of its
+ * payload as was quoted, with what the code says; undefined for any other ICMP message, or one
+ * too short to say.
+ */
+export function decodeUnreachable(buf: Uint8Array, off: number, end: number, v6: boolean): UnreachableAnswer | undefined {
+  if (off + 8 > end) return undefined;
+  const type = buf[off]!, code = buf[off + 1]!;
+  const inner = off + 8;
+  let q: QuotedDatagram, udpOff: number;
+  if (!v6) {
+    if (type !== 3) return undefined;
+    if (inner + 20 > end || buf[inner]! >> 4 !== 4) return undefined;
+    const ihl = (buf[inner]! & 15) * 4;
+    if (ihl < 20 || buf[inner + 9] !== IPPROTO_UDP || inner + ihl + 4 > end) return undefined;
+    udpOff = inner + ihl;
+    q = { version: 4, srcOff: inner + 12, dstOff: inner + 16, srcPort: rd16(buf, udpOff), dstPort: rd16(buf, udpOff + 2) };
+  } else {
+    if (type !== 1) return undefined;
+    if (inner + 40 > end || buf[inner]! >> 4 !== 6) return undefined;
+    if (buf[inner + 6] !== IPPROTO_UDP || inner + 44 > end) return undefined;
+    udpOff = inner + 40;
+    q = { version: 6, srcOff: inner + 8, dstOff: inner + 24, srcPort: rd16(buf, udpOff), dstPort: rd16(buf, udpOff + 2) };
+  }
+  const known = (v6 ? ICMPV6_UNREACHABLE_CODES : ICMP_UNREACHABLE_CODES).get(code);
+  const payloadOff = Math.min(udpOff + 8, end);
+  return { ...q, code, kind: known?.kind ?? 'unreachable', name: known?.name ?? `unreachable code ${code}`, payloadOff, payloadEnd: end };
+}
+
+/**
  * ICMP type 3 code 3, or ICMPv6 type 1 code 4: returns the quoted UDP datagram's addresses and
  * ports, or undefined when this is not a port unreachable about UDP (or is too short to say).
  */
 export function decodePortUnreachable(buf: Uint8Array, off: number, end: number, v6: boolean): QuotedDatagram | undefined {
-  if (off + 8 > end) return undefined;
-  const type = buf[off]!, code = buf[off + 1]!;
-  const inner = off + 8;
-  if (!v6) {
-    if (type !== 3 || code !== 3) return undefined;
-    if (inner + 20 > end || buf[inner]! >> 4 !== 4) return undefined;
-    const ihl = (buf[inner]! & 15) * 4;
-    if (ihl < 20 || buf[inner + 9] !== IPPROTO_UDP || inner + ihl + 4 > end) return undefined;
-    return { version: 4, srcOff: inner + 12, dstOff: inner + 16, srcPort: rd16(buf, inner + ihl), dstPort: rd16(buf, inner + ihl + 2) };
-  }
-  if (type !== 1 || code !== 4) return undefined;
-  if (inner + 40 > end || buf[inner]! >> 4 !== 6) return undefined;
-  if (buf[inner + 6] !== IPPROTO_UDP || inner + 44 > end) return undefined;
-  return { version: 6, srcOff: inner + 8, dstOff: inner + 24, srcPort: rd16(buf, inner + 40), dstPort: rd16(buf, inner + 42) };
+  const a = decodeUnreachable(buf, off, end, v6);
+  return a?.kind === 'port' ? a : undefined;
 }
 
 /** An ARP packet over Ethernet/IPv4: who has which MAC. */

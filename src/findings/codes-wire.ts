@@ -95,6 +95,81 @@ export const WIRE_CODES = defineCodes([
     fix: 'Enable UDP reception in the syslog daemon, e.g. rsyslog: module(load="imudp") input(type="imudp" port="514"), then restart it',
   },
   {
+    code: 'firewall-reject',
+    severity: 'error',
+    title: 'A firewall REJECT rule refused the datagrams',
+    explanation:
+      'The receiving side answered netconsole datagrams with an ICMP (or ICMPv6) destination unreachable ' +
+      'that only a firewall sends: host, net or administratively prohibited (iptables --reject-with ' +
+      'icmp-host-prohibited, the stock last rule of CentOS/RHEL\'s iptables service; icmp-net-prohibited; ' +
+      'icmp-admin-prohibited; nft reject with icmp admin-prohibited; ICMPv6 code 1, 5 or 6), or a host or net ' +
+      'unreachable sent by the destination itself (a host does not call itself unreachable: --reject-with ' +
+      'icmp-host-unreachable). The datagrams reached the host and were refused before any socket.',
+    fix: 'On the receiver, accept the datagrams before the REJECT rule (iptables -I INPUT -p udp --dport PORT -s SENDER -j ACCEPT, or the nft equivalent in the chain that rejects); netdiag check shows the rule',
+  },
+  {
+    code: 'dst-unreachable',
+    severity: 'error',
+    title: 'A router could not deliver the datagrams',
+    explanation:
+      'A host on the way (not the destination) answered netconsole datagrams with ICMP net, host or ' +
+      'address unreachable (or no route, fragmentation needed): the network between the sender and ' +
+      'the log server cannot deliver them. netconsole sends every frame to the one MAC it was given, so ' +
+      'a router in the path must route the destination, and a router that cannot answers like this.',
+    fix: 'Check the route to the log server from the router that answered (ip route get DEST), and the remote MAC: across a router it must be the router\'s',
+  },
+  {
+    code: 'unexpected-port',
+    severity: 'warning',
+    title: 'netconsole on a port netdiag was not told about',
+    explanation:
+      'Datagrams whose content is netconsole (the kernel\'s extended header, or plain lines with printk\'s ' +
+      'time stamp) go to a UDP port that is neither 514 nor 6666 nor a configured target\'s port: a typo in ' +
+      'the target port, or an old configuration still loaded. A syslog daemon listening on the usual port ' +
+      'never sees them. If the port is intended, say so with --port (which also stops this recognition).',
+    fix: 'Make the sender\'s target port the one the log server listens on (netconsole=...,514@IP/MAC), or analyze with --port PORT if it is intended',
+  },
+  {
+    code: 'flow-not-configured',
+    severity: 'info',
+    title: 'Traffic not in the configuration',
+    explanation:
+      'A netconsole flow in the capture matches none of the configured targets (local and remote IP and ' +
+      'ports), and no configured target is missing its traffic: another sender, or a target of another ' +
+      'configuration. It is shown, not judged against the configuration.',
+    fix: 'Nothing to fix if it belongs to another sender; otherwise add its target to the configuration compared',
+  },
+  {
+    code: 'mode-mismatch',
+    severity: 'warning',
+    title: 'Plain or extended mode differs from the configuration',
+    explanation:
+      'The configuration says extended (`+` in the netconsole parameter, configfs `extended` 1) and the ' +
+      'datagrams are plain, or the other way round: the running netconsole was loaded with another ' +
+      'parameter than the one compared. A receiver that parses one format shows the other badly.',
+    fix: 'Reload netconsole with the configured parameter (rmmod netconsole; modprobe netconsole netconsole=...), or correct the configuration',
+  },
+  {
+    code: 'release-mismatch',
+    severity: 'warning',
+    title: 'Release prefix differs from the configuration',
+    explanation:
+      'The configuration says `r` (configfs `release` 1: the kernel release before each extended record) ' +
+      'and the records have none, or they have one the configuration does not ask for: the running ' +
+      'netconsole was loaded with another parameter.',
+    fix: 'Reload netconsole with the configured parameter, or correct the configuration',
+  },
+  {
+    code: 'src-mac-mismatch',
+    severity: 'warning',
+    title: 'Frames come from another device than the configured one',
+    explanation:
+      'The netconsole parameter names its device by MAC address (`@IP/52:54:00:...`, newer kernels), and ' +
+      'the frames come from another MAC: another device sends, or netconsole was loaded with another ' +
+      'parameter.',
+    fix: 'Reload netconsole with the configured parameter, or name the device that sends',
+  },
+  {
     code: 'split-line',
     severity: 'warning',
     title: 'One log line arrived split across datagrams',

@@ -43,6 +43,13 @@ export class FlowTable {
     return this.remember(f);
   }
 
+  /** The IPv4 flow with these addresses and ports, if seen (never made). */
+  get4(src: number, sport: number, dst: number, dport: number): Flow | undefined {
+    const list = this.v4.get(src * 65536 + sport);
+    if (list) for (const f of list) if (f.dstIpNum === dst && f.dstPort === dport) return f;
+    return undefined;
+  }
+
   /** The IPv6 flow of a datagram (addresses formatted), made when new; undefined when full. */
   ipv6(src: string, sport: number, dst: string, dport: number, time: Timestamp, no: number): Flow | undefined {
     const key = `${src}|${sport}`;

@@ -8,7 +8,7 @@ import { endpoint } from '../decode/addr.js';
 import type { Message, Mode, Timestamp } from './message.js';
 import type { LineJoiner } from './line-join.js';
 import type { NcfragReassembly } from './ncfrag.js';
-import { PacketSample } from './sample.js';
+import { type AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 import { SequenceTracker } from './sequence.js';
 
 export class Flow {
@@ -51,8 +51,10 @@ export class Flow {
   malformedPackets = new PacketSample();
   malformedReasons = new Set<string>();
   truncatedPackets = new PacketSample();
-  /** ICMP port unreachable answers to this flow. */
-  unreachable = new PacketSample();
+  /** ICMP destination unreachable answers to this flow's datagrams, by what they say. */
+  answers: Record<AnswerKind, IcmpAnswers> = { port: new IcmpAnswers(), refused: new IcmpAnswers(), undeliverable: new IcmpAnswers() };
+  /** Recognised as netconsole by its content, on a port netdiag was not told to watch. */
+  unexpectedPort = false;
 
   constructor(
     readonly srcIp: string,

@@ -2,16 +2,16 @@
  * The one pipeline behind analyze, sniff and verify: packets in (from any PacketSink source),
  * messages and findings out. This file is the dispatch: link → IP (fragments reassembled,
  * ipfrag.ts) → UDP to a netconsole port → the sender's flow (flow-table.ts) → netconsole record →
- * ncfrag reassembly (ncfrag.ts) or line joining (line-join.ts) → message. ICMP port unreachable
- * and ARP are kept as evidence. The checks over what was gathered (wire-findings.ts) run in `finish`.
+ * ncfrag reassembly (ncfrag.ts) or line joining (line-join.ts) → message. ICMP destination
+ * unreachable and ARP are kept as evidence. The checks over what was gathered (wire-findings.ts) run in `finish`.
  */
 import type { CaptureSummary } from '../capture/sink.js';
 import {
-  decodeArp, decodeIpv4, decodeIpv6, decodeLink, decodePortUnreachable, decodeUdp,
+  decodeArp, decodeIpv4, decodeIpv6, decodeLink, decodeUdp, decodeUnreachable,
   ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP,
   newIpView, newLinkView, newUdpView,
 } from '../decode/packet.js';
-import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader } from '../decode/netconsole.js';
+import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader, looksLikeNetconsole } from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
 import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
 import { DEFAULT_PORTS } from '../config/target.js';
@@ -20,7 +20,7 @@ import { FlowTable } from './flow-table.js';
 import { IpReassembler } from './ipfrag.js';
 import { LineJoiner } from './line-join.js';
 import { NcfragBudget, NcfragReassembly } from './ncfrag.js';
-import { PacketSample } from './sample.js';
+import { type AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 import { wireFindings } from './wire-findings.js';
 import type { AnalysisResult, Pipeline, PipelineOptions, PipelineState, Timestamp } from './types.js';
 
@@ -45,8 +45,11 @@ function hasMsgid(buf: Uint8Array, off: number, end: number): boolean {
 }
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
+  // --port restricts to its ports. Without it: the usual ports and the configured targets', and
+  // netconsole recognised by its content on any other port.
+  const restricted = (opts.ports?.length ?? 0) > 0;
   const ports = new Uint8Array(65536);
-  for (const p of opts.ports?.length ? opts.ports : DEFAULT_PORTS) ports[p] = 1;
+  for (const p of restricted ? opts.ports! : [...DEFAULT_PORTS, ...(opts.targets ?? []).map(t => t.remotePort)]) ports[p] = 1;
   const onMessage = opts.onMessage;
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 
@@ -59,7 +62,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   const state: PipelineState = {
     packets: 0, datagrams: 0, messages: 0, flows: table.all,
-    ipMacs: new Map(), strayUnreachable: new Map(), ipFragAbandoned: reasm.abandoned,
+    ipMacs: new Map(), strayAnswers: new Map(), ipFragAbandoned: reasm.abandoned,
     linkErrors: new PacketSample(), linkErrorReasons: new Set(),
     internalErrors: new PacketSample(), internalErrorReasons: new Set(), flowOverflow: new PacketSample(),
   };
@@ -134,7 +137,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     }
     if (proto === IPPROTO_UDP) {
       if (decodeUdp(l4buf, l4Off, l4End, udp) !== undefined) return;
-      if (!ports[udp.dstPort]) return;
+      if (!ports[udp.dstPort] && !recognised(buf, l4buf)) return;
       datagram(buf, l4buf, no, tsSec, tsNsec, caplen < origlen || ip.cut || udp.cut);
     } else if ((proto === IPPROTO_ICMP && !v6) || (proto === IPPROTO_ICMPV6 && v6)) {
       icmp(buf, l4Off, l4End, v6, no);
@@ -149,21 +152,37 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (table.isDestination4(ipNum) || state.ipMacs.size < 4096) learnMac(formatIpv4Number(ipNum), macNum(buf, a.senderMacOff), no);
   }
 
-  /** An ICMP answer quoting a datagram to a netconsole port: evidence for its flow. */
+  /**
+   * An ICMP destination unreachable quoting a netconsole datagram (to a watched port, of a flow
+   * seen, or recognised by the quoted content): evidence for its flow.
+   */
   function icmp(buf: Uint8Array, l4Off: number, l4End: number, v6: boolean, no: number): void {
-    const q = decodePortUnreachable(buf, l4Off, l4End, v6);
-    if (!q || !ports[q.dstPort]) return;
-    const qs = v6 ? formatIpv6(buf, q.srcOff) : formatIpv4Number(readIp4(buf, q.srcOff));
-    const qd = v6 ? formatIpv6(buf, q.dstOff) : formatIpv4Number(readIp4(buf, q.dstOff));
-    const flow = table.find(qs, q.srcPort, qd, q.dstPort);
-    if (flow) return flow.unreachable.add(no);
-    const key = `${endpoint(qs, q.srcPort)}>${endpoint(qd, q.dstPort)}`;
-    let s = state.strayUnreachable.get(key);
+    const a = decodeUnreachable(buf, l4Off, l4End, v6);
+    if (!a) return;
+    const qs = v6 ? formatIpv6(buf, a.srcOff) : formatIpv4Number(readIp4(buf, a.srcOff));
+    const qd = v6 ? formatIpv6(buf, a.dstOff) : formatIpv4Number(readIp4(buf, a.dstOff));
+    const flow = table.find(qs, a.srcPort, qd, a.dstPort);
+    if (!flow && !ports[a.dstPort] && (restricted || !looksLikeNetconsole(buf, a.payloadOff, a.payloadEnd, true))) return;
+    const from = v6 ? formatIpv6(buf, ip.srcOff) : formatIpv4Number(readIp4(buf, ip.srcOff));
+    // A host does not call itself unreachable: such an answer from the destination is a REJECT.
+    const kind: AnswerKind = a.kind === 'port' ? 'port' : a.kind === 'prohibited' || from === qd ? 'refused' : 'undeliverable';
+    if (flow) return flow.answers[kind].add(no, a.name, from);
+    const src = endpoint(qs, a.srcPort), dst = endpoint(qd, a.dstPort);
+    const key = `${kind}|${src}>${dst}`;
+    let s = state.strayAnswers.get(key);
     if (!s) {
-      if (state.strayUnreachable.size >= 256) return;
-      state.strayUnreachable.set(key, (s = new PacketSample()));
+      if (state.strayAnswers.size >= 256) return;
+      state.strayAnswers.set(key, (s = { kind, src, dst, answers: new IcmpAnswers() }));
     }
-    s.add(no);
+    s.answers.add(no, a.name, from);
+  }
+
+  /** Whether a datagram to a port not watched is netconsole: recognised by content, or of a flow recognised so. */
+  function recognised(buf: Uint8Array, l4buf: Uint8Array): boolean {
+    if (restricted) return false;
+    if (looksLikeNetconsole(l4buf, udp.payloadOff, udp.payloadEnd, false)) return true;
+    if (ip.version === 4) return table.get4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort) !== undefined;
+    return table.find(formatIpv6(buf, ip.srcOff), udp.srcPort, formatIpv6(buf, ip.dstOff), udp.dstPort) !== undefined;
   }
 
   /** Finds or makes the flow of the current datagram (ip and udp views are set). */
@@ -180,6 +199,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       state.flowOverflow.add(no);
       return;
     }
+    if (!ports[udp.dstPort]) flow.unexpectedPort = true;
     flow.packets++;
     flow.lastSec = sec;
     flow.lastNsec = nsec;

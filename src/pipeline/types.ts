@@ -9,7 +9,7 @@ import type { PacketSink, CaptureSummary } from '../capture/sink.js';
 import type { Flow } from './flow.js';
 import type { IpReassembler } from './ipfrag.js';
 import type { Message, Mode, Timestamp } from './message.js';
-import type { PacketSample } from './sample.js';
+import type { AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 
 export type { Message, Mode, Timestamp } from './message.js';
 
@@ -70,6 +70,15 @@ export interface Pipeline extends PacketSink {
   finish(capture?: CaptureSummary): AnalysisResult;
 }
 
+/** ICMP answers about datagrams that are not in the capture. */
+export interface StrayAnswers {
+  kind: AnswerKind;
+  /** The quoted datagram's endpoints (`ip:port`, `[ip6]:port`). */
+  src: string;
+  dst: string;
+  answers: IcmpAnswers;
+}
+
 /** What the pipeline gathered over a capture, for the checks run at its end (wire-findings.ts). */
 export interface PipelineState {
   packets: number;
@@ -78,8 +87,8 @@ export interface PipelineState {
   flows: Flow[];
   /** IP (string) → the source MACs frames from it came with: the next hop's MAC for that IP. */
   ipMacs: Map<string, Map<number, PacketSample>>;
-  /** Port unreachable answers whose quoted datagram matched no flow seen. */
-  strayUnreachable: Map<string, PacketSample>;
+  /** ICMP answers whose quoted datagram matched no flow seen, by kind and `src>dst` endpoints. */
+  strayAnswers: Map<string, StrayAnswers>;
   ipFragAbandoned: IpReassembler['abandoned'];
   linkErrors: PacketSample;
   linkErrorReasons: Set<string>;

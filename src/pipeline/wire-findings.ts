@@ -9,13 +9,13 @@
  */
 import { finding, type FindingCode } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
-import { formatMacNum, isBroadcastMac } from '../decode/addr.js';
+import { endpoint, formatMacNum, isBroadcastMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import type { Flow } from './flow.js';
 import { MAX_FLOWS } from './flow-table.js';
 import type { PacketSample } from './sample.js';
 import { targetFindings } from './target-findings.js';
-import type { AnalysisResult, PipelineState, SenderSummary } from './types.js';
+import type { AnalysisResult, PipelineState, SenderSummary, StrayAnswers } from './types.js';
 
 function summarise(f: Flow): SenderSummary {
   const s: SenderSummary = {
@@ -41,14 +41,22 @@ function summarise(f: Flow): SenderSummary {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** What the per-flow findings may need besides the flow. */
+interface Context {
+  /** The ports watched. */
+  ports: readonly number[];
+  /** Flows a configured target explains (its own, or a misconfiguration of it). */
+  explained: ReadonlySet<Flow>;
+}
+
 /** A per-flow finding: made when `count` is above 0. */
 interface FlowFinding {
   code: FindingCode;
-  count: (f: Flow) => number;
+  count: (f: Flow, ctx: Context) => number;
   /** The packets that show it, and the words before their list in the evidence. */
   sample?: (f: Flow) => PacketSample | undefined;
   at?: string;
-  summary: (f: Flow, count: number) => string;
+  summary: (f: Flow, count: number, ctx: Context) => string;
   /** Evidence lines after the packet list. */
   more?: (f: Flow) => string[];
   hint?: (f: Flow) => string;
@@ -60,11 +68,34 @@ const firstReason = (reasons: Set<string> | undefined) => [...reasons ?? []][0];
 const FLOW_FINDINGS: readonly FlowFinding[] = [
   {
     code: 'port-unreachable',
-    count: f => f.unreachable.count,
-    sample: f => f.unreachable,
+    count: f => f.answers.port.sample.count,
+    sample: f => f.answers.port.sample,
     at: 'ICMP port unreachable: packets',
     summary: (f, n) => `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
     hint: f => `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
+  },
+  {
+    code: 'firewall-reject',
+    count: f => f.answers.refused.sample.count,
+    sample: f => f.answers.refused.sample,
+    at: 'ICMP answers: packets',
+    summary: (f, n) => `${[...f.answers.refused.from].join(', ')} refused ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.refused.names].join(', ')}: a firewall REJECT rule`,
+    hint: f => rejectFix(f.dstIp, f.srcIp, f.dstPort),
+  },
+  {
+    code: 'dst-unreachable',
+    count: f => f.answers.undeliverable.sample.count,
+    sample: f => f.answers.undeliverable.sample,
+    at: 'ICMP answers: packets',
+    summary: (f, n) => `${[...f.answers.undeliverable.from].join(', ')} answered ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.undeliverable.names].join(', ')}: the network cannot deliver them`,
+    hint: f => `On ${[...f.answers.undeliverable.from][0]}: ip route get ${f.dstIp}; on the sender the remote MAC must be the next hop's (ip neigh), and the route to ${f.dstIp} must exist on every router in between`,
+  },
+  {
+    code: 'unexpected-port',
+    count: (f, ctx) => (f.unexpectedPort && !ctx.explained.has(f) ? f.packets : 0),
+    summary: (f, n, ctx) => `${f.sender} sends netconsole to ${endpoint(f.dstIp, f.dstPort)} (${plural(n, 'datagram')}), a port netdiag was not told about (watching ${ctx.ports.join(', ')})`,
+    more: f => [`recognised by its content from packet #${f.firstPacket}`],
+    hint: f => `Point the sender at the port the log server listens on (netconsole=...,514@${f.dstIp}/...), or analyze with --port ${f.dstPort} if udp/${f.dstPort} is intended`,
   },
   {
     code: 'seq-gap',
@@ -149,13 +180,20 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
   },
 ];
 
-function flowFinding(row: FlowFinding, f: Flow, n: number): Finding {
+/** The fix for a REJECT on `receiver` of datagrams from `sender` to `port`. */
+function rejectFix(receiver: string, sender: string, port: number): string {
+  const v6 = receiver.includes(':');
+  return `On ${receiver}: accept them before the REJECT rule: ${v6 ? 'ip6tables' : 'iptables'} -I INPUT -p udp --dport ${port} -s ${sender} -j ACCEPT ` +
+    `(nft: insert 'udp dport ${port} ${v6 ? 'ip6' : 'ip'} saddr ${sender} accept' before the reject in its chain); netdiag check shows the rule`;
+}
+
+function flowFinding(row: FlowFinding, f: Flow, n: number, ctx: Context): Finding {
   const s = row.sample?.(f);
   const evidence = s ? [`${row.at} ${packetList(s.list, s.count)}`] : [];
   if (row.more) evidence.push(...row.more(f));
   return finding(row.code, {
     subject: f.sender,
-    summary: row.summary(f, n),
+    summary: row.summary(f, n, ctx),
     evidence: s || row.more ? evidence : undefined,
     packets: s?.list,
     hint: row.hint?.(f),
@@ -165,7 +203,7 @@ function flowFinding(row: FlowFinding, f: Flow, n: number): Finding {
 /** The destination MACs of a flow against broadcast and against the MAC its destination is seen at. */
 function macFindings(f: Flow, state: PipelineState): Finding[] {
   const out: Finding[] = [];
-  const who = `${f.sender} → ${f.dstIp}:${f.dstPort}`;
+  const who = `${f.sender} → ${endpoint(f.dstIp, f.dstPort)}`;
   const learned = state.ipMacs.get(f.dstIp);
   for (const [mac, sample] of f.dstMacs) {
     const macStr = formatMacNum(mac);
@@ -194,6 +232,30 @@ function macFindings(f: Flow, state: PipelineState): Finding[] {
     }
   }
   return out;
+}
+
+/** ICMP answers about datagrams the capture does not hold. */
+function strayFinding(a: StrayAnswers): Finding {
+  const s = a.answers.sample;
+  const evidence = [`packets ${packetList(s.list, s.count)} (the datagrams themselves are not in the capture)`];
+  const from = [...a.answers.from].join(', ');
+  const names = [...a.answers.names].join(', ');
+  switch (a.kind) {
+    case 'port':
+      return finding('port-unreachable', { summary: `ICMP port unreachable for ${a.src} → ${a.dst}: nothing listens on ${a.dst}`, evidence, packets: s.list });
+    case 'refused': {
+      const [receiver, port] = splitEndpoint(a.dst), [sender] = splitEndpoint(a.src);
+      return finding('firewall-reject', { summary: `${from} refused ${a.src} → ${a.dst} with ICMP ${names}: a firewall REJECT rule`, evidence, packets: s.list, hint: rejectFix(receiver, sender, port) });
+    }
+    case 'undeliverable':
+      return finding('dst-unreachable', { summary: `${from} answered ${a.src} → ${a.dst} with ICMP ${names}: the network cannot deliver them`, evidence, packets: s.list });
+  }
+}
+
+/** `ip:port` or `[ip6]:port` back into the address and the port. */
+function splitEndpoint(e: string): [string, number] {
+  const colon = e.lastIndexOf(':');
+  return [e.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(e.slice(colon + 1))];
 }
 
 export function wireFindings(state: PipelineState, targets: readonly NetconsoleTarget[], ports: number[]): AnalysisResult {
@@ -228,22 +290,18 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
     }));
   }
 
+  const explained = new Set<Flow>();
+  const configured = targetFindings(flows, targets, state, explained);
+  const ctx: Context = { ports, explained };
   for (const f of flows) {
     out.push(...macFindings(f, state));
     for (const row of FLOW_FINDINGS) {
-      const n = row.count(f);
-      if (n > 0) out.push(flowFinding(row, f, n));
+      const n = row.count(f, ctx);
+      if (n > 0) out.push(flowFinding(row, f, n, ctx));
     }
   }
 
-  for (const [key, s] of state.strayUnreachable) {
-    const [, dst] = key.split('>');
-    out.push(finding('port-unreachable', {
-      summary: `ICMP port unreachable for ${key.replace('>', ' → ')}: nothing listens on ${dst}`,
-      evidence: [`packets ${packetList(s.list, s.count)} (the datagrams themselves are not in the capture)`],
-      packets: s.list,
-    }));
-  }
+  for (const a of state.strayAnswers.values()) out.push(strayFinding(a));
 
   const udpAbandoned = state.ipFragAbandoned.filter(a => a.key.endsWith('|17'));
   if (udpAbandoned.length) {
@@ -254,7 +312,7 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
     }));
   }
 
-  out.push(...targetFindings(flows, targets, state));
+  out.push(...configured);
 
   return {
     packets: state.packets,

@@ -120,17 +120,38 @@ export function udpFragments(s: UdpFrameSpec, chunk: number, id: number): Buffer
 
 /** The ICMP port unreachable a receiver sends back for `original` (an IPv4 UDP frame from udpFrame). */
 export function icmpPortUnreachable(original: Buffer, fromMac: string, toMac: string): Buffer {
-  const ipOff = 14;
-  const origIp = original.subarray(ipOff);
-  const srcIp = origIp.subarray(16, 20).join('.');
-  const dstIp = origIp.subarray(12, 16).join('.');
-  const quoted = origIp.subarray(0, Math.min(origIp.length, 28 + 64));
+  return icmpUnreachable(original, fromMac, toMac, { quote: 28 + 64 });
+}
+
+/**
+ * An ICMP destination unreachable (type 3) or, for an IPv6 `original`, ICMPv6 (type 1) about
+ * `original` (a UDP frame from udpFrame, untagged), with `code` (default: port unreachable),
+ * sent by `fromIp` (default: the datagram's destination) and quoting `quote` bytes of it.
+ */
+export function icmpUnreachable(original: Buffer, fromMac: string, toMac: string, opts: { code?: number; fromIp?: string; quote?: number } = {}): Buffer {
+  const origIp = original.subarray(14);
+  const v6 = origIp[0]! >> 4 === 6;
+  const srcIp = opts.fromIp ?? (v6 ? ipv6Text(origIp.subarray(24, 40)) : origIp.subarray(16, 20).join('.'));
+  const dstIp = v6 ? ipv6Text(origIp.subarray(8, 24)) : origIp.subarray(12, 16).join('.');
+  const quoted = origIp.subarray(0, Math.min(origIp.length, opts.quote ?? (v6 ? 1232 : 548)));
   const icmp = Buffer.alloc(8 + quoted.length);
-  icmp[0] = 3;
-  icmp[1] = 3;
+  icmp[0] = v6 ? 1 : 3;
+  icmp[1] = opts.code ?? (v6 ? 4 : 3);
   quoted.copy(icmp, 8);
-  icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
-  return ethernet(fromMac, toMac, 0x0800, undefined, ipv4Packet(srcIp, dstIp, 1, icmp));
+  if (!v6) {
+    icmp.writeUInt16BE(checksum(icmp, 0, icmp.length), 2);
+    return ethernet(fromMac, toMac, 0x0800, undefined, ipv4Packet(srcIp, dstIp, 1, icmp));
+  }
+  // ICMPv6's checksum covers a pseudo-header: addresses, length, next header.
+  const pseudo = Buffer.concat([Buffer.from(ipv6Bytes(srcIp)), Buffer.from(ipv6Bytes(dstIp)), Buffer.from([0, 0, icmp.length >> 8, icmp.length & 255, 0, 0, 0, 58]), icmp]);
+  icmp.writeUInt16BE(checksum(pseudo, 0, pseudo.length), 2);
+  return ethernet(fromMac, toMac, 0x86dd, undefined, ipv6Packet(srcIp, dstIp, 58, icmp));
+}
+
+function ipv6Text(b: Uint8Array): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return groups.join(':');
 }
 
 /** An ARP reply: `ip` is at `mac`. */

@@ -46,12 +46,15 @@ export function remoteCommand(argv: readonly string[], sudo = false): string {
 
 /** The ssh argument list (without the program): options, destination, `--`, the remote command. */
 export function sshArgv(o: SshOptions, controlPath: string | undefined, command: string): string[] {
-  const args = ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${o.connectTimeoutSec ?? 10}`, '-T'];
+  // ssh keeps the first value it reads for an option: the user's (--ssh-option, an inventory's
+  // ansible_ssh_common_args) come first, so they can raise ConnectTimeout; BatchMode stays ours.
+  const args = ['-o', 'BatchMode=yes'];
+  for (const opt of o.options ?? []) args.push('-o', opt);
+  args.push(...(o.args ?? []));
+  args.push('-o', `ConnectTimeout=${o.connectTimeoutSec ?? 10}`, '-T');
   if (controlPath) args.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60');
   if (o.identity) args.push('-i', o.identity);
-  for (const opt of o.options ?? []) args.push('-o', opt);
   if (o.port) args.push('-p', String(o.port));
-  args.push(...(o.args ?? []));
   // A destination that starts with '-' would be read as an option.
   if (o.destination.startsWith('-')) throw new Error('ssh destination must not start with -');
   args.push(o.destination, '--', command);

@@ -110,6 +110,14 @@ async function main(): Promise<void> {
       await runBurst({ print: true });
     }
   }
+
+  const verifyModule = path.join(root, 'dist/bench/verify-fleet.js');
+  if (existsSync(verifyModule) && !quick) {
+    const { runVerifyBench } = (await import(verifyModule)) as { runVerifyBench: (o: object) => Promise<{ skipped?: string }> };
+    const r = await runVerifyBench({ print: true });
+    if (r.skipped) console.log(`
+verify on the lab: skipped (${r.skipped})`);
+  }
 }
 
 main().catch(e => {

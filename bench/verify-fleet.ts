@@ -19,13 +19,45 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const labSh = path.join(root, 'lab/lab.sh');
 const NAME = 'fleet-bench';
 
-interface GuestSsh { host: string; identityFile: string; knownHostsFile: string }
-interface Lab { namespaces: { logServer: string }; rsyslog: { configFile?: string | null }; ssh: GuestSsh; guests?: Array<{ ssh: GuestSsh }> }
-interface Timed { wallS: number; cpuS: number; code: number; stdout: string }
+interface GuestSsh {
+  host: string;
+  identityFile: string;
+  knownHostsFile: string;
+}
+interface Lab {
+  namespaces: { logServer: string };
+  rsyslog: { configFile?: string | null };
+  ssh: GuestSsh;
+  guests?: Array<{ ssh: GuestSsh }>;
+}
+interface Timed {
+  wallS: number;
+  cpuS: number;
+  code: number;
+  stdout: string;
+}
 
 function timedVerify(lab: Lab, args: string[]): Timed {
   const conf = lab.rsyslog.configFile ? ['--syslog-config', lab.rsyslog.configFile] : [];
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', 'ip', 'netns', 'exec', lab.namespaces.logServer, process.execPath, cliPath, 'verify', ...conf, '--timeout', '8', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%e %U %S',
+      'ip',
+      'netns',
+      'exec',
+      lab.namespaces.logServer,
+      process.execPath,
+      cliPath,
+      'verify',
+      ...conf,
+      '--timeout',
+      '8',
+      ...args,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   const [e, u, s] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
   return { wallS: e ?? NaN, cpuS: (u ?? NaN) + (s ?? NaN), code: r.status ?? -1, stdout: r.stdout };
 }
@@ -38,37 +70,69 @@ export interface FleetBenchFigures {
   sumOfSinglesS?: number;
 }
 
-export async function runVerifyBench(o: { print?: boolean; runs?: number } = {}): Promise<FleetBenchFigures | { skipped: string }> {
+export function runVerifyBench(
+  o: { print?: boolean; runs?: number } = {},
+): Promise<FleetBenchFigures | { skipped: string }> {
+  return Promise.resolve(verifyBench(o));
+}
+
+function verifyBench(o: { print?: boolean; runs?: number }): FleetBenchFigures | { skipped: string } {
   const say = (s: string) => o.print && console.log(s);
   if (process.getuid?.() !== 0) return { skipped: 'needs root (namespaces, QEMU taps)' };
   const help = spawnSync(labSh, ['up', '--help'], { encoding: 'utf8' });
   const multi = help.stdout.includes('--guests');
   const want = multi ? Math.max(1, Math.min(8, Number(process.env.BENCH_FLEET_GUESTS ?? 6))) : 1;
-  const up = spawnSync(labSh, ['up', '--name', NAME, ...(multi ? ['--guests', String(want), '--kernel', '6.1'] : [])], { encoding: 'utf8', timeout: 900_000 });
+  const up = spawnSync(labSh, ['up', '--name', NAME, ...(multi ? ['--guests', String(want), '--kernel', '6.1'] : [])], {
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
   if (up.status !== 0) return { skipped: `lab up failed: ${up.stderr.trim().split('\n').pop()}` };
   const dir = mkdtempSync(path.join(tmpdir(), 'nd-bench-fleet-'));
   try {
     const lab = JSON.parse(readFileSync(up.stdout.trim().split('\n').pop()!, 'utf8')) as Lab;
     const guests = lab.guests?.map(g => g.ssh) ?? [lab.ssh];
-    say(`\nverify on the lab (${guests.length} guest${guests.length > 1 ? 's' : ''}, QEMU TCG; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)} at the start):`);
+    say(
+      `\nverify on the lab (${guests.length} guest${guests.length > 1 ? 's' : ''}, QEMU TCG; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)} at the start):`,
+    );
 
     // 1. One healthy sender, as today's single verify.
     const g0 = guests[0]!;
-    const single = (g: GuestSsh) => timedVerify(lab, ['--sender', `root@${g.host}`, '--identity', g.identityFile, '--ssh-option', `UserKnownHostsFile=${g.knownHostsFile}`, '--json']);
+    const single = (g: GuestSsh) =>
+      timedVerify(lab, [
+        '--sender',
+        `root@${g.host}`,
+        '--identity',
+        g.identityFile,
+        '--ssh-option',
+        `UserKnownHostsFile=${g.knownHostsFile}`,
+        '--json',
+      ]);
     const runs = o.runs ?? 7;
-    const wallS: number[] = [], verdictMs: number[] = [];
+    const wallS: number[] = [],
+      verdictMs: number[] = [];
     for (let i = 0; i < runs; i++) {
       const r = single(g0);
       if (r.code !== 0) return { skipped: `the healthy single verify did not pass (exit ${r.code})` };
       wallS.push(r.wallS);
       verdictMs.push((JSON.parse(r.stdout) as { elapsedMs: number }).elapsedMs);
     }
-    say(`  single healthy verify, ${runs} runs: start to exit min ${Math.min(...wallS).toFixed(2)} s, median ${median(wallS).toFixed(2)} s, max ${Math.max(...wallS).toFixed(2)} s` +
-      `; inside netdiag (ssh to verdict) median ${median(verdictMs)} ms  [target: under 1.5 s]`);
+    say(
+      `  single healthy verify, ${runs} runs: start to exit min ${Math.min(...wallS).toFixed(2)} s, median ${median(wallS).toFixed(2)} s, max ${Math.max(...wallS).toFixed(2)} s` +
+        `; inside netdiag (ssh to verdict) median ${median(verdictMs)} ms  [target: under 1.5 s]`,
+    );
 
     // 2. The fleet: 1, 2, 4, all guests in one run.
     const inv = path.join(dir, 'hosts.ini');
-    writeFileSync(inv, ['[lab]', ...guests.map((g, i) => `guest${i + 1} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`)].join('\n') + '\n');
+    writeFileSync(
+      inv,
+      [
+        '[lab]',
+        ...guests.map(
+          (g, i) =>
+            `guest${i + 1} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`,
+        ),
+      ].join('\n') + '\n',
+    );
     const sizes = [...new Set([1, 2, 4, guests.length].filter(k => k <= guests.length))];
     const fleet: FleetBenchFigures['fleet'] = [];
     for (const k of sizes) {
@@ -78,10 +142,15 @@ export async function runVerifyBench(o: { print?: boolean; runs?: number } = {})
     let sumOfSinglesS: number | undefined;
     if (guests.length > 1) sumOfSinglesS = guests.reduce((a, g) => a + single(g).wallS, 0);
     say('  fleet run (--forks 10):  senders   wall      log server CPU   all passed');
-    for (const f of fleet) say(`                           ${String(f.senders).padStart(7)}   ${f.wallS.toFixed(2).padStart(5)} s   ${f.cpuS.toFixed(2).padStart(6)} s         ${f.allOk ? 'yes' : 'NO'}`);
+    for (const f of fleet)
+      say(
+        `                           ${String(f.senders).padStart(7)}   ${f.wallS.toFixed(2).padStart(5)} s   ${f.cpuS.toFixed(2).padStart(6)} s         ${f.allOk ? 'yes' : 'NO'}`,
+      );
     if (sumOfSinglesS !== undefined) {
       const all = fleet.at(-1)!;
-      say(`  ${guests.length} single verifies one after another: ${sumOfSinglesS.toFixed(2)} s; one fleet run: ${all.wallS.toFixed(2)} s (${(all.wallS / sumOfSinglesS).toFixed(2)}x)  [target: at most 0.5x]`);
+      say(
+        `  ${guests.length} single verifies one after another: ${sumOfSinglesS.toFixed(2)} s; one fleet run: ${all.wallS.toFixed(2)} s (${(all.wallS / sumOfSinglesS).toFixed(2)}x)  [target: at most 0.5x]`,
+      );
     }
 
     // 3. An estimate for 100 and 1,000 senders. Per sender: the extra CPU (slope over the runs),
@@ -92,14 +161,18 @@ export async function runVerifyBench(o: { print?: boolean; runs?: number } = {})
     const startS = Math.max(0, Math.min(...wallS) - median(verdictMs) / 1000);
     const perSender = Math.max(0.1, one.wallS - startS);
     const cores = cpus().length;
-    say(`  per sender: ${perSender.toFixed(2)} s of wall time, ${cpuPer.toFixed(3)} s of the log server's CPU; netdiag's own start ${startS.toFixed(2)} s`);
+    say(
+      `  per sender: ${perSender.toFixed(2)} s of wall time, ${cpuPer.toFixed(3)} s of the log server's CPU; netdiag's own start ${startS.toFixed(2)} s`,
+    );
     for (const n of [100, 1000]) {
       for (const forks of [10, 50]) {
         // Waves of `forks` senders, unless the log server's CPU is the limit.
         const waves = Math.ceil(n / forks) * perSender;
         const cpuBound = (one.cpuS + cpuPer * (n - 1)) / cores;
         const est = startS + Math.max(waves, cpuBound);
-        say(`  estimate: ${String(n).padStart(5)} senders, --forks ${String(forks).padStart(2)}: ~${est < 120 ? `${est.toFixed(0)} s` : `${(est / 60).toFixed(1)} min`}, log server CPU ~${(one.cpuS + cpuPer * (n - 1)).toFixed(0)} s (${waves >= cpuBound ? 'ssh round trips bound' : 'CPU bound'})`);
+        say(
+          `  estimate: ${String(n).padStart(5)} senders, --forks ${String(forks).padStart(2)}: ~${est < 120 ? `${est.toFixed(0)} s` : `${(est / 60).toFixed(1)} min`}, log server CPU ~${(one.cpuS + cpuPer * (n - 1)).toFixed(0)} s (${waves >= cpuBound ? 'ssh round trips bound' : 'CPU bound'})`,
+        );
       }
     }
     return { single: { wallS, verdictMs }, fleet, ...(sumOfSinglesS !== undefined ? { sumOfSinglesS } : {}) };
@@ -111,10 +184,13 @@ export async function runVerifyBench(o: { print?: boolean; runs?: number } = {})
 
 if (process.argv[1] && /verify-fleet\.js$/.test(process.argv[1])) {
   const i = process.argv.indexOf('--runs');
-  runVerifyBench({ print: true, ...(i > 0 ? { runs: Number(process.argv[i + 1]) } : {}) }).then(r => {
-    if ('skipped' in r) console.log(`verify bench skipped: ${r.skipped}`);
-  }, e => {
-    console.error(`bench: ${(e as Error).message}`);
-    process.exit(1);
-  });
+  runVerifyBench({ print: true, ...(i > 0 ? { runs: Number(process.argv[i + 1]) } : {}) }).then(
+    r => {
+      if ('skipped' in r) console.log(`verify bench skipped: ${r.skipped}`);
+    },
+    e => {
+      console.error(`bench: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
 }

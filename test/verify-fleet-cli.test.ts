@@ -11,13 +11,41 @@ import { runCli } from './helpers/cli.js';
 import { fleetSenders } from '../src/commands/verify-fleet.js';
 
 const cliFailures: Array<{ name: string; args: (dir: string) => string[]; error: RegExp }> = [
-  { name: 'no inventory file', args: d => ['--inventory', join(d, 'nope')], error: /^netdiag: --inventory .*nope: cannot read \(no such file\)$/ },
-  { name: 'an inventory construct netdiag does not know', args: d => ['--inventory', join(d, 'bad.ini')], error: /^netdiag: .*bad\.ini:2: section \[web:hostvars\] has an unknown type/ },
-  { name: '--limit matching nothing', args: d => ['--inventory', join(d, 'good.ini'), '--limit', 'db'], error: /^netdiag: --limit: 'db' matches no host or group/ },
-  { name: '--limit without an inventory', args: () => ['--sender', 'a', '--limit', 'web'], error: /^netdiag: --limit selects hosts of an --inventory/ },
-  { name: '--json and --jsonl', args: () => ['--sender', 'a', '--sender', 'b', '--json', '--jsonl'], error: /choose one/ },
-  { name: '--forks 0', args: () => ['--sender', 'a', '--sender', 'b', '--forks', '0'], error: /^netdiag: --forks: '0' is not a number/ },
-  { name: 'an option as a destination in the inventory', args: d => ['--inventory', join(d, 'opt.txt')], error: /is not an ssh destination/ },
+  {
+    name: 'no inventory file',
+    args: d => ['--inventory', join(d, 'nope')],
+    error: /^netdiag: --inventory .*nope: cannot read \(no such file\)$/,
+  },
+  {
+    name: 'an inventory construct netdiag does not know',
+    args: d => ['--inventory', join(d, 'bad.ini')],
+    error: /^netdiag: .*bad\.ini:2: section \[web:hostvars\] has an unknown type/,
+  },
+  {
+    name: '--limit matching nothing',
+    args: d => ['--inventory', join(d, 'good.ini'), '--limit', 'db'],
+    error: /^netdiag: --limit: 'db' matches no host or group/,
+  },
+  {
+    name: '--limit without an inventory',
+    args: () => ['--sender', 'a', '--limit', 'web'],
+    error: /^netdiag: --limit selects hosts of an --inventory/,
+  },
+  {
+    name: '--json and --jsonl',
+    args: () => ['--sender', 'a', '--sender', 'b', '--json', '--jsonl'],
+    error: /choose one/,
+  },
+  {
+    name: '--forks 0',
+    args: () => ['--sender', 'a', '--sender', 'b', '--forks', '0'],
+    error: /^netdiag: --forks: '0' is not a number/,
+  },
+  {
+    name: 'an option as a destination in the inventory',
+    args: d => ['--inventory', join(d, 'opt.txt')],
+    error: /is not an ssh destination/,
+  },
 ];
 for (const c of cliFailures) {
   test(`verify refuses: ${c.name}`, t => {
@@ -37,8 +65,9 @@ for (const c of cliFailures) {
   });
 }
 
-test('senders: the inventory\'s after --limit, with their ssh settings, then each --sender', t => {
-  const inv = '[web]\nweb[1:3] ansible_user=deploy\n[db]\ndb1 ansible_host=10.0.0.5 ansible_port=2222 ansible_ssh_private_key_file=/k\n';
+test("senders: the inventory's after --limit, with their ssh settings, then each --sender", t => {
+  const inv =
+    '[web]\nweb[1:3] ansible_user=deploy\n[db]\ndb1 ansible_host=10.0.0.5 ansible_port=2222 ansible_ssh_private_key_file=/k\n';
   const got = fleetSenders({ inventory: 'hosts', limit: 'all:!web2', sender: ['root@extra'] }, () => inv);
   t.deepEqual(got, [
     { name: 'web1', destination: 'deploy@web1', args: [] },

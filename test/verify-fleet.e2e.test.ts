@@ -21,7 +21,9 @@ async function labUp(name: string, opts: string[]): Promise<LabState> {
   const r = await lab(['up', '--name', name, ...opts], 400_000);
   if (r.code !== 0) {
     await labDown(name);
-    throw new Error(`lab up ${opts.join(' ')} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    throw new Error(
+      `lab up ${opts.join(' ')} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   }
   return JSON.parse(readFileSync(r.stdout.trim().split('\n').pop()!, 'utf8')) as LabState;
 }
@@ -36,12 +38,23 @@ interface Doc {
   elapsedMs: number;
   checks: Array<{ id: string; status: string }>;
 }
-interface FleetJson { ok: boolean; results: Doc[]; receiver: { captures: string[]; checks: Array<{ id: string }> }; elapsedMs: number }
+interface FleetJson {
+  ok: boolean;
+  results: Doc[];
+  receiver: { captures: string[]; checks: Array<{ id: string }> };
+  elapsedMs: number;
+}
 
 /** A guest as the lab describes it: its ssh address, key and known_hosts. */
-interface GuestSsh { host: string; identityFile: string; knownHostsFile: string }
-const guestsOf = (s: LabState): GuestSsh[] => ((s as unknown as { guests?: Array<{ ssh: GuestSsh }> }).guests?.map(g => g.ssh) ?? [s.ssh]);
-const syslogConfig = (s: LabState): string | undefined => (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
+interface GuestSsh {
+  host: string;
+  identityFile: string;
+  knownHostsFile: string;
+}
+const guestsOf = (s: LabState): GuestSsh[] =>
+  (s as unknown as { guests?: Array<{ ssh: GuestSsh }> }).guests?.map(g => g.ssh) ?? [s.ssh];
+const syslogConfig = (s: LabState): string | undefined =>
+  (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
 
 function inventory(dir: string, lines: string[]): string {
   const file = join(dir, 'hosts.ini');
@@ -51,10 +64,27 @@ function inventory(dir: string, lines: string[]): string {
 const hostLine = (name: string, g: GuestSsh) =>
   `${name} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`;
 
-async function netdiag(s: LabState, args: string[]): Promise<{ code: number; stdout: string; stderr: string; wallMs: number }> {
+async function netdiag(
+  s: LabState,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; wallMs: number }> {
   const t0 = performance.now();
-  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, process.execPath, cliPath, 'verify',
-    ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []), '--timeout', '6', ...args], 300_000);
+  const r = await run(
+    'ip',
+    [
+      'netns',
+      'exec',
+      s.namespaces.logServer,
+      process.execPath,
+      cliPath,
+      'verify',
+      ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []),
+      '--timeout',
+      '6',
+      ...args,
+    ],
+    300_000,
+  );
   return { ...r, wallMs: Math.round(performance.now() - t0) };
 }
 
@@ -71,88 +101,123 @@ test.after.always(() => {
   if (times.length) console.log(`fleet verify times: ${times.join('; ')}`);
 });
 
-test.serial('one working sender among unreachable ones: it is checked, they are "could not be checked" with ssh\'s reason, exit 2', async t => {
-  const s = await labUp('fleet-e1', []);
-  const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
-  try {
-    const g = guestsOf(s)[0]!;
-    const inv = inventory(dir, [
-      '[lab]',
-      hostLine('guest1', g),
-      // The log server itself runs no sshd: refused at once.
-      `refused ansible_host=${s.receiver.ip} ansible_user=root`,
-      '[gone]',
-      // Nobody has this address on the lab's network: no route, or the connect timeout.
-      'nobody ansible_host=10.99.0.250 ansible_user=root ansible_ssh_common_args="-o ConnectTimeout=3"',
-    ]);
-    const r = await netdiag(s, ['--inventory', inv, '--json']);
-    const j = parse(r);
-    t.is(r.code, 2, r.stderr);
-    t.false(j.ok);
-    t.deepEqual(j.results.map(d => d.name), ['guest1', 'refused', 'nobody'], 'inventory order');
-    t.true(j.results[0]!.ok, JSON.stringify(j.results[0]!.rootCause));
-    t.is(j.results[0]!.error, null);
-    t.regex(j.results[1]!.error!, /Connection refused/);
-    t.regex(j.results[2]!.error!, /No route to host|timed out|Connection timed out|unreachable/i);
-    t.deepEqual(j.receiver.captures, [s.receiver.iface]);
-    times.push(`1 working + 2 unreachable: ${r.wallMs} ms`);
+test.serial(
+  'one working sender among unreachable ones: it is checked, they are "could not be checked" with ssh\'s reason, exit 2',
+  async t => {
+    const s = await labUp('fleet-e1', []);
+    const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
+    try {
+      const g = guestsOf(s)[0]!;
+      const inv = inventory(dir, [
+        '[lab]',
+        hostLine('guest1', g),
+        // The log server itself runs no sshd: refused at once.
+        `refused ansible_host=${s.receiver.ip} ansible_user=root`,
+        '[gone]',
+        // Nobody has this address on the lab's network: no route, or the connect timeout.
+        'nobody ansible_host=10.99.0.250 ansible_user=root ansible_ssh_common_args="-o ConnectTimeout=3"',
+      ]);
+      const r = await netdiag(s, ['--inventory', inv, '--json']);
+      const j = parse(r);
+      t.is(r.code, 2, r.stderr);
+      t.false(j.ok);
+      t.deepEqual(
+        j.results.map(d => d.name),
+        ['guest1', 'refused', 'nobody'],
+        'inventory order',
+      );
+      t.true(j.results[0]!.ok, JSON.stringify(j.results[0]!.rootCause));
+      t.is(j.results[0]!.error, null);
+      t.regex(j.results[1]!.error!, /Connection refused/);
+      t.regex(j.results[2]!.error!, /No route to host|timed out|Connection timed out|unreachable/i);
+      t.deepEqual(j.receiver.captures, [s.receiver.iface]);
+      times.push(`1 working + 2 unreachable: ${r.wallMs} ms`);
 
-    // --limit by group, and the text table.
-    const txt = await netdiag(s, ['--inventory', inv, '--limit', 'lab:!refused']);
-    t.is(txt.code, 0, txt.stderr + txt.stdout);
-    t.regex(txt.stdout, /^sender\s+verdict\s+root cause\s+latency\n/);
-    t.regex(txt.stdout, /^guest1\s+PASS\s+\d+ ms$/m);
-    t.regex(txt.stdout, /PASS: 1 sender: 1 works, 0 broken, 0 could not be checked/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await labDown('fleet-e1');
-  }
-});
+      // --limit by group, and the text table.
+      const txt = await netdiag(s, ['--inventory', inv, '--limit', 'lab:!refused']);
+      t.is(txt.code, 0, txt.stderr + txt.stdout);
+      t.regex(txt.stdout, /^sender\s+verdict\s+root cause\s+latency\n/);
+      t.regex(txt.stdout, /^guest1\s+PASS\s+\d+ ms$/m);
+      t.regex(txt.stdout, /PASS: 1 sender: 1 works, 0 broken, 0 could not be checked/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await labDown('fleet-e1');
+    }
+  },
+);
 
 const multiGuest = async (): Promise<boolean> => (await lab(['up', '--help'], 30_000)).stdout.includes('--guests');
 
-test.serial('four guests, two kernels, mixed verdicts in one run: each the verdict it gets alone; the run takes at most half the single runs', async t => {
-  if (!(await multiGuest())) {
-    // The multi-guest lab (several guests on one bridge) is lab.sh's; until it has it, the test above covers one guest.
-    t.log('lab.sh up has no --guests yet: multi-guest fleet test not run');
-    t.pass();
-    return;
-  }
-  const specs = ['kernel=6.1', 'kernel=6.17,remote-mac=wrong', 'kernel=6.1,firewall=iptables-drop', 'kernel=6.17'];
-  const want: Array<string | null> = [null, 'dst-mac-mismatch', 'firewall-drop', null];
-  const s = await labUp('fleet-e4', ['--guests', '4', ...specs.flatMap(g => ['--guest', g])]);
-  const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
-  try {
-    const guests = guestsOf(s);
-    t.is(guests.length, 4);
-    const inv = inventory(dir, ['[senders]', ...guests.map((g, i) => hostLine(`guest${i + 1}`, g)), `refused ansible_host=${s.receiver.ip} ansible_user=root`]);
-    const fleet = await netdiag(s, ['--inventory', inv, '--json']);
-    const j = parse(fleet);
-    t.is(fleet.code, 1, fleet.stderr);
-    t.deepEqual(j.results.map(d => d.name), ['guest1', 'guest2', 'guest3', 'guest4', 'refused']);
-    for (let i = 0; i < 4; i++) {
-      const d = j.results[i]!;
-      t.is(d.rootCause?.code ?? null, want[i]!, `${d.name} (${specs[i]}): ${JSON.stringify(d.checks.filter(c => c.status === 'fail'))}`);
-      t.is(d.ok, want[i] === null);
-      if (d.ok) t.deepEqual(d.checks.filter(c => c.status === 'fail'), [], `${d.name}: no failing check on a healthy sender`);
+test.serial(
+  'four guests, two kernels, mixed verdicts in one run: each the verdict it gets alone; the run takes at most half the single runs',
+  async t => {
+    if (!(await multiGuest())) {
+      // The multi-guest lab (several guests on one bridge) is lab.sh's; until it has it, the test
+      // above covers one guest.
+      t.log('lab.sh up has no --guests yet: multi-guest fleet test not run');
+      t.pass();
+      return;
     }
-    t.regex(j.results[4]!.error!, /Connection refused/);
+    const specs = ['kernel=6.1', 'kernel=6.17,remote-mac=wrong', 'kernel=6.1,firewall=iptables-drop', 'kernel=6.17'];
+    const want: Array<string | null> = [null, 'dst-mac-mismatch', 'firewall-drop', null];
+    const s = await labUp('fleet-e4', ['--guests', '4', ...specs.flatMap(g => ['--guest', g])]);
+    const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
+    try {
+      const guests = guestsOf(s);
+      t.is(guests.length, 4);
+      const inv = inventory(dir, [
+        '[senders]',
+        ...guests.map((g, i) => hostLine(`guest${i + 1}`, g)),
+        `refused ansible_host=${s.receiver.ip} ansible_user=root`,
+      ]);
+      const fleet = await netdiag(s, ['--inventory', inv, '--json']);
+      const j = parse(fleet);
+      t.is(fleet.code, 1, fleet.stderr);
+      t.deepEqual(
+        j.results.map(d => d.name),
+        ['guest1', 'guest2', 'guest3', 'guest4', 'refused'],
+      );
+      for (let i = 0; i < 4; i++) {
+        const d = j.results[i]!;
+        t.is(
+          d.rootCause?.code ?? null,
+          want[i]!,
+          `${d.name} (${specs[i]}): ${JSON.stringify(d.checks.filter(c => c.status === 'fail'))}`,
+        );
+        t.is(d.ok, want[i] === null);
+        if (d.ok)
+          t.deepEqual(
+            d.checks.filter(c => c.status === 'fail'),
+            [],
+            `${d.name}: no failing check on a healthy sender`,
+          );
+      }
+      t.regex(j.results[4]!.error!, /Connection refused/);
 
-    // Each alone, as a single verify: the same verdict.
-    let sum = 0;
-    for (let i = 0; i < 4; i++) {
-      const g = guests[i]!;
-      const one = await netdiag(s, ['--sender', `root@${g.host}`, '--identity', g.identityFile, '--ssh-option', `UserKnownHostsFile=${g.knownHostsFile}`, '--json']);
-      const d = JSON.parse(one.stdout) as Doc;
-      t.is(d.rootCause?.code ?? null, want[i]!, `guest${i + 1} alone`);
-      sum += one.wallMs;
+      // Each alone, as a single verify: the same verdict.
+      let sum = 0;
+      for (let i = 0; i < 4; i++) {
+        const g = guests[i]!;
+        const one = await netdiag(s, [
+          '--sender',
+          `root@${g.host}`,
+          '--identity',
+          g.identityFile,
+          '--ssh-option',
+          `UserKnownHostsFile=${g.knownHostsFile}`,
+          '--json',
+        ]);
+        const d = JSON.parse(one.stdout) as Doc;
+        t.is(d.rootCause?.code ?? null, want[i]!, `guest${i + 1} alone`);
+        sum += one.wallMs;
+      }
+      // The refused sender is left out of the comparison: alone it is an error at once.
+      const four = await netdiag(s, ['--inventory', inv, '--limit', 'senders:!refused', '--json']);
+      times.push(`4 guests in one run ${four.wallMs} ms; alone, one after another ${sum} ms`);
+      t.true(four.wallMs <= 0.5 * sum, `fleet ${four.wallMs} ms vs ${sum} ms for the single runs`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await labDown('fleet-e4');
     }
-    // The refused sender is left out of the comparison: alone it is an error at once.
-    const four = await netdiag(s, ['--inventory', inv, '--limit', 'senders:!refused', '--json']);
-    times.push(`4 guests in one run ${four.wallMs} ms; alone, one after another ${sum} ms`);
-    t.true(four.wallMs <= 0.5 * sum, `fleet ${four.wallMs} ms vs ${sum} ms for the single runs`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await labDown('fleet-e4');
-  }
-});
+  },
+);

@@ -21,50 +21,70 @@ const fail = (code: number, stderr = ''): ExecResult => ({ stdout: '', stderr, c
 
 type Kind = 'healthy' | 'wrong-mac' | 'unreachable' | 'stuck' | 'silent';
 
-function fleetDeps(kinds: Record<string, { ip: string; kind: Kind }>, log: { captures: string[]; receiverRuns: number; done: FleetResult[] }): FleetDeps {
+function fleetDeps(
+  kinds: Record<string, { ip: string; kind: Kind }>,
+  log: { captures: string[]; receiverRuns: number; done: FleetResult[] },
+): FleetDeps {
   let sink: PacketSink | undefined;
   let n = 0;
-  const receiver: HostExec = {
-    async run(argv) {
+  const answer = (argv: string[]): ExecResult => {
+    {
       const cmd = argv.join(' ');
       if (cmd === 'iptables-save -c') log.receiverRuns++;
       const route = /^ip route get (\S+)$/.exec(cmd);
       if (route) return ok(`${route[1]} dev eth9 src 10.99.0.1 uid 0\n    cache\n`);
-      if (cmd === 'ip -j addr show dev eth9') return ok(JSON.stringify([{ ifname: 'eth9', flags: ['UP', 'LOWER_UP'], address: RECV_MAC, addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }] }]));
+      if (cmd === 'ip -j addr show dev eth9')
+        return ok(
+          JSON.stringify([
+            {
+              ifname: 'eth9',
+              flags: ['UP', 'LOWER_UP'],
+              address: RECV_MAC,
+              addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }],
+            },
+          ]),
+        );
       return fail(127);
-    },
-    async readFile() {
-      return null;
-    },
+    }
   };
+  const receiver: HostExec = { run: argv => Promise.resolve(answer(argv)), readFile: () => Promise.resolve(null) };
   return {
     connect(s) {
       const { ip, kind } = kinds[s.destination]!;
       return {
         lastError: kind === 'unreachable' ? `ssh: connect to host ${ip} port 22: Connection refused` : undefined,
-        async run(argv) {
+        run(argv): Promise<ExecResult> {
           const cmd = argv.join(' ');
-          if (kind === 'unreachable') return fail(255, 'ssh: connect to host port 22: Connection refused');
+          if (kind === 'unreachable')
+            return Promise.resolve(fail(255, 'ssh: connect to host port 22: Connection refused'));
           if (kind === 'stuck') return new Promise<ExecResult>(() => {});
-          if (cmd.startsWith('sh -c id -u')) return ok(`0\n10.99.0.1 40000 ${ip} 22\n`);
+          if (cmd.startsWith('sh -c id -u')) return Promise.resolve(ok(`0\n10.99.0.1 40000 ${ip} 22\n`));
           const m = /echo (netdiag-verify-\S+) > \/dev\/kmsg/.exec(cmd);
           if (m) {
             if (kind !== 'silent') {
-              for (const [text, delay] of [[m[1]!, 15], ['sysrq: Show Regs', 20]] as const) {
+              for (const [text, delay] of [
+                [m[1]!, 15],
+                ['sysrq: Show Regs', 20],
+              ] as const) {
                 setTimeout(() => {
-                  const f = udpFrame({ srcIp: ip, dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, dstMac: kind === 'wrong-mac' ? '52:54:00:de:ad:00' : RECV_MAC, payload: formatPlain(text, 1) });
+                  const f = udpFrame({
+                    srcIp: ip,
+                    dstIp: '10.99.0.1',
+                    srcPort: 6665,
+                    dstPort: 514,
+                    dstMac: kind === 'wrong-mac' ? '52:54:00:de:ad:00' : RECV_MAC,
+                    payload: formatPlain(text, 1),
+                  });
                   sink?.packet(f, 0, f.length, f.length, Math.floor(Date.now() / 1000), 0, 1);
                 }, delay);
               }
             }
-            return ok('');
+            return Promise.resolve(ok(''));
           }
-          return fail(1);
+          return Promise.resolve(fail(1));
         },
-        async readFile() {
-          return null;
-        },
-        async close() {},
+        readFile: () => Promise.resolve(null),
+        close: () => Promise.resolve(),
       };
     },
     receiver,
@@ -73,8 +93,8 @@ function fleetDeps(kinds: Record<string, { ip: string; kind: Kind }>, log: { cap
       sink = s;
       return { stop() {}, now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }) };
     },
-    fileSize: async () => undefined,
-    readFrom: async () => undefined,
+    fileSize: () => Promise.resolve(undefined),
+    readFrom: () => Promise.resolve(undefined),
     clock: () => performance.now(),
     sleep: ms => new Promise(r => setTimeout(r, ms)),
     marker: () => `netdiag-verify-${(++n).toString(16).padStart(12, '0')}`,
@@ -87,8 +107,14 @@ const base = { timeoutSec: 2, trigger: 'p', forks: 3, budgetSec: 6 };
 // Failures first.
 test('no senders, or a bad trigger: refused before anything runs', async t => {
   const log = { captures: [], receiverRuns: 0, done: [] };
-  await t.throwsAsync(runFleet({ ...base, senders: [] }, fleetDeps({}, log)), { instanceOf: CLIError, message: /no senders/ });
-  await t.throwsAsync(runFleet({ ...base, trigger: 'pp', senders: [{ name: 'a', destination: 'a' }] }, fleetDeps({}, log)), { message: /--trigger/ });
+  await t.throwsAsync(runFleet({ ...base, senders: [] }, fleetDeps({}, log)), {
+    instanceOf: CLIError,
+    message: /no senders/,
+  });
+  await t.throwsAsync(
+    runFleet({ ...base, trigger: 'pp', senders: [{ name: 'a', destination: 'a' }] }, fleetDeps({}, log)),
+    { message: /--trigger/ },
+  );
   t.is(log.receiverRuns, 0);
 });
 
@@ -107,7 +133,11 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   const out = await runFleet({ ...base, senders }, fleetDeps(kinds, log));
   const wall = performance.now() - t0;
 
-  t.deepEqual(out.results.map(r => r.sender.name), ['web1', 'web2', 'gone', 'web3', 'hung', 'mute'], 'in the order given');
+  t.deepEqual(
+    out.results.map(r => r.sender.name),
+    ['web1', 'web2', 'gone', 'web3', 'hung', 'mute'],
+    'in the order given',
+  );
   const by = Object.fromEntries(out.results.map(r => [r.sender.name, r]));
   t.true(by.web1!.outcome!.report.ok, JSON.stringify(by.web1!.outcome?.report.rootCause));
   t.true(by.web3!.outcome!.report.ok);
@@ -122,42 +152,96 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   t.regex(by.web1!.outcome!.report.checks.find(c => c.id === 'verify.wire')!.detail, /packets #1\)/);
   t.deepEqual(log.captures, ['eth9 udp or icmp or icmp6'], 'one capture for the run');
   t.is(log.done.length, 6);
-  t.true(log.receiverRuns >= 2 && log.receiverRuns <= 5, `this host's facts: once before, and after in waves (${log.receiverRuns} collections)`);
+  t.true(
+    log.receiverRuns >= 2 && log.receiverRuns <= 5,
+    `this host's facts: once before, and after in waves (${log.receiverRuns} collections)`,
+  );
   t.true(wall < 6000 + 3000, `bounded by the stuck sender's budget, not the sum (${Math.round(wall)} ms)`);
   t.is(fleetExitCode(out.results), 1);
 
   const text = formatFleetText(out, PLAIN);
-  const rows = text.split('\n').slice(1, 7).map(l => l.split(/\s+/)[0]);
+  const rows = text
+    .split('\n')
+    .slice(1, 7)
+    .map(l => l.split(/\s+/)[0]);
   t.deepEqual(rows, ['web2', 'mute', 'gone', 'hung', 'web1', 'web3'], 'broken first, then not checked, then working');
   t.regex(text, /^web2: .*\(dst-mac-mismatch\)\n {2}fix: /m);
   t.regex(text, /FAIL: 6 senders: 2 work, 2 broken, 2 could not be checked/);
-  t.is(text.match(/^this host \(receiver\)/gm)?.length, 1, 'the receiver\'s checks once');
+  t.is(text.match(/^this host \(receiver\)/gm)?.length, 1, "the receiver's checks once");
 
-  const json = JSON.parse(formatFleetJson(out)) as { ok: boolean; results: Array<Record<string, unknown>>; receiver: { captures: string[] } };
+  const json = JSON.parse(formatFleetJson(out)) as {
+    ok: boolean;
+    results: Array<Record<string, unknown>>;
+    receiver: { captures: string[] };
+  };
   t.false(json.ok);
-  t.deepEqual(json.results.map(r => [r.name, r.ok, r.error === null]), [['web1', true, true], ['web2', false, true], ['gone', false, false], ['web3', true, true], ['hung', false, false], ['mute', false, true]]);
+  t.deepEqual(
+    json.results.map(r => [r.name, r.ok, r.error === null]),
+    [
+      ['web1', true, true],
+      ['web2', false, true],
+      ['gone', false, false],
+      ['web3', true, true],
+      ['hung', false, false],
+      ['mute', false, true],
+    ],
+  );
   t.deepEqual(json.receiver.captures, ['eth9']);
 });
 
 test('two entries for one sender IP take turns and both get a verdict', async t => {
-  const kinds: Record<string, { ip: string; kind: Kind }> = { 'root@a': { ip: '10.99.0.21', kind: 'healthy' }, 'admin@a': { ip: '10.99.0.21', kind: 'healthy' } };
+  const kinds: Record<string, { ip: string; kind: Kind }> = {
+    'root@a': { ip: '10.99.0.21', kind: 'healthy' },
+    'admin@a': { ip: '10.99.0.21', kind: 'healthy' },
+  };
   const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
-  const out = await runFleet({ ...base, senders: [{ name: 'a', destination: 'root@a' }, { name: 'a2', destination: 'admin@a' }] }, fleetDeps(kinds, log));
-  t.deepEqual(out.results.map(r => r.outcome?.report.ok ?? r.error), [true, true]);
+  const out = await runFleet(
+    {
+      ...base,
+      senders: [
+        { name: 'a', destination: 'root@a' },
+        { name: 'a2', destination: 'admin@a' },
+      ],
+    },
+    fleetDeps(kinds, log),
+  );
+  t.deepEqual(
+    out.results.map(r => r.outcome?.report.ok ?? r.error),
+    [true, true],
+  );
   t.is(fleetExitCode(out.results), 0);
 });
 
 test('exit codes: 1 when any is broken, 2 when none is but some could not be checked, 0 when all work', t => {
-  const works = { sender: { name: 'a', destination: 'a' }, outcome: { report: { ok: true } }, elapsedMs: 1 } as unknown as FleetResult;
+  const works = {
+    sender: { name: 'a', destination: 'a' },
+    outcome: { report: { ok: true } },
+    elapsedMs: 1,
+  } as unknown as FleetResult;
   const broken = { ...works, outcome: { report: { ok: false } } } as unknown as FleetResult;
   const gone = { sender: { name: 'b', destination: 'b' }, error: 'x', elapsedMs: 1 } as FleetResult;
   t.is(fleetExitCode([works, gone, broken]), 1);
   t.is(fleetExitCode([works, gone]), 2);
   t.is(fleetExitCode([works, works]), 0);
-  t.deepEqual(Object.keys(fleetDoc(gone)), ['sender', 'senderIp', 'iface', 'port', 'logFile', 'marker', 'ok', 'roundTripMs', 'elapsedMs', 'rootCause', 'checks', 'findings', 'name', 'error']);
+  t.deepEqual(Object.keys(fleetDoc(gone)), [
+    'sender',
+    'senderIp',
+    'iface',
+    'port',
+    'logFile',
+    'marker',
+    'ok',
+    'roundTripMs',
+    'elapsedMs',
+    'rootCause',
+    'checks',
+    'findings',
+    'name',
+    'error',
+  ]);
 });
 
-test('demux: each IP\'s datagrams to its own sink, ICMP errors by their destination, strangers counted', t => {
+test("demux: each IP's datagrams to its own sink, ICMP errors by their destination, strangers counted", t => {
   const d = new SourceDemux();
   const got = { a: 0, b: 0 };
   t.true(d.add('10.0.0.2', { packet: () => void got.a++ }));
@@ -180,11 +264,14 @@ test('demux: each IP\'s datagrams to its own sink, ICMP errors by their destinat
 test('snapshots: who asks while one runs shares the next; who asks after it started shares it', async t => {
   let runs = 0;
   let now = 0;
-  const snap = snapshotter(async () => {
-    runs++;
-    await new Promise(r => setTimeout(r, 30));
-    return { notes: [String(runs)] };
-  }, () => now);
+  const snap = snapshotter(
+    async () => {
+      runs++;
+      await new Promise(r => setTimeout(r, 30));
+      return { notes: [String(runs)] };
+    },
+    () => now,
+  );
   const a = snap(0);
   await new Promise(r => setTimeout(r, 5));
   const a2 = snap(0);
@@ -197,4 +284,3 @@ test('snapshots: who asks while one runs shares the next; who asks after it star
   t.is(await snap(8), await b, 'the latest started after 8');
   t.is(runs, 2);
 });
-

@@ -16,15 +16,20 @@ import { SENDER_PLAN } from '../src/verify/prefetch.js';
 
 function sh(program: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
   return new Promise(res => {
-    execFile(program, ['-c', script], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, LC_ALL: 'C', ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      res({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
+    execFile(
+      program,
+      ['-c', script],
+      { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, LC_ALL: 'C', ...env }, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        res({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
+      },
+    );
   });
 }
 
 const noHost: HostExec = {
-  run: async argv => ({ stdout: '', stderr: `not asked: ${argv.join(' ')}`, code: 127 }),
-  readFile: async () => null,
+  run: argv => Promise.resolve({ stdout: '', stderr: `not asked: ${argv.join(' ')}`, code: 127 }),
+  readFile: () => Promise.resolve(null),
 };
 
 // Failures first: what a cut-off or garbled answer gives.
@@ -79,7 +84,14 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
       ];
       const B = newBoundary();
       const args = program.endsWith('busybox') ? ['sh'] : [];
-      const r = await new Promise<ExecResult>(res => execFile(program, [...args, '-c', batchScript(items, B)], { env: { PATH: process.env.PATH, SSH_CONNECTION: '10.9.9.1 5000 10.9.9.2 22' } }, (err, stdout, stderr) => res({ stdout, stderr, code: err ? 1 : 0 })));
+      const r = await new Promise<ExecResult>(res =>
+        execFile(
+          program,
+          [...args, '-c', batchScript(items, B)],
+          { env: { PATH: process.env.PATH, SSH_CONNECTION: '10.9.9.1 5000 10.9.9.2 22' } },
+          (err, stdout, stderr) => res({ stdout, stderr, code: err ? 1 : 0 }),
+        ),
+      );
       const c = cachedExec(noHost, parseBatch(r.stdout, B));
       t.is(await c.readFile(join(dir, 'plain')), 'one\ntwo\n');
       t.is(await c.readFile(join(dir, "it's")), 'no newline at the end');
@@ -88,7 +100,11 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
       t.is(await c.readFile(join(dir, 'conf.d', 'a.conf')), 'options netconsole netconsole=@/eth0,514@10.0.0.1/\n');
       t.deepEqual(await c.listDir(join(dir, 'tree', 't1')), ['enabled']);
       t.is(await c.readFile(join(dir, 'tree', 't1', 'enabled')), '1\n');
-      t.deepEqual(await c.run(['sh', '-c', 'echo out; echo err >&2; exit 3']), { stdout: 'out\n', stderr: 'err\n', code: 3 });
+      t.deepEqual(await c.run(['sh', '-c', 'echo out; echo err >&2; exit 3']), {
+        stdout: 'out\n',
+        stderr: 'err\n',
+        code: 3,
+      });
       t.is((await c.run(['no-such-program-here'])).code, 127);
       t.deepEqual(await c.run(['echo', '10.9.9.1']), { stdout: '10.9.9.1\n', stderr: '', code: 0 });
       t.deepEqual(c.misses, []);

@@ -7,7 +7,18 @@
  */
 import type { PacketSink } from './sink.js';
 import { formatIpv4Number, formatIpv6, ipv4Number } from '../decode/addr.js';
-import { decodeIpv4, decodeIpv6, decodeLink, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, newIpView, newLinkView } from '../decode/packet.js';
+import {
+  decodeIpv4,
+  decodeIpv6,
+  decodeLink,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  newIpView,
+  newLinkView,
+} from '../decode/packet.js';
 
 export class SourceDemux implements PacketSink {
   private readonly sinks = new Map<string, PacketSink>();
@@ -31,8 +42,17 @@ export class SourceDemux implements PacketSink {
     return this.sinks.size;
   }
 
-  packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
-    const l = this.link, ip = this.ip;
+  packet(
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+  ): void {
+    const l = this.link,
+      ip = this.ip;
     if (decodeLink(buf, offset, caplen, linkType, l) !== undefined) {
       this.unclaimed++;
       return;

@@ -49,17 +49,24 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
     else if (it.kind === 'run') lines.push(`c ${it.argv.map(q).join(' ')}`);
     else if (it.kind === 'files-in') {
       const d = shellQuote(it.dir);
-      lines.push(`l ${d}; for n in $(ls -1A -- ${d} 2>/dev/null); do case "$n" in *${shellQuote(it.suffix)}) f ${d}/"$n";; esac; done`);
+      lines.push(
+        `l ${d}; for n in $(ls -1A -- ${d} 2>/dev/null); do case "$n" in *${shellQuote(it.suffix)}) f ${d}/"$n";; esac; done`,
+      );
     } else {
       const d = shellQuote(it.dir);
-      lines.push(`l ${d}; for t in $(ls -1A -- ${d} 2>/dev/null); do l ${d}/"$t"; for a in $(ls -1A -- ${d}/"$t" 2>/dev/null); do f ${d}/"$t"/"$a"; done; done`);
+      lines.push(
+        `l ${d}; for t in $(ls -1A -- ${d} 2>/dev/null); do l ${d}/"$t"; for a in $(ls -1A -- ${d}/"$t" 2>/dev/null); do f ${d}/"$t"/"$a"; done; done`,
+      );
     }
   }
   lines.push('rm -f "$T"');
   return lines.join('\n');
 }
 
-/** One answer: `F path`, `L path`, `C argv words`, `S argv words` (a failed command's stderr) → its text and exit code. */
+/**
+ * One answer: `F path`, `L path`, `C argv words`, `S argv words` (a failed command's stderr) → its
+ * text and exit code.
+ */
 export type BatchAnswers = Map<string, { text: string; code: number }>;
 
 /** The answers in a batch script's output. An answer cut off (output cap, timeout) is left out. */

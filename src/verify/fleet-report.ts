@@ -16,7 +16,7 @@ import { checkLines, verifyJsonDoc } from './report.js';
 
 type Verdict = 'broken' | 'unchecked' | 'works';
 
-export function verdictOf(r: FleetResult): Verdict {
+function verdictOf(r: FleetResult): Verdict {
   return !r.outcome ? 'unchecked' : r.outcome.report.ok ? 'works' : 'broken';
 }
 
@@ -29,9 +29,20 @@ export function fleetExitCode(results: readonly FleetResult[]): number {
 export function fleetDoc(r: FleetResult): Record<string, unknown> {
   if (r.outcome) return { ...verifyJsonDoc(r.outcome, r.sender.destination), name: r.sender.name, error: null };
   return {
-    sender: r.sender.destination, senderIp: null, iface: null, port: null, logFile: null, marker: null,
-    ok: false, roundTripMs: null, elapsedMs: r.elapsedMs, rootCause: null, checks: [], findings: [],
-    name: r.sender.name, error: r.error ?? 'could not be checked',
+    sender: r.sender.destination,
+    senderIp: null,
+    iface: null,
+    port: null,
+    logFile: null,
+    marker: null,
+    ok: false,
+    roundTripMs: null,
+    elapsedMs: r.elapsedMs,
+    rootCause: null,
+    checks: [],
+    findings: [],
+    name: r.sender.name,
+    error: r.error ?? 'could not be checked',
   };
 }
 
@@ -40,7 +51,10 @@ export function formatFleetLine(r: FleetResult): string {
 }
 
 /** This host's checks, once: the same check for many senders is one line, with how many it concerns. */
-export function receiverSummary(results: readonly FleetResult[]): { checks: Array<CheckResult & { senders: number }>; findings: Finding[] } {
+function receiverSummary(results: readonly FleetResult[]): {
+  checks: Array<CheckResult & { senders: number }>;
+  findings: Finding[];
+} {
   const byKey = new Map<string, CheckResult & { senders: number }>();
   for (const r of results) {
     for (const c of r.outcome?.report.checks ?? []) {
@@ -53,7 +67,9 @@ export function receiverSummary(results: readonly FleetResult[]): { checks: Arra
   }
   const checks = [...byKey.values()];
   const findings = new Map<string, Finding>();
-  for (const c of checks) for (const f of c.findings) if (!findings.has(`${f.code}\0${f.summary}`)) findings.set(`${f.code}\0${f.summary}`, f);
+  for (const c of checks)
+    for (const f of c.findings)
+      if (!findings.has(`${f.code}\0${f.summary}`)) findings.set(`${f.code}\0${f.summary}`, f);
   return { checks, findings: [...findings.values()] };
 }
 
@@ -64,7 +80,14 @@ export function formatFleetJson(o: FleetOutcome): string {
     results: o.results.map(fleetDoc),
     receiver: {
       captures: o.captures.map(c => c.iface),
-      checks: receiver.checks.map(c => ({ id: c.id, name: c.name, status: c.status, detail: c.detail, findings: c.findings.map(f => f.code), senders: c.senders })),
+      checks: receiver.checks.map(c => ({
+        id: c.id,
+        name: c.name,
+        status: c.status,
+        detail: c.detail,
+        findings: c.findings.map(f => f.code),
+        senders: c.senders,
+      })),
       findings: receiver.findings,
     },
     elapsedMs: o.elapsedMs,
@@ -74,21 +97,37 @@ export function formatFleetJson(o: FleetOutcome): string {
 const ORDER: Record<Verdict, number> = { broken: 0, unchecked: 1, works: 2 };
 
 export function formatFleetText(o: FleetOutcome, style: Style): string {
-  const rows = o.results.map((r, i) => ({ r, i, v: verdictOf(r) })).sort((a, b) => ORDER[a.v] - ORDER[b.v] || a.i - b.i);
+  const rows = o.results
+    .map((r, i) => ({ r, i, v: verdictOf(r) }))
+    .sort((a, b) => ORDER[a.v] - ORDER[b.v] || a.i - b.i);
   const cells = rows.map(({ r, v }) => [
     escapeText(r.sender.name),
     v === 'broken' ? 'FAIL' : v === 'works' ? 'PASS' : 'not checked',
-    v === 'broken' ? r.outcome!.report.rootCause?.code ?? '(no single cause)' : v === 'unchecked' ? escapeText(r.error ?? '') : '',
+    v === 'broken'
+      ? (r.outcome!.report.rootCause?.code ?? '(no single cause)')
+      : v === 'unchecked'
+        ? escapeText(r.error ?? '')
+        : '',
     r.outcome?.report.roundTripMs !== undefined ? `${r.outcome.report.roundTripMs} ms` : '',
   ]);
   const head = ['sender', 'verdict', 'root cause', 'latency'];
-  const width = head.map((h, c) => Math.min(c === 2 ? 60 : 48, Math.max(h.length, ...cells.map(row => row[c]!.length))));
+  const width = head.map((h, c) =>
+    Math.min(c === 2 ? 60 : 48, Math.max(h.length, ...cells.map(row => row[c]!.length))),
+  );
   const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
-  const color = (v: Verdict, s: string) => (v === 'broken' ? style.red(s) : v === 'works' ? style.green(s) : style.yellow(s));
-  let s = `${style.bold(head.map((h, c) => pad(h, width[c]!)).join('  ').trimEnd())}\n`;
+  const color = (v: Verdict, s: string) =>
+    v === 'broken' ? style.red(s) : v === 'works' ? style.green(s) : style.yellow(s);
+  let s = `${style.bold(
+    head
+      .map((h, c) => pad(h, width[c]!))
+      .join('  ')
+      .trimEnd(),
+  )}\n`;
   rows.forEach(({ v }, k) => {
     const c = cells[k]!;
-    s += `${pad(c[0]!, width[0]!)}  ${color(v, pad(c[1]!, width[1]!))}  ${pad(c[2]!, width[2]!)}  ${c[3]}`.trimEnd() + '\n';
+    s +=
+      `${pad(c[0]!, width[0]!)}  ${color(v, pad(c[1]!, width[1]!))}  ${pad(c[2]!, width[2]!)}  ${c[3]}`.trimEnd() +
+      '\n';
   });
 
   const broken = rows.filter(x => x.v === 'broken');
@@ -105,7 +144,11 @@ export function formatFleetText(o: FleetOutcome, style: Style): string {
     s += `\n${style.bold(`this host (receiver)${o.captures.length ? `, capture on ${o.captures.map(c => escapeText(c.iface)).join(', ')}` : ''}`)}\n`;
     const checked = o.results.filter(r => r.outcome).length;
     // A check that differs between senders (the firewall's verdict for each source) says for how many it holds.
-    for (const c of receiver.checks) s += checkLines(c.senders < checked ? { ...c, detail: `${c.detail} (${c.senders} of ${checked} senders)` } : c, style);
+    for (const c of receiver.checks)
+      s += checkLines(
+        c.senders < checked ? { ...c, detail: `${c.detail} (${c.senders} of ${checked} senders)` } : c,
+        style,
+      );
   }
   const n = { works: 0, broken: 0, unchecked: 0 };
   for (const x of rows) n[x.v]++;

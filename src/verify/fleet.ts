@@ -15,8 +15,21 @@ import type { PacketSink } from '../capture/sink.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import {
-  ArrivalTracker, checkLogFile, checkTrigger, judgeSender, newMarker, reachSender, receiverFactsFor, triggerAndWait, triggerArgv,
-  watchedLogFile, watchedPorts, type LiveHandle, type SenderExec, type VerifyOptions, type VerifyOutcome,
+  ArrivalTracker,
+  checkLogFile,
+  checkTrigger,
+  judgeSender,
+  newMarker,
+  reachSender,
+  receiverFactsFor,
+  triggerAndWait,
+  triggerArgv,
+  watchedLogFile,
+  watchedPorts,
+  type LiveHandle,
+  type SenderExec,
+  type VerifyOptions,
+  type VerifyOutcome,
 } from './run.js';
 
 export interface FleetSender {
@@ -66,10 +79,13 @@ export interface FleetOutcome {
 }
 
 /** Every capture of the fleet: all UDP and the ICMP errors; the demux picks each sender's. */
-export const FLEET_FILTER = 'udp or icmp or icmp6';
+const FLEET_FILTER = 'udp or icmp or icmp6';
 
 /** Snapshots of this host's facts, each started after a given moment, shared by whoever asks meanwhile. */
-export function snapshotter(collect: () => Promise<ReceiverFacts>, clock: () => number): (after: number) => Promise<ReceiverFacts> {
+export function snapshotter(
+  collect: () => Promise<ReceiverFacts>,
+  clock: () => number,
+): (after: number) => Promise<ReceiverFacts> {
   let current: { startedAt: number; facts: Promise<ReceiverFacts> } | undefined;
   let next: Promise<ReceiverFacts> | undefined;
   return after => {
@@ -92,7 +108,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
   const collect = () => collectReceiverFacts(d.receiver, collectOpts);
   const beforeFacts = collect();
-  const afterFacts = snapshotter(collect, d.clock);
+  const afterFacts = snapshotter(collect, () => d.clock());
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
   const captureOn = (iface: string) => {
@@ -105,8 +121,9 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     return c;
   };
 
-  const results: FleetResult[] = new Array(o.senders.length);
-  let checked = 0, broken = 0;
+  const results: FleetResult[] = new Array<FleetResult>(o.senders.length);
+  let checked = 0,
+    broken = 0;
   const finish = (i: number, r: FleetResult) => {
     results[i] = r;
     checked++;
@@ -121,7 +138,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     const marker = d.marker?.() ?? newMarker();
     const argv = triggerArgv(marker, o.trigger);
     const prepared = exec.prepare?.(argv);
-    const tracker = new ArrivalTracker(side.senderIp, marker, d.clock);
+    const tracker = new ArrivalTracker(side.senderIp, marker, () => d.clock());
     const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
     let triggerError: string | undefined;
     let logFile: string | undefined, logOffset: number | undefined;
@@ -140,7 +157,13 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       logFile = watchedLogFile(o, before);
       logOffset = logFile ? await d.fileSize(logFile) : undefined;
       if (cancelled()) throw new Error('cancelled');
-      triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => exec.run(argv) }, o.timeoutSec, d, () => pipeline.tick(live.now()));
+      triggerError = await triggerAndWait(
+        tracker,
+        { ...(prepared ? { prepared } : {}), run: () => exec.run(argv) },
+        o.timeoutSec,
+        d,
+        () => pipeline.tick(live.now()),
+      );
     } finally {
       prepared?.cancel();
       demux.remove(side.senderIp);
@@ -151,8 +174,25 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       logFile ? checkLogFile(d, logFile, logOffset, marker, tracker.arrived) : Promise.resolve(undefined),
       afterFacts(doneAt),
     ]);
-    const report = judgeSender(side, tracker, before, runReceiverChecks(receiverFactsFor(after, side), side.receiverCtx), wire, o, triggerError, logCheck);
-    return { report, marker, senderIp: side.senderIp, iface: side.iface, port: side.port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t1) };
+    const report = judgeSender(
+      side,
+      tracker,
+      before,
+      runReceiverChecks(receiverFactsFor(after, side), side.receiverCtx),
+      wire,
+      o,
+      triggerError,
+      logCheck,
+    );
+    return {
+      report,
+      marker,
+      senderIp: side.senderIp,
+      iface: side.iface,
+      port: side.port,
+      ...(logFile ? { logFile } : {}),
+      elapsedMs: Math.round(d.clock() - t1),
+    };
   };
 
   const runOne = async (i: number): Promise<void> => {
@@ -173,7 +213,11 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     } catch (e) {
       if (!(e instanceof CLIError)) throw e;
       // The table names the sender already: ssh's own reason is enough.
-      finish(i, { sender: s, error: e.message.replace(`ssh ${s.destination}: `, ''), elapsedMs: Math.round(d.clock() - t1) });
+      finish(i, {
+        sender: s,
+        error: e.message.replace(`ssh ${s.destination}: `, ''),
+        elapsedMs: Math.round(d.clock() - t1),
+      });
     } finally {
       clearTimeout(timer);
       await exec.close();

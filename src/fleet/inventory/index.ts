@@ -14,7 +14,10 @@ export { selectHosts } from './pattern.js';
 
 export function inventoryFormat(text: string, file: string): 'yaml' | 'ini' {
   if (/\.(ya?ml|json)$/i.test(file)) return 'yaml';
-  const first = text.split(/\r?\n/).map(l => l.trim()).find(l => l !== '' && !l.startsWith('#') && !l.startsWith(';'));
+  const first = text
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .find(l => l !== '' && !l.startsWith('#') && !l.startsWith(';'));
   if (first === undefined) return 'ini';
   return first === '---' || first.startsWith('{') || /^[^\s=[\]]+:(\s*(#.*)?)?$/.test(first) ? 'yaml' : 'ini';
 }
@@ -37,7 +40,10 @@ export interface SshTarget {
 
 const TEMPLATE = /\{\{|\{%/;
 
-/** The ssh settings of a host from its resolved variables; a value netdiag cannot use is an InventoryError at the line that set it. */
+/**
+ * The ssh settings of a host from its resolved variables; a value netdiag cannot use is an
+ * InventoryError at the line that set it.
+ */
 export function sshTarget(inv: Inventory, host: string): SshTarget {
   const vars = resolveHostVars(inv, host);
   const get = (...names: string[]): { value: string; at: string } | undefined => {
@@ -45,20 +51,32 @@ export function sshTarget(inv: Inventory, host: string): SshTarget {
       const v = vars[n];
       if (!v) continue;
       if (v.structured) throw new InventoryError(`${v.at}: ${n} for '${host}' is a list or mapping, not a value`);
-      if (TEMPLATE.test(v.value)) throw new InventoryError(`${v.at}: ${n} for '${host}' is a Jinja template ('${v.value}'); netdiag does not evaluate templates: give the value`);
+      if (TEMPLATE.test(v.value))
+        throw new InventoryError(
+          `${v.at}: ${n} for '${host}' is a Jinja template ('${v.value}'); netdiag does not evaluate templates: give the value`,
+        );
       return { value: v.value, at: v.at };
     }
     return undefined;
   };
   const conn = get('ansible_connection');
-  if (conn && !['ssh', 'smart', 'paramiko'].includes(conn.value)) throw new InventoryError(`${conn.at}: '${host}' has ansible_connection=${conn.value}; netdiag reaches senders only over ssh`);
+  if (conn && !['ssh', 'smart', 'paramiko'].includes(conn.value))
+    throw new InventoryError(
+      `${conn.at}: '${host}' has ansible_connection=${conn.value}; netdiag reaches senders only over ssh`,
+    );
   const address = get('ansible_host', 'ansible_ssh_host')?.value || host;
   const user = get('ansible_user', 'ansible_ssh_user')?.value;
-  const t: SshTarget = { name: host, destination: user && !address.includes('@') ? `${user}@${address}` : address, args: [] };
-  if (/^-|\s/.test(t.destination) || t.destination === '') throw new InventoryError(`${inv.file}: '${t.destination}' (host '${host}') is not an ssh destination`);
+  const t: SshTarget = {
+    name: host,
+    destination: user && !address.includes('@') ? `${user}@${address}` : address,
+    args: [],
+  };
+  if (/^-|\s/.test(t.destination) || t.destination === '')
+    throw new InventoryError(`${inv.file}: '${t.destination}' (host '${host}') is not an ssh destination`);
   const port = get('ansible_port', 'ansible_ssh_port');
   if (port) {
-    if (!/^\d+$/.test(port.value) || Number(port.value) < 1 || Number(port.value) > 65535) throw new InventoryError(`${port.at}: ansible_port '${port.value}' for '${host}' is not a port (1-65535)`);
+    if (!/^\d+$/.test(port.value) || Number(port.value) < 1 || Number(port.value) > 65535)
+      throw new InventoryError(`${port.at}: ansible_port '${port.value}' for '${host}' is not a port (1-65535)`);
     t.port = Number(port.value);
   }
   const key = get('ansible_ssh_private_key_file', 'ansible_private_key_file');

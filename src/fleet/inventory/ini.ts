@@ -11,7 +11,10 @@ import { expandHostRange, splitWords, unquoteValue } from './words.js';
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
 
-/** A host entry's names and port: `web[01:03]:2222`, `[2001:db8::1]:22`; a bare IPv6 address has no port. Throws a message. */
+/**
+ * A host entry's names and port: `web[01:03]:2222`, `[2001:db8::1]:22`; a bare IPv6 address has
+ * no port. Throws a message.
+ */
 export function hostsAndPort(token: string): { names: string[]; port?: string } {
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(token);
   if (v6 && v6[1]!.includes(':')) return v6[2] ? { names: [v6[1]!], port: v6[2] } : { names: [v6[1]!] };
@@ -32,9 +35,15 @@ export function parseIniInventory(text: string, file: string): Inventory {
     {
       if (line.startsWith('[')) {
         const m = SECTION.exec(line);
-        if (!m) throw new InventoryError(`${at}: '${line}' is not a section header ([group], [group:vars] or [group:children])`);
+        if (!m)
+          throw new InventoryError(
+            `${at}: '${line}' is not a section header ([group], [group:vars] or [group:children])`,
+          );
         const tag = m[2] ?? 'hosts';
-        if (tag !== 'hosts' && tag !== 'vars' && tag !== 'children') throw new InventoryError(`${at}: section [${m[1]}:${tag}] has an unknown type '${tag}' (hosts, vars or children)`);
+        if (tag !== 'hosts' && tag !== 'vars' && tag !== 'children')
+          throw new InventoryError(
+            `${at}: section [${m[1]}:${tag}] has an unknown type '${tag}' (hosts, vars or children)`,
+          );
         group = m[1]!;
         kind = tag;
         b.group(group);

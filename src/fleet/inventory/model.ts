@@ -6,7 +6,7 @@
  */
 
 /** A variable's value (as text) and where it was set, `FILE:LINE`. */
-export interface VarValue {
+interface VarValue {
   value: string;
   at: string;
   /** The value was a list or a mapping (JSON in `value`): not usable as an ssh setting. */
@@ -75,7 +75,8 @@ export class InventoryBuilder {
     if (child === 'all') throw new InventoryError(`${at}: 'all' cannot be a child of '${parent}'`);
     const p = this.group(parent);
     this.group(child);
-    if (parent === child || this.descends(child, parent)) throw new InventoryError(`${at}: '${child}' as a child of '${parent}' makes a loop of groups`);
+    if (parent === child || this.descends(child, parent))
+      throw new InventoryError(`${at}: '${child}' as a child of '${parent}' makes a loop of groups`);
     if (!p.children.includes(child)) p.children.push(child);
   }
 
@@ -101,8 +102,11 @@ export class InventoryBuilder {
     // `all` holds every top-level group; `ungrouped` the hosts that are in no other group.
     const all = this.inv.groups.get('all')!;
     const isChild = new Set([...this.inv.groups.values()].flatMap(g => g.children));
-    for (const g of this.inv.groups.keys()) if (g !== 'all' && !isChild.has(g) && !all.children.includes(g)) all.children.push(g);
-    const inGroup = new Set([...this.inv.groups.values()].filter(g => g.name !== 'all' && g.name !== 'ungrouped').flatMap(g => g.hosts));
+    for (const g of this.inv.groups.keys())
+      if (g !== 'all' && !isChild.has(g) && !all.children.includes(g)) all.children.push(g);
+    const inGroup = new Set(
+      [...this.inv.groups.values()].filter(g => g.name !== 'all' && g.name !== 'ungrouped').flatMap(g => g.hosts),
+    );
     this.inv.groups.get('ungrouped')!.hosts = this.inv.hosts.filter(h => !inGroup.has(h));
     all.hosts = [];
     return this.inv;

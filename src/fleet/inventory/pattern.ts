@@ -9,11 +9,16 @@ import { groupHosts, InventoryError, type Inventory } from './model.js';
 import { globRegExp } from './words.js';
 
 /** Splits on `,` if there is one, else on `:` outside brackets, unless the whole thing is one IPv6 address. */
-export function splitPattern(pattern: string): string[] {
-  if (pattern.includes(',')) return pattern.split(',').map(s => s.trim()).filter(Boolean);
+function splitPattern(pattern: string): string[] {
+  if (pattern.includes(','))
+    return pattern
+      .split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
   if (/^[0-9a-fA-F:]+$/.test(pattern) && pattern.split(':').length > 2) return [pattern];
   const terms: string[] = [];
-  let depth = 0, cur = '';
+  let depth = 0,
+    cur = '';
   for (const c of pattern) {
     if (c === '[') depth++;
     else if (c === ']') depth = Math.max(0, depth - 1);
@@ -36,7 +41,7 @@ function matchTerm(inv: Inventory, term: string): string[] {
     const at = (s: string, n: number) => (Number(s) < 0 ? n + Number(s) : Number(s));
     if (sub[2] !== undefined) {
       const i = at(sub[2], hosts.length);
-      return hosts[i] === undefined ? [] : [hosts[i]!];
+      return hosts[i] === undefined ? [] : [hosts[i]];
     }
     const from = sub[3] ? at(sub[3], hosts.length) : 0;
     const to = sub[4] ? at(sub[4], hosts.length) : hosts.length - 1;
@@ -58,7 +63,8 @@ function matchTerm(inv: Inventory, term: string): string[] {
   }
   const groups = [...inv.groups.keys()].filter(test);
   const found = new Set(groups.flatMap(g => groupHosts(inv, g)));
-  if (!groups.length || term.startsWith('~') || /[.?*[]/.test(term)) for (const h of inv.hosts) if (test(h)) found.add(h);
+  if (!groups.length || term.startsWith('~') || /[.?*[]/.test(term))
+    for (const h of inv.hosts) if (test(h)) found.add(h);
   return inv.hosts.filter(h => found.has(h));
 }
 
@@ -66,7 +72,9 @@ function matchTerm(inv: Inventory, term: string): string[] {
 export function selectHosts(inv: Inventory, pattern: string): string[] {
   const terms = splitPattern(pattern);
   if (!terms.length) throw new InventoryError(`--limit: '${pattern}' is an empty pattern`);
-  const union: string[] = [], and: string[] = [], not: string[] = [];
+  const union: string[] = [],
+    and: string[] = [],
+    not: string[] = [];
   for (const t of terms) (t.startsWith('&') ? and : t.startsWith('!') ? not : union).push(t.replace(/^[&!]/, ''));
   const matched = (t: string): Set<string> => {
     const hs = matchTerm(inv, t);

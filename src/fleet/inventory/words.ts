@@ -4,7 +4,10 @@
  * Python string literal, and host ranges (`web[01:20]`, `db-[a:c]`). Pure.
  */
 
-/** Splits a line into words as a POSIX shell would (quotes, backslashes; `#` starts a comment when asked). Throws a message on an open quote. */
+/**
+ * Splits a line into words as a POSIX shell would (quotes, backslashes; `#` starts a comment when
+ * asked). Throws a message on an open quote.
+ */
 export function splitWords(line: string, comments = false): string[] {
   const words: string[] = [];
   let word = '';
@@ -50,13 +53,13 @@ export function unquoteValue(v: string): string {
   const s = v.trim();
   if (s.length >= 2 && (s[0] === '"' || s[0] === "'") && s.at(-1) === s[0]) {
     const inner = s.slice(1, -1);
-    if (!inner.includes(s[0]!)) return inner.replace(/\\(.)/g, '$1');
+    if (!inner.includes(s[0])) return inner.replace(/\\(.)/g, '$1');
   }
   return s;
 }
 
 /** At most this many host names from one line's ranges: `web[0:99999999]` is a mistake, not a fleet. */
-export const MAX_RANGE_HOSTS = 100_000;
+const MAX_RANGE_HOSTS = 100_000;
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -73,10 +76,13 @@ export function expandHostRange(name: string, limit = MAX_RANGE_HOSTS): string[]
   }
   const close = name.indexOf(']', open);
   if (close < 0) throw new Error(`unbalanced '[' in host name '${name}'`);
-  const head = name.slice(0, open), tail = name.slice(close + 1);
+  const head = name.slice(0, open),
+    tail = name.slice(close + 1);
   const bounds = name.slice(open + 1, close).split(':');
-  if (bounds.length !== 2 && bounds.length !== 3) throw new Error(`host range '[${bounds.join(':')}]' is not [begin:end] or [begin:end:step]`);
-  const beg = bounds[0] || '0', end = bounds[1]!;
+  if (bounds.length !== 2 && bounds.length !== 3)
+    throw new Error(`host range '[${bounds.join(':')}]' is not [begin:end] or [begin:end:step]`);
+  const beg = bounds[0] || '0',
+    end = bounds[1]!;
   const stepText = bounds[2] ?? '1';
   if (!end) throw new Error(`host range '[${bounds.join(':')}]' has no end`);
   if (!/^[1-9]\d*$/.test(stepText)) throw new Error(`host range step '${stepText}' is not a positive number`);
@@ -84,14 +90,17 @@ export function expandHostRange(name: string, limit = MAX_RANGE_HOSTS): string[]
   let values: string[];
   if (/^\d+$/.test(beg) && /^\d+$/.test(end)) {
     const width = beg.length > 1 && beg[0] === '0' ? beg.length : 0;
-    if (width && end.length !== width) throw new Error(`host range '[${beg}:${end}]': a begin with a leading zero needs an end of the same width`);
-    const b = Number(beg), e = Number(end);
+    if (width && end.length !== width)
+      throw new Error(`host range '[${beg}:${end}]': a begin with a leading zero needs an end of the same width`);
+    const b = Number(beg),
+      e = Number(end);
     if (b > e) throw new Error(`host range '[${beg}:${end}]' ends before it begins`);
     if ((e - b) / step + 1 > limit) throw new Error(`host range '[${beg}:${end}]' makes more than ${limit} names`);
     values = [];
     for (let i = b; i <= e; i += step) values.push(width ? String(i).padStart(width, '0') : String(i));
   } else if (/^[a-zA-Z]$/.test(beg) && /^[a-zA-Z]$/.test(end)) {
-    const b = LETTERS.indexOf(beg), e = LETTERS.indexOf(end);
+    const b = LETTERS.indexOf(beg),
+      e = LETTERS.indexOf(end);
     if (b > e) throw new Error(`host range '[${beg}:${end}]' ends before it begins`);
     values = [];
     for (let i = b; i <= e; i += step) values.push(LETTERS[i]!);

@@ -4,11 +4,20 @@
  * Any other key, or a list where a mapping belongs, is an InventoryError naming the file and line.
  * Pure: the text comes in, the file name is only for messages.
  */
-import { isAlias, isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, parseAllDocuments, type Node, type Pair } from 'yaml';
 import { hostsAndPort } from './ini.js';
 import { InventoryBuilder, InventoryError, type Inventory, type Vars } from './model.js';
 
 type AnyNode = Node | null | undefined;
+
+/** A scalar's value as text (YAML may have made it a number or a boolean). */
+function scalarText(v: unknown): string {
+  return typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+      ? String(v)
+      : '';
+}
 
 export function parseYamlInventory(text: string, file: string): Inventory {
   const lc = new LineCounter();
@@ -18,31 +27,39 @@ export function parseYamlInventory(text: string, file: string): Inventory {
     return `${file}:${r ? lc.linePos(r[0]).line : 1}`;
   };
   if (!Array.isArray(docs)) return new InventoryBuilder(file).done();
-  if (docs.length > 1) throw new InventoryError(`${file}:${lc.linePos(docs[1]!.range[0]).line}: more than one YAML document; an inventory is one`);
+  if (docs.length > 1)
+    throw new InventoryError(
+      `${file}:${lc.linePos(docs[1]!.range[0]).line}: more than one YAML document; an inventory is one`,
+    );
   const doc = docs[0];
   if (!doc) return new InventoryBuilder(file).done();
   const err = doc.errors[0];
   if (err) throw new InventoryError(`${file}:${err.linePos?.[0].line ?? 1}: ${err.message.split('\n')[0]}`);
-  const resolve = (n: unknown): AnyNode => (isAlias(n) ? (n.resolve(doc as Document) as AnyNode) : (n as AnyNode));
+  const resolve = (n: unknown): AnyNode => (isAlias(n) ? n.resolve(doc) : (n as AnyNode));
   const b = new InventoryBuilder(file);
 
   const keyOf = (p: Pair): string => {
-    const k = resolve(p.key as Node);
-    if (!isScalar(k) || k.value === null || typeof k.value === 'object') throw new InventoryError(`${line(k ?? p.value as Node)}: a key here must be a name`);
-    return String(k.value);
+    const k = resolve(p.key);
+    if (!isScalar(k) || k.value === null || typeof k.value === 'object')
+      throw new InventoryError(`${line(k ?? (p.value as Node))}: a key here must be a name`);
+    return scalarText(k.value);
   };
   const mapOf = (n: AnyNode, what: string, at: string): Pair[] => {
     if (n === null || n === undefined || (isScalar(n) && (n.value === null || n.value === ''))) return [];
-    if (!isMap(n)) throw new InventoryError(`${line(n) ?? at}: ${what} must be a mapping (name: value), not ${isScalar(n) ? `'${String(n.value)}'` : 'a list'}`);
-    return n.items as Pair[];
+    if (!isMap(n))
+      throw new InventoryError(
+        `${line(n) ?? at}: ${what} must be a mapping (name: value), not ${isScalar(n) ? `'${String(n.value)}'` : 'a list'}`,
+      );
+    return n.items;
   };
   const varsOf = (n: AnyNode, what: string, at: string): Vars => {
     const vars: Vars = {};
     for (const p of mapOf(n, what, at)) {
       const k = keyOf(p);
-      const v = resolve(p.value as Node);
+      const v = resolve(p.value);
       const where = line(p.key as Node);
-      if (v === null || v === undefined || isScalar(v)) vars[k] = { value: v && isScalar(v) && v.value !== null ? String(v.value) : '', at: where };
+      if (v === null || v === undefined || isScalar(v))
+        vars[k] = { value: v && isScalar(v) && v.value !== null ? scalarText(v.value) : '', at: where };
       else vars[k] = { value: JSON.stringify(v.toJSON()), at: where, structured: true };
     }
     return vars;
@@ -51,13 +68,13 @@ export function parseYamlInventory(text: string, file: string): Inventory {
     b.group(name);
     for (const p of mapOf(n, `group '${name}'`, at)) {
       const key = keyOf(p);
-      const v = resolve(p.value as Node);
+      const v = resolve(p.value);
       const where = line(p.key as Node);
       if (key === 'hosts') {
         for (const h of mapOf(v, `'hosts' of group '${name}'`, where)) {
           const pattern = keyOf(h);
           const hat = line(h.key as Node);
-          const vars = varsOf(resolve(h.value as Node), `host '${pattern}'`, hat);
+          const vars = varsOf(resolve(h.value), `host '${pattern}'`, hat);
           let hp: ReturnType<typeof hostsAndPort>;
           try {
             hp = hostsAndPort(pattern);
@@ -74,17 +91,19 @@ export function parseYamlInventory(text: string, file: string): Inventory {
           const child = keyOf(c);
           const cat = line(c.key as Node);
           b.child(name, child, cat);
-          group(child, resolve(c.value as Node), cat);
+          group(child, resolve(c.value), cat);
         }
       } else {
-        throw new InventoryError(`${where}: '${key}' in group '${name}' is not an inventory key (hosts, vars or children)`);
+        throw new InventoryError(
+          `${where}: '${key}' in group '${name}' is not an inventory key (hosts, vars or children)`,
+        );
       }
     }
   };
-  const top = resolve(doc.contents as Node);
+  const top = resolve(doc.contents);
   for (const p of mapOf(top, 'the inventory', `${file}:1`)) {
     const name = keyOf(p);
-    group(name, resolve(p.value as Node), line(p.key as Node));
+    group(name, resolve(p.value), line(p.key as Node));
   }
   return b.done();
 }

@@ -12,7 +12,8 @@ const src = path.join(projectRoot, 'src');
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(e =>
-    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** Every `import ... from '...'` and `export ... from '...'`, type-only ones included. */
@@ -22,7 +23,14 @@ function imports(file: string): string[] {
 }
 
 const files = sources(src);
-const graph = new Map(files.map(f => [f, imports(f).filter(s => s.startsWith('.')).map(s => path.resolve(path.dirname(f), s.replace(/\.js$/, '.ts')))]));
+const graph = new Map(
+  files.map(f => [
+    f,
+    imports(f)
+      .filter(s => s.startsWith('.'))
+      .map(s => path.resolve(path.dirname(f), s.replace(/\.js$/, '.ts'))),
+  ]),
+);
 
 function cycles(): string[] {
   const found: string[] = [];
@@ -32,7 +40,8 @@ function cycles(): string[] {
     state.set(n, 'open');
     stack.push(n);
     for (const d of graph.get(n) ?? []) {
-      if (state.get(d) === 'open') found.push([...stack.slice(stack.indexOf(d)), d].map(f => path.relative(src, f)).join(' → '));
+      if (state.get(d) === 'open')
+        found.push([...stack.slice(stack.indexOf(d)), d].map(f => path.relative(src, f)).join(' → '));
       else if (!state.has(d)) visit(d);
     }
     stack.pop();
@@ -52,8 +61,15 @@ test('no import cycle in src/, type-only imports included', t => {
 });
 
 test('decoders, pipeline, findings and capture-file decoding import no Node I/O module', t => {
-  const pure = files.filter(f => /\/src\/(decode|pipeline|findings)\//.test(f) ||
-    /\/src\/capture\/(reader|pcap-records|pcapng-blocks|format|sink|filter)\.ts$/.test(f));
-  const bad = pure.flatMap(f => imports(f).filter(s => /^node:(fs|child_process|net|dgram|os|process|worker_threads)/.test(s)).map(s => `${path.relative(src, f)}: ${s}`));
+  const pure = files.filter(
+    f =>
+      /\/src\/(decode|pipeline|findings)\//.test(f) ||
+      /\/src\/capture\/(reader|pcap-records|pcapng-blocks|format|sink|filter)\.ts$/.test(f),
+  );
+  const bad = pure.flatMap(f =>
+    imports(f)
+      .filter(s => /^node:(fs|child_process|net|dgram|os|process|worker_threads)/.test(s))
+      .map(s => `${path.relative(src, f)}: ${s}`),
+  );
   t.deepEqual(bad, []);
 });

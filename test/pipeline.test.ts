@@ -5,7 +5,14 @@ import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
 // Every capture in this file is synthesised in the test, frame by frame.
-const SENDER = { srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 6666, srcMac: '52:54:00:12:34:56', dstMac: '52:54:00:ab:cd:ef' };
+const SENDER = {
+  srcIp: '10.99.0.2',
+  dstIp: '10.99.0.1',
+  srcPort: 6665,
+  dstPort: 6666,
+  srcMac: '52:54:00:12:34:56',
+  dstMac: '52:54:00:ab:cd:ef',
+};
 const frame = (payload: string | Buffer, over: Partial<UdpFrameSpec> = {}) => udpFrame({ ...SENDER, ...over, payload });
 const ext = (seq: number, text: string, more: Partial<ExtendedHeader> = {}) =>
   frame(formatExtended({ facility: 0, level: 6, seq, usec: 1000 + seq, flags: '-', ...more }, `${text}\n`));
@@ -20,7 +27,13 @@ test('ncfrag pieces out of order, with an escape cut at a piece boundary, make o
   const body = `${'a'.repeat(998)}\\x1b${'b'.repeat(1500)}\n SUBSYSTEM=test\n`;
   const total = body.length;
   const pieces = [0, 1000, 2000].map(off =>
-    frame(formatExtended({ facility: 0, level: 3, seq: 7, usec: 5, flags: '-', frag: { offset: off, total } }, body.slice(off, off + 1000))));
+    frame(
+      formatExtended(
+        { facility: 0, level: 3, seq: 7, usec: 5, flags: '-', frag: { offset: off, total } },
+        body.slice(off, off + 1000),
+      ),
+    ),
+  );
   const { messages, result } = runFrames([pieces[2]!, pieces[0]!, pieces[1]!]);
   t.is(messages.length, 1);
   const m = messages[0]!;
@@ -34,7 +47,13 @@ test('ncfrag pieces out of order, with an escape cut at a piece boundary, make o
 
 test('a missing ncfrag piece: fragment-incomplete, and the message is shown marked incomplete', t => {
   const body = 'x'.repeat(2500);
-  const piece = (off: number) => frame(formatExtended({ facility: 0, level: 6, seq: 1, usec: 5, flags: '-', frag: { offset: off, total: 2500 } }, body.slice(off, off + 1000)));
+  const piece = (off: number) =>
+    frame(
+      formatExtended(
+        { facility: 0, level: 6, seq: 1, usec: 5, flags: '-', frag: { offset: off, total: 2500 } },
+        body.slice(off, off + 1000),
+      ),
+    );
   const { messages, result } = runFrames([piece(0), piece(2000)]);
   t.deepEqual(codes(result), ['fragment-incomplete']);
   t.is(messages.length, 1);
@@ -43,8 +62,15 @@ test('a missing ncfrag piece: fragment-incomplete, and the message is shown mark
 });
 
 test('inconsistent ncfrag pieces are refused with a reason', t => {
-  const bad = frame(formatExtended({ facility: 0, level: 6, seq: 1, usec: 5, flags: '-', frag: { offset: 900, total: 1000 } }, 'y'.repeat(200)));
-  const huge = frame(formatExtended({ facility: 0, level: 6, seq: 2, usec: 5, flags: '-', frag: { offset: 0, total: 10_000_000 } }, 'y'));
+  const bad = frame(
+    formatExtended(
+      { facility: 0, level: 6, seq: 1, usec: 5, flags: '-', frag: { offset: 900, total: 1000 } },
+      'y'.repeat(200),
+    ),
+  );
+  const huge = frame(
+    formatExtended({ facility: 0, level: 6, seq: 2, usec: 5, flags: '-', frag: { offset: 0, total: 10_000_000 } }, 'y'),
+  );
   const { result } = runFrames([bad, huge]);
   t.deepEqual(codes(result), ['fragment-invalid']);
   t.regex(result.findings[0]!.evidence.join(' '), /beyond total 1000/);
@@ -52,8 +78,15 @@ test('inconsistent ncfrag pieces are refused with a reason', t => {
 });
 
 test('old kernel: one datagram per printk is joined, and split-line says why', t => {
-  const { messages, result } = runFrames([frame('SysRq : '), frame('Show Regs\n'), frame(formatPlain('next line', 5_000_000))]);
-  t.deepEqual(messages.map(m => m.text), ['SysRq : Show Regs', 'next line']);
+  const { messages, result } = runFrames([
+    frame('SysRq : '),
+    frame('Show Regs\n'),
+    frame(formatPlain('next line', 5_000_000)),
+  ]);
+  t.deepEqual(
+    messages.map(m => m.text),
+    ['SysRq : Show Regs', 'next line'],
+  );
   t.is(messages[0]!.fragments, 2);
   t.deepEqual(codes(result), ['split-line']);
   t.regex(result.findings[0]!.summary, /one datagram per printk/);
@@ -69,8 +102,17 @@ test('a plain line over 1000 bytes arrives as 1000 bytes plus the rest, and is j
 });
 
 test('a piece without newline is not joined with a datagram after the window', t => {
-  const { messages } = runFrames([{ data: frame('first'), t: 0 }, { data: frame('second\n'), t: 5 }], { joinWindowMs: 1000 });
-  t.deepEqual(messages.map(m => m.text), ['first', 'second']);
+  const { messages } = runFrames(
+    [
+      { data: frame('first'), t: 0 },
+      { data: frame('second\n'), t: 5 },
+    ],
+    { joinWindowMs: 1000 },
+  );
+  t.deepEqual(
+    messages.map(m => m.text),
+    ['first', 'second'],
+  );
 });
 
 test('a sender that never ends its line cannot grow memory: the line is cut at 64 KiB', t => {
@@ -82,7 +124,16 @@ test('a sender that never ends its line cannot grow memory: the line is cut at 6
 });
 
 test('sequence numbers: gap, duplicate, reorder, restart', t => {
-  const frames = [ext(1, 'a'), ext(2, 'b'), ext(5, 'e'), ext(3, 'c'), ext(3, 'c again'), ext(6, 'f'), ext(0, 'Linux version 6.1.0-27-amd64'), ext(1, 'after boot')];
+  const frames = [
+    ext(1, 'a'),
+    ext(2, 'b'),
+    ext(5, 'e'),
+    ext(3, 'c'),
+    ext(3, 'c again'),
+    ext(6, 'f'),
+    ext(0, 'Linux version 6.1.0-27-amd64'),
+    ext(1, 'after boot'),
+  ];
   const { result } = runFrames(frames);
   t.deepEqual(codes(result), ['sender-restart', 'seq-duplicate', 'seq-gap', 'seq-reorder']);
   const s = result.senders[0]!;
@@ -94,13 +145,14 @@ test('sequence numbers: gap, duplicate, reorder, restart', t => {
 });
 
 test('msgid gaps are real loss: an error', t => {
-  const m = (seq: number, id: number) => frame(formatExtended({ facility: 0, level: 6, seq, usec: 1, flags: '-' }, `text\n msgid=${id}\n`));
+  const m = (seq: number, id: number) =>
+    frame(formatExtended({ facility: 0, level: 6, seq, usec: 1, flags: '-' }, `text\n msgid=${id}\n`));
   const { result } = runFrames([m(1, 10), m(2, 11), m(3, 14)]);
   t.deepEqual(codes(result), ['msgid-gap']);
   t.regex(result.findings[0]!.summary, /2 messages lost/);
 });
 
-test('wrong destination MAC: learned from the receiver\'s own ARP reply', t => {
+test("wrong destination MAC: learned from the receiver's own ARP reply", t => {
   const frames = [arpReply('52:54:00:00:00:01', '10.99.0.1', SENDER.srcMac, SENDER.srcIp), ext(1, 'x'), ext(2, 'y')];
   const { result } = runFrames(frames);
   t.deepEqual(codes(result), ['dst-mac-mismatch']);
@@ -121,7 +173,9 @@ test('ICMP port unreachable: nothing listens', t => {
 });
 
 test('configuration against the wire: ports, MAC, IP, silent target', t => {
-  const targets = parseNetconsoleSpec('6666@10.99.0.2/eth0,514@10.99.0.1/52:54:00:00:00:01;6665@/eth0,6666@10.99.0.9/').targets;
+  const targets = parseNetconsoleSpec(
+    '6666@10.99.0.2/eth0,514@10.99.0.1/52:54:00:00:00:01;6665@/eth0,6666@10.99.0.9/',
+  ).targets;
   const { result } = runFrames([ext(1, 'x')], { targets });
   t.deepEqual(codes(result), ['dst-mac-mismatch', 'dst-port-mismatch', 'src-port-mismatch', 'target-silent']);
   const silent = result.findings.find(f => f.code === 'target-silent')!;
@@ -162,11 +216,12 @@ test('a datagram that is neither: malformed-payload, shown as unknown', t => {
 });
 
 // Found by review: each of these once threw or grew memory without bound.
-test('IP fragments beyond the last fragment\'s end are given up, not a crash', t => {
+test("IP fragments beyond the last fragment's end are given up, not a crash", t => {
   // 8-byte fragments: the one at offset 24 (more to come), then the one at offset 8 made "last".
   // Old code took 8 + 8 received = 16 total as complete and wrote offset 24 into 16 bytes.
   const frags = udpFragments({ ...SENDER, payload: formatPlain('x'.repeat(40), 1) }, 8, 7);
-  const at24 = frags[3]!, at8 = Buffer.from(frags[1]!);
+  const at24 = frags[3]!,
+    at8 = Buffer.from(frags[1]!);
   at8[14 + 6] = at8[14 + 6]! & ~0x20; // clear more-fragments
   const { result } = runFrames([at24, at8]);
   t.deepEqual(codes(result), ['ip-fragment-incomplete', 'no-netconsole-traffic']);
@@ -181,7 +236,10 @@ test('spoofed senders cannot grow memory: at most MAX_FLOWS flows, the rest coun
 });
 
 test('overlapping ncfrag pieces that disagree never make up bytes', t => {
-  const piece = (off: number, text: string) => frame(formatExtended({ facility: 0, level: 6, seq: 9, usec: 1, flags: '-', frag: { offset: off, total: 10 } }, text));
+  const piece = (off: number, text: string) =>
+    frame(
+      formatExtended({ facility: 0, level: 6, seq: 9, usec: 1, flags: '-', frag: { offset: off, total: 10 } }, text),
+    );
   const { messages, result } = runFrames([piece(5, 'BB'), piece(0, 'xxxxxZ'), piece(0, 'yyy')]);
   t.is(messages.length, 1);
   t.true(messages[0]!.incomplete);

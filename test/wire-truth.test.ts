@@ -9,44 +9,120 @@ import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
-const SENDER = { srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, srcMac: '52:54:00:12:34:56', dstMac: '52:54:00:ab:cd:ef' };
+const SENDER = {
+  srcIp: '10.99.0.2',
+  dstIp: '10.99.0.1',
+  srcPort: 6665,
+  dstPort: 514,
+  srcMac: '52:54:00:12:34:56',
+  dstMac: '52:54:00:ab:cd:ef',
+};
 const V6 = { srcIp: 'fd00::2', dstIp: 'fd00::1' };
 const frame = (payload: string | Buffer, over: Partial<UdpFrameSpec> = {}) => udpFrame({ ...SENDER, ...over, payload });
 const plain = (text: string, over: Partial<UdpFrameSpec> = {}) => frame(formatPlain(text, 12_345_678), over);
 const ext = (seq: number, over: Partial<UdpFrameSpec> = {}, release?: string) =>
-  frame(formatExtended({ facility: 0, level: 6, seq, usec: 1000 + seq, flags: '-', ...(release ? { release } : {}) }, `message ${seq}\n`), over);
-const answer = (f: Buffer, opts: Parameters<typeof icmpUnreachable>[3] = {}) => icmpUnreachable(f, SENDER.dstMac, SENDER.srcMac, opts);
+  frame(
+    formatExtended(
+      { facility: 0, level: 6, seq, usec: 1000 + seq, flags: '-', ...(release ? { release } : {}) },
+      `message ${seq}\n`,
+    ),
+    over,
+  );
+const answer = (f: Buffer, opts: Parameters<typeof icmpUnreachable>[3] = {}) =>
+  icmpUnreachable(f, SENDER.dstMac, SENDER.srcMac, opts);
 
 // ------------------------------------------------------------------------------------ ICMP
 
 const icmpCases: Array<{ name: string; frames: () => Buffer[]; want: string[]; summary?: RegExp; hint?: RegExp }> = [
-  { name: 'an answer about a datagram to another port with other content: nothing', frames: () => [plain('x'), answer(frame('\x00\x01binary', { dstPort: 53 }))], want: [] },
-  { name: 'port unreachable (code 3)', frames: () => { const f = plain('x'); return [f, answer(f)]; }, want: ['port-unreachable'] },
   {
-    name: 'host prohibited (code 10, CentOS stock REJECT)', frames: () => { const f = plain('x'); return [f, answer(f, { code: 10 })]; },
-    want: ['firewall-reject'], summary: /10\.99\.0\.1 refused 1 datagram .* host prohibited \(icmp-host-prohibited\): a firewall REJECT rule/, hint: /iptables -I INPUT -p udp --dport 514 -s 10\.99\.0\.2 -j ACCEPT/,
-  },
-  { name: 'net prohibited (code 9)', frames: () => { const f = plain('x'); return [f, answer(f, { code: 9 })]; }, want: ['firewall-reject'], summary: /net prohibited/ },
-  { name: 'admin prohibited (code 13)', frames: () => { const f = plain('x'); return [f, answer(f, { code: 13 })]; }, want: ['firewall-reject'], summary: /icmp-admin-prohibited/ },
-  {
-    name: 'host unreachable sent by the destination itself: a REJECT too', frames: () => { const f = plain('x'); return [f, answer(f, { code: 1 })]; },
-    want: ['firewall-reject'], summary: /host unreachable/,
+    name: 'an answer about a datagram to another port with other content: nothing',
+    frames: () => [plain('x'), answer(frame('\x00\x01binary', { dstPort: 53 }))],
+    want: [],
   },
   {
-    name: 'host unreachable sent by a router: the network cannot deliver', frames: () => { const f = plain('x'); return [f, answer(f, { code: 1, fromIp: '10.99.0.254' })]; },
-    want: ['dst-unreachable'], summary: /^10\.99\.0\.254 answered 1 datagram .*host unreachable/,
-  },
-  { name: 'ICMPv6 port unreachable (type 1 code 4)', frames: () => { const f = plain('x', V6); return [f, answer(f)]; }, want: ['port-unreachable'] },
-  {
-    name: 'ICMPv6 administratively prohibited (type 1 code 1)', frames: () => { const f = plain('x', V6); return [f, answer(f, { code: 1 })]; },
-    want: ['firewall-reject'], summary: /fd00::1 refused .* to \[fd00::1\]:514 .*icmp6-adm-prohibited/, hint: /ip6tables -I INPUT -p udp --dport 514 -s fd00::2 -j ACCEPT/,
-  },
-  {
-    name: 'a prohibited answer whose datagram is not in the capture', frames: () => [answer(plain('x'), { code: 13 })],
-    want: ['firewall-reject', 'no-netconsole-traffic'], summary: /not in the capture|refused 10\.99\.0\.2:6665 → 10\.99\.0\.1:514/,
+    name: 'port unreachable (code 3)',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f)];
+    },
+    want: ['port-unreachable'],
   },
   {
-    name: 'a REJECT answering netconsole on a port nobody named', frames: () => { const f = ext(1, { dstPort: 6667 }); return [f, answer(f, { code: 10 })]; },
+    name: 'host prohibited (code 10, CentOS stock REJECT)',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f, { code: 10 })];
+    },
+    want: ['firewall-reject'],
+    summary: /10\.99\.0\.1 refused 1 datagram .* host prohibited \(icmp-host-prohibited\): a firewall REJECT rule/,
+    hint: /iptables -I INPUT -p udp --dport 514 -s 10\.99\.0\.2 -j ACCEPT/,
+  },
+  {
+    name: 'net prohibited (code 9)',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f, { code: 9 })];
+    },
+    want: ['firewall-reject'],
+    summary: /net prohibited/,
+  },
+  {
+    name: 'admin prohibited (code 13)',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f, { code: 13 })];
+    },
+    want: ['firewall-reject'],
+    summary: /icmp-admin-prohibited/,
+  },
+  {
+    name: 'host unreachable sent by the destination itself: a REJECT too',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f, { code: 1 })];
+    },
+    want: ['firewall-reject'],
+    summary: /host unreachable/,
+  },
+  {
+    name: 'host unreachable sent by a router: the network cannot deliver',
+    frames: () => {
+      const f = plain('x');
+      return [f, answer(f, { code: 1, fromIp: '10.99.0.254' })];
+    },
+    want: ['dst-unreachable'],
+    summary: /^10\.99\.0\.254 answered 1 datagram .*host unreachable/,
+  },
+  {
+    name: 'ICMPv6 port unreachable (type 1 code 4)',
+    frames: () => {
+      const f = plain('x', V6);
+      return [f, answer(f)];
+    },
+    want: ['port-unreachable'],
+  },
+  {
+    name: 'ICMPv6 administratively prohibited (type 1 code 1)',
+    frames: () => {
+      const f = plain('x', V6);
+      return [f, answer(f, { code: 1 })];
+    },
+    want: ['firewall-reject'],
+    summary: /fd00::1 refused .* to \[fd00::1\]:514 .*icmp6-adm-prohibited/,
+    hint: /ip6tables -I INPUT -p udp --dport 514 -s fd00::2 -j ACCEPT/,
+  },
+  {
+    name: 'a prohibited answer whose datagram is not in the capture',
+    frames: () => [answer(plain('x'), { code: 13 })],
+    want: ['firewall-reject', 'no-netconsole-traffic'],
+    summary: /not in the capture|refused 10\.99\.0\.2:6665 → 10\.99\.0\.1:514/,
+  },
+  {
+    name: 'a REJECT answering netconsole on a port nobody named',
+    frames: () => {
+      const f = ext(1, { dstPort: 6667 });
+      return [f, answer(f, { code: 10 })];
+    },
     want: ['firewall-reject', 'unexpected-port'],
   },
 ];
@@ -67,30 +143,71 @@ const targetCases: Array<{ name: string; spec: string; frames: () => Buffer[]; w
   {
     name: 'a target whose port differs, beside one that matches: the mismatch, not against the other',
     spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;6666@10.99.0.2/eth0,6666@10.99.0.1/',
-    frames: () => [plain('a'), ext(1, { srcPort: 6666, dstPort: 6667 })], want: ['dst-port-mismatch'], summary: /sends to port 6667, --netconsole target 2 says 6666/,
+    frames: () => [plain('a'), ext(1, { srcPort: 6666, dstPort: 6667 })],
+    want: ['dst-port-mismatch'],
+    summary: /sends to port 6667, --netconsole target 2 says 6666/,
   },
-  { name: 'a silent target', spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;6666@/eth0,6666@10.99.0.9/', frames: () => [plain('a')], want: ['target-silent'], summary: /10\.99\.0\.9:6666 from --netconsole target 2/ },
   {
-    name: 'extended configured, plain on the wire', spec: '+6665@10.99.0.2/eth0,514@10.99.0.1/', frames: () => [plain('a')], want: ['mode-mismatch'],
+    name: 'a silent target',
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;6666@/eth0,6666@10.99.0.9/',
+    frames: () => [plain('a')],
+    want: ['target-silent'],
+    summary: /10\.99\.0\.9:6666 from --netconsole target 2/,
+  },
+  {
+    name: 'extended configured, plain on the wire',
+    spec: '+6665@10.99.0.2/eth0,514@10.99.0.1/',
+    frames: () => [plain('a')],
+    want: ['mode-mismatch'],
     summary: /sends plain records, --netconsole says extended/,
   },
-  { name: 'plain configured, extended on the wire', spec: '6665@10.99.0.2/eth0,514@10.99.0.1/', frames: () => [ext(1)], want: ['mode-mismatch'] },
-  { name: 'r configured, no release prefix', spec: '+r6665@10.99.0.2/eth0,514@10.99.0.1/', frames: () => [ext(1)], want: ['release-mismatch'], summary: /without the release prefix/ },
-  { name: 'a release prefix not configured', spec: '+6665@10.99.0.2/eth0,514@10.99.0.1/', frames: () => [ext(1, {}, '6.17.0-1-amd64')], want: ['release-mismatch'], summary: /release 6\.17\.0-1-amd64/ },
   {
-    name: 'the device given by MAC, frames from another', spec: '+6665@10.99.0.2/52:54:00:00:00:99,514@10.99.0.1/', frames: () => [ext(1)], want: ['src-mac-mismatch'],
+    name: 'plain configured, extended on the wire',
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/',
+    frames: () => [ext(1)],
+    want: ['mode-mismatch'],
+  },
+  {
+    name: 'r configured, no release prefix',
+    spec: '+r6665@10.99.0.2/eth0,514@10.99.0.1/',
+    frames: () => [ext(1)],
+    want: ['release-mismatch'],
+    summary: /without the release prefix/,
+  },
+  {
+    name: 'a release prefix not configured',
+    spec: '+6665@10.99.0.2/eth0,514@10.99.0.1/',
+    frames: () => [ext(1, {}, '6.17.0-1-amd64')],
+    want: ['release-mismatch'],
+    summary: /release 6\.17\.0-1-amd64/,
+  },
+  {
+    name: 'the device given by MAC, frames from another',
+    spec: '+6665@10.99.0.2/52:54:00:00:00:99,514@10.99.0.1/',
+    frames: () => [ext(1)],
+    want: ['src-mac-mismatch'],
     summary: /frames come from 52:54:00:12:34:56, --netconsole names the device 52:54:00:00:00:99/,
   },
   {
-    name: 'another sender to the same server, the configured one present: info only', spec: '6665@10.99.0.2/eth0,514@10.99.0.1/',
-    frames: () => [plain('a'), plain('b', { srcIp: '10.99.0.3' })], want: ['flow-not-configured'], summary: /^10\.99\.0\.3:6665 → 10\.99\.0\.1:514 \(plain\) is not in the configuration/,
+    name: 'another sender to the same server, the configured one present: info only',
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/',
+    frames: () => [plain('a'), plain('b', { srcIp: '10.99.0.3' })],
+    want: ['flow-not-configured'],
+    summary: /^10\.99\.0\.3:6665 → 10\.99\.0\.1:514 \(plain\) is not in the configuration/,
   },
   // Then what must stay quiet.
   {
     name: 'two targets (boot parameter and configfs style) to two ports of one server: nothing wrong',
-    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;+6666@10.99.0.2/eth0,6666@10.99.0.1/', frames: () => [plain('a'), ext(1, { srcPort: 6666, dstPort: 6666 })], want: [],
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;+6666@10.99.0.2/eth0,6666@10.99.0.1/',
+    frames: () => [plain('a'), ext(1, { srcPort: 6666, dstPort: 6666 })],
+    want: [],
   },
-  { name: 'extended with r and the device by its MAC, as configured', spec: '+r6665@10.99.0.2/52:54:00:12:34:56,514@10.99.0.1/', frames: () => [ext(1, {}, '6.17.0-1-amd64')], want: [] },
+  {
+    name: 'extended with r and the device by its MAC, as configured',
+    spec: '+r6665@10.99.0.2/52:54:00:12:34:56,514@10.99.0.1/',
+    frames: () => [ext(1, {}, '6.17.0-1-amd64')],
+    want: [],
+  },
   { name: 'IPv6 target', spec: '+6665@fd00::2/eth0,514@fd00::1/', frames: () => [ext(1, V6)], want: [] },
 ];
 
@@ -108,8 +225,16 @@ for (const c of targetCases) {
 // ---------------------------------------------------------------- netconsole on any port
 
 const payloadCases: Array<{ name: string; payload: string | Buffer; partial?: boolean; want: boolean }> = [
-  { name: 'DNS query', payload: Buffer.from('12340100000100000000000003777777076578616d706c6503636f6d0000010001', 'hex'), want: false },
-  { name: 'NTP client packet', payload: Buffer.concat([Buffer.from([0x23, 0, 6, 0xec]), Buffer.alloc(44)]), want: false },
+  {
+    name: 'DNS query',
+    payload: Buffer.from('12340100000100000000000003777777076578616d706c6503636f6d0000010001', 'hex'),
+    want: false,
+  },
+  {
+    name: 'NTP client packet',
+    payload: Buffer.concat([Buffer.from([0x23, 0, 6, 0xec]), Buffer.alloc(44)]),
+    want: false,
+  },
   { name: 'syslog', payload: '<13>Nov 24 13:01:02 host1 app: hello\n', want: false },
   { name: 'plain text without printk time', payload: 'hello world\n', want: false },
   { name: 'printk time with 3 fraction digits', payload: '[   12.345] x\n', want: false },
@@ -123,7 +248,11 @@ const payloadCases: Array<{ name: string; payload: string | Buffer; partial?: bo
   { name: 'plain line with printk time', payload: '[   12.345678] sysrq: Show Regs\n', want: true },
   { name: 'plain line cut at 1000 bytes', payload: `[   12.345678] ${'x'.repeat(985)}`, want: true },
   { name: 'extended', payload: '6,378,14045975,-;sysrq: Show Regs\n', want: true },
-  { name: 'extended with dictionary and caller', payload: '6,1,2,+,caller=T12;text\n SUBSYSTEM=net\n DEVICE=+eth0\n', want: true },
+  {
+    name: 'extended with dictionary and caller',
+    payload: '6,1,2,+,caller=T12;text\n SUBSYSTEM=net\n DEVICE=+eth0\n',
+    want: true,
+  },
   { name: 'extended with a release prefix', payload: '6.17.0-1-amd64,6,1,2,-;text\n', want: true },
   { name: 'an ncfrag piece', payload: '6,1,2,-,ncfrag=1000/2500;xxxx', want: true },
   { name: 'an extended record cut in an ICMP quote', payload: '6,1,2,-;tex', partial: true, want: true },
@@ -138,11 +267,20 @@ for (const c of payloadCases) {
 
 test('netconsole on a port nobody named: unexpected-port with the port, every datagram of the flow decoded', t => {
   // The second datagram has no time stamp (not enough alone): taken because its flow is netconsole.
-  const { messages, result } = runFrames([frame(formatPlain('first line', 1), { dstPort: 6667 }), frame('second line\n', { dstPort: 6667 })]);
+  const { messages, result } = runFrames([
+    frame(formatPlain('first line', 1), { dstPort: 6667 }),
+    frame('second line\n', { dstPort: 6667 }),
+  ]);
   t.deepEqual(codes(result), ['unexpected-port']);
-  t.deepEqual(messages.map(m => m.text), ['first line', 'second line']);
+  t.deepEqual(
+    messages.map(m => m.text),
+    ['first line', 'second line'],
+  );
   const f = result.findings.find(x => x.code === 'unexpected-port')!;
-  t.regex(f.summary, /10\.99\.0\.2:6665 sends netconsole to 10\.99\.0\.1:6667 \(2 datagrams\), a port netdiag was not told about \(watching 514, 6666\)/);
+  t.regex(
+    f.summary,
+    /10\.99\.0\.2:6665 sends netconsole to 10\.99\.0\.1:6667 \(2 datagrams\), a port netdiag was not told about \(watching 514, 6666\)/,
+  );
   t.regex(f.hint, /--port 6667/);
 });
 

@@ -37,7 +37,14 @@ export function pcapFileHeader(linkType: number, snaplen: number, resolution: Pc
 }
 
 /** Writes a little-endian record header at `buf[at]`: `frac` is µs or ns as the file's magic says. */
-export function writePcapRecordHeader(buf: Buffer, at: number, sec: number, frac: number, caplen: number, origlen: number): void {
+export function writePcapRecordHeader(
+  buf: Buffer,
+  at: number,
+  sec: number,
+  frac: number,
+  caplen: number,
+  origlen: number,
+): void {
   buf.writeUInt32LE(sec >>> 0, at);
   buf.writeUInt32LE(frac, at + 4);
   buf.writeUInt32LE(caplen, at + 8);
@@ -105,7 +112,10 @@ export function pcapngSectionHeader(application = 'netdiag'): Buffer {
   fixed.writeUInt16LE(0, 6);
   fixed.writeInt32LE(-1, 8);
   fixed.writeInt32LE(-1, 12);
-  return pcapngBlock(BLOCK_SECTION_HEADER, Buffer.concat([fixed, pcapngOption(OPT_SHB_USERAPPL, Buffer.from(application)), END_OF_OPTIONS]));
+  return pcapngBlock(
+    BLOCK_SECTION_HEADER,
+    Buffer.concat([fixed, pcapngOption(OPT_SHB_USERAPPL, Buffer.from(application)), END_OF_OPTIONS]),
+  );
 }
 
 /** An interface description block with nanosecond timestamps (if_tsresol 9). */
@@ -124,7 +134,14 @@ export function pcapngInterface(linkType: number, snaplen: number, iface?: strin
  * the packet to `at + EPB_HEADER_LEN`, pads, and writes the length again at the end
  * (`finishEnhancedPacket`).
  */
-export function writeEnhancedPacketHeader(buf: Buffer, at: number, sec: number, nsec: number, caplen: number, origlen: number): number {
+export function writeEnhancedPacketHeader(
+  buf: Buffer,
+  at: number,
+  sec: number,
+  nsec: number,
+  caplen: number,
+  origlen: number,
+): number {
   const total = EPB_OVERHEAD + ((caplen + 3) & ~3);
   const [high, low] = nanosecondsHighLow(sec, nsec);
   buf.writeUInt32LE(BLOCK_ENHANCED_PACKET, at);

@@ -16,12 +16,19 @@ export class PcapRecords {
   private readonly fracLimit: number;
   private readonly fracMul: number;
 
-  constructor(readonly le: boolean, readonly nano: boolean, readonly recordHeader: number) {
+  constructor(
+    readonly le: boolean,
+    readonly nano: boolean,
+    readonly recordHeader: number,
+  ) {
     this.fracLimit = nano ? 1_000_000_000 : 1_000_000;
     this.fracMul = nano ? 1 : 1000;
   }
 
-  /** Bytes the next unit needs when `avail` of it are at `dv[p]`: the file header, a record header, or the whole record. */
+  /**
+   * Bytes the next unit needs when `avail` of it are at `dv[p]`: the file header, a record header,
+   * or the whole record.
+   */
   need(dv: DataView, p: number, avail: number): number {
     if (!this.headerRead) return PCAP_FILE_HEADER_LEN;
     return avail < this.recordHeader ? this.recordHeader : this.recordHeader + dv.getUint32(p + 8, this.le);
@@ -46,7 +53,15 @@ export class PcapRecords {
    * one starts (or where damage was found: then `problem` is set). `base` is the absolute offset
    * of `buf[0]`, for messages.
    */
-  scan(sink: PacketSink, buf: Uint8Array, dv: DataView, p: number, end: number, maxCaplen: number, base: number): number {
+  scan(
+    sink: PacketSink,
+    buf: Uint8Array,
+    dv: DataView,
+    p: number,
+    end: number,
+    maxCaplen: number,
+    base: number,
+  ): number {
     if (!this.headerRead) {
       if (end - p < PCAP_FILE_HEADER_LEN) return p;
       // Upper 16 bits carry FCS-length flags and reserved bits; libpcap masks them off.

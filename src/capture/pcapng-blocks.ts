@@ -6,8 +6,16 @@
  */
 import type { PacketSink } from './sink.js';
 import {
-  BLOCK_ENHANCED_PACKET as EPB, BLOCK_INTERFACE as IDB, BLOCK_PACKET as PB, BLOCK_SECTION_HEADER as SHB,
-  BLOCK_SIMPLE_PACKET as SPB, BYTE_ORDER_MAGIC, BYTE_ORDER_MAGIC_SWAPPED, OPT_END, OPT_IF_TSOFFSET, OPT_IF_TSRESOL,
+  BLOCK_ENHANCED_PACKET as EPB,
+  BLOCK_INTERFACE as IDB,
+  BLOCK_PACKET as PB,
+  BLOCK_SECTION_HEADER as SHB,
+  BLOCK_SIMPLE_PACKET as SPB,
+  BYTE_ORDER_MAGIC,
+  BYTE_ORDER_MAGIC_SWAPPED,
+  OPT_END,
+  OPT_IF_TSOFFSET,
+  OPT_IF_TSRESOL,
 } from './format.js';
 
 /** Largest pcapng block length accepted at all; longer is taken as damage. */
@@ -26,12 +34,18 @@ const FAST_HI = 1 << 20;
 
 export const blockName = (type: number): string => {
   switch (type) {
-    case SHB: return 'section header block';
-    case IDB: return 'interface description block';
-    case PB: return 'packet block';
-    case SPB: return 'simple packet block';
-    case EPB: return 'enhanced packet block';
-    default: return `block (type 0x${(type >>> 0).toString(16)})`;
+    case SHB:
+      return 'section header block';
+    case IDB:
+      return 'interface description block';
+    case PB:
+      return 'packet block';
+    case SPB:
+      return 'simple packet block';
+    case EPB:
+      return 'enhanced packet block';
+    default:
+      return `block (type 0x${(type >>> 0).toString(16)})`;
   }
 };
 
@@ -76,9 +90,13 @@ export class PcapngBlocks {
 
   describe(): string {
     const lts = [...this.linkTypesSeen].join(', ');
-    const order = this.byteOrdersSeen === 3 ? 'little- and big-endian sections' : `${this.le ? 'little' : 'big'}-endian`;
-    return `pcapng, ${order}, ${this.sections} section${this.sections === 1 ? '' : 's'}, ` +
-      `${this.totalInterfaces} interface${this.totalInterfaces === 1 ? '' : 's'}` + (lts ? `, link type${this.linkTypesSeen.size === 1 ? '' : 's'} ${lts}` : '');
+    const order =
+      this.byteOrdersSeen === 3 ? 'little- and big-endian sections' : `${this.le ? 'little' : 'big'}-endian`;
+    return (
+      `pcapng, ${order}, ${this.sections} section${this.sections === 1 ? '' : 's'}, ` +
+      `${this.totalInterfaces} interface${this.totalInterfaces === 1 ? '' : 's'}` +
+      (lts ? `, link type${this.linkTypesSeen.size === 1 ? '' : 's'} ${lts}` : '')
+    );
   }
 
   private stop(why: string): void {
@@ -98,7 +116,9 @@ export class PcapngBlocks {
         if (bom === BYTE_ORDER_MAGIC) le = true;
         else if (bom === BYTE_ORDER_MAGIC_SWAPPED) le = false;
         else {
-          this.stop(`section header block at offset ${base + p} has an unknown byte-order magic 0x${bom.toString(16).padStart(8, '0')}`);
+          this.stop(
+            `section header block at offset ${base + p} has an unknown byte-order magic 0x${bom.toString(16).padStart(8, '0')}`,
+          );
           return p;
         }
       } else if (this.sections === 0) {
@@ -107,12 +127,15 @@ export class PcapngBlocks {
       }
       const len = dv.getUint32(p + 4, le);
       if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK_LENGTH) {
-        const why = len < 12 ? 'less than 12' : (len & 3) !== 0 ? 'not a multiple of 4' : `more than ${MAX_BLOCK_LENGTH}`;
+        const why =
+          len < 12 ? 'less than 12' : (len & 3) !== 0 ? 'not a multiple of 4' : `more than ${MAX_BLOCK_LENGTH}`;
         this.stop(`${blockName(type)} at offset ${base + p} has an impossible length ${len} (${why})`);
         return p;
       }
       if (len > MAX_CARRIED_BLOCK && isCarriedType(type)) {
-        this.stop(`${blockName(type)} at offset ${base + p} is ${len} bytes long, more than this reader accepts (${MAX_CARRIED_BLOCK})`);
+        this.stop(
+          `${blockName(type)} at offset ${base + p} is ${len} bytes long, more than this reader accepts (${MAX_CARRIED_BLOCK})`,
+        );
         return p;
       }
       if ((type === EPB || type === PB) && len >= 32 && end - p >= 24) {
@@ -126,7 +149,9 @@ export class PcapngBlocks {
       if (end - p < len) return p;
       const trailer = dv.getUint32(p + len - 4, le);
       if (trailer !== len) {
-        this.stop(`${blockName(type)} at offset ${base + p}: trailing length ${trailer} differs from leading length ${len}`);
+        this.stop(
+          `${blockName(type)} at offset ${base + p}: trailing length ${trailer} differs from leading length ${len}`,
+        );
         return p;
       }
       if (type === EPB || type === PB) {
@@ -136,12 +161,16 @@ export class PcapngBlocks {
         }
         const ifid = type === EPB ? dv.getUint32(p + 8, le) : dv.getUint16(p + 8, le);
         if (ifid >= this.ifCount) {
-          this.stop(`${blockName(type)} at offset ${base + p} refers to interface ${ifid}, but the section has ${this.ifCount}`);
+          this.stop(
+            `${blockName(type)} at offset ${base + p} refers to interface ${ifid}, but the section has ${this.ifCount}`,
+          );
           return p;
         }
         const caplen = dv.getUint32(p + 20, le);
         if (caplen > len - 32 || caplen > this.maxCaplen) {
-          this.stop(`${blockName(type)} at offset ${base + p} has captured length ${caplen}, more than ${caplen > len - 32 ? `the block holds (${len - 32})` : this.maxCaplen}`);
+          this.stop(
+            `${blockName(type)} at offset ${base + p} has captured length ${caplen}, more than ${caplen > len - 32 ? `the block holds (${len - 32})` : this.maxCaplen}`,
+          );
           return p;
         }
         this.timestamp(ifid, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
@@ -161,7 +190,9 @@ export class PcapngBlocks {
         const snap = this.ifSnap[0]!;
         if (snap !== 0 && caplen > snap) caplen = snap;
         if (caplen > this.maxCaplen) {
-          this.stop(`simple packet block at offset ${base + p} has captured length ${caplen}, more than ${this.maxCaplen}`);
+          this.stop(
+            `simple packet block at offset ${base + p} has captured length ${caplen}, more than ${this.maxCaplen}`,
+          );
           return p;
         }
         sink.packet(buf, p + 12, caplen, origlen, 0, 0, this.ifLink[0]!);
@@ -252,7 +283,9 @@ export class PcapngBlocks {
     } else if ((!base2 && exp <= 19) || (base2 && exp <= 63)) {
       big = base2 ? 1n << BigInt(exp) : 10n ** BigInt(exp);
     } else {
-      this.stop(`interface description block at offset ${at} has an unsupported timestamp resolution (if_tsresol 0x${tsresol.toString(16)})`);
+      this.stop(
+        `interface description block at offset ${at} has an unsupported timestamp resolution (if_tsresol 0x${tsresol.toString(16)})`,
+      );
       return false;
     }
     const i = this.ifCount++;
@@ -281,7 +314,13 @@ export class PcapngBlocks {
       const v = hi * TWO32 + lo;
       sec = Math.floor(v / units);
       frac = v - sec * units;
-      if (frac < 0) { sec--; frac += units; } else if (frac >= units) { sec++; frac -= units; }
+      if (frac < 0) {
+        sec--;
+        frac += units;
+      } else if (frac >= units) {
+        sec++;
+        frac -= units;
+      }
     } else {
       // Long division of hi:lo by units (< 2^32) in 16-bit steps.
       const qh = Math.floor(hi / units);

@@ -11,8 +11,14 @@
  */
 import type { CaptureFormat, CaptureSummary, PacketSink } from './sink.js';
 import {
-  BLOCK_ENHANCED_PACKET as EPB, BLOCK_PACKET as PB, BLOCK_SECTION_HEADER as SHB, PCAP_MAGIC_MICRO, PCAP_MAGIC_MODIFIED,
-  PCAP_MAGIC_NANO, PCAP_MODIFIED_RECORD_HEADER_LEN, PCAP_RECORD_HEADER_LEN,
+  BLOCK_ENHANCED_PACKET as EPB,
+  BLOCK_PACKET as PB,
+  BLOCK_SECTION_HEADER as SHB,
+  PCAP_MAGIC_MICRO,
+  PCAP_MAGIC_MODIFIED,
+  PCAP_MAGIC_NANO,
+  PCAP_MODIFIED_RECORD_HEADER_LEN,
+  PCAP_RECORD_HEADER_LEN,
 } from './format.js';
 import { PcapRecords } from './pcap-records.js';
 import { blockIsLittleEndian, blockName, isCarriedType, PcapngBlocks } from './pcapng-blocks.js';
@@ -97,11 +103,16 @@ export class CaptureDecoder {
 
   get status(): DecoderStatus {
     switch (this.mode) {
-      case Mode.Detect: return 'detecting';
-      case Mode.NotCapture: return 'not-capture';
-      case Mode.Stopped: return 'stopped';
-      case Mode.Ended: return 'ended';
-      default: return 'reading';
+      case Mode.Detect:
+        return 'detecting';
+      case Mode.NotCapture:
+        return 'not-capture';
+      case Mode.Stopped:
+        return 'stopped';
+      case Mode.Ended:
+        return 'ended';
+      default:
+        return 'reading';
     }
   }
 
@@ -162,7 +173,9 @@ export class CaptureDecoder {
         this.carryLen = 0;
         const got = this.carryDv.getUint32(0, this.le);
         if (got !== this.trailerExpect) {
-          this.stop(`${blockName(this.trailerBlockType)} at offset ${this.trailerBlockAt}: trailing length ${got} differs from leading length ${this.trailerExpect}`);
+          this.stop(
+            `${blockName(this.trailerBlockType)} at offset ${this.trailerBlockAt}: trailing length ${got} differs from leading length ${this.trailerExpect}`,
+          );
           return false;
         }
         continue;
@@ -238,7 +251,8 @@ export class CaptureDecoder {
     const n = this.carryLen;
     const at = this.carryBase;
     if (this.pcap) return this.pcap.cutShort(n, at, this.carryNeed);
-    if (n < 12) return `${this.ng!.sections === 0 ? 'section header block' : 'block'} at offset ${at} cut short (${n} bytes)`;
+    if (n < 12)
+      return `${this.ng!.sections === 0 ? 'section header block' : 'block'} at offset ${at} cut short (${n} bytes)`;
     const type = this.carryDv.getUint32(0, this.le);
     const le = blockIsLittleEndian(this.carryDv, 0, this.le);
     return `${blockName(type)} at offset ${at} cut short (${n} of ${this.carryDv.getUint32(4, le)} bytes)`;

@@ -32,12 +32,19 @@ export function formatIpv6(buf: Uint8Array, off: number): string {
     return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
   }
   // Longest run of zero groups (length >= 2) becomes '::'.
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  let bestStart = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map(g => g.toString(16));
@@ -59,7 +66,9 @@ export function endpoint(ip: string, port: number): string {
 
 /** A 48-bit MAC at `o` as a number (exact in a double): cheap to compare and to use as a key. */
 export function macNum(b: Uint8Array, o: number): number {
-  return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
+  return (
+    (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!)
+  );
 }
 
 export function formatMacNum(n: number): string {

@@ -32,7 +32,14 @@ export type NetconsoleRecord =
   | { kind: 'syslog'; header: SyslogHeader; bodyOff: number; bodyEnd: number }
   | { kind: 'malformed'; reason: string; bodyOff: number; bodyEnd: number };
 
-const SEMI = 0x3b, COMMA = 0x2c, NL = 0x0a, LBRACKET = 0x5b, RBRACKET = 0x5d, SPACE = 0x20, DOT = 0x2e, LT = 0x3c;
+const SEMI = 0x3b,
+  COMMA = 0x2c,
+  NL = 0x0a,
+  LBRACKET = 0x5b,
+  RBRACKET = 0x5d,
+  SPACE = 0x20,
+  DOT = 0x2e,
+  LT = 0x3c;
 
 /** The value read by the last successful readUint (kept out of the return value: no allocation per field). */
 let uintValue = 0;
@@ -73,7 +80,12 @@ function digitsTo(buf: Uint8Array, p: number, end: number): [number, number] {
 const NCFRAG = [0x6e, 0x63, 0x66, 0x72, 0x61, 0x67, 0x3d]; // "ncfrag="
 
 /** Tries the extended header at [off, end); undefined when the payload is not extended. */
-function decodeExtended(buf: Uint8Array, off: number, end: number, releaseAllowed = true): NetconsoleRecord | undefined {
+function decodeExtended(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+  releaseAllowed = true,
+): NetconsoleRecord | undefined {
   let p = off;
   let release: string | undefined;
   const c0 = buf[p]!;
@@ -105,7 +117,8 @@ function decodeExtended(buf: Uint8Array, off: number, end: number, releaseAllowe
     return decodeAfterRelease(buf, off, q, end);
   }
   const seqEnd = readUint(buf, preEnd + 1, end, COMMA, COMMA);
-  if (seqEnd < 0) return release === undefined && releaseAllowed ? decodeAfterRelease(buf, off, preEnd, end) : undefined;
+  if (seqEnd < 0)
+    return release === undefined && releaseAllowed ? decodeAfterRelease(buf, off, preEnd, end) : undefined;
   const seq = uintValue;
   const usecEnd = readUint(buf, seqEnd + 1, end, COMMA, COMMA);
   if (usecEnd < 0) return undefined;
@@ -193,7 +206,8 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
   // Plain text. A NUL byte is never in a printk line.
   // Searching past `end` is cheap: headers after the payload are full of zero bytes.
   const nul = buf.indexOf(0, off);
-  if (nul >= 0 && nul < end) return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
+  if (nul >= 0 && nul < end)
+    return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
   const newline = buf[end - 1] === NL;
   const t = c0 === LBRACKET ? printkTime(buf, off, end) : undefined;
   if (t) return { kind: 'plain', printkUsec: t[0], bodyOff: t[1], bodyEnd: end, newline };
@@ -262,7 +276,11 @@ function plainLooksKernel(buf: Uint8Array, off: number, end: number, partial: bo
 }
 
 /** The text and dictionary of an extended body (`text\n KEY=value\n...`), `\xNN` decoded. */
-export function decodeExtendedBody(body: Uint8Array): { text: string; dict?: Record<string, string>; escaped: boolean } {
+export function decodeExtendedBody(body: Uint8Array): {
+  text: string;
+  dict?: Record<string, string>;
+  escaped: boolean;
+} {
   let nl = body.indexOf(NL);
   if (nl < 0) nl = body.length;
   const escaped = body.indexOf(0x5c) >= 0;
@@ -284,7 +302,8 @@ export function decodeExtendedBody(body: Uint8Array): { text: string; dict?: Rec
   return dict ? { text, dict, escaped } : { text, escaped };
 }
 
-const fromHex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
+const fromHex = (c: number) =>
+  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
 
 /** Decodes the kernel's `\xNN` escapes and then UTF-8 (invalid sequences become U+FFFD). */
 export function unescapeKernel(buf: Uint8Array, start: number, end: number): string {
@@ -295,7 +314,8 @@ export function unescapeKernel(buf: Uint8Array, start: number, end: number): str
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (c === 0x5c && i + 3 < src.length + 0 && src[i + 1] === 0x78) {
-      const h = fromHex(src[i + 2]!), l = fromHex(src[i + 3]!);
+      const h = fromHex(src[i + 2]!),
+        l = fromHex(src[i + 3]!);
       if (h >= 0 && l >= 0) {
         out[n++] = (h << 4) | l;
         i += 3;

@@ -43,7 +43,13 @@ export function newLinkView(): LinkView {
 const rd16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
 /** Fills `v`; returns undefined on success or a reason. */
-export function decodeLink(buf: Uint8Array, off: number, len: number, linkType: number, v: LinkView): string | undefined {
+export function decodeLink(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  linkType: number,
+  v: LinkView,
+): string | undefined {
   const end = off + len;
   v.dstMacOff = -1;
   v.srcMacOff = -1;
@@ -131,7 +137,19 @@ export interface IpView {
 }
 
 export function newIpView(): IpView {
-  return { version: 4, srcOff: 0, dstOff: 0, protocol: 0, l4Off: 0, l4End: 0, cut: false, fragmented: false, fragOffset: 0, fragMore: false, fragId: 0 };
+  return {
+    version: 4,
+    srcOff: 0,
+    dstOff: 0,
+    protocol: 0,
+    l4Off: 0,
+    l4End: 0,
+    cut: false,
+    fragmented: false,
+    fragOffset: 0,
+    fragMore: false,
+    fragId: 0,
+  };
 }
 
 export function decodeIpv4(buf: Uint8Array, off: number, end: number, v: IpView): string | undefined {
@@ -299,9 +317,15 @@ export interface UnreachableAnswer extends QuotedDatagram, UnreachableCode {
  * payload as was quoted, with what the code says; undefined for any other ICMP message, or one
  * too short to say.
  */
-export function decodeUnreachable(buf: Uint8Array, off: number, end: number, v6: boolean): UnreachableAnswer | undefined {
+export function decodeUnreachable(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+  v6: boolean,
+): UnreachableAnswer | undefined {
   if (off + 8 > end) return undefined;
-  const type = buf[off]!, code = buf[off + 1]!;
+  const type = buf[off]!,
+    code = buf[off + 1]!;
   const inner = off + 8;
   let q: QuotedDatagram, udpOff: number;
   if (!v6) {
@@ -310,31 +334,60 @@ export function decodeUnreachable(buf: Uint8Array, off: number, end: number, v6:
     const ihl = (buf[inner]! & 15) * 4;
     if (ihl < 20 || buf[inner + 9] !== IPPROTO_UDP || inner + ihl + 4 > end) return undefined;
     udpOff = inner + ihl;
-    q = { version: 4, srcOff: inner + 12, dstOff: inner + 16, srcPort: rd16(buf, udpOff), dstPort: rd16(buf, udpOff + 2) };
+    q = {
+      version: 4,
+      srcOff: inner + 12,
+      dstOff: inner + 16,
+      srcPort: rd16(buf, udpOff),
+      dstPort: rd16(buf, udpOff + 2),
+    };
   } else {
     if (type !== 1) return undefined;
     if (inner + 40 > end || buf[inner]! >> 4 !== 6) return undefined;
     if (buf[inner + 6] !== IPPROTO_UDP || inner + 44 > end) return undefined;
     udpOff = inner + 40;
-    q = { version: 6, srcOff: inner + 8, dstOff: inner + 24, srcPort: rd16(buf, udpOff), dstPort: rd16(buf, udpOff + 2) };
+    q = {
+      version: 6,
+      srcOff: inner + 8,
+      dstOff: inner + 24,
+      srcPort: rd16(buf, udpOff),
+      dstPort: rd16(buf, udpOff + 2),
+    };
   }
   const known = (v6 ? ICMPV6_UNREACHABLE_CODES : ICMP_UNREACHABLE_CODES).get(code);
   const payloadOff = Math.min(udpOff + 8, end);
-  return { ...q, code, kind: known?.kind ?? 'unreachable', name: known?.name ?? `unreachable code ${code}`, payloadOff, payloadEnd: end };
+  return {
+    ...q,
+    code,
+    kind: known?.kind ?? 'unreachable',
+    name: known?.name ?? `unreachable code ${code}`,
+    payloadOff,
+    payloadEnd: end,
+  };
 }
 
 /**
  * ICMP type 3 code 3, or ICMPv6 type 1 code 4: returns the quoted UDP datagram's addresses and
  * ports, or undefined when this is not a port unreachable about UDP (or is too short to say).
  */
-export function decodePortUnreachable(buf: Uint8Array, off: number, end: number, v6: boolean): QuotedDatagram | undefined {
+export function decodePortUnreachable(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+  v6: boolean,
+): QuotedDatagram | undefined {
   const a = decodeUnreachable(buf, off, end, v6);
   return a?.kind === 'port' ? a : undefined;
 }
 
 /** An ARP packet over Ethernet/IPv4: who has which MAC. */
-export function decodeArp(buf: Uint8Array, off: number, end: number): { senderMacOff: number; senderIpOff: number } | undefined {
+export function decodeArp(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+): { senderMacOff: number; senderIpOff: number } | undefined {
   if (off + 28 > end) return undefined;
-  if (rd16(buf, off) !== 1 || rd16(buf, off + 2) !== ETHERTYPE_IPV4 || buf[off + 4] !== 6 || buf[off + 5] !== 4) return undefined;
+  if (rd16(buf, off) !== 1 || rd16(buf, off + 2) !== ETHERTYPE_IPV4 || buf[off + 4] !== 6 || buf[off + 5] !== 4)
+    return undefined;
   return { senderMacOff: off + 8, senderIpOff: off + 14 };
 }

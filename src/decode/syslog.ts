@@ -14,7 +14,11 @@ export interface SyslogHeader {
 const MONTHS = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d /;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d) /;
 
-export function decodeSyslog(buf: Uint8Array, off: number, end: number): { header: SyslogHeader; msgOff: number } | undefined {
+export function decodeSyslog(
+  buf: Uint8Array,
+  off: number,
+  end: number,
+): { header: SyslogHeader; msgOff: number } | undefined {
   // <PRI>: 1 to 3 digits, at most 191.
   let p = off + 1;
   let pri = 0;
@@ -22,7 +26,8 @@ export function decodeSyslog(buf: Uint8Array, off: number, end: number): { heade
   while (p < limit && buf[p]! >= 0x30 && buf[p]! <= 0x39) pri = pri * 10 + buf[p++]! - 0x30;
   if (p === off + 1 || p >= end || buf[p] !== 0x3e || pri > 191) return undefined;
   p++;
-  const facility = pri >> 3, severity = pri & 7;
+  const facility = pri >> 3,
+    severity = pri & 7;
   // Only the header is examined; a bounded prefix is enough.
   const head = Buffer.from(buf.buffer, buf.byteOffset + p, Math.min(end - p, 512)).toString('latin1');
   if (head.startsWith('1 ')) {
@@ -37,9 +42,18 @@ export function decodeSyslog(buf: Uint8Array, off: number, end: number): { heade
         let depth = 0;
         for (; sd < head.length; sd++) {
           const ch = head[sd];
-          if (ch === '\\') { sd++; continue; }
+          if (ch === '\\') {
+            sd++;
+            continue;
+          }
           if (ch === '[') depth++;
-          else if (ch === ']') { depth--; if (depth === 0 && head[sd + 1] !== '[') { sd++; break; } }
+          else if (ch === ']') {
+            depth--;
+            if (depth === 0 && head[sd + 1] !== '[') {
+              sd++;
+              break;
+            }
+          }
         }
       }
       if (head[sd] === ' ') sd++;

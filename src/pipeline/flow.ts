@@ -52,7 +52,11 @@ export class Flow {
   malformedReasons = new Set<string>();
   truncatedPackets = new PacketSample();
   /** ICMP destination unreachable answers to this flow's datagrams, by what they say. */
-  answers: Record<AnswerKind, IcmpAnswers> = { port: new IcmpAnswers(), refused: new IcmpAnswers(), undeliverable: new IcmpAnswers() };
+  answers: Record<AnswerKind, IcmpAnswers> = {
+    port: new IcmpAnswers(),
+    refused: new IcmpAnswers(),
+    undeliverable: new IcmpAnswers(),
+  };
   /** Recognised as netconsole by its content, on a port netdiag was not told to watch. */
   unexpectedPort = false;
 
@@ -87,8 +91,13 @@ export class Flow {
 
   /** The destination MAC seen most often. */
   get mainDstMac(): number {
-    let best = -1, n = -1;
-    for (const [mac, s] of this.dstMacs) if (s.count > n) { best = mac; n = s.count; }
+    let best = -1,
+      n = -1;
+    for (const [mac, s] of this.dstMacs)
+      if (s.count > n) {
+        best = mac;
+        n = s.count;
+      }
     return best;
   }
 
@@ -113,11 +122,28 @@ export class Flow {
     // Every field present from the start (undefined when not known): one object shape for all
     // messages keeps the consumers' property access fast.
     return {
-      sender: this.sender, srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.dstIp, dstPort: this.dstPort,
-      srcMac: this.srcMacStr, dstMac: this.lastMacStr,
-      time, mode, text, fragments, packets,
-      level: undefined, facility: undefined, seq: undefined, usec: undefined, flags: undefined, dict: undefined,
-      release: undefined, hostname: undefined, app: undefined, incomplete: undefined,
+      sender: this.sender,
+      srcIp: this.srcIp,
+      srcPort: this.srcPort,
+      dstIp: this.dstIp,
+      dstPort: this.dstPort,
+      srcMac: this.srcMacStr,
+      dstMac: this.lastMacStr,
+      time,
+      mode,
+      text,
+      fragments,
+      packets,
+      level: undefined,
+      facility: undefined,
+      seq: undefined,
+      usec: undefined,
+      flags: undefined,
+      dict: undefined,
+      release: undefined,
+      hostname: undefined,
+      app: undefined,
+      incomplete: undefined,
     };
   }
 }

@@ -31,7 +31,14 @@ export class IpReassembler {
   abandoned: Array<{ key: string; packets: number[]; reason: string }> = [];
 
   /** Adds a fragment; returns the whole transport segment when this completes it. */
-  add(key: string, fragOffset: number, more: boolean, data: Uint8Array, nowSec: number, packet: number): ReassembledDatagram | undefined {
+  add(
+    key: string,
+    fragOffset: number,
+    more: boolean,
+    data: Uint8Array,
+    nowSec: number,
+    packet: number,
+  ): ReassembledDatagram | undefined {
     this.expire(nowSec);
     let p = this.pending.get(key);
     if (!p) {
@@ -59,7 +66,7 @@ export class IpReassembler {
     }
     // Nothing may lie past the end the last fragment gives: such a set is inconsistent.
     if (p.total >= 0 && end > p.total) {
-      this.drop(p, 'a fragment beyond the datagram\'s end');
+      this.drop(p, "a fragment beyond the datagram's end");
       return undefined;
     }
     if (!more) {
@@ -68,7 +75,7 @@ export class IpReassembler {
         return undefined;
       }
       if (p.pieces.some(q => q.off + q.data.length > end)) {
-        this.drop(p, 'a fragment beyond the datagram\'s end');
+        this.drop(p, "a fragment beyond the datagram's end");
         return undefined;
       }
       p.total = end;

@@ -18,8 +18,17 @@ const PLAIN_CUT = 1000;
  * first datagram had one, the first datagram's arrival time and packet, all packets (undefined
  * for a line in one datagram) and the number of datagrams.
  */
-export type LineEmit = (buf: Uint8Array, tOff: number, tEnd: number, printkUsec: number | undefined, sec: number, nsec: number,
-  first: number, packets: number[] | undefined, parts: number) => void;
+export type LineEmit = (
+  buf: Uint8Array,
+  tOff: number,
+  tEnd: number,
+  printkUsec: number | undefined,
+  sec: number,
+  nsec: number,
+  first: number,
+  packets: number[] | undefined,
+  parts: number,
+) => void;
 
 interface InProgress {
   parts: Buffer[];
@@ -40,13 +49,26 @@ export class LineJoiner {
   splitAt1000 = 0;
   private pending?: InProgress;
 
-  constructor(private readonly windowNs: number, private readonly emit: LineEmit) {}
+  constructor(
+    private readonly windowNs: number,
+    private readonly emit: LineEmit,
+  ) {}
 
   /**
    * One plain datagram: the payload starts at `pOff`, its text (after any `[ts] ` prefix) is
    * `buf[bOff, bEnd)`, `newline` when it ends in '\n'.
    */
-  add(buf: Uint8Array, pOff: number, bOff: number, bEnd: number, newline: boolean, printkUsec: number | undefined, sec: number, nsec: number, no: number): void {
+  add(
+    buf: Uint8Array,
+    pOff: number,
+    bOff: number,
+    bEnd: number,
+    newline: boolean,
+    printkUsec: number | undefined,
+    sec: number,
+    nsec: number,
+    no: number,
+  ): void {
     let pend = this.pending;
     // A datagram with a printk time of its own starts a new line; so does one after the window.
     if (pend && (!this.within(pend, sec, nsec) || (printkUsec !== undefined && !pend.cutAt1000))) {

@@ -29,7 +29,15 @@ export class NcfragBudget {
  * `body[0, bodyEnd)`, the first piece's arrival time, the pieces' packet numbers (the first one
  * first in arrival order) and how many pieces made it.
  */
-export type NcfragEmit = (h: ExtendedHeader, body: Uint8Array, bodyEnd: number, time: Timestamp, packets: number[], pieces: number, incomplete: boolean) => void;
+export type NcfragEmit = (
+  h: ExtendedHeader,
+  body: Uint8Array,
+  bodyEnd: number,
+  time: Timestamp,
+  packets: number[],
+  pieces: number,
+  incomplete: boolean,
+) => void;
 
 interface InProgress {
   seq: number;
@@ -53,7 +61,10 @@ export class NcfragReassembly {
   /** In progress by sequence number, oldest first. */
   private readonly pending = new Map<number, InProgress>();
 
-  constructor(private readonly budget: NcfragBudget, private readonly emit: NcfragEmit) {}
+  constructor(
+    private readonly budget: NcfragBudget,
+    private readonly emit: NcfragEmit,
+  ) {}
 
   get inProgress(): number {
     return this.pending.size;
@@ -67,13 +78,25 @@ export class NcfragReassembly {
     if (offset + len > total) return this.refuse(no, `ncfrag piece ${offset}+${len} beyond total ${total}`);
     this.expire(time);
     let f = this.pending.get(h.seq);
-    if (f && f.total !== total) return this.refuse(no, `ncfrag total changed from ${f.total} to ${total} for seq ${h.seq}`);
+    if (f && f.total !== total)
+      return this.refuse(no, `ncfrag total changed from ${f.total} to ${total} for seq ${h.seq}`);
     if (!f) {
       if (this.pending.size >= MAX_PENDING_FRAGS) this.giveUp(this.pending.values().next().value!);
-      if (this.budget.bytes + total > MAX_FRAG_BYTES) return this.refuse(no, `more than ${MAX_FRAG_BYTES >> 20} MiB of ncfrag messages in progress`);
+      if (this.budget.bytes + total > MAX_FRAG_BYTES)
+        return this.refuse(no, `more than ${MAX_FRAG_BYTES >> 20} MiB of ncfrag messages in progress`);
       // Zeroed (bytes never received are never shown anyway); from the pool: Buffer.alloc makes an
       // ArrayBuffer of its own each time, which costs a microsecond per message.
-      f = { seq: h.seq, header: h, total, body: Buffer.allocUnsafe(total).fill(0), ranges: [], received: 0, pieces: 0, time, packets: [] };
+      f = {
+        seq: h.seq,
+        header: h,
+        total,
+        body: Buffer.allocUnsafe(total).fill(0),
+        ranges: [],
+        received: 0,
+        pieces: 0,
+        time,
+        packets: [],
+      };
       this.budget.bytes += total;
       this.pending.set(h.seq, f);
     }
@@ -109,7 +132,11 @@ export class NcfragReassembly {
   private copyIn(f: InProgress, buf: Uint8Array, bOff: number, offset: number, len: number, no: number): boolean {
     const end = offset + len;
     let overlaps = false;
-    for (const [o, l] of f.ranges) if (offset < o + l && end > o) { overlaps = true; break; }
+    for (const [o, l] of f.ranges)
+      if (offset < o + l && end > o) {
+        overlaps = true;
+        break;
+      }
     if (!overlaps) {
       f.body.set(buf.subarray(bOff, bOff + len), offset);
       f.ranges.push([offset, len]);

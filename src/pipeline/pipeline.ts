@@ -7,11 +7,28 @@
  */
 import type { CaptureSummary } from '../capture/sink.js';
 import {
-  decodeArp, decodeIpv4, decodeIpv6, decodeLink, decodeUdp, decodeUnreachable,
-  ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP,
-  newIpView, newLinkView, newUdpView,
+  decodeArp,
+  decodeIpv4,
+  decodeIpv6,
+  decodeLink,
+  decodeUdp,
+  decodeUnreachable,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_UDP,
+  newIpView,
+  newLinkView,
+  newUdpView,
 } from '../decode/packet.js';
-import { decodeExtendedBody, decodeNetconsole, type ExtendedHeader, looksLikeNetconsole } from '../decode/netconsole.js';
+import {
+  decodeExtendedBody,
+  decodeNetconsole,
+  type ExtendedHeader,
+  looksLikeNetconsole,
+} from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
 import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
 import { DEFAULT_PORTS } from '../config/target.js';
@@ -49,7 +66,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   // netconsole recognised by its content on any other port.
   const restricted = (opts.ports?.length ?? 0) > 0;
   const ports = new Uint8Array(65536);
-  for (const p of restricted ? opts.ports! : [...DEFAULT_PORTS, ...(opts.targets ?? []).map(t => t.remotePort)]) ports[p] = 1;
+  for (const p of restricted ? opts.ports! : [...DEFAULT_PORTS, ...(opts.targets ?? []).map(t => t.remotePort)])
+    ports[p] = 1;
   const onMessage = opts.onMessage;
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 
@@ -61,15 +79,23 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const fragBudget = new NcfragBudget();
 
   const state: PipelineState = {
-    packets: 0, datagrams: 0, messages: 0, flows: table.all,
-    ipMacs: new Map(), strayAnswers: new Map(), ipFragAbandoned: reasm.abandoned,
-    linkErrors: new PacketSample(), linkErrorReasons: new Set(),
-    internalErrors: new PacketSample(), internalErrorReasons: new Set(), flowOverflow: new PacketSample(),
+    packets: 0,
+    datagrams: 0,
+    messages: 0,
+    flows: table.all,
+    ipMacs: new Map(),
+    strayAnswers: new Map(),
+    ipFragAbandoned: reasm.abandoned,
+    linkErrors: new PacketSample(),
+    linkErrorReasons: new Set(),
+    internalErrors: new PacketSample(),
+    internalErrorReasons: new Set(),
+    flowOverflow: new PacketSample(),
   };
 
   function learnMac(ipStr: string, mac: number, packet: number): void {
     let m = state.ipMacs.get(ipStr);
-    if (!m) state.ipMacs.set(ipStr, (m = new Map()));
+    if (!m) state.ipMacs.set(ipStr, (m = new Map<number, PacketSample>()));
     let s = m.get(mac);
     if (!s) {
       if (m.size >= 16) return;
@@ -88,7 +114,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
    * reported (internal-error), and the capture goes on, so one odd packet cannot end a live
    * capture or a verify.
    */
-  function packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
+  function packet(
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+  ): void {
     try {
       processPacket(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
     } catch (e) {
@@ -97,7 +131,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     }
   }
 
-  function processPacket(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
+  function processPacket(
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+  ): void {
     const no = ++state.packets;
     const err = decodeLink(buf, offset, caplen, linkType, link);
     if (err !== undefined) return linkError(err);
@@ -113,7 +155,11 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const v6 = ip.version === 6;
     // Frames from a flow's destination tell which MAC that IP is reached at. Datagrams to a
     // netconsole port come from senders: skip the look-up for them (the hot path).
-    const toNetconsole = ip.protocol === IPPROTO_UDP && !ip.fragmented && ip.l4Off + 4 <= ip.l4End && ports[(buf[ip.l4Off + 2]! << 8) | buf[ip.l4Off + 3]!] === 1;
+    const toNetconsole =
+      ip.protocol === IPPROTO_UDP &&
+      !ip.fragmented &&
+      ip.l4Off + 4 <= ip.l4End &&
+      ports[(buf[ip.l4Off + 2]! << 8) | buf[ip.l4Off + 3]!] === 1;
     if (link.srcMacOff >= 0 && !toNetconsole) {
       if (!v6) {
         const src = readIp4(buf, ip.srcOff);
@@ -123,13 +169,22 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         if (table.isDestination6(src)) learnMac(src, macNum(buf, link.srcMacOff), no);
       }
     }
-    let l4buf: Uint8Array = buf, l4Off = ip.l4Off, l4End = ip.l4End;
+    let l4buf: Uint8Array = buf,
+      l4Off = ip.l4Off,
+      l4End = ip.l4End;
     const proto = ip.protocol;
     if (ip.fragmented) {
       if (proto !== IPPROTO_UDP && !(ip.fragOffset > 0)) return;
       const src = v6 ? formatIpv6(buf, ip.srcOff) : formatIpv4Number(readIp4(buf, ip.srcOff));
       const dst = v6 ? formatIpv6(buf, ip.dstOff) : formatIpv4Number(readIp4(buf, ip.dstOff));
-      const whole = reasm.add(`${ip.version}|${src}|${dst}|${ip.fragId}|${proto}`, ip.fragOffset, ip.fragMore, buf.subarray(l4Off, l4End), tsSec, no);
+      const whole = reasm.add(
+        `${ip.version}|${src}|${dst}|${ip.fragId}|${proto}`,
+        ip.fragOffset,
+        ip.fragMore,
+        buf.subarray(l4Off, l4End),
+        tsSec,
+        no,
+      );
       if (!whole || proto !== IPPROTO_UDP) return;
       l4buf = whole.data;
       l4Off = 0;
@@ -149,7 +204,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const a = decodeArp(buf, link.netOff, link.netEnd);
     if (!a) return;
     const ipNum = readIp4(buf, a.senderIpOff);
-    if (table.isDestination4(ipNum) || state.ipMacs.size < 4096) learnMac(formatIpv4Number(ipNum), macNum(buf, a.senderMacOff), no);
+    if (table.isDestination4(ipNum) || state.ipMacs.size < 4096)
+      learnMac(formatIpv4Number(ipNum), macNum(buf, a.senderMacOff), no);
   }
 
   /**
@@ -162,12 +218,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const qs = v6 ? formatIpv6(buf, a.srcOff) : formatIpv4Number(readIp4(buf, a.srcOff));
     const qd = v6 ? formatIpv6(buf, a.dstOff) : formatIpv4Number(readIp4(buf, a.dstOff));
     const flow = table.find(qs, a.srcPort, qd, a.dstPort);
-    if (!flow && !ports[a.dstPort] && (restricted || !looksLikeNetconsole(buf, a.payloadOff, a.payloadEnd, true))) return;
+    if (!flow && !ports[a.dstPort] && (restricted || !looksLikeNetconsole(buf, a.payloadOff, a.payloadEnd, true)))
+      return;
     const from = v6 ? formatIpv6(buf, ip.srcOff) : formatIpv4Number(readIp4(buf, ip.srcOff));
     // A host does not call itself unreachable: such an answer from the destination is a REJECT.
-    const kind: AnswerKind = a.kind === 'port' ? 'port' : a.kind === 'prohibited' || from === qd ? 'refused' : 'undeliverable';
+    const kind: AnswerKind =
+      a.kind === 'port' ? 'port' : a.kind === 'prohibited' || from === qd ? 'refused' : 'undeliverable';
     if (flow) return flow.answers[kind].add(no, a.name, from);
-    const src = endpoint(qs, a.srcPort), dst = endpoint(qd, a.dstPort);
+    const src = endpoint(qs, a.srcPort),
+      dst = endpoint(qd, a.dstPort);
     const key = `${kind}|${src}>${dst}`;
     let s = state.strayAnswers.get(key);
     if (!s) {
@@ -181,14 +240,23 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   function recognised(buf: Uint8Array, l4buf: Uint8Array): boolean {
     if (restricted) return false;
     if (looksLikeNetconsole(l4buf, udp.payloadOff, udp.payloadEnd, false)) return true;
-    if (ip.version === 4) return table.get4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort) !== undefined;
+    if (ip.version === 4)
+      return table.get4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort) !== undefined;
     return table.find(formatIpv6(buf, ip.srcOff), udp.srcPort, formatIpv6(buf, ip.dstOff), udp.dstPort) !== undefined;
   }
 
   /** Finds or makes the flow of the current datagram (ip and udp views are set). */
   function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow | undefined {
-    if (ip.version === 4) return table.ipv4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort, { sec, nsec }, no);
-    return table.ipv6(formatIpv6(buf, ip.srcOff), udp.srcPort, formatIpv6(buf, ip.dstOff), udp.dstPort, { sec, nsec }, no);
+    if (ip.version === 4)
+      return table.ipv4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort, { sec, nsec }, no);
+    return table.ipv6(
+      formatIpv6(buf, ip.srcOff),
+      udp.srcPort,
+      formatIpv6(buf, ip.dstOff),
+      udp.dstPort,
+      { sec, nsec },
+      no,
+    );
   }
 
   /** A UDP datagram to a netconsole port: `buf` holds the IP header (addresses), `l4buf` the UDP segment. */
@@ -203,7 +271,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     flow.packets++;
     flow.lastSec = sec;
     flow.lastNsec = nsec;
-    const pOff = udp.payloadOff, pEnd = udp.payloadEnd;
+    const pOff = udp.payloadOff,
+      pEnd = udp.payloadEnd;
     flow.bytes += pEnd - pOff;
     if (cut) flow.truncatedPackets.add(no);
     if (link.dstMacOff >= 0) dstMac(flow, buf, no);
@@ -231,7 +300,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         if (onMessage) {
           flow.messages++;
           state.messages++;
-          onMessage(flow.message({ sec, nsec }, 'unknown', Buffer.from(l4buf.buffer, l4buf.byteOffset + pOff, pEnd - pOff).toString('latin1'), [no], 1));
+          onMessage(
+            flow.message(
+              { sec, nsec },
+              'unknown',
+              Buffer.from(l4buf.buffer, l4buf.byteOffset + pOff, pEnd - pOff).toString('latin1'),
+              [no],
+              1,
+            ),
+          );
         }
         return;
     }
@@ -240,7 +317,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** The frame's destination MAC, counted per flow; most frames repeat the last one. */
   function dstMac(flow: Flow, buf: Uint8Array, no: number): void {
     const o = link.dstMacOff;
-    const hi = (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!, lo = (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!;
+    const hi = (buf[o]! << 16) | (buf[o + 1]! << 8) | buf[o + 2]!,
+      lo = (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!;
     if (hi === flow.lastMacHi && lo === flow.lastMacLo) return flow.lastMacSample?.add(no);
     const mac = hi * 0x1000000 + lo;
     let s = flow.dstMacs.get(mac);
@@ -258,16 +336,32 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   function ncfragOf(flow: Flow): NcfragReassembly {
     return (flow.ncfrag ??= new NcfragReassembly(fragBudget, (h, body, end, time, packets, pieces, incomplete) =>
-      extendedMessage(flow, h, body, 0, end, time.sec, time.nsec, packets[0]!, packets, pieces, incomplete)));
+      extendedMessage(flow, h, body, 0, end, time.sec, time.nsec, packets[0]!, packets, pieces, incomplete),
+    ));
   }
 
   function linesOf(flow: Flow): LineJoiner {
-    return (flow.lines ??= new LineJoiner(joinWindowNs, (buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts) =>
-      plainMessage(flow, buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts)));
+    return (flow.lines ??= new LineJoiner(
+      joinWindowNs,
+      (buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts) =>
+        plainMessage(flow, buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts),
+    ));
   }
 
   /** `packets` undefined: the message is the one datagram `first`. */
-  function extendedMessage(flow: Flow, h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, sec: number, nsec: number, first: number, packets: number[] | undefined, fragments: number, incomplete: boolean): void {
+  function extendedMessage(
+    flow: Flow,
+    h: ExtendedHeader,
+    buf: Uint8Array,
+    bOff: number,
+    bEnd: number,
+    sec: number,
+    nsec: number,
+    first: number,
+    packets: number[] | undefined,
+    fragments: number,
+    incomplete: boolean,
+  ): void {
     flow.messages++;
     state.messages++;
     const bootStart = startsWith(buf, bOff, bEnd, LINUX_VERSION);
@@ -295,7 +389,18 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     onMessage(m);
   }
 
-  function plainMessage(flow: Flow, buf: Uint8Array, tOff: number, tEnd: number, printkUsec: number | undefined, sec: number, nsec: number, first: number, packets: number[] | undefined, fragments: number): void {
+  function plainMessage(
+    flow: Flow,
+    buf: Uint8Array,
+    tOff: number,
+    tEnd: number,
+    printkUsec: number | undefined,
+    sec: number,
+    nsec: number,
+    first: number,
+    packets: number[] | undefined,
+    fragments: number,
+  ): void {
     flow.messages++;
     state.messages++;
     const bootStart = startsWith(buf, tOff, tEnd, LINUX_VERSION);
@@ -304,15 +409,35 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
     }
     if (!onMessage) return;
-    const m = flow.message({ sec, nsec }, 'plain', Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'), packets ?? [first], fragments);
+    const m = flow.message(
+      { sec, nsec },
+      'plain',
+      Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'),
+      packets ?? [first],
+      fragments,
+    );
     if (printkUsec !== undefined) m.usec = printkUsec;
     onMessage(m);
   }
 
-  function emitSyslog(flow: Flow, h: SyslogHeader, buf: Uint8Array, off: number, end: number, time: Timestamp, no: number): void {
+  function emitSyslog(
+    flow: Flow,
+    h: SyslogHeader,
+    buf: Uint8Array,
+    off: number,
+    end: number,
+    time: Timestamp,
+    no: number,
+  ): void {
     let e = end;
     while (e > off && (buf[e - 1] === 0x0a || buf[e - 1] === 0x00)) e--;
-    const m = flow.message(time, 'syslog', Buffer.from(buf.buffer, buf.byteOffset + off, e - off).toString('utf8'), [no], 1);
+    const m = flow.message(
+      time,
+      'syslog',
+      Buffer.from(buf.buffer, buf.byteOffset + off, e - off).toString('utf8'),
+      [no],
+      1,
+    );
     m.level = h.severity;
     m.facility = h.facility;
     if (h.hostname) m.hostname = h.hostname;
@@ -334,13 +459,22 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     }
     reasm.flush();
     if (capture) state.capture = capture;
-    return wireFindings(state, opts.targets ?? [], [...ports.keys()].filter(p => ports[p]));
+    return wireFindings(
+      state,
+      opts.targets ?? [],
+      [...ports.keys()].filter(p => ports[p]),
+    );
   }
 
   return {
     packet,
     tick,
-    counters: () => ({ packets: state.packets, datagrams: state.datagrams, messages: state.messages, senders: state.flows.length }),
+    counters: () => ({
+      packets: state.packets,
+      datagrams: state.datagrams,
+      messages: state.messages,
+      senders: state.flows.length,
+    }),
     finish,
   };
 }

@@ -19,8 +19,16 @@ import type { AnalysisResult, PipelineState, SenderSummary, StrayAnswers } from 
 
 function summarise(f: Flow): SenderSummary {
   const s: SenderSummary = {
-    ip: f.srcIp, port: f.srcPort, dstIp: f.dstIp, dstPort: f.dstPort, mode: f.mode,
-    packets: f.packets, messages: f.messages, bytes: f.bytes, first: f.first, last: f.last,
+    ip: f.srcIp,
+    port: f.srcPort,
+    dstIp: f.dstIp,
+    dstPort: f.dstPort,
+    mode: f.mode,
+    packets: f.packets,
+    messages: f.messages,
+    bytes: f.bytes,
+    first: f.first,
+    last: f.last,
   };
   if (f.srcMacNum >= 0) s.mac = formatMacNum(f.srcMacNum);
   const dm = f.mainDstMac;
@@ -62,7 +70,7 @@ interface FlowFinding {
   hint?: (f: Flow) => string;
 }
 
-const firstReason = (reasons: Set<string> | undefined) => [...reasons ?? []][0];
+const firstReason = (reasons: Set<string> | undefined) => [...(reasons ?? [])][0];
 
 /** In report order. */
 const FLOW_FINDINGS: readonly FlowFinding[] = [
@@ -71,15 +79,18 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
     count: f => f.answers.port.sample.count,
     sample: f => f.answers.port.sample,
     at: 'ICMP port unreachable: packets',
-    summary: (f, n) => `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
-    hint: f => `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
+    summary: (f, n) =>
+      `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
+    hint: f =>
+      `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
   },
   {
     code: 'firewall-reject',
     count: f => f.answers.refused.sample.count,
     sample: f => f.answers.refused.sample,
     at: 'ICMP answers: packets',
-    summary: (f, n) => `${[...f.answers.refused.from].join(', ')} refused ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.refused.names].join(', ')}: a firewall REJECT rule`,
+    summary: (f, n) =>
+      `${[...f.answers.refused.from].join(', ')} refused ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.refused.names].join(', ')}: a firewall REJECT rule`,
     hint: f => rejectFix(f.dstIp, f.srcIp, f.dstPort),
   },
   {
@@ -87,22 +98,27 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
     count: f => f.answers.undeliverable.sample.count,
     sample: f => f.answers.undeliverable.sample,
     at: 'ICMP answers: packets',
-    summary: (f, n) => `${[...f.answers.undeliverable.from].join(', ')} answered ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.undeliverable.names].join(', ')}: the network cannot deliver them`,
-    hint: f => `On ${[...f.answers.undeliverable.from][0]}: ip route get ${f.dstIp}; on the sender the remote MAC must be the next hop's (ip neigh), and the route to ${f.dstIp} must exist on every router in between`,
+    summary: (f, n) =>
+      `${[...f.answers.undeliverable.from].join(', ')} answered ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.undeliverable.names].join(', ')}: the network cannot deliver them`,
+    hint: f =>
+      `On ${[...f.answers.undeliverable.from][0]}: ip route get ${f.dstIp}; on the sender the remote MAC must be the next hop's (ip neigh), and the route to ${f.dstIp} must exist on every router in between`,
   },
   {
     code: 'unexpected-port',
     count: (f, ctx) => (f.unexpectedPort && !ctx.explained.has(f) ? f.packets : 0),
-    summary: (f, n, ctx) => `${f.sender} sends netconsole to ${endpoint(f.dstIp, f.dstPort)} (${plural(n, 'datagram')}), a port netdiag was not told about (watching ${ctx.ports.join(', ')})`,
+    summary: (f, n, ctx) =>
+      `${f.sender} sends netconsole to ${endpoint(f.dstIp, f.dstPort)} (${plural(n, 'datagram')}), a port netdiag was not told about (watching ${ctx.ports.join(', ')})`,
     more: f => [`recognised by its content from packet #${f.firstPacket}`],
-    hint: f => `Point the sender at the port the log server listens on (netconsole=...,514@${f.dstIp}/...), or analyze with --port ${f.dstPort} if udp/${f.dstPort} is intended`,
+    hint: f =>
+      `Point the sender at the port the log server listens on (netconsole=...,514@${f.dstIp}/...), or analyze with --port ${f.dstPort} if udp/${f.dstPort} is intended`,
   },
   {
     code: 'seq-gap',
     count: f => f.seq.gaps,
     sample: f => f.seqGapPackets,
     at: 'gaps before packets',
-    summary: f => `${f.sender}: ${plural(f.seq.missing, 'sequence number')} missing in ${plural(f.seq.gaps, 'gap')} (loss, or records below the console log level, which use numbers but are not sent)`,
+    summary: f =>
+      `${f.sender}: ${plural(f.seq.missing, 'sequence number')} missing in ${plural(f.seq.gaps, 'gap')} (loss, or records below the console log level, which use numbers but are not sent)`,
     more: f => [`last gap: ${plural(f.seq.lastGap!.missing, 'record')} after seq ${f.seq.lastGap!.after}`],
   },
   {
@@ -141,8 +157,9 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
     count: f => f.ncfrag?.invalid.count ?? 0,
     sample: f => f.ncfrag?.invalid,
     at: 'packets',
-    summary: (f, n) => `${f.sender}: ${plural(n, 'ncfrag piece')} inconsistent (${firstReason(f.ncfrag?.invalidReasons)})`,
-    more: f => [...f.ncfrag?.invalidReasons ?? []],
+    summary: (f, n) =>
+      `${f.sender}: ${plural(n, 'ncfrag piece')} inconsistent (${firstReason(f.ncfrag?.invalidReasons)})`,
+    more: f => [...(f.ncfrag?.invalidReasons ?? [])],
   },
   {
     code: 'split-line',
@@ -155,7 +172,9 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
       const why = [
         perPrintk ? `${plural(perPrintk, 'line')} sent as one datagram per printk call (a kernel before 3.5)` : '',
         at1000 ? `${plural(at1000, 'line')} over 1000 bytes cut by netconsole` : '',
-      ].filter(Boolean).join('; ');
+      ]
+        .filter(Boolean)
+        .join('; ');
       return `${f.sender}: ${plural(n, 'line')} arrived split across datagrams (joined here): ${why}; a syslog daemon shows each piece as a line of its own`;
     },
   },
@@ -164,7 +183,8 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
     count: f => f.malformedPackets.count,
     sample: f => f.malformedPackets,
     at: 'packets',
-    summary: (f, n) => `${f.sender}: ${plural(n, 'datagram')} neither netconsole nor syslog (${firstReason(f.malformedReasons)})`,
+    summary: (f, n) =>
+      `${f.sender}: ${plural(n, 'datagram')} neither netconsole nor syslog (${firstReason(f.malformedReasons)})`,
   },
   {
     code: 'packet-truncated',
@@ -183,8 +203,10 @@ const FLOW_FINDINGS: readonly FlowFinding[] = [
 /** The fix for a REJECT on `receiver` of datagrams from `sender` to `port`. */
 function rejectFix(receiver: string, sender: string, port: number): string {
   const v6 = receiver.includes(':');
-  return `On ${receiver}: accept them before the REJECT rule: ${v6 ? 'ip6tables' : 'iptables'} -I INPUT -p udp --dport ${port} -s ${sender} -j ACCEPT ` +
-    `(nft: insert 'udp dport ${port} ${v6 ? 'ip6' : 'ip'} saddr ${sender} accept' before the reject in its chain); netdiag check shows the rule`;
+  return (
+    `On ${receiver}: accept them before the REJECT rule: ${v6 ? 'ip6tables' : 'iptables'} -I INPUT -p udp --dport ${port} -s ${sender} -j ACCEPT ` +
+    `(nft: insert 'udp dport ${port} ${v6 ? 'ip6' : 'ip'} saddr ${sender} accept' before the reject in its chain); netdiag check shows the rule`
+  );
 }
 
 function flowFinding(row: FlowFinding, f: Flow, n: number, ctx: Context): Finding {
@@ -208,27 +230,33 @@ function macFindings(f: Flow, state: PipelineState): Finding[] {
   for (const [mac, sample] of f.dstMacs) {
     const macStr = formatMacNum(mac);
     if (isBroadcastMac(macStr)) {
-      out.push(finding('broadcast-dst-mac', {
-        subject: f.sender,
-        summary: `${who}: ${plural(sample.count, 'frame')} sent to the broadcast MAC`,
-        evidence: [`packets ${packetList(sample.list, sample.count)}`],
-        packets: sample.list,
-        hint: learned?.size ? `Set the remote MAC to ${formatMacNum([...learned.keys()][0]!)} (the MAC ${f.dstIp} is seen at in this capture)` : undefined,
-      }));
+      out.push(
+        finding('broadcast-dst-mac', {
+          subject: f.sender,
+          summary: `${who}: ${plural(sample.count, 'frame')} sent to the broadcast MAC`,
+          evidence: [`packets ${packetList(sample.list, sample.count)}`],
+          packets: sample.list,
+          hint: learned?.size
+            ? `Set the remote MAC to ${formatMacNum([...learned.keys()][0]!)} (the MAC ${f.dstIp} is seen at in this capture)`
+            : undefined,
+        }),
+      );
       continue;
     }
     if (learned && learned.size > 0 && !learned.has(mac)) {
       const [real, realSample] = [...learned.entries()].sort((a, b) => b[1].count - a[1].count)[0]!;
-      out.push(finding('dst-mac-mismatch', {
-        subject: f.sender,
-        summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is at ${formatMacNum(real)}`,
-        evidence: [
-          `netconsole frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`,
-          `frames from ${f.dstIp} come from ${formatMacNum(real)}: packets ${packetList(realSample.list, realSample.count)}`,
-        ],
-        packets: sample.list,
-        hint: `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
-      }));
+      out.push(
+        finding('dst-mac-mismatch', {
+          subject: f.sender,
+          summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is at ${formatMacNum(real)}`,
+          evidence: [
+            `netconsole frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`,
+            `frames from ${f.dstIp} come from ${formatMacNum(real)}: packets ${packetList(realSample.list, realSample.count)}`,
+          ],
+          packets: sample.list,
+          hint: `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
+        }),
+      );
     }
   }
   return out;
@@ -242,13 +270,27 @@ function strayFinding(a: StrayAnswers): Finding {
   const names = [...a.answers.names].join(', ');
   switch (a.kind) {
     case 'port':
-      return finding('port-unreachable', { summary: `ICMP port unreachable for ${a.src} → ${a.dst}: nothing listens on ${a.dst}`, evidence, packets: s.list });
+      return finding('port-unreachable', {
+        summary: `ICMP port unreachable for ${a.src} → ${a.dst}: nothing listens on ${a.dst}`,
+        evidence,
+        packets: s.list,
+      });
     case 'refused': {
-      const [receiver, port] = splitEndpoint(a.dst), [sender] = splitEndpoint(a.src);
-      return finding('firewall-reject', { summary: `${from} refused ${a.src} → ${a.dst} with ICMP ${names}: a firewall REJECT rule`, evidence, packets: s.list, hint: rejectFix(receiver, sender, port) });
+      const [receiver, port] = splitEndpoint(a.dst),
+        [sender] = splitEndpoint(a.src);
+      return finding('firewall-reject', {
+        summary: `${from} refused ${a.src} → ${a.dst} with ICMP ${names}: a firewall REJECT rule`,
+        evidence,
+        packets: s.list,
+        hint: rejectFix(receiver, sender, port),
+      });
     }
     case 'undeliverable':
-      return finding('dst-unreachable', { summary: `${from} answered ${a.src} → ${a.dst} with ICMP ${names}: the network cannot deliver them`, evidence, packets: s.list });
+      return finding('dst-unreachable', {
+        summary: `${from} answered ${a.src} → ${a.dst} with ICMP ${names}: the network cannot deliver them`,
+        evidence,
+        packets: s.list,
+      });
   }
 }
 
@@ -258,36 +300,55 @@ function splitEndpoint(e: string): [string, number] {
   return [e.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(e.slice(colon + 1))];
 }
 
-export function wireFindings(state: PipelineState, targets: readonly NetconsoleTarget[], ports: number[]): AnalysisResult {
+export function wireFindings(
+  state: PipelineState,
+  targets: readonly NetconsoleTarget[],
+  ports: number[],
+): AnalysisResult {
   const out: Finding[] = [];
   const flows = state.flows;
   const cap = state.capture;
 
   if (cap?.truncated) {
-    out.push(finding('capture-truncated', {
-      summary: `capture file is truncated or damaged; ${plural(cap.packets, 'packet')} before that point were analyzed`,
-      evidence: [cap.truncation ?? 'the file ends inside a record'],
-    }));
+    out.push(
+      finding('capture-truncated', {
+        summary: `capture file is truncated or damaged; ${plural(cap.packets, 'packet')} before that point were analyzed`,
+        evidence: [cap.truncation ?? 'the file ends inside a record'],
+      }),
+    );
   }
   if (state.internalErrors.count) {
-    out.push(finding('internal-error', {
-      summary: `netdiag failed on ${plural(state.internalErrors.count, 'packet')} and went on without them (a bug in netdiag)`,
-      evidence: [`packets ${packetList(state.internalErrors.list, state.internalErrors.count)}`, ...state.internalErrorReasons],
-      packets: state.internalErrors.list,
-    }));
+    out.push(
+      finding('internal-error', {
+        summary: `netdiag failed on ${plural(state.internalErrors.count, 'packet')} and went on without them (a bug in netdiag)`,
+        evidence: [
+          `packets ${packetList(state.internalErrors.list, state.internalErrors.count)}`,
+          ...state.internalErrorReasons,
+        ],
+        packets: state.internalErrors.list,
+      }),
+    );
   }
   if (state.flowOverflow.count) {
-    out.push(finding('too-many-flows', {
-      summary: `more than ${MAX_FLOWS} sender flows: ${plural(state.flowOverflow.count, 'datagram')} from further ones were counted but not tracked`,
-      evidence: [`first at packets ${packetList(state.flowOverflow.list, state.flowOverflow.count)}`],
-      packets: state.flowOverflow.list,
-    }));
+    out.push(
+      finding('too-many-flows', {
+        summary: `more than ${MAX_FLOWS} sender flows: ${plural(state.flowOverflow.count, 'datagram')} from further ones were counted but not tracked`,
+        evidence: [`first at packets ${packetList(state.flowOverflow.list, state.flowOverflow.count)}`],
+        packets: state.flowOverflow.list,
+      }),
+    );
   }
   if (state.datagrams === 0) {
-    out.push(finding('no-netconsole-traffic', {
-      summary: `no UDP datagram to port ${ports.join(' or ')} among ${plural(state.packets, 'packet')}`,
-      evidence: state.linkErrors.count ? [`${plural(state.linkErrors.count, 'packet')} could not be decoded: ${[...state.linkErrorReasons].join('; ')}`] : [],
-    }));
+    out.push(
+      finding('no-netconsole-traffic', {
+        summary: `no UDP datagram to port ${ports.join(' or ')} among ${plural(state.packets, 'packet')}`,
+        evidence: state.linkErrors.count
+          ? [
+              `${plural(state.linkErrors.count, 'packet')} could not be decoded: ${[...state.linkErrorReasons].join('; ')}`,
+            ]
+          : [],
+      }),
+    );
   }
 
   const explained = new Set<Flow>();
@@ -305,11 +366,13 @@ export function wireFindings(state: PipelineState, targets: readonly NetconsoleT
 
   const udpAbandoned = state.ipFragAbandoned.filter(a => a.key.endsWith('|17'));
   if (udpAbandoned.length) {
-    out.push(finding('ip-fragment-incomplete', {
-      summary: `${plural(udpAbandoned.length, 'fragmented UDP datagram')} never reassembled (${udpAbandoned[0]!.reason})`,
-      evidence: udpAbandoned.slice(0, 5).map(a => `fragments at packets ${packetList(a.packets, a.packets.length)}`),
-      packets: udpAbandoned[0]!.packets.slice(0, 20),
-    }));
+    out.push(
+      finding('ip-fragment-incomplete', {
+        summary: `${plural(udpAbandoned.length, 'fragmented UDP datagram')} never reassembled (${udpAbandoned[0]!.reason})`,
+        evidence: udpAbandoned.slice(0, 5).map(a => `fragments at packets ${packetList(a.packets, a.packets.length)}`),
+        packets: udpAbandoned[0]!.packets.slice(0, 20),
+      }),
+    );
   }
 
   out.push(...configured);

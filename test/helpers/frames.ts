@@ -32,7 +32,7 @@ function ipv6Bytes(ip: string): number[] {
   const [head, tail] = ip.split('::') as [string, string | undefined];
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   return groups.flatMap(g => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
 }
 
@@ -58,7 +58,13 @@ function ethernet(srcMac: string, dstMac: string, type: number, vlan: number | u
 }
 
 /** An IPv4 header around `payload` (the transport segment). */
-export function ipv4Packet(srcIp: string, dstIp: string, protocol: number, payload: Buffer, opts: { id?: number; fragOffset?: number; more?: boolean } = {}): Buffer {
+export function ipv4Packet(
+  srcIp: string,
+  dstIp: string,
+  protocol: number,
+  payload: Buffer,
+  opts: { id?: number; fragOffset?: number; more?: boolean } = {},
+): Buffer {
   const p = Buffer.alloc(20 + payload.length);
   p[0] = 0x45;
   p.writeUInt16BE(p.length, 2);
@@ -112,7 +118,11 @@ export function udpFragments(s: UdpFrameSpec, chunk: number, id: number): Buffer
   const out: Buffer[] = [];
   for (let off = 0; off < udp.length; off += chunk) {
     const part = udp.subarray(off, off + chunk);
-    const ip = ipv4Packet(s.srcIp, s.dstIp, 17, Buffer.from(part), { id, fragOffset: off, more: off + chunk < udp.length });
+    const ip = ipv4Packet(s.srcIp, s.dstIp, 17, Buffer.from(part), {
+      id,
+      fragOffset: off,
+      more: off + chunk < udp.length,
+    });
     out.push(ethernet(s.srcMac ?? DEFAULT_SRC_MAC, s.dstMac ?? DEFAULT_DST_MAC, 0x0800, s.vlan, ip));
   }
   return out;
@@ -128,7 +138,12 @@ export function icmpPortUnreachable(original: Buffer, fromMac: string, toMac: st
  * `original` (a UDP frame from udpFrame, untagged), with `code` (default: port unreachable),
  * sent by `fromIp` (default: the datagram's destination) and quoting `quote` bytes of it.
  */
-export function icmpUnreachable(original: Buffer, fromMac: string, toMac: string, opts: { code?: number; fromIp?: string; quote?: number } = {}): Buffer {
+export function icmpUnreachable(
+  original: Buffer,
+  fromMac: string,
+  toMac: string,
+  opts: { code?: number; fromIp?: string; quote?: number } = {},
+): Buffer {
   const origIp = original.subarray(14);
   const v6 = origIp[0]! >> 4 === 6;
   const srcIp = opts.fromIp ?? (v6 ? ipv6Text(origIp.subarray(24, 40)) : origIp.subarray(16, 20).join('.'));
@@ -143,7 +158,12 @@ export function icmpUnreachable(original: Buffer, fromMac: string, toMac: string
     return ethernet(fromMac, toMac, 0x0800, undefined, ipv4Packet(srcIp, dstIp, 1, icmp));
   }
   // ICMPv6's checksum covers a pseudo-header: addresses, length, next header.
-  const pseudo = Buffer.concat([Buffer.from(ipv6Bytes(srcIp)), Buffer.from(ipv6Bytes(dstIp)), Buffer.from([0, 0, icmp.length >> 8, icmp.length & 255, 0, 0, 0, 58]), icmp]);
+  const pseudo = Buffer.concat([
+    Buffer.from(ipv6Bytes(srcIp)),
+    Buffer.from(ipv6Bytes(dstIp)),
+    Buffer.from([0, 0, icmp.length >> 8, icmp.length & 255, 0, 0, 0, 58]),
+    icmp,
+  ]);
   icmp.writeUInt16BE(checksum(pseudo, 0, pseudo.length), 2);
   return ethernet(fromMac, toMac, 0x86dd, undefined, ipv6Packet(srcIp, dstIp, 58, icmp));
 }

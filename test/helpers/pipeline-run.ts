@@ -8,11 +8,16 @@ export interface TimedFrame {
   t: number;
 }
 
-export function runFrames(frames: ReadonlyArray<Buffer | TimedFrame>, opts: PipelineOptions = {}): { messages: Message[]; result: AnalysisResult } {
+export function runFrames(
+  frames: ReadonlyArray<Buffer | TimedFrame>,
+  opts: PipelineOptions = {},
+): { messages: Message[]; result: AnalysisResult } {
   const messages: Message[] = [];
   const p = createPipeline({ ...opts, onMessage: m => messages.push(m) });
   frames.forEach((f, i) => {
-    const { data, t } = Buffer.isBuffer(f) ? { data: f, t: 1_700_000_000 + i * 0.001 } : { data: f.data, t: 1_700_000_000 + f.t };
+    const { data, t } = Buffer.isBuffer(f)
+      ? { data: f, t: 1_700_000_000 + i * 0.001 }
+      : { data: f.data, t: 1_700_000_000 + f.t };
     const sec = Math.floor(t);
     p.packet(data, 0, data.length, data.length, sec, Math.round((t - sec) * 1e6) * 1000, 1);
   });

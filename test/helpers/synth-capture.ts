@@ -7,9 +7,24 @@
  * and the corpus and differential tests check both against files other tools wrote.
  */
 import {
-  BLOCK_ENHANCED_PACKET, BLOCK_INTERFACE, BLOCK_PACKET, BLOCK_SECTION_HEADER, BLOCK_SIMPLE_PACKET, BYTE_ORDER_MAGIC,
-  OPT_COMMENT, OPT_END, OPT_IF_NAME, OPT_IF_TSOFFSET, OPT_IF_TSRESOL, PCAP_FILE_HEADER_LEN, PCAP_MAGIC_MICRO,
-  PCAP_MAGIC_MODIFIED, PCAP_MAGIC_NANO, PCAP_MODIFIED_RECORD_HEADER_LEN, PCAP_RECORD_HEADER_LEN, PCAP_VERSION_MAJOR,
+  BLOCK_ENHANCED_PACKET,
+  BLOCK_INTERFACE,
+  BLOCK_PACKET,
+  BLOCK_SECTION_HEADER,
+  BLOCK_SIMPLE_PACKET,
+  BYTE_ORDER_MAGIC,
+  OPT_COMMENT,
+  OPT_END,
+  OPT_IF_NAME,
+  OPT_IF_TSOFFSET,
+  OPT_IF_TSRESOL,
+  PCAP_FILE_HEADER_LEN,
+  PCAP_MAGIC_MICRO,
+  PCAP_MAGIC_MODIFIED,
+  PCAP_MAGIC_NANO,
+  PCAP_MODIFIED_RECORD_HEADER_LEN,
+  PCAP_RECORD_HEADER_LEN,
+  PCAP_VERSION_MAJOR,
   PCAP_VERSION_MINOR,
 } from '../../src/capture/format.js';
 import type { PacketSink } from '../../src/capture/sink.js';
@@ -31,15 +46,36 @@ export class RecordingSink implements PacketSink {
   /** Buffers handed over, to check that whole records are not copied. */
   readonly bufs: Uint8Array[] = [];
   constructor(private readonly keepBufs = false) {}
-  packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
-    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(caplen) || caplen < 0 || offset + caplen > buf.length) {
-      this.violations.push(`packet ${this.got.length}: bytes [${offset}, ${offset + caplen}) outside a buffer of ${buf.length}`);
+  packet(
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+  ): void {
+    if (
+      !Number.isInteger(offset) ||
+      offset < 0 ||
+      !Number.isInteger(caplen) ||
+      caplen < 0 ||
+      offset + caplen > buf.length
+    ) {
+      this.violations.push(
+        `packet ${this.got.length}: bytes [${offset}, ${offset + caplen}) outside a buffer of ${buf.length}`,
+      );
     }
-    if (!Number.isInteger(tsNsec) || tsNsec < 0 || tsNsec > 999_999_999) this.violations.push(`packet ${this.got.length}: nsec ${tsNsec}`);
+    if (!Number.isInteger(tsNsec) || tsNsec < 0 || tsNsec > 999_999_999)
+      this.violations.push(`packet ${this.got.length}: nsec ${tsNsec}`);
     if (!Number.isFinite(tsSec)) this.violations.push(`packet ${this.got.length}: sec ${tsSec}`);
     if (this.keepBufs) this.bufs.push(buf);
     this.got.push({
-      hex: Buffer.from(buf.buffer, buf.byteOffset + offset, Math.max(0, Math.min(caplen, buf.length - offset))).toString('hex'),
+      hex: Buffer.from(
+        buf.buffer,
+        buf.byteOffset + offset,
+        Math.max(0, Math.min(caplen, buf.length - offset)),
+      ).toString('hex'),
       caplen,
       origlen,
       sec: tsSec,
@@ -110,17 +146,52 @@ export function pcapFile(spec: PcapFileSpec): Uint8Array {
 class Writer {
   private parts: Buffer[] = [];
   constructor(private readonly le: boolean) {}
-  u8(v: number): this { this.parts.push(Buffer.from([v & 0xff])); return this; }
-  u16(v: number): this { const b = Buffer.alloc(2); this.le ? b.writeUInt16LE(v) : b.writeUInt16BE(v); this.parts.push(b); return this; }
-  u32(v: number): this { const b = Buffer.alloc(4); this.le ? b.writeUInt32LE(v >>> 0) : b.writeUInt32BE(v >>> 0); this.parts.push(b); return this; }
-  u64(v: bigint): this { const b = Buffer.alloc(8); this.le ? b.writeBigUInt64LE(BigInt.asUintN(64, v)) : b.writeBigUInt64BE(BigInt.asUintN(64, v)); this.parts.push(b); return this; }
-  bytes(d: Uint8Array): this { this.parts.push(Buffer.from(d)); return this; }
-  pad4(): this { const n = this.length() % 4; if (n) this.parts.push(Buffer.alloc(4 - n)); return this; }
-  length(): number { return this.parts.reduce((a, b) => a + b.length, 0); }
-  done(): Buffer { return Buffer.concat(this.parts); }
+  u8(v: number): this {
+    this.parts.push(Buffer.from([v & 0xff]));
+    return this;
+  }
+  u16(v: number): this {
+    const b = Buffer.alloc(2);
+    if (this.le) b.writeUInt16LE(v);
+    else b.writeUInt16BE(v);
+    this.parts.push(b);
+    return this;
+  }
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    if (this.le) b.writeUInt32LE(v >>> 0);
+    else b.writeUInt32BE(v >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+  u64(v: bigint): this {
+    const b = Buffer.alloc(8);
+    if (this.le) b.writeBigUInt64LE(BigInt.asUintN(64, v));
+    else b.writeBigUInt64BE(BigInt.asUintN(64, v));
+    this.parts.push(b);
+    return this;
+  }
+  bytes(d: Uint8Array): this {
+    this.parts.push(Buffer.from(d));
+    return this;
+  }
+  pad4(): this {
+    const n = this.length() % 4;
+    if (n) this.parts.push(Buffer.alloc(4 - n));
+    return this;
+  }
+  length(): number {
+    return this.parts.reduce((a, b) => a + b.length, 0);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
 }
 
-export interface NgOption { code: number; value: Uint8Array }
+export interface NgOption {
+  code: number;
+  value: Uint8Array;
+}
 
 function options(le: boolean, opts: NgOption[]): Buffer {
   if (opts.length === 0) return Buffer.alloc(0);
@@ -131,11 +202,21 @@ function options(le: boolean, opts: NgOption[]): Buffer {
 }
 
 /** A whole block: type, total length, body (padded), total length again. */
-export function ngBlock(le: boolean, type: number, body: Uint8Array, lengthOverride?: { lead?: number; trail?: number }): Buffer {
+export function ngBlock(
+  le: boolean,
+  type: number,
+  body: Uint8Array,
+  lengthOverride?: { lead?: number; trail?: number },
+): Buffer {
   const w = new Writer(le).bytes(body).pad4();
   const b = w.done();
   const total = 12 + b.length;
-  return new Writer(le).u32(type).u32(lengthOverride?.lead ?? total).bytes(b).u32(lengthOverride?.trail ?? total).done();
+  return new Writer(le)
+    .u32(type)
+    .u32(lengthOverride?.lead ?? total)
+    .bytes(b)
+    .u32(lengthOverride?.trail ?? total)
+    .done();
 }
 
 export function shb(le: boolean, version: [number, number] = [1, 0]): Buffer {
@@ -157,17 +238,35 @@ export function idb(le: boolean, spec: IdbSpec): Buffer {
   if (spec.tsresol !== undefined) opts.push({ code: OPT_IF_TSRESOL, value: Buffer.from([spec.tsresol]) });
   if (spec.tsoffset !== undefined) {
     const v = Buffer.alloc(8);
-    le ? v.writeBigInt64LE(spec.tsoffset) : v.writeBigInt64BE(spec.tsoffset);
+    if (le) v.writeBigInt64LE(spec.tsoffset);
+    else v.writeBigInt64BE(spec.tsoffset);
     opts.push({ code: OPT_IF_TSOFFSET, value: v });
   }
-  const body = new Writer(le).u16(spec.linkType).u16(0).u32(spec.snaplen ?? 0).bytes(options(le, opts)).done();
+  const body = new Writer(le)
+    .u16(spec.linkType)
+    .u16(0)
+    .u32(spec.snaplen ?? 0)
+    .bytes(options(le, opts))
+    .done();
   return ngBlock(le, BLOCK_INTERFACE, body);
 }
 
-export function epb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, origlen = data.length, caplenField = data.length): Buffer {
+export function epb(
+  le: boolean,
+  ifid: number,
+  ts: bigint,
+  data: Uint8Array,
+  origlen = data.length,
+  caplenField = data.length,
+): Buffer {
   const body = new Writer(le)
-    .u32(ifid).u32(Number(ts >> 32n)).u32(Number(ts & 0xffffffffn)).u32(caplenField).u32(origlen)
-    .bytes(data).pad4()
+    .u32(ifid)
+    .u32(Number(ts >> 32n))
+    .u32(Number(ts & 0xffffffffn))
+    .u32(caplenField)
+    .u32(origlen)
+    .bytes(data)
+    .pad4()
     .bytes(options(le, [{ code: OPT_COMMENT, value: Buffer.from('synthesised') }]))
     .done();
   return ngBlock(le, BLOCK_ENHANCED_PACKET, body);
@@ -176,8 +275,14 @@ export function epb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, ori
 /** Obsolete Packet Block (type 2). */
 export function pb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, origlen = data.length): Buffer {
   const body = new Writer(le)
-    .u16(ifid).u16(0).u32(Number(ts >> 32n)).u32(Number(ts & 0xffffffffn)).u32(data.length).u32(origlen)
-    .bytes(data).pad4()
+    .u16(ifid)
+    .u16(0)
+    .u32(Number(ts >> 32n))
+    .u32(Number(ts & 0xffffffffn))
+    .u32(data.length)
+    .u32(origlen)
+    .bytes(data)
+    .pad4()
     .done();
   return ngBlock(le, BLOCK_PACKET, body);
 }

@@ -8,7 +8,7 @@ build=(libpcap-dev)
 lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables
      iproute2 socat kmod cpio gzip procps)
 bench=(tcpdump tshark time iproute2 nftables tcpreplay pv)
-test=("${build[@]}" "${lab[@]}" "${bench[@]}" iputils-ping)
+test=("${build[@]}" "${lab[@]}" "${bench[@]}" iputils-ping tzdata bsdutils)
 
 case "${1:-}" in
   build) want=("${build[@]}") ;;

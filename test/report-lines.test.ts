@@ -1,0 +1,111 @@
+/**
+ * The report's fast paths write the same characters as the plain formatters: the text line as
+ * bytes (TextLineEncoder) against formatMessageLine, and the JSON message text (messageJsonText)
+ * against safeJson(messageJson(m)). Hand-made hostile messages first, then every message of the
+ * real captures, the synthesised ones and the tcpdump corpus (every UDP port decoded).
+ */
+import test from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { readCaptureFile } from '../src/capture/file-source.js';
+import { createPipeline } from '../src/pipeline/pipeline.js';
+import type { Message } from '../src/pipeline/types.js';
+import { safeJson } from '../src/report/escape.js';
+import { messageJson, messageJsonText } from '../src/report/json.js';
+import { Output } from '../src/report/output.js';
+import { PLAIN } from '../src/report/style.js';
+import { TextLineEncoder } from '../src/report/text-bytes.js';
+import { formatMessageLine } from '../src/report/text.js';
+import { TextTime } from '../src/report/time.js';
+import { projectRoot } from './helpers/cli.js';
+
+function base(over: Partial<Message>): Message {
+  return {
+    sender: '10.99.0.2:6665', srcIp: '10.99.0.2', srcPort: 6665, dstIp: '10.99.0.1', dstPort: 514,
+    srcMac: undefined, dstMac: undefined, time: { sec: 1_764_000_000, nsec: 7000 }, mode: 'extended', text: 'sysrq: Show Regs',
+    fragments: 1, packets: [1], level: 6, facility: 0, seq: 1, usec: 45_287_505, flags: '-', dict: undefined,
+    release: undefined, hostname: undefined, app: undefined, incomplete: undefined, ...over,
+  };
+}
+
+const CASES: Array<[string, Message]> = [
+  ['escape sequence in the text', base({ text: 'a\x1b[31mred\x07\x00' })],
+  ['C1, DEL, bidi override and zero-width', base({ text: 'x\x9b1m\x7f\u202egnp.exe\u200b' })],
+  ['non-ASCII kept, quotes and backslashes', base({ text: 'café "q" \\ ünï 😀', dict: { K: 'v"\\\x01', 'a b': 'é' } })],
+  ['lone surrogate', base({ text: 'a\ud800b' })],
+  ['syslog with hostile host and app', base({ mode: 'syslog', hostname: 'h\x1bost', app: 'ap\u202ep', usec: undefined, level: 3 })],
+  ['not netconsole', base({ mode: 'unknown', level: undefined, usec: undefined, text: '\x01\x02binary' })],
+  ['level out of range, no level', base({ level: 9 })],
+  ['no level at all', base({ level: undefined, mode: 'plain' })],
+  ['nanoseconds', base({ time: { sec: 1_764_000_000, nsec: 123_456_789 } })],
+  ['second 0, ns 0', base({ time: { sec: 0, nsec: 0 } })],
+  ['printk time past 5 digits, and huge', base({ usec: 1_234_567_000_001 })],
+  ['printk time beyond 10^15', base({ usec: 2 ** 52 })],
+  ['printk time 0', base({ usec: 0 })],
+  ['joined, incomplete, empty dict', base({ fragments: 3, incomplete: true, dict: {}, packets: [4, 5, 6] })],
+  ['release, MACs', base({ release: '6.1.0\x1b', srcMac: '52:54:00:00:00:02', dstMac: 'ff:ff:ff:ff:ff:ff' })],
+  ['IPv6 sender', base({ sender: '[fd98::2]:6665', srcIp: 'fd98::2', dstIp: 'fd98::1' })],
+  ['a time a date cannot hold (damaged capture)', base({ time: { sec: 1e13, nsec: 5000 } })],
+  ['empty text', base({ text: '' })],
+  ['a long line', base({ text: 'y'.repeat(70_000) })],
+];
+
+function check(t: import('ava').ExecutionContext, messages: Iterable<Message>, what: string, utc: boolean): number {
+  const chunks: Buffer[] = [];
+  const out = new Output(new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }));
+  const time = new TextTime(utc), time2 = new TextTime(utc);
+  const enc = new TextLineEncoder(out, time);
+  let n = 0, wrong = 0;
+  for (const m of messages) {
+    const want = formatMessageLine(m, PLAIN, time2);
+    if (!enc.write(m)) out.write(formatMessageLine(m, PLAIN, time));
+    out.flush();
+    // Compared as the bytes that reach stdout (a lone surrogate is U+FFFD's bytes either way).
+    const got = Buffer.concat(chunks.splice(0));
+    if (!got.equals(Buffer.from(want, 'utf8')) && wrong++ < 3) t.is(got.toString('utf8'), want, `${what}: text line of message ${n}`);
+    const j = safeJson(messageJson(m));
+    if (messageJsonText(m, false) !== j && wrong++ < 3) t.is(messageJsonText(m, false), j, `${what}: JSON of message ${n}`);
+    const jl = safeJson({ type: 'message', ...messageJson(m) });
+    if (messageJsonText(m, true) !== jl && wrong++ < 3) t.is(messageJsonText(m, true), jl, `${what}: JSONL of message ${n}`);
+    n++;
+  }
+  t.is(wrong, 0, what);
+  return n;
+}
+
+for (const [name, m] of CASES) {
+  test(`same line and JSON: ${name}`, t => {
+    check(t, [m], name, true);
+    check(t, [m], name, false);
+  });
+}
+
+async function messagesOf(file: string, ports?: number[]): Promise<Message[]> {
+  const messages: Message[] = [];
+  const p = createPipeline({ ...(ports ? { ports } : {}), onMessage: m => messages.push(m) });
+  try {
+    const s = await readCaptureFile(file, p);
+    p.finish(s);
+  } catch {
+    // not a capture: nothing to compare
+  }
+  return messages;
+}
+
+test('same line and JSON for every message of the real and synthesised captures', async t => {
+  const dirs = ['fixtures/real', 'fixtures/synthesised'].map(d => path.join(projectRoot, d));
+  let n = 0;
+  for (const d of dirs) {
+    for (const f of readdirSync(d).filter(f => f.endsWith('.pcap'))) n += check(t, await messagesOf(path.join(d, f)), f, false);
+  }
+  t.true(n > 700, `${n} messages compared`);
+});
+
+const corpus = path.resolve(projectRoot, '../shared/corpus/tcpdump');
+const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
+(existsSync(corpus) ? test : test.skip)('same line and JSON for every datagram of the tcpdump corpus (hostile bytes)', async t => {
+  let n = 0;
+  for (const f of readdirSync(corpus).filter(f => /\.(pcap|pcapng|cap)$/.test(f)).sort()) n += check(t, await messagesOf(path.join(corpus, f), ALL_PORTS), f, true);
+  t.true(n > 1000, `${n} messages compared`);
+});

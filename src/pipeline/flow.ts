@@ -37,8 +37,10 @@ export class Flow {
   dstMacs = new Map<number, PacketSample>();
   srcMacNum = -1;
   seq = new SequenceTracker();
-  msgidLast = -1;
-  msgidLost = 0;
+  /** msgid (sysdata) numbers, tracked like sequence numbers: a late one fills its gap. */
+  msgids = new SequenceTracker();
+  /** Messages given up incomplete without their msgid line: each may be one of the msgids missing. */
+  msgidUnknown = 0;
   msgidGaps = new PacketSample();
   seqGapPackets = new PacketSample();
   restartPackets = new PacketSample();
@@ -110,11 +112,12 @@ export class Flow {
 
   /** A record's msgid (sysdata): a jump counts the messages lost in between. */
   observeMsgid(id: number, first: number): void {
-    if (this.msgidLast >= 0 && id > this.msgidLast + 1) {
-      this.msgidLost += id - this.msgidLast - 1;
-      this.msgidGaps.add(first);
-    }
-    if (id > this.msgidLast) this.msgidLast = id;
+    if (this.msgids.observe(id) === 'gap') this.msgidGaps.add(first);
+  }
+
+  /** msgids missing, less those an incomplete message may hold (its msgid line was in a lost piece). */
+  get msgidLost(): number {
+    return Math.max(0, this.msgids.missing - this.msgidUnknown);
   }
 
   /** A message of this flow with the fields every mode has. */

@@ -70,12 +70,17 @@ export class NcfragReassembly {
     return this.pending.size;
   }
 
-  /** One piece: the body is `buf[bOff, bEnd)`, its place in the message is `h.frag`. */
-  add(h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, time: Timestamp, no: number): void {
+  /**
+   * One piece: the body is `buf[bOff, bEnd)`, its place in the message is `h.frag`. Returns true
+   * when the piece begins a message (the first of its pieces to arrive): the message's place in
+   * the sequence is there, whenever it completes or is given up.
+   */
+  add(h: ExtendedHeader, buf: Uint8Array, bOff: number, bEnd: number, time: Timestamp, no: number): boolean {
     const { offset, total } = h.frag!;
     const len = bEnd - bOff;
     if (total === 0 || total > MAX_FRAG_TOTAL) return this.refuse(no, `ncfrag total ${total} out of range`);
     if (offset + len > total) return this.refuse(no, `ncfrag piece ${offset}+${len} beyond total ${total}`);
+    let started = false;
     this.expire(time);
     let f = this.pending.get(h.seq);
     if (f && f.total !== total)
@@ -99,15 +104,17 @@ export class NcfragReassembly {
       };
       this.budget.bytes += total;
       this.pending.set(h.seq, f);
+      started = true;
     }
     f.pieces++;
     if (f.packets.length < 64) f.packets.push(no);
-    if (!this.copyIn(f, buf, bOff, offset, len, no)) return;
+    if (!this.copyIn(f, buf, bOff, offset, len, no)) return started;
     if (f.received === f.total) {
       this.pending.delete(h.seq);
       this.budget.bytes -= f.total;
       this.emit(f.header, f.body, f.total, f.time, f.packets, f.pieces, false);
     }
+    return started;
   }
 
   /** Gives up messages whose first piece is older than FRAG_TIMEOUT_SEC at `now`. */
@@ -123,9 +130,11 @@ export class NcfragReassembly {
     for (const f of [...this.pending.values()]) this.giveUp(f);
   }
 
-  private refuse(no: number, reason: string): void {
+  /** A piece refused as inconsistent; false (it began no message). */
+  private refuse(no: number, reason: string): false {
     this.invalid.add(no);
     if (this.invalidReasons.size < 5) this.invalidReasons.add(reason);
+    return false;
   }
 
   /** Copies a piece in; bytes already covered must agree with what came before. */

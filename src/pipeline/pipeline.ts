@@ -281,7 +281,15 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       case 'extended': {
         flow.extended++;
         const h = rec.header;
-        if (h.frag) return ncfragOf(flow).add(h, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no);
+        if (h.frag) {
+          // A message's place in the sequence is where its first piece arrived, even when it
+          // completes later or never: a lost piece is one incomplete message, not a reordering.
+          if (ncfragOf(flow).add(h, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no)) {
+            const bootStart = h.frag.offset === 0 && startsWith(l4buf, rec.bodyOff, rec.bodyEnd, LINUX_VERSION);
+            flow.observeSeq(h.seq, bootStart, no);
+          }
+          return;
+        }
         return extendedMessage(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, sec, nsec, no, undefined, 1, false);
       }
       case 'plain':
@@ -348,7 +356,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     ));
   }
 
-  /** `packets` undefined: the message is the one datagram `first`. */
+  /**
+   * `packets` undefined: the message is the one datagram `first`; else it was made of ncfrag
+   * pieces, and its sequence number was observed at its first piece.
+   */
   function extendedMessage(
     flow: Flow,
     h: ExtendedHeader,
@@ -365,7 +376,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     flow.messages++;
     state.messages++;
     const bootStart = startsWith(buf, bOff, bEnd, LINUX_VERSION);
-    flow.observeSeq(h.seq, bootStart, first);
+    if (packets === undefined) flow.observeSeq(h.seq, bootStart, first);
+    // Its msgid line may have been in a lost piece: then it may be one of the msgids missing.
+    if (incomplete && !hasMsgid(buf, bOff, bEnd)) flow.msgidUnknown++;
     if (h.release !== undefined) flow.release = h.release;
     const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
     if (!needText) return;

@@ -63,7 +63,13 @@ function fileBench(n: number, withOthers: boolean, repeat: number): Run[] {
   rows.push(netdiag('netdiag analyze (every message)', []));
   rows.push(netdiag('netdiag analyze --jsonl', ['--jsonl']));
   if (withOthers) {
-    rows.push(best(Array.from({ length: repeat }, () => timed('TZ=UTC tcpdump -r -n', ['tcpdump', '-r', file, '-n'], n, { TZ: 'UTC' }))));
+    rows.push(
+      best(
+        Array.from({ length: repeat }, () =>
+          timed('TZ=UTC tcpdump -r -n', ['tcpdump', '-r', file, '-n'], n, { TZ: 'UTC' }),
+        ),
+      ),
+    );
     rows.push(timed('tshark -r', ['tshark', '-r', file], n));
   }
   return rows;
@@ -73,7 +79,9 @@ function printTable(title: string, rows: Run[]): void {
   console.log(`\n${title}`);
   console.log(`  ${'tool'.padEnd(34)} ${'time'.padStart(8)} ${'rate'.padStart(11)} ${'peak RSS'.padStart(10)}`);
   for (const r of rows) {
-    console.log(`  ${r.tool.padEnd(34)} ${`${r.seconds.toFixed(2)} s`.padStart(8)} ${fmtRate(rate(r)).padStart(11)} ${`${r.rssMiB.toFixed(0)} MiB`.padStart(10)}${r.ok ? '' : '  (FAILED)'}`);
+    console.log(
+      `  ${r.tool.padEnd(34)} ${`${r.seconds.toFixed(2)} s`.padStart(8)} ${fmtRate(rate(r)).padStart(11)} ${`${r.rssMiB.toFixed(0)} MiB`.padStart(10)}${r.ok ? '' : '  (FAILED)'}`,
+    );
   }
 }
 
@@ -88,7 +96,9 @@ async function main(): Promise<void> {
   const tshark = rows.find(r => r.tool.includes('tshark'))!;
   console.log('\n  ratios (netdiag rate / other rate):');
   for (const r of rows.filter(r => r.tool.startsWith('netdiag'))) {
-    console.log(`  ${r.tool.padEnd(34)} vs tcpdump ${(rate(r) / rate(tcpdump)).toFixed(2)}x   vs tshark ${(rate(r) / rate(tshark)).toFixed(2)}x`);
+    console.log(
+      `  ${r.tool.padEnd(34)} vs tcpdump ${(rate(r) / rate(tcpdump)).toFixed(2)}x   vs tshark ${(rate(r) / rate(tshark)).toFixed(2)}x`,
+    );
   }
   const big = fileBench(n5, false, 1);
   printTable(`Reading a ${n5.toLocaleString('en')}-datagram capture (memory must stay flat):`, big);
@@ -96,7 +106,10 @@ async function main(): Promise<void> {
     ['analyze -q >= 2.5 M packets/s', rate(rows[0]!) >= 2.5e6],
     ['analyze -q >= 1.2x tcpdump', rate(rows[0]!) >= 1.2 * rate(tcpdump)],
     ['analyze -q >= 8x tshark', rate(rows[0]!) >= 8 * rate(tshark)],
-    [`peak RSS < 150 MiB at ${n1.toLocaleString('en')} (every mode)`, rows.filter(r => r.tool.startsWith('netdiag')).every(r => r.rssMiB < 150)],
+    [
+      `peak RSS < 150 MiB at ${n1.toLocaleString('en')} (every mode)`,
+      rows.filter(r => r.tool.startsWith('netdiag')).every(r => r.rssMiB < 150),
+    ],
     [`peak RSS < 150 MiB at ${n5.toLocaleString('en')} (every mode)`, big.every(r => r.rssMiB < 150)],
   ] as const;
   console.log('\nTargets:');
@@ -113,9 +126,12 @@ async function main(): Promise<void> {
 
   const verifyModule = path.join(root, 'dist/bench/verify-fleet.js');
   if (existsSync(verifyModule) && !quick) {
-    const { runVerifyBench } = (await import(verifyModule)) as { runVerifyBench: (o: object) => Promise<{ skipped?: string }> };
+    const { runVerifyBench } = (await import(verifyModule)) as {
+      runVerifyBench: (o: object) => Promise<{ skipped?: string }>;
+    };
     const r = await runVerifyBench({ print: true });
-    if (r.skipped) console.log(`
+    if (r.skipped)
+      console.log(`
 verify on the lab: skipped (${r.skipped})`);
   }
 }

@@ -11,7 +11,7 @@
  * Alone: node dist/bench/burst.js [--count N] [-q] [-B MiB]...   (several -B: one run each;
  * -q: sniff prints only the summary, not a line per message)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,16 @@ export interface BurstOptions {
 
 export interface BurstFigures {
   sent: number;
-  netdiag: { captured: number; messages: number; ratio: number; cpuSeconds: number; cpuMicrosPerDatagram: number; bufferMiB: string; messageLines: boolean; peakBacklog: number };
+  netdiag: {
+    captured: number;
+    messages: number;
+    ratio: number;
+    cpuSeconds: number;
+    cpuMicrosPerDatagram: number;
+    bufferMiB: string;
+    messageLines: boolean;
+    peakBacklog: number;
+  };
   tcpdump: { captured: number; ratio: number; droppedByKernel: number };
   sendSeconds: number;
 }
@@ -43,7 +52,8 @@ export interface BurstSkipped {
 
 function canRun(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  if (spawnSync('sh', ['-c', 'command -v tcpdump && command -v nft'], { stdio: 'ignore' }).status !== 0) return 'needs tcpdump and nft';
+  if (spawnSync('sh', ['-c', 'command -v tcpdump && command -v nft'], { stdio: 'ignore' }).status !== 0)
+    return 'needs tcpdump and nft';
   return undefined;
 }
 
@@ -88,21 +98,37 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
   try {
     const r = pair.receiver;
     // Drop after the capture taps, so the receiver answers no ICMP port unreachable.
-    pair.run(r.ns, 'nft', ['-f', '-'], 'table inet burst {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n');
+    pair.run(
+      r.ns,
+      'nft',
+      ['-f', '-'],
+      'table inet burst {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n',
+    );
 
     const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', ...(opts.summaryOnly ? ['-q'] : [])];
     if (opts.bufferMiB !== undefined) sniffArgs.push('-B', String(opts.bufferMiB));
     // stdout to a file, as `netdiag sniff > file` would: the benchmark does not compete for CPU reading it.
     const outFile = path.join(dir, 'sniff.out');
     const outFd = openSync(outFile, 'w');
-    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, { stdio: ['ignore', outFd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, {
+      stdio: ['ignore', outFd, 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     closeSync(outFd);
     procs.push(netdiag);
     const netdiagDone = collect(netdiag);
-    const tcpdump = pair.spawn(r.ns, 'tcpdump', ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tcpdump = pair.spawn(
+      r.ns,
+      'tcpdump',
+      ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     procs.push(tcpdump);
     const tcpdumpDone = collect(tcpdump);
-    await Promise.all([waitStderr(netdiag, /listening on/, 'netdiag sniff'), waitStderr(tcpdump, /listening on/, 'tcpdump')]);
+    await Promise.all([
+      waitStderr(netdiag, /listening on/, 'netdiag sniff'),
+      waitStderr(tcpdump, /listening on/, 'tcpdump'),
+    ]);
 
     const t0 = performance.now();
     const sent = sendFrom(pair, pair.sender.ns, { to: r.ip, port: 6666, burst: count });
@@ -118,7 +144,10 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
     const peak = /peak backlog (\d+)/.exec(nd.stderr);
     const buf = /buffer ([\d.]+) MiB/.exec(nd.stderr);
-    if (!dg || !cpu) throw new Error(`netdiag sniff exited ${nd.code}; stdout: ${nd.stdout.slice(-500)} stderr: ${nd.stderr.slice(-500)}`);
+    if (!dg || !cpu)
+      throw new Error(
+        `netdiag sniff exited ${nd.code}; stdout: ${nd.stdout.slice(-500)} stderr: ${nd.stderr.slice(-500)}`,
+      );
     const tdCaptured = /(\d+) packets? captured/.exec(td.stderr);
     const tdDropped = /(\d+) packets? dropped by kernel/.exec(td.stderr);
     if (!tdCaptured) throw new Error(`tcpdump: ${td.stderr}`);
@@ -127,14 +156,33 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     const figures: BurstFigures = {
       sent,
       sendSeconds,
-      netdiag: { captured, messages: Number(dg[2]), ratio: captured / sent, cpuSeconds, cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured), bufferMiB: buf?.[1] ?? '?', messageLines: !opts.summaryOnly, peakBacklog: Number(peak?.[1] ?? NaN) },
-      tcpdump: { captured: Number(tdCaptured[1]), ratio: Number(tdCaptured[1]) / sent, droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
+      netdiag: {
+        captured,
+        messages: Number(dg[2]),
+        ratio: captured / sent,
+        cpuSeconds,
+        cpuMicrosPerDatagram: (cpuSeconds * 1e6) / Math.max(1, captured),
+        bufferMiB: buf?.[1] ?? '?',
+        messageLines: !opts.summaryOnly,
+        peakBacklog: Number(peak?.[1] ?? NaN),
+      },
+      tcpdump: {
+        captured: Number(tdCaptured[1]),
+        ratio: Number(tdCaptured[1]) / sent,
+        droppedByKernel: Number(tdDropped?.[1] ?? NaN),
+      },
     };
     if (opts.print) {
       const pct = (x: number) => `${(Math.floor(x * 1e5) / 1e3).toFixed(3)}%`;
-      console.log(`  sent ${sent} datagrams in ${sendSeconds.toFixed(2)} s (${Math.round(sent / sendSeconds)}/s, including node start-up)`);
-      console.log(`  netdiag sniff -B ${figures.netdiag.bufferMiB}${opts.summaryOnly ? ' -q' : ''}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram, peak backlog ${figures.netdiag.peakBacklog} packets`);
-      console.log(`  tcpdump (default -B):  captured ${figures.tcpdump.captured}/${sent} = ${pct(figures.tcpdump.ratio)}, ${figures.tcpdump.droppedByKernel} dropped by kernel`);
+      console.log(
+        `  sent ${sent} datagrams in ${sendSeconds.toFixed(2)} s (${Math.round(sent / sendSeconds)}/s, including node start-up)`,
+      );
+      console.log(
+        `  netdiag sniff -B ${figures.netdiag.bufferMiB}${opts.summaryOnly ? ' -q' : ''}: captured ${captured}/${sent} = ${pct(figures.netdiag.ratio)}, cpu ${cpuSeconds.toFixed(3)} s = ${figures.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs/datagram, peak backlog ${figures.netdiag.peakBacklog} packets`,
+      );
+      console.log(
+        `  tcpdump (default -B):  captured ${figures.tcpdump.captured}/${sent} = ${pct(figures.tcpdump.ratio)}, ${figures.tcpdump.droppedByKernel} dropped by kernel`,
+      );
     }
     return figures;
   } finally {
@@ -164,7 +212,12 @@ if (isMain()) {
   }
   if (!buffers.length) buffers.push(undefined);
   for (const b of buffers) {
-    const r = await runBurst({ ...(count ? { count } : {}), ...(b !== undefined ? { bufferMiB: b } : {}), print: true, summaryOnly });
+    const r = await runBurst({
+      ...(count ? { count } : {}),
+      ...(b !== undefined ? { bufferMiB: b } : {}),
+      print: true,
+      summaryOnly,
+    });
     if ('skipped' in r) process.exit(0);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Writes a synthesised netconsole capture for the benchmark (classic pcap, Ethernet): an
  * extended-mode sender with increasing sequence numbers, every 50th message fragmented with
- * ncfrag into pieces, and a plain-mode sender, built with the project's own encoders. Synthesised: say so wherever its figures are shown.
+ * ncfrag into pieces, and a plain-mode sender, built with the project's own encoders.
+ * Synthesised: say so wherever its figures are shown.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
@@ -18,25 +19,48 @@ const TEXTS = [
 ];
 
 function frame(payload: Buffer, src: number, sport: number, dport: number): Buffer {
-  return udpFrame({ srcMac: `52:54:00:00:00:0${src}`, dstMac: '52:54:00:00:00:01', srcIp: `10.99.0.${src}`, dstIp: '10.99.0.1', srcPort: sport, dstPort: dport, payload });
+  return udpFrame({
+    srcMac: `52:54:00:00:00:0${src}`,
+    dstMac: '52:54:00:00:00:01',
+    srcIp: `10.99.0.${src}`,
+    dstIp: '10.99.0.1',
+    srcPort: sport,
+    dstPort: dport,
+    payload,
+  });
 }
 
-export function generateCapture(path: string, datagrams: number): { datagrams: number; messages: number; bytes: number } {
+export function generateCapture(
+  path: string,
+  datagrams: number,
+): { datagrams: number; messages: number; bytes: number } {
   const fd = openSync(path, 'w');
   writeSync(fd, pcapFileHeader(1, 262144));
   let out: Buffer[] = [];
   let outLen = 0;
-  let sent = 0, messages = 0, seq = 0, bytes = 24;
-  let sec = 1_764_000_000, usec = 0;
+  let sent = 0,
+    messages = 0,
+    seq = 0,
+    bytes = 24;
+  let sec = 1_764_000_000,
+    usec = 0;
   const emit = (f: Buffer) => {
     const rec = Buffer.alloc(PCAP_RECORD_HEADER_LEN);
     usec += 7;
-    if (usec >= 1e6) { sec++; usec -= 1e6; }
+    if (usec >= 1e6) {
+      sec++;
+      usec -= 1e6;
+    }
     writePcapRecordHeader(rec, 0, sec, usec, f.length, f.length);
     out.push(rec, f);
     outLen += 16 + f.length;
     sent++;
-    if (outLen > 4 << 20) { bytes += outLen; writeSync(fd, Buffer.concat(out, outLen)); out = []; outLen = 0; }
+    if (outLen > 4 << 20) {
+      bytes += outLen;
+      writeSync(fd, Buffer.concat(out, outLen));
+      out = [];
+      outLen = 0;
+    }
   };
   while (sent < datagrams) {
     const i = messages++;
@@ -48,14 +72,41 @@ export function generateCapture(path: string, datagrams: number): { datagrams: n
       const total = body.length;
       for (let off = 0; off < total; off += 1000) {
         const piece = body.slice(off, off + 1000);
-        emit(frame(Buffer.from(formatExtended({ facility: 0, level: 6, seq, usec: 45_000_000 + i * 13, flags: '-', frag: { offset: off, total } }, piece)), 2, 6665, 6666));
+        emit(
+          frame(
+            Buffer.from(
+              formatExtended(
+                { facility: 0, level: 6, seq, usec: 45_000_000 + i * 13, flags: '-', frag: { offset: off, total } },
+                piece,
+              ),
+            ),
+            2,
+            6665,
+            6666,
+          ),
+        );
       }
       seq++;
     } else {
-      emit(frame(Buffer.from(formatExtended({ facility: 0, level: i % 8, seq: seq++, usec: 45_000_000 + i * 13, flags: '-' }, `${text}\n`)), 2, 6665, 6666));
+      emit(
+        frame(
+          Buffer.from(
+            formatExtended(
+              { facility: 0, level: i % 8, seq: seq++, usec: 45_000_000 + i * 13, flags: '-' },
+              `${text}\n`,
+            ),
+          ),
+          2,
+          6665,
+          6666,
+        ),
+      );
     }
   }
-  if (outLen) { bytes += outLen; writeSync(fd, Buffer.concat(out, outLen)); }
+  if (outLen) {
+    bytes += outLen;
+    writeSync(fd, Buffer.concat(out, outLen));
+  }
   closeSync(fd);
   return { datagrams: sent, messages, bytes };
 }

@@ -65,50 +65,68 @@ function collect(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise(resolve => stream.once('end', () => resolve(Buffer.concat(parts).toString('utf8'))));
 }
 
-test.serial('a reader that does not read stops analyze reading, memory stays bounded; Ctrl-C then prints a valid --json document marked interrupted, exit 130', async t => {
-  const child = spawn(process.execPath, [cliPath, 'analyze', '--json', capture], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = exited(child);
-  const pos = await pausedPosition(child);
-  const size = readFileSync(capture).length;
-  t.true(pos < size / 2, `reading paused at ${pos} of ${size} bytes`);
-  const rss = peakRssMiB(child.pid!);
-  t.true(rss <= 100, `peak RSS ${rss.toFixed(0)} MiB while paused`);
-  child.kill('SIGINT');
-  const [out, err] = [collect(child.stdout!), collect(child.stderr!)];
-  const { code, signal } = await done;
-  t.is(signal, null);
-  t.is(code, 130, await err);
-  const doc = JSON.parse(await out) as { interrupted?: boolean; messages: unknown[]; capture: { packets: number; truncated: boolean }; summary: { packets: number; messages: number } };
-  t.is(doc.interrupted, true);
-  t.true(doc.capture.packets > 0 && doc.capture.packets < DATAGRAMS, `${doc.capture.packets} packets read`);
-  t.false(doc.capture.truncated, 'a stop is not damage');
-  t.is(doc.messages.length, doc.summary.messages);
-});
+test.serial(
+  'a reader that does not read stops analyze reading, memory stays bounded; Ctrl-C then prints a valid --json document marked interrupted, exit 130',
+  async t => {
+    const child = spawn(process.execPath, [cliPath, 'analyze', '--json', capture], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const done = exited(child);
+    const pos = await pausedPosition(child);
+    const size = readFileSync(capture).length;
+    t.true(pos < size / 2, `reading paused at ${pos} of ${size} bytes`);
+    const rss = peakRssMiB(child.pid!);
+    t.true(rss <= 100, `peak RSS ${rss.toFixed(0)} MiB while paused`);
+    child.kill('SIGINT');
+    const [out, err] = [collect(child.stdout), collect(child.stderr)];
+    const { code, signal } = await done;
+    t.is(signal, null);
+    t.is(code, 130, await err);
+    const doc = JSON.parse(await out) as {
+      interrupted?: boolean;
+      messages: unknown[];
+      capture: { packets: number; truncated: boolean };
+      summary: { packets: number; messages: number };
+    };
+    t.is(doc.interrupted, true);
+    t.true(doc.capture.packets > 0 && doc.capture.packets < DATAGRAMS, `${doc.capture.packets} packets read`);
+    t.false(doc.capture.truncated, 'a stop is not damage');
+    t.is(doc.messages.length, doc.summary.messages);
+  },
+);
 
-test.serial('SIGTERM: the text report says it was interrupted, exit 143; a second Ctrl-C exits at once even when stdout is not read', async t => {
-  const child = spawn(process.execPath, [cliPath, 'analyze', capture], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
-  const done = exited(child);
-  await pausedPosition(child);
-  child.kill('SIGTERM');
-  const out = collect(child.stdout!);
-  const { code } = await done;
-  t.is(code, 143);
-  const text = await out;
-  t.true(text.startsWith('times in UTC (+00:00)\n'));
-  t.regex(text, /\ninterrupted by SIGTERM: this report covers only what was read before\n/);
-  t.regex(text, /\n(OK|FAIL): \d+ errors?, \d+ warnings?/);
+test.serial(
+  'SIGTERM: the text report says it was interrupted, exit 143; a second Ctrl-C exits at once even when stdout is not read',
+  async t => {
+    const child = spawn(process.execPath, [cliPath, 'analyze', capture], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    const done = exited(child);
+    await pausedPosition(child);
+    child.kill('SIGTERM');
+    const out = collect(child.stdout);
+    const { code } = await done;
+    t.is(code, 143);
+    const text = await out;
+    t.true(text.startsWith('times in UTC (+00:00)\n'));
+    t.regex(text, /\ninterrupted by SIGTERM: this report covers only what was read before\n/);
+    t.regex(text, /\n(OK|FAIL): \d+ errors?, \d+ warnings?/);
 
-  // The report waits for a reader that never reads: the second Ctrl-C does not.
-  const stuck = spawn(process.execPath, [cliPath, 'analyze', '--jsonl', capture], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const stuckDone = exited(stuck);
-  await pausedPosition(stuck);
-  stuck.kill('SIGINT');
-  await sleep(1000);
-  t.is(stuck.exitCode, null, 'still waiting to write its report');
-  stuck.kill('SIGINT');
-  t.deepEqual(await stuckDone, { code: 130, signal: null });
-  stuck.stdout!.destroy();
-});
+    // The report waits for a reader that never reads: the second Ctrl-C does not.
+    const stuck = spawn(process.execPath, [cliPath, 'analyze', '--jsonl', capture], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const stuckDone = exited(stuck);
+    await pausedPosition(stuck);
+    stuck.kill('SIGINT');
+    await sleep(1000);
+    t.is(stuck.exitCode, null, 'still waiting to write its report');
+    stuck.kill('SIGINT');
+    t.deepEqual(await stuckDone, { code: 130, signal: null });
+    stuck.stdout.destroy();
+  },
+);
 
 test('with stderr not a terminal, analyze writes nothing there', t => {
   const r = runCli(['analyze', '-q', capture]);
@@ -124,7 +142,11 @@ const withPty = requiring([
 withPty('on a terminal the progress line moves while the file is read (percent, packets, rate), in --jsonl mode', t => {
   // stderr on a pty of 100 columns (so ora draws), stdout into a reader of 20 MB/s.
   const cmd = `stty cols 100 rows 30; exec ${process.execPath} ${cliPath} analyze --jsonl ${capture} | pv -q -L 20m > /dev/null`;
-  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.is(r.status, 0, r.stderr);
   const screens = r.stdout.split(/\r|\n|\x1b\[[0-9;?]*[A-Za-z]/).filter(s => s.includes('reading '));
   const percents = new Set<number>();
@@ -136,6 +158,10 @@ withPty('on a terminal the progress line moves while the file is read (percent, 
     packets.push(Number(m[2]!.replace(/,/g, '')));
   }
   t.true(percents.size >= 3, `progress showed ${[...percents].join(', ')} %`);
-  t.deepEqual(packets, [...packets].sort((a, b) => a - b), 'packet counts only grow');
+  t.deepEqual(
+    packets,
+    [...packets].sort((a, b) => a - b),
+    'packet counts only grow',
+  );
   t.true(screens.length > percents.size, 'the spinner is redrawn between text changes');
 });

@@ -14,8 +14,16 @@ import { projectRoot, runCli } from './helpers/cli.js';
 const real = path.join(projectRoot, 'fixtures/real');
 const synth = path.join(projectRoot, 'fixtures/synthesised');
 const golden = path.join(projectRoot, 'fixtures/golden');
-const captures = existsSync(real) ? readdirSync(real).filter(f => f.endsWith('.pcap')).sort() : [];
-const synthesised = existsSync(synth) ? readdirSync(synth).filter(f => f.endsWith('.synth.pcap')).sort() : [];
+const captures = existsSync(real)
+  ? readdirSync(real)
+      .filter(f => f.endsWith('.pcap'))
+      .sort()
+  : [];
+const synthesised = existsSync(synth)
+  ? readdirSync(synth)
+      .filter(f => f.endsWith('.synth.pcap'))
+      .sort()
+  : [];
 
 test('there are real captures to check', t => {
   t.true(captures.length >= 10, `fixtures/real has ${captures.length} captures`);
@@ -39,11 +47,14 @@ for (const file of [...captures.map(f => `real/${f}`), ...synthesised.map(f => `
 
 function json(file: string, ...args: string[]) {
   const r = runCli(['analyze', '--json', ...args, path.join(real, file)]);
-  return { code: r.code, doc: JSON.parse(r.stdout) as {
-    messages: Array<{ text: string; fragments: number; seq?: number; level?: number; mode: string }>;
-    senders: Array<{ mode: string; packets: number; messages: number; kernel?: string; seqGaps?: number }>;
-    findings: Array<{ code: string; severity: string }>;
-  } };
+  return {
+    code: r.code,
+    doc: JSON.parse(r.stdout) as {
+      messages: Array<{ text: string; fragments: number; seq?: number; level?: number; mode: string }>;
+      senders: Array<{ mode: string; packets: number; messages: number; kernel?: string; seqGaps?: number }>;
+      findings: Array<{ code: string; severity: string }>;
+    },
+  };
 }
 const find = (name: string) => captures.find(c => c.endsWith(name))!;
 
@@ -65,7 +76,10 @@ test('extended boot log: levels and sequence numbers; gaps are reported as possi
   t.regex(doc.messages[0]!.text, /^Linux version/);
   t.true(doc.messages.every(m => typeof m.level === 'number'));
   // The 6.1 default console level leaves out KERN_DEBUG records: gaps that are not loss.
-  t.deepEqual(doc.findings.map(f => f.code), ['seq-gap']);
+  t.deepEqual(
+    doc.findings.map(f => f.code),
+    ['seq-gap'],
+  );
   t.is(doc.findings[0]!.severity, 'warning');
 });
 
@@ -83,31 +97,56 @@ test('extended ncfrag: three pieces make the one /dev/kmsg record, escapes decod
 test('sysrq p over ssh: only the Show Regs line, in both modes', t => {
   for (const name of ['-plain-sysrq-p.pcap', '-extended-sysrq-p.pcap']) {
     const { doc } = json(find(name));
-    t.deepEqual(doc.messages.map(m => m.text), ['sysrq: Show Regs']);
+    t.deepEqual(
+      doc.messages.map(m => m.text),
+      ['sysrq: Show Regs'],
+    );
   }
 });
 
 test('wrong MAC: frames to the wrong MAC are found against the configuration', t => {
-  const { code, doc } = json(find('-wrong-mac.pcap'), '--netconsole', '6665@10.99.0.2/eth0,514@10.99.0.1/02:99:00:00:00:01');
+  const { code, doc } = json(
+    find('-wrong-mac.pcap'),
+    '--netconsole',
+    '6665@10.99.0.2/eth0,514@10.99.0.1/02:99:00:00:00:01',
+  );
   t.is(code, 1);
-  t.deepEqual(doc.findings.map(f => f.code), ['dst-mac-mismatch']);
+  t.deepEqual(
+    doc.findings.map(f => f.code),
+    ['dst-mac-mismatch'],
+  );
 });
 
 test('nothing listening, or REJECT: ICMP port unreachable is an error', t => {
   for (const name of ['-port-unreachable.pcap', '-iptables-reject.pcap']) {
     const { code, doc } = json(find(name));
     t.is(code, 1);
-    t.deepEqual(doc.findings.map(f => f.code), ['port-unreachable']);
+    t.deepEqual(
+      doc.findings.map(f => f.code),
+      ['port-unreachable'],
+    );
   }
 });
 
 test('synthesised old-kernel capture: one datagram per printk is joined, and the 1000-byte cut too', t => {
   const r = runCli(['analyze', '--json', path.join(synth, 'centos5-split-lines.synth.pcap')]);
-  const doc = JSON.parse(r.stdout) as { messages: Array<{ text: string; fragments: number }>; findings: Array<{ code: string; summary: string }> };
-  t.deepEqual(doc.messages.slice(0, 2).map(m => [m.text, m.fragments]), [['SysRq : Show Regs', 2], ['', 1]]);
+  const doc = JSON.parse(r.stdout) as {
+    messages: Array<{ text: string; fragments: number }>;
+    findings: Array<{ code: string; summary: string }>;
+  };
+  t.deepEqual(
+    doc.messages.slice(0, 2).map(m => [m.text, m.fragments]),
+    [
+      ['SysRq : Show Regs', 2],
+      ['', 1],
+    ],
+  );
   t.is(doc.messages[5]!.text, ' EFLAGS: 00000246    Not tainted  (2.6.18-398.el5 #1)');
   t.is(doc.messages[7]!.text.length, 'WARNING: '.length + 981);
-  t.deepEqual(doc.findings.map(f => f.code), ['split-line', 'split-line']);
+  t.deepEqual(
+    doc.findings.map(f => f.code),
+    ['split-line', 'split-line'],
+  );
   t.regex(doc.findings[0]!.summary, /one datagram per printk call/);
   t.regex(doc.findings[1]!.summary, /over 1000 bytes cut by netconsole/);
 });

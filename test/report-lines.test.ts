@@ -22,10 +22,29 @@ import { projectRoot } from './helpers/cli.js';
 
 function base(over: Partial<Message>): Message {
   return {
-    sender: '10.99.0.2:6665', srcIp: '10.99.0.2', srcPort: 6665, dstIp: '10.99.0.1', dstPort: 514,
-    srcMac: undefined, dstMac: undefined, time: { sec: 1_764_000_000, nsec: 7000 }, mode: 'extended', text: 'sysrq: Show Regs',
-    fragments: 1, packets: [1], level: 6, facility: 0, seq: 1, usec: 45_287_505, flags: '-', dict: undefined,
-    release: undefined, hostname: undefined, app: undefined, incomplete: undefined, ...over,
+    sender: '10.99.0.2:6665',
+    srcIp: '10.99.0.2',
+    srcPort: 6665,
+    dstIp: '10.99.0.1',
+    dstPort: 514,
+    srcMac: undefined,
+    dstMac: undefined,
+    time: { sec: 1_764_000_000, nsec: 7000 },
+    mode: 'extended',
+    text: 'sysrq: Show Regs',
+    fragments: 1,
+    packets: [1],
+    level: 6,
+    facility: 0,
+    seq: 1,
+    usec: 45_287_505,
+    flags: '-',
+    dict: undefined,
+    release: undefined,
+    hostname: undefined,
+    app: undefined,
+    incomplete: undefined,
+    ...over,
   };
 }
 
@@ -34,7 +53,10 @@ const CASES: Array<[string, Message]> = [
   ['C1, DEL, bidi override and zero-width', base({ text: 'x\x9b1m\x7f\u202egnp.exe\u200b' })],
   ['non-ASCII kept, quotes and backslashes', base({ text: 'café "q" \\ ünï 😀', dict: { K: 'v"\\\x01', 'a b': 'é' } })],
   ['lone surrogate', base({ text: 'a\ud800b' })],
-  ['syslog with hostile host and app', base({ mode: 'syslog', hostname: 'h\x1bost', app: 'ap\u202ep', usec: undefined, level: 3 })],
+  [
+    'syslog with hostile host and app',
+    base({ mode: 'syslog', hostname: 'h\x1bost', app: 'ap\u202ep', usec: undefined, level: 3 }),
+  ],
   ['not netconsole', base({ mode: 'unknown', level: undefined, usec: undefined, text: '\x01\x02binary' })],
   ['level out of range, no level', base({ level: 9 })],
   ['no level at all', base({ level: undefined, mode: 'plain' })],
@@ -53,21 +75,33 @@ const CASES: Array<[string, Message]> = [
 
 function check(t: import('ava').ExecutionContext, messages: Iterable<Message>, what: string, utc: boolean): number {
   const chunks: Buffer[] = [];
-  const out = new Output(new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }));
-  const time = new TextTime(utc), time2 = new TextTime(utc);
+  const out = new Output(
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        chunks.push(Buffer.from(c));
+        cb();
+      },
+    }),
+  );
+  const time = new TextTime(utc),
+    time2 = new TextTime(utc);
   const enc = new TextLineEncoder(out, time);
-  let n = 0, wrong = 0;
+  let n = 0,
+    wrong = 0;
   for (const m of messages) {
     const want = formatMessageLine(m, PLAIN, time2);
     if (!enc.write(m)) out.write(formatMessageLine(m, PLAIN, time));
     out.flush();
     // Compared as the bytes that reach stdout (a lone surrogate is U+FFFD's bytes either way).
     const got = Buffer.concat(chunks.splice(0));
-    if (!got.equals(Buffer.from(want, 'utf8')) && wrong++ < 3) t.is(got.toString('utf8'), want, `${what}: text line of message ${n}`);
+    if (!got.equals(Buffer.from(want, 'utf8')) && wrong++ < 3)
+      t.is(got.toString('utf8'), want, `${what}: text line of message ${n}`);
     const j = safeJson(messageJson(m));
-    if (messageJsonText(m, false) !== j && wrong++ < 3) t.is(messageJsonText(m, false), j, `${what}: JSON of message ${n}`);
+    if (messageJsonText(m, false) !== j && wrong++ < 3)
+      t.is(messageJsonText(m, false), j, `${what}: JSON of message ${n}`);
     const jl = safeJson({ type: 'message', ...messageJson(m) });
-    if (messageJsonText(m, true) !== jl && wrong++ < 3) t.is(messageJsonText(m, true), jl, `${what}: JSONL of message ${n}`);
+    if (messageJsonText(m, true) !== jl && wrong++ < 3)
+      t.is(messageJsonText(m, true), jl, `${what}: JSONL of message ${n}`);
     n++;
   }
   t.is(wrong, 0, what);
@@ -97,15 +131,22 @@ test('same line and JSON for every message of the real and synthesised captures'
   const dirs = ['fixtures/real', 'fixtures/synthesised'].map(d => path.join(projectRoot, d));
   let n = 0;
   for (const d of dirs) {
-    for (const f of readdirSync(d).filter(f => f.endsWith('.pcap'))) n += check(t, await messagesOf(path.join(d, f)), f, false);
+    for (const f of readdirSync(d).filter(f => f.endsWith('.pcap')))
+      n += check(t, await messagesOf(path.join(d, f)), f, false);
   }
   t.true(n > 700, `${n} messages compared`);
 });
 
 const corpus = path.resolve(projectRoot, '../shared/corpus/tcpdump');
 const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
-(existsSync(corpus) ? test : test.skip)('same line and JSON for every datagram of the tcpdump corpus (hostile bytes)', async t => {
-  let n = 0;
-  for (const f of readdirSync(corpus).filter(f => /\.(pcap|pcapng|cap)$/.test(f)).sort()) n += check(t, await messagesOf(path.join(corpus, f), ALL_PORTS), f, true);
-  t.true(n > 1000, `${n} messages compared`);
-});
+(existsSync(corpus) ? test : test.skip)(
+  'same line and JSON for every datagram of the tcpdump corpus (hostile bytes)',
+  async t => {
+    let n = 0;
+    for (const f of readdirSync(corpus)
+      .filter(f => /\.(pcap|pcapng|cap)$/.test(f))
+      .sort())
+      n += check(t, await messagesOf(path.join(corpus, f), ALL_PORTS), f, true);
+    t.true(n > 1000, `${n} messages compared`);
+  },
+);

@@ -15,7 +15,6 @@ test('ISO time in UTC with micro or nanoseconds; printk time as dmesg', t => {
   t.is(printkTime(123_456_000_001), '[123456.000001]');
 });
 
-
 test('offsets as ±hh:mm; the text clock in UTC or local; spans with the date', t => {
   t.is(offsetText(60), '+01:00');
   t.is(offsetText(-330), '-05:30');
@@ -43,7 +42,7 @@ test('text times follow TZ as tcpdump does, the zone named once at the top; --ut
     const r = runCli(['analyze', ...args, sysrq], { env: { TZ: tz } });
     t.is(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    t.true(lines[0]!.startsWith('times in ') && lines[0]!.endsWith(zone), `${tz} ${args}: ${lines[0]}`);
+    t.true(lines[0]!.startsWith('times in ') && lines[0]!.endsWith(zone), `${tz} ${args.join(' ')}: ${lines[0]}`);
     t.is(lines.filter(l => l.startsWith('times in ')).length, 1);
     t.true(lines[1]!.startsWith(`${clock} 10.99.0.2:6665 info `), lines[1]);
     t.true(r.stdout.includes(`2026-11-24 ${clock} .. 2026-11-24 ${clock}`), 'the span has the full date at both ends');

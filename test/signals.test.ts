@@ -18,7 +18,11 @@ test('exit codes: 128 + signal number', t => {
 });
 
 test('a second signal exits at once with its code; the first only asks', async t => {
-  for (const [first, second, code] of [['SIGINT', 'SIGINT', 130], ['SIGTERM', 'SIGINT', 130], ['SIGINT', 'SIGTERM', 143]] as const) {
+  for (const [first, second, code] of [
+    ['SIGINT', 'SIGINT', 130],
+    ['SIGTERM', 'SIGINT', 130],
+    ['SIGINT', 'SIGTERM', 143],
+  ] as const) {
     const p = fakeProcess();
     const w = watchStopSignals(p);
     t.is(w.received, undefined);
@@ -54,7 +58,11 @@ test('with signal-exit loaded (as ora loads it), the first SIGINT does not kill 
     setTimeout(() => process.kill(process.pid, 'SIGINT'), 50);
     setTimeout(() => { process.stdout.write('still running\\n'); process.exit(0); }, 5000);
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   t.is(r.signal, null, 'the process died of the signal');
   t.is(r.stdout, 'stopped by SIGINT\n');
   t.is(r.status, 130, 'the second SIGINT exits with 130');

@@ -39,7 +39,8 @@ export default defineCommand({
     const name = escapeText(path);
     const progress = await createProgress(io.stderr, true, `reading ${name}`);
     // The report and the spinner on one terminal: the spinner steps aside for each write.
-    if (progress.shown && io.stdout.isTTY) reporter.out.around = { before: progress.clear, after: progress.render };
+    if (progress.shown && io.stdout.isTTY)
+      reporter.out.around = { before: () => progress.clear(), after: () => progress.render() };
 
     // Ctrl-C or SIGTERM: stop after the chunk in hand, and report what was read.
     let interrupted: string | undefined;
@@ -60,8 +61,13 @@ export default defineCommand({
             shownAt = now;
             const n = pipeline.counters();
             const where = total ? `${Math.floor((read / total) * 100)}%` : bytesText(read);
-            const rate = now > started ? `, ${Math.round(n.packets / ((now - started) / 1000)).toLocaleString('en')} packets/s` : '';
-            progress.text(`reading ${name}: ${where}, ${n.packets.toLocaleString('en')} packets, ${n.messages.toLocaleString('en')} messages${rate}`);
+            const rate =
+              now > started
+                ? `, ${Math.round(n.packets / ((now - started) / 1000)).toLocaleString('en')} packets/s`
+                : '';
+            progress.text(
+              `reading ${name}: ${where}, ${n.packets.toLocaleString('en')} packets, ${n.messages.toLocaleString('en')} messages${rate}`,
+            );
           }
           // A slow reader of stdout holds reading back; otherwise let the event loop run (the
           // spinner, the signals) once per chunk.
@@ -70,7 +76,10 @@ export default defineCommand({
         },
       });
       progress.stop();
-      const code = reporter.finish({ path, summary, ...(interrupted ? { interrupted } : {}) }, pipeline.finish(summary));
+      const code = reporter.finish(
+        { path, summary, ...(interrupted ? { interrupted } : {}) },
+        pipeline.finish(summary),
+      );
       return interrupted ? exitCodeFor(interrupted) : code;
     } catch (e) {
       progress.stop();

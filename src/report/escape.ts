@@ -4,8 +4,9 @@
  * and the invisible characters that reorder or hide text (bidirectional overrides, zero-width
  * characters) are shown as `\xNN` or `\u{NNNN}`.
  */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
+
+const UNSAFE =
+  /[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
 
 function replace(ch: string): string {
   const cp = ch.codePointAt(0)!;
@@ -26,8 +27,9 @@ export function escapeText(s: string): string {
 
 // JSON.stringify escapes C0 controls but leaves C1 controls, DEL and the invisible reordering
 // characters as they are: a `cat` of the JSON would hand them to the terminal.
-// eslint-disable-next-line no-control-regex
-const JSON_UNSAFE = /[\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+const JSON_UNSAFE =
+  /[\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 /** JSON.stringify, with every character that could drive or deceive a terminal as \uXXXX. */
 export function safeJson(value: unknown, space?: number): string {

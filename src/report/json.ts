@@ -10,14 +10,34 @@ import { endpoint } from '../decode/addr.js';
 import { safeJson } from './escape.js';
 
 /** The optional message fields `--json` carries, when set. */
-const OPTIONAL = ['level', 'facility', 'seq', 'usec', 'dict', 'release', 'hostname', 'app', 'incomplete', 'srcMac', 'dstMac'] as const;
+const OPTIONAL = [
+  'level',
+  'facility',
+  'seq',
+  'usec',
+  'dict',
+  'release',
+  'hostname',
+  'app',
+  'incomplete',
+  'srcMac',
+  'dstMac',
+] as const;
 
 /** A message as JSON: the Message fields (docs/json.md), with `time` as ISO 8601 and `dst` as `ip:port`. */
 export type JsonMessage = Pick<Message, 'sender' | 'mode' | 'text' | 'fragments' | 'packets'> &
   Partial<Pick<Message, (typeof OPTIONAL)[number]>> & { time: string; dst: string };
 
 export function messageJson(m: Message): JsonMessage {
-  const j: JsonMessage = { sender: m.sender, time: isoTime(m.time), mode: m.mode, text: m.text, fragments: m.fragments, packets: m.packets, dst: endpoint(m.dstIp, m.dstPort) };
+  const j: JsonMessage = {
+    sender: m.sender,
+    time: isoTime(m.time),
+    mode: m.mode,
+    text: m.text,
+    fragments: m.fragments,
+    packets: m.packets,
+    dst: endpoint(m.dstIp, m.dstPort),
+  };
   for (const k of OPTIONAL) if (m[k] !== undefined) (j as Record<string, unknown>)[k] = m[k];
   return j;
 }
@@ -32,10 +52,14 @@ function jsonString(s: string): string {
 
 function jsonValue(v: unknown): string {
   switch (typeof v) {
-    case 'string': return jsonString(v);
-    case 'number': return Number.isFinite(v) ? String(v) : 'null';
-    case 'boolean': return v ? 'true' : 'false';
-    default: return safeJson(v);
+    case 'string':
+      return jsonString(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      return safeJson(v);
   }
 }
 
@@ -62,18 +86,32 @@ export function messageJsonText(m: Message, jsonl: boolean): string {
   return `${s}}`;
 }
 
-export function senderJson(s: SenderSummary): Record<string, unknown> {
+function senderJson(s: SenderSummary): Record<string, unknown> {
   return { ...s, first: isoTime(s.first), last: isoTime(s.last) };
 }
 
-type CaptureJson = { path: string; format: CaptureSummary['format'] | 'live'; packets: number; truncated: boolean; truncation?: string };
+type CaptureJson = {
+  path: string;
+  format: CaptureSummary['format'] | 'live';
+  packets: number;
+  truncated: boolean;
+  truncation?: string;
+};
 
 /** Everything of the `--json` document but `messages`. */
 export function documentTailObject(capture: CaptureJson, result: AnalysisResult): Record<string, unknown> {
   const errors = result.findings.filter(f => f.severity === 'error').length;
   return {
     capture,
-    summary: { packets: result.packets, datagrams: result.datagrams, messages: result.messages, senders: result.senders.length, errors, warnings: result.findings.filter(f => f.severity === 'warning').length, ok: errors === 0 },
+    summary: {
+      packets: result.packets,
+      datagrams: result.datagrams,
+      messages: result.messages,
+      senders: result.senders.length,
+      errors,
+      warnings: result.findings.filter(f => f.severity === 'warning').length,
+      ok: errors === 0,
+    },
     senders: result.senders.map(senderJson),
     findings: result.findings,
   };

@@ -44,7 +44,10 @@ export class Reporter {
   private zoneShown = false;
   /** Message lines as bytes, when there is no colour to add. */
   private readonly encoder: TextLineEncoder | undefined;
-  constructor(stream: NodeJS.WritableStream, private readonly opts: ReporterOptions) {
+  constructor(
+    stream: NodeJS.WritableStream,
+    private readonly opts: ReporterOptions,
+  ) {
     this.out = new Output(stream);
     this.time = new TextTime(opts.utc === true);
     if (opts.style === PLAIN) this.encoder = new TextLineEncoder(this.out, this.time);
@@ -86,7 +89,13 @@ export class Reporter {
   finish(capture: CaptureInfo, result: AnalysisResult): number {
     result = { ...result, findings: sortFindings(result.findings) };
     const c = capture.summary;
-    const cap = { path: capture.path, format: c?.format ?? ('live' as const), packets: result.packets, truncated: c?.truncated ?? false, ...(c?.truncation ? { truncation: c.truncation } : {}) };
+    const cap = {
+      path: capture.path,
+      format: c?.format ?? ('live' as const),
+      packets: result.packets,
+      truncated: c?.truncated ?? false,
+      ...(c?.truncation ? { truncation: c.truncation } : {}),
+    };
     const stopped = capture.interrupted !== undefined;
     switch (this.opts.format) {
       case 'text':
@@ -97,10 +106,14 @@ export class Reporter {
         this.out.write(formatSummary(result, this.opts.style, this.time));
         break;
       case 'jsonl':
-        this.out.write(`${safeJson({ type: 'summary', ...(stopped ? { interrupted: true } : {}), ...documentTailObject(cap, result) })}\n`);
+        this.out.write(
+          `${safeJson({ type: 'summary', ...(stopped ? { interrupted: true } : {}), ...documentTailObject(cap, result) })}\n`,
+        );
         break;
       case 'json':
-        this.out.write(`${this.messages ? '' : '{"messages":['}],${stopped ? '"interrupted":true,' : ''}${documentTail(cap, result)}\n`);
+        this.out.write(
+          `${this.messages ? '' : '{"messages":['}],${stopped ? '"interrupted":true,' : ''}${documentTail(cap, result)}\n`,
+        );
         break;
     }
     this.out.flush();

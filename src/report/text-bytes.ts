@@ -29,7 +29,10 @@ export class TextLineEncoder {
   private lastSender = '';
   private senderBytes = Buffer.alloc(0);
 
-  constructor(private readonly out: Output, private readonly time: TextTime) {}
+  constructor(
+    private readonly out: Output,
+    private readonly time: TextTime,
+  ) {}
 
   /** Writes the line of `m`; false when it has to be formatted as a string (an odd time). */
   write(m: Message): boolean {
@@ -51,7 +54,12 @@ export class TextLineEncoder {
     const plainText = !NOT_PRINTABLE_ASCII.test(text);
     const shown = plainText ? text : escapeText(text);
     const tail = m.fragments > 1 || m.incomplete || m.dict ? formatLineTail(m, PLAIN) : '';
-    const mid = m.mode === 'syslog' ? ` syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:` : m.mode === 'unknown' ? ' (not netconsole)' : '';
+    const mid =
+      m.mode === 'syslog'
+        ? ` syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`
+        : m.mode === 'unknown'
+          ? ' (not netconsole)'
+          : '';
     const need = PREFIX_ROOM + (plainText ? shown.length : shown.length * 3) + (mid.length + tail.length) * 3;
     const out = this.out;
     if (need > Output.MAX_RESERVE) return false;

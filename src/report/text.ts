@@ -15,7 +15,7 @@ const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debu
 const LEVELS_PADDED = LEVELS.map(l => l.padEnd(6));
 
 export function levelName(level: number | undefined): string {
-  return level === undefined ? '-' : LEVELS[level] ?? String(level);
+  return level === undefined ? '-' : (LEVELS[level] ?? String(level));
 }
 
 const UTC = new TextTime(true);
@@ -23,10 +23,12 @@ const UTC = new TextTime(true);
 /** `13:01:02.123456 10.99.0.2:6665 info   [   45.287505] sysrq: Show Regs` */
 export function formatMessageLine(m: Message, style: Style, time: TextTime = UTC): string {
   let line = `${style.dim(time.clockTime(m.time))} ${style.cyan(m.sender)} `;
-  const lvl = m.level !== undefined && m.level >= 0 && m.level < 8 ? LEVELS_PADDED[m.level]! : levelName(m.level).padEnd(6);
+  const lvl =
+    m.level !== undefined && m.level >= 0 && m.level < 8 ? LEVELS_PADDED[m.level]! : levelName(m.level).padEnd(6);
   line += m.level !== undefined && m.level <= 3 ? style.red(lvl) : m.level === 4 ? style.yellow(lvl) : style.dim(lvl);
   if (m.usec !== undefined && m.mode !== 'syslog') line += ` ${style.dim(printkTime(m.usec))}`;
-  if (m.mode === 'syslog') line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;
+  if (m.mode === 'syslog')
+    line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;
   if (m.mode === 'unknown') line += ` ${style.yellow('(not netconsole)')}`;
   line += ` ${escapeText(m.text)}`;
   return `${line}${formatLineTail(m, style)}\n`;
@@ -38,7 +40,9 @@ export function formatLineTail(m: Message, style: Style): string {
   if (m.fragments > 1) s += style.dim(` [${m.fragments} datagrams joined]`);
   if (m.incomplete) s += style.red(' [incomplete]');
   if (m.dict) {
-    const extra = Object.entries(m.dict).map(([k, v]) => `${k}=${v}`).join(' ');
+    const extra = Object.entries(m.dict)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     if (extra) s += style.dim(` {${escapeText(extra)}}`);
   }
   return s;
@@ -48,7 +52,8 @@ function senderLine(s: SenderSummary, time: TextTime): string {
   const from = endpoint(s.ip, s.port);
   const to = endpoint(s.dstIp, s.dstPort);
   const parts = [`${from} → ${to}`, s.mode, `${s.packets} datagrams`, `${s.messages} messages`];
-  if (s.seqFirst !== undefined) parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
+  if (s.seqFirst !== undefined)
+    parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
   if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);
   parts.push(`${time.dateTime(s.first)} .. ${time.dateTime(s.last)}`);
   let line = `  ${parts.join('  ')}\n`;
@@ -56,8 +61,13 @@ function senderLine(s: SenderSummary, time: TextTime): string {
   return line;
 }
 
-export function formatFinding(f: Finding, style: Style): string {
-  const sev = f.severity === 'error' ? style.red('error  ') : f.severity === 'warning' ? style.yellow('warning') : style.dim('info   ');
+function formatFinding(f: Finding, style: Style): string {
+  const sev =
+    f.severity === 'error'
+      ? style.red('error  ')
+      : f.severity === 'warning'
+        ? style.yellow('warning')
+        : style.dim('info   ');
   let s = `  ${sev} ${style.bold(f.code)}: ${escapeText(f.summary)}\n`;
   for (const e of f.evidence) s += `          ${style.dim('evidence:')} ${escapeText(e)}\n`;
   if (f.hint) s += `          ${style.green('fix:')} ${escapeText(f.hint)}\n`;
@@ -65,7 +75,7 @@ export function formatFinding(f: Finding, style: Style): string {
 }
 
 export function formatCapture(path: string, c: CaptureSummary | undefined, result: AnalysisResult): string {
-  const what = c ? c.detail ?? c.format : 'live';
+  const what = c ? (c.detail ?? c.format) : 'live';
   return `capture: ${escapeText(path)} (${what}): ${result.packets} packets, ${result.datagrams} netconsole-port datagrams, ${result.messages} messages${c?.truncated ? ', TRUNCATED' : ''}\n`;
 }
 
@@ -89,10 +99,11 @@ export function formatSummary(result: AnalysisResult, style: Style, time: TextTi
   return s;
 }
 
-export function verdictLine(findings: readonly Finding[], style: Style): string {
+function verdictLine(findings: readonly Finding[], style: Style): string {
   const n = (sev: string) => findings.filter(f => f.severity === sev).length;
-  const errors = n('error'), warnings = n('warning');
+  const errors = n('error'),
+    warnings = n('warning');
   const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
-  const codes = findings.length ? " (netdiag explain CODE for details)" : '';
+  const codes = findings.length ? ' (netdiag explain CODE for details)' : '';
   return errors ? `${style.red('FAIL')}: ${counts}${codes}\n` : `${style.green('OK')}: ${counts}${codes}\n`;
 }

@@ -23,7 +23,9 @@ export function offsetText(minutesEast: number): string {
 function zoneName(d: Date): string {
   for (const locale of ['en-US', 'en-GB']) {
     try {
-      const part = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' }).formatToParts(d).find(p => p.type === 'timeZoneName');
+      const part = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' })
+        .formatToParts(d)
+        .find(p => p.type === 'timeZoneName');
       if (part && !/^(GMT|UTC)[+-−]/.test(part.value)) return part.value;
     } catch {
       // An Intl without zone names: the IANA name below.
@@ -68,7 +70,9 @@ export class TextTime {
   /** `2026-11-24 13:01:02.123456`: a full date and time, for spans (tcpdump -tttt's form). */
   dateTime(t: Timestamp): string {
     if (t.sec !== this.sec) this.cache(t.sec);
-    return this.date === this.clock ? `${this.clock}.${fraction(t.nsec)}` : `${this.date}${this.clock}.${fraction(t.nsec)}`;
+    return this.date === this.clock
+      ? `${this.clock}.${fraction(t.nsec)}`
+      : `${this.date}${this.clock}.${fraction(t.nsec)}`;
   }
 
   /** `UTC (+00:00)`, `CET (+01:00)`: the zone in force at `sec` (seconds since the epoch), for the header. */

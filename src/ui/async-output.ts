@@ -75,7 +75,8 @@ export class AsyncFdWriter {
     // would stop the event loop (and the capture) for tens of milliseconds.
     let n = 0;
     let chars = 0;
-    while (n < this.pending.length && (n === 0 || chars + this.pending[n]!.length <= WRITE_CHARS)) chars += this.pending[n++]!.length;
+    while (n < this.pending.length && (n === 0 || chars + this.pending[n]!.length <= WRITE_CHARS))
+      chars += this.pending[n++]!.length;
     const buf = Buffer.from(n === 1 ? this.pending[0]! : this.pending.slice(0, n).join(''), 'utf8');
     this.pending.splice(0, n);
     this.pendingChars -= chars;

@@ -17,7 +17,7 @@ type Tty = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; fd?: num
  * How long a message line may wait before it is written. Short enough to look immediate; long
  * enough that a burst of thousands of messages goes out in a few large writes.
  */
-export const FLUSH_DELAY_MS = 30;
+const FLUSH_DELAY_MS = 30;
 
 export interface LiveStatus {
   /** Where the report goes: the process's stdout made asynchronous, or the stream given. */
@@ -30,7 +30,10 @@ export interface LiveStatus {
   text(s: string): void;
   /** Stops the spinner (before the final lines). */
   stopSpinner(): void;
-  /** Stops the spinner and waits until all output is written; `flush: false` drops what the reporter holds (after an error). */
+  /**
+   * Stops the spinner and waits until all output is written; `flush: false` drops what the
+   * reporter holds (after an error).
+   */
   close(opts?: { flush?: boolean }): Promise<void>;
 }
 
@@ -38,7 +41,12 @@ export interface LiveStatus {
  * @param flushOutput writes pending report output (the reporter's buffer) to `stdout`
  * @param enabled false for machine output or when the user asked for quiet
  */
-export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOutput: () => void, enabled: boolean, initial: string): Promise<LiveStatus> {
+export async function createLiveStatus(
+  io: { stdout: Tty; stderr: Tty },
+  flushOutput: () => void,
+  enabled: boolean,
+  initial: string,
+): Promise<LiveStatus> {
   let spinner: Ora | undefined;
   let closedOutput: ((why: string) => void) | undefined;
   const outputClosed = new Promise<string>(resolve => (closedOutput = resolve));
@@ -57,7 +65,7 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
   }
   if (enabled && isInteractive(io.stderr)) {
     const { default: ora } = await import('ora');
-    const s = ora({ text: initial, stream: io.stderr as NodeJS.WriteStream, discardStdin: false });
+    const s = ora({ text: initial, stream: io.stderr, discardStdin: false });
     // Its timer calls this.render, looked up at start(): not while a line is being written.
     const render = s.render.bind(s);
     s.render = () => (writer?.busy && sameTerminal ? s : render());
@@ -88,7 +96,10 @@ export async function createLiveStatus(io: { stdout: Tty; stderr: Tty }, flushOu
       spinner = undefined;
       if (opts.flush !== false) flushOutput();
       await writer?.drained();
-      if (writer?.droppedChars) io.stderr.write(`netdiag: ${writer.droppedChars} characters of output were dropped: stdout was not read (at most ${MAX_PENDING_CHARS >> 20} Mi characters wait)\n`);
+      if (writer?.droppedChars)
+        io.stderr.write(
+          `netdiag: ${writer.droppedChars} characters of output were dropped: stdout was not read (at most ${MAX_PENDING_CHARS >> 20} Mi characters wait)\n`,
+        );
     },
   };
 }

@@ -24,17 +24,33 @@ export function isInteractive(stream: { isTTY?: boolean; columns?: number }): bo
 }
 
 /** ora is loaded only when it will be shown: it costs start-up time otherwise. */
-export async function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, enabled: boolean, text: string): Promise<Progress> {
+export async function createProgress(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+  enabled: boolean,
+  text: string,
+): Promise<Progress> {
   if (!enabled || !isInteractive(stream)) return NONE;
   const { default: ora } = await import('ora');
-  const spinner: Ora = ora({ text, stream: stream as NodeJS.WriteStream, discardStdin: false }).start();
+  const spinner: Ora = ora({ text, stream: stream, discardStdin: false }).start();
   return {
-    text: s => { spinner.text = s; },
-    succeed: s => { spinner.succeed(s); },
-    fail: s => { spinner.fail(s); },
-    stop: () => { spinner.stop(); },
-    clear: () => { spinner.clear(); },
-    render: () => { if (spinner.isSpinning) spinner.render(); },
+    text: s => {
+      spinner.text = s;
+    },
+    succeed: s => {
+      spinner.succeed(s);
+    },
+    fail: s => {
+      spinner.fail(s);
+    },
+    stop: () => {
+      spinner.stop();
+    },
+    clear: () => {
+      spinner.clear();
+    },
+    render: () => {
+      if (spinner.isSpinning) spinner.render();
+    },
     shown: true,
   };
 }

@@ -19,12 +19,12 @@
  * the entry point already did.
  */
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+type StopSignal = 'SIGINT' | 'SIGTERM';
 
 const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
 
 /** The exit status a shell reports for a process ended by `sig`: 128 + the signal's number. */
-export function exitCodeFor(sig: StopSignal | string): number {
+export function exitCodeFor(sig: string): number {
   return sig === 'SIGTERM' ? 143 : 130;
 }
 

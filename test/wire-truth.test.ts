@@ -6,6 +6,7 @@
 import test from 'ava';
 import { looksLikeNetconsole, formatExtended, formatPlain } from '../src/decode/netconsole.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
+import { localInterface } from '../src/capture/local-interface.js';
 import { icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
@@ -298,4 +299,129 @@ test('a configured target port is watched like 514 and 6666', t => {
   const { targets } = parseNetconsoleSpec('+6665@10.99.0.2/eth0,6667@10.99.0.1/');
   const { result } = runFrames([ext(1, { dstPort: 6667 })], { targets });
   t.deepEqual(codes(result), []);
+});
+
+// --------------------------------------------------------------- sniff knows its interface
+
+const LOCAL = { name: 'eth0', mac: '52:54:00:ab:cd:ef', addresses: ['10.99.0.1', 'fd00::1'] };
+
+const localCases: Array<{ name: string; frames: () => Buffer[]; want: string[]; summary?: RegExp; hint?: RegExp }> = [
+  {
+    name: "to this interface's address at another MAC: dst-mac-mismatch without configuration",
+    frames: () => [plain('a', { dstMac: '52:54:00:00:00:77' })],
+    want: ['dst-mac-mismatch'],
+    summary: /frames go to 52:54:00:00:00:77, but 10\.99\.0\.1 is this host's address on eth0, at 52:54:00:ab:cd:ef/,
+    hint: /remote MAC to 52:54:00:ab:cd:ef/,
+  },
+  {
+    name: "to this interface's MAC for an address it does not have: dst-ip-mismatch",
+    frames: () => [plain('a', { dstIp: '10.99.0.77' })],
+    want: ['dst-ip-mismatch'],
+    summary: /frames come to eth0 \(52:54:00:ab:cd:ef\) addressed to 10\.99\.0\.77, which is not one of its addresses/,
+    hint: /remote IP to 10\.99\.0\.1 \(netconsole=\.\.\.,514@10\.99\.0\.1\/52:54:00:ab:cd:ef\)/,
+  },
+  {
+    name: 'IPv6: to its MAC for another address',
+    frames: () => [plain('a', { srcIp: 'fd00::2', dstIp: 'fd00::9' })],
+    want: ['dst-ip-mismatch'],
+    summary: /\[fd00::2\]:6665 → \[fd00::9\]:514: /,
+    hint: /remote IP to fd00::1/,
+  },
+  { name: 'to its address and MAC: nothing', frames: () => [plain('a'), ext(1, V6)], want: [] },
+  {
+    name: 'to the broadcast MAC: only the broadcast warning',
+    frames: () => [plain('a', { dstMac: 'ff:ff:ff:ff:ff:ff' })],
+    want: ['broadcast-dst-mac'],
+  },
+  {
+    name: 'between two other hosts (a mirror port): nothing',
+    frames: () => [plain('a', { dstIp: '10.99.0.5', dstMac: '52:54:00:00:00:05' })],
+    want: [],
+  },
+];
+
+for (const c of localCases) {
+  test(`sniff's interface: ${c.name}`, t => {
+    const { result } = runFrames(c.frames(), { local: LOCAL });
+    t.deepEqual(codes(result), [...c.want].sort());
+    const f = result.findings.find(x => x.code === c.want[0]);
+    if (c.summary) t.regex(f!.summary, c.summary);
+    if (c.hint) t.regex(f!.hint, c.hint);
+  });
+}
+
+test('the interface as the command finds it: MAC and bare addresses; none for an unknown name', t => {
+  const list = {
+    eth0: [
+      {
+        address: '10.99.0.1',
+        netmask: '255.255.255.0',
+        family: 'IPv4',
+        mac: '52:54:00:AB:CD:EF',
+        internal: false,
+        cidr: '10.99.0.1/24',
+      },
+      {
+        address: 'fe80::5054:ff:feab:cdef',
+        netmask: 'ffff:ffff:ffff:ffff::',
+        family: 'IPv6',
+        mac: '52:54:00:AB:CD:EF',
+        internal: false,
+        cidr: null,
+        scopeid: 2,
+      },
+    ],
+    lo: [
+      {
+        address: '127.0.0.1',
+        netmask: '255.0.0.0',
+        family: 'IPv4',
+        mac: '00:00:00:00:00:00',
+        internal: true,
+        cidr: '127.0.0.1/8',
+      },
+    ],
+  } as unknown as Parameters<typeof localInterface>[1];
+  t.deepEqual(localInterface('eth0', list), {
+    name: 'eth0',
+    mac: '52:54:00:ab:cd:ef',
+    addresses: ['10.99.0.1', 'fe80::5054:ff:feab:cdef'],
+  });
+  t.deepEqual(localInterface('lo', list), { name: 'lo', addresses: ['127.0.0.1'] });
+  t.is(localInterface('any', list), undefined);
+});
+
+// ------------------------------------------------------------------------ a flood stays readable
+
+test('the same finding on many senders is one finding: the count, the first few, every sender in subjects', t => {
+  const piece = (i: number) =>
+    frame(
+      formatExtended(
+        { facility: 0, level: 6, seq: 1, usec: 1, flags: '-', frag: { offset: 5000, total: 100 } },
+        'x'.repeat(50),
+      ),
+      {
+        srcIp: `10.98.${i >> 8}.${i & 255}`,
+      },
+    );
+  const { result } = runFrames([
+    ...Array.from({ length: 300 }, (_, i) => piece(i)),
+    plain('the one real message', { dstMac: 'ff:ff:ff:ff:ff:ff' }),
+  ]);
+  t.deepEqual(codes(result), ['broadcast-dst-mac', 'fragment-invalid']);
+  const flood = result.findings.find(f => f.code === 'fragment-invalid')!;
+  t.regex(
+    flood.summary,
+    /^An ncfrag piece is inconsistent: 300 senders \(10\.98\.0\.0:6665, 10\.98\.0\.1:6665, 10\.98\.0\.2:6665, \.\.\.\)$/,
+  );
+  t.is(flood.evidence.length, 6);
+  t.regex(flood.evidence[5]!, /and 295 more findings like these/);
+  t.is(flood.subjects!.length, 300);
+  t.is(flood.subjects![299], '10.98.1.43:6665');
+});
+
+test('three senders with one finding each stay three findings', t => {
+  const { result } = runFrames([0, 1, 2].map(i => plain('a', { srcIp: `10.98.0.${i}`, dstMac: 'ff:ff:ff:ff:ff:ff' })));
+  t.deepEqual(codes(result), ['broadcast-dst-mac', 'broadcast-dst-mac', 'broadcast-dst-mac']);
+  t.true(result.findings.every(f => f.subjects === undefined));
 });

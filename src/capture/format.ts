@@ -69,21 +69,21 @@ export const OPT_COMMENT = 1;
 /** Interface description: the interface's name. */
 export const OPT_IF_NAME = 2;
 /** Section header: the application that wrote the file. */
-export const OPT_SHB_USERAPPL = 4;
+const OPT_SHB_USERAPPL = 4;
 /** Interface description: timestamp resolution, 10^-n s, or 2^-n s with the top bit set. */
 export const OPT_IF_TSRESOL = 9;
 /** Interface description: seconds added to every timestamp (signed 64-bit). */
 export const OPT_IF_TSOFFSET = 14;
 
 /** Block type and length before the body, the length again after it. */
-export const BLOCK_OVERHEAD = 12;
+const BLOCK_OVERHEAD = 12;
 /** Enhanced packet block: type, length, interface, timestamp (2 × 32 bits), caplen, origlen. */
 export const EPB_HEADER_LEN = 28;
 /** Header plus the trailing length. */
 export const EPB_OVERHEAD = EPB_HEADER_LEN + 4;
 
 /** One option: code, length, value padded to 4 bytes (little-endian). */
-export function pcapngOption(code: number, value: Uint8Array): Buffer {
+function pcapngOption(code: number, value: Uint8Array): Buffer {
   const b = Buffer.alloc(4 + ((value.length + 3) & ~3));
   b.writeUInt16LE(code, 0);
   b.writeUInt16LE(value.length, 2);
@@ -92,7 +92,7 @@ export function pcapngOption(code: number, value: Uint8Array): Buffer {
 }
 
 /** A whole block around `body` (a multiple of 4 bytes long): type, length, body, length. */
-export function pcapngBlock(type: number, body: Uint8Array): Buffer {
+function pcapngBlock(type: number, body: Uint8Array): Buffer {
   const len = BLOCK_OVERHEAD + body.length;
   const b = Buffer.alloc(len);
   b.writeUInt32LE(type, 0);

@@ -19,14 +19,14 @@ import {
 } from './format.js';
 
 /** Largest pcapng block length accepted at all; longer is taken as damage. */
-export const MAX_BLOCK_LENGTH = 256 * 1024 * 1024;
+const MAX_BLOCK_LENGTH = 256 * 1024 * 1024;
 /**
  * Largest pcapng block the decoder copies to carry it across chunks (section headers, interface
  * descriptions and packet blocks: other blocks are skipped without copying).
  */
-export const MAX_CARRIED_BLOCK = 16 * 1024 * 1024;
+const MAX_CARRIED_BLOCK = 16 * 1024 * 1024;
 /** Interfaces per section beyond which a file is taken as hostile. */
-export const MAX_INTERFACES = 65_536;
+const MAX_INTERFACES = 65_536;
 
 const TWO32 = 4_294_967_296;
 /** Below this high word a 64-bit count is < 2^52 and plain float arithmetic is exact. */

@@ -1,6 +1,7 @@
 /** netdiag sniff [IFACE]: a live capture through the pipeline into the report. */
 import { netconsoleFilter } from '../capture/filter.js';
 import { DEFAULT_BUFFER_MIB, defaultInterface, supportsVlanFilter } from '../capture/live.js';
+import { localInterface } from '../capture/local-interface.js';
 import { formatSessionStats, runLiveSession } from '../capture/live-session.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -75,7 +76,13 @@ export default defineCommand({
     const onMessage = reporter.wantsMessages
       ? (m: Parameters<typeof reporter.message>[0]) => (reporter.message(m), status.scheduleFlush())
       : undefined;
-    const pipeline = createPipeline({ ...settings.pipeline, ...(onMessage ? { onMessage } : {}) });
+    // The interface's own MAC and addresses let the wire be judged without any configuration.
+    const local = localInterface(iface);
+    const pipeline = createPipeline({
+      ...settings.pipeline,
+      ...(local ? { local } : {}),
+      ...(onMessage ? { onMessage } : {}),
+    });
     try {
       const result = await runLiveSession({
         capture: { iface, filter, bufferMiB, ...(noVlanFilter ? { noVlanFilter } : {}) },

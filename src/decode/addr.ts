@@ -1,11 +1,5 @@
 /** Address formatting for the wire structures: MAC, IPv4, IPv6 (RFC 5952 short form). */
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function formatMac(buf: Uint8Array, off: number): string {
-  return `${HEX[buf[off]!]}:${HEX[buf[off + 1]!]}:${HEX[buf[off + 2]!]}:${HEX[buf[off + 3]!]}:${HEX[buf[off + 4]!]}:${HEX[buf[off + 5]!]}`;
-}
-
 export function isBroadcastMac(mac: string): boolean {
   return mac === 'ff:ff:ff:ff:ff:ff';
 }

@@ -170,7 +170,7 @@ function decodeAfterRelease(buf: Uint8Array, off: number, comma: number, end: nu
   return rest;
 }
 
-export function latin1(buf: Uint8Array, start: number, end: number): string {
+function latin1(buf: Uint8Array, start: number, end: number): string {
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
 

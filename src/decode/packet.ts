@@ -6,14 +6,14 @@
  * bounds-checked first, and a failure returns a reason instead of throwing.
  */
 
-export const LINKTYPE_NULL = 0;
-export const LINKTYPE_ETHERNET = 1;
-export const LINKTYPE_RAW = 101;
-export const LINKTYPE_LOOP = 108;
-export const LINKTYPE_LINUX_SLL = 113;
-export const LINKTYPE_IPV4 = 228;
-export const LINKTYPE_IPV6 = 229;
-export const LINKTYPE_LINUX_SLL2 = 276;
+const LINKTYPE_NULL = 0;
+const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_RAW = 101;
+const LINKTYPE_LOOP = 108;
+const LINKTYPE_LINUX_SLL = 113;
+const LINKTYPE_IPV4 = 228;
+const LINKTYPE_IPV6 = 229;
+const LINKTYPE_LINUX_SLL2 = 276;
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -274,16 +274,16 @@ export interface QuotedDatagram {
  * code), `prohibited` (a firewall said no), `unreachable` (the network, or a firewall imitating
  * it, could not deliver).
  */
-export type UnreachableKind = 'port' | 'prohibited' | 'unreachable';
+type UnreachableKind = 'port' | 'prohibited' | 'unreachable';
 
-export interface UnreachableCode {
+interface UnreachableCode {
   kind: UnreachableKind;
   /** As iptables/nft name the answer where they can send it (`icmp-host-prohibited`). */
   name: string;
 }
 
 /** ICMP type 3 codes (RFC 792, RFC 1812): one row each; a code not listed is `unreachable`. */
-export const ICMP_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
+const ICMP_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
   [0, { kind: 'unreachable', name: 'net unreachable (icmp-net-unreachable)' }],
   [1, { kind: 'unreachable', name: 'host unreachable (icmp-host-unreachable)' }],
   [2, { kind: 'unreachable', name: 'protocol unreachable (icmp-proto-unreachable)' }],
@@ -295,7 +295,7 @@ export const ICMP_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new 
 ]);
 
 /** ICMPv6 type 1 codes (RFC 4443): one row each; a code not listed is `unreachable`. */
-export const ICMPV6_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
+const ICMPV6_UNREACHABLE_CODES: ReadonlyMap<number, UnreachableCode> = new Map([
   [0, { kind: 'unreachable', name: 'no route to destination (icmp6-no-route)' }],
   [1, { kind: 'prohibited', name: 'administratively prohibited (icmp6-adm-prohibited)' }],
   [3, { kind: 'unreachable', name: 'address unreachable (icmp6-addr-unreachable)' }],

@@ -101,7 +101,7 @@ export const WIRE_CODES = defineCodes([
     explanation:
       'The receiving side answered netconsole datagrams with an ICMP (or ICMPv6) destination unreachable ' +
       'that only a firewall sends: host, net or administratively prohibited (iptables --reject-with ' +
-      'icmp-host-prohibited, the stock last rule of CentOS/RHEL\'s iptables service; icmp-net-prohibited; ' +
+      "icmp-host-prohibited, the stock last rule of CentOS/RHEL's iptables service; icmp-net-prohibited; " +
       'icmp-admin-prohibited; nft reject with icmp admin-prohibited; ICMPv6 code 1, 5 or 6), or a host or net ' +
       'unreachable sent by the destination itself (a host does not call itself unreachable: --reject-with ' +
       'icmp-host-unreachable). The datagrams reached the host and were refused before any socket.',
@@ -116,18 +116,18 @@ export const WIRE_CODES = defineCodes([
       'address unreachable (or no route, fragmentation needed): the network between the sender and ' +
       'the log server cannot deliver them. netconsole sends every frame to the one MAC it was given, so ' +
       'a router in the path must route the destination, and a router that cannot answers like this.',
-    fix: 'Check the route to the log server from the router that answered (ip route get DEST), and the remote MAC: across a router it must be the router\'s',
+    fix: "Check the route to the log server from the router that answered (ip route get DEST), and the remote MAC: across a router it must be the router's",
   },
   {
     code: 'unexpected-port',
     severity: 'warning',
     title: 'netconsole on a port netdiag was not told about',
     explanation:
-      'Datagrams whose content is netconsole (the kernel\'s extended header, or plain lines with printk\'s ' +
-      'time stamp) go to a UDP port that is neither 514 nor 6666 nor a configured target\'s port: a typo in ' +
+      "Datagrams whose content is netconsole (the kernel's extended header, or plain lines with printk's " +
+      "time stamp) go to a UDP port that is neither 514 nor 6666 nor a configured target's port: a typo in " +
       'the target port, or an old configuration still loaded. A syslog daemon listening on the usual port ' +
       'never sees them. If the port is intended, say so with --port (which also stops this recognition).',
-    fix: 'Make the sender\'s target port the one the log server listens on (netconsole=...,514@IP/MAC), or analyze with --port PORT if it is intended',
+    fix: "Make the sender's target port the one the log server listens on (netconsole=...,514@IP/MAC), or analyze with --port PORT if it is intended",
   },
   {
     code: 'flow-not-configured',

@@ -5,8 +5,6 @@
 import type { Severity } from './code-info.js';
 import type { FindingCode } from './codes.js';
 
-export type { Severity };
-
 export interface Finding {
   /** Stable code, e.g. `dst-mac-mismatch`; `netdiag explain CODE` prints its long text. */
   code: FindingCode;
@@ -21,9 +19,14 @@ export interface Finding {
   packets?: number[];
   /** The sender or target this is about, e.g. `10.99.0.2:6666`, when there is one. */
   subject?: string;
+  /**
+   * When the same finding came from many senders and was made one: every sender it is about
+   * (bounded by the flows tracked), in the order found. `subject` is then the first.
+   */
+  subjects?: string[];
 }
 
-export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /** Errors first, then warnings, then info; stable within a severity. */
 export function sortFindings(findings: readonly Finding[]): Finding[] {

@@ -9,7 +9,7 @@ import type { Timestamp } from './message.js';
 import { PacketSample } from './sample.js';
 
 /** A plain line being joined is cut here, bounding memory against a sender that never sends '\n'. */
-export const MAX_PLAIN_LINE = 64 * 1024;
+const MAX_PLAIN_LINE = 64 * 1024;
 /** netconsole's MAX_PRINT_CHUNK: the size it cuts a long line at. */
 const PLAIN_CUT = 1000;
 

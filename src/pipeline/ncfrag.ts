@@ -11,13 +11,13 @@ import type { Timestamp } from './message.js';
 import { PacketSample } from './sample.js';
 
 /** Largest ncfrag body accepted: the kernel's records are far smaller; bounds memory per message. */
-export const MAX_FRAG_TOTAL = 64 * 1024;
+const MAX_FRAG_TOTAL = 64 * 1024;
 /** ncfrag messages in progress per flow; the oldest is given up as incomplete beyond this. */
-export const MAX_PENDING_FRAGS = 32;
+const MAX_PENDING_FRAGS = 32;
 /** Bytes of ncfrag messages in progress, over all flows. */
-export const MAX_FRAG_BYTES = 16 * 1024 * 1024;
+const MAX_FRAG_BYTES = 16 * 1024 * 1024;
 /** ncfrag pieces older than this (capture time) are given up as incomplete. */
-export const FRAG_TIMEOUT_SEC = 10;
+const FRAG_TIMEOUT_SEC = 10;
 
 /** Bytes held by messages in progress, shared by every flow's reassembly. */
 export class NcfragBudget {

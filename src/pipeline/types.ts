@@ -11,7 +11,7 @@ import type { IpReassembler } from './ipfrag.js';
 import type { Message, Mode, Timestamp } from './message.js';
 import type { AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 
-export type { Message, Mode, Timestamp } from './message.js';
+export type { Message, Timestamp } from './message.js';
 
 export interface SenderSummary {
   ip: string;
@@ -47,6 +47,15 @@ export interface AnalysisResult {
   findings: Finding[];
 }
 
+/** The interface a live capture listens on, as the command found it (the pipeline does no I/O). */
+export interface LocalInterface {
+  name: string;
+  /** Its MAC, lowercase; undefined when it has none (loopback, tunnels). */
+  mac?: string;
+  /** Its IPv4 and IPv6 addresses, without prefix length or zone. */
+  addresses: string[];
+}
+
 export interface PipelineOptions {
   /** Netconsole ports (UDP destination). Default [514, 6666]. */
   ports?: number[];
@@ -54,6 +63,11 @@ export interface PipelineOptions {
   targets?: NetconsoleTarget[];
   /** Called for each message as soon as it is complete. */
   onMessage?: (m: Message) => void;
+  /**
+   * sniff: the capturing interface. Frames to one of its addresses must go to its MAC, and frames
+   * to its MAC to one of its addresses, without any configuration.
+   */
+  local?: LocalInterface;
   /** How long a plain datagram without a newline waits for its continuation, in ms. Default 1000. */
   joinWindowMs?: number;
 }

@@ -7,15 +7,15 @@
  * Most per-flow findings are one row of FLOW_FINDINGS: a count, the packets that show it, and a
  * summary. A new one is a row added there (and its code in src/findings/codes-wire.ts).
  */
-import { finding, type FindingCode } from '../findings/catalog.js';
+import { codeInfo, finding, type FindingCode } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
-import { endpoint, formatMacNum, isBroadcastMac } from '../decode/addr.js';
+import { endpoint, formatMacNum, isBroadcastMac, isGroupMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import type { Flow } from './flow.js';
 import { MAX_FLOWS } from './flow-table.js';
 import type { PacketSample } from './sample.js';
 import { targetFindings } from './target-findings.js';
-import type { AnalysisResult, PipelineState, SenderSummary, StrayAnswers } from './types.js';
+import type { AnalysisResult, LocalInterface, PipelineState, SenderSummary, StrayAnswers } from './types.js';
 
 function summarise(f: Flow): SenderSummary {
   const s: SenderSummary = {
@@ -222,11 +222,61 @@ function flowFinding(row: FlowFinding, f: Flow, n: number, ctx: Context): Findin
   });
 }
 
-/** The destination MACs of a flow against broadcast and against the MAC its destination is seen at. */
-function macFindings(f: Flow, state: PipelineState): Finding[] {
+/** IPv4 or IPv6 multicast, or the IPv4 limited broadcast: no single host's address. */
+const isGroupIp = (ip: string) => ip.startsWith('ff') || ip === '255.255.255.255' || /^(22[4-9]|23\d)\./.test(ip);
+
+/**
+ * sniff: the capturing interface knows its own MAC and addresses. A frame to one of its addresses
+ * must come to its MAC; a frame to its MAC must be addressed to one of its addresses, or its
+ * kernel drops it before any socket.
+ */
+function localFindings(f: Flow, local: LocalInterface): Finding[] {
+  if (local.mac === undefined) return [];
   const out: Finding[] = [];
   const who = `${f.sender} → ${endpoint(f.dstIp, f.dstPort)}`;
-  const learned = state.ipMacs.get(f.dstIp);
+  const mine = local.addresses.includes(f.dstIp);
+  const addresses = local.addresses.slice(0, 4).join(', ') + (local.addresses.length > 4 ? ', ...' : '');
+  for (const [mac, sample] of f.dstMacs) {
+    const macStr = formatMacNum(mac);
+    if (isGroupMac(macStr)) continue;
+    const frames = `netconsole frames to ${macStr}: packets ${packetList(sample.list, sample.count)}`;
+    const iface = `${local.name}: ${local.mac}, ${addresses || 'no address'}`;
+    if (mine && macStr !== local.mac) {
+      out.push(
+        finding('dst-mac-mismatch', {
+          subject: f.sender,
+          summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is this host's address on ${local.name}, at ${local.mac}`,
+          evidence: [frames, iface],
+          packets: sample.list,
+          hint: `On the sender, set the remote MAC to ${local.mac} (netconsole=...@${f.dstIp}/${local.mac}, or SYSLOGMACADDR=${local.mac}) and reload netconsole`,
+        }),
+      );
+    } else if (!mine && macStr === local.mac && !isGroupIp(f.dstIp)) {
+      const family = f.dstIp.includes(':') ? (a: string) => a.includes(':') : (a: string) => !a.includes(':');
+      const right = local.addresses.find(family);
+      out.push(
+        finding('dst-ip-mismatch', {
+          subject: f.sender,
+          summary: `${who}: frames come to ${local.name} (${local.mac}) addressed to ${f.dstIp}, which is not one of its addresses: its kernel drops them before any socket`,
+          evidence: [frames, iface],
+          packets: sample.list,
+          hint: right
+            ? `On the sender, set the remote IP to ${right} (netconsole=...,${f.dstPort}@${right}/${local.mac}) and reload netconsole`
+            : `On the sender, set the remote IP to an address of ${local.name} and reload netconsole`,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+/** The destination MACs of a flow against broadcast and against the MAC its destination is seen at. */
+function macFindings(f: Flow, state: PipelineState, local: LocalInterface | undefined): Finding[] {
+  const out: Finding[] = [];
+  const who = `${f.sender} → ${endpoint(f.dstIp, f.dstPort)}`;
+  // This host's own MAC for its own address is known better than from frames.
+  const ownAddress = local?.mac !== undefined && local.addresses.includes(f.dstIp);
+  const learned = ownAddress ? undefined : state.ipMacs.get(f.dstIp);
   for (const [mac, sample] of f.dstMacs) {
     const macStr = formatMacNum(mac);
     if (isBroadcastMac(macStr)) {
@@ -300,10 +350,52 @@ function splitEndpoint(e: string): [string, number] {
   return [e.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(e.slice(colon + 1))];
 }
 
+/** More senders than this with one finding code make one finding of them. */
+const FLOOD_SENDERS = 3;
+/** Senders whose own summary the merged finding shows as evidence. */
+const FLOOD_SHOWN = 5;
+
+/**
+ * The same finding on many senders (a flood of spoofed sources, or one fault shared by a fleet)
+ * becomes one finding with the count, the first few senders' own summaries as evidence, and every
+ * sender in `subjects`: the one real problem in a capture is not buried under thousands of lines.
+ */
+function mergeFloods(findings: Finding[]): Finding[] {
+  const byCode = new Map<string, Finding[]>();
+  for (const f of findings) if (f.subject !== undefined) byCode.set(f.code, [...(byCode.get(f.code) ?? []), f]);
+  const merged = new Map<Finding, Finding>();
+  for (const group of byCode.values()) {
+    const subjects = [...new Set(group.map(f => f.subject!))];
+    if (subjects.length <= FLOOD_SENDERS) continue;
+    const first = group[0]!;
+    const shown = group.slice(0, FLOOD_SHOWN);
+    const one: Finding = {
+      ...first,
+      summary: `${codeInfo(first.code)?.title ?? first.code}: ${subjects.length} senders (${subjects.slice(0, 3).join(', ')}, ...)`,
+      evidence: [
+        ...shown.map(f => f.summary),
+        ...(group.length > shown.length
+          ? [`and ${plural(group.length - shown.length, 'more finding')} like these (--json lists every sender)`]
+          : []),
+      ],
+      packets: shown.flatMap(f => f.packets ?? []).slice(0, 20),
+      subjects,
+    };
+    merged.set(first, one);
+    for (const f of group.slice(1)) merged.set(f, first);
+  }
+  return findings.flatMap(f => {
+    const m = merged.get(f);
+    if (m === undefined) return [f];
+    return m.subjects ? [m] : [];
+  });
+}
+
 export function wireFindings(
   state: PipelineState,
   targets: readonly NetconsoleTarget[],
   ports: number[],
+  local?: LocalInterface,
 ): AnalysisResult {
   const out: Finding[] = [];
   const flows = state.flows;
@@ -355,7 +447,8 @@ export function wireFindings(
   const configured = targetFindings(flows, targets, state, explained);
   const ctx: Context = { ports, explained };
   for (const f of flows) {
-    out.push(...macFindings(f, state));
+    out.push(...macFindings(f, state, local));
+    if (local) out.push(...localFindings(f, local));
     for (const row of FLOW_FINDINGS) {
       const n = row.count(f, ctx);
       if (n > 0) out.push(flowFinding(row, f, n, ctx));
@@ -382,6 +475,6 @@ export function wireFindings(
     datagrams: state.datagrams,
     messages: state.messages,
     senders: flows.map(summarise),
-    findings: out,
+    findings: mergeFloods(out),
   };
 }

@@ -101,8 +101,8 @@ export function udpSegment(srcPort: number, dstPort: number, payload: Uint8Array
   return u;
 }
 
-export const DEFAULT_SRC_MAC = '52:54:00:12:34:56';
-export const DEFAULT_DST_MAC = '52:54:00:ab:cd:ef';
+const DEFAULT_SRC_MAC = '52:54:00:12:34:56';
+const DEFAULT_DST_MAC = '52:54:00:ab:cd:ef';
 
 /** An Ethernet frame with a UDP datagram (IPv4 or IPv6, by the addresses). */
 export function udpFrame(s: UdpFrameSpec): Buffer {

@@ -188,7 +188,7 @@ class Writer {
   }
 }
 
-export interface NgOption {
+interface NgOption {
   code: number;
   value: Uint8Array;
 }

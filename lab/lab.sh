@@ -1,83 +1,167 @@
 #!/usr/bin/env bash
-# The netconsole lab: a real Debian kernel in QEMU (the sender) logging over netconsole to a
+# The netconsole lab: real Debian kernels in QEMU (the senders) logging over netconsole to a
 # log-server network namespace running rsyslog. See lab/README.md.
 #
-#   lab/lab.sh build
+#   lab/lab.sh build [--kernel 6.1|6.17 | --all]
 #   lab/lab.sh up [--name NAME] [options]      (lab/lab.sh up --help lists them)
 #   lab/lab.sh down [--name NAME] | down --all
 #   lab/lab.sh exec NAME -- CMD...             run CMD in the log-server namespace
-#   lab/lab.sh ssh NAME -- CMD...              run CMD on the guest
-#   lab/lab.sh monitor NAME -- HMP-COMMAND     e.g. sendkey alt-sysrq-p
+#   lab/lab.sh ssh NAME [--guest N] -- CMD...  run CMD on a guest (default: the first)
+#   lab/lab.sh monitor NAME [--guest N] -- HMP-COMMAND   e.g. sendkey alt-sysrq-p
 #   lab/lab.sh state NAME                      print state.json
 #   lab/lab.sh status
+#   lab/lab.sh kernel-version [--kernel 6.1|6.17]
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${LAB_CACHE:-$LAB_DIR/.cache}
 RUNS=$CACHE/run
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-150}
+GUEST_MEM=${LAB_GUEST_MEM:-256}
 NS_PREFIX=ndlab-
 # Bump when build_initramfs changes, so cached initramfs images are rebuilt.
-INITRAMFS_RECIPE=3
+INITRAMFS_RECIPE=4
+# Kernel series the lab can boot; the default is the newest.
+KERNELS=(6.1 6.17)
+DEFAULT_KERNEL=6.17
+MAX_GUESTS=8
 
 die() { echo "lab: $*" >&2; exit 2; }
 log() { [[ -n ${LAB_QUIET:-} ]] || echo "lab: $*" >&2; }
 now() { date +%s.%N; }
 ms_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
 need_root() { [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, tap devices); run with sudo"; }
+check_kernel() { [[ $1 == 6.1 || $1 == 6.17 ]] || die "--kernel must be 6.1 or 6.17 (got '$1')"; }
 
 # ---------------------------------------------------------------------------------------------
-# build: kernel package, initramfs. Cached under $CACHE; a second run only checks.
+# build: kernel packages, initramfs. Cached under $CACHE; a second run only checks.
+#
+# 6.1 comes from bookworm (the machine's own apt lists: linux-image-6.1.0-N-amd64-unsigned).
+# 6.17 comes from trixie-backports, which the machine's apt does not know: the lab keeps a private
+# apt configuration under $CACHE/apt/ (its own sources list, lists and cache) and never touches
+# the machine's sources. Only the signed image exists for 6.17; it boots with -kernel all the same.
 
-kernel_release() { cat "$CACHE/kernel-version" 2>/dev/null; }
+kernel_release() {
+  local k=${1:-$DEFAULT_KERNEL}
+  if [[ -n ${RELEASE[$k]:-} ]]; then echo "${RELEASE[$k]}"; else cat "$CACHE/kernel-version-$k" 2>/dev/null; fi
+}
+
+# The Debian mirror the machine's apt uses (read only; never changed), else deb.debian.org.
+debian_mirror() {
+  if [[ -n ${LAB_DEBIAN_MIRROR:-} ]]; then echo "${LAB_DEBIAN_MIRROR%/}"; return; fi
+  local u
+  u=$( { grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{for (i = 2; i <= NF; i++) print $i}'
+         grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+           | sed -E 's/\[[^]]*\]//' | awk '{print $2}'; } | grep -E '^https?://[^[:space:]]+/debian/?$' | head -1 || true)
+  u=${u:-http://deb.debian.org/debian}
+  echo "${u%/}"
+}
+
+declare -A INITRD=() RELEASE=()   # kernel series -> the initramfs and release build_kernel made or found
+APT_TB=()
+private_apt_init() {
+  local d=$CACHE/apt/trixie-backports line
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+  line="deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) trixie-backports main"
+  [[ "$(cat "$d/sources.list" 2>/dev/null)" == "$line" ]] || echo "$line" > "$d/sources.list"
+  APT_TB=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+          -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o Acquire::Languages=none)
+}
+
+private_apt_update() {
+  local err=$CACHE/apt/trixie-backports/update.err
+  log "fetching trixie-backports' package list into $CACHE/apt (the machine's apt sources are not used)"
+  apt-get "${APT_TB[@]}" update -qq >/dev/null 2>"$err" \
+    || die "apt-get update of the lab's own trixie-backports list failed: $(grep -v '^W:' "$err" | tail -2 | tr '\n' ' ')"
+}
+
+newest_kernel_package() {
+  case "$1" in
+    6.1) apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' 2>/dev/null \
+           | awk '{print $1}' | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -V | tail -1 || true ;;
+    6.17) apt-cache "${APT_TB[@]}" search --names-only '^linux-image-6\.17\.[0-9]+\+deb13-amd64$' 2>/dev/null \
+           | awk '{print $1}' | grep -E '^linux-image-6\.17\.[0-9]+\+deb13-amd64$' | sort -V | tail -1 || true ;;
+  esac
+}
+
+refresh_lists() {
+  if [[ $1 == 6.1 ]]; then
+    log "no usable 6.1 kernel package in apt's lists; running apt-get update"
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  else
+    private_apt_update
+  fi
+}
+
+# download_kernel SERIES PKG: the .deb into $CACHE/dl; false if apt could not get it.
+download_kernel() {
+  local series=$1 pkg=$2 dl=$CACHE/dl
+  local -a opts=()
+  [[ $series == 6.17 ]] && opts=("${APT_TB[@]}")
+  log "downloading $pkg"
+  (cd "$dl" && apt-get -o DPkg::Lock::Timeout=300 "${opts[@]}" download "$pkg" 2>&1 | grep -v -e unsandboxed -e '^W: Download is performed' >&2 || true)
+  compgen -G "$dl/${pkg}_*.deb" >/dev/null
+}
 
 cmd_build() {
+  local kernels=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --kernel) [[ $# -ge 2 ]] || die "build: --kernel needs 6.1 or 6.17"; check_kernel "$2"; kernels+=("$2"); shift ;;
+      --all) kernels=("${KERNELS[@]}") ;;
+      *) die "build: unknown option '$1' (--kernel 6.1|6.17, --all)" ;;
+    esac
+    shift
+  done
+  [[ ${#kernels[@]} -gt 0 ]] || kernels=("$DEFAULT_KERNEL")
   need_root
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/build.lock"
-  flock 9
+  local k
+  for k in "${kernels[@]}"; do build_kernel "$k"; done
+}
+
+build_kernel() {
+  local series=$1 lockfd
+  mkdir -p "$CACHE/dl"
+  exec {lockfd}>"$CACHE/build-$series.lock"
+  flock "$lockfd"
   local t0; t0=$(now)
-  local dl=$CACHE/dl pkg
-  mkdir -p "$dl"
-  # The newest linux-image-6.1.0-N-amd64-unsigned known to apt.
-  pkg=$(newest_kernel_package)
+  [[ $series == 6.17 ]] && private_apt_init
+  local pkg; pkg=$(newest_kernel_package "$series")
   if [[ -z $pkg ]]; then
-    log "no kernel package in apt's lists; running apt-get update"
-    apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
-    pkg=$(newest_kernel_package)
-    [[ -n $pkg ]] || die "apt knows no linux-image-6.1.0-*-amd64-unsigned package"
+    refresh_lists "$series"
+    pkg=$(newest_kernel_package "$series")
+    [[ -n $pkg ]] || die "apt knows no $series kernel package (6.1: linux-image-6.1.0-N-amd64-unsigned from bookworm; 6.17: linux-image-6.17.N+deb13-amd64 from trixie-backports)"
   fi
   local release=${pkg#linux-image-}; release=${release%-unsigned}
   local kroot=$CACHE/kernel/$release
   if [[ ! -f $kroot/.unpacked ]]; then
-    if ! ls "$dl/${pkg}"_*.deb >/dev/null 2>&1; then
-      log "downloading $pkg"
-      (cd "$dl" && apt-get -o DPkg::Lock::Timeout=300 download "$pkg" 2>&1 | grep -v unsandboxed >&2 || true)
-      ls "$dl/${pkg}"_*.deb >/dev/null 2>&1 || die "apt-get download $pkg failed"
+    if ! compgen -G "$CACHE/dl/${pkg}_*.deb" >/dev/null && ! download_kernel "$series" "$pkg"; then
+      # Lists older than the mirror: the package they name may be gone. Refresh once.
+      refresh_lists "$series"
+      pkg=$(newest_kernel_package "$series")
+      release=${pkg#linux-image-}; release=${release%-unsigned}; kroot=$CACHE/kernel/$release
+      [[ -n $pkg ]] && download_kernel "$series" "$pkg" || die "apt-get download of the $series kernel ($pkg) failed"
     fi
     rm -rf "$kroot"; mkdir -p "$kroot"
-    dpkg -x "$(ls "$dl/${pkg}"_*.deb | head -1)" "$kroot"
+    dpkg -x "$(ls -v "$CACHE/dl/${pkg}"_*.deb | tail -1)" "$kroot"
+    [[ -f $kroot/boot/vmlinuz-$release ]] || die "no boot/vmlinuz-$release in $pkg"
     touch "$kroot/.unpacked"
   fi
-  local initrd=$CACHE/initramfs-$release.cpio.gz
-  local stamp
-  stamp=$({ cat "$LAB_DIR/guest/init" "$LAB_DIR/guest/inittab"; echo "$INITRAMFS_RECIPE"; } | sha256sum | cut -c1-16)
-  if [[ ! -f $initrd || $(cat "$initrd.stamp" 2>/dev/null) != "$stamp" ]]; then
+  # The initramfs is named by what it is made of, so checkouts of different lab versions
+  # sharing one cache (LAB_CACHE) each find their own instead of rebuilding each other's.
+  local stamp initrd
+  stamp=$({ cat "$LAB_DIR/guest/init" "$LAB_DIR/guest/inittab"; echo "$INITRAMFS_RECIPE ${GUEST_MODULES[*]}"; } | sha256sum | cut -c1-12)
+  initrd=$CACHE/initramfs-$release-$stamp.cpio.gz
+  if [[ ! -f $initrd ]]; then
     log "building initramfs for $release"
     build_initramfs "$kroot" "$release" "$initrd"
-    echo "$stamp" > "$initrd.stamp"
   fi
-  ln -sfn "kernel/$release/boot/vmlinuz-$release" "$CACHE/vmlinuz"
-  ln -sfn "initramfs-$release.cpio.gz" "$CACHE/initramfs.cpio.gz"
-  echo "$release" > "$CACHE/kernel-version"
+  INITRD[$series]=$initrd RELEASE[$series]=$release
+  echo "$release" > "$CACHE/kernel-version-$series.tmp"
+  mv "$CACHE/kernel-version-$series.tmp" "$CACHE/kernel-version-$series"
   # Close the lock, or the daemons up starts next would inherit it and hold it.
-  exec 9>&-
+  exec {lockfd}>&-
   log "build ready: kernel $release ($(ms_since "$t0") ms)"
-}
-
-newest_kernel_package() {
-  apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' 2>/dev/null \
-    | awk '{print $1}' | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | sort -V | tail -1
 }
 
 # Copies a binary and the shared libraries ldd names into root $1.
@@ -89,8 +173,16 @@ copy_with_libs() {
   done
 }
 
+# The modules the guest loads (those not built into the kernel). 6.1 has them all as modules,
+# uncompressed; 6.17 builds virtio and virtio_pci in and ships the rest as .ko.xz.
+GUEST_MODULES=(virtio_ring virtio virtio-rng virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
+               net_failover virtio_net configfs netconsole tls bonding)
+
 build_initramfs() {
   local kroot=$1 release=$2 out=$3
+  local mdir=$kroot/lib/modules/$release
+  [[ -d $mdir ]] || mdir=$kroot/usr/lib/modules/$release
+  [[ -d $mdir ]] || die "no modules directory for $release in the kernel package"
   local root; root=$(mktemp -d "$CACHE/initramfs.XXXXXX")
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,var/log}
   # busybox and its applets
@@ -109,17 +201,23 @@ build_initramfs() {
   copy_with_libs "$root" /bin/bash /bin/bash
   # dropbear
   copy_with_libs "$root" /usr/sbin/dropbear /usr/sbin/dropbear
-  # modules: only the ones the guest loads, with a real modules.dep
-  local m src rel
-  local mods=(virtio_ring virtio virtio-rng virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover
-              net_failover virtio_net configfs netconsole tls bonding)
-  for m in "${mods[@]}"; do
-    src=$(find "$kroot/lib/modules/$release" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
-    [[ -n $src ]] || die "module $m not found in the kernel package"
-    rel=${src#"$kroot"}
-    install -D -m 0644 "$src" "$root$rel"
+  # modules: only the ones the guest loads, uncompressed (busybox insmod reads no .xz), with a
+  # real modules.dep
+  local m src rel dst
+  for m in "${GUEST_MODULES[@]}"; do
+    if grep -qE "/${m//[-_]/[-_]}\\.ko(\\.[a-z]+)?\$" "$mdir/modules.builtin" 2>/dev/null; then continue; fi
+    src=$(find "$mdir" \( -name "$m.ko" -o -name "$m.ko.xz" \) | head -1)
+    [[ -n $src ]] || die "module $m is neither in the kernel package nor built in"
+    rel=${src#"$mdir"/}
+    dst=$root/lib/modules/$release/${rel%.xz}
+    mkdir -p "$(dirname "$dst")"
+    case "$src" in
+      *.xz) xz -dc "$src" > "$dst" ;;
+      *) install -m 0644 "$src" "$dst" ;;
+    esac
   done
-  cp "$kroot/lib/modules/$release"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$release/" 2>/dev/null || true
+  cp "$mdir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$release/" 2>/dev/null || true
+  sed -i 's/\.ko\.xz$/.ko/' "$root/lib/modules/$release/modules.order" 2>/dev/null || true
   depmod -b "$root" "$release"
   # config
   install -m 0755 "$LAB_DIR/guest/init" "$root/init"
@@ -129,7 +227,7 @@ build_initramfs() {
   printf 'root:x:0:\ntty:x:5:\n' > "$root/etc/group"
   printf '/bin/sh\n/bin/bash\n' > "$root/etc/shells"
   printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' > "$root/etc/nsswitch.conf"
-  printf '127.0.0.1 localhost\n' > "$root/etc/hosts"
+  printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
   chmod 0700 "$root/root"
   (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -6 > "$out.tmp"
   mv "$out.tmp" "$out"
@@ -137,13 +235,15 @@ build_initramfs() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# naming
+# naming and addresses (the same in every lab: each lab has its own namespaces)
 
 check_name() {
   [[ $1 =~ ^[a-z0-9][a-z0-9_-]{0,10}$ ]] || die "bad lab name '$1' (1-11 of a-z 0-9 _ -, starting with a letter or digit)"
 }
 ns_srv() { echo "${NS_PREFIX}$1"; }
 ns_rtr() { echo "${NS_PREFIX}$1-rtr"; }
+hex() { printf '%x' "$1"; }
+hex2() { printf '%02x' "$1"; }
 
 # ---------------------------------------------------------------------------------------------
 # up
@@ -151,18 +251,45 @@ ns_rtr() { echo "${NS_PREFIX}$1-rtr"; }
 usage_up() {
   cat <<'EOF'
 usage: lab/lab.sh up [--name NAME] [options]
-  --name NAME             lab instance name (default: default); several can run at once
+
+The log server (one per lab):
+  --name NAME             lab instance name (default: default); several labs can run at once
+  --port N                rsyslog's UDP port and the target port (default 514)
+  --router                receiver on another subnet, behind a router namespace
+  --firewall RULE         on the log server, INPUT udp dport PORT:
+                          iptables-drop | iptables-reject | iptables-reject-host-prohibited |
+                          iptables-reject-admin-prohibited | nft-drop | nft-reject |
+                          nft-reject-admin-prohibited  (ip6tables for an IPv6 target)
+  --syslog on|off|no-imudp|loopback    rsyslog with imudp on the receiver's address (default),
+                          not running, running without imudp, imudp bound to 127.0.0.1/::1 only
+  --guests N              N guests (1-8) on one bridge of the log server's network; each gets
+                          the guest options below; --guest SPEC overrides them for one guest
+  --guest SPEC            one guest's options, e.g. 'kernel=6.1,mode=extended,remote-mac=wrong'
+                          (keys: the options below without --; flags without a value; a list
+                          value joined by +); repeat for guests 1, 2, ...; firewall=RULE here
+                          is a rule for this guest's source address only
+
+Each guest (the sender), as default for every guest:
+  --kernel 6.1|6.17       Debian kernel to boot (default 6.17, the newest)
   --mode plain|extended   netconsole format (default plain)
   --configfs              dynamic target via configfs instead of the module parameter
   --cmdline               spec as netconsole= on the kernel command line (as if built in)
   --bond                  netconsole on an active-backup bond0 with eth0 enslaved
-  --port N                rsyslog's UDP port and the target port (default 514)
+  --ipv6                  the netconsole target (and ssh) over IPv6: fd99::2 -> fd99::1
   --remote-mac right|wrong|broadcast   target MAC in the spec (default right)
-  --router                receiver on another subnet, behind a router namespace
   --router-mac router|receiver         MAC used with --router (default router)
-  --firewall iptables-drop|iptables-reject|nft-drop|nft-reject   on the log server, INPUT udp dport
-  --syslog on|off|no-imudp             rsyslog running with imudp (default), not running, no imudp
+  --remote-ip right|wrong target IP: the receiver's, or one on its subnet nobody has (right MAC)
   --wrong-port            the sender targets another port than rsyslog listens on
+  --no-local-ip           spec without the local IP (6665@/eth0,...): the kernel takes eth0's
+  --mgmt-nic              a second NIC (eth1, 10.99.9.2, fd99:9::2) for ssh; netconsole on eth0
+  --rp-filter             netconsole's local IP is the management address (route back by eth1's
+                          network) and the receiver has strict rp_filter: dropped (implies --mgmt-nic)
+  --two-targets           a second target, configfs target2, to port 5514 of the same server
+                          (rsyslog listens on both ports)
+  --release               the r flag (+r in the spec, release=1 in configfs); 6.17, extended
+  --userdata KEY=VALUE    a configfs userdata entry (repeatable); 6.17, --configfs
+  --sysdata LIST          sysdata switches: cpu_nr,taskname,release,msgid or all; 6.17, --configfs
+  --dev-mac               the device given by its MAC in the spec (@ip/52:54:..); 6.17
   --no-netconsole         netconsole not loaded (its config files still present)
   --loglevel N            console log level N on the kernel command line (loglevel=N)
   --link-down             guest's netconsole link down after boot (ssh over a 2nd NIC)
@@ -170,45 +297,315 @@ usage: lab/lab.sh up [--name NAME] [options]
 EOF
 }
 
+# Guest options: every G_* variable, its default, in this order.
+G_VARS=(KERNEL MODE VIA BOND IPV6 REMOTE_MAC ROUTER_MAC REMOTE_IP WRONG_PORT NO_LOCAL_IP MGMT RP_FILTER
+        TWO_TARGETS RELEASE USERDATA SYSDATA DEV_MAC NO_NC LOGLEVEL LINK_DOWN SC_CONFLICT FIREWALL)
+guest_defaults() {
+  G_KERNEL=$DEFAULT_KERNEL G_MODE=plain G_VIA=module G_BOND=0 G_IPV6=0 G_REMOTE_MAC=right G_ROUTER_MAC=router
+  G_REMOTE_IP=right G_WRONG_PORT=0 G_NO_LOCAL_IP=0 G_MGMT=0 G_RP_FILTER=0 G_TWO_TARGETS=0 G_RELEASE=0
+  G_USERDATA= G_SYSDATA= G_DEV_MAC=0 G_NO_NC=0 G_LOGLEVEL= G_LINK_DOWN=0 G_SC_CONFLICT=0 G_FIREWALL=
+}
+US=$'\x1f'   # separates userdata entries (values may hold spaces and commas)
+
+# guest_opt OPTION [VALUE]: applies one guest option to the G_* variables. Sets OPT_N to the
+# number of words used (1 or 2); returns 1 if OPTION is not a guest option.
+guest_opt() {
+  local o=$1 v=${2-}
+  OPT_N=2
+  case "$o" in
+    --kernel|--mode|--remote-mac|--router-mac|--remote-ip|--userdata|--sysdata|--loglevel|--guest-firewall)
+      [[ $# -ge 2 && -n $v ]] || die "up: $o needs a value (lab/lab.sh up --help)" ;;
+  esac
+  case "$o" in
+    --kernel) check_kernel "$v"; G_KERNEL=$v ;;
+    --mode) G_MODE=$v ;;
+    --remote-mac) G_REMOTE_MAC=$v ;;
+    --router-mac) G_ROUTER_MAC=$v ;;
+    --remote-ip) G_REMOTE_IP=$v ;;
+    --userdata) G_USERDATA+=${G_USERDATA:+$US}$v ;;
+    --sysdata) G_SYSDATA=$v ;;
+    --loglevel) G_LOGLEVEL=$v ;;
+    --guest-firewall) G_FIREWALL=$v ;;
+    *)
+      OPT_N=1
+      case "$o" in
+        --configfs) G_VIA=configfs ;;
+        --cmdline) G_VIA=cmdline ;;
+        --module) G_VIA=module ;;
+        --bond) G_BOND=1 ;;
+        --ipv6) G_IPV6=1 ;;
+        --wrong-port) G_WRONG_PORT=1 ;;
+        --no-local-ip) G_NO_LOCAL_IP=1 ;;
+        --mgmt-nic) G_MGMT=1 ;;
+        --rp-filter) G_RP_FILTER=1 ;;
+        --two-targets) G_TWO_TARGETS=1 ;;
+        --release) G_RELEASE=1 ;;
+        --dev-mac) G_DEV_MAC=1 ;;
+        --no-netconsole) G_NO_NC=1 ;;
+        --link-down) G_LINK_DOWN=1 ;;
+        --sysconfig-conflict) G_SC_CONFLICT=1 ;;
+        *) return 1 ;;
+      esac ;;
+  esac
+  return 0
+}
+
+# A --guest SPEC ('kernel=6.1,mode=extended,wrong-port') as guest option words, US-separated.
+guest_spec_words() {
+  local spec=$1 item k v out=
+  local IFS=,
+  for item in $spec; do
+    [[ -n $item ]] || continue
+    k=${item%%=*}
+    case "$k" in
+      firewall) k=guest-firewall ;;
+      via) v=${item#*=}; [[ $v =~ ^(module|configfs|cmdline)$ ]] || die "--guest: via must be module, configfs or cmdline"
+           out+=${out:+$US}--$v; continue ;;
+    esac
+    [[ $k =~ ^[a-z0-9-]+$ ]] || die "--guest: bad key in '$item'"
+    out+=${out:+$US}--$k
+    if [[ $item == *=* ]]; then
+      v=${item#*=}
+      [[ $k == sysdata ]] && v=${v//+/,}
+      out+=$US$v
+    fi
+  done
+  printf '%s' "$out"
+}
+
+# apply_words WORDS: guest options from a US-separated word list.
+apply_words() {
+  [[ -n $1 ]] || return 0
+  local -a w
+  IFS=$US read -r -a w <<< "$1"
+  local i=0
+  while [[ $i -lt ${#w[@]} ]]; do
+    guest_opt "${w[@]:$i}" || die "up: '${w[$i]}' is not a guest option (lab/lab.sh up --help)"
+    i=$((i + OPT_N))
+  done
+}
+
+declare -A GV
+save_guest() { local v; for v in "${G_VARS[@]}"; do local n=G_$v; GV["$1:$v"]=${!n}; done; }
+load_guest() { local v; for v in "${G_VARS[@]}"; do printf -v "G_$v" '%s' "${GV["$1:$v"]}"; done; }
+
+# Checks one guest's options (G_*), with the server's ($router).
+validate_guest() {
+  local who=$1
+  [[ $G_MODE == plain || $G_MODE == extended ]] || die "$who: --mode must be plain or extended"
+  [[ $G_REMOTE_MAC =~ ^(right|wrong|broadcast)$ ]] || die "$who: --remote-mac must be right, wrong or broadcast"
+  [[ $G_ROUTER_MAC =~ ^(router|receiver)$ ]] || die "$who: --router-mac must be router or receiver"
+  [[ $G_ROUTER_MAC == router || $router == 1 ]] || die "$who: --router-mac needs --router"
+  [[ $G_REMOTE_IP =~ ^(right|wrong)$ ]] || die "$who: --remote-ip must be right or wrong"
+  [[ -z $G_LOGLEVEL || $G_LOGLEVEL =~ ^[0-8]$ ]] || die "$who: --loglevel must be 0-8"
+  [[ -z $G_FIREWALL ]] || check_firewall "$G_FIREWALL"
+  if [[ $G_RP_FILTER == 1 ]]; then
+    [[ $router == 0 ]] || die "$who: --rp-filter needs the receiver on the sender's network (no --router)"
+    [[ $G_IPV6 == 0 ]] || die "$who: --rp-filter is IPv4 only (IPv6 has no rp_filter sysctl)"
+    [[ $G_NO_LOCAL_IP == 0 ]] || die "$who: --rp-filter sets the local IP; it cannot go with --no-local-ip"
+    G_MGMT=1
+  fi
+  [[ $G_LINK_DOWN == 0 ]] || G_MGMT=1
+  if [[ $G_KERNEL == 6.1 ]]; then
+    local f
+    for f in RELEASE:--release DEV_MAC:--dev-mac; do
+      local n=G_${f%%:*}; [[ ${!n} == 0 ]] || die "$who: ${f#*:} needs --kernel 6.17 (6.1's netconsole does not have it)"
+    done
+    [[ -z $G_USERDATA ]] || die "$who: --userdata needs --kernel 6.17 (6.1's netconsole does not have it)"
+    [[ -z $G_SYSDATA ]] || die "$who: --sysdata needs --kernel 6.17 (6.1's netconsole does not have it)"
+  fi
+  [[ $G_RELEASE == 0 || $G_MODE == extended ]] || die "$who: --release needs --mode extended (the kernel refuses r without +)"
+  if [[ -n $G_USERDATA || -n $G_SYSDATA ]]; then
+    [[ $G_VIA == configfs ]] || die "$who: --userdata and --sysdata need --configfs (they live under the target's userdata/)"
+  fi
+  if [[ -n $G_SYSDATA ]]; then
+    [[ $G_SYSDATA == all ]] && G_SYSDATA=cpu_nr,taskname,release,msgid
+    local s IFS=,
+    for s in $G_SYSDATA; do
+      [[ $s =~ ^(cpu_nr|taskname|release|msgid)$ ]] || die "$who: --sysdata takes cpu_nr, taskname, release, msgid or all (got '$s')"
+    done
+  fi
+  if [[ -n $G_USERDATA ]]; then
+    local e
+    local -a es
+    IFS=$US read -r -a es <<< "$G_USERDATA"
+    for e in "${es[@]}"; do
+      [[ $e == *=* ]] || die "$who: --userdata takes KEY=VALUE (got '$e')"
+      [[ ${e%%=*} =~ ^[A-Za-z0-9_.-]{1,53}$ ]] || die "$who: userdata key '${e%%=*}': 1-53 of A-Z a-z 0-9 _ . -"
+      local val=${e#*=}
+      [[ ${#val} -le 200 && $val != *$'\n'* && $val != *$US* ]] || die "$who: userdata value of '${e%%=*}': at most 200 characters, one line"
+    done
+  fi
+  [[ $G_DEV_MAC == 0 || $G_VIA != configfs ]] || die "$who: --dev-mac is a spec feature (module parameter or --cmdline), not configfs"
+  return 0
+}
+
+check_firewall() {
+  [[ $1 =~ ^(iptables-(drop|reject|reject-host-prohibited|reject-admin-prohibited)|nft-(drop|reject|reject-admin-prohibited))$ ]] \
+    || die "--firewall must be iptables-drop, iptables-reject, iptables-reject-host-prohibited, iptables-reject-admin-prohibited, nft-drop, nft-reject or nft-reject-admin-prohibited (got '$1')"
+}
+
+# Per-guest addresses and device names from its index (1-based) and the G_* options.
+guest_net() {
+  local i=$1
+  S_IP=10.99.0.$((1 + i)) S_IP6=fd99::$(hex $((1 + i))) S_MAC=52:54:00:99:00:$(hex2 $((1 + i)))
+  S_MGMT_IP= S_MGMT_IP6= S_MGMT_MAC=
+  if [[ $G_MGMT == 1 ]]; then
+    S_MGMT_IP=10.99.9.$((1 + i)) S_MGMT_IP6=fd99:9::$(hex $((1 + i))) S_MGMT_MAC=52:54:00:99:09:$(hex2 $((1 + i)))
+  fi
+  if [[ $i == 1 ]]; then S_TAP=ndt-$name S_MTAP=ndm-$name S_SFX= S_ALIAS=guest
+  else S_TAP=nd$i-$name S_MTAP=nm$i-$name S_SFX=-$i S_ALIAS=guest$i; fi
+  S_DEV=eth0; [[ $G_BOND == 1 ]] && S_DEV=bond0
+  S_SSH_HOST=$S_IP
+  [[ $G_IPV6 == 1 ]] && S_SSH_HOST=$S_IP6
+  if [[ $G_MGMT == 1 ]]; then
+    S_SSH_HOST=$S_MGMT_IP; [[ $G_IPV6 == 1 ]] && S_SSH_HOST=$S_MGMT_IP6
+  fi
+  return 0
+}
+
+# The netconsole target(s) of the current guest: sets T_* (the main target) and SPEC, SPEC2.
+guest_targets() {
+  local fam_ip=$S_IP recv=$recv_ip wrong=$wrong_ip
+  if [[ $G_IPV6 == 1 ]]; then fam_ip=$S_IP6 recv=$recv_ip6 wrong=$wrong_ip6; fi
+  T_LPORT=6665
+  T_LIP=$fam_ip
+  [[ $G_RP_FILTER == 1 ]] && T_LIP=$S_MGMT_IP
+  [[ $G_NO_LOCAL_IP == 1 ]] && T_LIP=
+  # The source address the datagrams carry.
+  T_SRC=${T_LIP:-$fam_ip}
+  T_DEV=$S_DEV; [[ $G_DEV_MAC == 1 ]] && T_DEV=$S_MAC
+  T_RIP=$recv; [[ $G_REMOTE_IP == wrong ]] && T_RIP=$wrong
+  T_RPORT=$port
+  [[ $G_WRONG_PORT == 1 ]] && { if [[ $port == 6666 ]]; then T_RPORT=514; else T_RPORT=6666; fi; }
+  local right_mac=$recv_mac
+  [[ $router == 1 ]] && right_mac=$rtr_mac
+  case "$G_REMOTE_MAC" in
+    right) T_RMAC=$right_mac ;;
+    wrong) T_RMAC=02:99:de:ad:be:ef ;;
+    broadcast) T_RMAC=ff:ff:ff:ff:ff:ff ;;
+  esac
+  [[ $router == 1 && $G_ROUTER_MAC == receiver ]] && T_RMAC=$recv_mac
+  local flags=
+  [[ $G_MODE == extended ]] && flags=+
+  [[ $G_RELEASE == 1 ]] && flags+=r
+  SPEC="${flags}${T_LPORT}@${T_LIP}/${T_DEV},${T_RPORT}@${T_RIP}/${T_RMAC}"
+  SPEC2=
+  if [[ $G_TWO_TARGETS == 1 ]]; then
+    local p2=$port2
+    SPEC2="${flags}${T_LPORT}@${T_LIP}/${S_DEV},${p2}@${T_RIP}/${T_RMAC}"
+  fi
+  return 0
+}
+
+guest_faults() {
+  local f=()
+  [[ $G_REMOTE_MAC != right ]] && f+=("remote-mac-$G_REMOTE_MAC")
+  [[ $router == 1 && $G_ROUTER_MAC == receiver ]] && f+=("router-mac-receiver")
+  [[ $G_REMOTE_IP == wrong ]] && f+=("remote-ip-wrong")
+  [[ $G_WRONG_PORT == 1 ]] && f+=("wrong-port")
+  [[ $G_RP_FILTER == 1 ]] && f+=("rp-filter-asymmetric")
+  [[ -n $G_FIREWALL ]] && f+=("firewall-$G_FIREWALL")
+  [[ $G_NO_NC == 1 ]] && f+=("no-netconsole")
+  [[ -n $G_LOGLEVEL ]] && f+=("loglevel-$G_LOGLEVEL")
+  [[ $G_LINK_DOWN == 1 ]] && f+=("link-down")
+  [[ $G_SC_CONFLICT == 1 ]] && f+=("sysconfig-conflict")
+  echo "${f[*]:-}"
+}
+
+# fw_rule RULE FAMILY SOURCE: one firewall rule on the log server (SOURCE empty: any).
+NFT_RULES=() FW_RULES=()
+fw_rule() {
+  local fw=$1 fam=$2 src=$3
+  case "$fw" in
+    iptables-*)
+      local cmd=iptables; [[ $fam == 6 ]] && cmd=ip6tables
+      local -a a=(-A INPUT)
+      [[ -n $src ]] && a+=(-s "$src")
+      a+=(-p udp --dport "$port")
+      case "$fw" in
+        iptables-drop) a+=(-j DROP) ;;
+        iptables-reject) a+=(-j REJECT) ;;
+        iptables-reject-host-prohibited)
+          [[ $fam == 4 ]] || die "--firewall iptables-reject-host-prohibited is IPv4 only (ICMPv6 has no host-prohibited; use iptables-reject-admin-prohibited)"
+          a+=(-j REJECT --reject-with icmp-host-prohibited) ;;
+        iptables-reject-admin-prohibited)
+          if [[ $fam == 6 ]]; then a+=(-j REJECT --reject-with icmp6-adm-prohibited)
+          else a+=(-j REJECT --reject-with icmp-admin-prohibited); fi ;;
+      esac
+      ip netns exec "$srv" "$cmd" "${a[@]}"
+      FW_RULES+=("$cmd ${a[*]}") ;;
+    nft-*)
+      local m=
+      [[ -n $src && $fam == 4 ]] && m="ip saddr $src "
+      [[ -n $src && $fam == 6 ]] && m="ip6 saddr $src "
+      local r
+      case "$fw" in
+        nft-drop) r="${m}udp dport $port counter drop" ;;
+        nft-reject) r="${m}udp dport $port counter reject" ;;
+        nft-reject-admin-prohibited)
+          if [[ $fam == 6 ]]; then r="meta nfproto ipv6 ${m}udp dport $port counter reject with icmpv6 type admin-prohibited"
+          else r="meta nfproto ipv4 ${m}udp dport $port counter reject with icmp type admin-prohibited"; fi ;;
+      esac
+      local x; for x in "${NFT_RULES[@]}"; do [[ $x == "$r" ]] && return 0; done
+      NFT_RULES+=("$r")
+      FW_RULES+=("nft add rule inet netdiag_lab input $r") ;;
+  esac
+}
+
 cmd_up() {
-  local name=default mode=plain via=module bond=0 port=514 remote_mac=right router=0 router_mac=router
-  local firewall= syslog=on wrong_port=0 no_nc=0 loglevel= link_down=0 sc_conflict=0
+  local name=default port=514 router=0 server_fw= syslog=on nguests=
+  local -a top_words=() specs=()
+  guest_defaults
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --name|--mode|--port|--remote-mac|--router-mac|--firewall|--syslog|--loglevel)
+      --name|--port|--firewall|--syslog|--guests|--guest)
         [[ $# -ge 2 && -n $2 ]] || die "up: $1 needs a value (lab/lab.sh up --help)" ;;
     esac
     case "$1" in
-      --name) name=${2:?}; shift ;;
-      --mode) mode=${2:?}; shift ;;
-      --configfs) via=configfs ;;
-      --cmdline) via=cmdline ;;
-      --bond) bond=1 ;;
-      --port) port=${2:?}; shift ;;
-      --remote-mac) remote_mac=${2:?}; shift ;;
+      --name) name=$2; shift ;;
+      --port) port=$2; shift ;;
       --router) router=1 ;;
-      --router-mac) router_mac=${2:?}; shift ;;
-      --firewall) firewall=${2:?}; shift ;;
-      --syslog) syslog=${2:?}; shift ;;
-      --wrong-port) wrong_port=1 ;;
-      --no-netconsole) no_nc=1 ;;
-      --loglevel) loglevel=${2:?}; shift ;;
-      --link-down) link_down=1 ;;
-      --sysconfig-conflict) sc_conflict=1 ;;
+      --firewall) server_fw=$2; shift ;;
+      --syslog) syslog=$2; shift ;;
+      --guests) nguests=$2; shift ;;
+      --guest) local words; words=$(guest_spec_words "$2"); specs+=("$words"); shift ;;
       -h|--help) usage_up; exit 0 ;;
-      *) die "up: unknown option '$1' (lab/lab.sh up --help lists them)" ;;
+      --guest-firewall) die "up: unknown option '$1' (lab/lab.sh up --help lists them)" ;;
+      *)
+        guest_opt "$@" || die "up: unknown option '$1' (lab/lab.sh up --help lists them)"
+        top_words+=("${@:1:$OPT_N}")
+        shift $((OPT_N - 1)) ;;
     esac
     shift
   done
   check_name "$name"
-  [[ $mode == plain || $mode == extended ]] || die "--mode must be plain or extended"
-  [[ $remote_mac =~ ^(right|wrong|broadcast)$ ]] || die "--remote-mac must be right, wrong or broadcast"
-  [[ $router_mac =~ ^(router|receiver)$ ]] || die "--router-mac must be router or receiver"
-  [[ $router_mac == router || $router == 1 ]] || die "--router-mac needs --router"
-  [[ -z $firewall || $firewall =~ ^(iptables|nft)-(drop|reject)$ ]] || die "--firewall must be iptables-drop, iptables-reject, nft-drop or nft-reject"
-  [[ $syslog =~ ^(on|off|no-imudp)$ ]] || die "--syslog must be on, off or no-imudp"
+  [[ -z $server_fw ]] || check_firewall "$server_fw"
+  [[ $syslog =~ ^(on|off|no-imudp|loopback)$ ]] || die "--syslog must be on, off, no-imudp or loopback"
   [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || die "--port must be 1-65535"
-  [[ -z $loglevel || $loglevel =~ ^[0-8]$ ]] || die "--loglevel must be 0-8"
+  [[ -z $nguests || ( $nguests =~ ^[0-9]+$ && $nguests -ge 1 && $nguests -le $MAX_GUESTS ) ]] || die "--guests must be 1-$MAX_GUESTS"
+  local n=${nguests:-${#specs[@]}}
+  [[ $n -ge 1 ]] || n=1
+  [[ ${#specs[@]} -le $n ]] || die "--guests $n but ${#specs[@]} --guest specs"
+  [[ $n -le $MAX_GUESTS ]] || die "at most $MAX_GUESTS guests"
+  local port2=5514; [[ $port == 5514 ]] && port2=5515
+
+  # Every guest's options: the defaults, the top-level guest options, then its --guest spec.
+  local top; top=$(IFS=$US; echo "${top_words[*]:-}")
+  local i any_two=0 any_rp=0 any_mgmt=0 any_v4=0 any_v6=0 kernels=()
+  for ((i = 1; i <= n; i++)); do
+    guest_defaults
+    apply_words "$top"
+    [[ $i -le ${#specs[@]} ]] && apply_words "${specs[$((i - 1))]}"
+    [[ $n == 1 && -n $G_FIREWALL ]] && die "firewall= in --guest is for one guest of several; use --firewall"
+    validate_guest "guest $i"
+    save_guest "$i"
+    [[ $G_TWO_TARGETS == 1 ]] && any_two=1
+    [[ $G_RP_FILTER == 1 ]] && any_rp=1
+    [[ $G_MGMT == 1 ]] && any_mgmt=1
+    if [[ $G_IPV6 == 1 ]]; then any_v6=1; else any_v4=1; fi
+    [[ " ${kernels[*]:-} " == *" $G_KERNEL "* ]] || kernels+=("$G_KERNEL")
+  done
   need_root
 
   local run=$RUNS/$name
@@ -220,8 +617,8 @@ cmd_up() {
     LAB_QUIET=1 cmd_down --name "$name"
   fi
 
-  LAB_QUIET=${LAB_QUIET:-} cmd_build
-  local release; release=$(kernel_release)
+  local k
+  for k in "${kernels[@]}"; do LAB_QUIET=${LAB_QUIET:-} build_kernel "$k"; done
 
   mkdir -p "$run"
   local up_ok=0
@@ -232,23 +629,26 @@ cmd_up() {
   local t_start; t_start=$(now)
   local srv rtr=; srv=$(ns_srv "$name")
   [[ $router == 1 ]] && rtr=$(ns_rtr "$name")
-  local qns=${rtr:-$srv}          # the namespace holding the tap and QEMU
-  local tap=ndt-$name mtap=ndm-$name
+  local qns=${rtr:-$srv}          # the namespace holding the taps (and bridges) and QEMU
+  local bridge= mbridge=
+  [[ $n -gt 1 ]] && bridge=ndb-$name
+  [[ $n -gt 1 && $any_mgmt == 1 ]] && mbridge=ndn-$name
 
-  # Addresses (the same in every lab: each lab has its own namespaces).
-  local sender_ip=10.99.0.2 sender_mac=52:54:00:99:00:02 sender_prefix=24 gw=
-  local recv_ip recv_mac recv_if rtr_ip= rtr_mac= rtr_up_ip= rtr_up_mac=
+  # The sender-side segment: the receiver's (or the router's) address on a tap, or with several
+  # guests on a bridge their taps join.
+  local recv_ip recv_ip6 recv_mac recv_if rtr_ip= rtr_ip6= rtr_mac= rtr_up_ip= rtr_up_ip6= rtr_up_mac=
+  local gw= gw6= wrong_ip wrong_ip6
   if [[ $router == 1 ]]; then
-    recv_if=ndv-$name recv_ip=10.99.1.1 recv_mac=02:99:00:01:00:01
-    rtr_ip=10.99.0.1 rtr_mac=02:99:00:00:00:fe rtr_up_ip=10.99.1.254 rtr_up_mac=02:99:00:01:00:fe
-    gw=$rtr_ip
+    recv_if=ndv-$name recv_ip=10.99.1.1 recv_ip6=fd99:1::1 recv_mac=02:99:00:01:00:01
+    rtr_ip=10.99.0.1 rtr_ip6=fd99::1 rtr_mac=02:99:00:00:00:fe
+    rtr_up_ip=10.99.1.254 rtr_up_ip6=fd99:1::fe rtr_up_mac=02:99:00:01:00:fe
+    gw=$rtr_ip gw6=$rtr_ip6 wrong_ip=10.99.1.77 wrong_ip6=fd99:1::77
   else
-    recv_if=$tap recv_ip=10.99.0.1 recv_mac=02:99:00:00:00:01
+    recv_if=${bridge:-ndt-$name} recv_ip=10.99.0.1 recv_ip6=fd99::1 recv_mac=02:99:00:00:00:01
+    wrong_ip=10.99.0.77 wrong_ip6=fd99::77
   fi
-  local mgmt_ip= mgmt_mac= ssh_host=$sender_ip
-  if [[ $link_down == 1 ]]; then
-    mgmt_ip=10.99.9.2 mgmt_mac=52:54:00:99:09:02 ssh_host=$mgmt_ip
-  fi
+  local seg_if=${bridge:-ndt-$name} seg_ip=${rtr_ip:-$recv_ip} seg_ip6=${rtr_ip6:-$recv_ip6} seg_mac=${rtr_mac:-$recv_mac}
+  local mseg_if=${mbridge:-ndm-$name}
 
   # --- namespaces and links
   ip netns add "$srv"
@@ -259,70 +659,239 @@ cmd_up() {
     ip -n "$rtr" link add "ndr-$name" address "$rtr_up_mac" type veth peer name "$recv_if" netns "$srv"
     ip -n "$srv" link set "$recv_if" address "$recv_mac"
     ip -n "$srv" addr add "$recv_ip/24" dev "$recv_if"
+    ip -n "$srv" addr add "$recv_ip6/64" dev "$recv_if" nodad
     ip -n "$srv" link set "$recv_if" up
     ip -n "$srv" route add 10.99.0.0/16 via "$rtr_up_ip"
+    ip -n "$srv" -6 route add fd99::/64 via "$rtr_up_ip6"
+    ip -n "$srv" -6 route add fd99:9::/64 via "$rtr_up_ip6"
     ip -n "$rtr" addr add "$rtr_up_ip/24" dev "ndr-$name"
+    ip -n "$rtr" addr add "$rtr_up_ip6/64" dev "ndr-$name" nodad
     ip -n "$rtr" link set "ndr-$name" up
-    ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1
-    ip -n "$rtr" tuntap add dev "$tap" mode tap
-    ip -n "$rtr" link set "$tap" address "$rtr_mac"
-    ip -n "$rtr" addr add "$rtr_ip/24" dev "$tap"
-    ip -n "$rtr" link set "$tap" up
+    ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  fi
+  if [[ -n $bridge ]]; then
+    ip -n "$qns" link add "$bridge" type bridge stp_state 0 forward_delay 0
   else
-    ip -n "$srv" tuntap add dev "$tap" mode tap
-    ip -n "$srv" link set "$tap" address "$recv_mac"
-    ip -n "$srv" addr add "$recv_ip/24" dev "$tap"
-    ip -n "$srv" link set "$tap" up
+    ip -n "$qns" tuntap add dev "$seg_if" mode tap
   fi
-  if [[ $link_down == 1 ]]; then
-    ip -n "$qns" tuntap add dev "$mtap" mode tap
-    ip -n "$qns" link set "$mtap" address 02:99:00:09:00:01
-    ip -n "$qns" addr add 10.99.9.1/24 dev "$mtap"
-    ip -n "$qns" link set "$mtap" up
-    [[ $router == 1 ]] && ip -n "$srv" route replace 10.99.9.0/24 via "$rtr_up_ip"
+  ip -n "$qns" link set "$seg_if" address "$seg_mac"
+  ip -n "$qns" addr add "$seg_ip/24" dev "$seg_if"
+  ip -n "$qns" addr add "$seg_ip6/64" dev "$seg_if" nodad
+  ip -n "$qns" link set "$seg_if" up
+  if [[ $any_mgmt == 1 ]]; then
+    if [[ -n $mbridge ]]; then
+      ip -n "$qns" link add "$mbridge" type bridge stp_state 0 forward_delay 0
+    else
+      ip -n "$qns" tuntap add dev "$mseg_if" mode tap
+    fi
+    ip -n "$qns" link set "$mseg_if" address 02:99:00:09:00:01
+    ip -n "$qns" addr add 10.99.9.1/24 dev "$mseg_if"
+    ip -n "$qns" addr add fd99:9::1/64 dev "$mseg_if" nodad
+    ip -n "$qns" link set "$mseg_if" up
   fi
 
-  # --- the netconsole spec
-  local tgt_ip=$recv_ip tgt_port=$port tgt_mac dev=eth0 lport=6665
-  [[ $wrong_port == 1 ]] && { if [[ $port == 6666 ]]; then tgt_port=514; else tgt_port=6666; fi; }
-  [[ $bond == 1 ]] && dev=bond0
-  local right_mac=$recv_mac
-  [[ $router == 1 ]] && right_mac=$rtr_mac
-  case "$remote_mac" in
-    right) tgt_mac=$right_mac ;;
-    wrong) tgt_mac=02:99:de:ad:be:ef ;;
-    broadcast) tgt_mac=ff:ff:ff:ff:ff:ff ;;
-  esac
-  [[ $router == 1 && $router_mac == receiver ]] && tgt_mac=$recv_mac
-  local spec="${lport}@${sender_ip}/${dev},${tgt_port}@${tgt_ip}/${tgt_mac}"
-  [[ $mode == extended ]] && spec="+$spec"
-  local loaded_via=$via
-  [[ $no_nc == 1 ]] && loaded_via=none
+  # --- the log server: rp_filter, firewall, rsyslog, boot capture
+  local rp_filter=null
+  if [[ $any_rp == 1 ]]; then
+    # Strict reverse-path filtering (RFC 3704): a source whose route back leaves by another
+    # interface is dropped. The effective value is the maximum of "all" and the interface's.
+    ip netns exec "$srv" sysctl -qw net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.${recv_if}.rp_filter=1"
+    rp_filter=1
+  fi
+  local server_faults=()
+  if [[ -n $server_fw ]]; then
+    [[ $any_v4 == 1 ]] && fw_rule "$server_fw" 4 ""
+    [[ $any_v6 == 1 ]] && fw_rule "$server_fw" 6 ""
+    server_faults+=("firewall-$server_fw")
+  fi
+  for ((i = 1; i <= n; i++)); do
+    load_guest "$i"; guest_net "$i"
+    [[ -z $G_FIREWALL ]] && continue
+    if [[ $G_IPV6 == 1 ]]; then fw_rule "$G_FIREWALL" 6 "$S_IP6"; else fw_rule "$G_FIREWALL" 4 "$S_IP"; fi
+  done
+  if [[ ${#NFT_RULES[@]} -gt 0 ]]; then
+    { echo 'table inet netdiag_lab {'
+      echo '  chain input {'
+      echo '    type filter hook input priority 0; policy accept;'
+      local r; for r in "${NFT_RULES[@]}"; do echo "    $r"; done
+      echo '  }'
+      echo '}'; } | ip netns exec "$srv" nft -f -
+  fi
+  [[ $syslog != on ]] && server_faults+=("syslog-$syslog")
 
-  # --- keys and the per-run part of the initramfs
-  rm -f "$run"/id_ed25519* "$run/guest_host_key"
+  local rs_pid= rs_ports=$port rs_addrs=
+  [[ $any_two == 1 ]] && rs_ports="$port $port2"
+  if [[ $syslog != off ]]; then
+    mkdir -p "$run/rsyslog-work"
+    : > "$run/syslog.log"
+    case "$syslog" in
+      on) rs_addrs="$recv_ip $recv_ip6" ;;
+      loopback) rs_addrs="127.0.0.1 ::1" ;;
+    esac
+    {
+      echo "# rsyslog of netdiag lab '$name': only imudp, nothing of the host's rsyslog."
+      echo "global(workDirectory=\"$run/rsyslog-work\" maxMessageSize=\"64k\")"
+      if [[ -n $rs_addrs ]]; then
+        echo 'module(load="imudp")'
+        local a p
+        for p in $rs_ports; do
+          for a in $rs_addrs; do echo "input(type=\"imudp\" address=\"$a\" port=\"$p\")"; done
+        done
+      fi
+      echo "*.* action(type=\"omfile\" file=\"$run/syslog.log\")"
+    } > "$run/rsyslog.conf"
+    ip netns exec "$srv" rsyslogd -f "$run/rsyslog.conf" -i "$run/rsyslog.pid" 2>>"$run/rsyslog.err"
+    for i in $(seq 50); do [[ -s $run/rsyslog.pid ]] && break; sleep 0.1; done
+    rs_pid=$(cat "$run/rsyslog.pid" 2>/dev/null) || die "rsyslogd did not start (see $run/rsyslog.err)"
+    # imudp opens its sockets after the pid file is written; wait until they are there.
+    if [[ -n $rs_addrs ]]; then
+      for i in $(seq 50); do
+        [[ $(ip netns exec "$srv" ss -Huln "sport = :$port" | wc -l) -ge 1 ]] && break; sleep 0.1
+      done
+    fi
+  fi
+  ip netns exec "$srv" setsid tcpdump -i "$recv_if" -n -U --immediate-mode -s 4096 -B 16384 -Z root -w "$run/boot.pcap" 'udp or icmp or icmp6' \
+    </dev/null >/dev/null 2>"$run/boot-tcpdump.err" &
+  echo $! > "$run/boot-tcpdump.pid"
+  for i in $(seq 50); do grep -q 'listening on' "$run/boot-tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+
+  # --- the guests: keys, initramfs overlay, QEMU
+  rm -f "$run"/id_ed25519*
   ssh-keygen -q -t ed25519 -N '' -C "netdiag-lab-$name" -f "$run/id_ed25519"
-  dropbearkey -t ed25519 -f "$run/guest_host_key" >/dev/null 2>&1
-  local hostpub; hostpub=$(dropbearkey -y -f "$run/guest_host_key" | grep '^ssh-ed25519' | awk '{print $1" "$2}')
-  echo "$ssh_host $hostpub" > "$run/known_hosts"
-  local over=$run/overlay
-  rm -rf "$over"; mkdir -p "$over/etc/sysconfig" "$over/etc/modprobe.d" "$over/etc/dropbear" "$over/root/.ssh"
+  : > "$run/known_hosts"
+  write_ssh_config_head "$run"
+  local -a t_qemu=() qemu_pids=()
+  for ((i = 1; i <= n; i++)); do
+    load_guest "$i"; guest_net "$i"; guest_targets
+    boot_guest "$i"
+  done
+
+  # --- wait for ssh on every guest (bounded)
+  local deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
+  local -a ssh_ms=()
+  for ((i = 1; i <= n; i++)); do
+    local alias=guest; [[ $i -gt 1 ]] && alias=guest$i
+    while :; do
+      kill -0 "${qemu_pids[$i]}" 2>/dev/null || die "guest $i stopped during boot (console: $run/console$( [[ $i -gt 1 ]] && echo "-$i").log)"
+      if ip netns exec "$srv" ssh -F "$run/ssh_config" -o ConnectTimeout=2 "$alias" true 2>/dev/null; then
+        ssh_ms[$i]=$(ms_since "${t_qemu[$i]}"); break
+      fi
+      [[ $(date +%s) -lt $deadline ]] || die "no ssh to guest $i after ${BOOT_TIMEOUT}s"
+      sleep 0.3
+    done
+  done
+  # The boot replay happened before dropbear started; stop the boot capture.
+  sleep 0.5
+  stop_pid "$run" "$(cat "$run/boot-tcpdump.pid")" INT
+
+  for ((i = 1; i <= n; i++)); do
+    load_guest "$i"; guest_net "$i"
+    [[ $G_LINK_DOWN == 1 ]] || continue
+    monitor "$run" "$i" "set_link net0 off" >/dev/null
+    # Return only once the guest has seen the carrier go.
+    local alias=guest; [[ $i -gt 1 ]] && alias=guest$i
+    local j
+    for j in $(seq 40); do
+      ip netns exec "$srv" ssh -F "$run/ssh_config" "$alias" 'cat /sys/class/net/eth0/carrier' 2>/dev/null | grep -qx 0 && break
+      sleep 0.25
+    done
+  done
+
+  # --- state.json: one JSON per guest, then the whole
+  local gfiles=()
+  for ((i = 1; i <= n; i++)); do
+    load_guest "$i"; guest_net "$i"; guest_targets
+    local first_ms=null t_first
+    t_first=$(TZ=UTC tcpdump -r "$run/boot.pcap" -n -tt -c 1 "udp and src port $T_LPORT and src host $T_SRC" 2>/dev/null | awk '{print $1}')
+    [[ -n $t_first ]] && first_ms=$(awk -v a="${t_qemu[$i]}" -v b="$t_first" 'BEGIN { printf "%d", (b - a) * 1000 }')
+    local via=$G_VIA; [[ $G_NO_NC == 1 ]] && via=none
+    local sc_addr=$T_RIP sc_port=$T_RPORT
+    [[ $G_SC_CONFLICT == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
+    local faults; faults="${server_faults[*]:-} $(guest_faults)"
+    local targets="target1 $G_VIA $SPEC"
+    [[ $G_VIA != configfs ]] && targets="boot $G_VIA $SPEC"
+    [[ -n $SPEC2 ]] && targets+=$'\n'"target2 configfs $SPEC2"
+    STATE_RUN=$run STATE_INDEX=$i STATE_SFX=$S_SFX STATE_KERNEL_SERIES=$G_KERNEL STATE_KERNEL=$(kernel_release "$G_KERNEL") \
+    STATE_IP=$S_IP STATE_IP6=$S_IP6 STATE_MAC=$S_MAC STATE_DEV=$S_DEV STATE_BOND=$G_BOND STATE_TAP=$S_TAP \
+    STATE_MGMT_IP=$S_MGMT_IP STATE_MGMT_IP6=$S_MGMT_IP6 STATE_MGMT_MAC=$S_MGMT_MAC STATE_MGMT_TAP=$( [[ $G_MGMT == 1 ]] && echo "$S_MTAP" ) \
+    STATE_IPV6=$G_IPV6 STATE_SSH_HOST=$S_SSH_HOST STATE_SSH_ALIAS=$S_ALIAS STATE_QEMU_PID=${qemu_pids[$i]} \
+    STATE_APPEND="${APPENDS[$i]}" STATE_VIA=$via STATE_MODE=$G_MODE STATE_SPEC=$SPEC STATE_TARGETS=$targets \
+    STATE_SRC_IP=$T_SRC STATE_LOCAL_IP_GIVEN=$([[ -n $T_LIP ]] && echo 1 || echo 0) STATE_RELEASE=$G_RELEASE \
+    STATE_DEV_MAC=$G_DEV_MAC STATE_SYSDATA=$G_SYSDATA STATE_USERDATA=$G_USERDATA \
+    STATE_SC_ADDR=$sc_addr STATE_SC_PORT=$sc_port STATE_LOGLEVEL=$G_LOGLEVEL STATE_FIREWALL=$G_FIREWALL \
+    STATE_FAULTS=$faults STATE_SSH_MS=${ssh_ms[$i]} STATE_FIRST_MS=$first_ms \
+      node "$LAB_DIR/state.mjs" guest > "$run/guest-$i.json"
+    gfiles+=("$run/guest-$i.json")
+  done
+  STATE_NAME=$name STATE_RUN=$run STATE_SRV=$srv STATE_RTR=$rtr STATE_QNS=$qns \
+  STATE_RECV_IF=$recv_if STATE_RECV_IP=$recv_ip STATE_RECV_IP6=$recv_ip6 STATE_RECV_MAC=$recv_mac STATE_PORT=$port \
+  STATE_PORT2=$([[ $any_two == 1 ]] && echo "$port2") STATE_BRIDGE=$bridge STATE_MBRIDGE=$mbridge \
+  STATE_MGMT_IF=$([[ $any_mgmt == 1 ]] && echo "$mseg_if") \
+  STATE_RTR_IP=$rtr_ip STATE_RTR_IP6=$rtr_ip6 STATE_RTR_MAC=$rtr_mac STATE_RTR_UP_IP=$rtr_up_ip STATE_RTR_UP_IP6=$rtr_up_ip6 \
+  STATE_RTR_UP_MAC=$rtr_up_mac STATE_SEG_IF=$seg_if \
+  STATE_RS=$syslog STATE_RS_PID=$rs_pid STATE_RS_PORTS=$rs_ports STATE_RS_ADDRS=$rs_addrs \
+  STATE_FIREWALL=$server_fw STATE_FW_RULES="$(printf '%s\n' "${FW_RULES[@]:-}")" STATE_RP_FILTER=$rp_filter \
+  STATE_SERVER_FAULTS="${server_faults[*]:-}" STATE_UP_MS=$(ms_since "$t_start") STATE_GUEST_FILES="${gfiles[*]}" \
+    node "$LAB_DIR/state.mjs" server > "$run/state.json.tmp"
+  mv "$run/state.json.tmp" "$run/state.json"
+  up_ok=1
+  trap - EXIT INT TERM HUP
+  local summary=
+  for ((i = 1; i <= n; i++)); do
+    load_guest "$i"
+    summary+=" guest $i: kernel $(kernel_release "$G_KERNEL"), ssh ${ssh_ms[$i]} ms;"
+  done
+  log "lab '$name' up:${summary} state: $run/state.json"
+  echo "$run/state.json"
+}
+
+# boot_guest I: writes guest I's overlay and initrd, adds its ssh host entries and starts its
+# QEMU. Uses the G_*, S_*, T_* variables and SPEC/SPEC2 of that guest.
+declare -a APPENDS=()
+boot_guest() {
+  local i=$1 sfx=$S_SFX
+  # Taps: with one guest the segment's tap is its data NIC (made above); with several, each
+  # guest's taps join the bridges.
+  if [[ -n $bridge ]]; then
+    ip -n "$qns" tuntap add dev "$S_TAP" mode tap
+    ip -n "$qns" link set "$S_TAP" master "$bridge"
+    ip -n "$qns" link set "$S_TAP" up
+  fi
+  if [[ $G_MGMT == 1 && -n $mbridge ]]; then
+    ip -n "$qns" tuntap add dev "$S_MTAP" mode tap
+    ip -n "$qns" link set "$S_MTAP" master "$mbridge"
+    ip -n "$qns" link set "$S_MTAP" up
+  fi
+
+  local key=$run/guest_host_key$sfx
+  rm -f "$key"
+  dropbearkey -t ed25519 -f "$key" >/dev/null 2>&1
+  local hostpub; hostpub=$(dropbearkey -y -f "$key" | grep '^ssh-ed25519' | awk '{print $1" "$2}')
+  local h
+  for h in $S_IP $S_IP6 $S_MGMT_IP $S_MGMT_IP6; do echo "$h $hostpub" >> "$run/known_hosts"; done
+  local aliases=guest$i; [[ $i == 1 ]] && aliases="guest guest1"
+  write_ssh_host "$run" "$aliases" "$S_SSH_HOST"
+  write_ssh_host "$run" "guest$i-ip4" "${S_MGMT_IP:-$S_IP}"
+  write_ssh_host "$run" "guest$i-ip6" "${S_MGMT_IP6:-$S_IP6}"
+
+  local over=$run/overlay$sfx
+  rm -rf "$over"; mkdir -p "$over/etc/sysconfig" "$over/etc/modprobe.d" "$over/etc/dropbear" "$over/etc/lab" "$over/root/.ssh"
   chmod 0700 "$over/root" "$over/root/.ssh"
   install -m 0600 "$run/id_ed25519.pub" "$over/root/.ssh/authorized_keys"
-  install -m 0600 "$run/guest_host_key" "$over/etc/dropbear/dropbear_ed25519_host_key"
-  local sc_addr=$tgt_ip sc_port=$tgt_port
-  [[ $sc_conflict == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
+  install -m 0600 "$key" "$over/etc/dropbear/dropbear_ed25519_host_key"
+  local sc_addr=$T_RIP sc_port=$T_RPORT
+  [[ $G_SC_CONFLICT == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
   cat > "$over/etc/sysconfig/netconsole" <<EOF
 # This is the configuration file for the netconsole service.  By starting
 # this service you allow a remote syslog daemon to record console output
 # from this system.
 
 # The local port number that the netconsole module will use
-LOCALPORT=$lport
+LOCALPORT=$T_LPORT
 
 # The ethernet device to send console messages out of (only set this if it
 # can't be automatically determined)
-DEV=$dev
+DEV=$S_DEV
 
 # The IP address of the remote syslog server to send messages to
 SYSLOGADDR=$sc_addr
@@ -332,148 +901,65 @@ SYSLOGPORT=$sc_port
 
 # The MAC address of the remote syslog server (only set this if it can't
 # be automatically determined)
-SYSLOGMACADDR=$tgt_mac
+SYSLOGMACADDR=$T_RMAC
 EOF
-  if [[ $via == module ]]; then
-    printf '# netconsole target (written by the netdiag lab)\noptions netconsole netconsole=%s\n' "$spec" \
+  if [[ $G_VIA == module ]]; then
+    printf '# netconsole target (written by the netdiag lab)\noptions netconsole netconsole=%s\n' "$SPEC" \
       > "$over/etc/modprobe.d/netconsole.conf"
   fi
-  (cd "$over" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$run/overlay.cpio"
+  # configfs targets for /init: NAME SPEC SYSDATA (one per line; SYSDATA "-" for none), and
+  # userdata entries as etc/lab/userdata/NAME/KEY holding the value.
+  : > "$over/etc/lab/netconsole-targets"
+  [[ $G_VIA == configfs ]] && echo "target1 $SPEC ${G_SYSDATA:--}" >> "$over/etc/lab/netconsole-targets"
+  [[ -n $SPEC2 ]] && echo "target2 $SPEC2 -" >> "$over/etc/lab/netconsole-targets"
+  if [[ -n $G_USERDATA ]]; then
+    local e
+    local -a es
+    IFS=$US read -r -a es <<< "$G_USERDATA"
+    mkdir -p "$over/etc/lab/userdata/target1"
+    for e in "${es[@]}"; do printf '%s' "${e#*=}" > "$over/etc/lab/userdata/target1/${e%%=*}"; done
+  fi
+  (cd "$over" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$run/overlay$sfx.cpio"
   # The kernel looks for the next archive at a 4-byte boundary: pad the compressed base.
-  local base_size pad
-  base_size=$(stat -L -c %s "$CACHE/initramfs.cpio.gz")
+  local release; release=$(kernel_release "$G_KERNEL")
+  local base=${INITRD[$G_KERNEL]} base_size pad
+  base_size=$(stat -L -c %s "$base")
   pad=$(( (4 - base_size % 4) % 4 ))
-  { cat "$CACHE/initramfs.cpio.gz"; head -c "$pad" /dev/zero; cat "$run/overlay.cpio"; } > "$run/initrd.img"
+  { cat "$base"; head -c "$pad" /dev/zero; cat "$run/overlay$sfx.cpio"; } > "$run/initrd$sfx.img"
 
-  local append="console=ttyS0 panic=1 no_timer_check lab.hostname=sender-$name lab.ip=$sender_ip/$sender_prefix lab.mac=$sender_mac"
-  [[ -n $gw ]] && append+=" lab.gw=$gw"
-  [[ -n $mgmt_ip ]] && append+=" lab.mgmt_ip=$mgmt_ip/24 lab.mgmt_mac=$mgmt_mac"
-  [[ $bond == 1 ]] && append+=" lab.bond=1"
-  [[ -n $loglevel ]] && append+=" loglevel=$loglevel"
-  if [[ $no_nc == 1 ]]; then
+  local host=sender-$name; [[ $i -gt 1 ]] && host+=-$i
+  local append="console=ttyS0 panic=1 no_timer_check lab.hostname=$host lab.ip=$S_IP/24 lab.ip6=$S_IP6/64 lab.mac=$S_MAC"
+  [[ -n $gw ]] && append+=" lab.gw=$gw lab.gw6=$gw6"
+  [[ -n $S_MGMT_IP ]] && append+=" lab.mgmt_ip=$S_MGMT_IP/24 lab.mgmt_ip6=$S_MGMT_IP6/64 lab.mgmt_mac=$S_MGMT_MAC"
+  [[ $G_BOND == 1 ]] && append+=" lab.bond=1"
+  [[ -n $G_LOGLEVEL ]] && append+=" loglevel=$G_LOGLEVEL"
+  if [[ $G_NO_NC == 1 ]]; then
     append+=" lab.nc_via=none"
   else
-    append+=" lab.nc_via=$via"
-    [[ $via == configfs ]] && append+=" lab.nc=$spec"
-    [[ $via == cmdline ]] && append+=" netconsole=$spec"
+    append+=" lab.nc_via=$G_VIA"
+    [[ $G_VIA == cmdline ]] && append+=" netconsole=$SPEC"
   fi
+  APPENDS[$i]=$append
 
-  # --- log server: firewall, rsyslog, boot capture
-  case "$firewall" in
-    iptables-drop) ip netns exec "$srv" iptables -A INPUT -p udp --dport "$port" -j DROP ;;
-    iptables-reject) ip netns exec "$srv" iptables -A INPUT -p udp --dport "$port" -j REJECT ;;
-    nft-drop|nft-reject)
-      ip netns exec "$srv" nft -f - <<EOF
-table inet netdiag_lab {
-  chain input {
-    type filter hook input priority 0; policy accept;
-    udp dport $port counter ${firewall#nft-}
-  }
-}
-EOF
-      ;;
-  esac
-  local rs_pid=
-  if [[ $syslog != off ]]; then
-    mkdir -p "$run/rsyslog-work"
-    : > "$run/syslog.log"
-    {
-      echo "# rsyslog of netdiag lab '$name': only imudp, nothing of the host's rsyslog."
-      echo "global(workDirectory=\"$run/rsyslog-work\" maxMessageSize=\"64k\")"
-      if [[ $syslog == on ]]; then
-        echo 'module(load="imudp")'
-        echo "input(type=\"imudp\" address=\"$recv_ip\" port=\"$port\")"
-      fi
-      echo "*.* action(type=\"omfile\" file=\"$run/syslog.log\")"
-    } > "$run/rsyslog.conf"
-    ip netns exec "$srv" rsyslogd -f "$run/rsyslog.conf" -i "$run/rsyslog.pid" 2>>"$run/rsyslog.err"
-    local i
-    for i in $(seq 50); do [[ -s $run/rsyslog.pid ]] && break; sleep 0.1; done
-    rs_pid=$(cat "$run/rsyslog.pid" 2>/dev/null) || die "rsyslogd did not start (see $run/rsyslog.err)"
-  fi
-  ip netns exec "$srv" setsid tcpdump -i "$recv_if" -n -U --immediate-mode -s 4096 -B 16384 -Z root -w "$run/boot.pcap" 'udp or icmp' \
-    </dev/null >/dev/null 2>"$run/boot-tcpdump.err" &
-  echo $! > "$run/boot-tcpdump.pid"
-  for i in $(seq 50); do grep -q 'listening on' "$run/boot-tcpdump.err" 2>/dev/null && break; sleep 0.1; done
-
-  # --- the guest
-  local -a nets=(-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no"
-                 -device "virtio-net-pci,netdev=net0,mac=$sender_mac")
-  [[ $link_down == 1 ]] && nets+=(-netdev "tap,id=mgmt0,ifname=$mtap,script=no,downscript=no"
-                                  -device "virtio-net-pci,netdev=mgmt0,mac=$mgmt_mac")
-  local t_qemu; t_qemu=$(now)
-  ip netns exec "$qns" qemu-system-x86_64 -name "netdiag-lab-$name" -accel tcg -m 256 -smp 1 \
-    -display none -serial "file:$run/console.log" -monitor "unix:$run/monitor.sock,server,nowait" \
-    -kernel "$CACHE/vmlinuz" -initrd "$run/initrd.img" -append "$append" \
-    "${nets[@]}" -device virtio-rng-pci -no-reboot -daemonize -pidfile "$run/qemu.pid" \
-    2>"$run/qemu.err" || die "qemu did not start: $(head -3 "$run/qemu.err")"
-  local qemu_pid; qemu_pid=$(cat "$run/qemu.pid")
-  write_ssh_config "$run" "$ssh_host"
-
-  # --- wait for ssh (bounded)
-  local ssh_ms= deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
-  while :; do
-    kill -0 "$qemu_pid" 2>/dev/null || die "the guest stopped during boot"
-    if ip netns exec "$srv" ssh -F "$run/ssh_config" -o ConnectTimeout=2 guest true 2>/dev/null; then
-      ssh_ms=$(ms_since "$t_qemu"); break
-    fi
-    [[ $(date +%s) -lt $deadline ]] || die "no ssh after ${BOOT_TIMEOUT}s"
-    sleep 0.3
-  done
-  # The boot replay happened before dropbear started; stop the boot capture.
-  sleep 0.5
-  stop_pid "$run" "$(cat "$run/boot-tcpdump.pid")" INT
-  local first_ms=null t_first
-  t_first=$(TZ=UTC tcpdump -r "$run/boot.pcap" -n -tt -c 1 "udp src port $lport" 2>/dev/null | awk '{print $1}')
-  [[ -n $t_first ]] && first_ms=$(awk -v a="$t_qemu" -v b="$t_first" 'BEGIN { printf "%d", (b - a) * 1000 }')
-
-  if [[ $link_down == 1 ]]; then
-    monitor "$run" "set_link net0 off" >/dev/null
-    # Return only once the guest has seen the carrier go.
-    for i in $(seq 40); do
-      ip netns exec "$srv" ssh -F "$run/ssh_config" guest 'cat /sys/class/net/eth0/carrier' 2>/dev/null \
-        | grep -qx 0 && break
-      sleep 0.25
-    done
-  fi
-
-  local faults=()
-  [[ $remote_mac != right ]] && faults+=("remote-mac-$remote_mac")
-  [[ $router == 1 && $router_mac == receiver ]] && faults+=("router-mac-receiver")
-  [[ -n $firewall ]] && faults+=("firewall-$firewall")
-  [[ $syslog == off ]] && faults+=("syslog-off")
-  [[ $syslog == no-imudp ]] && faults+=("syslog-no-imudp")
-  [[ $wrong_port == 1 ]] && faults+=("wrong-port")
-  [[ $no_nc == 1 ]] && faults+=("no-netconsole")
-  [[ -n $loglevel ]] && faults+=("loglevel-$loglevel")
-  [[ $link_down == 1 ]] && faults+=("link-down")
-  [[ $sc_conflict == 1 ]] && faults+=("sysconfig-conflict")
-
-  STATE_NAME=$name STATE_RUN=$run STATE_KERNEL=$release STATE_SRV=$srv STATE_RTR=$rtr STATE_QNS=$qns \
-  STATE_RECV_IF=$recv_if STATE_RECV_IP=$recv_ip STATE_RECV_MAC=$recv_mac STATE_PORT=$port \
-  STATE_SENDER_IP=$sender_ip STATE_SENDER_MAC=$sender_mac STATE_DEV=$dev STATE_TAP=$tap \
-  STATE_RTR_IP=$rtr_ip STATE_RTR_MAC=$rtr_mac STATE_RTR_UP_IP=$rtr_up_ip STATE_RTR_UP_MAC=$rtr_up_mac \
-  STATE_SSH_HOST=$ssh_host STATE_MGMT_IP=$mgmt_ip STATE_MGMT_MAC=$mgmt_mac \
-  STATE_RS=$syslog STATE_RS_PID=$rs_pid STATE_QEMU_PID=$qemu_pid STATE_SPEC=$spec STATE_VIA=$loaded_via \
-  STATE_MODE=$mode STATE_LPORT=$lport STATE_TGT_IP=$tgt_ip STATE_TGT_PORT=$tgt_port STATE_TGT_MAC=$tgt_mac \
-  STATE_SC_ADDR=$sc_addr STATE_SC_PORT=$sc_port STATE_FIREWALL=$firewall STATE_LOGLEVEL=$loglevel \
-  STATE_FAULTS="${faults[*]:-}" STATE_APPEND=$append STATE_SSH_MS=$ssh_ms STATE_FIRST_MS=$first_ms \
-  STATE_BOND=$bond STATE_UP_MS=$(ms_since "$t_start") \
-    node "$LAB_DIR/state.mjs" > "$run/state.json.tmp"
-  mv "$run/state.json.tmp" "$run/state.json"
-  up_ok=1
-  trap - EXIT INT TERM HUP
-  log "lab '$name' up: kernel $release, first datagram ${first_ms} ms, ssh ${ssh_ms} ms after QEMU start; state: $run/state.json"
-  echo "$run/state.json"
+  local -a nets=(-netdev "tap,id=net0,ifname=$S_TAP,script=no,downscript=no"
+                 -device "virtio-net-pci,netdev=net0,mac=$S_MAC")
+  [[ $G_MGMT == 1 ]] && nets+=(-netdev "tap,id=mgmt0,ifname=$S_MTAP,script=no,downscript=no"
+                               -device "virtio-net-pci,netdev=mgmt0,mac=$S_MGMT_MAC")
+  t_qemu[$i]=$(now)
+  ip netns exec "$qns" qemu-system-x86_64 -name "netdiag-lab-$name$sfx" -accel tcg -m "$GUEST_MEM" -smp 1 \
+    -display none -serial "file:$run/console$sfx.log" -monitor "unix:$run/monitor$sfx.sock,server,nowait" \
+    -kernel "$CACHE/kernel/$release/boot/vmlinuz-$release" -initrd "$run/initrd$sfx.img" -append "$append" \
+    "${nets[@]}" -device virtio-rng-pci -no-reboot -daemonize -pidfile "$run/qemu$sfx.pid" \
+    2>"$run/qemu$sfx.err" || die "qemu of guest $i did not start: $(head -3 "$run/qemu$sfx.err")"
+  qemu_pids[$i]=$(cat "$run/qemu$sfx.pid")
 }
 
-write_ssh_config() {
-  local run=$1 host=$2
+write_ssh_config_head() {
+  local run=$1
   cat > "$run/ssh_config" <<EOF
-# ssh to the lab's guest from its log-server namespace:
-#   ip netns exec NS ssh -F $run/ssh_config guest CMD
-Host guest
-  HostName $host
+# ssh to the lab's guests from its log-server namespace:
+#   ip netns exec NS ssh -F $run/ssh_config guest CMD      (guest N: guestN; guestN-ip4, guestN-ip6)
+Host *
   User root
   Port 22
   IdentityFile $run/id_ed25519
@@ -487,11 +973,21 @@ Host guest
 EOF
 }
 
-# HMP command on the QEMU monitor; prints the reply.
+write_ssh_host() {
+  local run=$1 aliases=$2 host=$3
+  # Host blocks must come before "Host *" takes the first values: ssh uses the first value it
+  # reads for each keyword, and HostName appears only here.
+  local tmp=$run/ssh_config.tmp
+  { printf 'Host %s\n  HostName %s\n\n' "$aliases" "$host"; cat "$run/ssh_config"; } > "$tmp"
+  mv "$tmp" "$run/ssh_config"
+}
+
+# monitor RUN GUEST HMP-COMMAND: runs it on guest GUEST's QEMU monitor; prints the reply.
 monitor() {
-  local run=$1; shift
-  [[ -S $run/monitor.sock ]] || die "no monitor socket in $run"
-  printf '%s\n' "$*" | socat -t 1 - "UNIX-CONNECT:$run/monitor.sock" | tr -d '\r' \
+  local run=$1 g=$2; shift 2
+  local sock=$run/monitor.sock; [[ $g -gt 1 ]] && sock=$run/monitor-$g.sock
+  [[ -S $sock ]] || die "no monitor socket $sock"
+  printf '%s\n' "$*" | socat -t 1 - "UNIX-CONNECT:$sock" | tr -d '\r' \
     | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -v -e '^QEMU .* monitor' -e '^(qemu)' || true
 }
 
@@ -547,8 +1043,9 @@ cmd_down() {
 
 down_one() {
   local name=$1 run=$RUNS/$1 f pid ns
-  for f in qemu.pid rsyslog.pid boot-tcpdump.pid; do
-    pid=$(cat "$run/$f" 2>/dev/null || true)
+  for f in "$run"/qemu*.pid "$run/rsyslog.pid" "$run/boot-tcpdump.pid"; do
+    [[ -f $f ]] || continue
+    pid=$(cat "$f" 2>/dev/null || true)
     [[ -n $pid ]] && stop_pid "$run" "$pid"
   done
   for ns in "$(ns_rtr "$name")" "$(ns_srv "$name")"; do
@@ -564,7 +1061,7 @@ down_one() {
   done
   if [[ -d $run ]]; then
     if [[ -n ${LAB_KEEP_RUN:-} ]]; then
-      rm -f "$run/state.json" "$run/monitor.sock"
+      rm -f "$run/state.json" "$run"/monitor*.sock
     else
       rm -rf "$run"
     fi
@@ -576,10 +1073,14 @@ down_one() {
 # exec / ssh / monitor / state / status
 
 resolve_name_and_cmd() {
-  # NAME -- CMD... | --name NAME -- CMD...
-  LAB_NAME=default
+  # NAME [--guest N] -- CMD... | --name NAME [--guest N] -- CMD...
+  LAB_NAME=default LAB_GUEST=1
   if [[ ${1:-} == --name ]]; then LAB_NAME=${2:?}; shift 2
-  elif [[ -n ${1:-} && ${1:-} != -- ]]; then LAB_NAME=$1; shift; fi
+  elif [[ -n ${1:-} && ${1:-} != -- && ${1:-} != --guest ]]; then LAB_NAME=$1; shift; fi
+  if [[ ${1:-} == --guest ]]; then
+    LAB_GUEST=${2:-}; shift 2 || true
+    [[ $LAB_GUEST =~ ^[1-9]$ ]] || die "--guest takes a guest number (1-$MAX_GUESTS)"
+  fi
   [[ ${1:-} == -- ]] && shift
   check_name "$LAB_NAME"
   LAB_ARGS=("$@")
@@ -594,13 +1095,15 @@ cmd_exec() {
 
 cmd_ssh() {
   resolve_name_and_cmd "$@"
-  local run=$RUNS/$LAB_NAME
-  exec ip netns exec "$(ns_srv "$LAB_NAME")" ssh -F "$run/ssh_config" guest "${LAB_ARGS[@]}"
+  local run=$RUNS/$LAB_NAME alias=guest
+  [[ $LAB_GUEST -gt 1 ]] && alias=guest$LAB_GUEST
+  grep -qE "^Host .*\\b$alias\\b" "$run/ssh_config" || die "lab '$LAB_NAME' has no guest $LAB_GUEST"
+  exec ip netns exec "$(ns_srv "$LAB_NAME")" ssh -F "$run/ssh_config" "$alias" "${LAB_ARGS[@]}"
 }
 
 cmd_monitor() {
   resolve_name_and_cmd "$@"
-  monitor "$RUNS/$LAB_NAME" "${LAB_ARGS[*]}"
+  monitor "$RUNS/$LAB_NAME" "$LAB_GUEST" "${LAB_ARGS[*]}"
 }
 
 cmd_state() {
@@ -614,7 +1117,7 @@ cmd_status() {
     [[ -d $d ]] || continue
     n=$(basename "$d"); any=1
     if lab_alive "$n" && [[ -f $d/state.json ]]; then
-      echo "$n: up (qemu pid $(cat "$d/qemu.pid"), state $d/state.json, faults: $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).faults.join(" ") || "none")' "$d/state.json"))"
+      echo "$n: up (qemu pid $(cat "$d/qemu.pid"), state $d/state.json, $(node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(`${s.guests.length} guest(s), kernels ${[...new Set(s.guests.map(g=>g.kernel))].join(" ")}, faults: ${s.faults.join(" ") || "none"}`)' "$d/state.json"))"
     elif lab_alive "$n"; then
       echo "$n: booting (qemu pid $(cat "$d/qemu.pid"))"
     else
@@ -626,6 +1129,12 @@ cmd_status() {
     echo "namespace: $ns"; any=1
   done
   [[ $any == 1 ]] || echo "no lab is up"
+}
+
+cmd_kernel_version() {
+  local k=$DEFAULT_KERNEL
+  if [[ ${1:-} == --kernel ]]; then k=${2:-}; check_kernel "$k"; fi
+  kernel_release "$k" || die "kernel $k is not built yet (lab/lab.sh build --kernel $k)"
 }
 
 main() {
@@ -640,9 +1149,9 @@ main() {
     monitor) cmd_monitor "$@" ;;
     state) cmd_state "$@" ;;
     status) cmd_status "$@" ;;
-    kernel-version) kernel_release ;;
-    -h|--help|help|'') sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$cmd' (build, up, down, exec, ssh, monitor, state, status)" ;;
+    kernel-version) cmd_kernel_version "$@" ;;
+    -h|--help|help|'') sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$cmd' (build, up, down, exec, ssh, monitor, state, status, kernel-version)" ;;
   esac
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(libpcap-dev)
-lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables
+lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables xz-utils debian-archive-keyring
      iproute2 socat kmod cpio gzip procps)
 bench=(tcpdump tshark time iproute2 nftables tcpreplay pv)
 test=("${build[@]}" "${lab[@]}" "${bench[@]}" iputils-ping tzdata bsdutils)

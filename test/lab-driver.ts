@@ -14,6 +14,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/test/ or test/. */
 export const repoRoot = resolve(here, here.split('/').includes('dist') ? '../..' : '..');
 export const labSh = join(repoRoot, 'lab', 'lab.sh');
+/** Where lab.sh keeps its cache and run directories (LAB_CACHE, as lab.sh reads it). */
+export const labCache = process.env.LAB_CACHE || join(repoRoot, 'lab', '.cache');
+/**
+ * The kernel a test's lab boots when the test does not pass --kernel: LAB_TEST_KERNEL, else 6.1,
+ * which the tests written before 6.17 was in the lab expect (lab.sh's own default is the newest).
+ */
+export const defaultTestKernel = process.env.LAB_TEST_KERNEL || '6.1';
 
 /** What every test that boots the lab needs, for `requiring` (test/helpers/prereq.ts); add the test's own. */
 export function labRequirements(...extra: Array<[boolean, string]>): Array<[boolean, string]> {
@@ -28,20 +35,67 @@ export function labRequirements(...extra: Array<[boolean, string]>): Array<[bool
   ];
 }
 
+export interface LabTarget {
+  name: string; via: string; spec: string; configfsPath: string | null; extended: boolean; release: boolean;
+  localPort: number | null; localIp: string | null; dev: string | null; devIsMac: boolean;
+  remotePort: number | null; remoteIp: string; remoteMac: string | null; srcIp: string;
+  userdata: Record<string, string>; sysdata: string[];
+}
+
+export interface LabSender {
+  ip: string; ip6: string; mac: string; dev: string; bond: boolean; tap: string;
+  mgmtIp: string | null; mgmtIp6: string | null; mgmtMac: string | null; mgmtDev: string | null;
+}
+
+export interface LabSsh {
+  netns: string; host: string; hostIp4: string; hostIp6: string; identityFile: string; knownHostsFile: string;
+  configFile: string; hostAlias: string; hostAliasIp4: string; hostAliasIp6: string;
+}
+
+export interface LabNetconsole {
+  loadedVia: string; spec: string | null; mode: string; extended: boolean; release: boolean; dev: string;
+  devByMac: boolean; localIp: string; localIpGiven: boolean; srcIp: string; localPort: number;
+  remoteIp: string; remotePort: number; remoteMac: string; ipv6: boolean;
+  userdata: Record<string, string>; sysdata: string[]; targets: LabTarget[];
+}
+
+/** One guest of a lab (state.json's `guests`; guest 1 is also the top-level fields). */
+export interface LabGuest {
+  index: number;
+  kernel: string;
+  kernelSeries: string;
+  ipv6: boolean;
+  sender: LabSender;
+  ssh: LabSsh;
+  qemu: { pid: number; monitorSocket: string; consoleLog: string; kernelCmdline: string };
+  netconsole: LabNetconsole;
+  firewall: string | null;
+  faults: string[];
+  timings: { firstDatagramMs: number | null; sshReadyMs: number | null };
+}
+
 export interface LabState {
   name: string;
   kernel: string;
+  kernelSeries: string;
   runDir: string;
   namespaces: { logServer: string; router: string | null; qemu: string };
-  receiver: { netns: string; iface: string; ip: string; mac: string; port: number };
-  sender: { ip: string; mac: string; dev: string; tap: string };
+  receiver: {
+    netns: string; iface: string; ip: string; ip6: string; mac: string; port: number; ports: number[];
+    bridge: string | null; mgmtIface: string | null; rpFilter: number | null;
+  };
+  sender: LabSender;
   router: null | { netns: string; ip: string; mac: string; senderSideIface: string };
-  ssh: { host: string; identityFile: string; knownHostsFile: string; configFile: string };
-  rsyslog: { state: string; pid: number | null; port: number; logFile: string | null };
+  ssh: LabSsh;
+  rsyslog: { state: string; pid: number | null; port: number; ports: number[]; addresses: string[]; logFile: string | null };
   qemu: { pid: number; monitorSocket: string };
-  netconsole: { spec: string | null; remoteMac: string; remotePort: number; localPort: number };
+  netconsole: LabNetconsole;
+  firewall: string | null;
+  firewallRules: string[];
   faults: string[];
+  bootCapture: string;
   timings: { firstDatagramMs: number | null; sshReadyMs: number | null; upTotalMs: number };
+  guests: LabGuest[];
 }
 
 export interface RunResult { code: number; stdout: string; stderr: string }
@@ -59,23 +113,25 @@ export async function lab(args: string[], timeoutMs = 240_000): Promise<RunResul
   return run(labSh, args, timeoutMs);
 }
 
+/** Boots a lab; without --kernel (or --guest specs) in `opts`, the kernel is `defaultTestKernel`. */
 export async function labUp(name: string, opts: string[] = []): Promise<LabState> {
-  const r = await lab(['up', '--name', name, ...opts]);
+  const kernel = opts.includes('--kernel') ? [] : ['--kernel', defaultTestKernel];
+  const r = await lab(['up', '--name', name, ...kernel, ...opts], 300_000);
   if (r.code !== 0) throw new Error(`lab up ${opts.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
   return readState(name);
 }
 
 export function readState(name: string): LabState {
-  return JSON.parse(readFileSync(join(repoRoot, 'lab', '.cache', 'run', name, 'state.json'), 'utf8')) as LabState;
+  return JSON.parse(readFileSync(join(labCache, 'run', name, 'state.json'), 'utf8')) as LabState;
 }
 
 export async function labDown(name: string): Promise<void> {
   await lab(['down', '--name', name], 60_000);
 }
 
-/** Runs a shell command on the guest over ssh (host keys checked against the lab's known_hosts). */
-export async function guest(name: string, command: string): Promise<RunResult> {
-  return lab(['ssh', name, '--', command], 60_000);
+/** Runs a shell command on a guest (default the first) over ssh (host keys checked against the lab's known_hosts). */
+export async function guest(name: string, command: string, index = 1): Promise<RunResult> {
+  return lab(['ssh', name, ...(index > 1 ? ['--guest', String(index)] : []), '--', command], 60_000);
 }
 
 /** Runs a command in the lab's log-server namespace. */
@@ -160,7 +216,9 @@ export async function leftovers(name: string, qemuPid?: number, rsyslogPid?: num
   const ns = (await run('ip', ['netns', 'list'])).stdout.split('\n').map(l => l.split(' ')[0]);
   for (const n of ns) if (n === `ndlab-${name}` || n === `ndlab-${name}-rtr`) found.push(`namespace ${n}`);
   const links = (await run('ip', ['-o', 'link'])).stdout;
-  for (const t of [`ndt-${name}`, `ndm-${name}`, `ndv-${name}`, `ndr-${name}`]) {
+  const names = [`ndt-${name}`, `ndm-${name}`, `ndv-${name}`, `ndr-${name}`, `ndb-${name}`, `ndn-${name}`];
+  for (let i = 2; i <= 8; i++) names.push(`nd${i}-${name}`, `nm${i}-${name}`);
+  for (const t of names) {
     if (links.includes(`: ${t}`) || links.includes(`: ${t}@`)) found.push(`link ${t}`);
   }
   for (const pid of [qemuPid, rsyslogPid]) {
@@ -169,6 +227,63 @@ export async function leftovers(name: string, qemuPid?: number, rsyslogPid?: num
       if (cmd.includes(`/run/${name}/`)) found.push(`process ${pid}`);
     }
   }
-  if (existsSync(join(repoRoot, 'lab', '.cache', 'run', name))) found.push('run directory');
+  if (existsSync(join(labCache, 'run', name))) found.push('run directory');
   return found;
+}
+
+/** Writes a message into the guest's kernel log (/dev/kmsg) at `level`. */
+export async function kmsg(name: string, text: string, level = 6, index = 1): Promise<void> {
+  const r = await guest(name, `echo '<${level}>${text}' > /dev/kmsg`, index);
+  if (r.code !== 0) throw new Error(`ssh to guest ${index} of ${name} failed: ${r.stderr}`);
+}
+
+/**
+ * The log server's network counters, as nstat names them (IpInAddrErrors, UdpNoPorts,
+ * TcpExtIPReversePathFilter, Ip6InAddrErrors, Udp6NoPorts, ...), read from /proc/net/snmp,
+ * /proc/net/netstat and /proc/net/snmp6 in the lab's log-server namespace.
+ */
+export async function netCounters(name: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const r = await inLogServer(name, ['cat', '/proc/net/snmp', '/proc/net/netstat', '/proc/net/snmp6']);
+  const lines = r.stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^(\w+): (.*)$/.exec(lines[i]!);
+    const next = /^(\w+): (.*)$/.exec(lines[i + 1] ?? '');
+    if (head && next && head[1] === next[1] && !/^\d/.test(head[2]!)) {
+      const keys = head[2]!.trim().split(/\s+/), vals = next[2]!.trim().split(/\s+/);
+      keys.forEach((k, j) => { out[head[1] + k] = Number(vals[j]); });
+      i++;
+      continue;
+    }
+    const six = /^(\w+)\s+(\d+)$/.exec(lines[i]!);
+    if (six) out[six[1]!] = Number(six[2]);
+  }
+  return out;
+}
+
+export interface BootRecord { opts: string; kernel: string; guests: number; firstDatagramMs: number | null; sshReadyMs: number | null; upMs: number }
+
+/**
+ * Boots a lab, runs `body`, and always takes the lab down and checks it left nothing. Each boot
+ * is recorded in `boots` (when given) with its timings.
+ */
+export async function withLab(
+  t: { log: (...a: unknown[]) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void },
+  name: string, opts: string[], body: (s: LabState) => Promise<void>, boots?: BootRecord[],
+): Promise<void> {
+  const t0 = Date.now();
+  let state: LabState | undefined;
+  try {
+    state = await labUp(name, opts);
+    const rec: BootRecord = {
+      opts: opts.join(' ') || '(defaults)', kernel: state.kernel, guests: state.guests.length,
+      firstDatagramMs: state.timings.firstDatagramMs, sshReadyMs: state.timings.sshReadyMs, upMs: Date.now() - t0,
+    };
+    boots?.push(rec);
+    t.log(`lab ${rec.opts}: kernel ${state.kernel}, ${rec.guests} guest(s), first datagram ${rec.firstDatagramMs} ms, ssh ${rec.sshReadyMs} ms after QEMU start, up ${rec.upMs} ms`);
+    await body(state);
+  } finally {
+    await labDown(name);
+  }
+  t.deepEqual(await leftovers(name, state?.qemu.pid, state?.rsyslog.pid), [], 'lab down leaves nothing behind');
 }

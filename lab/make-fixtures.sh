@@ -21,18 +21,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 3' INT TERM HUP
 
-"$LAB" build
-KVER=$("$LAB" kernel-version)
+KERNEL=${FIXTURE_KERNEL:-6.1}
+"$LAB" build --kernel "$KERNEL"
+KVER=$("$LAB" kernel-version --kernel "$KERNEL")
 PFX=linux-$KVER
 mkdir -p "$OUT"
-rm -f "$OUT"/linux-*.pcap
+rm -f "$OUT/linux-$KVER"-*.pcap
 WORK=$(mktemp -d)
 declare -a ROWS=()
 
 state() { node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
-  console.log(process.argv[2].split(".").reduce((o,k)=>o?.[k],s))' "$REPO/lab/.cache/run/$NAME/state.json" "$1"; }
+  console.log(process.argv[2].split(".").reduce((o,k)=>o?.[k],s))' "${LAB_CACHE:-$LAB_DIR/.cache}/run/$NAME/state.json" "$1"; }
 
-up() { "$LAB" up --name "$NAME" "$@" >/dev/null; }
+up() { "$LAB" up --name "$NAME" --kernel "$KERNEL" "$@" >/dev/null; }
 down() { "$LAB" down --name "$NAME" >/dev/null; }
 on_guest() { "$LAB" ssh "$NAME" -- "$@"; }
 

@@ -17,8 +17,8 @@ trap 'exit 3' INT TERM HUP
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces, QEMU's tap); run: sudo make demo" >&2; exit 2; }
 [[ -f $REPO/dist/src/cli.js ]] || { echo "demo: build first (make build)" >&2; exit 2; }
 
-echo "demo: booting the lab (a Debian 6.1 kernel under QEMU, software emulation; 10 to 30 s)" >&2
-state=$("$LAB" up --name "$NAME" "$@")
+echo "demo: booting the lab (a Debian ${DEMO_KERNEL:-6.1} kernel under QEMU, software emulation; 10 to 30 s)" >&2
+state=$("$LAB" up --name "$NAME" --kernel "${DEMO_KERNEL:-6.1}" "$@")
 field() { node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
   console.log(process.argv[2].split(".").reduce((o,k)=>o?.[k],s))' "$state" "$1"; }
 sender=$(field sender.mgmtIp); [[ $sender != null && -n $sender ]] || sender=$(field ssh.host)

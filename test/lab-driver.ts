@@ -15,12 +15,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, here.split('/').includes('dist') ? '../..' : '..');
 export const labSh = join(repoRoot, 'lab', 'lab.sh');
 /** Where lab.sh keeps its cache and run directories (LAB_CACHE, as lab.sh reads it). */
-export const labCache = process.env.LAB_CACHE || join(repoRoot, 'lab', '.cache');
+const labCache = process.env.LAB_CACHE || join(repoRoot, 'lab', '.cache');
 /**
  * The kernel a test's lab boots when the test does not pass --kernel: LAB_TEST_KERNEL, else 6.1,
  * which the tests written before 6.17 was in the lab expect (lab.sh's own default is the newest).
  */
-export const defaultTestKernel = process.env.LAB_TEST_KERNEL || '6.1';
+const defaultTestKernel = process.env.LAB_TEST_KERNEL || '6.1';
 
 /** What every test that boots the lab needs, for `requiring` (test/helpers/prereq.ts); add the test's own. */
 export function labRequirements(...extra: Array<[boolean, string]>): Array<[boolean, string]> {
@@ -35,32 +35,74 @@ export function labRequirements(...extra: Array<[boolean, string]>): Array<[bool
   ];
 }
 
-export interface LabTarget {
-  name: string; via: string; spec: string; configfsPath: string | null; extended: boolean; release: boolean;
-  localPort: number | null; localIp: string | null; dev: string | null; devIsMac: boolean;
-  remotePort: number | null; remoteIp: string; remoteMac: string | null; srcIp: string;
-  userdata: Record<string, string>; sysdata: string[];
+interface LabTarget {
+  name: string;
+  via: string;
+  spec: string;
+  configfsPath: string | null;
+  extended: boolean;
+  release: boolean;
+  localPort: number | null;
+  localIp: string | null;
+  dev: string | null;
+  devIsMac: boolean;
+  remotePort: number | null;
+  remoteIp: string;
+  remoteMac: string | null;
+  srcIp: string;
+  userdata: Record<string, string>;
+  sysdata: string[];
 }
 
-export interface LabSender {
-  ip: string; ip6: string; mac: string; dev: string; bond: boolean; tap: string;
-  mgmtIp: string | null; mgmtIp6: string | null; mgmtMac: string | null; mgmtDev: string | null;
+interface LabSender {
+  ip: string;
+  ip6: string;
+  mac: string;
+  dev: string;
+  bond: boolean;
+  tap: string;
+  mgmtIp: string | null;
+  mgmtIp6: string | null;
+  mgmtMac: string | null;
+  mgmtDev: string | null;
 }
 
-export interface LabSsh {
-  netns: string; host: string; hostIp4: string; hostIp6: string; identityFile: string; knownHostsFile: string;
-  configFile: string; hostAlias: string; hostAliasIp4: string; hostAliasIp6: string;
+interface LabSsh {
+  netns: string;
+  host: string;
+  hostIp4: string;
+  hostIp6: string;
+  identityFile: string;
+  knownHostsFile: string;
+  configFile: string;
+  hostAlias: string;
+  hostAliasIp4: string;
+  hostAliasIp6: string;
 }
 
-export interface LabNetconsole {
-  loadedVia: string; spec: string | null; mode: string; extended: boolean; release: boolean; dev: string;
-  devByMac: boolean; localIp: string; localIpGiven: boolean; srcIp: string; localPort: number;
-  remoteIp: string; remotePort: number; remoteMac: string; ipv6: boolean;
-  userdata: Record<string, string>; sysdata: string[]; targets: LabTarget[];
+interface LabNetconsole {
+  loadedVia: string;
+  spec: string | null;
+  mode: string;
+  extended: boolean;
+  release: boolean;
+  dev: string;
+  devByMac: boolean;
+  localIp: string;
+  localIpGiven: boolean;
+  srcIp: string;
+  localPort: number;
+  remoteIp: string;
+  remotePort: number;
+  remoteMac: string;
+  ipv6: boolean;
+  userdata: Record<string, string>;
+  sysdata: string[];
+  targets: LabTarget[];
 }
 
 /** One guest of a lab (state.json's `guests`; guest 1 is also the top-level fields). */
-export interface LabGuest {
+interface LabGuest {
   index: number;
   kernel: string;
   kernelSeries: string;
@@ -81,13 +123,28 @@ export interface LabState {
   runDir: string;
   namespaces: { logServer: string; router: string | null; qemu: string };
   receiver: {
-    netns: string; iface: string; ip: string; ip6: string; mac: string; port: number; ports: number[];
-    bridge: string | null; mgmtIface: string | null; rpFilter: number | null;
+    netns: string;
+    iface: string;
+    ip: string;
+    ip6: string;
+    mac: string;
+    port: number;
+    ports: number[];
+    bridge: string | null;
+    mgmtIface: string | null;
+    rpFilter: number | null;
   };
   sender: LabSender;
   router: null | { netns: string; ip: string; mac: string; senderSideIface: string };
   ssh: LabSsh;
-  rsyslog: { state: string; pid: number | null; port: number; ports: number[]; addresses: string[]; logFile: string | null };
+  rsyslog: {
+    state: string;
+    pid: number | null;
+    port: number;
+    ports: number[];
+    addresses: string[];
+    logFile: string | null;
+  };
   qemu: { pid: number; monitorSocket: string };
   netconsole: LabNetconsole;
   firewall: string | null;
@@ -98,7 +155,11 @@ export interface LabState {
   guests: LabGuest[];
 }
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
   return new Promise(res => {
@@ -181,9 +242,33 @@ export class Capture {
     const dir = mkdtempSync(join(tmpdir(), 'ndlab-cap-'));
     captureDirs.push(dir);
     this.file = join(dir, 'capture.pcap');
-    this.proc = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-s', '4096', '-B', '16384', '-Z', 'root',
-      '-w', this.file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.proc.stderr!.on('data', d => { this.stderr += String(d); });
+    this.proc = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        netns,
+        'tcpdump',
+        '-i',
+        iface,
+        '-n',
+        '-U',
+        '--immediate-mode',
+        '-s',
+        '4096',
+        '-B',
+        '16384',
+        '-Z',
+        'root',
+        '-w',
+        this.file,
+        filter,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.proc.stderr!.on('data', d => {
+      this.stderr += String(d);
+    });
     this.exited = new Promise(r => this.proc.on('exit', () => r()));
   }
 
@@ -250,8 +335,11 @@ export async function netCounters(name: string): Promise<Record<string, number>>
     const head = /^(\w+): (.*)$/.exec(lines[i]!);
     const next = /^(\w+): (.*)$/.exec(lines[i + 1] ?? '');
     if (head && next && head[1] === next[1] && !/^\d/.test(head[2]!)) {
-      const keys = head[2]!.trim().split(/\s+/), vals = next[2]!.trim().split(/\s+/);
-      keys.forEach((k, j) => { out[head[1] + k] = Number(vals[j]); });
+      const keys = head[2]!.trim().split(/\s+/),
+        vals = next[2]!.trim().split(/\s+/);
+      keys.forEach((k, j) => {
+        out[head[1] + k] = Number(vals[j]);
+      });
       i++;
       continue;
     }
@@ -261,7 +349,14 @@ export async function netCounters(name: string): Promise<Record<string, number>>
   return out;
 }
 
-export interface BootRecord { opts: string; kernel: string; guests: number; firstDatagramMs: number | null; sshReadyMs: number | null; upMs: number }
+export interface BootRecord {
+  opts: string;
+  kernel: string;
+  guests: number;
+  firstDatagramMs: number | null;
+  sshReadyMs: number | null;
+  upMs: number;
+}
 
 /**
  * Boots a lab, runs `body`, and always takes the lab down and checks it left nothing. Each boot
@@ -269,18 +364,27 @@ export interface BootRecord { opts: string; kernel: string; guests: number; firs
  */
 export async function withLab(
   t: { log: (...a: unknown[]) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void },
-  name: string, opts: string[], body: (s: LabState) => Promise<void>, boots?: BootRecord[],
+  name: string,
+  opts: string[],
+  body: (s: LabState) => Promise<void>,
+  boots?: BootRecord[],
 ): Promise<void> {
   const t0 = Date.now();
   let state: LabState | undefined;
   try {
     state = await labUp(name, opts);
     const rec: BootRecord = {
-      opts: opts.join(' ') || '(defaults)', kernel: state.kernel, guests: state.guests.length,
-      firstDatagramMs: state.timings.firstDatagramMs, sshReadyMs: state.timings.sshReadyMs, upMs: Date.now() - t0,
+      opts: opts.join(' ') || '(defaults)',
+      kernel: state.kernel,
+      guests: state.guests.length,
+      firstDatagramMs: state.timings.firstDatagramMs,
+      sshReadyMs: state.timings.sshReadyMs,
+      upMs: Date.now() - t0,
     };
     boots?.push(rec);
-    t.log(`lab ${rec.opts}: kernel ${state.kernel}, ${rec.guests} guest(s), first datagram ${rec.firstDatagramMs} ms, ssh ${rec.sshReadyMs} ms after QEMU start, up ${rec.upMs} ms`);
+    t.log(
+      `lab ${rec.opts}: kernel ${state.kernel}, ${rec.guests} guest(s), first datagram ${rec.firstDatagramMs} ms, ssh ${rec.sshReadyMs} ms after QEMU start, up ${rec.upMs} ms`,
+    );
     await body(state);
   } finally {
     await labDown(name);

@@ -8,17 +8,33 @@
 import ava from 'ava';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
-  Capture, discardCaptures, keepCaptures, guest, inLogServer, kmsg, labRequirements, marker, netCounters, run, sleep,
-  syslogText, waitFor, withLab, type BootRecord, type LabState,
+  Capture,
+  discardCaptures,
+  keepCaptures,
+  guest,
+  inLogServer,
+  kmsg,
+  labRequirements,
+  marker,
+  netCounters,
+  run,
+  sleep,
+  syslogText,
+  waitFor,
+  withLab,
+  type BootRecord,
+  type LabState,
 } from './lab-driver.js';
 
-const test = requiring(labRequirements(
-  [haveCommand('tcpdump'), 'tcpdump'],
-  [haveCommand('socat'), 'socat'],
-  [haveCommand('iptables'), 'iptables'],
-  [haveCommand('nft'), 'nft (nftables)'],
-  [haveCommand('xz'), 'xz (xz-utils, for the 6.17 modules)'],
-));
+const test = requiring(
+  labRequirements(
+    [haveCommand('tcpdump'), 'tcpdump'],
+    [haveCommand('socat'), 'socat'],
+    [haveCommand('iptables'), 'iptables'],
+    [haveCommand('nft'), 'nft (nftables)'],
+    [haveCommand('xz'), 'xz (xz-utils, for the 6.17 modules)'],
+  ),
+);
 
 ava.afterEach(() => discardCaptures());
 ava.afterEach.always(() => keepCaptures());
@@ -35,174 +51,504 @@ async function icmpCodes(cap: Capture, type: number): Promise<number[]> {
   // The ICMP header follows the 20-byte IP header: its first two bytes are type and code.
   const codes: number[] = [];
   for (const block of r.stdout.split(/\n(?=\S)/)) {
-    const hex = block.split('\n').slice(1).map(l => l.replace(/^\s*0x[0-9a-f]+:\s*/, '').replace(/\s+/g, '')).join('');
+    const hex = block
+      .split('\n')
+      .slice(1)
+      .map(l => l.replace(/^\s*0x[0-9a-f]+:\s*/, '').replace(/\s+/g, ''))
+      .join('');
     if (hex.length >= 44) codes.push(parseInt(hex.slice(42, 44), 16));
   }
   return codes;
 }
 
-test.serial('management NIC, spec without local IP, two targets to two ports (6.17, netconsole= on the command line)', async t => {
-  const name = n('mgmt');
-  await withLab(t, name, ['--kernel', '6.17', '--mgmt-nic', '--no-local-ip', '--two-targets', '--cmdline'], async s => {
-    t.is(s.kernelSeries, '6.17');
-    t.regex(s.kernel, /^6\.17\./);
-    t.is(s.sender.mgmtIp, '10.99.9.2');
-    t.is(s.ssh.host, s.sender.mgmtIp!, 'ssh goes over the management NIC');
-    t.false(s.netconsole.localIpGiven);
-    t.regex(s.netconsole.spec!, /^6665@\/eth0,514@10\.99\.0\.1\/02:99:00:00:00:01$/);
-    t.deepEqual(s.netconsole.targets.map(x => [x.name, x.via, x.remotePort]), [['boot', 'cmdline', 514], ['target2', 'configfs', 5514]]);
-    t.deepEqual(s.rsyslog.ports, [514, 5514]);
+test.serial(
+  'management NIC, spec without local IP, two targets to two ports (6.17, netconsole= on the command line)',
+  async t => {
+    const name = n('mgmt');
+    await withLab(
+      t,
+      name,
+      ['--kernel', '6.17', '--mgmt-nic', '--no-local-ip', '--two-targets', '--cmdline'],
+      async s => {
+        t.is(s.kernelSeries, '6.17');
+        t.regex(s.kernel, /^6\.17\./);
+        t.is(s.sender.mgmtIp, '10.99.9.2');
+        t.is(s.ssh.host, s.sender.mgmtIp!, 'ssh goes over the management NIC');
+        t.false(s.netconsole.localIpGiven);
+        t.regex(s.netconsole.spec!, /^6665@\/eth0,514@10\.99\.0\.1\/02:99:00:00:00:01$/);
+        t.deepEqual(
+          s.netconsole.targets.map(x => [x.name, x.via, x.remotePort]),
+          [
+            ['boot', 'cmdline', 514],
+            ['target2', 'configfs', 5514],
+          ],
+        );
+        t.deepEqual(s.rsyslog.ports, [514, 5514]);
 
-    const conn = await guest(name, 'echo $SSH_CONNECTION; cat /proc/cmdline; cd /sys/kernel/config/netconsole/target2 && cat enabled remote_port local_ip dev_name');
-    t.is(conn.code, 0, conn.stderr);
-    const [sshConn, cmdline, ...t2] = conn.stdout.trim().split('\n');
-    t.regex(sshConn!, /^10\.99\.9\.1 \d+ 10\.99\.9\.2 22$/, 'the ssh session runs between the management addresses');
-    t.true(cmdline!.includes(`netconsole=${s.netconsole.spec}`), cmdline);
-    t.deepEqual(t2.slice(0, 2), ['1', '5514'], 'configfs target2 is enabled, to port 5514');
-    t.is(t2[3], 'eth0');
+        const conn = await guest(
+          name,
+          'echo $SSH_CONNECTION; cat /proc/cmdline; cd /sys/kernel/config/netconsole/target2 && cat enabled remote_port local_ip dev_name',
+        );
+        t.is(conn.code, 0, conn.stderr);
+        const [sshConn, cmdline, ...t2] = conn.stdout.trim().split('\n');
+        t.regex(
+          sshConn!,
+          /^10\.99\.9\.1 \d+ 10\.99\.9\.2 22$/,
+          'the ssh session runs between the management addresses',
+        );
+        t.true(cmdline!.includes(`netconsole=${s.netconsole.spec}`), cmdline);
+        t.deepEqual(t2.slice(0, 2), ['1', '5514'], 'configfs target2 is enabled, to port 5514');
+        t.is(t2[3], 'eth0');
 
-    const data = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
-    const mgmt = new Capture(s.receiver.netns, s.receiver.mgmtIface!, 'udp');
-    await data.started();
-    await mgmt.started();
-    const mark = marker();
-    await kmsg(name, mark);
-    const both = await waitFor(() => syslogText(s).split('\n').filter(l => l.includes(mark)).length >= 2, 15_000);
-    await sleep(500);
-    await data.stop();
-    await mgmt.stop();
-    t.true(both, `the marker is logged twice, once per target (${s.rsyslog.logFile})`);
-    const wire = (await data.text()).split('\n').filter(l => l.includes(`${s.sender.mac} >`));
-    const toPorts = (p: number) => wire.filter(l => l.includes(`10.99.0.2.6665 > 10.99.0.1.${p}:`)).length;
-    t.true(toPorts(514) >= 1 && toPorts(5514) >= 1, `datagrams from eth0's address to 514 and 5514 (${data.file})`);
-    t.false(wire.some(l => l.includes('10.99.9.2')), 'netconsole does not use the management address');
-    t.is(await mgmt.count('udp src port 6665'), 0, `nothing of netconsole on the management network (${mgmt.file})`);
-    const logLines = syslogText(s).split('\n').filter(l => l.includes(mark));
-    t.true(logLines.every(l => /\s10\.99\.0\.2\s/.test(l)), logLines.join('\n'));
-  }, boots);
-});
+        const data = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+        const mgmt = new Capture(s.receiver.netns, s.receiver.mgmtIface!, 'udp');
+        await data.started();
+        await mgmt.started();
+        const mark = marker();
+        await kmsg(name, mark);
+        const both = await waitFor(
+          () =>
+            syslogText(s)
+              .split('\n')
+              .filter(l => l.includes(mark)).length >= 2,
+          15_000,
+        );
+        await sleep(500);
+        await data.stop();
+        await mgmt.stop();
+        t.true(both, `the marker is logged twice, once per target (${s.rsyslog.logFile})`);
+        const wire = (await data.text()).split('\n').filter(l => l.includes(`${s.sender.mac} >`));
+        const toPorts = (p: number) => wire.filter(l => l.includes(`10.99.0.2.6665 > 10.99.0.1.${p}:`)).length;
+        t.true(toPorts(514) >= 1 && toPorts(5514) >= 1, `datagrams from eth0's address to 514 and 5514 (${data.file})`);
+        t.false(
+          wire.some(l => l.includes('10.99.9.2')),
+          'netconsole does not use the management address',
+        );
+        t.is(
+          await mgmt.count('udp src port 6665'),
+          0,
+          `nothing of netconsole on the management network (${mgmt.file})`,
+        );
+        const logLines = syslogText(s)
+          .split('\n')
+          .filter(l => l.includes(mark));
+        t.true(
+          logLines.every(l => /\s10\.99\.0\.2\s/.test(l)),
+          logLines.join('\n'),
+        );
+      },
+      boots,
+    );
+  },
+);
 
 test.serial('wrong remote IP with the right MAC (6.1): on the wire, dropped before any socket, no ICMP', async t => {
   const name = n('rip');
-  await withLab(t, name, ['--kernel', '6.1', '--remote-ip', 'wrong'], async s => {
-    t.deepEqual(s.faults, ['remote-ip-wrong']);
-    t.is(s.netconsole.remoteIp, '10.99.0.77');
-    t.is(s.netconsole.remoteMac, s.receiver.mac);
-    const before = await netCounters(name);
-    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
-    await cap.started();
-    const mark = marker();
-    await kmsg(name, mark);
-    const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
-    await sleep(1500);
-    await cap.stop();
-    t.true(seen, `marker on the wire (${cap.file})`);
-    const line = (await cap.text()).split('\n').find(l => l.includes(`${s.sender.mac} >`) && l.includes('10.99.0.77')) ?? '';
-    t.true(line.includes(`> ${s.receiver.mac}`), `to the receiver's MAC: ${line}`);
-    t.regex(line, /10\.99\.0\.2\.6665 > 10\.99\.0\.77\.514:/);
-    t.is(await cap.count('icmp'), 0, 'the receiver does not answer (forwarding is off, no ICMP)');
-    const after = await netCounters(name);
-    t.true(after.IpInAddrErrors! > before.IpInAddrErrors!, `IpInAddrErrors ${before.IpInAddrErrors} -> ${after.IpInAddrErrors}`);
-    t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
-  }, boots);
-});
-
-test.serial('rsyslog bound to 127.0.0.1 only (6.17): port unreachable from outside, works on loopback', async t => {
-  const name = n('lo');
-  await withLab(t, name, ['--kernel', '6.17', '--syslog', 'loopback'], async s => {
-    t.deepEqual(s.faults, ['syslog-loopback']);
-    t.deepEqual(s.rsyslog.addresses, ['127.0.0.1', '::1']);
-    t.truthy(s.rsyslog.pid);
-    const ss = await inLogServer(name, ['ss', '-Hunl']);
-    t.regex(ss.stdout, /127\.0\.0\.1:514\b/);
-    t.notRegex(ss.stdout, /10\.99\.0\.1:514\b|\*:514\b|0\.0\.0\.0:514\b/);
-    const before = await netCounters(name);
-    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
-    await cap.started();
-    const mark = marker();
-    await kmsg(name, mark);
-    const answered = await waitFor(async () => /udp port 514 unreachable/.test(await cap.text('icmp')), 10_000, 300);
-    await cap.stop();
-    t.true(answered, `ICMP port 514 unreachable (${cap.file})`);
-    t.true((await netCounters(name)).UdpNoPorts! > before.UdpNoPorts!, 'Udp NoPorts rose');
-    t.false(syslogText(s).includes(mark));
-    // Control: the daemon itself works, for a client on the log server.
-    const local = `${mark}-loopback`;
-    const r = await inLogServer(name, ['sh', '-c', `printf '<14>%s\\n' ${local} | socat -u - UDP-DATAGRAM:127.0.0.1:514`]);
-    t.is(r.code, 0, r.stderr);
-    t.true(await waitFor(() => syslogText(s).includes(local), 10_000), 'a datagram to 127.0.0.1:514 is logged');
-  }, boots);
-});
-
-const rejects: Array<{ fw: string; kernel: string; code: number; tcpdump: RegExp; counter: 'iptables' | 'nft' }> = [
-  { fw: 'iptables-reject-host-prohibited', kernel: '6.1', code: 10, tcpdump: /unreachable - admin prohibited,/, counter: 'iptables' },
-  { fw: 'iptables-reject-admin-prohibited', kernel: '6.17', code: 13, tcpdump: /unreachable - admin prohibited filter/, counter: 'iptables' },
-  { fw: 'nft-reject-admin-prohibited', kernel: '6.1', code: 13, tcpdump: /unreachable - admin prohibited filter/, counter: 'nft' },
-];
-for (const c of rejects) {
-  test.serial(`firewall ${c.fw} (${c.kernel}): ICMP destination unreachable code ${c.code} quoting the datagram`, async t => {
-    const name = n(c.fw.startsWith('nft') ? 'nfa' : c.code === 10 ? 'iph' : 'ipa');
-    await withLab(t, name, ['--kernel', c.kernel, '--firewall', c.fw], async s => {
-      t.deepEqual(s.faults, [`firewall-${c.fw}`]);
-      t.is(s.firewallRules.length, 1);
-      const counter = async () => {
-        if (c.counter === 'iptables') {
-          const r = await inLogServer(name, ['iptables', '-L', 'INPUT', '-v', '-n', '-x']);
-          const rule = r.stdout.split('\n').find(l => l.includes('REJECT') && l.includes('dpt:514')) ?? '';
-          return Number(rule.trim().split(/\s+/)[0] ?? -1);
-        }
-        const r = await inLogServer(name, ['nft', 'list', 'table', 'inet', 'netdiag_lab']);
-        return Number(/counter packets (\d+)/.exec(r.stdout)?.[1] ?? -1);
-      };
-      const before = await counter();
-      t.true(before > 0, `the boot replay already hit the rule (${before})`);
+  await withLab(
+    t,
+    name,
+    ['--kernel', '6.1', '--remote-ip', 'wrong'],
+    async s => {
+      t.deepEqual(s.faults, ['remote-ip-wrong']);
+      t.is(s.netconsole.remoteIp, '10.99.0.77');
+      t.is(s.netconsole.remoteMac, s.receiver.mac);
+      const before = await netCounters(name);
       const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
       await cap.started();
       const mark = marker();
       await kmsg(name, mark);
-      const answered = await waitFor(async () => (await icmpCodes(cap, 3)).length >= 1, 10_000, 300);
+      const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
+      await sleep(1500);
+      await cap.stop();
+      t.true(seen, `marker on the wire (${cap.file})`);
+      const line =
+        (await cap.text()).split('\n').find(l => l.includes(`${s.sender.mac} >`) && l.includes('10.99.0.77')) ?? '';
+      t.true(line.includes(`> ${s.receiver.mac}`), `to the receiver's MAC: ${line}`);
+      t.regex(line, /10\.99\.0\.2\.6665 > 10\.99\.0\.77\.514:/);
+      t.is(await cap.count('icmp'), 0, 'the receiver does not answer (forwarding is off, no ICMP)');
+      const after = await netCounters(name);
+      t.true(
+        after.IpInAddrErrors! > before.IpInAddrErrors!,
+        `IpInAddrErrors ${before.IpInAddrErrors} -> ${after.IpInAddrErrors}`,
+      );
+      t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
+    },
+    boots,
+  );
+});
+
+test.serial('rsyslog bound to 127.0.0.1 only (6.17): port unreachable from outside, works on loopback', async t => {
+  const name = n('lo');
+  await withLab(
+    t,
+    name,
+    ['--kernel', '6.17', '--syslog', 'loopback'],
+    async s => {
+      t.deepEqual(s.faults, ['syslog-loopback']);
+      t.deepEqual(s.rsyslog.addresses, ['127.0.0.1', '::1']);
+      t.truthy(s.rsyslog.pid);
+      const ss = await inLogServer(name, ['ss', '-Hunl']);
+      t.regex(ss.stdout, /127\.0\.0\.1:514\b/);
+      t.notRegex(ss.stdout, /10\.99\.0\.1:514\b|\*:514\b|0\.0\.0\.0:514\b/);
+      const before = await netCounters(name);
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
+      await cap.started();
+      const mark = marker();
+      await kmsg(name, mark);
+      const answered = await waitFor(async () => /udp port 514 unreachable/.test(await cap.text('icmp')), 10_000, 300);
+      await cap.stop();
+      t.true(answered, `ICMP port 514 unreachable (${cap.file})`);
+      t.true((await netCounters(name)).UdpNoPorts! > before.UdpNoPorts!, 'Udp NoPorts rose');
+      t.false(syslogText(s).includes(mark));
+      // Control: the daemon itself works, for a client on the log server.
+      const local = `${mark}-loopback`;
+      const r = await inLogServer(name, [
+        'sh',
+        '-c',
+        `printf '<14>%s\\n' ${local} | socat -u - UDP-DATAGRAM:127.0.0.1:514`,
+      ]);
+      t.is(r.code, 0, r.stderr);
+      t.true(await waitFor(() => syslogText(s).includes(local), 10_000), 'a datagram to 127.0.0.1:514 is logged');
+    },
+    boots,
+  );
+});
+
+const rejects: Array<{ fw: string; kernel: string; code: number; tcpdump: RegExp; counter: 'iptables' | 'nft' }> = [
+  {
+    fw: 'iptables-reject-host-prohibited',
+    kernel: '6.1',
+    code: 10,
+    tcpdump: /unreachable - admin prohibited,/,
+    counter: 'iptables',
+  },
+  {
+    fw: 'iptables-reject-admin-prohibited',
+    kernel: '6.17',
+    code: 13,
+    tcpdump: /unreachable - admin prohibited filter/,
+    counter: 'iptables',
+  },
+  {
+    fw: 'nft-reject-admin-prohibited',
+    kernel: '6.1',
+    code: 13,
+    tcpdump: /unreachable - admin prohibited filter/,
+    counter: 'nft',
+  },
+];
+for (const c of rejects) {
+  test.serial(
+    `firewall ${c.fw} (${c.kernel}): ICMP destination unreachable code ${c.code} quoting the datagram`,
+    async t => {
+      const name = n(c.fw.startsWith('nft') ? 'nfa' : c.code === 10 ? 'iph' : 'ipa');
+      await withLab(
+        t,
+        name,
+        ['--kernel', c.kernel, '--firewall', c.fw],
+        async s => {
+          t.deepEqual(s.faults, [`firewall-${c.fw}`]);
+          t.is(s.firewallRules.length, 1);
+          const counter = async () => {
+            if (c.counter === 'iptables') {
+              const r = await inLogServer(name, ['iptables', '-L', 'INPUT', '-v', '-n', '-x']);
+              const rule = r.stdout.split('\n').find(l => l.includes('REJECT') && l.includes('dpt:514')) ?? '';
+              return Number(rule.trim().split(/\s+/)[0] ?? -1);
+            }
+            const r = await inLogServer(name, ['nft', 'list', 'table', 'inet', 'netdiag_lab']);
+            return Number(/counter packets (\d+)/.exec(r.stdout)?.[1] ?? -1);
+          };
+          const before = await counter();
+          t.true(before > 0, `the boot replay already hit the rule (${before})`);
+          const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
+          await cap.started();
+          const mark = marker();
+          await kmsg(name, mark);
+          const answered = await waitFor(async () => (await icmpCodes(cap, 3)).length >= 1, 10_000, 300);
+          await sleep(300);
+          await cap.stop();
+          t.true(answered, `ICMP type 3 in ${cap.file}`);
+          t.deepEqual([...new Set(await icmpCodes(cap, 3))], [c.code], `every answer has code ${c.code}`);
+          const icmp = (await run('tcpdump', ['-r', cap.file, '-n', '-v', 'icmp'])).stdout;
+          t.regex(icmp, c.tcpdump, icmp);
+          t.regex(icmp, /10\.99\.0\.2\.6665 > 10\.99\.0\.1\.514:/, 'the answer quotes the netconsole datagram');
+          t.true((await counter()) > before, 'the rule counter rose');
+          t.true((await cap.text()).includes(mark), 'the datagram itself was on the wire');
+          t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
+        },
+        boots,
+      );
+    },
+  );
+}
+
+test.serial(
+  'strict rp_filter, netconsole source on the management network (6.17): dropped at the receiver',
+  async t => {
+    const name = n('rpf');
+    await withLab(
+      t,
+      name,
+      ['--kernel', '6.17', '--rp-filter'],
+      async (s: LabState) => {
+        t.deepEqual(s.faults, ['rp-filter-asymmetric']);
+        t.is(s.receiver.rpFilter, 1);
+        t.is(s.netconsole.srcIp, '10.99.9.2');
+        t.regex(s.netconsole.spec!, /^6665@10\.99\.9\.2\/eth0,/);
+        const route = await inLogServer(name, ['ip', 'route', 'get', '10.99.9.2']);
+        t.regex(
+          route.stdout,
+          new RegExp(`dev ${re(s.receiver.mgmtIface!)}`),
+          'the route back to the source leaves by the other interface',
+        );
+        const sysctl = await inLogServer(name, ['sysctl', '-n', 'net.ipv4.conf.all.rp_filter']);
+        t.is(sysctl.stdout.trim(), '1');
+        const before = await netCounters(name);
+        const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
+        await cap.started();
+        const mark = marker();
+        await kmsg(name, mark);
+        const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
+        await sleep(1000);
+        await cap.stop();
+        t.true(seen, `the marker arrives on the data interface (${cap.file})`);
+        const line =
+          (await cap.text()).split('\n').find(l => l.includes(`${s.sender.mac} >`) && l.includes('6665 >')) ?? '';
+        t.regex(line, /10\.99\.9\.2\.6665 > 10\.99\.0\.1\.514:/, line);
+        t.true(line.includes(`> ${s.receiver.mac}`), 'to the right MAC');
+        const after = await netCounters(name);
+        t.true(
+          after.TcpExtIPReversePathFilter! > before.TcpExtIPReversePathFilter!,
+          `TcpExt IPReversePathFilter ${before.TcpExtIPReversePathFilter} -> ${after.TcpExtIPReversePathFilter}`,
+        );
+        t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
+      },
+      boots,
+    );
+  },
+);
+
+/** ICMPv6 destination unreachable (type 1) answers in a capture: their codes. */
+async function icmp6UnreachCodes(cap: Capture): Promise<number[]> {
+  const r = await run('tcpdump', ['-r', cap.file, '-n', '-x', 'icmp6 and ip6[40] == 1']);
+  const codes: number[] = [];
+  for (const block of r.stdout.split(/\n(?=\S)/)) {
+    const hex = block
+      .split('\n')
+      .slice(1)
+      .map(l => l.replace(/^\s*0x[0-9a-f]+:\s*/, '').replace(/\s+/g, ''))
+      .join('');
+    // The ICMPv6 header follows the 40-byte IPv6 header.
+    if (hex.length >= 84) codes.push(parseInt(hex.slice(82, 84), 16));
+  }
+  return codes;
+}
+
+test.serial('IPv6 (6.17): boot-parameter and configfs targets to fd99::1, ssh over IPv6', async t => {
+  const name = n('v6');
+  await withLab(
+    t,
+    name,
+    ['--kernel', '6.17', '--ipv6', '--cmdline', '--two-targets'],
+    async s => {
+      t.true(s.netconsole.ipv6);
+      t.is(s.netconsole.spec, `6665@fd99::2/eth0,514@fd99::1/${s.receiver.mac}`);
+      t.deepEqual(
+        s.netconsole.targets.map(x => [x.name, x.remoteIp, x.remotePort]),
+        [
+          ['boot', 'fd99::1', 514],
+          ['target2', 'fd99::1', 5514],
+        ],
+      );
+      t.is(s.ssh.host, 'fd99::2');
+      const g = await guest(
+        name,
+        'echo $SSH_CONNECTION; cat /sys/kernel/config/netconsole/target2/local_ip /sys/kernel/config/netconsole/target2/remote_ip',
+      );
+      t.is(g.code, 0, g.stderr);
+      t.deepEqual(
+        g.stdout
+          .trim()
+          .split('\n')
+          .map(l => l.replace(/ \d+ /, ' P ')),
+        ['fd99::1 P fd99::2 22', 'fd99::2', 'fd99::1'],
+        'ssh runs over IPv6; configfs shows the IPv6 addresses',
+      );
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+      await cap.started();
+      const mark = marker();
+      await kmsg(name, mark);
+      const both = await waitFor(
+        () =>
+          syslogText(s)
+            .split('\n')
+            .filter(l => l.includes(mark)).length >= 2,
+        15_000,
+      );
       await sleep(300);
       await cap.stop();
-      t.true(answered, `ICMP type 3 in ${cap.file}`);
-      t.deepEqual([...new Set(await icmpCodes(cap, 3))], [c.code], `every answer has code ${c.code}`);
-      const icmp = (await run('tcpdump', ['-r', cap.file, '-n', '-v', 'icmp'])).stdout;
-      t.regex(icmp, c.tcpdump, icmp);
-      t.regex(icmp, /10\.99\.0\.2\.6665 > 10\.99\.0\.1\.514:/, 'the answer quotes the netconsole datagram');
-      t.true((await counter()) > before, 'the rule counter rose');
-      t.true((await cap.text()).includes(mark), 'the datagram itself was on the wire');
-      t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
-    }, boots);
+      t.true(both, `logged once per target (${s.rsyslog.logFile})`);
+      const wire = (await run('tcpdump', ['-r', cap.file, '-n', '-v', 'ip6 and udp'])).stdout;
+      t.regex(wire, /fd99::2\.6665 > fd99::1\.514:/, `IPv6 datagram to 514 (${cap.file})`);
+      t.regex(wire, /fd99::2\.6665 > fd99::1\.5514:/, `IPv6 datagram to 5514 (${cap.file})`);
+      t.is(await cap.count('ip and udp src port 6665'), 0, 'nothing over IPv4');
+      t.true(
+        syslogText(s)
+          .split('\n')
+          .filter(l => l.includes(mark))
+          .every(l => / fd99::2 /.test(l)),
+        'rsyslog names the IPv6 sender',
+      );
+    },
+    boots,
+  );
+});
+
+test.serial('IPv6 (6.1): a configfs target in extended mode', async t => {
+  const name = n('v6c');
+  await withLab(
+    t,
+    name,
+    ['--kernel', '6.1', '--ipv6', '--configfs', '--mode', 'extended'],
+    async s => {
+      t.is(s.netconsole.spec, `+6665@fd99::2/eth0,514@fd99::1/${s.receiver.mac}`);
+      const mark = marker();
+      await kmsg(name, mark);
+      t.true(await waitFor(() => syslogText(s).includes(mark), 10_000), `marker in ${s.rsyslog.logFile}`);
+      t.regex(syslogText(s), new RegExp(`fd99::2 +\\d+,\\d+,\\d+,-;${mark}`));
+    },
+    boots,
+  );
+});
+
+for (const [fw, kernel] of [
+  ['iptables-drop', '6.1'],
+  ['nft-reject', '6.17'],
+] as const) {
+  test.serial(`IPv6 firewall ${fw} (${kernel}) on the log server`, async t => {
+    const name = n(`v6${fw.slice(0, 3)}`);
+    await withLab(
+      t,
+      name,
+      ['--kernel', kernel, '--ipv6', '--firewall', fw],
+      async s => {
+        t.true(
+          s.firewallRules[0]!.startsWith(
+            fw === 'iptables-drop' ? 'ip6tables -A INPUT' : 'nft add rule inet netdiag_lab input',
+          ),
+          s.firewallRules.join('; '),
+        );
+        const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp6');
+        await cap.started();
+        const mark = marker();
+        await kmsg(name, mark);
+        const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
+        if (fw === 'nft-reject') await waitFor(async () => (await icmp6UnreachCodes(cap)).length > 0, 10_000, 300);
+        else await sleep(1500);
+        await cap.stop();
+        t.true(seen, `marker on the wire (${cap.file})`);
+        const codes = await icmp6UnreachCodes(cap);
+        if (fw === 'iptables-drop') {
+          t.deepEqual(codes, [], 'DROP: no answer');
+          const r = await inLogServer(name, ['ip6tables', '-L', 'INPUT', '-v', '-n', '-x']);
+          const rule = r.stdout.split('\n').find(l => l.includes('DROP')) ?? '';
+          t.true(Number(rule.trim().split(/\s+/)[0]) > 0, rule);
+        } else {
+          t.true(
+            codes.length > 0 && codes.every(c => c === 4),
+            `ICMPv6 port unreachable (type 1 code 4): ${codes.join(',')}`,
+          );
+        }
+        t.false(syslogText(s).includes(mark));
+      },
+      boots,
+    );
   });
 }
 
-test.serial('strict rp_filter, netconsole source on the management network (6.17): dropped at the receiver', async t => {
-  const name = n('rpf');
-  await withLab(t, name, ['--kernel', '6.17', '--rp-filter'], async (s: LabState) => {
-    t.deepEqual(s.faults, ['rp-filter-asymmetric']);
-    t.is(s.receiver.rpFilter, 1);
-    t.is(s.netconsole.srcIp, '10.99.9.2');
-    t.regex(s.netconsole.spec!, /^6665@10\.99\.9\.2\/eth0,/);
-    const route = await inLogServer(name, ['ip', 'route', 'get', '10.99.9.2']);
-    t.regex(route.stdout, new RegExp(`dev ${re(s.receiver.mgmtIface!)}`), 'the route back to the source leaves by the other interface');
-    const sysctl = await inLogServer(name, ['sysctl', '-n', 'net.ipv4.conf.all.rp_filter']);
-    t.is(sysctl.stdout.trim(), '1');
-    const before = await netCounters(name);
-    const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
-    await cap.started();
-    const mark = marker();
-    await kmsg(name, mark);
-    const seen = await waitFor(async () => (await cap.text()).includes(mark), 10_000, 500);
-    await sleep(1000);
-    await cap.stop();
-    t.true(seen, `the marker arrives on the data interface (${cap.file})`);
-    const line = (await cap.text()).split('\n').find(l => l.includes(`${s.sender.mac} >`) && l.includes('6665 >')) ?? '';
-    t.regex(line, /10\.99\.9\.2\.6665 > 10\.99\.0\.1\.514:/, line);
-    t.true(line.includes(`> ${s.receiver.mac}`), 'to the right MAC');
-    const after = await netCounters(name);
-    t.true(after.TcpExtIPReversePathFilter! > before.TcpExtIPReversePathFilter!,
-      `TcpExt IPReversePathFilter ${before.TcpExtIPReversePathFilter} -> ${after.TcpExtIPReversePathFilter}`);
-    t.false(syslogText(s).includes(mark), 'nothing in rsyslog');
-  }, boots);
+test.serial('configfs of today (6.17): release, userdata entries, every sysdata switch', async t => {
+  const name = n('udata');
+  await withLab(
+    t,
+    name,
+    [
+      '--kernel',
+      '6.17',
+      '--configfs',
+      '--mode',
+      'extended',
+      '--release',
+      '--userdata',
+      'rack=r42',
+      '--userdata',
+      'note=hello world',
+      '--sysdata',
+      'all',
+    ],
+    async s => {
+      t.deepEqual(s.netconsole.userdata, { rack: 'r42', note: 'hello world' });
+      t.deepEqual(s.netconsole.sysdata, ['cpu_nr', 'taskname', 'release', 'msgid']);
+      const cfg = await guest(
+        name,
+        'cd /sys/kernel/config/netconsole/target1 && for f in enabled extended release transmit_errors userdata/cpu_nr_enabled userdata/taskname_enabled userdata/release_enabled userdata/msgid_enabled userdata/rack/value userdata/note/value; do echo "$f=$(cat $f)"; done',
+      );
+      t.is(cfg.code, 0, cfg.stderr);
+      t.deepEqual(cfg.stdout.trim().split('\n'), [
+        'enabled=1',
+        'extended=1',
+        'release=1',
+        'transmit_errors=0',
+        'userdata/cpu_nr_enabled=1',
+        'userdata/taskname_enabled=1',
+        'userdata/release_enabled=1',
+        'userdata/msgid_enabled=1',
+        'userdata/rack/value=r42',
+        'userdata/note/value=hello world',
+      ]);
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+      await cap.started();
+      const mark = marker();
+      await kmsg(name, mark);
+      t.true(
+        await waitFor(async () => (await cap.text()).includes('msgid='), 10_000, 300),
+        `sysdata on the wire (${cap.file})`,
+      );
+      await cap.stop();
+      const payload = (await cap.text()).split(s.kernel).slice(1).join(s.kernel);
+      t.regex(
+        payload,
+        new RegExp(
+          `^,\\d+,\\d+,\\d+,-;${mark}\\n note=hello world\\n rack=r42\\n cpu=\\d+\\n taskname=\\S+\\n release=${re(s.kernel)}\\n msgid=\\d+\\n`,
+        ),
+        'release prefix, text, the userdata entries, then sysdata',
+      );
+    },
+    boots,
+  );
+});
+
+test.serial('+r spec with the device given by MAC (6.17, module parameter)', async t => {
+  const name = n('devmac');
+  await withLab(
+    t,
+    name,
+    ['--kernel', '6.17', '--mode', 'extended', '--release', '--dev-mac'],
+    async s => {
+      t.is(s.netconsole.spec, `+r6665@10.99.0.2/${s.sender.mac},514@10.99.0.1/${s.receiver.mac}`);
+      t.true(s.netconsole.devByMac);
+      const dmesg = await guest(name, 'dmesg | grep netconsole:');
+      t.regex(dmesg.stdout, new RegExp(`local ethernet address '${s.sender.mac}'`));
+      const mark = marker();
+      await kmsg(name, mark);
+      t.true(await waitFor(() => syslogText(s).includes(mark), 10_000));
+      t.regex(
+        syslogText(s),
+        new RegExp(`${re(s.kernel)},\\d+,\\d+,\\d+,-;${mark}`),
+        'release before the extended header',
+      );
+    },
+    boots,
+  );
 });
 
 test.serial('no lab of this run is left; boot times', async t => {

@@ -8,16 +8,32 @@
 import ava from 'ava';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
-  Capture, discardCaptures, keepCaptures, guest, inLogServer, lab, labDown, labRequirements, labUp, leftovers, marker, run, sleep, syslogText, waitFor,
+  Capture,
+  discardCaptures,
+  keepCaptures,
+  guest,
+  inLogServer,
+  lab,
+  labDown,
+  labRequirements,
+  labUp,
+  leftovers,
+  marker,
+  run,
+  sleep,
+  syslogText,
+  waitFor,
   type LabState,
 } from './lab-driver.js';
 
-const test = requiring(labRequirements(
-  [haveCommand('tcpdump'), 'tcpdump'],
-  [haveCommand('socat'), 'socat'],
-  [haveCommand('iptables'), 'iptables'],
-  [haveCommand('nft'), 'nft (nftables)'],
-));
+const test = requiring(
+  labRequirements(
+    [haveCommand('tcpdump'), 'tcpdump'],
+    [haveCommand('socat'), 'socat'],
+    [haveCommand('iptables'), 'iptables'],
+    [haveCommand('nft'), 'nft (nftables)'],
+  ),
+);
 
 // Captures are evidence: kept (and named in the message) when a test fails, deleted when it passes.
 ava.afterEach(() => discardCaptures());
@@ -32,15 +48,23 @@ const boots: Array<{ opts: string; firstDatagramMs: number | null; sshReadyMs: n
 /** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing. */
 async function withLab(
   t: { log: (...a: unknown[]) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void },
-  name: string, opts: string[], body: (s: LabState) => Promise<void>,
+  name: string,
+  opts: string[],
+  body: (s: LabState) => Promise<void>,
 ): Promise<void> {
   const t0 = Date.now();
   let state: LabState | undefined;
   try {
     state = await labUp(name, opts);
-    boots.push({ opts: opts.join(' ') || '(defaults)', firstDatagramMs: state.timings.firstDatagramMs,
-      sshReadyMs: state.timings.sshReadyMs, upMs: Date.now() - t0 });
-    t.log(`lab ${opts.join(' ') || '(defaults)'}: first datagram ${state.timings.firstDatagramMs} ms, ssh ${state.timings.sshReadyMs} ms after QEMU start`);
+    boots.push({
+      opts: opts.join(' ') || '(defaults)',
+      firstDatagramMs: state.timings.firstDatagramMs,
+      sshReadyMs: state.timings.sshReadyMs,
+      upMs: Date.now() - t0,
+    });
+    t.log(
+      `lab ${opts.join(' ') || '(defaults)'}: first datagram ${state.timings.firstDatagramMs} ms, ssh ${state.timings.sshReadyMs} ms after QEMU start`,
+    );
     await body(state);
   } finally {
     await labDown(name);
@@ -55,8 +79,15 @@ async function withLab(
 async function sendControl(name: string, netns: string, ip: string): Promise<string> {
   const text = `ndlab-control-${Math.random().toString(36).slice(2)}`;
   const bcast = ip.split('.').slice(0, 3).concat('255').join('.');
-  const r = await run('ip', ['netns', 'exec', netns, 'socat', '-u', `SYSTEM:echo ${text}`,
-    `UDP-DATAGRAM:${bcast}:9,broadcast`]);
+  const r = await run('ip', [
+    'netns',
+    'exec',
+    netns,
+    'socat',
+    '-u',
+    `SYSTEM:echo ${text}`,
+    `UDP-DATAGRAM:${bcast}:9,broadcast`,
+  ]);
   if (r.code !== 0) throw new Error(`control datagram not sent (${name}): ${r.stderr}`);
   return text;
 }
@@ -97,13 +128,20 @@ test.serial('working lab: boot log, sysrq p and a /dev/kmsg marker reach the wir
     t.true(wire.includes(mark), `marker on the wire (${cap.file})`);
     t.true(wire.includes('sysrq: Show Regs'), `sysrq line on the wire (${cap.file})`);
     t.true(wire.includes(`> ${s.receiver.mac.toLowerCase()}`), 'sent to the receiver MAC');
-    t.true(await cap.count(`udp and src port ${s.netconsole.localPort} and dst port ${s.receiver.port}`) >= 2);
+    t.true((await cap.count(`udp and src port ${s.netconsole.localPort} and dst port ${s.receiver.port}`)) >= 2);
     t.regex(log, new RegExp(`10\\.99\\.0\\.2 +\\[ *\\d+\\.\\d+\\] ${mark}`), 'plain format in rsyslog');
 
     // The boot log replay, captured by lab up from before QEMU started.
     const bootCap = await run('tcpdump', ['-r', `${s.runDir}/boot.pcap`, '-n', '-A', 'udp']);
-    const bootList = await run('tcpdump', ['-r', `${s.runDir}/boot.pcap`, '-n', `udp src port ${s.netconsole.localPort}`]);
-    const bootDatagrams = bootList.stdout.split('\n').filter(l => l.includes(`${s.sender.ip}.${s.netconsole.localPort} >`)).length;
+    const bootList = await run('tcpdump', [
+      '-r',
+      `${s.runDir}/boot.pcap`,
+      '-n',
+      `udp src port ${s.netconsole.localPort}`,
+    ]);
+    const bootDatagrams = bootList.stdout
+      .split('\n')
+      .filter(l => l.includes(`${s.sender.ip}.${s.netconsole.localPort} >`)).length;
     t.true(bootDatagrams > 100, `boot replay: ${bootDatagrams} datagrams`);
     t.true(bootCap.stdout.includes('Linux version 6.1.0'), 'boot replay starts with the kernel banner');
 
@@ -144,7 +182,10 @@ async function nftCounter(name: string): Promise<number> {
   return m ? Number(m[1]) : -1;
 }
 
-for (const [fw, counter] of [['iptables-drop', iptablesDropped], ['nft-drop', nftCounter]] as const) {
+for (const [fw, counter] of [
+  ['iptables-drop', iptablesDropped],
+  ['nft-drop', nftCounter],
+] as const) {
   test.serial(`firewall ${fw}: datagrams on the wire, counter rises, nothing in rsyslog`, async t => {
     const name = fw === 'iptables-drop' ? n('ipt') : n('nft');
     await withLab(t, name, ['--firewall', fw], async s => {
@@ -165,8 +206,11 @@ for (const [fw, counter] of [['iptables-drop', iptablesDropped], ['nft-drop', nf
 }
 
 async function udpNoPorts(name: string): Promise<number> {
-  const snmp = (await inLogServer(name, ['cat', '/proc/net/snmp'])).stdout.split('\n').filter(l => l.startsWith('Udp:'));
-  const keys = snmp[0]!.split(/\s+/), vals = snmp[1]!.split(/\s+/);
+  const snmp = (await inLogServer(name, ['cat', '/proc/net/snmp'])).stdout
+    .split('\n')
+    .filter(l => l.startsWith('Udp:'));
+  const keys = snmp[0]!.split(/\s+/),
+    vals = snmp[1]!.split(/\s+/);
   return Number(vals[keys.indexOf('NoPorts')]);
 }
 
@@ -177,11 +221,20 @@ test.serial('syslog off: ICMP port unreachable answers the datagrams', async t =
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp');
     await cap.started();
     await kmsg(n('off'), marker());
-    const answered = await waitFor(async () => (await cap.count('icmp[icmptype] == icmp-unreach and icmp[icmpcode] == 3')) >= 1, 10_000, 300);
+    const answered = await waitFor(
+      async () => (await cap.count('icmp[icmptype] == icmp-unreach and icmp[icmpcode] == 3')) >= 1,
+      10_000,
+      300,
+    );
     await cap.stop();
     t.true(answered, `ICMP port unreachable in ${cap.file}`);
     const icmp = await cap.text('icmp');
-    t.regex(icmp, new RegExp(`${s.receiver.ip.replace(/\./g, '\\.')} > ${s.sender.ip.replace(/\./g, '\\.')}: ICMP ${s.receiver.ip.replace(/\./g, '\\.')} udp port ${s.receiver.port} unreachable`));
+    t.regex(
+      icmp,
+      new RegExp(
+        `${s.receiver.ip.replace(/\./g, '\\.')} > ${s.sender.ip.replace(/\./g, '\\.')}: ICMP ${s.receiver.ip.replace(/\./g, '\\.')} udp port ${s.receiver.port} unreachable`,
+      ),
+    );
     t.true((await udpNoPorts(n('off'))) > before, 'Udp NoPorts rose');
   });
 });
@@ -226,7 +279,8 @@ test.serial('console loglevel 1: an info message is not sent, an emergency one i
   await withLab(t, n('lvl'), ['--loglevel', '1'], async s => {
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
     await cap.started();
-    const quiet = marker(), loud = marker();
+    const quiet = marker(),
+      loud = marker();
     await kmsg(n('lvl'), quiet, 6);
     await kmsg(n('lvl'), loud, 0);
     const loudArrived = await waitFor(() => syslogText(s).includes(loud), 10_000);
@@ -246,7 +300,10 @@ test.serial('console loglevel 1: an info message is not sent, an emergency one i
 
 test.serial('configfs target, extended format, on a bond: messages arrive in extended form', async t => {
   await withLab(t, n('cfg'), ['--configfs', '--mode', 'extended', '--bond'], async s => {
-    const ls = await guest(n('cfg'), 'cat /sys/kernel/config/netconsole/target1/enabled /sys/kernel/config/netconsole/target1/dev_name');
+    const ls = await guest(
+      n('cfg'),
+      'cat /sys/kernel/config/netconsole/target1/enabled /sys/kernel/config/netconsole/target1/dev_name',
+    );
     t.is(ls.stdout, '1\nbond0\n');
     const mark = marker();
     await kmsg(n('cfg'), mark);
@@ -268,7 +325,11 @@ test.serial('link down after boot: nothing is sent; ssh still works over the sec
     await sleep(500);
     await cap.stop();
     t.true((await cap.text()).includes(control), `the capture works (${cap.file})`);
-    t.is(await cap.count(`udp src port ${s.netconsole.localPort}`), 0, `no netconsole datagram on the wire (${cap.file})`);
+    t.is(
+      await cap.count(`udp src port ${s.netconsole.localPort}`),
+      0,
+      `no netconsole datagram on the wire (${cap.file})`,
+    );
     t.false(syslogText(s).includes(mark));
   });
 });
@@ -284,7 +345,10 @@ test.serial('broadcast MAC, spec on the kernel command line, contradicting sysco
     await cap.started();
     const mark = marker();
     await kmsg(n('bc'), mark);
-    t.true(await waitFor(() => syslogText(s).includes(mark), 10_000), 'a broadcast frame to the right IP is still received');
+    t.true(
+      await waitFor(() => syslogText(s).includes(mark), 10_000),
+      'a broadcast frame to the right IP is still received',
+    );
     await cap.stop();
     const line = (await cap.text()).split('\n').find(l => l.includes(s.sender.mac)) ?? '';
     t.true(line.includes('> ff:ff:ff:ff:ff:ff'), line);
@@ -326,7 +390,10 @@ test.serial('netconsole not loaded: config present, module absent, nothing sent'
   await withLab(t, n('nonc'), ['--no-netconsole'], async s => {
     t.is(s.netconsole.spec, null);
     t.is(s.timings.firstDatagramMs, null, 'nothing in the boot capture');
-    const g = await guest(n('nonc'), 'cat /etc/modprobe.d/netconsole.conf; test -d /sys/module/netconsole && echo loaded || echo absent');
+    const g = await guest(
+      n('nonc'),
+      'cat /etc/modprobe.d/netconsole.conf; test -d /sys/module/netconsole && echo loaded || echo absent',
+    );
     t.regex(g.stdout, /^options netconsole netconsole=/m);
     t.regex(g.stdout, /^absent$/m);
     const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
@@ -338,7 +405,11 @@ test.serial('netconsole not loaded: config present, module absent, nothing sent'
     await sleep(500);
     await cap.stop();
     t.true((await cap.text()).includes(control), `the capture works (${cap.file})`);
-    t.is(await cap.count(`udp src port ${s.netconsole.localPort}`), 0, `no netconsole datagram on the wire (${cap.file})`);
+    t.is(
+      await cap.count(`udp src port ${s.netconsole.localPort}`),
+      0,
+      `no netconsole datagram on the wire (${cap.file})`,
+    );
   });
 });
 

@@ -7,7 +7,7 @@ import test from 'ava';
 import { looksLikeNetconsole, formatExtended, formatPlain } from '../src/decode/netconsole.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { localInterface } from '../src/capture/local-interface.js';
-import { icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
+import { arpReply, icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
 const SENDER = {
@@ -425,3 +425,68 @@ test('three senders with one finding each stay three findings', t => {
   t.deepEqual(codes(result), ['broadcast-dst-mac', 'broadcast-dst-mac', 'broadcast-dst-mac']);
   t.true(result.findings.every(f => f.subjects === undefined));
 });
+
+// ------------------------------------------------------------------ what an OK rests on
+
+const coverageCases: Array<{
+  name: string;
+  frames: () => Buffer[];
+  opts?: Parameters<typeof runFrames>[1];
+  compared: string[];
+  notCompared: string[];
+}> = [
+  {
+    name: 'a plain sender, nothing else known',
+    frames: () => [plain('a')],
+    compared: [],
+    notCompared: [
+      'destination MAC of 10.99.0.1 (no configuration, no frame from 10.99.0.1)',
+      'loss on 1 plain sender (plain records carry no sequence number)',
+      'the configuration (no --config or --netconsole)',
+      'firewall DROP and delivery to the log file: a capture cannot show them (netdiag verify can)',
+    ],
+  },
+  {
+    name: "an extended sender and the receiver's ARP reply, with --port",
+    frames: () => [ext(1), arpReply(SENDER.dstMac, SENDER.dstIp, SENDER.srcMac, SENDER.srcIp)],
+    opts: { ports: [514] },
+    compared: [
+      'destination MAC of 10.99.0.1 (against the frames it sends in this capture)',
+      'sequence numbers of 1 extended sender',
+    ],
+    notCompared: [
+      'the configuration (no --config or --netconsole)',
+      'netconsole on other ports (--port given)',
+      'firewall DROP and delivery to the log file: a capture cannot show them (netdiag verify can)',
+    ],
+  },
+  {
+    name: 'a configured target with its MAC',
+    frames: () => [ext(1)],
+    opts: { targets: parseNetconsoleSpec('+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:ab:cd:ef').targets },
+    compared: [
+      'destination MAC of 10.99.0.1 (against the configuration)',
+      'sequence numbers of 1 extended sender',
+      '1 configured target: addresses, ports, mode',
+    ],
+    notCompared: ['firewall DROP and delivery to the log file: a capture cannot show them (netdiag verify can)'],
+  },
+  {
+    name: "sniff on the receiver's interface",
+    frames: () => [plain('a')],
+    opts: { local: LOCAL },
+    compared: ["destination MAC of 10.99.0.1 (against eth0's own MAC)", 'addresses and MAC of eth0'],
+    notCompared: [
+      'loss on 1 plain sender (plain records carry no sequence number)',
+      'the configuration (no --config or --netconsole)',
+      'firewall DROP and delivery to the log file: a capture cannot show them (netdiag verify can)',
+    ],
+  },
+];
+
+for (const c of coverageCases) {
+  test(`what was compared: ${c.name}`, t => {
+    const { result } = runFrames(c.frames(), c.opts);
+    t.deepEqual(result.coverage, { compared: c.compared, notCompared: c.notCompared });
+  });
+}

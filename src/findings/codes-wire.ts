@@ -7,7 +7,8 @@ export const WIRE_CODES = defineCodes([
     severity: 'error',
     title: 'No netconsole traffic in the capture',
     explanation:
-      'No UDP datagram to a netconsole port (514 and 6666 unless --port says otherwise) was found.\n\n' +
+      "No UDP datagram to a netconsole port (514, 6666 and the configured targets' ports, or only the ports --port " +
+      'gives) was found, and without --port no datagram to another UDP port looked like netconsole either.\n\n' +
       'netconsole builds its Ethernet frames itself and hands them to the driver: a capture on the ' +
       'sender never shows them. Capture on the log server (or a mirror port) in promiscuous mode, ' +
       'on the interface the sender reaches. If the capture was made there, the sender did not send: ' +

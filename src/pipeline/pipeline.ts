@@ -476,6 +476,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       state,
       opts.targets ?? [],
       [...ports.keys()].filter(p => ports[p]),
+      restricted,
       opts.local,
     );
   }

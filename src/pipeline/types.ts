@@ -45,6 +45,14 @@ export interface AnalysisResult {
   messages: number;
   senders: SenderSummary[];
   findings: Finding[];
+  /** What the capture let netdiag compare, and what it could not: an OK is only about the first. */
+  coverage?: Coverage;
+}
+
+/** Each item one line for a person: `destination MAC of 10.0.0.1 (frames from it in this capture)`. */
+export interface Coverage {
+  compared: string[];
+  notCompared: string[];
 }
 
 /** The interface a live capture listens on, as the command found it (the pipeline does no I/O). */

@@ -14,6 +14,7 @@ import type { NetconsoleTarget } from '../config/target.js';
 import type { Flow } from './flow.js';
 import { MAX_FLOWS } from './flow-table.js';
 import type { PacketSample } from './sample.js';
+import { coverage } from './coverage.js';
 import { targetFindings } from './target-findings.js';
 import type { AnalysisResult, LocalInterface, PipelineState, SenderSummary, StrayAnswers } from './types.js';
 
@@ -395,6 +396,7 @@ export function wireFindings(
   state: PipelineState,
   targets: readonly NetconsoleTarget[],
   ports: number[],
+  restricted: boolean,
   local?: LocalInterface,
 ): AnalysisResult {
   const out: Finding[] = [];
@@ -433,7 +435,7 @@ export function wireFindings(
   if (state.datagrams === 0) {
     out.push(
       finding('no-netconsole-traffic', {
-        summary: `no UDP datagram to port ${ports.join(' or ')} among ${plural(state.packets, 'packet')}`,
+        summary: `no UDP datagram to port ${ports.join(' or ')}${restricted ? '' : ', and no netconsole recognised on another port,'} among ${plural(state.packets, 'packet')}`,
         evidence: state.linkErrors.count
           ? [
               `${plural(state.linkErrors.count, 'packet')} could not be decoded: ${[...state.linkErrorReasons].join('; ')}`,
@@ -476,5 +478,6 @@ export function wireFindings(
     messages: state.messages,
     senders: flows.map(summarise),
     findings: mergeFloods(out),
+    coverage: coverage(state, targets, restricted, local),
   };
 }

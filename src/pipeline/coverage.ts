@@ -1,0 +1,61 @@
+/**
+ * What a capture let netdiag compare, and what it could not: "OK" on the wire means the first
+ * list, nothing more. A capture never shows a firewall DROP on the receiver or delivery to the log
+ * file; without configuration or frames from the receiver, the right destination MAC is unknown;
+ * plain records carry no sequence numbers. Pure.
+ */
+import type { NetconsoleTarget } from '../config/target.js';
+import type { Flow } from './flow.js';
+import type { Coverage, LocalInterface, PipelineState } from './types.js';
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** At most this many IPs are named in one item. */
+const NAMED = 4;
+
+function names(ips: readonly string[]): string {
+  return ips.length > NAMED ? `${ips.slice(0, NAMED).join(', ')} and ${ips.length - NAMED} more` : ips.join(', ');
+}
+
+export function coverage(
+  state: Pick<PipelineState, 'flows' | 'ipMacs'>,
+  targets: readonly NetconsoleTarget[],
+  restricted: boolean,
+  local: LocalInterface | undefined,
+): Coverage {
+  const compared: string[] = [];
+  const notCompared: string[] = [];
+  const flows: readonly Flow[] = state.flows;
+
+  // The destination MAC of each IP the senders send to: against what?
+  const byReference = new Map<string, string[]>();
+  const unknown: string[] = [];
+  for (const ip of new Set(flows.map(f => f.dstIp))) {
+    const ref = targets.some(t => t.remoteIp === ip && t.remoteMac !== undefined)
+      ? 'the configuration'
+      : local?.mac !== undefined && local.addresses.includes(ip)
+        ? `${local.name}'s own MAC`
+        : state.ipMacs.get(ip)?.size
+          ? 'the frames it sends in this capture'
+          : undefined;
+    if (ref === undefined) unknown.push(ip);
+    else byReference.set(ref, [...(byReference.get(ref) ?? []), ip]);
+  }
+  for (const [ref, ips] of byReference) compared.push(`destination MAC of ${names(ips)} (against ${ref})`);
+  if (unknown.length) {
+    const them = unknown.length === 1 ? unknown[0]! : 'them';
+    notCompared.push(`destination MAC of ${names(unknown)} (no configuration, no frame from ${them})`);
+  }
+
+  const extended = flows.filter(f => f.mode === 'extended').length;
+  const plain = flows.filter(f => f.mode === 'plain').length;
+  if (extended) compared.push(`sequence numbers of ${plural(extended, 'extended sender')}`);
+  if (plain) notCompared.push(`loss on ${plural(plain, 'plain sender')} (plain records carry no sequence number)`);
+
+  if (targets.length) compared.push(`${plural(targets.length, 'configured target')}: addresses, ports, mode`);
+  else notCompared.push('the configuration (no --config or --netconsole)');
+  if (local) compared.push(`addresses and MAC of ${local.name}`);
+  if (restricted) notCompared.push('netconsole on other ports (--port given)');
+  notCompared.push('firewall DROP and delivery to the log file: a capture cannot show them (netdiag verify can)');
+  return { compared, notCompared };
+}

@@ -6,7 +6,7 @@
  * for 100 and 1,000 senders from those figures. Needs root, QEMU and the lab's packages; boots
  * its own lab (named fleet-bench) and takes it down. Figures depend on the machine and its load.
  *
- * Alone: node dist/bench/verify-fleet.js [--runs N]
+ * Alone: node dist/bench/verify-fleet.js [--runs N]; BENCH_LAB_STATE=.../state.json uses a lab already up.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,14 +82,24 @@ function verifyBench(o: { print?: boolean; runs?: number }): FleetBenchFigures |
   const help = spawnSync(labSh, ['up', '--help'], { encoding: 'utf8' });
   const multi = help.stdout.includes('--guests');
   const want = multi ? Math.max(1, Math.min(8, Number(process.env.BENCH_FLEET_GUESTS ?? 6))) : 1;
-  const up = spawnSync(labSh, ['up', '--name', NAME, ...(multi ? ['--guests', String(want), '--kernel', '6.1'] : [])], {
-    encoding: 'utf8',
-    timeout: 900_000,
-  });
-  if (up.status !== 0) return { skipped: `lab up failed: ${up.stderr.trim().split('\n').pop()}` };
+  // BENCH_LAB_STATE: a lab already up (its state.json), used as it is and left up.
+  const given = process.env.BENCH_LAB_STATE;
+  let statePath = given;
+  if (!statePath) {
+    const up = spawnSync(
+      labSh,
+      ['up', '--name', NAME, ...(multi ? ['--guests', String(want), '--kernel', '6.1'] : [])],
+      {
+        encoding: 'utf8',
+        timeout: 900_000,
+      },
+    );
+    if (up.status !== 0) return { skipped: `lab up failed: ${up.stderr.trim().split('\n').pop()}` };
+    statePath = up.stdout.trim().split('\n').pop()!;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'nd-bench-fleet-'));
   try {
-    const lab = JSON.parse(readFileSync(up.stdout.trim().split('\n').pop()!, 'utf8')) as Lab;
+    const lab = JSON.parse(readFileSync(statePath, 'utf8')) as Lab;
     const guests = lab.guests?.map(g => g.ssh) ?? [lab.ssh];
     say(
       `\nverify on the lab (${guests.length} guest${guests.length > 1 ? 's' : ''}, QEMU TCG; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)} at the start):`,
@@ -195,7 +205,7 @@ function verifyBench(o: { print?: boolean; runs?: number }): FleetBenchFigures |
     return { single: { wallS, verdictMs }, fleet, ...(sumOfSinglesS !== undefined ? { sumOfSinglesS } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    spawnSync(labSh, ['down', '--name', NAME], { encoding: 'utf8' });
+    if (!given) spawnSync(labSh, ['down', '--name', NAME], { encoding: 'utf8' });
   }
 }
 

@@ -4,8 +4,7 @@
  * prints the table, JSON or JSONL. Wiring only; verify.ts hands over here.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_BUFFER_MIB } from '../capture/live.js';
-import { openLiveCaptureProcess } from '../capture/live-process.js';
+import { openLiveCaptureProcess, prepareLiveCaptureProcess } from '../capture/live-process.js';
 import { CLIError } from '../errors.js';
 import { InventoryError, parseInventory, selectHosts, sshTarget } from '../fleet/inventory/index.js';
 import { localExec } from '../io/local-exec.js';
@@ -17,6 +16,13 @@ import { runFleet, type FleetSender } from '../verify/fleet.js';
 import { fleetExitCode, formatFleetJson, formatFleetLine, formatFleetText } from '../verify/fleet-report.js';
 import type { VerifyOptions } from '../verify/run.js';
 import type { CommandIO } from './command.js';
+
+/**
+ * The capture buffer of a fleet run: its filter passes all UDP on the interface (every sender's),
+ * and the capture process drains the ring at once; 32 MiB costs about a third of the CPU of
+ * sniff's 128 MiB to allocate.
+ */
+const FLEET_BUFFER_MIB = 32;
 
 interface SenderSsh extends FleetSender {
   port?: number;
@@ -111,7 +117,14 @@ export async function runFleetCommand(
         },
         receiver: localExec(),
         openCapture: (iface, filter, sink) =>
-          openLiveCaptureProcess({ iface, filter, bufferMiB: DEFAULT_BUFFER_MIB }, sink),
+          openLiveCaptureProcess({ iface, filter, bufferMiB: FLEET_BUFFER_MIB }, sink),
+        prepareCapture: () => {
+          const p = prepareLiveCaptureProcess();
+          return {
+            open: (iface, filter, sink) => p.open({ iface, filter, bufferMiB: FLEET_BUFFER_MIB }, sink),
+            cancel: () => p.cancel(),
+          };
+        },
         fileSize,
         readFrom,
         clock: () => performance.now(),

@@ -52,6 +52,8 @@ export interface FleetDeps {
   connect(s: FleetSender): SenderExec & { close(): Promise<void> };
   receiver: HostExec;
   openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle | Promise<LiveHandle>;
+  /** Starts a capture process before any interface is known; the first interface opens it. */
+  prepareCapture?(): { open(iface: string, filter: string, sink: PacketSink): Promise<LiveHandle>; cancel(): void };
   fileSize(path: string): Promise<number | undefined>;
   readFrom(path: string, offset: number): Promise<string | undefined>;
   clock(): number;
@@ -111,11 +113,20 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   const afterFacts = snapshotter(collect, () => d.clock());
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
+  // The first interface's capture process starts now, while the first senders are reached.
+  let prepared = d.prepareCapture?.();
   const captureOn = (iface: string) => {
     let c = captures.get(iface);
     if (!c) {
       const demux = new SourceDemux();
-      c = Promise.resolve(d.openCapture(iface, FLEET_FILTER, demux)).then(live => ({ live, demux }));
+      const p = prepared;
+      prepared = undefined;
+      c = Promise.resolve(p ? p.open(iface, FLEET_FILTER, demux) : d.openCapture(iface, FLEET_FILTER, demux)).then(
+        live => ({
+          live,
+          demux,
+        }),
+      );
       captures.set(iface, c);
     }
     return c;
@@ -231,6 +242,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
   } finally {
+    prepared?.cancel();
     for (const c of captures.values()) {
       const opened = await c.catch(() => undefined);
       opened?.live.stop();

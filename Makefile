@@ -5,6 +5,8 @@
 # make lint   eslint (typescript-eslint, type-checked), prettier, unused exports, import cycles
 # make demo   boot the bundled lab and run netdiag against it
 # make bench  netdiag side by side with tcpdump and tshark
+# make install  the package (npm install -g of its tarball), man page and bash completion under
+#               $(DESTDIR)$(PREFIX) (default /usr/local)
 
 SHELL := /bin/bash
 NPM ?= npm
@@ -12,7 +14,7 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: all deps system-deps build test unit lint format demo bench clean docs
+.PHONY: all deps system-deps build test unit lint format install demo bench clean docs
 
 all: build
 
@@ -33,7 +35,7 @@ UNIT_TESTS = $$(find test -name '*.test.ts' ! -name '*.e2e.test.ts' | sort | sed
 LINT_DIRS := src test bench scripts
 
 build: deps
-	@$(TSC) -p tsconfig.json
+	@$(NPM) run --silent build
 
 test: build
 	@scripts/system-deps.sh test
@@ -52,6 +54,15 @@ lint: build
 format: deps
 	@node_modules/.bin/prettier --write --log-level=warn $(LINT_DIRS) '*.js'
 	@node_modules/.bin/eslint --fix $(LINT_DIRS)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	tarball=$$($(NPM) pack --ignore-scripts --silent --pack-destination "$$tmp") && \
+	$(NPM) install --global --prefix "$(DESTDIR)$(PREFIX)" --no-audit --no-fund --loglevel=error "$$tmp/$$tarball" && \
+	install -D -m 644 dist/completion/netdiag.bash "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netdiag"
+	@echo "netdiag: installed $(DESTDIR)$(PREFIX)/bin/netdiag, man netdiag, bash completion"
 
 demo: build
 	@scripts/system-deps.sh lab

@@ -4,7 +4,8 @@
  * that exits. A CLIError prints one line and exits with its code; anything else is a bug and
  * says so, still on one line unless NETDIAG_DEBUG is set.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CLIError, EXIT_USAGE } from './errors.js';
 import { escapeText } from './report/escape.js';
 import { stopSignals } from './ui/signals.js';
@@ -52,9 +53,15 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   return command.run(rest, io);
 }
 
+/** Run as a program (under any name: a bin symlink, `ndiag`, node dist/src/cli.js), not imported. */
 function isMain(): boolean {
   const entry = process.argv[1];
-  return !!entry && /(?:^|[\\/])(cli\.js|netdiag)$/.test(entry);
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
 }
 
 if (isMain()) {

@@ -17,7 +17,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${LAB_CACHE:-$LAB_DIR/.cache}
 RUNS=$CACHE/run
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-150}
-GUEST_MEM=${LAB_GUEST_MEM:-256}
+GUEST_MEM=${LAB_GUEST_MEM:-128}   # MiB per guest: the guests use about 20
 NS_PREFIX=ndlab-
 # Bump when build_initramfs changes, so cached initramfs images are rebuilt.
 INITRAMFS_RECIPE=4

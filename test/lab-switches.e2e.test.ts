@@ -551,6 +551,83 @@ test.serial('+r spec with the device given by MAC (6.17, module parameter)', asy
   );
 });
 
+test.serial('four guests of two kernels on one log-server bridge, each with its own faults', async t => {
+  const name = n('four');
+  const specs = [
+    'kernel=6.1',
+    'kernel=6.17,mode=extended',
+    'kernel=6.1,remote-mac=wrong',
+    'kernel=6.17,ipv6,firewall=iptables-reject-admin-prohibited',
+  ];
+  await withLab(
+    t,
+    name,
+    ['--guests', '4', ...specs.flatMap(g => ['--guest', g])],
+    async s => {
+      t.is(s.guests.length, 4);
+      t.deepEqual(
+        s.guests.map(g => g.kernelSeries),
+        ['6.1', '6.17', '6.1', '6.17'],
+      );
+      t.deepEqual(
+        s.guests.map(g => g.sender.ip),
+        ['10.99.0.2', '10.99.0.3', '10.99.0.4', '10.99.0.5'],
+      );
+      t.is(new Set(s.guests.map(g => g.sender.mac)).size, 4, 'each guest its own MAC');
+      t.deepEqual(
+        s.guests.map(g => g.faults),
+        [[], [], ['remote-mac-wrong'], ['firewall-iptables-reject-admin-prohibited']],
+      );
+      t.deepEqual(s.sender, s.guests[0]!.sender, 'guest 1 fills the single-guest fields');
+      t.is(s.receiver.iface, s.receiver.bridge!);
+      t.deepEqual(s.firewallRules, [
+        'ip6tables -A INPUT -s fd99::5 -p udp --dport 514 -j REJECT --reject-with icmp6-adm-prohibited',
+      ]);
+      t.deepEqual(
+        s.guests.map(g => g.ssh.host),
+        ['10.99.0.2', '10.99.0.3', '10.99.0.4', 'fd99::5'],
+      );
+
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp6');
+      await cap.started();
+      const marks = s.guests.map(() => marker());
+      for (const g of s.guests) {
+        const u = await guest(name, `uname -r; echo '<6>${marks[g.index - 1]}' > /dev/kmsg`, g.index);
+        t.is(u.code, 0, u.stderr);
+        t.is(u.stdout.trim(), g.kernel, `guest ${g.index} runs its own kernel`);
+      }
+      const logged = await waitFor(() => marks.slice(0, 2).every(m => syslogText(s).includes(m)), 15_000);
+      await waitFor(async () => (await icmp6UnreachCodes(cap)).length > 0, 10_000, 300);
+      await sleep(500);
+      await cap.stop();
+      const log = syslogText(s);
+      t.true(logged, `guests 1 and 2 logged (${s.rsyslog.logFile})`);
+      t.regex(log, new RegExp(`10\\.99\\.0\\.2 +\\[ *\\d+\\.\\d+\\] ${marks[0]}`), 'guest 1: plain, from 10.99.0.2');
+      t.regex(log, new RegExp(`10\\.99\\.0\\.3 +\\d+,\\d+,\\d+,-;${marks[1]}`), 'guest 2: extended, from 10.99.0.3');
+      t.false(log.includes(marks[2]!), 'guest 3 (wrong MAC) not logged');
+      t.false(log.includes(marks[3]!), 'guest 4 (rejected) not logged');
+      const wire = await cap.text();
+      const g3 = wire.split('\n').find(l => l.includes(`${s.guests[2]!.sender.mac} >`) && l.includes('6665 >')) ?? '';
+      t.true(g3.includes('> 02:99:de:ad:be:ef'), `guest 3's frames go to the wrong MAC: ${g3}`);
+      t.true(wire.includes(marks[2]!), `guest 3's marker is on the bridge (${cap.file})`);
+      t.deepEqual(
+        [...new Set(await icmp6UnreachCodes(cap))],
+        [1],
+        'guest 4: ICMPv6 unreachable code 1 (administratively prohibited)',
+      );
+      const v6 = (await run('tcpdump', ['-r', cap.file, '-n', 'icmp6 and ip6[40] == 1'])).stdout;
+      t.regex(v6, /fd99::1 > fd99::5: ICMP6, destination unreachable/, v6);
+      const r = await inLogServer(name, ['ip6tables', '-L', 'INPUT', '-v', '-n', '-x']);
+      const rule = r.stdout.split('\n').find(l => l.includes('REJECT')) ?? '';
+      t.true(Number(rule.trim().split(/\s+/)[0]) > 0, rule);
+      t.log(
+        `ssh ready after QEMU start: ${s.guests.map(g => `guest ${g.index} (${g.kernelSeries}) ${g.timings.sshReadyMs} ms`).join(', ')}`,
+      );
+    },
+    boots,
+  );
+});
+
 test.serial('no lab of this run is left; boot times', async t => {
   const ns = (await run('ip', ['netns', 'list'])).stdout;
   t.false(new RegExp(`^ndlab-${tag}`, 'm').test(ns), ns);

@@ -16,6 +16,11 @@ export default tseslint.config(
     rules: {
       // A closure may refer to a variable assigned just below it (sniff's reporter and its status).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // `_` names a value left out on purpose; `{ a: _, ...rest }` drops a field.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Escaping code matches control characters on purpose.
       'no-control-regex': 'off',
       // Prettier wraps code at 120; strings, template literals and regular expressions are not cut.

@@ -25,6 +25,11 @@ export interface ReadCaptureOptions {
    * record cut by the stop is not counted as damage.
    */
   signal?: AbortSignal;
+  /**
+   * Read this open descriptor (0: standard input, a pipe) instead of opening `path`, which then
+   * only names it in messages. It is read as a stream from where it stands and is not closed.
+   */
+  fd?: number;
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
@@ -41,14 +46,21 @@ function openError(path: string, err: unknown): CLIError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const name = shown(path);
   switch (code) {
-    case 'ENOENT': return new CLIError(`${name}: no such file`, EXIT_USAGE);
+    case 'ENOENT':
+      return new CLIError(`${name}: no such file`, EXIT_USAGE);
     case 'EACCES':
-    case 'EPERM': return new CLIError(`${name}: permission denied`, EXIT_USAGE);
-    case 'EISDIR': return new CLIError(`${name}: is a directory, not a capture file`, EXIT_USAGE);
-    case 'ENOTDIR': return new CLIError(`${name}: a component of the path is not a directory`, EXIT_USAGE);
-    case 'ELOOP': return new CLIError(`${name}: too many symbolic links`, EXIT_USAGE);
-    case 'ENAMETOOLONG': return new CLIError(`${name}: file name too long`, EXIT_USAGE);
-    default: return new CLIError(`${name}: cannot read (${code ?? 'unknown error'})`, EXIT_USAGE);
+    case 'EPERM':
+      return new CLIError(`${name}: permission denied`, EXIT_USAGE);
+    case 'EISDIR':
+      return new CLIError(`${name}: is a directory, not a capture file`, EXIT_USAGE);
+    case 'ENOTDIR':
+      return new CLIError(`${name}: a component of the path is not a directory`, EXIT_USAGE);
+    case 'ELOOP':
+      return new CLIError(`${name}: too many symbolic links`, EXIT_USAGE);
+    case 'ENAMETOOLONG':
+      return new CLIError(`${name}: file name too long`, EXIT_USAGE);
+    default:
+      return new CLIError(`${name}: cannot read (${code ?? 'unknown error'})`, EXIT_USAGE);
   }
 }
 
@@ -73,11 +85,11 @@ export async function readCaptureFile(
   const chunkSize = Math.max(64, Math.min(opts.chunkSize ?? DEFAULT_CHUNK, 64 * 1024 * 1024));
   let fd: number;
   try {
-    fd = fs.openSync(path, 'r');
+    fd = opts.fd ?? fs.openSync(path, 'r');
   } catch (err) {
     throw openError(path, err);
   }
-  let gzip = false;
+  const close = opts.fd === undefined;
   try {
     let st: fs.Stats;
     try {
@@ -90,17 +102,17 @@ export async function readCaptureFile(
     const buf = Buffer.allocUnsafe(chunkSize);
     let n: number;
     try {
-      n = fs.readSync(fd, buf, 0, chunkSize, null);
+      n = await readSome(fd, buf);
     } catch (err) {
       throw openError(path, err);
     }
     if (n === 0) throw new CLIError(`${shown(path)}: empty file, not a capture`, EXIT_USAGE);
     if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-      gzip = true;
-      // Hand the fd to a stream starting over from byte 0; the stream closes it.
+      // Hand the fd to a stream that goes on from here (a pipe cannot seek back), after the
+      // bytes already read; the stream closes it unless it was handed in.
       const fdForStream = fd;
       fd = -1;
-      return await readGzip(path, fdForStream, total, sink, opts);
+      return await readGzip(path, fdForStream, close, Buffer.from(buf.subarray(0, n)), total, sink, opts);
     }
 
     const decoder = new CaptureDecoder(sink);
@@ -116,14 +128,15 @@ export async function readCaptureFile(
       if (!more) break;
       if (opts.signal?.aborted) return stoppedEarly(decoder);
       try {
-        n = fs.readSync(fd, buf, 0, chunkSize, null);
+        n = await readSome(fd, buf);
       } catch (err) {
         // A read error half-way (EIO, a file shrunk under us) ends the file where it ended.
         const s = decoder.end();
         return {
           ...s,
           truncated: true,
-          truncation: s.truncation ?? `read error after ${bytesRead} bytes (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`,
+          truncation:
+            s.truncation ?? `read error after ${bytesRead} bytes (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`,
         };
       }
       if (n === 0) break;
@@ -134,23 +147,38 @@ export async function readCaptureFile(
     }
     return decoder.end();
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    if (fd >= 0 && close) fs.closeSync(fd);
+  }
+}
+
+/** One read; a descriptor left non-blocking by another program (EAGAIN) is waited for. */
+async function readSome(fd: number, buf: Buffer): Promise<number> {
+  for (;;) {
+    try {
+      return fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
   }
 }
 
 async function readGzip(
   path: string,
   fd: number,
+  close: boolean,
+  head: Buffer,
   total: number,
   sink: PacketSink,
   opts: ReadCaptureOptions,
 ): Promise<CaptureSummary> {
   const decoder = new CaptureDecoder(sink);
-  const file = fs.createReadStream('', { fd, start: 0, highWaterMark: 1024 * 1024, autoClose: true });
+  const file = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024, autoClose: close });
   // Modest output chunks: when the stream turns out damaged, zlib drops its unflushed output,
   // so a smaller chunk loses less of what came before the damage.
   const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
   file.on('error', err => gunzip.destroy(err));
+  gunzip.write(head);
   file.pipe(gunzip);
   let gzipError: Error | undefined;
   let sinkError: unknown;
@@ -162,7 +190,7 @@ async function readGzip(
       let more: boolean;
       try {
         more = decoder.push(c);
-        await opts.onProgress?.(file.bytesRead, total);
+        await opts.onProgress?.(head.length + file.bytesRead, total);
       } catch (err) {
         // Not the gzip stream's fault: a bug in the sink or callback, to be seen as such.
         sinkError = err;
@@ -176,9 +204,9 @@ async function readGzip(
   } finally {
     file.unpipe(gunzip);
     gunzip.destroy();
-    file.destroy();
+    file.destroy(); // closes the descriptor only when autoClose
   }
-  if (sinkError !== undefined) throw sinkError;
+  if (sinkError !== undefined) throw sinkError instanceof Error ? sinkError : new Error(String(sinkError));
   if (decoder.status === 'not-capture') throw notCapture(path, decoder, true);
   if (out === 0) {
     throw new CLIError(

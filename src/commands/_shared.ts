@@ -83,6 +83,7 @@ export const analysisOptions = {
   json: flag('one JSON document (docs/json.md)'),
   jsonl: flag('one JSON message per line, then a summary line'),
   summary: flag('text: only the summary and findings, no message lines', 'q'),
+  numeric: flag("accepted for tcpdump's sake: netdiag never resolves addresses or ports to names", 'n'),
   utc: flag('text: times in UTC (default: the local zone, as tcpdump; TZ is honoured); JSON is always UTC', 'u'),
   'join-window': option({
     hint: 'MS',

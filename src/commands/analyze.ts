@@ -1,4 +1,5 @@
-/** netdiag analyze FILE: a capture file through the pipeline into the report. */
+/** netdiag analyze FILE [EXPRESSION]: a capture file (or stdin), filtered, through the pipeline into the report. */
+import { fstatSync } from 'node:fs';
 import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -6,8 +7,10 @@ import { Reporter } from '../report/reporter.js';
 import { escapeText } from '../report/escape.js';
 import { bytesText, createProgress } from '../ui/progress.js';
 import { exitCodeFor } from '../ui/signals.js';
-import { analysisOptions, analysisSettings } from './_shared.js';
-import { defineCommand } from './command.js';
+import type { PacketSink } from '../capture/sink.js';
+import { compileFilter, filteredSink } from '../io/bpf-compile.js';
+import { analysisOptions, analysisSettings, count, text } from './_shared.js';
+import { defineCommand, option } from './command.js';
 
 /** Bytes per read: small enough that the report of one chunk stays small and a stop is quick. */
 const CHUNK = 1024 * 1024;
@@ -17,25 +20,59 @@ const PROGRESS_MS = 100;
 export default defineCommand({
   name: 'analyze',
   summary: 'Analyze a capture file (pcap, pcapng, either gzip-compressed) for netconsole traffic.',
-  options: analysisOptions,
-  operand: { hint: 'FILE', description: 'the capture file: pcap or pcapng, gzip-compressed or not', complete: 'file' },
+  synopsis: ['[options] [FILE | -] [EXPRESSION]', '[options] -r FILE [EXPRESSION]'],
+  options: {
+    read: option({
+      hint: 'FILE',
+      short: 'r',
+      parse: text,
+      complete: 'file',
+      description: 'the capture file, as tcpdump -r takes it (- is standard input)',
+    }),
+    ...analysisOptions,
+    count: option({ hint: 'N', short: 'c', parse: count, description: 'stop after N packets (after the filter)' }),
+  },
+  operand: {
+    hint: '[FILE] [EXPRESSION]',
+    description:
+      'the capture file: pcap or pcapng, gzip-compressed or not; - or none with a pipe on stdin reads standard ' +
+      "input; then a filter in tcpdump's syntax, e.g. udp src port 6666 (compiled by libpcap through tcpdump)",
+    complete: 'file',
+  },
   examples: [
     ['netdiag analyze capture.pcap', 'every netconsole message in the capture, then the summary and findings'],
+    [
+      'zcat capture.pcap.gz | netdiag analyze - host 10.0.0.2',
+      'from standard input, only the packets to or from 10.0.0.2',
+    ],
     [
       'netdiag analyze --netconsole 6665@10.0.0.2/eth0,6666@10.0.0.1/52:54:00:ab:cd:ef cap.pcap.gz',
       "also compare the traffic with the sender's configuration",
     ],
   ],
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1) throw new CLIError('analyze: give exactly one capture file (netdiag analyze FILE)');
-    const path = positionals[0]!;
+    const source = captureSource(values.read, positionals);
+    const { path } = source;
     const settings = analysisSettings(values, io);
+    if (source.filter) compileFilter(source.filter, 1); // a filter that does not compile fails now, by name
     for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
     const reporter = new Reporter(io.stdout, settings);
     const pipeline = createPipeline({
       ...settings.pipeline,
       ...(reporter.wantsMessages ? { onMessage: reporter.message } : {}),
     });
+    // Counted after the filter; -c N: the first N packets, then stop reading.
+    const enough = new AbortController();
+    const limit = values.count ?? Infinity;
+    let passed = 0;
+    const limited: PacketSink = {
+      packet(...args) {
+        if (passed >= limit) return;
+        pipeline.packet(...args);
+        if (++passed === limit) enough.abort();
+      },
+    };
+    const sink = source.filter ? filteredSink(limited, source.filter) : limited;
     const name = escapeText(path);
     const progress = await createProgress(io.stderr, true, `reading ${name}`);
     // The report and the spinner on one terminal: the spinner steps aside for each write.
@@ -52,9 +89,10 @@ export default defineCommand({
     const started = Date.now();
     let shownAt = 0;
     try {
-      const summary = await readCaptureFile(path, pipeline, {
+      const read = await readCaptureFile(path, sink, {
         chunkSize: CHUNK,
-        signal: stop.signal,
+        signal: AbortSignal.any([stop.signal, enough.signal]),
+        ...(source.stdin ? { fd: 0 } : {}),
         onProgress: async (read, total) => {
           const now = Date.now();
           if (progress.shown && now - shownAt >= PROGRESS_MS) {
@@ -76,6 +114,14 @@ export default defineCommand({
         },
       });
       progress.stop();
+      const summary =
+        source.filter === undefined && values.count === undefined
+          ? read
+          : {
+              ...read,
+              packets: passed,
+              ...(source.filter ? { detail: `${read.detail ?? read.format}, filter: ${source.filter}` } : {}),
+            };
       const code = reporter.finish(
         { path, summary, ...(interrupted ? { interrupted } : {}) },
         pipeline.finish(summary),
@@ -83,7 +129,42 @@ export default defineCommand({
       return interrupted ? exitCodeFor(interrupted) : code;
     } catch (e) {
       progress.stop();
+      // Nothing on a standard input nobody named: the user forgot the file.
+      if (source.implicit && e instanceof CLIError && e.message.endsWith('empty file, not a capture')) {
+        throw new CLIError(NO_FILE);
+      }
       throw e;
     }
   },
 });
+
+const NO_FILE = 'analyze: give exactly one capture file (netdiag analyze FILE, or ... | netdiag analyze -)';
+
+/**
+ * Where the capture comes from, as tcpdump takes it: `-r FILE` (then every operand is the filter),
+ * else the first operand (`-` for standard input), else standard input when it is a pipe or file.
+ */
+function captureSource(
+  read: string | undefined,
+  operands: string[],
+): { path: string; stdin: boolean; implicit: boolean; filter?: string } {
+  let path = read;
+  let rest = operands;
+  if (path === undefined && operands.length) [path, ...rest] = operands;
+  if (path === undefined) {
+    if (!stdinIsData()) throw new CLIError(NO_FILE);
+    return { path: 'stdin', stdin: true, implicit: true };
+  }
+  const filter = rest.join(' ').trim();
+  return { path: path === '-' ? 'stdin' : path, stdin: path === '-', implicit: false, ...(filter ? { filter } : {}) };
+}
+
+/** Standard input is a pipe, a file or a socket (not a terminal, not /dev/null). */
+function stdinIsData(): boolean {
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isFile() || st.isSocket();
+  } catch {
+    return false;
+  }
+}

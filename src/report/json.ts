@@ -46,7 +46,7 @@ export function messageJson(m: Message): JsonMessage {
 const NEEDS_CARE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
 /** A string as safeJson writes it inside a document. */
-function jsonString(s: string): string {
+export function jsonString(s: string): string {
   return NEEDS_CARE.test(s) ? safeJson(s) : `"${s}"`;
 }
 

@@ -14,6 +14,7 @@ import type { Style } from './style.js';
 import { formatCapture, formatInterrupted, formatMessageLine, formatSummary } from './text.js';
 import { TextTime } from './time.js';
 import { TextLineEncoder } from './text-bytes.js';
+import { JsonLineEncoder } from './json-bytes.js';
 import { PLAIN } from './style.js';
 
 export type ReportFormat = 'text' | 'json' | 'jsonl';
@@ -44,6 +45,7 @@ export class Reporter {
   private zoneShown = false;
   /** Message lines as bytes, when there is no colour to add. */
   private readonly encoder: TextLineEncoder | undefined;
+  private readonly json: JsonLineEncoder;
   constructor(
     stream: NodeJS.WritableStream,
     private readonly opts: ReporterOptions,
@@ -51,6 +53,7 @@ export class Reporter {
     this.out = new Output(stream);
     this.time = new TextTime(opts.utc === true);
     if (opts.style === PLAIN) this.encoder = new TextLineEncoder(this.out, this.time);
+    this.json = new JsonLineEncoder(this.out);
   }
 
   /** Text: the zone the times are in, once, before the first time is shown. */
@@ -74,12 +77,14 @@ export class Reporter {
         }
         break;
       case 'jsonl':
-        this.out.write(`${messageJsonText(m, true)}\n`);
+        if (!this.json.write(m, 'jsonl')) this.out.write(`${messageJsonText(m, true)}\n`);
         break;
       case 'json':
         // The document starts with the first message (or at the end): an error before then leaves
         // stdout empty, not half a document.
-        this.out.write(`${this.messages ? ',' : '{"messages":['}${messageJsonText(m, false)}`);
+        if (!this.json.write(m, this.messages ? 'next' : 'first')) {
+          this.out.write(`${this.messages ? ',' : '{"messages":['}${messageJsonText(m, false)}`);
+        }
         break;
     }
     this.messages++;

@@ -4,7 +4,16 @@
  * (In a file of its own: these spawn the CLI synchronously, which would stall the timed fleet tests.)
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -68,11 +77,55 @@ for (const c of cliFailures) {
 test("senders: the inventory's after --limit, with their ssh settings, then each --sender", t => {
   const inv =
     '[web]\nweb[1:3] ansible_user=deploy\n[db]\ndb1 ansible_host=10.0.0.5 ansible_port=2222 ansible_ssh_private_key_file=/k\n';
-  const got = fleetSenders({ inventory: 'hosts', limit: 'all:!web2', sender: ['root@extra'] }, () => inv);
-  t.deepEqual(got, [
+  const fs = { readFile: () => inv, readDir: () => [], isDir: () => false };
+  const got = fleetSenders({ inventory: 'hosts', limit: 'all:!web2', sender: ['root@extra'] }, fs);
+  t.deepEqual(got.warnings, []);
+  t.deepEqual(got.senders, [
     { name: 'web1', destination: 'deploy@web1', args: [] },
     { name: 'web3', destination: 'deploy@web3', args: [] },
     { name: 'db1', destination: '10.0.0.5', args: [], port: 2222, identity: '/k' },
     { name: 'root@extra', destination: 'root@extra', args: [] },
   ]);
+});
+
+test('group_vars and host_vars beside the inventory: files and directories, override the file, vault left out', t => {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-vars-'));
+  try {
+    mkdirSync(join(dir, 'group_vars', 'web'), { recursive: true });
+    mkdirSync(join(dir, 'host_vars'));
+    writeFileSync(
+      join(dir, 'hosts'),
+      '[web]\nweb1\nweb2.example.com ansible_user=inline\n[db]\ndb1\n[web:vars]\nansible_port=2200\n',
+    );
+    writeFileSync(
+      join(dir, 'group_vars', 'all.yml'),
+      'ansible_user: ops\nansible_ssh_common_args: -o ConnectTimeout=4\n',
+    );
+    writeFileSync(join(dir, 'group_vars', 'web', 'ssh.yaml'), 'ansible_port: 2222\n');
+    writeFileSync(join(dir, 'group_vars', 'web', 'vault.yml'), '$ANSIBLE_VAULT;1.1;AES256\n6162\n');
+    writeFileSync(join(dir, 'group_vars', 'nosuchgroup'), 'ansible_user: x\n');
+    writeFileSync(join(dir, 'host_vars', 'web2.example.com'), 'ansible_host: 10.0.0.22\nansible_user: root\n');
+    writeFileSync(join(dir, 'host_vars', 'db1.json'), '{"ansible_ssh_private_key_file": "/keys/db"}\n');
+    const fs = {
+      readFile: (p: string) => readFileSync(p, 'utf8'),
+      readDir: (p: string) => (existsSync(p) ? readdirSync(p) : []),
+      isDir: (p: string) => existsSync(p) && statSync(p).isDirectory(),
+    };
+    const got = fleetSenders({ inventory: join(dir, 'hosts'), sender: [] }, fs);
+    t.deepEqual(got.senders, [
+      { name: 'web1', destination: 'ops@web1', args: ['-o', 'ConnectTimeout=4'], port: 2222 },
+      { name: 'web2.example.com', destination: 'root@10.0.0.22', args: ['-o', 'ConnectTimeout=4'], port: 2222 },
+      { name: 'db1', destination: 'ops@db1', args: ['-o', 'ConnectTimeout=4'], identity: '/keys/db' },
+    ]);
+    t.deepEqual(got.warnings, [
+      `${join(dir, 'group_vars', 'web', 'vault.yml')}: encrypted with ansible-vault; not read`,
+    ]);
+    // A broken vars file is an error naming it and its line.
+    writeFileSync(join(dir, 'host_vars', 'db1.json'), 'ansible_user: [a\n');
+    t.throws(() => fleetSenders({ inventory: join(dir, 'hosts'), sender: [] }, fs), {
+      message: /host_vars\/db1\.json:\d+: /,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

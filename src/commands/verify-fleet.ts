@@ -3,13 +3,16 @@
  * reads the inventory, runs the fleet (src/verify/fleet.ts) with ssh, this host and libpcap, and
  * prints the table, JSON or JSONL. Wiring only; verify.ts hands over here.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { openLiveCaptureProcess, prepareLiveCaptureProcess } from '../capture/live-process.js';
 import { CLIError } from '../errors.js';
 import { InventoryError, parseInventory, selectHosts, sshTarget } from '../fleet/inventory/index.js';
+import { applyVarsFiles } from '../fleet/inventory/vars-files.js';
+import { readVarsFiles, type FileReader } from '../io/inventory-files.js';
 import { localExec } from '../io/local-exec.js';
 import { fileSize, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
+import { escapeText } from '../report/escape.js';
 import { chooseStyle } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
 import { runFleet, type FleetSender } from '../verify/fleet.js';
@@ -46,9 +49,10 @@ interface FleetValues {
 /** The senders to check: the inventory's (after --limit), then each --sender, in that order. */
 export function fleetSenders(
   values: Pick<FleetValues, 'sender' | 'inventory' | 'limit'>,
-  read: (path: string) => string,
-): SenderSsh[] {
+  fs: FileReader,
+): { senders: SenderSsh[]; warnings: string[] } {
   const out: SenderSsh[] = [];
+  const warnings: string[] = [];
   const file = values.inventory;
   const limit = values.limit;
   if (limit !== undefined && file === undefined)
@@ -56,7 +60,7 @@ export function fleetSenders(
   if (file !== undefined) {
     let text: string;
     try {
-      text = read(file);
+      text = fs.readFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new CLIError(
@@ -64,7 +68,9 @@ export function fleetSenders(
       );
     }
     try {
-      const inv = parseInventory(text, file);
+      const withVars = applyVarsFiles(parseInventory(text, file), readVarsFiles(file, fs));
+      warnings.push(...withVars.warnings);
+      const inv = withVars.inventory;
       const hosts = selectHosts(inv, limit ?? 'all');
       if (!hosts.length) throw new CLIError(`--inventory ${file}: no hosts${limit ? ` match --limit '${limit}'` : ''}`);
       for (const h of hosts) {
@@ -83,8 +89,27 @@ export function fleetSenders(
     }
   }
   for (const d of values.sender) out.push({ name: d, destination: d, args: [] });
-  return out;
+  return { senders: out, warnings };
 }
+
+/** node:fs as the inventory reader wants it. */
+const nodeFs: FileReader = {
+  readFile: p => readFileSync(p, 'utf8'),
+  readDir: p => {
+    try {
+      return readdirSync(p);
+    } catch {
+      return [];
+    }
+  },
+  isDir: p => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};
 
 export async function runFleetCommand(
   values: FleetValues,
@@ -93,7 +118,8 @@ export async function runFleetCommand(
 ): Promise<number> {
   if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
   const forks = values.forks;
-  const senders = fleetSenders(values, p => readFileSync(p, 'utf8'));
+  const { senders, warnings } = fleetSenders(values, nodeFs);
+  for (const w of warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
   for (const s of senders)
     if (s.destination.startsWith('-') || /\s/.test(s.destination))
       throw new CLIError(`verify: '${s.destination}' is not an ssh destination`);

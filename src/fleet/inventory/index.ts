@@ -50,7 +50,7 @@ export function sshTarget(inv: Inventory, host: string): SshTarget {
     for (const n of names) {
       const v = vars[n];
       if (!v) continue;
-      if (v.structured) throw new InventoryError(`${v.at}: ${n} for '${host}' is a list or mapping, not a value`);
+      if (v.unusable) throw new InventoryError(`${v.at}: ${n} for '${host}' ${v.unusable}`);
       if (TEMPLATE.test(v.value))
         throw new InventoryError(
           `${v.at}: ${n} for '${host}' is a Jinja template ('${v.value}'); netdiag does not evaluate templates: give the value`,

@@ -9,8 +9,8 @@
 interface VarValue {
   value: string;
   at: string;
-  /** The value was a list or a mapping (JSON in `value`): not usable as an ssh setting. */
-  structured?: boolean;
+  /** Why the value cannot serve as an ssh setting (a list or mapping, vault-encrypted), if so. */
+  unusable?: string;
 }
 export type Vars = Record<string, VarValue>;
 

@@ -19,24 +19,22 @@ function scalarText(v: unknown): string {
       : '';
 }
 
-export function parseYamlInventory(text: string, file: string): Inventory {
+/** One YAML document with its line numbers, and the readers both inventory and vars files use. */
+function yamlReader(text: string, file: string, what: string) {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true });
   const line = (n: AnyNode | Pair): string => {
     const r = (n as { range?: [number, number, number] } | null | undefined)?.range;
     return `${file}:${r ? lc.linePos(r[0]).line : 1}`;
   };
-  if (!Array.isArray(docs)) return new InventoryBuilder(file).done();
-  if (docs.length > 1)
+  if (Array.isArray(docs) && docs.length > 1)
     throw new InventoryError(
-      `${file}:${lc.linePos(docs[1]!.range[0]).line}: more than one YAML document; an inventory is one`,
+      `${file}:${lc.linePos(docs[1]!.range[0]).line}: more than one YAML document; ${what} is one`,
     );
-  const doc = docs[0];
-  if (!doc) return new InventoryBuilder(file).done();
-  const err = doc.errors[0];
+  const doc = Array.isArray(docs) ? docs[0] : undefined;
+  const err = doc?.errors[0];
   if (err) throw new InventoryError(`${file}:${err.linePos?.[0].line ?? 1}: ${err.message.split('\n')[0]}`);
-  const resolve = (n: unknown): AnyNode => (isAlias(n) ? n.resolve(doc) : (n as AnyNode));
-  const b = new InventoryBuilder(file);
+  const resolve = (n: unknown): AnyNode => (doc && isAlias(n) ? n.resolve(doc) : (n as AnyNode));
 
   const keyOf = (p: Pair): string => {
     const k = resolve(p.key);
@@ -58,12 +56,28 @@ export function parseYamlInventory(text: string, file: string): Inventory {
       const k = keyOf(p);
       const v = resolve(p.value);
       const where = line(p.key as Node);
-      if (v === null || v === undefined || isScalar(v))
+      if (isScalar(v) && v.tag === '!vault')
+        vars[k] = { value: '', at: where, unusable: 'is encrypted with ansible-vault, which netdiag cannot decrypt' };
+      else if (v === null || v === undefined || isScalar(v))
         vars[k] = { value: v && isScalar(v) && v.value !== null ? scalarText(v.value) : '', at: where };
-      else vars[k] = { value: JSON.stringify(v.toJSON()), at: where, structured: true };
+      else vars[k] = { value: JSON.stringify(v.toJSON()), at: where, unusable: 'is a list or mapping, not a value' };
     }
     return vars;
   };
+  return { top: resolve(doc?.contents), line, resolve, keyOf, mapOf, varsOf };
+}
+
+/** A group_vars or host_vars file: a mapping of variables. */
+export function parseYamlVars(text: string, file: string): Vars {
+  if (/^\$ANSIBLE_VAULT;/.test(text))
+    throw new InventoryError(`${file}:1: encrypted with ansible-vault, which netdiag cannot decrypt`);
+  const r = yamlReader(text, file, 'a vars file');
+  return r.varsOf(r.top, 'a vars file', `${file}:1`);
+}
+
+export function parseYamlInventory(text: string, file: string): Inventory {
+  const { top, line, resolve, keyOf, mapOf, varsOf } = yamlReader(text, file, 'an inventory');
+  const b = new InventoryBuilder(file);
   const group = (name: string, n: AnyNode, at: string): void => {
     b.group(name);
     for (const p of mapOf(n, `group '${name}'`, at)) {
@@ -100,7 +114,6 @@ export function parseYamlInventory(text: string, file: string): Inventory {
       }
     }
   };
-  const top = resolve(doc.contents);
   for (const p of mapOf(top, 'the inventory', `${file}:1`)) {
     const name = keyOf(p);
     group(name, resolve(p.value), line(p.key as Node));

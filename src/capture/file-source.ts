@@ -206,7 +206,8 @@ async function readGzip(
     gunzip.destroy();
     file.destroy(); // closes the descriptor only when autoClose
   }
-  if (sinkError !== undefined) throw sinkError instanceof Error ? sinkError : new Error('a packet sink threw a non-Error');
+  if (sinkError !== undefined)
+    throw sinkError instanceof Error ? sinkError : new Error('a packet sink threw a non-Error');
   if (decoder.status === 'not-capture') throw notCapture(path, decoder, true);
   if (out === 0) {
     throw new CLIError(

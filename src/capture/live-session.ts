@@ -10,7 +10,7 @@ import type { Timestamp } from '../pipeline/types.js';
 import type { PacketSink } from './sink.js';
 import type { LiveCapture, LiveCaptureOptions, LiveStats } from './live.js';
 import { openLiveCaptureProcess } from './live-process.js';
-import { openCaptureWriter, type CaptureWriter } from './pcap-writer.js';
+import { openCaptureWriter, type CaptureWriter, type CaptureWriterOptions } from './pcap-writer.js';
 import { PacketQueue } from './packet-queue.js';
 
 export type StopReason = 'count' | 'duration' | 'SIGINT' | 'SIGTERM' | string;
@@ -20,6 +20,8 @@ export interface LiveSessionOptions {
   sink: PacketSink & { tick?(now: Timestamp): void };
   /** Also write every captured packet here (pcapng when it ends in .pcapng). */
   writePath?: string;
+  /** The file functions the writer uses (sniff -w - hands in standard output's). */
+  writeFs?: CaptureWriterOptions['fs'];
   /** Stop after this many packets (as tcpdump -c). */
   count?: number;
   /** Stop after this long. */
@@ -109,6 +111,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
         linkType: capture.linkType,
         snaplen: capture.snaplen,
         iface: capture.iface,
+        ...(opts.writeFs ? { fs: opts.writeFs } : {}),
         onError: e => {
           capture?.stop();
           fail!(writeError(e));

@@ -16,6 +16,13 @@ import {
   pcapngSectionHeader, writeEnhancedPacketHeader, writePcapRecordHeader,
 } from './format.js';
 
+/** The file functions the writer uses (node:fs has them). */
+export interface WriterFs {
+  openSync(path: string, flags: string, mode: number): number;
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  closeSync(fd: number): void;
+}
+
 export interface CaptureWriterOptions {
   /** pcap LINKTYPE_ value of the packets. */
   linkType: number;
@@ -34,8 +41,8 @@ export interface CaptureWriterOptions {
    * cannot throw to a caller. Without it the error is kept and thrown by the next packet() or close().
    */
   onError?: (e: NodeJS.ErrnoException) => void;
-  /** File system functions, for tests. @default node:fs */
-  fs?: Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'closeSync'>;
+  /** File system functions, for tests and for standard output. @default node:fs */
+  fs?: WriterFs;
 }
 
 export interface CaptureWriter extends PacketSink {

@@ -9,17 +9,30 @@ import { escapeText } from '../report/escape.js';
 import { Reporter } from '../report/reporter.js';
 import { createLiveStatus } from '../ui/live-status.js';
 import { analysisOptions, analysisSettings, count, positive, seconds, text } from './_shared.js';
-import { defineCommand, option } from './command.js';
+import { defineCommand, flag, option } from './command.js';
+import { isInterface, listInterfaces } from '../io/interfaces.js';
+import { stdoutFile } from '../io/stdout-file.js';
 
 export default defineCommand({
   name: 'sniff',
   summary: 'Capture netconsole traffic live on an interface: messages as they arrive, then the summary and findings.',
+  synopsis: ['[options] [IFACE] [EXPRESSION]', '[options] -i IFACE [EXPRESSION]', '-D'],
   operand: {
-    hint: '[IFACE]',
-    description: 'interface to capture on; default: the first up, non-loopback interface with an address, else any',
+    hint: '[IFACE] [EXPRESSION]',
+    description:
+      'interface to capture on (default: the first up, non-loopback interface with an address, else any), ' +
+      "then a filter in tcpdump's syntax that narrows the capture, e.g. host 10.0.0.2",
     complete: 'interface',
   },
   options: {
+    iface: option({
+      hint: 'IFACE',
+      short: 'i',
+      parse: text,
+      complete: 'interface',
+      description: 'interface to capture on, as tcpdump -i takes it (then every operand is the filter)',
+    }),
+    'list-interfaces': flag('list the interfaces with their state and addresses, as tcpdump -D does', 'D'),
     ...analysisOptions,
     filter: option({
       hint: 'EXPR',
@@ -38,7 +51,9 @@ export default defineCommand({
       short: 'w',
       parse: text,
       complete: 'file',
-      description: 'also write the packets to FILE: pcap, or pcapng when FILE ends in .pcapng',
+      description:
+        'also write the packets to FILE: pcap, or pcapng when FILE ends in .pcapng; - writes pcap to stdout ' +
+        '(the report then goes to stderr)',
     }),
     buffer: option({
       hint: 'MiB',
@@ -51,18 +66,35 @@ export default defineCommand({
   examples: [
     ['netdiag sniff eth1', 'messages as they arrive on eth1; Ctrl-C prints the summary and findings'],
     ['netdiag sniff -c 100 -w netconsole.pcap eth1', 'stop after 100 packets, keeping them in a capture file'],
+    ['netdiag sniff -i eth1 host 10.0.0.2', 'only what 10.0.0.2 sends or receives'],
+    ['netdiag sniff -D', 'the interfaces to choose from'],
   ],
-  async run({ values, positionals }, io) {
-    if (positionals.length > 1) throw new CLIError('sniff: give at most one interface (netdiag sniff [IFACE])');
+  async run({ values, positionals }, io0) {
+    if (values['list-interfaces']) {
+      io0.stdout.write(
+        listInterfaces()
+          .map(l => escapeText(l) + '\n')
+          .join(''),
+      );
+      return 0;
+    }
+    const { iface: named, expression } = interfaceAndFilter(values.iface, positionals);
+    // -w -: the capture goes to stdout, so the report goes to stderr.
+    const toStdout = values.write === '-';
+    const io = toStdout ? { ...io0, stdout: io0.stderr } : io0;
     const settings = analysisSettings(values, io);
     for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
     const { count, duration, buffer: bufferMiB } = values;
-    const iface = positionals[0] ?? defaultInterface();
+    const iface = named ?? defaultInterface();
     const userFilter = values.filter;
     const vlan = supportsVlanFilter(iface);
-    const filter = userFilter ?? netconsoleFilter(settings.pipeline.ports, { vlan });
+    // A trailing expression narrows what is captured, as tcpdump's does: both must match.
+    const narrowed = (base: string) => (expression ? `(${base}) and (${expression})` : base);
+    const filter = narrowed(userFilter ?? netconsoleFilter(settings.pipeline.ports, { vlan }));
     const noVlanFilter =
-      userFilter === undefined && vlan ? netconsoleFilter(settings.pipeline.ports, { vlan: false }) : undefined;
+      userFilter === undefined && vlan
+        ? narrowed(netconsoleFilter(settings.pipeline.ports, { vlan: false }))
+        : undefined;
 
     // Assigned just below; the status calls this only once the reporter exists.
     let reporter: Reporter;
@@ -88,6 +120,7 @@ export default defineCommand({
         capture: { iface, filter, bufferMiB, ...(noVlanFilter ? { noVlanFilter } : {}) },
         sink: pipeline,
         ...(values.write !== undefined ? { writePath: values.write } : {}),
+        ...(toStdout ? { writeFs: stdoutFile } : {}),
         ...(count !== undefined ? { count } : {}),
         ...(duration !== undefined ? { durationMs: duration * 1000 } : {}),
         stop: Promise.race([io.interrupted, status.outputClosed]),
@@ -114,3 +147,18 @@ export default defineCommand({
     }
   },
 });
+
+/**
+ * `-i IFACE` makes every operand the filter; otherwise the first operand is the interface when
+ * one has that name (or it is the only operand), and the rest is the filter.
+ */
+function interfaceAndFilter(iface: string | undefined, operands: string[]): { iface?: string; expression?: string } {
+  let rest = operands;
+  if (iface === undefined && operands.length && (operands.length === 1 || isInterface(operands[0]!))) {
+    [iface, ...rest] = operands;
+  }
+  const expression = rest.join(' ').trim();
+  if (rest.length === 1 && isInterface(rest[0]!))
+    throw new CLIError('sniff: give at most one interface (netdiag sniff [IFACE])');
+  return { ...(iface !== undefined ? { iface } : {}), ...(expression ? { expression } : {}) };
+}

@@ -3,10 +3,11 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, projectRoot } from './helpers/cli.js';
-import { collectReceiverFacts, collectSenderFacts, commandFileName, expandGlob } from '../src/checks/collect.js';
+import { collectReceiverFacts, collectSenderFacts, expandGlob } from '../src/checks/host/collect.js';
+import { commandFileName } from '../src/io/host-exec.js';
 import { dirExec } from '../src/io/dir-exec.js';
 import { localExec } from '../src/io/local-exec.js';
-import { runReceiverChecks } from '../src/checks/receiver.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
 const hosts = path.join(projectRoot, 'fixtures/checks/hosts');
 const tmp = mkdtempSync(path.join(tmpdir(), 'netdiag-check-'));

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseIptablesSave, judgeIptables, splitArgs } from '../src/checks/iptables.js';
-import { parseNftJson, judgeNft } from '../src/checks/nft.js';
-import { inNetwork, type Datagram, type VerdictKind } from '../src/checks/firewall.js';
+import { parseIptablesSave, judgeIptables, splitArgs } from '../src/checks/firewall/iptables/judge.js';
+import { parseNftJson, judgeNft } from '../src/checks/firewall/nft/judge.js';
+import { inNetwork, type Datagram, type VerdictKind } from '../src/checks/firewall/model.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 

@@ -9,10 +9,10 @@ import { haveCommand, requiring } from './helpers/prereq.js';
 import { labRequirements, labUp, labDown, type LabState } from './lab-driver.js';
 import { remoteCommand, shellQuote } from '../src/io/ssh-exec.js';
 import { localExec } from '../src/io/local-exec.js';
-import type { HostExec } from '../src/checks/collect.js';
-import { collectSenderFacts, collectReceiverFacts } from '../src/checks/collect.js';
-import { runSenderChecks } from '../src/checks/sender.js';
-import { runReceiverChecks } from '../src/checks/receiver.js';
+import type { HostExec } from '../src/io/host-exec.js';
+import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
+import { runSenderChecks } from '../src/checks/sender/run.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 

@@ -8,9 +8,10 @@
 import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { localExec } from '../src/io/local-exec.js';
-import { collectReceiverFacts, type HostExec } from '../src/checks/collect.js';
-import { runReceiverChecks } from '../src/checks/receiver.js';
-import { parseSnmp } from '../src/checks/procnet.js';
+import { collectReceiverFacts } from '../src/checks/host/collect.js';
+import type { HostExec } from '../src/io/host-exec.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import { parseSnmp } from '../src/checks/host/procnet.js';
 
 const test = requiring([
   [isRoot(), 'root'],

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { runReceiverChecks, type ReceiverContext } from '../src/checks/receiver.js';
-import type { ReceiverFacts } from '../src/checks/facts.js';
-import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts } from '../src/checks/procnet.js';
+import { runReceiverChecks, type ReceiverContext } from '../src/checks/receiver/run.js';
+import type { ReceiverFacts } from '../src/checks/host/facts.js';
+import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts } from '../src/checks/host/procnet.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');

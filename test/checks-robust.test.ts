@@ -2,14 +2,14 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { parseSysconfigNetconsole } from '../src/config/sysconfig.js';
-import { parseIptablesSave, judgeIptables } from '../src/checks/iptables.js';
-import { parseNftJson, judgeNft } from '../src/checks/nft.js';
-import { parseKernelLog } from '../src/checks/kernel-log.js';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions } from '../src/checks/syslog.js';
-import { parseProcNetUdp, parseSs, parseSnmp } from '../src/checks/procnet.js';
-import { parseIpJson, parseIpText, parseRouteGet, parseNeigh } from '../src/checks/netinfo.js';
-import { runSenderChecks } from '../src/checks/sender.js';
-import { runReceiverChecks } from '../src/checks/receiver.js';
+import { parseIptablesSave, judgeIptables } from '../src/checks/firewall/iptables/judge.js';
+import { parseNftJson, judgeNft } from '../src/checks/firewall/nft/judge.js';
+import { parseKernelLog } from '../src/checks/sender/kernel-log.js';
+import { parseRsyslog, parseSyslogNg, parseSysklogdOptions } from '../src/checks/syslog/parse.js';
+import { parseProcNetUdp, parseSs, parseSnmp } from '../src/checks/host/procnet.js';
+import { parseIpJson, parseIpText, parseRouteGet, parseNeigh } from '../src/checks/host/netinfo.js';
+import { runSenderChecks } from '../src/checks/sender/run.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
 // Bad input is data, never an exception: every parser and judge over mutated fixture texts.
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');

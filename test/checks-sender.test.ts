@@ -1,11 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { runSenderChecks, type SenderContext } from '../src/checks/sender.js';
-import type { SenderFacts } from '../src/checks/facts.js';
-import { parseKernelLog, effectiveKernelTargets, stripLogPrefix } from '../src/checks/kernel-log.js';
+import { runSenderChecks, type SenderContext } from '../src/checks/sender/run.js';
+import type { SenderFacts } from '../src/checks/host/facts.js';
+import { parseKernelLog, effectiveKernelTargets, stripLogPrefix } from '../src/checks/sender/kernel-log.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
-import { modprobeNetconsoleSpecs, cmdlineNetconsoleParams, configfsTarget } from '../src/checks/sender-config.js';
-import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/netinfo.js';
+import { modprobeNetconsoleSpecs, cmdlineNetconsoleParams, configfsTarget } from '../src/checks/sender/sources/config-files.js';
+import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/host/netinfo.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const f = (text: string, from: string) => ({ text, from });

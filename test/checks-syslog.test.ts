@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, selectorMatches, rsyslogIncludes, syslogNgIncludes } from '../src/checks/syslog.js';
+import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, selectorMatches, rsyslogIncludes, syslogNgIncludes } from '../src/checks/syslog/parse.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });

@@ -5,7 +5,7 @@
  * exit codes. Frames are synthesised with the project's encoders.
  */
 import test from 'ava';
-import type { ExecResult, HostExec } from '../src/checks/collect.js';
+import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import type { PacketSink } from '../src/capture/sink.js';
 import { SourceDemux } from '../src/capture/demux.js';
 import { udpFrame } from './helpers/frames.js';

@@ -4,7 +4,7 @@
  * synthesised with the project's encoders.
  */
 import test from 'ava';
-import type { ExecResult, HostExec } from '../src/checks/collect.js';
+import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import type { PacketSink } from '../src/capture/sink.js';
 import { udpFrame } from './helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';

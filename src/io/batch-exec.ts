@@ -7,7 +7,7 @@
  * does I/O, through the HostExec given.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, HostExec } from '../checks/collect.js';
+import type { ExecResult, HostExec } from './host-exec.js';
 import { shellQuote } from './ssh-exec.js';
 
 /** What to read in the one round trip. `<PEER>` in a command stands for the ssh client's IP (from SSH_CONNECTION). */

@@ -6,7 +6,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { commandFileName, type ExecResult, type HostExec } from '../checks/collect.js';
+import { commandFileName, type ExecResult, type HostExec } from './host-exec.js';
 
 export function dirExec(dir: string, maxBytes = 16 * 1024 * 1024): HostExec {
   const root = resolve(dir);

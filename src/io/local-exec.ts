@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
-import type { ExecResult, HostExec } from '../checks/collect.js';
+import type { ExecResult, HostExec } from './host-exec.js';
 
 export interface LocalExecOptions {
   /** Per-command timeout in ms. @default 10000 */

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ExecResult, HostExec } from '../checks/collect.js';
+import type { ExecResult, HostExec } from './host-exec.js';
 
 export interface SshOptions {
   /** `[user@]host`. */

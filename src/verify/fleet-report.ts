@@ -6,7 +6,7 @@
  * document per line as each sender finishes (JSONL). Exit codes: 0 every sender works, 1 any is
  * broken, 2 none is broken but some could not be checked.
  */
-import type { CheckResult } from '../checks/checklist.js';
+import type { CheckResult } from '../checks/check.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import { escapeText, safeJson } from '../report/escape.js';

@@ -8,7 +8,8 @@
  * or does not finish within its budget is "could not be checked", with the reason, and never
  * stops the others. Every effect goes through the dependencies given.
  */
-import { collectReceiverFacts, type HostExec } from '../checks/collect.js';
+import { collectReceiverFacts } from '../checks/host/collect.js';
+import type { HostExec } from '../io/host-exec.js';
 import { runReceiverChecks, type ReceiverFacts, type ReceiverReport } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
 import type { PacketSink } from '../capture/sink.js';

@@ -3,7 +3,7 @@
  * saw and what the log file holds, a checklist in the order a datagram travels (sender, wire,
  * MAC, firewall, socket, log file) and the root cause: the first link that broke. Pure.
  */
-import type { CheckResult, CheckStatus } from '../checks/checklist.js';
+import type { CheckResult, CheckStatus } from '../checks/check.js';
 import type { ReceiverReport, SenderReport } from '../checks/run.js';
 import { finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';

@@ -1,19 +1,13 @@
 /** verify's output: the root cause first, then the checklist, then the verdict; or JSON. */
-import type { CheckResult } from '../checks/checklist.js';
+import type { CheckResult } from '../checks/check.js';
+import { renderChecks } from '../report/checklist.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import type { Style } from '../report/style.js';
 import type { VerifyOutcome } from './run.js';
 
-const MARK = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', unknown: '?   ' } as const;
-
+/** One check's lines as verify prints them: findings as one line each, info of a passed check left out. */
 export function checkLines(c: CheckResult, style: Style): string {
-  const color = c.status === 'fail' ? style.red : c.status === 'warn' ? style.yellow : c.status === 'pass' ? style.green : style.dim;
-  let s = `  [${color(MARK[c.status])}] ${escapeText(c.name)}: ${escapeText(c.detail)}\n`;
-  for (const f of c.findings) {
-    if (f.severity === 'info' && c.status === 'pass') continue;
-    s += `         ${f.severity}: ${escapeText(f.summary)} (${f.code})\n`;
-  }
-  return s;
+  return renderChecks([c], { style, evidence: false, hideInfoOnPass: true });
 }
 
 export function formatVerifyText(o: VerifyOutcome, destination: string, style: Style): string {

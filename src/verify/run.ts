@@ -8,10 +8,10 @@
  * which shares one capture and one receiver snapshot among many senders.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, HostExec } from '../checks/collect.js';
-import { collectReceiverFacts, collectSenderFacts } from '../checks/collect.js';
+import type { ExecResult, HostExec } from '../io/host-exec.js';
+import { collectReceiverFacts, collectSenderFacts } from '../checks/host/collect.js';
 import { runReceiverChecks, runSenderChecks, type FactText, type ReceiverFacts, type ReceiverContext, type ReceiverReport, type SenderReport } from '../checks/run.js';
-import { parseLinks, parseRouteGet } from '../checks/netinfo.js';
+import { parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
 import type { PacketSink } from '../capture/sink.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';

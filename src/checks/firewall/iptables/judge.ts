@@ -6,7 +6,7 @@
  * are evaluated. Any other match on a rule that could decide makes the verdict "uncertain" with the
  * rule quoted, unless both outcomes give the same verdict. Pure.
  */
-import { type Datagram, type FirewallVerdict, type Tri, ifaceMatches, inNetwork, isUnknown, triAnd, triNot, ipv4ToNum } from './firewall.js';
+import { type Datagram, type FirewallVerdict, type Tri, ifaceMatches, inNetwork, isUnknown, triAnd, triNot, ipv4ToNum } from '../model.js';
 
 export interface IptRule {
   table: string;

@@ -4,19 +4,19 @@
  * sender through, does rp_filter drop it, do the UDP counters show drops, does SELinux allow the
  * port. Pure: judges ReceiverFacts.
  */
-import type { NetconsoleTarget } from '../config/target.js';
-import { endpoint } from '../decode/addr.js';
-import type { Finding } from '../findings/finding.js';
-import { finding } from '../findings/catalog.js';
-import { ipFamily } from '../config/netconsole-spec.js';
-import type { ReceiverFacts } from './facts.js';
-import { type CheckResult, check } from './checklist.js';
-import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts, type UdpSocket } from './procnet.js';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, type SyslogConfig } from './syslog.js';
-import { parseIptablesSave, judgeIptables } from './iptables.js';
-import { parseNftJson, judgeNft } from './nft.js';
-import { type Datagram, type FirewallVerdict, combineVerdicts, inNetwork } from './firewall.js';
-import { parseLinks, parseRouteGet } from './netinfo.js';
+import type { NetconsoleTarget } from '../../config/target.js';
+import { endpoint } from '../../decode/addr.js';
+import type { Finding } from '../../findings/finding.js';
+import { finding } from '../../findings/catalog.js';
+import { ipFamily } from '../../config/netconsole-spec.js';
+import type { ReceiverFacts } from '../host/facts.js';
+import { type CheckResult, check } from '../check.js';
+import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts, type UdpSocket } from '../host/procnet.js';
+import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, type SyslogConfig } from '../syslog/parse.js';
+import { parseIptablesSave, judgeIptables } from '../firewall/iptables/judge.js';
+import { parseNftJson, judgeNft } from '../firewall/nft/judge.js';
+import { type Datagram, type FirewallVerdict, combineVerdicts, inNetwork } from '../firewall/model.js';
+import { parseLinks, parseRouteGet } from '../host/netinfo.js';
 
 export interface ReceiverContext {
   /** The netconsole port (UDP destination). Default: the target's remote port, else 514. */

@@ -7,7 +7,7 @@
  * netconsole datagrams carry no `<PRI>`, so rsyslog and sysklogd file them as user.notice (the
  * RFC 3164 default), not kern: a `kern.*` rule does not see them; `*.info` does. Pure.
  */
-import type { FactText } from './facts.js';
+import type { FactText } from '../host/facts.js';
 
 export interface UdpInput {
   port: number;

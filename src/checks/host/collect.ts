@@ -8,55 +8,11 @@
  * why in `notes`.
  */
 import type { ConfigfsTargetFacts, FactText, ReceiverFacts, SenderFacts } from './facts.js';
-import { parseSysconfigNetconsole } from '../config/sysconfig.js';
-import { parseNetconsoleSpec, ipFamily } from '../config/netconsole-spec.js';
-import { rsyslogIncludes, syslogNgIncludes } from './syslog.js';
-import { modprobeNetconsoleSpecs, cmdlineNetconsoleSpecs } from './sender-config.js';
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  /** Exit code; 127 when the program does not exist, 124 on timeout (as coreutils' timeout). */
-  code: number;
-}
-
-/** How the checks reach a host. */
-export interface HostExec {
-  /** Runs a program with these arguments (no shell). Never rejects for a failing command. */
-  run(argv: string[]): Promise<ExecResult>;
-  /** A file's contents, or null when it does not exist or cannot be read. */
-  readFile(path: string): Promise<string | null>;
-  /** Names in a directory, or null. Optional: without it, `ls -1A -- DIR` is run. */
-  listDir?(path: string): Promise<string[] | null>;
-}
-
-/** The command outputs the collectors use, and the file name each has in a facts directory. */
-export const COMMAND_FILES: Array<{ argv: string[]; file: string; what: string }> = [
-  { argv: ['dmesg'], file: 'dmesg.txt', what: 'kernel log' },
-  { argv: ['journalctl', '-k', '-b', '--no-pager', '-q'], file: 'journalctl-k.txt', what: 'kernel log (journal)' },
-  { argv: ['ip', '-d', '-j', 'link', 'show'], file: 'ip-link.json', what: 'interfaces (json)' },
-  { argv: ['ip', '-d', 'link', 'show'], file: 'ip-link.txt', what: 'interfaces' },
-  { argv: ['ip', '-j', 'addr', 'show'], file: 'ip-addr.json', what: 'addresses (json)' },
-  { argv: ['ip', 'addr', 'show'], file: 'ip-addr.txt', what: 'addresses' },
-  { argv: ['ip', 'route', 'get', '<IP>'], file: 'ip-route-get.txt', what: 'route to the other host' },
-  { argv: ['ip', 'neigh', 'show'], file: 'ip-neigh.txt', what: 'neighbour (ARP/NDP) table' },
-  { argv: ['lsmod'], file: 'lsmod.txt', what: 'loaded modules' },
-  { argv: ['uname', '-r'], file: 'uname-r.txt', what: 'kernel release' },
-  { argv: ['ss', '-ulnp'], file: 'ss-ulnp.txt', what: 'listening UDP sockets' },
-  { argv: ['iptables-save', '-c'], file: 'iptables-save.txt', what: 'IPv4 firewall' },
-  { argv: ['ip6tables-save', '-c'], file: 'ip6tables-save.txt', what: 'IPv6 firewall' },
-  { argv: ['nft', '-j', 'list', 'ruleset'], file: 'nft.json', what: 'nftables ruleset' },
-  { argv: ['semanage', 'port', '-l'], file: 'semanage-port.txt', what: 'SELinux port labels' },
-];
-
-/** The facts-directory file name for a command, or undefined for a command not in the table. */
-export function commandFileName(argv: readonly string[]): string | undefined {
-  for (const c of COMMAND_FILES) {
-    if (c.argv.length !== argv.length) continue;
-    if (c.argv.every((a, i) => a === '<IP>' ? ipFamily(argv[i]!) !== 0 : a === argv[i])) return c.file;
-  }
-  return undefined;
-}
+import { parseSysconfigNetconsole } from '../../config/sysconfig.js';
+import { parseNetconsoleSpec, ipFamily } from '../../config/netconsole-spec.js';
+import type { HostExec } from '../../io/host-exec.js';
+import { rsyslogIncludes, syslogNgIncludes } from '../syslog/parse.js';
+import { modprobeNetconsoleSpecs, cmdlineNetconsoleSpecs } from '../sender/sources/config-files.js';
 
 function cmdLine(argv: readonly string[]): string {
   return argv.join(' ');

@@ -3,10 +3,10 @@
  * /etc/sysconfig/netconsole, netconsole= on the kernel command line, `options netconsole` in
  * modprobe.d, configfs targets, and the kernel log (what the kernel actually used). Pure.
  */
-import type { NetconsoleTarget } from '../config/target.js';
-import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../config/target.js';
-import { parseNetconsoleSpec, normalizeMac, parsePort, ipFamily } from '../config/netconsole-spec.js';
-import type { ConfigfsTargetFacts } from './facts.js';
+import type { NetconsoleTarget } from '../../../config/target.js';
+import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../../../config/target.js';
+import { parseNetconsoleSpec, normalizeMac, parsePort, ipFamily } from '../../../config/netconsole-spec.js';
+import type { ConfigfsTargetFacts } from '../../host/facts.js';
 
 /** Splits a kernel command line into arguments (double quotes group, as the kernel's parser does). */
 export function splitCmdline(text: string): string[] {

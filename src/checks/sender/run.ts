@@ -3,17 +3,17 @@
  * what the kernel uses, is its device usable, does the route and the remote MAC fit, does the
  * console log level let messages out, is SysRq enabled. Pure: judges SenderFacts.
  */
-import type { NetconsoleTarget } from '../config/target.js';
-import type { Finding } from '../findings/finding.js';
-import { finding } from '../findings/catalog.js';
-import { parseSysconfigNetconsole } from '../config/sysconfig.js';
-import { ipFamily } from '../config/netconsole-spec.js';
-import type { SenderFacts } from './facts.js';
-import { type CheckResult, check } from './checklist.js';
-import { cmdlineNetconsoleParams, configfsTarget, configuredTargets, type ConfigfsTarget, splitCmdline } from './sender-config.js';
+import type { NetconsoleTarget } from '../../config/target.js';
+import type { Finding } from '../../findings/finding.js';
+import { finding } from '../../findings/catalog.js';
+import { parseSysconfigNetconsole } from '../../config/sysconfig.js';
+import { ipFamily } from '../../config/netconsole-spec.js';
+import type { SenderFacts } from '../host/facts.js';
+import { type CheckResult, check } from '../check.js';
+import { cmdlineNetconsoleParams, configfsTarget, configuredTargets, type ConfigfsTarget, splitCmdline } from './sources/config-files.js';
 import { parseKernelLog, effectiveKernelTargets, type KernelEvent, type KernelLogNetconsole } from './kernel-log.js';
-import { parseLinks, mergeLinks, parseRouteGet, parseNeigh, type LinkInfo, type RouteGet } from './netinfo.js';
-import { parseModules, parsePrintk } from './procnet.js';
+import { parseLinks, mergeLinks, parseRouteGet, parseNeigh, type LinkInfo, type RouteGet } from '../host/netinfo.js';
+import { parseModules, parsePrintk } from '../host/procnet.js';
 
 export interface SenderContext {
   /** The target under test (from --netconsole or verify). Default: the one the kernel runs, else the configured one. */

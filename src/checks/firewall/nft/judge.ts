@@ -7,7 +7,7 @@
  * log/limit/mangle as non-deciding statements. Anything else in a rule that could decide makes the
  * verdict "uncertain" with the rule quoted, unless both outcomes agree. Pure.
  */
-import { type Datagram, type FirewallVerdict, type Tri, ifnameMatches, inNetwork, isUnknown, triAnd } from './firewall.js';
+import { type Datagram, type FirewallVerdict, type Tri, ifnameMatches, inNetwork, isUnknown, triAnd } from '../model.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;

@@ -9,9 +9,9 @@
  *
  * Pure; lines are numbered from 1 in the text given.
  */
-import type { NetconsoleTarget } from '../config/target.js';
-import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../config/target.js';
-import { normalizeMac, parsePort, ipFamily } from '../config/netconsole-spec.js';
+import type { NetconsoleTarget } from '../../config/target.js';
+import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../../config/target.js';
+import { normalizeMac, parsePort, ipFamily } from '../../config/netconsole-spec.js';
 
 export type KernelEventKind =
   | 'boot' // Linux version ... (a new boot in the log)

@@ -4,7 +4,7 @@
  * and a rule that depends on it is evaluated both ways: when both ways give the same verdict the
  * verdict stands, otherwise it is "uncertain" with the rule quoted. Pure.
  */
-import { ipFamily } from '../config/netconsole-spec.js';
+import { ipFamily } from '../../config/netconsole-spec.js';
 
 /** A new UDP datagram from the sender to the receiver, as netconsole sends it. */
 export interface Datagram {

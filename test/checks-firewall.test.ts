@@ -1,8 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseIptablesSave, judgeIptables, splitArgs } from '../src/checks/firewall/iptables/judge.js';
-import { parseNftJson, judgeNft } from '../src/checks/firewall/nft/judge.js';
-import { inNetwork, type Datagram, type VerdictKind } from '../src/checks/firewall/model.js';
+import { parseIptablesSave, splitArgs } from '../src/checks/firewall/iptables/parse.js';
+import { judgeIptables } from '../src/checks/firewall/iptables/judge.js';
+import { parseNftJson } from '../src/checks/firewall/nft/parse.js';
+import { judgeNft } from '../src/checks/firewall/nft/judge.js';
+import type { Datagram, VerdictKind } from '../src/checks/firewall/model.js';
+import { inNetwork } from '../src/checks/firewall/address.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 

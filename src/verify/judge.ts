@@ -5,6 +5,7 @@
  */
 import type { CheckResult, CheckStatus } from '../checks/check.js';
 import type { ReceiverReport, SenderReport } from '../checks/run.js';
+import { acceptFix } from '../checks/firewall/fix.js';
 import { finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
 import type { AnalysisResult } from '../pipeline/types.js';
@@ -127,9 +128,7 @@ export function judgeVerify(e: VerifyEvidence): VerifyReport {
         subject: e.senderIp,
         summary: `${fwAfter.tool} ${fwAfter.verdict === 'dropped' ? 'drops' : 'rejects'} the datagrams: ${fwAfter.rule ?? `the ${fwAfter.where ?? ''} policy`}${rose !== undefined ? ` (counter +${rose} during the test)` : ''}`,
         evidence: [`${fwAfter.where ?? fwAfter.tool}${fwAfter.line ? ` line ${fwAfter.line}` : ''}: ${fwAfter.rule ?? 'policy'}`, ...(fwBefore?.counters && fwAfter.counters ? [`counter ${fwBefore.counters.packets} → ${fwAfter.counters.packets} packets`] : [])],
-        hint: fwAfter.tool === 'nft'
-          ? `nft insert rule ${fwAfter.where?.replace(/^table /, '').replace(' chain ', ' ') ?? 'inet filter input'} ip saddr ${e.senderIp} udp dport ${e.port} accept`
-          : `iptables -I INPUT -p udp -s ${e.senderIp} --dport ${e.port} -j ACCEPT`,
+        hint: acceptFix(fwAfter, { srcIp: e.senderIp, dstPort: e.port, family: e.senderIp.includes(':') ? 6 : 4 }),
       }),
     ]));
   } else if (fwAfter) {

@@ -13,9 +13,10 @@ import type { ReceiverFacts } from '../host/facts.js';
 import { type CheckResult, check } from '../check.js';
 import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts, type UdpSocket } from '../host/procnet.js';
 import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, type SyslogConfig } from '../syslog/parse.js';
-import { parseIptablesSave, judgeIptables } from '../firewall/iptables/judge.js';
-import { parseNftJson, judgeNft } from '../firewall/nft/judge.js';
-import { type Datagram, type FirewallVerdict, combineVerdicts, inNetwork } from '../firewall/model.js';
+import type { Datagram, FirewallVerdict } from '../firewall/model.js';
+import { inNetwork } from '../firewall/address.js';
+import { judgeFirewall } from '../firewall/judge.js';
+import { acceptFix } from '../firewall/fix.js';
 import { parseLinks, parseRouteGet } from '../host/netinfo.js';
 
 export interface ReceiverContext {
@@ -49,13 +50,6 @@ export interface ReceiverReport {
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
-
-/** An ACCEPT inserted first in the built-in chain where the datagram's walk through that table began. */
-function iptablesHint(fw: FirewallVerdict, src: string, port: number): string {
-  const table = fw.where?.split(' ')[0] ?? 'filter';
-  const start = fw.path.find(p => p.startsWith(`${table} `))?.split(' ')[1] ?? 'INPUT';
-  return `${fw.tool}${table === 'filter' ? '' : ` -t ${table}`} -I ${start} -p udp${src} --dport ${port} -j ACCEPT`;
-}
 
 export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {}): ReceiverReport {
   const checks: CheckResult[] = [];
@@ -159,22 +153,8 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
     // No MAC means broadcast, except in sysconfig, where the init script resolves it at start.
     datagram.pktType = ctx.target.remoteMac === undefined && ctx.target.source !== '/etc/sysconfig/netconsole' ? 'broadcast' : 'unicast';
   }
-  const verdicts: FirewallVerdict[] = [];
   const ipt = family === 4 ? facts.iptables : facts.ip6tables;
-  let nfBackend = false;
-  if (ipt && ipt.text.trim()) {
-    const save = parseIptablesSave(ipt.text);
-    nfBackend = save.backend === 'nf_tables';
-    if (save.tables.size) verdicts.push(judgeIptables(save, datagram));
-  }
-  if (facts.nft && facts.nft.text.trim()) {
-    const rs = parseNftJson(facts.nft.text);
-    const fam = family === 4 ? 'ip' : 'ip6';
-    // iptables-nft keeps its rules in nft tables named like iptables' own; they were judged above.
-    const skipTables = nfBackend ? ['filter', 'raw', 'mangle', 'nat', 'security'].map(t => `${fam} ${t}`) : [];
-    if (!rs.errors.length) verdicts.push(judgeNft(rs, datagram, { skipTables }));
-  }
-  const fw = combineVerdicts(verdicts);
+  const { verdicts, verdict: fw } = judgeFirewall({ ...(ipt ? { iptables: ipt.text } : {}), ...(facts.nft ? { nft: facts.nft.text } : {}) }, datagram);
   {
     const f: Finding[] = [];
     let detail: string;
@@ -190,10 +170,7 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
         if (fw.counters) evidence.push(`counters: ${fw.counters.packets} packets, ${fw.counters.bytes} bytes`);
         evidence.push(`path: ${fw.path.join(' -> ')}`);
         if (fw.reasons.length) evidence.push(...fw.reasons.map(r => `also undecided: ${r}`));
-        const src = senderIp ? ` -s ${senderIp}` : '';
-        const hint = fw.tool === 'nft'
-          ? `nft insert rule ${(fw.where ?? '').replace(/^table /, '').replace(/ chain /, ' ').replace(/ handle \d+$/, '')} ${senderIp ? `${family === 4 ? 'ip' : 'ip6'} saddr ${senderIp} ` : ''}udp dport ${port} accept`
-          : iptablesHint(fw, src, port);
+        const hint = acceptFix(fw, datagram);
         f.push(finding('firewall-drop', { summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`, evidence, hint, subject: `:${port}` }));
       } else if (fw.verdict === 'uncertain') {
         f.push(finding('firewall-uncertain', { summary: `cannot decide whether the firewall accepts ${pkt}`, evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`], subject: `:${port}` }));

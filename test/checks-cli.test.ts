@@ -77,7 +77,7 @@ test('check: text from files is escaped before printing', t => {
 
 test('collect: a facts directory maps files and commands; missing ones become notes', async t => {
   const facts = await collectReceiverFacts(dirExec(path.join(hosts, 'receiver-debian12-ok')), { senderIp: '10.99.0.2' });
-  t.deepEqual(facts.rsyslog!.map(f => f.from), ['/etc/rsyslog.conf', '/etc/rsyslog.d/10-netconsole.conf'], 'follows $IncludeConfig');
+  t.deepEqual(facts.syslog!.rsyslog!.map(f => f.from), ['/etc/rsyslog.conf', '/etc/rsyslog.d/10-netconsole.conf'], 'follows $IncludeConfig');
   t.truthy(facts.udp && facts.udp6 && facts.ss && facts.nft && facts.snmp && facts.ipAddr && facts.routeGet);
   t.deepEqual(facts.rpFilter, { all: '0', eth0: '1' });
   t.is(facts.iptables, undefined);

@@ -7,7 +7,9 @@ import { judgeIptables } from '../src/checks/firewall/iptables/judge.js';
 import { parseNftJson } from '../src/checks/firewall/nft/parse.js';
 import { judgeNft } from '../src/checks/firewall/nft/judge.js';
 import { parseKernelLog } from '../src/checks/sender/kernel-log.js';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions } from '../src/checks/syslog/parse.js';
+import { parseRsyslog } from '../src/checks/syslog/rsyslog.js';
+import { parseSyslogNg } from '../src/checks/syslog/syslog-ng.js';
+import { parseSysklogdOptions } from '../src/checks/syslog/sysklogd.js';
 import { parseProcNetUdp, parseSs, parseSnmp } from '../src/checks/host/procnet.js';
 import { parseIpJson, parseIpText, parseRouteGet, parseNeigh } from '../src/checks/host/netinfo.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
@@ -64,7 +66,7 @@ test('parsers and judges never throw on mutated inputs (2000 cases)', t => {
       parseRouteGet(text);
       parseNeigh(text);
       runSenderChecks({ sysconfig: f, kernelLog: f, cmdline: f, modprobe: [f], ipLink: { ...f, format: 'text' }, routeGet: { ...f, ip: '10.0.0.1' }, neigh: f, printk: f, sysrq: f, modules: f, notes: [] });
-      runReceiverChecks({ udp: f, rsyslog: [f], syslogNg: [f], iptables: f, nft: f, snmp: f, semanage: f, ipAddr: { ...f, format: 'json' }, notes: [] }, { senderIp: '10.99.0.2', port: 514 });
+      runReceiverChecks({ udp: f, syslog: { rsyslog: [f], 'syslog-ng': [f], sysklogd: [{ ...f, from: '/etc/sysconfig/syslog' }] }, iptables: f, nft: f, snmp: f, semanage: f, ipAddr: { ...f, format: 'json' }, notes: [] }, { senderIp: '10.99.0.2', port: 514 });
     }, JSON.stringify(text.slice(0, 300)));
   }
 });

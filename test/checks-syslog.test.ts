@@ -1,6 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, selectorMatches, rsyslogIncludes, syslogNgIncludes } from '../src/checks/syslog/parse.js';
+import { parseRsyslog, rsyslogIncludes } from '../src/checks/syslog/rsyslog.js';
+import { parseSyslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
+import { parseSysklogdOptions, sysklogdConfig } from '../src/checks/syslog/sysklogd.js';
+import { selectorMatches } from '../src/checks/syslog/selectors.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });

@@ -11,7 +11,7 @@ import type { ConfigfsTargetFacts, FactText, ReceiverFacts, SenderFacts } from '
 import { parseSysconfigNetconsole } from '../../config/sysconfig.js';
 import { parseNetconsoleSpec, ipFamily } from '../../config/netconsole-spec.js';
 import type { HostExec } from '../../io/host-exec.js';
-import { rsyslogIncludes, syslogNgIncludes } from '../syslog/parse.js';
+import { daemonForConfigPath, SYSLOG_DAEMONS } from '../syslog/daemons.js';
 import { modprobeNetconsoleSpecs, cmdlineNetconsoleSpecs } from '../sender/sources/config-files.js';
 
 function cmdLine(argv: readonly string[]): string {
@@ -181,23 +181,23 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   put('ss', await runFact(exec, ['ss', '-ulnp'], notes));
 
   const given = opts.syslogConfig;
-  const isNg = given !== undefined && /syslog-ng/.test(given);
-  if (given === undefined || !isNg) {
-    const main = given ?? '/etc/rsyslog.conf';
-    const rsyslog = await readWithIncludes(exec, main, rsyslogIncludes, given ? given.replace(/\/[^/]*$/, '') || '/' : '/etc');
-    if (rsyslog.length) facts.rsyslog = rsyslog;
-    else if (given) notes.push(`${given}: not readable`);
-  }
-  if (given === undefined || isNg) {
-    const main = given ?? '/etc/syslog-ng/syslog-ng.conf';
-    const ng = await readWithIncludes(exec, main, syslogNgIncludes, given ? given.replace(/\/[^/]*$/, '') || '/' : '/etc/syslog-ng');
-    if (ng.length) facts.syslogNg = ng;
-    else if (given) notes.push(`${given}: not readable`);
-  }
-  if (given === undefined) {
-    put('syslogConf', await readFact(exec, '/etc/syslog.conf'));
-    put('sysconfigSyslog', await readFact(exec, '/etc/sysconfig/syslog'));
-    put('defaultSyslogd', await readFact(exec, '/etc/default/syslogd'));
+  const chosen = given !== undefined ? daemonForConfigPath(given) : undefined;
+  for (const d of SYSLOG_DAEMONS) {
+    if (chosen && d !== chosen) continue;
+    const files: FactText[] = [];
+    if (d.mainConfig) {
+      const main = given ?? d.mainConfig.path;
+      const relativeTo = given ? given.replace(/\/[^/]*$/, '') || '/' : d.mainConfig.relativeTo;
+      files.push(...(await readWithIncludes(exec, main, d.mainConfig.includes, relativeTo)));
+      if (!files.length && given) notes.push(`${given}: not readable`);
+    }
+    if (given === undefined) {
+      for (const path of d.otherFiles ?? []) {
+        const f = await readFact(exec, path);
+        if (f) files.push(f);
+      }
+    }
+    if (files.length) (facts.syslog ??= {})[d.name] = files;
   }
 
   put('iptables', await runFact(exec, ['iptables-save', '-c'], notes));

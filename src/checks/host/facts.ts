@@ -58,16 +58,12 @@ export interface ReceiverFacts {
   udp6?: FactText;
   /** `ss -ulnp`: the same sockets with their processes (as root). */
   ss?: FactText;
-  /** /etc/rsyslog.conf first, then included files in include order. */
-  rsyslog?: FactText[];
-  /** /etc/syslog-ng/syslog-ng.conf first, then included files. */
-  syslogNg?: FactText[];
-  /** /etc/syslog.conf (sysklogd's rules: which file messages land in). */
-  syslogConf?: FactText;
-  /** /etc/sysconfig/syslog (CentOS 5: SYSLOGD_OPTIONS). */
-  sysconfigSyslog?: FactText;
-  /** /etc/default/syslogd (Debian sysklogd: SYSLOGD). */
-  defaultSyslogd?: FactText;
+  /**
+   * Each syslog daemon's configuration files by its name (src/checks/syslog/daemons.ts):
+   * `rsyslog` → /etc/rsyslog.conf, then the files it includes in include order; `sysklogd` →
+   * /etc/syslog.conf, /etc/sysconfig/syslog, /etc/default/syslogd as found.
+   */
+  syslog?: Record<string, FactText[]>;
   /** `iptables-save -c`, `ip6tables-save -c`. */
   iptables?: FactText;
   ip6tables?: FactText;

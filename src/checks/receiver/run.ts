@@ -12,7 +12,8 @@ import { ipFamily } from '../../config/netconsole-spec.js';
 import type { ReceiverFacts } from '../host/facts.js';
 import { type CheckResult, check } from '../check.js';
 import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts, type UdpSocket } from '../host/procnet.js';
-import { parseRsyslog, parseSyslogNg, parseSysklogdOptions, sysklogdConfig, type SyslogConfig } from '../syslog/parse.js';
+import type { SyslogConfig } from '../syslog/types.js';
+import { SYSLOG_DAEMONS, syslogDaemon } from '../syslog/daemons.js';
 import type { Datagram, FirewallVerdict } from '../firewall/model.js';
 import { inNetwork } from '../firewall/address.js';
 import { judgeFirewall } from '../firewall/judge.js';
@@ -94,14 +95,14 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
   }
 
   // ---- syslog daemon ---------------------------------------------------------------------------
-  const syslog: SyslogConfig[] = [];
-  if (facts.rsyslog?.length) syslog.push(parseRsyslog(facts.rsyslog));
-  if (facts.syslogNg?.length) syslog.push(parseSyslogNg(facts.syslogNg));
-  const kopts = facts.sysconfigSyslog ? parseSysklogdOptions(facts.sysconfigSyslog) : facts.defaultSyslogd ? parseSysklogdOptions(facts.defaultSyslogd) : undefined;
   const listener = sockets.find(s => s.process)?.process;
-  if (kopts && (!syslog.length || listener === 'syslogd')) syslog.push(sysklogdConfig(kopts, facts.syslogConf));
+  const syslog: SyslogConfig[] = [];
+  for (const d of SYSLOG_DAEMONS) {
+    const cfg = d.parse(facts.syslog?.[d.name] ?? []);
+    if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener)))) syslog.push(cfg);
+  }
   // When the listening process is known, judge its configuration only.
-  const judged = listener ? syslog.filter(c => (c.daemon === 'rsyslog' && /rsyslog/.test(listener)) || (c.daemon === 'syslog-ng' && /syslog-ng/.test(listener)) || (c.daemon === 'sysklogd' && listener === 'syslogd')) : syslog;
+  const judged = listener ? syslog.filter(c => syslogDaemon(c.daemon)?.ownsProcess.test(listener)) : syslog;
   const cfgs = judged.length ? judged : syslog;
   const logFiles = [...new Set(cfgs.flatMap(c => c.destinations.filter(d => d.netconsole !== false).map(d => d.file)))];
   {
@@ -122,9 +123,7 @@ export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {
         const disabled = cfgs.flatMap(c => c.disabledUdp);
         const evidence = disabled.length ? disabled.map(d => `${d.from}:${d.line}: ${d.text} (${d.why})`) : cfgs.map(c => `${c.daemon}: no UDP input in ${c.daemon === 'sysklogd' ? 'its options' : 'its configuration'}`);
         const daemon = cfgs[0]!.daemon;
-        const hint = daemon === 'sysklogd' ? `Add -r: SYSLOGD_OPTIONS="${kopts?.options ? `${kopts.options} ` : ''}-r" in ${kopts?.from ?? '/etc/sysconfig/syslog'}, then restart syslog`
-          : daemon === 'syslog-ng' ? `Add a source: source s_net { udp(ip(0.0.0.0) port(${port})); }; and a log path using it; restart syslog-ng`
-          : `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`;
+        const hint = syslogDaemon(daemon)!.enableUdpFix(port, cfgs[0]!);
         f.push(finding('syslog-udp-disabled', { ...(listening ? { severity: 'warning' as const } : {}), summary: `${daemon} does not receive UDP${listening ? ` (something else listens on ${port})` : ''}`, evidence, hint }));
       } else if (!onPort.length && !listening) {
         f.push(finding('syslog-port-mismatch', { summary: `${cfgs.map(c => c.daemon).join(', ')} receives UDP on ${[...new Set(inputs.map(i => i.port))].join(', ')}, not ${port}`, evidence: inputs.map(i => `${i.from}:${i.line}: ${i.text}`) }));

@@ -1,0 +1,224 @@
+/**
+ * rsyslog: legacy `$` directives and RainerScript, across included files (`$IncludeConfig`,
+ * `include(file=...)`): imudp inputs (an input without its module has no effect), rulesets bound to
+ * inputs, file actions, `$AllowedSender`. Pure.
+ */
+import type { FactText } from '../host/facts.js';
+import type { LogDestination, SyslogConfig, SyslogDaemon, UdpInput } from './types.js';
+import { legacyAction, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY, selectorMatches, stripComment } from './selectors.js';
+
+export function rsyslogIncludes(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const l = raw.trim();
+    let m = /^\$IncludeConfig\s+(\S+)/i.exec(l);
+    if (m) out.push(m[1]!);
+    m = /^include\s*\(.*?file\s*=\s*"([^"]+)"/i.exec(l);
+    if (m) out.push(m[1]!);
+  }
+  return out;
+}
+
+/** RainerScript statements: `name(key="v" key=["a","b"])` possibly over several lines. */
+interface RsStatement {
+  name: string;
+  params: Record<string, string[]>;
+  line: number;
+  text: string;
+}
+
+function rsParams(body: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const re = /([A-Za-z.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|\[([^\]]*)\]|([^\s)"]+))/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(body))) {
+    const key = m[1]!.toLowerCase();
+    if (m[2] !== undefined) out[key] = [m[2]];
+    else if (m[3] !== undefined) out[key] = [...m[3].matchAll(/"([^"]*)"/g)].map(x => x[1]!);
+    else out[key] = [m[4]!];
+  }
+  return out;
+}
+
+/** Strips `/* ... *\/` block comments, keeping newlines so line numbers stay right. */
+function stripBlockComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, m => m.replace(/[^\n]/g, ' '));
+}
+
+export function parseRsyslog(files: FactText[]): SyslogConfig {
+  const cfg: SyslogConfig = { daemon: 'rsyslog', udpInputs: [], disabledUdp: [], destinations: [], allowedSenders: [], warnings: [] };
+  let imudpLoaded = false;
+  const pendingInputs: Array<{ input: UdpInput }> = [];
+  const legacyRuns: Array<{ from: string; line: number; text: string; port: number; address?: string }> = [];
+  let udpAddress: string | undefined;
+  // Rulesets: name → destinations inside; RainerScript `ruleset(name="x") { ... }` and legacy $RuleSet.
+  let currentRuleset: string | undefined;
+  const rulesetDest = new Map<string, LogDestination[]>();
+  const pushDest = (d: LogDestination) => {
+    if (currentRuleset) {
+      const l = rulesetDest.get(currentRuleset) ?? [];
+      l.push(d);
+      rulesetDest.set(currentRuleset, l);
+    } else cfg.destinations.push(d);
+  };
+  let braceDepth = 0;
+  let rulesetDepth = -1;
+
+  for (const f of files) {
+    const lines = stripBlockComments(f.text).split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const n = i + 1;
+      const raw = lines[i]!;
+      const trimmed = raw.trim();
+      // A commented-out UDP line is the most common cause: remember it for the fix.
+      const com = /^#+\s*(\$ModLoad\s+imudp|\$UDPServerRun\s+\d+|\$InputUDPServerRun\s+\d+|module\s*\(\s*load\s*=\s*"imudp"|input\s*\(\s*type\s*=\s*"imudp")/i.exec(trimmed);
+      if (com) {
+        cfg.disabledUdp.push({ from: f.from, line: n, text: trimmed, why: 'commented out' });
+        continue;
+      }
+      let l = stripComment(raw).trim();
+      if (l === '') continue;
+      // Gather a multi-line RainerScript statement (until parentheses balance).
+      let stmtText = l;
+      if (/^(module|input|action|include|global|template|ruleset|main_queue|parser)\s*\(/i.test(l)) {
+        let depth = (l.match(/\(/g) ?? []).length - (l.match(/\)/g) ?? []).length;
+        while (depth > 0 && i + 1 < lines.length) {
+          const next = stripComment(lines[++i]!).trim();
+          stmtText += ' ' + next;
+          depth += (next.match(/\(/g) ?? []).length - (next.match(/\)/g) ?? []).length;
+        }
+        l = stmtText;
+      }
+      let m: RegExpExecArray | null;
+      if ((m = /^\$ModLoad\s+(\S+)/i.exec(l))) {
+        if (/^imudp(\.so)?$/i.test(m[1]!)) imudpLoaded = true;
+        continue;
+      }
+      if ((m = /^\$UDPServerAddress\s+(\S+)/i.exec(l))) {
+        udpAddress = m[1] === '*' ? undefined : m[1]!;
+        continue;
+      }
+      if ((m = /^\$(?:Input)?UDPServerRun\s+(\d+)/i.exec(l))) {
+        const run: { from: string; line: number; text: string; port: number; address?: string } = { from: f.from, line: n, text: l, port: Number(m[1]) };
+        if (udpAddress) run.address = udpAddress;
+        legacyRuns.push(run);
+        continue;
+      }
+      if ((m = /^\$AllowedSender\s+UDP\s*,\s*(.*)$/i.exec(l))) {
+        cfg.allowedSenders.push({ spec: m[1]!.split(',').map(s => s.trim()).filter(Boolean), from: f.from, line: n });
+        continue;
+      }
+      if ((m = /^\$RuleSet\s+(\S+)/i.exec(l))) {
+        currentRuleset = m[1] === 'RSYSLOG_DefaultRuleset' ? undefined : m[1]!;
+        continue;
+      }
+      if (l.startsWith('$')) continue;
+      if ((m = /^module\s*\((.*)\)\s*$/i.exec(l))) {
+        const p = rsParams(m[1]!);
+        if ((p.load?.[0] ?? '').toLowerCase() === 'imudp') imudpLoaded = true;
+        continue;
+      }
+      if ((m = /^input\s*\((.*)\)\s*$/i.exec(l))) {
+        const p = rsParams(m[1]!);
+        if ((p.type?.[0] ?? '').toLowerCase() !== 'imudp') continue;
+        const ports = p.port ?? ['514'];
+        for (const port of ports) {
+          const input: UdpInput = { port: Number(port), from: f.from, line: n, text: l };
+          if (p.address && p.address[0] !== '*' && p.address[0] !== '') input.address = p.address[0]!;
+          if (p.ruleset) input.ruleset = p.ruleset[0]!;
+          pendingInputs.push({ input });
+        }
+        continue;
+      }
+      if ((m = /^ruleset\s*\((.*?)\)\s*(\{)?/i.exec(l))) {
+        const p = rsParams(m[1]!);
+        currentRuleset = p.name?.[0];
+        if (m[2]) {
+          rulesetDepth = braceDepth;
+          braceDepth++;
+        }
+        continue;
+      }
+      if ((m = /^action\s*\((.*)\)/i.exec(l))) {
+        const p = rsParams(m[1]!);
+        if ((p.type?.[0] ?? '').toLowerCase() === 'omfile') {
+          const file = p.file?.[0] ?? (p.dynafile ? `dynaFile ${p.dynafile[0]}` : '?');
+          pushDest({ file, selector: 'action()', from: f.from, line: n, netconsole: 'maybe' });
+        }
+        continue;
+      }
+      if (l.startsWith('}')) {
+        braceDepth = Math.max(0, braceDepth - 1);
+        if (braceDepth === rulesetDepth) {
+          currentRuleset = undefined;
+          rulesetDepth = -1;
+        }
+        continue;
+      }
+      if (l.endsWith('{')) braceDepth++;
+      // Property filter `:fromhost-ip, isequal, "10.0.0.2" /var/log/x` and `if ... then /var/log/x`.
+      if ((m = /^:([\w-]+)\s*,\s*!?(\w+)\s*,\s*"([^"]*)"\s+(\S.*)$/.exec(l))) {
+        const d = legacyAction(m[4]!, '*.*', f.from, n);
+        if (d) pushDest({ ...d, selector: `:${m[1]}, ${m[2]}, "${m[3]}"`, netconsole: 'maybe' });
+        continue;
+      }
+      if ((m = /^if\s+(.*?)\s+then\s+(.*)$/i.exec(l))) {
+        const act = m[2]!.trim();
+        const pm = /action\s*\((.*)\)/i.exec(act);
+        if (pm) {
+          const p = rsParams(pm[1]!);
+          if (p.file) pushDest({ file: p.file[0]!, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: 'maybe' });
+        } else {
+          const d = legacyAction(act, '*.*', f.from, n);
+          if (d) pushDest({ ...d, selector: `if ${m[1]}`, netconsole: 'maybe' });
+        }
+        continue;
+      }
+      // Legacy selector line: `facility.priority[;...]   action`.
+      if ((m = /^([\w*,.;=!]+\.[\w*!=]+(?:;[\w*,.;=!]+)*)\s+(\S.*)$/.exec(l))) {
+        // `*.* action(type="omfile" file="...")` or `*.* /var/log/x`
+        const am = /^action\s*\((.*)\)/i.exec(m[2]!);
+        if (am) {
+          const p = rsParams(am[1]!);
+          if ((p.type?.[0] ?? '').toLowerCase() === 'omfile' && (p.file || p.dynafile)) {
+            pushDest({ file: p.file?.[0] ?? `dynaFile ${p.dynafile![0]}`, selector: m[1]!, from: f.from, line: n, netconsole: selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY) });
+          }
+        } else {
+          const d = legacyAction(m[2]!, m[1]!, f.from, n);
+          if (d) pushDest(d);
+        }
+      }
+    }
+  }
+
+  for (const r of legacyRuns) {
+    if (!imudpLoaded) {
+      cfg.disabledUdp.push({ from: r.from, line: r.line, text: r.text, why: '$UDPServerRun without $ModLoad imudp has no effect' });
+      continue;
+    }
+    const input: UdpInput = { port: r.port, from: r.from, line: r.line, text: r.text };
+    if (r.address) input.address = r.address;
+    cfg.udpInputs.push(input);
+  }
+  for (const { input } of pendingInputs) {
+    if (!imudpLoaded) {
+      cfg.disabledUdp.push({ from: input.from, line: input.line, text: input.text, why: 'input(type="imudp") without module(load="imudp") is refused by rsyslog' });
+      continue;
+    }
+    cfg.udpInputs.push(input);
+  }
+  // Messages from an input bound to a ruleset go only to that ruleset's actions.
+  const bound = cfg.udpInputs.map(i => i.ruleset).filter((x): x is string => !!x);
+  for (const rs of new Set(bound)) for (const d of rulesetDest.get(rs) ?? []) cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}` });
+  if (cfg.udpInputs.length && cfg.udpInputs.every(i => i.ruleset)) cfg.destinations = cfg.destinations.filter(d => d.selector.startsWith('ruleset '));
+  return cfg;
+}
+
+export const rsyslog: SyslogDaemon = {
+  name: 'rsyslog',
+  mainConfig: { path: '/etc/rsyslog.conf', includes: rsyslogIncludes, relativeTo: '/etc' },
+  ownsProcess: /rsyslog/,
+  parse: files => (files.length ? parseRsyslog(files) : undefined),
+  enableUdpFix: port => `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
+  service: 'rsyslog',
+};

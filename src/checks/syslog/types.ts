@@ -1,0 +1,74 @@
+/**
+ * A syslog daemon's configuration as the receiver checks need it: the UDP inputs in effect, the
+ * lines that would enable UDP but do not (for the fix), and the files netconsole messages land in;
+ * and the interface each daemon's module implements (daemons.ts lists them). Pure.
+ */
+import type { FactText } from '../host/facts.js';
+
+export interface UdpInput {
+  port: number;
+  /** Bound address; undefined means all addresses. */
+  address?: string;
+  from: string;
+  line: number;
+  text: string;
+  /** rsyslog: the ruleset bound to the input. */
+  ruleset?: string;
+  /** syslog-ng: the source's name. */
+  source?: string;
+}
+
+export interface LogDestination {
+  /** A file path, or a description (`@@remote`, `dynaFile RemoteLogs`). */
+  file: string;
+  /** The selector or filter, as written. */
+  selector: string;
+  from: string;
+  line: number;
+  /** Whether a remote netconsole message (user.notice from the network) goes here: true, false, or 'maybe' (filters netdiag does not evaluate). */
+  netconsole: boolean | 'maybe';
+}
+
+export interface SyslogConfig {
+  /** The daemon's name, as in the registry (daemons.ts). */
+  daemon: string;
+  /** UDP inputs that are in effect. */
+  udpInputs: UdpInput[];
+  /** Lines that would enable UDP but are commented out, or are without effect (input without module): for the fix. */
+  disabledUdp: Array<{ from: string; line: number; text: string; why: string }>;
+  destinations: LogDestination[];
+  /** rsyslog $AllowedSender UDP lists. */
+  allowedSenders: Array<{ spec: string[]; from: string; line: number }>;
+  warnings: string[];
+}
+
+/** One syslog daemon: where its configuration is, how to read it, and how to fix it. */
+export interface SyslogDaemon {
+  /** Its name: the key of its files in ReceiverFacts.syslog, and SyslogConfig.daemon. */
+  name: string;
+  /** The main configuration file, followed through its include directives. */
+  mainConfig?: {
+    path: string;
+    /** The files (or globs) a configuration text includes, as written. */
+    includes(text: string): string[];
+    /** The directory relative includes are resolved against. */
+    relativeTo: string;
+  };
+  /** Other files read as they are (no includes). */
+  otherFiles?: readonly string[];
+  /** Whether `--syslog-config FILE` is this daemon's (the first daemon takes any other). */
+  ownsConfigPath?(path: string): boolean;
+  /** Whether the process `ss -p` names on the port is this daemon. */
+  ownsProcess: RegExp;
+  /**
+   * Judged only when no other daemon's configuration was found or its process holds the port
+   * (sysklogd's option files linger on systems that run another daemon).
+   */
+  fallback?: boolean;
+  /** Its configuration from the files read (main first, then includes), or undefined when they say nothing. */
+  parse(files: FactText[]): SyslogConfig | undefined;
+  /** The one-line fix that turns on UDP reception on `port`. */
+  enableUdpFix(port: number, cfg: SyslogConfig): string;
+  /** The service to start when it is configured but not running. */
+  service: string;
+}

@@ -4,7 +4,9 @@ import { runSenderChecks, type SenderContext } from '../src/checks/sender/run.js
 import type { SenderFacts } from '../src/checks/host/facts.js';
 import { parseKernelLog, effectiveKernelTargets, stripLogPrefix } from '../src/checks/sender/kernel-log.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
-import { modprobeNetconsoleSpecs, cmdlineNetconsoleParams, configfsTarget } from '../src/checks/sender/sources/config-files.js';
+import { modprobeNetconsoleSpecs } from '../src/checks/sender/sources/modprobe.js';
+import { cmdlineNetconsoleParams } from '../src/checks/sender/sources/cmdline.js';
+import { configfsTarget } from '../src/checks/sender/sources/configfs.js';
 import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/host/netinfo.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');

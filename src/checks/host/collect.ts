@@ -1,113 +1,35 @@
 /**
  * Collects SenderFacts and ReceiverFacts through a HostExec: this host (src/io/local-exec.ts),
- * a sender over ssh (written by verify), or a directory of files a user handed in
+ * a sender over ssh (src/io/ssh-exec.ts), or a directory of files a user handed in
  * (src/io/dir-exec.ts). Commands are fixed argv arrays; values such as an IP address are separate
  * argv elements, never pasted into a shell line (an ssh adapter quotes each element itself).
+ * The sender's configuration sources collect their own facts (src/checks/sender/sources/), the
+ * syslog daemons name their files (src/checks/syslog/daemons.ts).
  *
  * Collection never throws for a missing file or a failing command: it leaves the fact out and says
  * why in `notes`.
  */
-import type { ConfigfsTargetFacts, FactText, ReceiverFacts, SenderFacts } from './facts.js';
-import { parseSysconfigNetconsole } from '../../config/sysconfig.js';
-import { parseNetconsoleSpec, ipFamily } from '../../config/netconsole-spec.js';
+import { ipFamily } from '../../config/netconsole-spec.js';
 import type { HostExec } from '../../io/host-exec.js';
+import type { FactText } from './fact-text.js';
+import type { ReceiverFacts, SenderFacts } from './facts.js';
+import { listDir, readFact, readWithIncludes, runFact } from './read.js';
+import { collectSources, SENDER_SOURCES, readSource, type SourceFacts } from '../sender/sources/index.js';
 import { daemonForConfigPath, SYSLOG_DAEMONS } from '../syslog/daemons.js';
-import { modprobeNetconsoleSpecs, cmdlineNetconsoleSpecs } from '../sender/sources/config-files.js';
 
-function cmdLine(argv: readonly string[]): string {
-  return argv.join(' ');
-}
-
-async function listDir(exec: HostExec, dir: string): Promise<string[] | null> {
-  if (exec.listDir) return exec.listDir(dir);
-  const r = await exec.run(['ls', '-1A', '--', dir]);
-  if (r.code !== 0) return null;
-  return r.stdout.split('\n').filter(s => s !== '');
-}
-
-function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${re}$`);
-}
-
-/** Expands a path whose last component may hold `*` or `?` (as rsyslog and syslog-ng includes do); sorted like glob(3). */
-export async function expandGlob(exec: HostExec, pattern: string): Promise<string[]> {
-  const slash = pattern.lastIndexOf('/');
-  const dir = slash <= 0 ? '/' : pattern.slice(0, slash);
-  const base = pattern.slice(slash + 1);
-  if (!/[*?]/.test(base)) {
-    // A directory include (rsyslog's include(file="/etc/rsyslog.d/") reads every file in it).
-    if (base === '') {
-      const names = await listDir(exec, dir);
-      return names ? names.sort().map(n => `${dir}/${n}`) : [];
-    }
-    return [pattern];
-  }
-  const names = await listDir(exec, dir);
-  if (!names) return [];
-  const re = globToRegExp(base);
-  return names.filter(n => re.test(n) && !n.startsWith('.')).sort().map(n => `${dir}/${n}`);
-}
-
-async function readFact(exec: HostExec, path: string): Promise<FactText | undefined> {
-  const text = await exec.readFile(path);
-  return text === null ? undefined : { text, from: path };
-}
-
-async function runFact(exec: HostExec, argv: string[], notes: string[]): Promise<FactText | undefined> {
-  const r = await exec.run(argv);
-  if (r.code === 0) return { text: r.stdout, from: cmdLine(argv) };
-  const why = r.code === 127 ? (r.stderr.trim() ? r.stderr.trim().split('\n')[0]!.slice(0, 120) : 'not installed') : r.code === 124 ? 'timed out' : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
-  notes.push(`${cmdLine(argv)}: ${why}`);
-  return undefined;
-}
+export { expandGlob } from './read.js';
 
 export interface SenderCollectOptions {
   /** The receiver's IP, for `ip route get`. Default: the first target found in the sender's configuration. */
   remoteIp?: string;
 }
 
-/** Where configfs keeps netconsole targets. */
-export const CONFIGFS_NETCONSOLE = '/sys/kernel/config/netconsole';
-
 export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOptions = {}): Promise<SenderFacts> {
   const notes: string[] = [];
-  const facts: SenderFacts = { notes };
-
+  const facts: SenderFacts = { ...(await collectSources(exec, notes)), notes };
   const put = <K extends keyof SenderFacts>(k: K, v: SenderFacts[K] | undefined) => {
     if (v !== undefined) facts[k] = v;
   };
-  put('sysconfig', await readFact(exec, '/etc/sysconfig/netconsole'));
-  put('cmdline', await readFact(exec, '/proc/cmdline'));
-  if (!facts.cmdline) notes.push('/proc/cmdline: not readable');
-
-  const modprobe: FactText[] = [];
-  for (const dir of ['/etc/modprobe.d', '/usr/lib/modprobe.d', '/lib/modprobe.d']) {
-    for (const path of await expandGlob(exec, `${dir}/*.conf`)) {
-      const f = await readFact(exec, path);
-      if (f) modprobe.push(f);
-    }
-  }
-  const legacy = await readFact(exec, '/etc/modprobe.conf');
-  if (legacy) modprobe.push(legacy);
-  facts.modprobe = modprobe;
-
-  const targetNames = await listDir(exec, CONFIGFS_NETCONSOLE);
-  if (targetNames) {
-    const targets: ConfigfsTargetFacts[] = [];
-    for (const name of targetNames.sort()) {
-      const dir = `${CONFIGFS_NETCONSOLE}/${name}`;
-      const attrNames = await listDir(exec, dir);
-      if (!attrNames) continue;
-      const attrs: Record<string, string> = {};
-      for (const a of attrNames) {
-        const v = await exec.readFile(`${dir}/${a}`);
-        if (v !== null) attrs[a] = v.trim();
-      }
-      targets.push({ name, attrs, from: dir });
-    }
-    facts.configfs = targets;
-  }
 
   let log = await runFact(exec, ['dmesg'], notes);
   if (!log || log.text.trim() === '') {
@@ -115,19 +37,8 @@ export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOpti
     if (j && j.text.trim() !== '') log = j;
   }
   put('kernelLog', log);
-
-  const linkJson = await runFact(exec, ['ip', '-d', '-j', 'link', 'show'], notes);
-  if (linkJson && linkJson.text.trim().startsWith('[')) facts.ipLink = { ...linkJson, format: 'json' };
-  else {
-    const t = await runFact(exec, ['ip', '-d', 'link', 'show'], notes);
-    if (t) facts.ipLink = { ...t, format: 'text' };
-  }
-  const addrJson = await runFact(exec, ['ip', '-j', 'addr', 'show'], notes);
-  if (addrJson && addrJson.text.trim().startsWith('[')) facts.ipAddr = { ...addrJson, format: 'json' };
-  else {
-    const t = await runFact(exec, ['ip', 'addr', 'show'], notes);
-    if (t) facts.ipAddr = { ...t, format: 'text' };
-  }
+  put('ipLink', await ipJsonOrText(exec, ['ip', '-d', '-j', 'link', 'show'], ['ip', '-d', 'link', 'show'], notes));
+  put('ipAddr', await ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], notes));
 
   const remoteIp = opts.remoteIp ?? firstConfiguredRemoteIp(facts);
   if (remoteIp && ipFamily(remoteIp) !== 0) {
@@ -146,18 +57,17 @@ export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOpti
   return facts;
 }
 
-/** The receiver IP the sender's configuration names first (sysconfig, modprobe.d, cmdline, configfs), if any is an IP. */
-export function firstConfiguredRemoteIp(facts: SenderFacts): string | undefined {
-  const candidates: string[] = [];
-  if (facts.sysconfig) candidates.push(...parseSysconfigNetconsole(facts.sysconfig.text, facts.sysconfig.from).targets.map(t => t.remoteIp));
-  for (const f of facts.modprobe ?? []) {
-    for (const s of modprobeNetconsoleSpecs(f.text)) candidates.push(...parseNetconsoleSpec(s.spec).targets.map(t => t.remoteIp));
-  }
-  if (facts.cmdline) {
-    for (const s of cmdlineNetconsoleSpecs(facts.cmdline.text)) candidates.push(...parseNetconsoleSpec(s).targets.map(t => t.remoteIp));
-  }
-  for (const t of facts.configfs ?? []) if (t.attrs.remote_ip) candidates.push(t.attrs.remote_ip);
+/** The receiver IP the sender's configuration names first (in the sources' order), if any is an IP. */
+export function firstConfiguredRemoteIp(facts: SourceFacts): string | undefined {
+  const candidates = SENDER_SOURCES.flatMap(s => readSource(s, facts)?.targets.map(t => t.target.remoteIp) ?? []);
   return candidates.find(ip => ipFamily(ip) !== 0 && ip !== '0.0.0.0');
+}
+
+async function ipJsonOrText(exec: HostExec, json: string[], text: string[], notes: string[]): Promise<(FactText & { format: 'json' | 'text' }) | undefined> {
+  const j = await runFact(exec, json, notes);
+  if (j && j.text.trim().startsWith('[')) return { ...j, format: 'json' };
+  const t = await runFact(exec, text, notes);
+  return t ? { ...t, format: 'text' } : undefined;
 }
 
 export interface ReceiverCollectOptions {
@@ -218,39 +128,10 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   const se = await exec.run(['semanage', 'port', '-l']);
   if (se.code === 0) facts.semanage = { text: se.stdout, from: 'semanage port -l' };
 
-  const addrJson = await runFact(exec, ['ip', '-j', 'addr', 'show'], notes);
-  if (addrJson && addrJson.text.trim().startsWith('[')) facts.ipAddr = { ...addrJson, format: 'json' };
-  else {
-    const t = await runFact(exec, ['ip', 'addr', 'show'], notes);
-    if (t) facts.ipAddr = { ...t, format: 'text' };
-  }
+  put('ipAddr', await ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], notes));
   if (opts.senderIp && ipFamily(opts.senderIp) !== 0) {
     const r = await runFact(exec, ['ip', 'route', 'get', opts.senderIp], notes);
     if (r) facts.routeGet = { ...r, ip: opts.senderIp };
   }
   return facts;
-}
-
-/** Reads a configuration file and, depth-first in order, the files its include directives name. */
-async function readWithIncludes(
-  exec: HostExec,
-  main: string,
-  includes: (text: string) => string[],
-  relativeTo: string,
-): Promise<FactText[]> {
-  const out: FactText[] = [];
-  const seen = new Set<string>();
-  const visit = async (path: string, depth: number) => {
-    if (seen.has(path) || depth > 4 || out.length > 200) return;
-    seen.add(path);
-    const f = await readFact(exec, path);
-    if (!f) return;
-    out.push(f);
-    for (const inc of includes(f.text)) {
-      const abs = inc.startsWith('/') ? inc : `${relativeTo}/${inc}`;
-      for (const p of await expandGlob(exec, abs)) await visit(p, depth + 1);
-    }
-  };
-  await visit(main, 0);
-  return out;
 }

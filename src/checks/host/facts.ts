@@ -1,35 +1,20 @@
 /**
  * The raw facts the sender and receiver checks judge: the texts of files and command outputs,
  * each optional (a missing one makes its check "unknown", never a guess), each with where it came
- * from for evidence. Collected by src/checks/collect.ts through a HostExec (this host, ssh, or a
+ * from for evidence. Collected by src/checks/host/collect.ts through a HostExec (this host, ssh, or a
  * directory of files a user handed in); tests build them from fixture files.
  */
 
-/** One file's contents or one command's output. */
-export interface FactText {
-  text: string;
-  /** Where it came from: a path (`/etc/rsyslog.conf`) or a command line (`iptables-save -c`). */
-  from: string;
-}
+import type { FactText } from './fact-text.js';
+import type { SourceFacts } from '../sender/sources/index.js';
 
-export interface ConfigfsTargetFacts {
-  /** The directory name under /sys/kernel/config/netconsole/. */
-  name: string;
-  /** Attribute name → its contents, trimmed (`enabled` → `1`). */
-  attrs: Record<string, string>;
-  /** The directory's path, for evidence. */
-  from: string;
-}
+export type { FactText, ConfigfsTargetFacts } from './fact-text.js';
 
-export interface SenderFacts {
-  /** /etc/sysconfig/netconsole (CentOS/RHEL). */
-  sysconfig?: FactText;
-  /** /proc/cmdline. */
-  cmdline?: FactText;
-  /** /etc/modprobe.d/*.conf and /etc/modprobe.conf, each file. */
-  modprobe?: FactText[];
-  /** configfs targets; `[]` when configfs has the netconsole directory but no target. */
-  configfs?: ConfigfsTargetFacts[];
+/**
+ * The sender's facts. The configuration sources' own facts (sysconfig, modprobe, cmdline, configfs)
+ * come from the source list (src/checks/sender/sources/index.ts), one field per source.
+ */
+export interface SenderFacts extends SourceFacts {
   /** dmesg, or journalctl -k when dmesg is not readable. */
   kernelLog?: FactText;
   /** `ip -d -j link show` (json) or `ip -d link show` (text). */

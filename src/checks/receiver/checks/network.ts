@@ -1,0 +1,89 @@
+/**
+ * The receiver checks of the way in: the firewall's verdict on the datagram, the reverse-path
+ * filter, the UDP counters, the SELinux port label. Pure.
+ */
+import type { Finding } from '../../../findings/finding.js';
+import { finding } from '../../../findings/catalog.js';
+import type { ReceiverFacts } from '../../host/facts.js';
+import { parseRouteGet } from '../../host/netinfo.js';
+import { semanagePorts } from '../../host/procnet.js';
+import { type CheckResult, check } from '../../check.js';
+import type { FirewallVerdict } from '../../firewall/model.js';
+import { acceptFix } from '../../firewall/fix.js';
+import type { ReceiverView } from '../view.js';
+
+export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
+  const { firewall: fw, port } = v;
+  const f: Finding[] = [];
+  let detail: string;
+  const pkt = `UDP ${v.senderIp ?? '(any sender)'} -> ${v.receiverIp ?? '(this host)'}:${port}${v.iface ? ` on ${v.iface}` : ''}`;
+  if (!fw) {
+    f.push(finding('firewall-unreadable', { summary: 'the firewall rules could not be read', evidence: facts.notes.filter(n => /iptables|nft/.test(n)) }));
+    detail = 'unknown: no iptables-save or nft output';
+  } else {
+    const rule = (x: FirewallVerdict) => `${x.tool} ${x.where ?? ''}${x.line ? ` (line ${x.line})` : ''}: ${x.counters ? `[${x.counters.packets}:${x.counters.bytes}] ` : ''}${x.rule ?? ''}`;
+    detail = `${pkt}: ${v.verdicts.map(x => `${x.tool} ${x.verdict}`).join(', ')}`;
+    if (fw.verdict === 'dropped' || fw.verdict === 'rejected') {
+      const evidence = [rule(fw)];
+      if (fw.counters) evidence.push(`counters: ${fw.counters.packets} packets, ${fw.counters.bytes} bytes`);
+      evidence.push(`path: ${fw.path.join(' -> ')}`);
+      if (fw.reasons.length) evidence.push(...fw.reasons.map(r => `also undecided: ${r}`));
+      f.push(finding('firewall-drop', { summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`, evidence, hint: acceptFix(fw, v.datagram), subject: `:${port}` }));
+    } else if (fw.verdict === 'uncertain') {
+      f.push(finding('firewall-uncertain', { summary: `cannot decide whether the firewall accepts ${pkt}`, evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`], subject: `:${port}` }));
+    }
+  }
+  return check('receiver.firewall', 'firewall', f, detail, fw ? 'pass' : 'unknown');
+}
+
+export function rpFilterCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
+  const { iface, senderIp, counters } = v;
+  const f: Finding[] = [];
+  let detail = 'unknown';
+  let status: CheckResult['status'] = 'unknown';
+  const rp = facts.rpFilter;
+  if (v.family === 6) {
+    detail = 'IPv6: rp_filter does not apply';
+    status = 'pass';
+  } else if (rp && iface && rp[iface] !== undefined) {
+    const eff = Math.max(Number(rp.all ?? 0), Number(rp[iface]));
+    const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
+    detail = `rp_filter ${eff} on ${iface} (all=${rp.all ?? '?'}, ${iface}=${rp[iface]})${route ? `; route back via ${route.dev ?? '?'}` : ''}`;
+    status = 'pass';
+    const ev = [`/proc/sys/net/ipv4/conf/all/rp_filter: ${rp.all ?? '?'}`, `/proc/sys/net/ipv4/conf/${iface}/rp_filter: ${rp[iface]}`];
+    if (route && facts.routeGet) ev.push(`${facts.routeGet.from}: ${facts.routeGet.text.trim().split('\n')[0]}`);
+    if (counters['TcpExt.IPReversePathFilter'] !== undefined) ev.push(`TcpExt IPReversePathFilter: ${counters['TcpExt.IPReversePathFilter']}`);
+    if (eff === 1 && route && route.dev && route.dev !== iface && route.dev !== 'lo') {
+      f.push(finding('rp-filter-drop', { summary: `strict rp_filter on ${iface}: the route back to ${senderIp} leaves via ${route.dev}`, evidence: ev }));
+    } else if (eff >= 1 && route?.type && route.type !== 'local') {
+      f.push(finding('rp-filter-drop', { summary: `rp_filter ${eff} on ${iface} and no route back to ${senderIp} (${route.type})`, evidence: ev }));
+    } else if (eff === 1 && !route) {
+      detail += ' (route back to the sender unknown)';
+      status = 'unknown';
+    }
+  } else if (rp) detail = `unknown: receiving interface ${iface ? `${iface} has no rp_filter entry` : 'not known'}`;
+  return check('receiver.rp-filter', 'reverse-path filter', f, detail, status);
+}
+
+export function countersCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
+  const f: Finding[] = [];
+  let detail = 'unknown';
+  if (facts.snmp) {
+    const c = (k: string) => v.counters[`Udp.${k}`] ?? 0;
+    detail = `Udp: NoPorts ${c('NoPorts')}, InErrors ${c('InErrors')}, RcvbufErrors ${c('RcvbufErrors')}`;
+    const ev = [`${facts.snmp.from}: ${detail}`];
+    if (c('RcvbufErrors') > 0) f.push(finding('udp-drops', { summary: `${c('RcvbufErrors')} UDP datagrams dropped because a socket's receive buffer was full (since boot)`, evidence: ev }));
+    else if (c('InErrors') > 0) f.push(finding('udp-drops', { summary: `${c('InErrors')} UDP datagrams could not be delivered (since boot)`, evidence: ev }));
+    if (c('NoPorts') > 0 && !v.sockets.length) f.push(finding('udp-drops', { severity: 'info', summary: `${c('NoPorts')} UDP datagrams arrived for ports nobody listens on (since boot)`, evidence: ev, hint: `Start a listener on UDP ${v.port} (see receiver-not-listening); NoPorts counts datagrams to every closed port, so compare it before and after a test` }));
+  }
+  return check('receiver.counters', 'UDP counters', f, detail, facts.snmp ? 'pass' : 'unknown');
+}
+
+export function selinuxCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult | undefined {
+  if (!facts.semanage) return undefined;
+  const f: Finding[] = [];
+  const ranges = semanagePorts(facts.semanage.text, 'syslogd_port_t', 'udp');
+  const ok = ranges.some(([a, b]) => v.port >= a && v.port <= b);
+  if (!ok) f.push(finding('selinux-syslog-port', { summary: `UDP port ${v.port} is not labelled syslogd_port_t`, evidence: [`${facts.semanage.from}: syslogd_port_t udp ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ') || '(none)'}`], hint: `semanage port -a -t syslogd_port_t -p udp ${v.port}` }));
+  return check('receiver.selinux', 'SELinux port label', f, ok ? `udp ${v.port} is syslogd_port_t` : `udp ${v.port} not labelled`);
+}

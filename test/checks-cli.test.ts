@@ -1,10 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, projectRoot } from './helpers/cli.js';
 import { collectReceiverFacts, collectSenderFacts, expandGlob } from '../src/checks/host/collect.js';
-import { commandFileName } from '../src/io/host-exec.js';
+import { COMMAND_FILES, commandFileName } from '../src/io/host-exec.js';
 import { dirExec } from '../src/io/dir-exec.js';
 import { localExec } from '../src/io/local-exec.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
@@ -128,4 +128,9 @@ test('localExec: this host, real commands and files; never rejects', async t => 
   t.truthy(facts.snmp);
   const r = runReceiverChecks(facts, { port: 514 });
   t.is(r.checks.length >= 5, true);
+});
+
+test('docs/checks.md names every file of a facts directory that a command maps to', t => {
+  const doc = readFileSync(path.join(projectRoot, 'docs', 'checks.md'), 'utf8');
+  for (const c of COMMAND_FILES) t.true(doc.includes(`\`${c.file}\``), `${c.file} (${c.argv.join(' ')}) is in docs/checks.md`);
 });

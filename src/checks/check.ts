@@ -34,12 +34,18 @@ export function runChecks<F, C>(list: ReadonlyArray<Check<F, C>>, facts: F, cont
 }
 
 /** A check's status from its findings: an error fails it, a warning warns, else pass. */
-export function statusFrom(findings: readonly Finding[], otherwise: CheckStatus = 'pass'): CheckStatus {
+function statusFrom(findings: readonly Finding[], otherwise: CheckStatus = 'pass'): CheckStatus {
   if (findings.some(f => f.severity === 'error')) return 'fail';
   if (findings.some(f => f.severity === 'warning')) return 'warn';
   return otherwise;
 }
 
-export function check(id: string, name: string, findings: Finding[], detail: string, otherwise: CheckStatus = 'pass'): CheckResult {
+export function check(
+  id: string,
+  name: string,
+  findings: Finding[],
+  detail: string,
+  otherwise: CheckStatus = 'pass',
+): CheckResult {
   return { id, name, status: statusFrom(findings, otherwise), detail, findings };
 }

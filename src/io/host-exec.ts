@@ -45,7 +45,7 @@ export const COMMAND_FILES: Array<{ argv: string[]; file: string; what: string }
 export function commandFileName(argv: readonly string[]): string | undefined {
   for (const c of COMMAND_FILES) {
     if (c.argv.length !== argv.length) continue;
-    if (c.argv.every((a, i) => a === '<IP>' ? ipFamily(argv[i]!) !== 0 : a === argv[i])) return c.file;
+    if (c.argv.every((a, i) => (a === '<IP>' ? ipFamily(argv[i]!) !== 0 : a === argv[i]))) return c.file;
   }
   return undefined;
 }

@@ -18,7 +18,14 @@ export interface ChecklistOptions {
 const MARK: Record<CheckStatus, string> = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', unknown: '?   ' };
 
 function markColor(status: CheckStatus, style: Style): (s: string) => string {
-  return status === 'fail' ? style.red : status === 'warn' ? style.yellow : status === 'pass' ? style.green : style.dim;
+  return s =>
+    status === 'fail'
+      ? style.red(s)
+      : status === 'warn'
+        ? style.yellow(s)
+        : status === 'pass'
+          ? style.green(s)
+          : style.dim(s);
 }
 
 /** The lines of the checks, without a title. */

@@ -4,7 +4,7 @@
  * collectors learn to read later and this plan does not hold still works (the cached exec asks
  * ssh for it); test/verify-prefetch.test.ts fails when that happens, so the plan is kept whole.
  */
-import { CONFIGFS_NETCONSOLE } from '../checks/host/collect.js';
+import { CONFIGFS_NETCONSOLE } from '../checks/sender/sources/configfs.js';
 import { PEER, type BatchItem } from '../io/batch-exec.js';
 
 /** The first command: the remote uid, then SSH_CONNECTION (client-ip client-port server-ip server-port). */

@@ -15,7 +15,7 @@ export function ipv4ToNum(s: string): number | undefined {
   return n;
 }
 
-export function ipv6ToBig(s: string): bigint | undefined {
+function ipv6ToBig(s: string): bigint | undefined {
   if (ipFamily(s) !== 6) return undefined;
   let str = s.toLowerCase();
   // Embedded IPv4 (::ffff:1.2.3.4)
@@ -28,7 +28,7 @@ export function ipv6ToBig(s: string): bigint | undefined {
   const h = head ? head.split(':') : [];
   const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
   const fill = tail !== undefined ? 8 - h.length - t.length : 0;
-  const parts = [...h, ...Array(fill).fill('0'), ...t];
+  const parts = [...h, ...new Array<string>(Math.max(0, fill)).fill('0'), ...t];
   if (parts.length !== 8) return undefined;
   let v = 0n;
   for (const x of parts) v = (v << 16n) + BigInt(parseInt(x || '0', 16));

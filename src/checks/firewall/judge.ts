@@ -19,7 +19,10 @@ export interface FirewallTexts {
 }
 
 /** Each tool's verdict, and the combined one (undefined when neither output was there). */
-export function judgeFirewall(texts: FirewallTexts, pkt: Datagram): { verdicts: FirewallVerdict[]; verdict?: FirewallVerdict } {
+export function judgeFirewall(
+  texts: FirewallTexts,
+  pkt: Datagram,
+): { verdicts: FirewallVerdict[]; verdict?: FirewallVerdict } {
   const verdicts: FirewallVerdict[] = [];
   let nfBackend = false;
   if (texts.iptables && texts.iptables.trim()) {

@@ -20,7 +20,7 @@ export interface Datagram {
 
 export type VerdictKind = 'accepted' | 'dropped' | 'rejected' | 'uncertain';
 
-export type FirewallTool = 'iptables' | 'ip6tables' | 'nft';
+type FirewallTool = 'iptables' | 'ip6tables' | 'nft';
 
 /**
  * Where a verdict was decided. `entryChain` is the built-in (iptables) or base (nft) chain whose
@@ -50,7 +50,8 @@ export interface FirewallVerdict {
 
 /** The readable form of a location. */
 export function describeLocation(l: RuleLocation): string {
-  if (l.tool === 'nft') return `table ${l.family} ${l.table} chain ${l.chain}${l.handle !== undefined ? ` handle ${l.handle}` : ''}`;
+  if (l.tool === 'nft')
+    return `table ${l.family} ${l.table} chain ${l.chain}${l.handle !== undefined ? ` handle ${l.handle}` : ''}`;
   return `${l.table} ${l.chain}`;
 }
 
@@ -75,5 +76,9 @@ export function triNot(t: Tri): Tri {
 
 /** Combines several tools' verdicts on one datagram: any drop/reject decides; then uncertain; then accepted. */
 export function combineVerdicts(vs: FirewallVerdict[]): FirewallVerdict | undefined {
-  return vs.find(v => v.verdict === 'dropped' || v.verdict === 'rejected') ?? vs.find(v => v.verdict === 'uncertain') ?? vs[0];
+  return (
+    vs.find(v => v.verdict === 'dropped' || v.verdict === 'rejected') ??
+    vs.find(v => v.verdict === 'uncertain') ??
+    vs[0]
+  );
 }

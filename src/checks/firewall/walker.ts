@@ -18,7 +18,8 @@ export type RuleStep<C, R> =
   | { kind: 'call'; chain: C | undefined; name: string; goto: boolean; rule: R }
   | { kind: 'uncertain'; rule: R; reason: string };
 
-export type WalkOutcome<R> = { kind: 'accept' | 'drop' | 'reject'; rule: R } | { kind: 'return' } | { kind: 'uncertain'; rule: R; reason: string };
+export type WalkOutcome<R> =
+  { kind: 'accept' | 'drop' | 'reject'; rule: R } | { kind: 'return' } | { kind: 'uncertain'; rule: R; reason: string };
 
 /** What the walker needs to know of one tool's rules. */
 export interface ChainModel<C, R> {
@@ -32,9 +33,9 @@ export interface ChainModel<C, R> {
 }
 
 /** Chains nested deeper than this are a loop (the kernel's own limit is lower). */
-export const MAX_DEPTH = 32;
+const MAX_DEPTH = 32;
 /** At most this many undecided rules are forked on per base chain. */
-export const MAX_FORKS = 64;
+const MAX_FORKS = 64;
 
 /** Walks one base (or built-in) chain from its first rule. */
 export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: WalkOutcome<R>; path: string[] } {
@@ -44,7 +45,12 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
   const from = (ch: C, start: number, depth: number): WalkOutcome<R> => {
     if (start === 0) path.push(model.label(ch));
     const rules = model.rules(ch);
-    if (depth > MAX_DEPTH) return { kind: 'uncertain', rule: rules[0] ?? model.placeholder(ch), reason: `chains nest deeper than ${MAX_DEPTH} (a loop?)` };
+    if (depth > MAX_DEPTH)
+      return {
+        kind: 'uncertain',
+        rule: rules[0] ?? model.placeholder(ch),
+        reason: `chains nest deeper than ${MAX_DEPTH} (a loop?)`,
+      };
     for (let i = start; i < rules.length; i++) {
       const rule = rules[i]!;
       const { match, step } = model.evaluate(rule);
@@ -55,7 +61,8 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
         return o;
       }
       // Unknown: follow both ways; the same decision either way stands.
-      if (++forks > MAX_FORKS) return { kind: 'uncertain', rule, reason: `${match.unknown} (too many undecided rules)` };
+      if (++forks > MAX_FORKS)
+        return { kind: 'uncertain', rule, reason: `${match.unknown} (too many undecided rules)` };
       const t = take(step, depth);
       const a = t === 'next' ? from(ch, i + 1, depth) : t;
       const b = from(ch, i + 1, depth);
@@ -77,7 +84,8 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
       case 'next':
         return 'next';
       case 'call': {
-        if (step.chain === undefined) return { kind: 'uncertain', rule: step.rule, reason: `chain ${step.name} not in the ruleset` };
+        if (step.chain === undefined)
+          return { kind: 'uncertain', rule: step.rule, reason: `chain ${step.name} not in the ruleset` };
         const sub = from(step.chain, 0, depth + 1);
         if (sub.kind === 'return') return step.goto ? { kind: 'return' } : 'next';
         return sub;

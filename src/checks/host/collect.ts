@@ -58,12 +58,17 @@ export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOpti
 }
 
 /** The receiver IP the sender's configuration names first (in the sources' order), if any is an IP. */
-export function firstConfiguredRemoteIp(facts: SourceFacts): string | undefined {
+function firstConfiguredRemoteIp(facts: SourceFacts): string | undefined {
   const candidates = SENDER_SOURCES.flatMap(s => readSource(s, facts)?.targets.map(t => t.target.remoteIp) ?? []);
   return candidates.find(ip => ipFamily(ip) !== 0 && ip !== '0.0.0.0');
 }
 
-async function ipJsonOrText(exec: HostExec, json: string[], text: string[], notes: string[]): Promise<(FactText & { format: 'json' | 'text' }) | undefined> {
+async function ipJsonOrText(
+  exec: HostExec,
+  json: string[],
+  text: string[],
+  notes: string[],
+): Promise<(FactText & { format: 'json' | 'text' }) | undefined> {
   const j = await runFact(exec, json, notes);
   if (j && j.text.trim().startsWith('[')) return { ...j, format: 'json' };
   const t = await runFact(exec, text, notes);

@@ -8,7 +8,7 @@
 import type { FactText } from './fact-text.js';
 import type { SourceFacts } from '../sender/sources/index.js';
 
-export type { FactText, ConfigfsTargetFacts } from './fact-text.js';
+export type { FactText } from './fact-text.js';
 
 /**
  * The sender's facts. The configuration sources' own facts (sysconfig, modprobe, cmdline, configfs)

@@ -70,7 +70,11 @@ export function parseIpJson(text: string): LinkInfo[] {
         const fam = a.family === 'inet' ? 4 : a.family === 'inet6' ? 6 : 0;
         const local = str(a.local);
         if (!fam || !local) continue;
-        const e: LinkInfo['addrs'][number] = { family: fam, address: local.toLowerCase(), prefix: Number(a.prefixlen ?? 0) };
+        const e: LinkInfo['addrs'][number] = {
+          family: fam,
+          address: local.toLowerCase(),
+          prefix: Number(a.prefixlen ?? 0),
+        };
         const sc = str(a.scope);
         if (sc) e.scope = sc;
         l.addrs.push(e);
@@ -89,7 +93,14 @@ export function parseIpText(text: string): LinkInfo[] {
     const head = /^\d+:\s+([^:@\s]+)(?:@([^:\s]+))?:\s+<([^>]*)>(.*)$/.exec(raw);
     if (head) {
       const flags = head[3]!.split(',').filter(Boolean);
-      cur = { name: head[1]!, flags, up: flags.includes('UP'), lowerUp: flags.includes('LOWER_UP'), wireless: /^wl/.test(head[1]!), addrs: [] };
+      cur = {
+        name: head[1]!,
+        flags,
+        up: flags.includes('UP'),
+        lowerUp: flags.includes('LOWER_UP'),
+        wireless: /^wl/.test(head[1]!),
+        addrs: [],
+      };
       if (head[2] && head[2] !== 'NONE') cur.parent = head[2].replace(/^if\d+$/, m => m);
       const rest = head[4]!;
       const master = /\bmaster (\S+)/.exec(rest);
@@ -113,11 +124,21 @@ export function parseIpText(text: string): LinkInfo[] {
       continue;
     }
     if ((m = /^inet6 ([0-9a-f:]+)\/(\d+)(?:.*?scope (\S+))?/i.exec(s))) {
-      cur.addrs.push({ family: 6, address: m[1]!.toLowerCase(), prefix: Number(m[2]), ...(m[3] ? { scope: m[3] } : {}) });
+      cur.addrs.push({
+        family: 6,
+        address: m[1]!.toLowerCase(),
+        prefix: Number(m[2]),
+        ...(m[3] ? { scope: m[3] } : {}),
+      });
       continue;
     }
     // -d detail lines: the first word names the kind (`bond mode ...`, `vlan protocol ...`, `bridge_slave ...`).
-    if ((m = /^(bond|bridge|vlan|team|macvlan|macvtap|vxlan|veth|tun|ipvlan|vrf|wireguard|dummy|geneve|bond_slave|bridge_slave|team_slave)\b/.exec(s))) {
+    if (
+      (m =
+        /^(bond|bridge|vlan|team|macvlan|macvtap|vxlan|veth|tun|ipvlan|vrf|wireguard|dummy|geneve|bond_slave|bridge_slave|team_slave)\b/.exec(
+          s,
+        ))
+    ) {
       const k = m[1]!;
       if (k.endsWith('_slave')) cur.slaveKind = k.slice(0, -'_slave'.length);
       else if (!cur.kind) cur.kind = k;
@@ -154,7 +175,10 @@ export interface RouteGet {
 
 /** `ip route get IP` output: `10.0.0.1 via 192.168.1.1 dev eth0 src 192.168.1.5 uid 0`. */
 export function parseRouteGet(text: string): RouteGet | undefined {
-  const line = text.split('\n').map(l => l.trim()).find(l => l !== '' && !l.startsWith('cache'));
+  const line = text
+    .split('\n')
+    .map(l => l.trim())
+    .find(l => l !== '' && !l.startsWith('cache'));
   if (!line) return undefined;
   const words = line.split(/\s+/);
   let i = 0;

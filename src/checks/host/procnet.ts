@@ -34,7 +34,7 @@ function hexToIpv6(h: string): string {
   // Compress the longest run of zero groups.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -68,7 +68,12 @@ export function parseProcNetUdp(text: string, from: string): UdpSocket[] {
     // A connected UDP socket has a remote address: not a listener for other senders.
     if (!/^0+:0000$/.test(remote)) continue;
     const family = addr.length === 32 ? 6 : 4;
-    const s: UdpSocket = { address: family === 4 ? hexToIpv4(addr) : hexToIpv6(addr), port: parseInt(portHex, 16), family, from };
+    const s: UdpSocket = {
+      address: family === 4 ? hexToIpv4(addr) : hexToIpv6(addr),
+      port: parseInt(portHex, 16),
+      family,
+      from,
+    };
     const q = (f[4] ?? '').split(':');
     if (q[1]) s.rxQueue = parseInt(q[1], 16);
     const drops = Number(f[f.length - 1]);
@@ -132,7 +137,9 @@ export function parseModules(text: string): Set<string> {
 }
 
 /** /proc/sys/kernel/printk: console, default message, minimum console, default console log levels. */
-export function parsePrintk(text: string): { console: number; defaultMessage: number; minConsole: number; defaultConsole: number } | undefined {
+export function parsePrintk(
+  text: string,
+): { console: number; defaultMessage: number; minConsole: number; defaultConsole: number } | undefined {
   const v = text.trim().split(/\s+/).map(Number);
   if (v.length < 4 || v.some(x => !Number.isInteger(x))) return undefined;
   return { console: v[0]!, defaultMessage: v[1]!, minConsole: v[2]!, defaultConsole: v[3]! };

@@ -18,11 +18,17 @@ export async function listDir(exec: HostExec, dir: string): Promise<string[] | n
 }
 
 function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const re = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${re}$`);
 }
 
-/** Expands a path whose last component may hold `*` or `?` (as rsyslog and syslog-ng includes do); sorted like glob(3). */
+/**
+ * Expands a path whose last component may hold `*` or `?` (as rsyslog and syslog-ng includes do);
+ * sorted like glob(3).
+ */
 export async function expandGlob(exec: HostExec, pattern: string): Promise<string[]> {
   const slash = pattern.lastIndexOf('/');
   const dir = slash <= 0 ? '/' : pattern.slice(0, slash);
@@ -38,7 +44,10 @@ export async function expandGlob(exec: HostExec, pattern: string): Promise<strin
   const names = await listDir(exec, dir);
   if (!names) return [];
   const re = globToRegExp(base);
-  return names.filter(n => re.test(n) && !n.startsWith('.')).sort().map(n => `${dir}/${n}`);
+  return names
+    .filter(n => re.test(n) && !n.startsWith('.'))
+    .sort()
+    .map(n => `${dir}/${n}`);
 }
 
 export async function readFact(exec: HostExec, path: string): Promise<FactText | undefined> {
@@ -49,7 +58,14 @@ export async function readFact(exec: HostExec, path: string): Promise<FactText |
 export async function runFact(exec: HostExec, argv: string[], notes: string[]): Promise<FactText | undefined> {
   const r = await exec.run(argv);
   if (r.code === 0) return { text: r.stdout, from: cmdLine(argv) };
-  const why = r.code === 127 ? (r.stderr.trim() ? r.stderr.trim().split('\n')[0]!.slice(0, 120) : 'not installed') : r.code === 124 ? 'timed out' : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
+  const why =
+    r.code === 127
+      ? r.stderr.trim()
+        ? r.stderr.trim().split('\n')[0]!.slice(0, 120)
+        : 'not installed'
+      : r.code === 124
+        ? 'timed out'
+        : `exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 120)}` : ''}`;
   notes.push(`${cmdLine(argv)}: ${why}`);
   return undefined;
 }

@@ -38,7 +38,10 @@ export interface ReceiverReport {
   /** The combined firewall verdict, and each tool's. */
   firewall?: FirewallVerdict;
   verdicts: FirewallVerdict[];
-  /** /proc/net/snmp and /proc/net/netstat counters (`Udp.NoPorts`, `TcpExt.IPReversePathFilter`), for before/after comparison. */
+  /**
+   * /proc/net/snmp and /proc/net/netstat counters (`Udp.NoPorts`, `TcpExt.IPReversePathFilter`), for
+   * before/after comparison.
+   */
   counters: Record<string, number>;
   datagram: Datagram;
 }
@@ -46,5 +49,15 @@ export interface ReceiverReport {
 export function runReceiverChecks(facts: ReceiverFacts, ctx: ReceiverContext = {}): ReceiverReport {
   const v = deriveReceiver(facts, ctx);
   const checks = runChecks(RECEIVER_CHECKS, facts, v);
-  return { checks, findings: checks.flatMap(c => c.findings), sockets: v.sockets, syslog: v.syslog, logFiles: v.logFiles, ...(v.firewall ? { firewall: v.firewall } : {}), verdicts: v.verdicts, counters: v.counters, datagram: v.datagram };
+  return {
+    checks,
+    findings: checks.flatMap(c => c.findings),
+    sockets: v.sockets,
+    syslog: v.syslog,
+    logFiles: v.logFiles,
+    ...(v.firewall ? { firewall: v.firewall } : {}),
+    verdicts: v.verdicts,
+    counters: v.counters,
+    datagram: v.datagram,
+  };
 }

@@ -56,7 +56,9 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const senderIp = ctx.senderIp ?? ctx.target?.localIp;
   const family: 4 | 6 = (receiverIp && ipFamily(receiverIp) === 6) || (senderIp && ipFamily(senderIp) === 6) ? 6 : 4;
   const links = parseLinks(facts.ipAddr);
-  const iface = ctx.iface ?? (receiverIp ? links.find(l => l.addrs.some(a => a.address === receiverIp.toLowerCase()))?.name : undefined);
+  const iface =
+    ctx.iface ??
+    (receiverIp ? links.find(l => l.addrs.some(a => a.address === receiverIp.toLowerCase()))?.name : undefined);
 
   let all: UdpSocket[] = [];
   if (facts.udp) all.push(...parseProcNetUdp(facts.udp.text, facts.udp.from));
@@ -72,12 +74,15 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const syslog: SyslogConfig[] = [];
   for (const d of SYSLOG_DAEMONS) {
     const cfg = d.parse(facts.syslog?.[d.name] ?? []);
-    if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener)))) syslog.push(cfg);
+    if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener))))
+      syslog.push(cfg);
   }
   // When the listening process is known, judge its configuration only.
   const judged = listener ? syslog.filter(c => syslogDaemon(c.daemon)?.ownsProcess.test(listener)) : syslog;
   const judgedSyslog = judged.length ? judged : syslog;
-  const logFiles = [...new Set(judgedSyslog.flatMap(c => c.destinations.filter(d => d.netconsole !== false).map(d => d.file)))];
+  const logFiles = [
+    ...new Set(judgedSyslog.flatMap(c => c.destinations.filter(d => d.netconsole !== false).map(d => d.file))),
+  ];
 
   const datagram: Datagram = { family, dstPort: port };
   if (senderIp) datagram.srcIp = senderIp;
@@ -86,13 +91,33 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   if (ctx.target) {
     datagram.srcPort = ctx.target.localPort;
     // No MAC means broadcast, except in sysconfig, where the init script resolves it at start.
-    datagram.pktType = ctx.target.remoteMac === undefined && ctx.target.source !== '/etc/sysconfig/netconsole' ? 'broadcast' : 'unicast';
+    datagram.pktType =
+      ctx.target.remoteMac === undefined && ctx.target.source !== '/etc/sysconfig/netconsole' ? 'broadcast' : 'unicast';
   }
   const ipt = family === 4 ? facts.iptables : facts.ip6tables;
-  const fw = judgeFirewall({ ...(ipt ? { iptables: ipt.text } : {}), ...(facts.nft ? { nft: facts.nft.text } : {}) }, datagram);
-  const counters = { ...(facts.snmp ? parseSnmp(facts.snmp.text) : {}), ...(facts.netstat ? parseSnmp(facts.netstat.text) : {}) };
+  const fw = judgeFirewall(
+    { ...(ipt ? { iptables: ipt.text } : {}), ...(facts.nft ? { nft: facts.nft.text } : {}) },
+    datagram,
+  );
+  const counters = {
+    ...(facts.snmp ? parseSnmp(facts.snmp.text) : {}),
+    ...(facts.netstat ? parseSnmp(facts.netstat.text) : {}),
+  };
 
-  const v: ReceiverView = { ctx, port, family, allSockets: all, sockets, socketsKnown: !!(facts.udp || facts.udp6 || facts.ss), syslog, judgedSyslog, logFiles, datagram, verdicts: fw.verdicts, counters };
+  const v: ReceiverView = {
+    ctx,
+    port,
+    family,
+    allSockets: all,
+    sockets,
+    socketsKnown: !!(facts.udp || facts.udp6 || facts.ss),
+    syslog,
+    judgedSyslog,
+    logFiles,
+    datagram,
+    verdicts: fw.verdicts,
+    counters,
+  };
   if (receiverIp) v.receiverIp = receiverIp;
   if (senderIp) v.senderIp = senderIp;
   if (iface) v.iface = iface;

@@ -13,7 +13,7 @@ import type { NetconsoleTarget } from '../../config/target.js';
 import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../../config/target.js';
 import { normalizeMac, parsePort, ipFamily } from '../../config/netconsole-spec.js';
 
-export type KernelEventKind =
+type KernelEventKind =
   | 'boot' // Linux version ... (a new boot in the log)
   | 'started' // network logging started
   | 'console-enabled' // console [netcon0] enabled
@@ -140,7 +140,15 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
     events.push(e);
     // The first started/error after a block is its outcome.
     const last = blocks[blocks.length - 1];
-    if (last && !last.outcome && e.kind !== 'boot' && e.kind !== 'console-enabled' && e.kind !== 'device-forced-up' && e.kind !== 'carrier-wait') last.outcome = e;
+    if (
+      last &&
+      !last.outcome &&
+      e.kind !== 'boot' &&
+      e.kind !== 'console-enabled' &&
+      e.kind !== 'device-forced-up' &&
+      e.kind !== 'carrier-wait'
+    )
+      last.outcome = e;
   };
 
   const lines = text.split('\n');
@@ -208,17 +216,25 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
     }
     close();
     if (/^network logging started/.test(body)) event({ kind: 'started', line: n, text: msg });
-    else if ((v = /^network logging stopped on interface (\S+) as it (.*)$/.exec(body))) event({ kind: 'stopped', line: n, text: msg, dev: v[1]!, reason: v[2]! });
-    else if ((v = /^(\S+) doesn't exist, aborting/.exec(body))) event({ kind: 'device-missing', line: n, text: msg, dev: v[1]! });
-    else if ((v = /^(\S+) is a slave device, aborting/.exec(body))) event({ kind: 'device-slave', line: n, text: msg, dev: v[1]! });
-    else if ((v = /^(\S+) doesn't support polling, aborting/.exec(body))) event({ kind: 'device-no-poll', line: n, text: msg, dev: v[1]! });
-    else if ((v = /^no IP address for (\S+), aborting/.exec(body))) event({ kind: 'device-no-address', line: n, text: msg, dev: v[1]! });
-    else if ((v = /^device (\S+) not up yet, forcing it/.exec(body))) event({ kind: 'device-forced-up', line: n, text: msg, dev: v[1]! });
+    else if ((v = /^network logging stopped on interface (\S+) as it (.*)$/.exec(body)))
+      event({ kind: 'stopped', line: n, text: msg, dev: v[1]!, reason: v[2]! });
+    else if ((v = /^(\S+) doesn't exist, aborting/.exec(body)))
+      event({ kind: 'device-missing', line: n, text: msg, dev: v[1]! });
+    else if ((v = /^(\S+) is a slave device, aborting/.exec(body)))
+      event({ kind: 'device-slave', line: n, text: msg, dev: v[1]! });
+    else if ((v = /^(\S+) doesn't support polling, aborting/.exec(body)))
+      event({ kind: 'device-no-poll', line: n, text: msg, dev: v[1]! });
+    else if ((v = /^no IP address for (\S+), aborting/.exec(body)))
+      event({ kind: 'device-no-address', line: n, text: msg, dev: v[1]! });
+    else if ((v = /^device (\S+) not up yet, forcing it/.exec(body)))
+      event({ kind: 'device-forced-up', line: n, text: msg, dev: v[1]! });
     else if (/^carrier detect appears untrustworthy/.test(body)) event({ kind: 'carrier-wait', line: n, text: msg });
     else if (/^couldn't parse config/.test(body)) event({ kind: 'parse-error', line: n, text: msg });
     else if (/^not configured, aborting/.test(body)) event({ kind: 'not-configured', line: n, text: msg });
-    else if (/[Rr]elease feature requires extended/.test(body)) event({ kind: 'release-needs-extended', line: n, text: msg });
-    else if (/^target \(.*\) is enabled, disable to update parameters/.test(body)) event({ kind: 'enabled-update', line: n, text: msg });
+    else if (/[Rr]elease feature requires extended/.test(body))
+      event({ kind: 'release-needs-extended', line: n, text: msg });
+    else if (/^target \(.*\) is enabled, disable to update parameters/.test(body))
+      event({ kind: 'enabled-update', line: n, text: msg });
     else if (/^cleaning up/.test(body)) event({ kind: 'cleanup', line: n, text: msg });
   });
   close();
@@ -229,7 +245,16 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
 
 /** The blocks of the current boot whose outcome was not an error: what the running netconsole uses. */
 export function effectiveKernelTargets(k: KernelLogNetconsole): KernelLogTarget[] {
-  const errorKinds = new Set<KernelEventKind>(['device-missing', 'device-slave', 'device-no-poll', 'device-no-address', 'parse-error', 'not-configured', 'release-needs-extended', 'cleanup']);
+  const errorKinds = new Set<KernelEventKind>([
+    'device-missing',
+    'device-slave',
+    'device-no-poll',
+    'device-no-address',
+    'parse-error',
+    'not-configured',
+    'release-needs-extended',
+    'cleanup',
+  ]);
   const current = k.blocks.filter(b => b.line > k.lastBootLine);
   // A later cleanup (module unloaded) ends the targets before it.
   const lastCleanup = Math.max(0, ...k.events.filter(e => e.kind === 'cleanup').map(e => e.line));

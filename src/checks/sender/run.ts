@@ -15,7 +15,6 @@ import { deviceCheck, remoteMacCheck, routeCheck } from './checks/path.js';
 import { loglevelCheck, sysrqCheck } from './checks/kernel.js';
 
 export type { SenderContext } from './view.js';
-export { kernelOlderThan } from './checks/path.js';
 
 export const SENDER_CHECKS: ReadonlyArray<Check<SenderFacts, SenderView>> = [
   loadedCheck,
@@ -48,7 +47,13 @@ export interface SenderReport {
 export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): SenderReport {
   const v = deriveSender(facts, ctx);
   const checks = runChecks(SENDER_CHECKS, facts, v);
-  const report: SenderReport = { checks, findings: checks.flatMap(c => c.findings), configured: v.configured, configfs: v.live, running: v.running };
+  const report: SenderReport = {
+    checks,
+    findings: checks.flatMap(c => c.findings),
+    configured: v.configured,
+    configfs: v.live,
+    running: v.running,
+  };
   if (v.target) report.target = v.target;
   if (v.loaded !== undefined) report.loaded = v.loaded;
   if (v.klog) report.kernelLog = v.klog;

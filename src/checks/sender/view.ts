@@ -16,7 +16,10 @@ export interface SenderContext {
   receiverIp?: string;
   /** The receiver's UDP port. */
   port?: number;
-  /** The receiver's own MAC addresses, when known (verify runs on the receiver): a remote MAC equal to one of them across a router is wrong. */
+  /**
+   * The receiver's own MAC addresses, when known (verify runs on the receiver): a remote MAC equal to
+   * one of them across a router is wrong.
+   */
   receiverMacs?: string[];
 }
 
@@ -66,7 +69,11 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
     if (read) reads.push({ source: s, read });
   }
   const configured = reads.filter(r => !r.source.live).flatMap(r => r.read.targets.map(t => t.target));
-  const live = reads.filter(r => r.source.live).flatMap(r => r.read.targets.map(t => ({ name: t.name ?? '', enabled: t.enabled, target: t.target, from: t.from ?? '' })));
+  const live = reads
+    .filter(r => r.source.live)
+    .flatMap(r =>
+      r.read.targets.map(t => ({ name: t.name ?? '', enabled: t.enabled, target: t.target, from: t.from ?? '' })),
+    );
   const configErrors = reads.flatMap(r => r.read.errors);
   const configWarnings = reads.flatMap(r => r.read.warnings);
   const klog = facts.kernelLog ? parseKernelLog(facts.kernelLog.text, facts.kernelLog.from) : undefined;
@@ -74,21 +81,45 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   const modules = facts.modules ? parseModules(facts.modules.text) : undefined;
   const moduleLoaded = modules?.has('netconsole');
 
-  const pick = (ts: NetconsoleTarget[]) => (ctx.receiverIp ? ts.find(t => t.remoteIp === ctx.receiverIp) : undefined) ?? ts[0];
+  const pick = (ts: NetconsoleTarget[]) =>
+    (ctx.receiverIp ? ts.find(t => t.remoteIp === ctx.receiverIp) : undefined) ?? ts[0];
   const enabledLive = live.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
-  const target = ctx.target ?? pick(running) ?? pick(enabledLive) ?? pick(configured) ?? pick(live.map(c => c.target).filter(t => t.remoteIp));
+  const target =
+    ctx.target ??
+    pick(running) ??
+    pick(enabledLive) ??
+    pick(configured) ??
+    pick(live.map(c => c.target).filter(t => t.remoteIp));
   const targetSource = target ? reads.find(r => r.read.targets.some(t => t.target === target))?.source : undefined;
 
   const sinceBoot = (e: KernelEvent) => !klog || e.line > klog.lastBootLine;
-  const startedLine = klog?.events.filter(e => (e.kind === 'started' || e.kind === 'console-enabled') && sinceBoot(e)).pop()?.line;
-  const loaded = moduleLoaded || facts.configfs !== undefined || startedLine !== undefined ? true : modules ? false : undefined;
+  const startedLine = klog?.events
+    .filter(e => (e.kind === 'started' || e.kind === 'console-enabled') && sinceBoot(e))
+    .pop()?.line;
+  const loaded =
+    moduleLoaded || facts.configfs !== undefined || startedLine !== undefined ? true : modules ? false : undefined;
 
   const links = mergeLinks(parseLinks(facts.ipLink), parseLinks(facts.ipAddr));
   const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
   const devName = target?.dev ?? route?.dev ?? 'eth0';
-  const link = links.length ? (devName.includes(':') ? links.find(l => l.mac === devName) : links.find(l => l.name === devName)) : undefined;
+  const link = links.length
+    ? devName.includes(':')
+      ? links.find(l => l.mac === devName)
+      : links.find(l => l.name === devName)
+    : undefined;
 
-  const v: SenderView = { ctx, reads, configured, live, enabledLive, configErrors, configWarnings, running, links, devName };
+  const v: SenderView = {
+    ctx,
+    reads,
+    configured,
+    live,
+    enabledLive,
+    configErrors,
+    configWarnings,
+    running,
+    links,
+    devName,
+  };
   if (klog) v.klog = klog;
   if (modules) v.modules = modules;
   if (moduleLoaded !== undefined) v.moduleLoaded = moduleLoaded;
@@ -103,5 +134,6 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   return v;
 }
 
-export const describeTarget = (t: NetconsoleTarget): string => `${t.dev ?? '(default dev)'} -> ${t.remoteIp}:${t.remotePort}${t.remoteMac ? ` (${t.remoteMac})` : ''}`;
+export const describeTarget = (t: NetconsoleTarget): string =>
+  `${t.dev ?? '(default dev)'} -> ${t.remoteIp}:${t.remotePort}${t.remoteMac ? ` (${t.remoteMac})` : ''}`;
 export const where = (t: NetconsoleTarget): string => `${t.source}${t.line ? `:${t.line}` : ''}`;

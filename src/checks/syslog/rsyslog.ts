@@ -19,14 +19,6 @@ export function rsyslogIncludes(text: string): string[] {
   return out;
 }
 
-/** RainerScript statements: `name(key="v" key=["a","b"])` possibly over several lines. */
-interface RsStatement {
-  name: string;
-  params: Record<string, string[]>;
-  line: number;
-  text: string;
-}
-
 function rsParams(body: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const re = /([A-Za-z.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|\[([^\]]*)\]|([^\s)"]+))/g;
@@ -46,7 +38,14 @@ function stripBlockComments(text: string): string {
 }
 
 export function parseRsyslog(files: FactText[]): SyslogConfig {
-  const cfg: SyslogConfig = { daemon: 'rsyslog', udpInputs: [], disabledUdp: [], destinations: [], allowedSenders: [], warnings: [] };
+  const cfg: SyslogConfig = {
+    daemon: 'rsyslog',
+    udpInputs: [],
+    disabledUdp: [],
+    destinations: [],
+    allowedSenders: [],
+    warnings: [],
+  };
   let imudpLoaded = false;
   const pendingInputs: Array<{ input: UdpInput }> = [];
   const legacyRuns: Array<{ from: string; line: number; text: string; port: number; address?: string }> = [];
@@ -71,7 +70,10 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
       const raw = lines[i]!;
       const trimmed = raw.trim();
       // A commented-out UDP line is the most common cause: remember it for the fix.
-      const com = /^#+\s*(\$ModLoad\s+imudp|\$UDPServerRun\s+\d+|\$InputUDPServerRun\s+\d+|module\s*\(\s*load\s*=\s*"imudp"|input\s*\(\s*type\s*=\s*"imudp")/i.exec(trimmed);
+      const com =
+        /^#+\s*(\$ModLoad\s+imudp|\$UDPServerRun\s+\d+|\$InputUDPServerRun\s+\d+|module\s*\(\s*load\s*=\s*"imudp"|input\s*\(\s*type\s*=\s*"imudp")/i.exec(
+          trimmed,
+        );
       if (com) {
         cfg.disabledUdp.push({ from: f.from, line: n, text: trimmed, why: 'commented out' });
         continue;
@@ -99,13 +101,25 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         continue;
       }
       if ((m = /^\$(?:Input)?UDPServerRun\s+(\d+)/i.exec(l))) {
-        const run: { from: string; line: number; text: string; port: number; address?: string } = { from: f.from, line: n, text: l, port: Number(m[1]) };
+        const run: { from: string; line: number; text: string; port: number; address?: string } = {
+          from: f.from,
+          line: n,
+          text: l,
+          port: Number(m[1]),
+        };
         if (udpAddress) run.address = udpAddress;
         legacyRuns.push(run);
         continue;
       }
       if ((m = /^\$AllowedSender\s+UDP\s*,\s*(.*)$/i.exec(l))) {
-        cfg.allowedSenders.push({ spec: m[1]!.split(',').map(s => s.trim()).filter(Boolean), from: f.from, line: n });
+        cfg.allowedSenders.push({
+          spec: m[1]!
+            .split(',')
+            .map(s => s.trim())
+            .filter(Boolean),
+          from: f.from,
+          line: n,
+        });
         continue;
       }
       if ((m = /^\$RuleSet\s+(\S+)/i.exec(l))) {
@@ -167,7 +181,8 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         const pm = /action\s*\((.*)\)/i.exec(act);
         if (pm) {
           const p = rsParams(pm[1]!);
-          if (p.file) pushDest({ file: p.file[0]!, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: 'maybe' });
+          if (p.file)
+            pushDest({ file: p.file[0]!, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: 'maybe' });
         } else {
           const d = legacyAction(act, '*.*', f.from, n);
           if (d) pushDest({ ...d, selector: `if ${m[1]}`, netconsole: 'maybe' });
@@ -181,7 +196,13 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         if (am) {
           const p = rsParams(am[1]!);
           if ((p.type?.[0] ?? '').toLowerCase() === 'omfile' && (p.file || p.dynafile)) {
-            pushDest({ file: p.file?.[0] ?? `dynaFile ${p.dynafile![0]}`, selector: m[1]!, from: f.from, line: n, netconsole: selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY) });
+            pushDest({
+              file: p.file?.[0] ?? `dynaFile ${p.dynafile![0]}`,
+              selector: m[1]!,
+              from: f.from,
+              line: n,
+              netconsole: selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY),
+            });
           }
         } else {
           const d = legacyAction(m[2]!, m[1]!, f.from, n);
@@ -193,7 +214,12 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
 
   for (const r of legacyRuns) {
     if (!imudpLoaded) {
-      cfg.disabledUdp.push({ from: r.from, line: r.line, text: r.text, why: '$UDPServerRun without $ModLoad imudp has no effect' });
+      cfg.disabledUdp.push({
+        from: r.from,
+        line: r.line,
+        text: r.text,
+        why: '$UDPServerRun without $ModLoad imudp has no effect',
+      });
       continue;
     }
     const input: UdpInput = { port: r.port, from: r.from, line: r.line, text: r.text };
@@ -202,15 +228,23 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
   }
   for (const { input } of pendingInputs) {
     if (!imudpLoaded) {
-      cfg.disabledUdp.push({ from: input.from, line: input.line, text: input.text, why: 'input(type="imudp") without module(load="imudp") is refused by rsyslog' });
+      cfg.disabledUdp.push({
+        from: input.from,
+        line: input.line,
+        text: input.text,
+        why: 'input(type="imudp") without module(load="imudp") is refused by rsyslog',
+      });
       continue;
     }
     cfg.udpInputs.push(input);
   }
   // Messages from an input bound to a ruleset go only to that ruleset's actions.
   const bound = cfg.udpInputs.map(i => i.ruleset).filter((x): x is string => !!x);
-  for (const rs of new Set(bound)) for (const d of rulesetDest.get(rs) ?? []) cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}` });
-  if (cfg.udpInputs.length && cfg.udpInputs.every(i => i.ruleset)) cfg.destinations = cfg.destinations.filter(d => d.selector.startsWith('ruleset '));
+  for (const rs of new Set(bound))
+    for (const d of rulesetDest.get(rs) ?? [])
+      cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}` });
+  if (cfg.udpInputs.length && cfg.udpInputs.every(i => i.ruleset))
+    cfg.destinations = cfg.destinations.filter(d => d.selector.startsWith('ruleset '));
   return cfg;
 }
 
@@ -219,6 +253,7 @@ export const rsyslog: SyslogDaemon = {
   mainConfig: { path: '/etc/rsyslog.conf', includes: rsyslogIncludes, relativeTo: '/etc' },
   ownsProcess: /rsyslog/,
   parse: files => (files.length ? parseRsyslog(files) : undefined),
-  enableUdpFix: port => `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
+  enableUdpFix: port =>
+    `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
   service: 'rsyslog',
 };

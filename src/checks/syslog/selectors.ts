@@ -14,8 +14,14 @@ export function selectorMatches(selector: string, fac: string, sev: number): boo
   for (const part of selector.split(';')) {
     const dot = part.lastIndexOf('.');
     if (dot < 0) continue;
-    const facs = part.slice(0, dot).split(',').map(f => f.trim().toLowerCase());
-    let p = part.slice(dot + 1).trim().toLowerCase();
+    const facs = part
+      .slice(0, dot)
+      .split(',')
+      .map(f => f.trim().toLowerCase());
+    let p = part
+      .slice(dot + 1)
+      .trim()
+      .toLowerCase();
     if (!facs.includes('*') && !facs.includes(fac)) continue;
     let not = false;
     let eq = false;
@@ -59,7 +65,17 @@ export function stripComment(l: string): string {
 
 export function legacyAction(action: string, selector: string, from: string, line: number): LogDestination | undefined {
   const a = action.trim().replace(/^-/, '');
-  const file = a.startsWith('/') ? a.split(/[;\s]/)[0]! : a.startsWith('?') ? `dynaFile ${a.slice(1).split(';')[0]}` : undefined;
+  const file = a.startsWith('/')
+    ? a.split(/[;\s]/)[0]!
+    : a.startsWith('?')
+      ? `dynaFile ${a.slice(1).split(';')[0]}`
+      : undefined;
   if (!file) return undefined;
-  return { file, selector, from, line, netconsole: selectorMatches(selector, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY) };
+  return {
+    file,
+    selector,
+    from,
+    line,
+    netconsole: selectorMatches(selector, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY),
+  };
 }

@@ -46,7 +46,7 @@ function hasFlag(opts: string, flag: string): boolean {
 }
 
 /** /etc/syslog.conf (sysklogd): its file destinations. */
-export function parseSyslogConf(fact: FactText): LogDestination[] {
+function parseSyslogConf(fact: FactText): LogDestination[] {
   const out: LogDestination[] = [];
   const lines = fact.text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -63,10 +63,23 @@ export function parseSyslogConf(fact: FactText): LogDestination[] {
 }
 
 export function sysklogdConfig(opts: SysklogdOptions | undefined, conf: FactText | undefined): SyslogConfig {
-  const cfg: SyslogConfig = { daemon: 'sysklogd', udpInputs: [], disabledUdp: [], destinations: [], allowedSenders: [], warnings: [] };
+  const cfg: SyslogConfig = {
+    daemon: 'sysklogd',
+    udpInputs: [],
+    disabledUdp: [],
+    destinations: [],
+    allowedSenders: [],
+    warnings: [],
+  };
   if (opts) {
     if (opts.remote) cfg.udpInputs.push({ port: 514, from: opts.from, line: opts.line, text: `${opts.options}` });
-    else cfg.disabledUdp.push({ from: opts.from, line: opts.line, text: opts.options, why: 'no -r: sysklogd does not open UDP 514' });
+    else
+      cfg.disabledUdp.push({
+        from: opts.from,
+        line: opts.line,
+        text: opts.options,
+        why: 'no -r: sysklogd does not open UDP 514',
+      });
   }
   if (conf) cfg.destinations = parseSyslogConf(conf);
   return cfg;
@@ -82,7 +95,12 @@ export const sysklogd: SyslogDaemon = {
   parse(files) {
     const optionFile = OPTION_FILES.map(p => files.find(f => f.from === p)).find(f => f !== undefined);
     const opts = optionFile ? parseSysklogdOptions(optionFile) : undefined;
-    return opts ? sysklogdConfig(opts, files.find(f => f.from === '/etc/syslog.conf')) : undefined;
+    return opts
+      ? sysklogdConfig(
+          opts,
+          files.find(f => f.from === '/etc/syslog.conf'),
+        )
+      : undefined;
   },
   enableUdpFix(_port, cfg) {
     const o = cfg.disabledUdp[0];

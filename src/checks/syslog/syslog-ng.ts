@@ -72,14 +72,22 @@ function ngDrivers(body: string): Array<{ name: string; args: string; offset: nu
 }
 
 export function parseSyslogNg(files: FactText[]): SyslogConfig {
-  const cfg: SyslogConfig = { daemon: 'syslog-ng', udpInputs: [], disabledUdp: [], destinations: [], allowedSenders: [], warnings: [] };
+  const cfg: SyslogConfig = {
+    daemon: 'syslog-ng',
+    udpInputs: [],
+    disabledUdp: [],
+    destinations: [],
+    allowedSenders: [],
+    warnings: [],
+  };
   const blocks = files.flatMap(ngBlocks);
   const udpSources = new Set<string>();
   for (const b of blocks.filter(x => x.kind === 'source')) {
     for (const d of ngDrivers(b.body)) {
       const transport = (ngOpt(d.args, 'transport') ?? '').toLowerCase();
       let port: number | undefined;
-      if (d.name === 'udp' || d.name === 'udp6') port = Number(ngOpt(d.args, 'port') ?? ngOpt(d.args, 'localport') ?? 514);
+      if (d.name === 'udp' || d.name === 'udp6')
+        port = Number(ngOpt(d.args, 'port') ?? ngOpt(d.args, 'localport') ?? 514);
       else if (d.name === 'network' && transport === 'udp') port = Number(ngOpt(d.args, 'port') ?? 514);
       else if (d.name === 'syslog' && transport === 'udp') port = Number(ngOpt(d.args, 'port') ?? 514);
       if (port === undefined) continue;
@@ -107,7 +115,14 @@ export function parseSyslogNg(files: FactText[]): SyslogConfig {
     const filtered = /\bfilter\s*\(/.test(b.body);
     for (const dm of b.body.matchAll(/\bdestination\s*\(\s*(\w+)\s*\)/g)) {
       const d = dests.get(dm[1]!);
-      for (const file of d?.files ?? []) cfg.destinations.push({ file, selector: `log { source(${srcs.join(', ')}) ... destination(${dm[1]}) }`, from: b.from, line: b.line, netconsole: filtered ? 'maybe' : true });
+      for (const file of d?.files ?? [])
+        cfg.destinations.push({
+          file,
+          selector: `log { source(${srcs.join(', ')}) ... destination(${dm[1]}) }`,
+          from: b.from,
+          line: b.line,
+          netconsole: filtered ? 'maybe' : true,
+        });
     }
   }
   return cfg;
@@ -119,6 +134,7 @@ export const syslogNg: SyslogDaemon = {
   ownsConfigPath: path => /syslog-ng/.test(path),
   ownsProcess: /syslog-ng/,
   parse: files => (files.length ? parseSyslogNg(files) : undefined),
-  enableUdpFix: port => `Add a source: source s_net { udp(ip(0.0.0.0) port(${port})); }; and a log path using it; restart syslog-ng`,
+  enableUdpFix: port =>
+    `Add a source: source s_net { udp(ip(0.0.0.0) port(${port})); }; and a log path using it; restart syslog-ng`,
   service: 'syslog-ng',
 };

@@ -25,7 +25,10 @@ export interface LogDestination {
   selector: string;
   from: string;
   line: number;
-  /** Whether a remote netconsole message (user.notice from the network) goes here: true, false, or 'maybe' (filters netdiag does not evaluate). */
+  /**
+   * Whether a remote netconsole message (user.notice from the network) goes here: true, false, or
+   * 'maybe' (filters netdiag does not evaluate).
+   */
   netconsole: boolean | 'maybe';
 }
 
@@ -50,7 +53,7 @@ export interface SyslogDaemon {
   mainConfig?: {
     path: string;
     /** The files (or globs) a configuration text includes, as written. */
-    includes(text: string): string[];
+    includes: (text: string) => string[];
     /** The directory relative includes are resolved against. */
     relativeTo: string;
   };

@@ -42,7 +42,8 @@ function tableModel(t: IptTable, pkt: Datagram): ChainModel<IptChain, IptRule> {
       else if (target === 'DROP') step = { kind: 'drop', rule };
       else if (target === 'REJECT') step = { kind: 'reject', rule };
       else if (target === 'RETURN') step = { kind: 'return' };
-      else if (t.chains.has(target) && !BUILTIN.has(target)) step = { kind: 'call', chain: t.chains.get(target), name: target, goto: ev.goto, rule };
+      else if (t.chains.has(target) && !BUILTIN.has(target))
+        step = { kind: 'call', chain: t.chains.get(target), name: target, goto: ev.goto, rule };
       else step = { kind: 'uncertain', rule, reason: `target ${target} (${describeTarget(target)})` };
       return { match: ev.match, step };
     },
@@ -53,7 +54,11 @@ function tableModel(t: IptTable, pkt: Datagram): ChainModel<IptChain, IptRule> {
  * Follows a datagram through the tables of one iptables-save output.
  * @param tool `iptables` for IPv4, `ip6tables` for IPv6.
  */
-export function judgeIptables(save: IptablesSave, pkt: Datagram, tool: 'iptables' | 'ip6tables' = pkt.family === 6 ? 'ip6tables' : 'iptables'): FirewallVerdict {
+export function judgeIptables(
+  save: IptablesSave,
+  pkt: Datagram,
+  tool: 'iptables' | 'ip6tables' = pkt.family === 6 ? 'ip6tables' : 'iptables',
+): FirewallVerdict {
   const path: string[] = [];
   const reasons: string[] = [];
   let uncertain: FirewallVerdict | undefined;
@@ -73,7 +78,8 @@ export function judgeIptables(save: IptablesSave, pkt: Datagram, tool: 'iptables
       uncertain ??= verdict(tool, 'uncertain', o.rule, cname, path, reasons);
       continue;
     }
-    if (o.kind === 'return' && (chain.policy ?? 'ACCEPT') === 'DROP') return policyVerdict(tool, 'dropped', tname, chain, path, reasons);
+    if (o.kind === 'return' && (chain.policy ?? 'ACCEPT') === 'DROP')
+      return policyVerdict(tool, 'dropped', tname, chain, path, reasons);
     // accept: on to the next table
   }
   if (uncertain) return { ...uncertain, path, reasons };
@@ -88,16 +94,48 @@ export function judgeIptables(save: IptablesSave, pkt: Datagram, tool: 'iptables
   return { tool, verdict: 'accepted', reasons, path };
 }
 
-function verdict(tool: 'iptables' | 'ip6tables', kind: FirewallVerdict['verdict'], rule: IptRule, entryChain: string, path: string[], reasons: string[]): FirewallVerdict {
+function verdict(
+  tool: 'iptables' | 'ip6tables',
+  kind: FirewallVerdict['verdict'],
+  rule: IptRule,
+  entryChain: string,
+  path: string[],
+  reasons: string[],
+): FirewallVerdict {
   const location: RuleLocation = { tool, table: rule.table, chain: rule.chain, entryChain, line: rule.line };
-  const v: FirewallVerdict = { tool, verdict: kind, rule: rule.text, where: describeLocation(location), line: rule.line, location, reasons, path };
+  const v: FirewallVerdict = {
+    tool,
+    verdict: kind,
+    rule: rule.text,
+    where: describeLocation(location),
+    line: rule.line,
+    location,
+    reasons,
+    path,
+  };
   if (rule.counters) v.counters = rule.counters;
   return v;
 }
 
-function policyVerdict(tool: 'iptables' | 'ip6tables', kind: FirewallVerdict['verdict'], table: string, chain: IptChain, path: string[], reasons: string[]): FirewallVerdict {
+function policyVerdict(
+  tool: 'iptables' | 'ip6tables',
+  kind: FirewallVerdict['verdict'],
+  table: string,
+  chain: IptChain,
+  path: string[],
+  reasons: string[],
+): FirewallVerdict {
   const location: RuleLocation = { tool, table, chain: chain.name, entryChain: chain.name, line: chain.line };
-  const v: FirewallVerdict = { tool, verdict: kind, rule: `:${chain.name} ${chain.policy ?? 'ACCEPT'} (policy)`, where: describeLocation(location), line: chain.line, location, reasons, path };
+  const v: FirewallVerdict = {
+    tool,
+    verdict: kind,
+    rule: `:${chain.name} ${chain.policy ?? 'ACCEPT'} (policy)`,
+    where: describeLocation(location),
+    line: chain.line,
+    location,
+    reasons,
+    path,
+  };
   if (chain.counters) v.counters = chain.counters;
   return v;
 }

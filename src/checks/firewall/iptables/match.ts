@@ -8,11 +8,41 @@ import { ifaceMatches, inNetwork, ipv4ToNum } from '../address.js';
 
 /** Targets that do not decide: the walk goes on after them. */
 export const NON_TERMINAL_TARGETS = new Set([
-  'LOG', 'NFLOG', 'ULOG', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TRACE', 'TCPMSS', 'DSCP', 'TOS', 'CLASSIFY',
-  'SET', 'TEE', 'AUDIT', 'CONNSECMARK', 'SECMARK', 'IDLETIMER', 'LED', 'RATEEST', 'HMARK', 'TTL', 'HL', 'ECN', 'CHECKSUM', 'TPROXY_MARK',
+  'LOG',
+  'NFLOG',
+  'ULOG',
+  'MARK',
+  'CONNMARK',
+  'CT',
+  'NOTRACK',
+  'TRACE',
+  'TCPMSS',
+  'DSCP',
+  'TOS',
+  'CLASSIFY',
+  'SET',
+  'TEE',
+  'AUDIT',
+  'CONNSECMARK',
+  'SECMARK',
+  'IDLETIMER',
+  'LED',
+  'RATEEST',
+  'HMARK',
+  'TTL',
+  'HL',
+  'ECN',
+  'CHECKSUM',
+  'TPROXY_MARK',
 ]);
 
-const PROTO_NUMBERS: Record<string, string> = { '17': 'udp', '6': 'tcp', '1': 'icmp', '58': 'ipv6-icmp', '136': 'udplite' };
+const PROTO_NUMBERS: Record<string, string> = {
+  '17': 'udp',
+  '6': 'tcp',
+  '1': 'icmp',
+  '58': 'ipv6-icmp',
+  '136': 'udplite',
+};
 
 function portInSpec(port: number | undefined, spec: string): Tri {
   if (port === undefined) return { unknown: 'source port not known' };
@@ -97,7 +127,13 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
       case '--in-interface': {
         const p = take(i++);
         // A datagram from another host never arrives on lo, whatever the receiving interface is.
-        push(pkt.iface === undefined ? (p === 'lo' ? false : { unknown: `-i ${p} (receiving interface not known)` }) : ifaceMatches(pkt.iface, p));
+        push(
+          pkt.iface === undefined
+            ? p === 'lo'
+              ? false
+              : { unknown: `-i ${p} (receiving interface not known)` }
+            : ifaceMatches(pkt.iface, p),
+        );
         break;
       }
       case '-o':
@@ -117,19 +153,27 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
         break;
       case '-j':
       case '--jump':
-        target = take(i++);
+        target = take(i);
         // Target options follow (--reject-with, --log-prefix ...): skip them.
         i = args.length;
         break;
       case '-g':
       case '--goto':
-        target = take(i++);
+        target = take(i);
         goto = true;
         i = args.length;
         break;
       case '--dport':
       case '--destination-port':
-        if (module && module !== 'udp' && module !== 'tcp' && module !== 'udplite' && module !== 'sctp' && module !== 'dccp') unknownOpt(a);
+        if (
+          module &&
+          module !== 'udp' &&
+          module !== 'tcp' &&
+          module !== 'udplite' &&
+          module !== 'sctp' &&
+          module !== 'dccp'
+        )
+          unknownOpt(a);
         else push(proto === undefined || proto === 'udp' || proto === 'all' ? portInSpec(pkt.dstPort, take(i)) : false);
         i++;
         break;
@@ -164,7 +208,11 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
         break;
       case '--dst-type': {
         const types = take(i++).toUpperCase().split(',');
-        push(types.includes('LOCAL') || types.includes('UNICAST') ? true : pkt.pktType === 'broadcast' && types.includes('BROADCAST'));
+        push(
+          types.includes('LOCAL') || types.includes('UNICAST')
+            ? true
+            : pkt.pktType === 'broadcast' && types.includes('BROADCAST'),
+        );
         break;
       }
       case '--src-type': {
@@ -193,7 +241,9 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
           let j = i + 1;
           const vals: string[] = [];
           while (j < args.length && !args[j]!.startsWith('-') && args[j] !== '!') vals.push(args[j++]!);
-          conds.push({ unknown: `${module ? `-m ${module} ` : ''}${neg ? '! ' : ''}${a}${vals.length ? ' ' + vals.join(' ') : ''}` });
+          conds.push({
+            unknown: `${module ? `-m ${module} ` : ''}${neg ? '! ' : ''}${a}${vals.length ? ' ' + vals.join(' ') : ''}`,
+          });
           neg = false;
           i = j - 1;
         }

@@ -110,7 +110,13 @@ export function parseIptablesSave(text: string): IptablesSave {
         chain = { name: chainName, line: n, rules: [] };
         table.chains.set(chainName, chain);
       }
-      const rule: IptRule = { table: table.name, chain: chainName, text: m[3]!.trim(), line: n, args: splitArgs(m[5]!.trim()) };
+      const rule: IptRule = {
+        table: table.name,
+        chain: chainName,
+        text: m[3]!.trim(),
+        line: n,
+        args: splitArgs(m[5]!.trim()),
+      };
       if (m[1] !== undefined) rule.counters = { packets: Number(m[1]), bytes: Number(m[2]) };
       chain.rules.push(rule);
       return;

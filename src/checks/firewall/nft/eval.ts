@@ -6,27 +6,59 @@
  */
 import { type Datagram, type Tri, isUnknown, triAnd } from '../model.js';
 import { ifnameMatches, inNetwork } from '../address.js';
-import { isObj, renderStmt, renderVal, type Json, type NftRule, type NftSet, type Obj } from './parse.js';
+import { isObj, renderStmt, renderVal, txt, type Json, type NftRule, type NftSet, type Obj } from './parse.js';
 
-type Value = { kind: 'num'; v: number } | { kind: 'addr'; v: string } | { kind: 'str'; v: string } | { kind: 'state'; v: string } | { kind: 'unknown'; why: string; ifname?: boolean } | { kind: 'absent' };
+type Value =
+  | { kind: 'num'; v: number }
+  | { kind: 'addr'; v: string }
+  | { kind: 'str'; v: string }
+  | { kind: 'state'; v: string }
+  | { kind: 'unknown'; why: string; ifname?: boolean }
+  | { kind: 'absent' };
 
-const L4: Record<string, number> = { udp: 17, tcp: 6, icmp: 1, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136, dccp: 33 };
+const L4: Record<string, number> = {
+  udp: 17,
+  tcp: 6,
+  icmp: 1,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  sctp: 132,
+  udplite: 136,
+  dccp: 33,
+};
 
-export function fieldValue(left: Json, pkt: Datagram): Value {
+function fieldValue(left: Json, pkt: Datagram): Value {
   if (!isObj(left)) return { kind: 'unknown', why: 'expression' };
   if (isObj(left.payload)) {
-    const proto = String(left.payload.protocol ?? '');
-    const field = String(left.payload.field ?? '');
+    const proto = txt(left.payload.protocol);
+    const field = txt(left.payload.field);
     if (proto === 'udp' || proto === 'th') {
       if (field === 'dport') return { kind: 'num', v: pkt.dstPort };
-      if (field === 'sport') return pkt.srcPort === undefined ? { kind: 'unknown', why: 'source port not known' } : { kind: 'num', v: pkt.srcPort };
+      if (field === 'sport')
+        return pkt.srcPort === undefined
+          ? { kind: 'unknown', why: 'source port not known' }
+          : { kind: 'num', v: pkt.srcPort };
       return { kind: 'unknown', why: `${proto} ${field}` };
     }
-    if (proto === 'tcp' || proto === 'sctp' || proto === 'dccp' || proto === 'icmp' || proto === 'icmpv6' || proto === 'udplite') return { kind: 'absent' };
+    if (
+      proto === 'tcp' ||
+      proto === 'sctp' ||
+      proto === 'dccp' ||
+      proto === 'icmp' ||
+      proto === 'icmpv6' ||
+      proto === 'udplite'
+    )
+      return { kind: 'absent' };
     if (proto === 'ip' || proto === 'ip6') {
       if ((proto === 'ip') !== (pkt.family === 4)) return { kind: 'absent' };
-      if (field === 'saddr') return pkt.srcIp === undefined ? { kind: 'unknown', why: 'source address not known' } : { kind: 'addr', v: pkt.srcIp };
-      if (field === 'daddr') return pkt.dstIp === undefined ? { kind: 'unknown', why: 'destination address not known' } : { kind: 'addr', v: pkt.dstIp };
+      if (field === 'saddr')
+        return pkt.srcIp === undefined
+          ? { kind: 'unknown', why: 'source address not known' }
+          : { kind: 'addr', v: pkt.srcIp };
+      if (field === 'daddr')
+        return pkt.dstIp === undefined
+          ? { kind: 'unknown', why: 'destination address not known' }
+          : { kind: 'addr', v: pkt.dstIp };
       if (field === 'protocol' || field === 'nexthdr') return { kind: 'num', v: 17 };
       return { kind: 'unknown', why: `${proto} ${field}` };
     }
@@ -36,7 +68,10 @@ export function fieldValue(left: Json, pkt: Datagram): Value {
     const key = String(left.meta.key);
     if (key === 'l4proto') return { kind: 'num', v: 17 };
     if (key === 'nfproto' || key === 'protocol') return { kind: 'str', v: pkt.family === 4 ? 'ipv4' : 'ipv6' };
-    if (key === 'iifname' || key === 'iif') return pkt.iface === undefined ? { kind: 'unknown', why: `meta ${key} (receiving interface not known)`, ifname: true } : { kind: 'str', v: pkt.iface };
+    if (key === 'iifname' || key === 'iif')
+      return pkt.iface === undefined
+        ? { kind: 'unknown', why: `meta ${key} (receiving interface not known)`, ifname: true }
+        : { kind: 'str', v: pkt.iface };
     if (key === 'pkttype') return { kind: 'str', v: pkt.pktType ?? 'unicast' };
     if (key === 'oifname' || key === 'oif') return { kind: 'absent' };
     return { kind: 'unknown', why: `meta ${key}` };
@@ -72,7 +107,7 @@ function elemMatches(val: Value, el: Json): Tri {
       return r === undefined ? { unknown: `address ${el}` } : r;
     }
     if (isObj(el) && isObj(el.prefix)) {
-      const r = inNetwork(val.v, `${el.prefix.addr}/${el.prefix.len}`);
+      const r = inNetwork(val.v, `${txt(el.prefix.addr)}/${txt(el.prefix.len)}`);
       return r === undefined ? { unknown: `prefix ${renderVal(el)}` } : r;
     }
     if (isObj(el) && Array.isArray(el.range)) {
@@ -80,7 +115,8 @@ function elemMatches(val: Value, el: Json): Tri {
       if (lo) return true;
       // Compare numerically via the helpers: only IPv4 ranges are decided.
       const n = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
-      if (val.v.includes('.') && String(el.range[0]).includes('.')) return n(String(el.range[0])) <= n(val.v) && n(val.v) <= n(String(el.range[1]));
+      if (val.v.includes('.') && String(el.range[0]).includes('.'))
+        return n(String(el.range[0])) <= n(val.v) && n(val.v) <= n(String(el.range[1]));
       return { unknown: `range ${renderVal(el)}` };
     }
     return { unknown: renderVal(el) };
@@ -97,8 +133,8 @@ function elemMatches(val: Value, el: Json): Tri {
 }
 
 function setElements(right: Json, sets: NftSet[], rule: NftRule): Json[] | { unknown: string } | null {
-  if (Array.isArray(right)) return right;
-  if (isObj(right) && Array.isArray(right.set)) return right.set;
+  if (Array.isArray(right)) return right as Json[];
+  if (isObj(right) && Array.isArray(right.set)) return right.set as Json[];
   if (typeof right === 'string' && right.startsWith('@')) {
     const s = sets.find(x => x.name === right.slice(1) && x.table === rule.table && x.family === rule.family);
     if (!s) return { unknown: `set ${right} not in the ruleset` };
@@ -120,11 +156,15 @@ function anyOf(val: Value, elems: Json[]): Tri {
 
 function evalMatch(m: Obj, pkt: Datagram, sets: NftSet[], rule: NftRule): Tri {
   const val = fieldValue(m.left, pkt);
-  const op = String(m.op ?? '==');
+  const op = txt(m.op) || '==';
   if (val.kind === 'absent') return false; // the header is not there: no match (nft does not match an absent header)
   if (val.kind === 'unknown') {
     // A datagram from another host never arrives on lo, whatever the receiving interface is.
-    if (val.ifname && (m.right === 'lo' || (isObj(m.right) && Array.isArray(m.right.set) && m.right.set.every(x => x === 'lo')))) return op === '!=';
+    if (
+      val.ifname &&
+      (m.right === 'lo' || (isObj(m.right) && Array.isArray(m.right.set) && m.right.set.every(x => x === 'lo')))
+    )
+      return op === '!=';
     return { unknown: val.why };
   }
   const elems = setElements(m.right, sets, rule);
@@ -141,7 +181,12 @@ function evalMatch(m: Obj, pkt: Datagram, sets: NftSet[], rule: NftRule): Tri {
   return { unknown: `operator ${op}` };
 }
 
-export type Verdict = { kind: 'accept' | 'drop' | 'reject'; rule: NftRule } | { kind: 'jump' | 'goto'; target: string; rule: NftRule } | { kind: 'return' } | { kind: 'continue' } | { kind: 'uncertain'; rule: NftRule; reason: string };
+export type Verdict =
+  | { kind: 'accept' | 'drop' | 'reject'; rule: NftRule }
+  | { kind: 'jump' | 'goto'; target: string; rule: NftRule }
+  | { kind: 'return' }
+  | { kind: 'continue' }
+  | { kind: 'uncertain'; rule: NftRule; reason: string };
 
 function stmtVerdict(e: Obj, rule: NftRule): Verdict | undefined {
   if ('accept' in e) return { kind: 'accept', rule };
@@ -155,7 +200,28 @@ function stmtVerdict(e: Obj, rule: NftRule): Verdict | undefined {
   return undefined;
 }
 
-const NON_DECIDING = new Set(['counter', 'log', 'mangle', 'meta', 'ct', 'notrack', 'set', 'map', 'limit', 'quota', 'connlimit', 'dup', 'fwd', 'synproxy', 'secmark', 'ct helper', 'ct timeout', 'ct expectation', 'tproxy', 'xt']);
+const NON_DECIDING = new Set([
+  'counter',
+  'log',
+  'mangle',
+  'meta',
+  'ct',
+  'notrack',
+  'set',
+  'map',
+  'limit',
+  'quota',
+  'connlimit',
+  'dup',
+  'fwd',
+  'synproxy',
+  'secmark',
+  'ct helper',
+  'ct timeout',
+  'ct expectation',
+  'tproxy',
+  'xt',
+]);
 
 /** What a rule does to the datagram: its tri-state match and the verdict it ends in (if any). */
 export function evalRule(rule: NftRule, pkt: Datagram, sets: NftSet[]): { match: Tri; verdict?: Verdict } {
@@ -172,10 +238,23 @@ export function evalRule(rule: NftRule, pkt: Datagram, sets: NftSet[]): { match:
     if (v) return { match: triAnd(conds), verdict: v };
     if (isObj(e.vmap)) {
       const key = fieldValue(e.vmap.key, pkt);
-      const data = isObj(e.vmap.data) && Array.isArray(e.vmap.data.set) ? e.vmap.data.set : typeof e.vmap.data === 'string' ? null : [];
+      const data =
+        isObj(e.vmap.data) && Array.isArray(e.vmap.data.set)
+          ? e.vmap.data.set
+          : typeof e.vmap.data === 'string'
+            ? null
+            : [];
       if (key.kind === 'absent') return { match: false };
-      if (key.kind === 'unknown') return { match: triAnd([...conds, { unknown: key.why }]), verdict: { kind: 'uncertain', rule, reason: key.why } };
-      if (data === null) return { match: triAnd(conds), verdict: { kind: 'uncertain', rule, reason: `named verdict map ${e.vmap.data}` } };
+      if (key.kind === 'unknown')
+        return {
+          match: triAnd([...conds, { unknown: key.why }]),
+          verdict: { kind: 'uncertain', rule, reason: key.why },
+        };
+      if (data === null)
+        return {
+          match: triAnd(conds),
+          verdict: { kind: 'uncertain', rule, reason: `named verdict map ${txt(e.vmap.data)}` },
+        };
       for (const pair of data) {
         if (!Array.isArray(pair) || pair.length !== 2) continue;
         const hit = elemMatches(key, pair[0]);

@@ -15,18 +15,25 @@ export interface NftJudgeOptions {
 }
 
 /** The base chains a datagram to this host passes, in order: ingress, prerouting, input; by priority. */
-export function inputPathChains(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = {}): NftChain[] {
+function inputPathChains(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = {}): NftChain[] {
   const fams = pkt.family === 4 ? ['ip', 'inet'] : ['ip6', 'inet'];
   const skip = new Set(opts.skipTables ?? []);
   const order: Record<string, number> = { ingress: 0, prerouting: 1, input: 2 };
   return rs.chains
     .filter(c => c.hook !== undefined && c.hook in order && !skip.has(`${c.family} ${c.table}`))
-    .filter(c => (c.family === 'netdev' ? c.hook === 'ingress' && (c.dev === undefined || pkt.iface === undefined || c.dev === pkt.iface) : fams.includes(c.family) && c.hook !== 'ingress') || (c.family === 'inet' && c.hook === 'ingress'))
+    .filter(
+      c =>
+        (c.family === 'netdev'
+          ? c.hook === 'ingress' && (c.dev === undefined || pkt.iface === undefined || c.dev === pkt.iface)
+          : fams.includes(c.family) && c.hook !== 'ingress') ||
+        (c.family === 'inet' && c.hook === 'ingress'),
+    )
     .sort((a, b) => order[a.hook!]! - order[b.hook!]! || (a.prio ?? 0) - (b.prio ?? 0));
 }
 
 function rulesetModel(rs: NftRuleset, pkt: Datagram): ChainModel<NftChain, NftRule> {
-  const chain = (family: string, table: string, name: string) => rs.chains.find(c => c.family === family && c.table === table && c.name === name);
+  const chain = (family: string, table: string, name: string) =>
+    rs.chains.find(c => c.family === family && c.table === table && c.name === name);
   return {
     rules: c => c.rules,
     label: c => `${c.family} ${c.table} ${c.name}`,
@@ -41,7 +48,13 @@ function rulesetModel(rs: NftRuleset, pkt: Datagram): ChainModel<NftChain, NftRu
           break;
         case 'jump':
         case 'goto':
-          step = { kind: 'call', chain: chain(v.rule.family, v.rule.table, v.target), name: v.target, goto: v.kind === 'goto', rule: v.rule };
+          step = {
+            kind: 'call',
+            chain: chain(v.rule.family, v.rule.table, v.target),
+            name: v.target,
+            goto: v.kind === 'goto',
+            rule: v.rule,
+          };
           break;
         default:
           step = v;
@@ -61,7 +74,8 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
     const w = walkChain(model, ch);
     path.push(...w.path);
     const o = w.outcome;
-    if (o.kind === 'drop' || o.kind === 'reject') return verdictOf(o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, ch, path, reasons);
+    if (o.kind === 'drop' || o.kind === 'reject')
+      return verdictOf(o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, ch, path, reasons);
     if (o.kind === 'uncertain') {
       reasons.push(`${describeLocation(locationOf(o.rule, ch))}: ${o.rule.text}: ${o.reason}`);
       uncertain ??= verdictOf('uncertain', o.rule, ch, path, reasons);
@@ -69,8 +83,22 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
     }
     if (o.kind === 'return') {
       if ((ch.policy ?? 'accept') === 'drop') {
-        const location: RuleLocation = { tool: 'nft', family: ch.family, table: ch.table, chain: ch.name, entryChain: ch.name };
-        return { tool: 'nft', verdict: 'dropped', rule: 'policy drop', where: describeLocation(location), location, reasons, path };
+        const location: RuleLocation = {
+          tool: 'nft',
+          family: ch.family,
+          table: ch.table,
+          chain: ch.name,
+          entryChain: ch.name,
+        };
+        return {
+          tool: 'nft',
+          verdict: 'dropped',
+          rule: 'policy drop',
+          where: describeLocation(location),
+          location,
+          reasons,
+          path,
+        };
       }
       continue;
     }
@@ -87,9 +115,23 @@ function locationOf(r: NftRule, base: NftChain): RuleLocation {
   return l;
 }
 
-function verdictOf(kind: FirewallVerdict['verdict'], rule: NftRule, base: NftChain, path: string[], reasons: string[]): FirewallVerdict {
+function verdictOf(
+  kind: FirewallVerdict['verdict'],
+  rule: NftRule,
+  base: NftChain,
+  path: string[],
+  reasons: string[],
+): FirewallVerdict {
   const location = locationOf(rule, base);
-  const v: FirewallVerdict = { tool: 'nft', verdict: kind, rule: rule.text, where: describeLocation(location), location, reasons, path };
+  const v: FirewallVerdict = {
+    tool: 'nft',
+    verdict: kind,
+    rule: rule.text,
+    where: describeLocation(location),
+    location,
+    reasons,
+    path,
+  };
   if (rule.counters) v.counters = rule.counters;
   return v;
 }

@@ -46,6 +46,10 @@ export interface NftRuleset {
   errors: string[];
 }
 
+/** A scalar of the JSON as text (objects and arrays give ''). */
+export const txt = (v: Json): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+
 export const isObj = (v: Json): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 export function parseNftJson(text: string): NftRuleset {
@@ -65,7 +69,7 @@ export function parseNftJson(text: string): NftRuleset {
   const byKey = new Map<string, NftChain>();
   for (const it of items) {
     if (!isObj(it)) continue;
-    if (isObj(it.table)) out.tables.push(`${it.table.family} ${it.table.name}`);
+    if (isObj(it.table)) out.tables.push(`${txt(it.table.family)} ${txt(it.table.name)}`);
     if (isObj(it.chain)) {
       const c = it.chain;
       const ch: NftChain = { family: String(c.family), table: String(c.table), name: String(c.name), rules: [] };
@@ -80,11 +84,19 @@ export function parseNftJson(text: string): NftRuleset {
     }
     for (const k of ['set', 'map'] as const) {
       const s = it[k];
-      if (isObj(s)) out.sets.push({ family: String(s.family), table: String(s.table), name: String(s.name), type: s.type, elem: Array.isArray(s.elem) ? s.elem : [], isMap: k === 'map' });
+      if (isObj(s))
+        out.sets.push({
+          family: String(s.family),
+          table: String(s.table),
+          name: String(s.name),
+          type: s.type,
+          elem: Array.isArray(s.elem) ? s.elem : [],
+          isMap: k === 'map',
+        });
     }
     if (isObj(it.rule)) {
       const r = it.rule;
-      const key = `${r.family} ${r.table} ${r.chain}`;
+      const key = `${txt(r.family)} ${txt(r.table)} ${txt(r.chain)}`;
       let ch = byKey.get(key);
       if (!ch) {
         ch = { family: String(r.family), table: String(r.table), name: String(r.chain), rules: [] };
@@ -92,10 +104,17 @@ export function parseNftJson(text: string): NftRuleset {
         byKey.set(key, ch);
       }
       const expr = Array.isArray(r.expr) ? r.expr : [];
-      const rule: NftRule = { family: ch.family, table: ch.table, chain: ch.name, expr, text: expr.map(renderStmt).join(' ') };
+      const rule: NftRule = {
+        family: ch.family,
+        table: ch.table,
+        chain: ch.name,
+        expr,
+        text: expr.map(renderStmt).join(' '),
+      };
       if (typeof r.handle === 'number') rule.handle = r.handle;
       for (const e of expr) {
-        if (isObj(e) && isObj(e.counter) && typeof e.counter.packets === 'number') rule.counters = { packets: e.counter.packets, bytes: Number(e.counter.bytes ?? 0) };
+        if (isObj(e) && isObj(e.counter) && typeof e.counter.packets === 'number')
+          rule.counters = { packets: e.counter.packets, bytes: Number(e.counter.bytes ?? 0) };
       }
       ch.rules.push(rule);
     }
@@ -121,16 +140,16 @@ export function renderVal(v: Json): string {
     if (Array.isArray(v.set)) return `{ ${v.set.map(renderVal).join(', ')} }`;
     if (isObj(v.prefix)) return `${renderVal(v.prefix.addr)}/${renderVal(v.prefix.len)}`;
     if (Array.isArray(v.range)) return `${renderVal(v.range[0])}-${renderVal(v.range[1])}`;
-    if (isObj(v.payload)) return `${v.payload.protocol ?? 'payload'} ${v.payload.field ?? ''}`.trim();
-    if (isObj(v.meta)) return `meta ${v.meta.key}`;
-    if (isObj(v.ct)) return `ct ${v.ct.key}`;
+    if (isObj(v.payload)) return `${txt(v.payload.protocol) || 'payload'} ${txt(v.payload.field)}`.trim();
+    if (isObj(v.meta)) return `meta ${txt(v.meta.key)}`;
+    if (isObj(v.ct)) return `ct ${txt(v.ct.key)}`;
     if (isObj(v.elem)) return renderVal(v.elem.val);
     if (Array.isArray(v.concat)) return v.concat.map(renderVal).join(' . ');
-    if (isObj(v.xt)) return `xt ${v.xt.type ?? 'match'} ${v.xt.name ?? '?'}`;
+    if (isObj(v.xt)) return `xt ${txt(v.xt.type) || 'match'} ${txt(v.xt.name) || '?'}`;
     if ('accept' in v) return 'accept';
     if ('drop' in v) return 'drop';
-    if (isObj(v.jump)) return `jump ${v.jump.target}`;
-    if (isObj(v.goto)) return `goto ${v.goto.target}`;
+    if (isObj(v.jump)) return `jump ${txt(v.jump.target)}`;
+    if (isObj(v.goto)) return `goto ${txt(v.goto.target)}`;
     const k = Object.keys(v)[0];
     return k ? `${k}` : '?';
   }
@@ -141,19 +160,19 @@ export function renderStmt(e: Json): string {
   if (!isObj(e)) return '?';
   if (isObj(e.match)) {
     const m = e.match;
-    const op = m.op === '==' || m.op === 'in' ? '' : `${m.op} `;
+    const op = m.op === '==' || m.op === 'in' ? '' : `${txt(m.op)} `;
     return `${renderVal(m.left)} ${op}${renderVal(m.right)}`;
   }
-  if (isObj(e.counter)) return `counter packets ${e.counter.packets ?? 0} bytes ${e.counter.bytes ?? 0}`;
+  if (isObj(e.counter)) return `counter packets ${txt(e.counter.packets) || 0} bytes ${txt(e.counter.bytes) || 0}`;
   if ('counter' in e) return 'counter';
   if ('accept' in e) return 'accept';
   if ('drop' in e) return 'drop';
   if ('reject' in e) return 'reject';
   if ('return' in e) return 'return';
   if ('continue' in e) return 'continue';
-  if (isObj(e.jump)) return `jump ${e.jump.target}`;
-  if (isObj(e.goto)) return `goto ${e.goto.target}`;
-  if (isObj(e.xt)) return `xt ${e.xt.type ?? 'match'} ${e.xt.name ?? '?'}`;
+  if (isObj(e.jump)) return `jump ${txt(e.jump.target)}`;
+  if (isObj(e.goto)) return `goto ${txt(e.goto.target)}`;
+  if (isObj(e.xt)) return `xt ${txt(e.xt.type) || 'match'} ${txt(e.xt.name) || '?'}`;
   if ('log' in e) return 'log';
   if ('limit' in e) return 'limit';
   if (isObj(e.vmap)) {

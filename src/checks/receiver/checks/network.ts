@@ -18,19 +18,38 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
   let detail: string;
   const pkt = `UDP ${v.senderIp ?? '(any sender)'} -> ${v.receiverIp ?? '(this host)'}:${port}${v.iface ? ` on ${v.iface}` : ''}`;
   if (!fw) {
-    f.push(finding('firewall-unreadable', { summary: 'the firewall rules could not be read', evidence: facts.notes.filter(n => /iptables|nft/.test(n)) }));
+    f.push(
+      finding('firewall-unreadable', {
+        summary: 'the firewall rules could not be read',
+        evidence: facts.notes.filter(n => /iptables|nft/.test(n)),
+      }),
+    );
     detail = 'unknown: no iptables-save or nft output';
   } else {
-    const rule = (x: FirewallVerdict) => `${x.tool} ${x.where ?? ''}${x.line ? ` (line ${x.line})` : ''}: ${x.counters ? `[${x.counters.packets}:${x.counters.bytes}] ` : ''}${x.rule ?? ''}`;
+    const rule = (x: FirewallVerdict) =>
+      `${x.tool} ${x.where ?? ''}${x.line ? ` (line ${x.line})` : ''}: ${x.counters ? `[${x.counters.packets}:${x.counters.bytes}] ` : ''}${x.rule ?? ''}`;
     detail = `${pkt}: ${v.verdicts.map(x => `${x.tool} ${x.verdict}`).join(', ')}`;
     if (fw.verdict === 'dropped' || fw.verdict === 'rejected') {
       const evidence = [rule(fw)];
       if (fw.counters) evidence.push(`counters: ${fw.counters.packets} packets, ${fw.counters.bytes} bytes`);
       evidence.push(`path: ${fw.path.join(' -> ')}`);
       if (fw.reasons.length) evidence.push(...fw.reasons.map(r => `also undecided: ${r}`));
-      f.push(finding('firewall-drop', { summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`, evidence, hint: acceptFix(fw, v.datagram), subject: `:${port}` }));
+      f.push(
+        finding('firewall-drop', {
+          summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`,
+          evidence,
+          hint: acceptFix(fw, v.datagram),
+          subject: `:${port}`,
+        }),
+      );
     } else if (fw.verdict === 'uncertain') {
-      f.push(finding('firewall-uncertain', { summary: `cannot decide whether the firewall accepts ${pkt}`, evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`], subject: `:${port}` }));
+      f.push(
+        finding('firewall-uncertain', {
+          summary: `cannot decide whether the firewall accepts ${pkt}`,
+          evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`],
+          subject: `:${port}`,
+        }),
+      );
     }
   }
   return check('receiver.firewall', 'firewall', f, detail, fw ? 'pass' : 'unknown');
@@ -50,13 +69,27 @@ export function rpFilterCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
     const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
     detail = `rp_filter ${eff} on ${iface} (all=${rp.all ?? '?'}, ${iface}=${rp[iface]})${route ? `; route back via ${route.dev ?? '?'}` : ''}`;
     status = 'pass';
-    const ev = [`/proc/sys/net/ipv4/conf/all/rp_filter: ${rp.all ?? '?'}`, `/proc/sys/net/ipv4/conf/${iface}/rp_filter: ${rp[iface]}`];
+    const ev = [
+      `/proc/sys/net/ipv4/conf/all/rp_filter: ${rp.all ?? '?'}`,
+      `/proc/sys/net/ipv4/conf/${iface}/rp_filter: ${rp[iface]}`,
+    ];
     if (route && facts.routeGet) ev.push(`${facts.routeGet.from}: ${facts.routeGet.text.trim().split('\n')[0]}`);
-    if (counters['TcpExt.IPReversePathFilter'] !== undefined) ev.push(`TcpExt IPReversePathFilter: ${counters['TcpExt.IPReversePathFilter']}`);
+    if (counters['TcpExt.IPReversePathFilter'] !== undefined)
+      ev.push(`TcpExt IPReversePathFilter: ${counters['TcpExt.IPReversePathFilter']}`);
     if (eff === 1 && route && route.dev && route.dev !== iface && route.dev !== 'lo') {
-      f.push(finding('rp-filter-drop', { summary: `strict rp_filter on ${iface}: the route back to ${senderIp} leaves via ${route.dev}`, evidence: ev }));
+      f.push(
+        finding('rp-filter-drop', {
+          summary: `strict rp_filter on ${iface}: the route back to ${senderIp} leaves via ${route.dev}`,
+          evidence: ev,
+        }),
+      );
     } else if (eff >= 1 && route?.type && route.type !== 'local') {
-      f.push(finding('rp-filter-drop', { summary: `rp_filter ${eff} on ${iface} and no route back to ${senderIp} (${route.type})`, evidence: ev }));
+      f.push(
+        finding('rp-filter-drop', {
+          summary: `rp_filter ${eff} on ${iface} and no route back to ${senderIp} (${route.type})`,
+          evidence: ev,
+        }),
+      );
     } else if (eff === 1 && !route) {
       detail += ' (route back to the sender unknown)';
       status = 'unknown';
@@ -72,9 +105,29 @@ export function countersCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
     const c = (k: string) => v.counters[`Udp.${k}`] ?? 0;
     detail = `Udp: NoPorts ${c('NoPorts')}, InErrors ${c('InErrors')}, RcvbufErrors ${c('RcvbufErrors')}`;
     const ev = [`${facts.snmp.from}: ${detail}`];
-    if (c('RcvbufErrors') > 0) f.push(finding('udp-drops', { summary: `${c('RcvbufErrors')} UDP datagrams dropped because a socket's receive buffer was full (since boot)`, evidence: ev }));
-    else if (c('InErrors') > 0) f.push(finding('udp-drops', { summary: `${c('InErrors')} UDP datagrams could not be delivered (since boot)`, evidence: ev }));
-    if (c('NoPorts') > 0 && !v.sockets.length) f.push(finding('udp-drops', { severity: 'info', summary: `${c('NoPorts')} UDP datagrams arrived for ports nobody listens on (since boot)`, evidence: ev, hint: `Start a listener on UDP ${v.port} (see receiver-not-listening); NoPorts counts datagrams to every closed port, so compare it before and after a test` }));
+    if (c('RcvbufErrors') > 0)
+      f.push(
+        finding('udp-drops', {
+          summary: `${c('RcvbufErrors')} UDP datagrams dropped because a socket's receive buffer was full (since boot)`,
+          evidence: ev,
+        }),
+      );
+    else if (c('InErrors') > 0)
+      f.push(
+        finding('udp-drops', {
+          summary: `${c('InErrors')} UDP datagrams could not be delivered (since boot)`,
+          evidence: ev,
+        }),
+      );
+    if (c('NoPorts') > 0 && !v.sockets.length)
+      f.push(
+        finding('udp-drops', {
+          severity: 'info',
+          summary: `${c('NoPorts')} UDP datagrams arrived for ports nobody listens on (since boot)`,
+          evidence: ev,
+          hint: `Start a listener on UDP ${v.port} (see receiver-not-listening); NoPorts counts datagrams to every closed port, so compare it before and after a test`,
+        }),
+      );
   }
   return check('receiver.counters', 'UDP counters', f, detail, facts.snmp ? 'pass' : 'unknown');
 }
@@ -84,6 +137,20 @@ export function selinuxCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult
   const f: Finding[] = [];
   const ranges = semanagePorts(facts.semanage.text, 'syslogd_port_t', 'udp');
   const ok = ranges.some(([a, b]) => v.port >= a && v.port <= b);
-  if (!ok) f.push(finding('selinux-syslog-port', { summary: `UDP port ${v.port} is not labelled syslogd_port_t`, evidence: [`${facts.semanage.from}: syslogd_port_t udp ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ') || '(none)'}`], hint: `semanage port -a -t syslogd_port_t -p udp ${v.port}` }));
-  return check('receiver.selinux', 'SELinux port label', f, ok ? `udp ${v.port} is syslogd_port_t` : `udp ${v.port} not labelled`);
+  if (!ok)
+    f.push(
+      finding('selinux-syslog-port', {
+        summary: `UDP port ${v.port} is not labelled syslogd_port_t`,
+        evidence: [
+          `${facts.semanage.from}: syslogd_port_t udp ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ') || '(none)'}`,
+        ],
+        hint: `semanage port -a -t syslogd_port_t -p udp ${v.port}`,
+      }),
+    );
+  return check(
+    'receiver.selinux',
+    'SELinux port label',
+    f,
+    ok ? `udp ${v.port} is syslogd_port_t` : `udp ${v.port} not labelled`,
+  );
 }

@@ -21,7 +21,16 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
   if (!v.socketsKnown) detail = 'unknown: /proc/net/udp and ss not available';
   else if (!sockets.length) {
     const others = [...new Set(v.allSockets.map(s => endpoint(s.address, s.port)))].slice(0, 10);
-    f.push(finding('receiver-not-listening', { summary: `nothing listens on UDP port ${port}`, evidence: [`${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`, ...(others.length ? [`UDP sockets: ${others.join(', ')}`] : [])], subject: `:${port}` }));
+    f.push(
+      finding('receiver-not-listening', {
+        summary: `nothing listens on UDP port ${port}`,
+        evidence: [
+          `${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`,
+          ...(others.length ? [`UDP sockets: ${others.join(', ')}`] : []),
+        ],
+        subject: `:${port}`,
+      }),
+    );
     detail = `nothing on port ${port}`;
   } else {
     detail = sockets.map(s => `${endpoint(s.address, s.port)}${s.process ? ` (${s.process})` : ''}`).join(', ');
@@ -31,7 +40,13 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
       return s.address === receiverIp.toLowerCase() || s.address === `::ffff:${receiverIp}`;
     };
     if (!sockets.some(fits)) {
-      f.push(finding('receiver-bound-elsewhere', { summary: `port ${port} is bound only to ${sockets.map(s => s.address).join(', ')}${receiverIp ? `, not ${receiverIp}` : ''}`, evidence: sockets.map(s => `${s.from}: ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`), subject: `:${port}` }));
+      f.push(
+        finding('receiver-bound-elsewhere', {
+          summary: `port ${port} is bound only to ${sockets.map(s => s.address).join(', ')}${receiverIp ? `, not ${receiverIp}` : ''}`,
+          evidence: sockets.map(s => `${s.from}: ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`),
+          subject: `:${port}`,
+        }),
+      );
     }
   }
   return check('receiver.listening', 'listening socket', f, detail, v.socketsKnown ? 'pass' : 'unknown');
@@ -45,7 +60,12 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
   let otherwise: CheckResult['status'] = 'pass';
   if (!cfgs.length) {
     const paths = SYSLOG_DAEMONS.flatMap(d => [...(d.mainConfig ? [d.mainConfig.path] : []), ...(d.otherFiles ?? [])]);
-    f.push(finding('syslog-config-unknown', { summary: 'no syslog daemon configuration found', evidence: [`${paths.join(', ')}: none readable`] }));
+    f.push(
+      finding('syslog-config-unknown', {
+        summary: 'no syslog daemon configuration found',
+        evidence: [`${paths.join(', ')}: none readable`],
+      }),
+    );
     detail = 'no configuration found';
     otherwise = 'unknown';
   } else {
@@ -56,12 +76,26 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
     const listening = sockets.length > 0;
     if (!inputs.length) {
       const disabled = cfgs.flatMap(c => c.disabledUdp);
-      const evidence = disabled.length ? disabled.map(d => `${d.from}:${d.line}: ${d.text} (${d.why})`) : cfgs.map(c => `${c.daemon}: no UDP input in its configuration`);
+      const evidence = disabled.length
+        ? disabled.map(d => `${d.from}:${d.line}: ${d.text} (${d.why})`)
+        : cfgs.map(c => `${c.daemon}: no UDP input in its configuration`);
       const daemon = cfgs[0]!.daemon;
       const hint = syslogDaemon(daemon)!.enableUdpFix(port, cfgs[0]!);
-      f.push(finding('syslog-udp-disabled', { ...(listening ? { severity: 'warning' as const } : {}), summary: `${daemon} does not receive UDP${listening ? ` (something else listens on ${port})` : ''}`, evidence, hint }));
+      f.push(
+        finding('syslog-udp-disabled', {
+          ...(listening ? { severity: 'warning' as const } : {}),
+          summary: `${daemon} does not receive UDP${listening ? ` (something else listens on ${port})` : ''}`,
+          evidence,
+          hint,
+        }),
+      );
     } else if (!onPort.length && !listening) {
-      f.push(finding('syslog-port-mismatch', { summary: `${names} receives UDP on ${[...new Set(inputs.map(i => i.port))].join(', ')}, not ${port}`, evidence: inputs.map(i => `${i.from}:${i.line}: ${i.text}`) }));
+      f.push(
+        finding('syslog-port-mismatch', {
+          summary: `${names} receives UDP on ${[...new Set(inputs.map(i => i.port))].join(', ')}, not ${port}`,
+          evidence: inputs.map(i => `${i.from}:${i.line}: ${i.text}`),
+        }),
+      );
     }
     // $AllowedSender lists that leave the sender out.
     for (const c of cfgs) {
@@ -69,7 +103,15 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
         if (!senderIp) continue;
         const ok = a.spec.some(s => inNetwork(senderIp, s.replace(/:\d+$/, '')) === true);
         const hostNames = a.spec.some(s => !/^[\d.:/a-f*]+$/i.test(s));
-        if (!ok) f.push(finding('syslog-config-warning', { ...(hostNames ? { severity: 'info' as const } : {}), summary: `$AllowedSender does not list ${senderIp}${hostNames ? ' (unless a host name in it resolves to it)' : ''}`, evidence: [`${a.from}:${a.line}: $AllowedSender UDP, ${a.spec.join(', ')}`], hint: `$AllowedSender UDP, ${[...a.spec, `${senderIp}/32`].join(', ')}` }));
+        if (!ok)
+          f.push(
+            finding('syslog-config-warning', {
+              ...(hostNames ? { severity: 'info' as const } : {}),
+              summary: `$AllowedSender does not list ${senderIp}${hostNames ? ' (unless a host name in it resolves to it)' : ''}`,
+              evidence: [`${a.from}:${a.line}: $AllowedSender UDP, ${a.spec.join(', ')}`],
+              hint: `$AllowedSender UDP, ${[...a.spec, `${senderIp}/32`].join(', ')}`,
+            }),
+          );
       }
       for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
     }

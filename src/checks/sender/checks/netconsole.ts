@@ -13,14 +13,16 @@ import { cmdlineNetconsoleParams } from '../sources/cmdline.js';
 import { SENDER_SOURCES, nothingFound } from '../sources/index.js';
 import { describeTarget, where, type SenderView } from '../view.js';
 
-const ev = (from: string, line: number | undefined, text: string) => (line !== undefined ? `${from}:${line}: ${text}` : `${from}: ${text}`);
+const ev = (from: string, line: number | undefined, text: string) =>
+  line !== undefined ? `${from}:${line}: ${text}` : `${from}: ${text}`;
 
 export function loadedCheck(facts: SenderFacts, v: SenderView): CheckResult {
   const f: Finding[] = [];
   let detail: string;
   if (v.moduleLoaded) detail = `module loaded (${facts.modules!.from})`;
   else if (facts.configfs !== undefined) detail = 'configfs netconsole directory present';
-  else if (v.startedLine !== undefined) detail = `started at ${facts.kernelLog!.from} line ${v.startedLine}${v.modules ? ' (built in: not in the module list)' : ''}`;
+  else if (v.startedLine !== undefined)
+    detail = `started at ${facts.kernelLog!.from} line ${v.startedLine}${v.modules ? ' (built in: not in the module list)' : ''}`;
   else if (v.modules) {
     const evidence = [`${facts.modules!.from}: no netconsole`];
     if (v.klog) evidence.push(`${facts.kernelLog!.from}: no "network logging started" since boot`);
@@ -32,14 +34,34 @@ export function loadedCheck(facts: SenderFacts, v: SenderView): CheckResult {
 
 export function configCheck(facts: SenderFacts, v: SenderView): CheckResult {
   const f: Finding[] = [];
-  if (v.configErrors.length) f.push(finding('netconsole-config-invalid', { summary: `${v.configErrors.length} netconsole setting(s) malformed`, evidence: v.configErrors }));
+  if (v.configErrors.length)
+    f.push(
+      finding('netconsole-config-invalid', {
+        summary: `${v.configErrors.length} netconsole setting(s) malformed`,
+        evidence: v.configErrors,
+      }),
+    );
   const cmd = facts.cmdline ? cmdlineNetconsoleParams(facts.cmdline.text).filter(p => p.form === 'builtin') : [];
   if (cmd.length && v.moduleLoaded) {
-    f.push(finding('cmdline-param-ignored', { summary: 'netconsole= on the kernel command line, but netconsole is a module here', evidence: cmd.map(p => `${facts.cmdline!.from}: netconsole=${p.spec}`) }));
+    f.push(
+      finding('cmdline-param-ignored', {
+        summary: 'netconsole= on the kernel command line, but netconsole is a module here',
+        evidence: cmd.map(p => `${facts.cmdline!.from}: netconsole=${p.spec}`),
+      }),
+    );
   }
-  if (v.configWarnings.length) f.push(finding('netconsole-config-invalid', { severity: 'info', summary: 'netconsole configuration notes', evidence: v.configWarnings }));
+  if (v.configWarnings.length)
+    f.push(
+      finding('netconsole-config-invalid', {
+        severity: 'info',
+        summary: 'netconsole configuration notes',
+        evidence: v.configWarnings,
+      }),
+    );
   // A failed start in the kernel log also shows that a target was configured somewhere.
-  const any = v.configured.length + v.live.length + v.running.length + (v.klog?.blocks.length ?? 0) > 0 || v.ctx.target !== undefined;
+  const any =
+    v.configured.length + v.live.length + v.running.length + (v.klog?.blocks.length ?? 0) > 0 ||
+    v.ctx.target !== undefined;
   if (!any && (v.reads.length || v.klog)) {
     const evidence = SENDER_SOURCES.map(s => nothingFound(s, facts)).filter((e): e is string => e !== undefined);
     if (facts.kernelLog) evidence.push(`${facts.kernelLog.from}: no netconsole start-up lines`);
@@ -51,10 +73,25 @@ export function configCheck(facts: SenderFacts, v: SenderView): CheckResult {
 
 export function kernelLogCheck(facts: SenderFacts, v: SenderView): CheckResult {
   if (!v.klog) {
-    return check('sender.kernel-log', 'kernel log', [finding('kernel-log-unreadable', { summary: 'the kernel log could not be read', evidence: facts.notes.filter(n => /dmesg|journalctl/.test(n)) })], 'not available', 'unknown');
+    return check(
+      'sender.kernel-log',
+      'kernel log',
+      [
+        finding('kernel-log-unreadable', {
+          summary: 'the kernel log could not be read',
+          evidence: facts.notes.filter(n => /dmesg|journalctl/.test(n)),
+        }),
+      ],
+      'not available',
+      'unknown',
+    );
   }
   const f = kernelLogFindings(v.klog, facts.kernelLog!.from);
-  const detail = v.running.length ? `running: ${v.running.map(describeTarget).join('; ')}` : v.klog.mentioned ? 'netconsole lines found, no running target this boot' : 'no netconsole lines';
+  const detail = v.running.length
+    ? `running: ${v.running.map(describeTarget).join('; ')}`
+    : v.klog.mentioned
+      ? 'netconsole lines found, no running target this boot'
+      : 'no netconsole lines';
   return check('sender.kernel-log', 'kernel log', f, detail, v.klog.mentioned ? 'pass' : 'unknown');
 }
 
@@ -63,22 +100,46 @@ export function configfsCheck(_facts: SenderFacts, v: SenderView): CheckResult |
   const f: Finding[] = [];
   for (const c of v.live) {
     if (c.enabled === false) {
-      f.push(finding('netconsole-target-disabled', { summary: `configfs target ${c.name} is disabled`, evidence: [`${c.from}/enabled: 0`, `target: ${describeTarget(c.target)}`], hint: `echo 1 > /sys/kernel/config/netconsole/${c.name}/enabled`, subject: c.name }));
+      f.push(
+        finding('netconsole-target-disabled', {
+          summary: `configfs target ${c.name} is disabled`,
+          evidence: [`${c.from}/enabled: 0`, `target: ${describeTarget(c.target)}`],
+          hint: `echo 1 > /sys/kernel/config/netconsole/${c.name}/enabled`,
+          subject: c.name,
+        }),
+      );
     }
   }
-  return check('sender.configfs', 'configfs targets', f, v.live.map(c => `${c.name}: ${c.enabled ? 'enabled' : 'disabled'}`).join(', '));
+  return check(
+    'sender.configfs',
+    'configfs targets',
+    f,
+    v.live.map(c => `${c.name}: ${c.enabled ? 'enabled' : 'disabled'}`).join(', '),
+  );
 }
 
 export function conflictCheck(_facts: SenderFacts, v: SenderView): CheckResult {
   const f = conflictFindings(v.running, v.configured, v.enabledLive, v.ctx.target);
-  const detail = v.running.length ? 'configuration compared with the running netconsole' : v.configured.length + v.enabledLive.length > 1 ? 'configuration sources compared' : 'one source';
-  return check('sender.conflict', 'sources agree', f, detail, v.running.length || v.configured.length ? 'pass' : 'unknown');
+  const detail = v.running.length
+    ? 'configuration compared with the running netconsole'
+    : v.configured.length + v.enabledLive.length > 1
+      ? 'configuration sources compared'
+      : 'one source';
+  return check(
+    'sender.conflict',
+    'sources agree',
+    f,
+    detail,
+    v.running.length || v.configured.length ? 'pass' : 'unknown',
+  );
 }
 
 function kernelLogFindings(k: KernelLogNetconsole, from: string): Finding[] {
   const out: Finding[] = [];
   const current = k.events.filter(e => e.line > k.lastBootLine);
-  const laterStart = (e: KernelEvent) => current.some(x => (x.kind === 'started' || x.kind === 'console-enabled') && x.line > e.line) || k.blocks.some(b => b.line > e.line && (!b.outcome || b.outcome.kind === 'started'));
+  const laterStart = (e: KernelEvent) =>
+    current.some(x => (x.kind === 'started' || x.kind === 'console-enabled') && x.line > e.line) ||
+    k.blocks.some(b => b.line > e.line && (!b.outcome || b.outcome.kind === 'started'));
   const seen = new Set<string>();
   for (const e of current) {
     if (laterStart(e)) continue;
@@ -88,27 +149,66 @@ function kernelLogFindings(k: KernelLogNetconsole, from: string): Finding[] {
     const evidence = [ev(from, e.line, e.text)];
     switch (e.kind) {
       case 'device-missing':
-        out.push(finding('sender-device-missing', { summary: `the kernel refused netconsole: ${e.dev} doesn't exist`, evidence, subject: e.dev! }));
+        out.push(
+          finding('sender-device-missing', {
+            summary: `the kernel refused netconsole: ${e.dev} doesn't exist`,
+            evidence,
+            subject: e.dev!,
+          }),
+        );
         break;
       case 'device-slave':
-        out.push(finding('sender-device-unsupported', { summary: `the kernel refused netconsole: ${e.dev} is enslaved to a bond/bridge/team`, evidence, subject: e.dev! }));
+        out.push(
+          finding('sender-device-unsupported', {
+            summary: `the kernel refused netconsole: ${e.dev} is enslaved to a bond/bridge/team`,
+            evidence,
+            subject: e.dev!,
+          }),
+        );
         break;
       case 'device-no-poll':
-        out.push(finding('sender-device-unsupported', { summary: `the kernel refused netconsole: ${e.dev} doesn't support polling`, evidence, subject: e.dev! }));
+        out.push(
+          finding('sender-device-unsupported', {
+            summary: `the kernel refused netconsole: ${e.dev} doesn't support polling`,
+            evidence,
+            subject: e.dev!,
+          }),
+        );
         break;
       case 'device-no-address':
-        out.push(finding('sender-no-address', { summary: `the kernel refused netconsole: ${e.dev} had no IP address`, evidence, subject: e.dev! }));
+        out.push(
+          finding('sender-no-address', {
+            summary: `the kernel refused netconsole: ${e.dev} had no IP address`,
+            evidence,
+            subject: e.dev!,
+          }),
+        );
         break;
       case 'parse-error':
       case 'not-configured':
       case 'release-needs-extended':
-        out.push(finding('netconsole-load-failed', { summary: `the kernel refused the netconsole configuration`, evidence }));
+        out.push(
+          finding('netconsole-load-failed', { summary: `the kernel refused the netconsole configuration`, evidence }),
+        );
         break;
       case 'stopped':
-        out.push(finding('netconsole-stopped', { summary: `netconsole stopped on ${e.dev}: it ${e.reason}`, evidence, subject: e.dev! }));
+        out.push(
+          finding('netconsole-stopped', {
+            summary: `netconsole stopped on ${e.dev}: it ${e.reason}`,
+            evidence,
+            subject: e.dev!,
+          }),
+        );
         break;
       case 'enabled-update':
-        out.push(finding('netconsole-load-failed', { severity: 'warning', summary: 'a configfs attribute write was refused while the target was enabled', evidence, hint: 'echo 0 > .../enabled, write the attribute, then echo 1 > .../enabled' }));
+        out.push(
+          finding('netconsole-load-failed', {
+            severity: 'warning',
+            summary: 'a configfs attribute write was refused while the target was enabled',
+            evidence,
+            hint: 'echo 0 > .../enabled, write the attribute, then echo 1 > .../enabled',
+          }),
+        );
         break;
       default:
         break;
@@ -119,7 +219,12 @@ function kernelLogFindings(k: KernelLogNetconsole, from: string): Finding[] {
 
 type Field = 'remotePort' | 'localPort' | 'dev' | 'remoteMac' | 'localIp';
 
-function conflictFindings(running: NetconsoleTarget[], configured: NetconsoleTarget[], cfs: NetconsoleTarget[], ctxTarget: NetconsoleTarget | undefined): Finding[] {
+function conflictFindings(
+  running: NetconsoleTarget[],
+  configured: NetconsoleTarget[],
+  cfs: NetconsoleTarget[],
+  ctxTarget: NetconsoleTarget | undefined,
+): Finding[] {
   const out: Finding[] = [];
   const others = [...configured, ...cfs, ...(ctxTarget ? [ctxTarget] : [])];
   const refs = running.length ? running : configured.slice(0, 1);
@@ -131,7 +236,9 @@ function conflictFindings(running: NetconsoleTarget[], configured: NetconsoleTar
     if (t.source === refs[0]!.source && t.line === refs[0]!.line) continue;
     const same = refs.find(r => r.remoteIp === t.remoteIp);
     if (!same) {
-      diffs.push(`${where(t)}: target ${t.remoteIp}:${t.remotePort}, but ${refLabel} sends to ${refs.map(r => `${r.remoteIp}:${r.remotePort}`).join(', ')}`);
+      diffs.push(
+        `${where(t)}: target ${t.remoteIp}:${t.remotePort}, but ${refLabel} sends to ${refs.map(r => `${r.remoteIp}:${r.remotePort}`).join(', ')}`,
+      );
       continue;
     }
     const fields: Field[] = ['remotePort', 'localPort', 'dev', 'remoteMac', 'localIp'];
@@ -141,11 +248,19 @@ function conflictFindings(running: NetconsoleTarget[], configured: NetconsoleTar
       if (a === undefined || b === undefined) continue;
       // A file's unstated MAC or device is resolved at load time: only stated values conflict.
       if ((k === 'remoteMac' || k === 'dev' || k === 'localIp') && !t.explicit.includes(k)) continue;
-      if (a !== b) diffs.push(`${where(t)}: ${k} ${a}, but ${refLabel === 'the running netconsole (kernel log)' ? `the kernel uses ${b} (${where(same)})` : `${where(same)} has ${b}`}`);
+      if (a !== b)
+        diffs.push(
+          `${where(t)}: ${k} ${a}, but ${refLabel === 'the running netconsole (kernel log)' ? `the kernel uses ${b} (${where(same)})` : `${where(same)} has ${b}`}`,
+        );
     }
   }
   if (diffs.length) {
-    out.push(finding('config-conflict', { summary: `${diffs.length} netconsole setting(s) disagree between sources`, evidence: diffs }));
+    out.push(
+      finding('config-conflict', {
+        summary: `${diffs.length} netconsole setting(s) disagree between sources`,
+        evidence: diffs,
+      }),
+    );
   }
   return out;
 }

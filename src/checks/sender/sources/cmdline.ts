@@ -44,14 +44,12 @@ export function cmdlineNetconsoleParams(text: string): CmdlineNetconsole[] {
   const out: CmdlineNetconsole[] = [];
   for (const arg of splitCmdline(text)) {
     if (arg.startsWith('netconsole=')) out.push({ spec: arg.slice('netconsole='.length), form: 'builtin' });
-    else if (arg.startsWith('netconsole.netconsole=')) out.push({ spec: arg.slice('netconsole.netconsole='.length), form: 'module' });
+    else if (arg.startsWith('netconsole.netconsole='))
+      out.push({ spec: arg.slice('netconsole.netconsole='.length), form: 'module' });
   }
   return out;
 }
 
-export function cmdlineNetconsoleSpecs(text: string): string[] {
-  return cmdlineNetconsoleParams(text).map(p => p.spec);
-}
 
 export const cmdlineSource: SenderSource<'cmdline', FactText> = {
   key: 'cmdline',

@@ -21,7 +21,10 @@ export interface ConfigfsTarget {
   errors: string[];
 }
 
-/** A configfs target directory's attributes as a NetconsoleTarget. The kernel's defaults read back as explicit values, so `explicit` lists only non-default ones. */
+/**
+ * A configfs target directory's attributes as a NetconsoleTarget. The kernel's defaults read back
+ * as explicit values, so `explicit` lists only non-default ones.
+ */
 export function configfsTarget(f: ConfigfsTargetFacts): ConfigfsTarget {
   const a = f.attrs;
   const errors: string[] = [];
@@ -30,7 +33,7 @@ export function configfsTarget(f: ConfigfsTargetFacts): ConfigfsTarget {
   const bool = (k: string) => (a[k] === undefined ? undefined : a[k] === '1' || a[k] === 'Y' || a[k] === 'y');
   const port = (k: string, dflt: number): number => {
     if (a[k] === undefined) return dflt;
-    const n = parsePort(a[k]!);
+    const n = parsePort(a[k]);
     if (n === undefined) {
       errors.push(`${source}: ${k} is ${JSON.stringify(a[k])}`);
       return dflt;
@@ -99,7 +102,12 @@ export const configfsSource: SenderSource<'configfs', ConfigfsTargetFacts[]> = {
     const out: ReturnType<SenderSource['read']> = { targets: [], errors: [], warnings: [] };
     for (const d of dirs) {
       const c = configfsTarget(d);
-      out.targets.push({ target: c.target, name: c.name, ...(c.enabled !== undefined ? { enabled: c.enabled } : {}), from: d.from });
+      out.targets.push({
+        target: c.target,
+        name: c.name,
+        ...(c.enabled !== undefined ? { enabled: c.enabled } : {}),
+        from: d.from,
+      });
       out.errors.push(...c.errors);
     }
     return out;

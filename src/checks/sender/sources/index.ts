@@ -24,7 +24,7 @@ export async function collectSources(exec: HostExec, notes: string[]): Promise<S
     const f = await s.collect(exec, notes);
     if (f !== undefined) facts[s.key] = f;
   }
-  return facts as SourceFacts;
+  return facts;
 }
 
 /** A source's read of the facts, or undefined when it collected nothing. */

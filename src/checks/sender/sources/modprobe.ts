@@ -19,11 +19,13 @@ export function modprobeNetconsoleSpecs(text: string): Array<{ spec: string; lin
     while (l.endsWith('\\') && i + 1 < lines.length) l = l.slice(0, -1) + ' ' + lines[++i]!;
     const s = l.replace(/#.*$/, '').trim();
     const words = splitCmdline(s);
-    if (words[0] === 'options' && (words[1] === 'netconsole')) {
-      for (const w of words.slice(2)) if (w.startsWith('netconsole=')) out.push({ spec: w.slice('netconsole='.length), line: start + 1 });
+    if (words[0] === 'options' && words[1] === 'netconsole') {
+      for (const w of words.slice(2))
+        if (w.startsWith('netconsole=')) out.push({ spec: w.slice('netconsole='.length), line: start + 1 });
     } else if (words[0] === 'install' && words[1] === 'netconsole') {
       // install netconsole /sbin/modprobe --ignore-install netconsole netconsole=...
-      for (const w of words.slice(2)) if (w.startsWith('netconsole=')) out.push({ spec: w.slice('netconsole='.length), line: start + 1 });
+      for (const w of words.slice(2))
+        if (w.startsWith('netconsole=')) out.push({ spec: w.slice('netconsole='.length), line: start + 1 });
     }
   }
   return out;

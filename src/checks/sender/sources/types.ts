@@ -34,6 +34,6 @@ export interface SenderSource<K extends string = string, F = unknown> {
   nothingFound(facts: F): string;
   /** Its targets live in the running kernel and can be disabled (configfs); others are files read at load time. */
   live?: boolean;
-  /** When a target of this source has no MAC and nothing runs: the MAC is resolved at start (say so instead of judging it). */
+  /** A target of this source without a MAC, with nothing running: the MAC is resolved at start (said, not judged). */
   macResolvedAtStart?: string;
 }

@@ -169,6 +169,9 @@ async function main(): Promise<void> {
   console.log('\nTargets (issue 11):');
   for (const [what, ok] of targets) console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${what}`);
 
+  // --files: only the capture-file part above (no namespaces, no lab).
+  if (process.argv.includes('--files')) return;
+
   const burstModule = path.join(root, 'dist/bench/burst.js');
   if (existsSync(burstModule)) {
     const { runBurst } = (await import(burstModule)) as { runBurst?: (o: object) => Promise<unknown> };
@@ -176,6 +179,13 @@ async function main(): Promise<void> {
       console.log('\nLive burst (netdiag sniff vs tcpdump):');
       await runBurst({ print: true });
     }
+  }
+
+  const sustainedModule = path.join(root, 'dist/bench/sustained.js');
+  if (existsSync(sustainedModule)) {
+    const { runSustained } = (await import(sustainedModule)) as { runSustained: (o: object) => Promise<unknown> };
+    console.log('\nSustained rate (tcpreplay --pps over a veth, netdiag sniff vs tcpdump in the same run):');
+    await runSustained({ print: true, ...(quick ? { rates: [50_000], seconds: 3 } : {}) });
   }
 
   const verifyModule = path.join(root, 'dist/bench/verify-fleet.js');

@@ -58,7 +58,7 @@ function canRun(): string | undefined {
 }
 
 /** Resolves with the stderr text once `pattern` appears in it (or rejects when the process ends). */
-function waitStderr(p: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<void> {
+export function waitStderr(p: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20000): Promise<void> {
   return new Promise((resolve, reject) => {
     let text = '';
     const t = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms: ${text}`)), timeoutMs);
@@ -76,7 +76,7 @@ function waitStderr(p: ChildProcess, pattern: RegExp, what: string, timeoutMs = 
   });
 }
 
-function collect(p: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function collect(p: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

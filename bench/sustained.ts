@@ -1,0 +1,200 @@
+/**
+ * Sustained-rate benchmark for `netdiag sniff`: tcpreplay (Debian's tcpreplay) replays a capture
+ * of extended-mode netconsole datagrams of mixed sizes (40 to 990 bytes of text) from one network
+ * namespace over a veth pair at a fixed rate (`--pps`) for a fixed time, while `netdiag sniff`
+ * (default options, a line per message into a file) and tcpdump (`-w`) capture on the other end
+ * in the same run. Prints per rate what tcpreplay sent (and the rate it reached), what each
+ * captured, netdiag's CPU per datagram, and the highest rate netdiag held at 100%.
+ * The replayed capture is synthesised here. Needs root (namespaces), tcpreplay, tcpdump and nft.
+ *
+ * Alone: node dist/bench/sustained.js [--rates 50000,100000,200000] [--seconds 10]
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js';
+import { formatExtended } from '../src/decode/netconsole.js';
+import { cliPath } from '../test/helpers/cli.js';
+import { udpFrame } from '../test/helpers/frames.js';
+import { createNsPair, type NsEnd } from '../test/helpers/netns.js';
+import { collect, waitStderr } from './burst.js';
+
+export interface SustainedRow {
+  rate: number;
+  sent: number;
+  reachedPps: number;
+  netdiag: { captured: number; cpuMicrosPerDatagram: number; stopLine: string };
+  tcpdump: { captured: number; droppedByKernel: number };
+}
+
+const SIZES = [40, 120, 300, 700, 990];
+const FRAMES = 20_000;
+
+function canRun(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  const tools = 'command -v tcpreplay && command -v tcpdump && command -v nft';
+  if (spawnSync('sh', ['-c', tools], { stdio: 'ignore' }).status !== 0) return 'needs tcpreplay, tcpdump and nft';
+  return undefined;
+}
+
+/** FRAMES datagrams from `from` to `to` (their MACs and addresses), sizes cycling through SIZES. */
+function replayCapture(file: string, from: NsEnd, to: NsEnd): void {
+  const parts: Buffer[] = [pcapFileHeader(1, 262144)];
+  for (let i = 0; i < FRAMES; i++) {
+    const size = SIZES[i % SIZES.length]!;
+    const text = `sustained ${i} ${'x'.repeat(size)}`.slice(0, size);
+    const payload = Buffer.from(
+      formatExtended({ facility: 0, level: i % 8, seq: i, usec: 1_000_000 + i * 5, flags: '-' }, `${text}\n`),
+    );
+    const f = udpFrame({
+      srcMac: from.mac,
+      dstMac: to.mac,
+      srcIp: from.ip,
+      dstIp: to.ip,
+      srcPort: 6665,
+      dstPort: 6666,
+      payload,
+    });
+    const rec = Buffer.alloc(PCAP_RECORD_HEADER_LEN);
+    writePcapRecordHeader(rec, 0, 1_764_000_000 + Math.floor(i / 1000), (i % 1000) * 1000, f.length, f.length);
+    parts.push(rec, f);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
+  const pair = createNsPair('sust');
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sustained-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const r = pair.receiver;
+    pair.run(
+      r.ns,
+      'nft',
+      ['-f', '-'],
+      'table inet sust {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n',
+    );
+    const replay = path.join(dir, 'replay.synth.pcap');
+    replayCapture(replay, pair.sender, r);
+    const outFile = path.join(dir, 'sniff.out');
+    const outFd = openSync(outFile, 'w');
+    const netdiag = pair.spawn(r.ns, process.execPath, [cliPath, 'sniff', r.dev, '--port', '6666'], {
+      stdio: ['ignore', outFd, 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    closeSync(outFd);
+    procs.push(netdiag);
+    const netdiagDone = collect(netdiag);
+    const tcpdump = pair.spawn(
+      r.ns,
+      'tcpdump',
+      ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    procs.push(tcpdump);
+    const tcpdumpDone = collect(tcpdump);
+    await Promise.all([
+      waitStderr(netdiag, /listening on/, 'netdiag sniff'),
+      waitStderr(tcpdump, /listening on/, 'tcpdump'),
+    ]);
+
+    const limit = rate * seconds;
+    const tr = pair.run(pair.sender.ns, 'tcpreplay', [
+      '-i',
+      pair.sender.dev,
+      '-K',
+      `--pps=${rate}`,
+      '--loop=0',
+      `--limit=${limit}`,
+      replay,
+    ]);
+    const sent = Number(/Actual: (\d+) packets/.exec(tr)?.[1] ?? NaN);
+    const reachedPps = Number(/Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(tr)?.[1] ?? NaN);
+    await new Promise(res => setTimeout(res, 2000));
+    netdiag.kill('SIGINT');
+    tcpdump.kill('SIGINT');
+    const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
+    const report = readFileSync(outFile, 'utf8');
+    const dg = /(\d+) netconsole-port datagrams/.exec(report);
+    const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
+    if (!dg || !cpu) throw new Error(`netdiag sniff exited ${nd.code}: ${nd.stderr.slice(-400)}`);
+    const tdCaptured = /(\d+) packets? captured/.exec(td.stderr);
+    const tdDropped = /(\d+) packets? dropped by kernel/.exec(td.stderr);
+    const captured = Number(dg[1]);
+    return {
+      rate,
+      sent,
+      reachedPps,
+      netdiag: {
+        captured,
+        cpuMicrosPerDatagram: (Number(cpu[1]) * 1e6) / Math.max(1, captured),
+        stopLine:
+          nd.stderr
+            .trim()
+            .split('\n')
+            .find(l => l.includes('packets captured')) ?? '',
+      },
+      tcpdump: { captured: Number(tdCaptured?.[1] ?? NaN), droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
+    };
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    pair.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runSustained(
+  opts: { rates?: number[]; seconds?: number; print?: boolean } = {},
+): Promise<SustainedRow[] | { skipped: string }> {
+  const why = canRun();
+  if (why) {
+    if (opts.print) console.log(`  skipped: ${why}`);
+    return { skipped: why };
+  }
+  const rates = opts.rates ?? [50_000, 100_000, 200_000];
+  const seconds = opts.seconds ?? 10;
+  const rows: SustainedRow[] = [];
+  const pct = (a: number, b: number) => `${(Math.floor((a / b) * 1e5) / 1e3).toFixed(3)}%`;
+  for (const rate of rates) {
+    const row = await oneRate(rate, seconds);
+    rows.push(row);
+    if (opts.print) {
+      console.log(
+        `  --pps ${rate} for ${seconds} s: tcpreplay sent ${row.sent} (reached ${Math.round(row.reachedPps)}/s)`,
+      );
+      console.log(
+        `    netdiag sniff (defaults): ${row.netdiag.captured}/${row.sent} = ${pct(row.netdiag.captured, row.sent)}, ${row.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs CPU/datagram`,
+      );
+      console.log(
+        `    tcpdump -w:               ${row.tcpdump.captured}/${row.sent} = ${pct(row.tcpdump.captured, row.sent)}, ${row.tcpdump.droppedByKernel} dropped by kernel`,
+      );
+      console.log(`    netdiag's stop line: ${row.netdiag.stopLine}`);
+    }
+  }
+  if (opts.print) {
+    const held = rows.filter(r => r.netdiag.captured >= r.sent).map(r => r.rate);
+    console.log(
+      `  highest rate netdiag held at 100%: ${held.length ? `${Math.max(...held)}/s` : 'none of those tried'}`,
+    );
+  }
+  return rows;
+}
+
+function isMain(): boolean {
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+}
+
+if (isMain()) {
+  const args = process.argv.slice(2);
+  const ratesArg = args.indexOf('--rates');
+  const secondsArg = args.indexOf('--seconds');
+  await runSustained({
+    ...(ratesArg >= 0 ? { rates: args[ratesArg + 1]!.split(',').map(Number) } : {}),
+    ...(secondsArg >= 0 ? { seconds: Number(args[secondsArg + 1]) } : {}),
+    print: true,
+  });
+}

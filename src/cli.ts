@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CLIError, EXIT_USAGE } from './errors.js';
 import { escapeText } from './report/escape.js';
 import { stopSignals } from './ui/signals.js';
-import type { Command, CommandIO } from './commands/command.js';
+import { closest, type Command, type CommandIO } from './commands/command.js';
 import { commandHelp, topHelp } from './commands/help.js';
 
 /** Every command, loaded when it runs (each pulls in its own part of netdiag). A new command is one row. */
@@ -44,7 +44,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return 0;
   }
   const load = commands[name];
-  if (!load) throw new CLIError(`unknown command '${name}' (try: netdiag --help)`);
+  if (!load) {
+    const near = closest(name, Object.keys(commands));
+    throw new CLIError(`unknown command '${name}' (${near ? `did you mean ${near}? ` : ''}try: netdiag --help)`);
+  }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(commandHelp(command));

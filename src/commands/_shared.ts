@@ -2,20 +2,31 @@
  * What several commands share: the value parsers (`port`, `seconds`, `count`, ...) and the
  * options of analyze and sniff, with how they become pipeline and report settings.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { ipFamily } from '../config/netconsole-spec.js';
 import { loadTargets } from '../config/load.js';
 import { CLIError } from '../errors.js';
 import type { PipelineOptions } from '../pipeline/types.js';
 import type { ReportFormat } from '../report/reporter.js';
 import { escapeText } from '../report/escape.js';
-import { chooseStyle, type Style } from '../report/style.js';
+import { chooseStyle, type ColorMode, type Style } from '../report/style.js';
 import { flag, list, option, type CommandIO, type Parser, type Values } from './command.js';
 
 const bad = (flag: string, raw: string, what: string) => new CLIError(`${flag}: '${escapeText(raw)}' is not ${what}`);
 
 /** A value taken as it is (a path, a host, a specification parsed later). */
 export const text: Parser<string> = raw => raw;
+
+/** A file this process can read (checked now, so a typo is not found only by a later program). */
+export const readableFile: Parser<string> = (raw, flag) => {
+  try {
+    accessSync(raw, constants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CLIError(`${flag} ${escapeText(raw)}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`);
+  }
+  return raw;
+};
 
 /** A UDP port, 1-65535. */
 export const port: Parser<number> = (raw, flag) => {
@@ -61,6 +72,21 @@ export const ip: Parser<string> = (raw, flag) => {
   return raw;
 };
 
+/** `--color=auto|always|never`. */
+export const colorMode: Parser<ColorMode> = (raw, flag) => {
+  if (raw === 'auto' || raw === 'always' || raw === 'never') return raw;
+  throw new CLIError(`${flag}: '${escapeText(raw)}' is not auto, always or never`);
+};
+
+/** `--color`, for every command that prints a text report. */
+export const colorOption = option<ColorMode>({
+  hint: 'WHEN',
+  parse: colorMode,
+  default: 'auto',
+  description:
+    'colour the text report: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces), always, never',
+});
+
 /** The options of the commands that analyze traffic (analyze, sniff). */
 export const analysisOptions = {
   port: list({
@@ -82,7 +108,9 @@ export const analysisOptions = {
   }),
   json: flag('one JSON document (docs/json.md)'),
   jsonl: flag('one JSON message per line, then a summary line'),
-  summary: flag('text: only the summary and findings, no message lines', 'q'),
+  summary: flag('text: only the summary and findings, no message lines (not with --json or --jsonl)', 'q'),
+  verbose: flag('text: more per message (packet numbers, sequence number, facility, flags)', 'v'),
+  color: colorOption,
   numeric: flag("accepted for tcpdump's sake: netdiag never resolves addresses or ports to names", 'n'),
   utc: flag('text: times in UTC (default: the local zone, as tcpdump; TZ is honoured); JSON is always UTC', 'u'),
   'join-window': option({
@@ -97,6 +125,8 @@ export interface AnalysisSettings {
   pipeline: PipelineOptions;
   format: ReportFormat;
   summaryOnly: boolean;
+  /** Text: a line of detail under each message (-v). */
+  verbose: boolean;
   /** Text times in UTC rather than the local zone. */
   utc: boolean;
   style: Style;
@@ -105,6 +135,11 @@ export interface AnalysisSettings {
 
 export function analysisSettings(values: Values<typeof analysisOptions>, io: CommandIO): AnalysisSettings {
   if (values.json && values.jsonl) throw new CLIError('--json and --jsonl: choose one');
+  if (values.summary && (values.json || values.jsonl)) {
+    throw new CLIError(
+      `-q (--summary) shortens the text report; --${values.json ? 'json' : 'jsonl'} always holds every message`,
+    );
+  }
   const { targets, warnings } = loadTargets(
     { ...(values.config !== undefined ? { config: values.config } : {}), netconsole: values.netconsole },
     p => readFileSync(p, 'utf8'),
@@ -116,8 +151,9 @@ export function analysisSettings(values: Values<typeof analysisOptions>, io: Com
     pipeline,
     format: values.json ? 'json' : values.jsonl ? 'jsonl' : 'text',
     summaryOnly: values.summary,
+    verbose: values.verbose,
     utc: values.utc,
-    style: chooseStyle(io.stdout, io.env),
+    style: chooseStyle(io.stdout, io.env, values.color),
     warnings,
   };
 }

@@ -168,9 +168,7 @@ function parseOptions<S extends OptionSpec>(
   try {
     parsed = parseArgs({ args: argv, options: config, allowPositionals: c.operand !== undefined, strict: true });
   } catch (e) {
-    // parseArgs' messages are one line and name the option; drop its long suffix.
-    const msg = (e instanceof Error ? e.message : String(e)).split('. To specify')[0]!.replace(/\.$/, '');
-    throw new CLIError(`${c.name}: ${msg}`);
+    throw new CLIError(`${c.name}: ${argumentError(e instanceof Error ? e.message : String(e), c.options)}`);
   }
   const values: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(c.options)) {
@@ -188,4 +186,42 @@ function parseOptions<S extends OptionSpec>(
   }
   // The one place the definitions' types meet the parsed record: each value was made by its parser.
   return { values: values as Values<S>, positionals: parsed.positionals };
+}
+
+/**
+ * parseArgs' message, first sentence only (the rest is advice for programmers, on more lines),
+ * with "did you mean" for a mistyped option.
+ */
+function argumentError(message: string, options: OptionSpec): string {
+  const first = message.split(/\.(?:\s|$)|\n/)[0]!;
+  const unknown = /^Unknown option '(-{1,2})([^'=]+)'/.exec(first);
+  if (!unknown) return first;
+  const names = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  const near = closest(`${unknown[1]}${unknown[2]}`, names);
+  return near ? `${first} (did you mean ${near}?)` : first;
+}
+
+/** The candidate nearest to `word` (edit distance at most 2, or a unique prefix), if any. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const prefixed = candidates.filter(c => c.startsWith(word));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }

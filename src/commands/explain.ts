@@ -2,7 +2,7 @@
 import { ALL_CODES, codeInfo } from '../findings/catalog.js';
 import { formatCodeDoc } from '../findings/docs.js';
 import { CLIError } from '../errors.js';
-import { defineCommand } from './command.js';
+import { closest, defineCommand } from './command.js';
 
 export default defineCommand({
   name: 'explain',
@@ -22,11 +22,23 @@ export default defineCommand({
       for (const c of ALL_CODES) io.stdout.write(`${c.code.padEnd(width)}  ${c.severity.padEnd(7)}  ${c.title}\n`);
       return 0;
     }
-    const info = codeInfo(code);
-    if (!info)
-      throw new CLIError(
-        `explain: no finding code '${code.replace(/[^\x20-\x7e]/g, '?')}' (netdiag explain lists them)`,
+    // Case does not matter, and a unique beginning is enough (explain dst-mac).
+    const wanted = code.toLowerCase();
+    const matches = ALL_CODES.filter(c => c.code.startsWith(wanted));
+    const info = codeInfo(wanted) ?? (matches.length === 1 ? matches[0] : undefined);
+    const shown = code.replace(/[^\x20-\x7e]/g, '?');
+    if (!info && matches.length > 1) {
+      throw new CLIError(`explain: '${shown}' begins several codes: ${matches.map(c => c.code).join(', ')}`);
+    }
+    if (!info) {
+      const near = closest(
+        wanted,
+        ALL_CODES.map(c => c.code),
       );
+      throw new CLIError(
+        `explain: no finding code '${shown}' (${near ? `did you mean ${near}? ` : ''}netdiag explain lists them)`,
+      );
+    }
     io.stdout.write(formatCodeDoc(info, 'text'));
     return 0;
   },

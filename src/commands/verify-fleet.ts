@@ -13,7 +13,7 @@ import { localExec } from '../io/local-exec.js';
 import { fileSize, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
 import { escapeText } from '../report/escape.js';
-import { chooseStyle } from '../report/style.js';
+import { chooseStyle, type ColorMode } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
 import { runFleet, type FleetSender } from '../verify/fleet.js';
 import { fleetExitCode, formatFleetJson, formatFleetLine, formatFleetText } from '../verify/fleet-report.js';
@@ -44,6 +44,7 @@ interface FleetValues {
   quiet: boolean;
   identity?: string | undefined;
   'ssh-option': string[];
+  color: ColorMode;
 }
 
 /** The senders to check: the inventory's (after --limit), then each --sender, in that order. */
@@ -163,7 +164,7 @@ export async function runFleetCommand(
     );
     progress.stop();
     if (values.json) io.stdout.write(formatFleetJson(outcome));
-    else if (!values.jsonl) io.stdout.write(formatFleetText(outcome, chooseStyle(io.stdout, io.env)));
+    else if (!values.jsonl) io.stdout.write(formatFleetText(outcome, chooseStyle(io.stdout, io.env, values.color)));
     return fleetExitCode(outcome.results);
   } finally {
     progress.stop();

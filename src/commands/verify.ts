@@ -9,7 +9,7 @@ import { chooseStyle } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
 import { runVerify } from '../verify/run.js';
 import { formatVerifyJson, formatVerifyText } from '../verify/report.js';
-import { port, seconds, text } from './_shared.js';
+import { colorOption, port, readableFile, seconds, text } from './_shared.js';
 import { defineCommand, flag, list, option, type Parser } from './command.js';
 
 /**
@@ -89,11 +89,12 @@ export default defineCommand({
       defaultText: 'p: "Show Regs"',
       description: 'the sysrq command character to trigger',
     }),
-    identity: option({ hint: 'FILE', parse: text, complete: 'file', description: 'ssh -i FILE' }),
+    identity: option({ hint: 'FILE', parse: readableFile, complete: 'file', description: 'ssh -i FILE' }),
     'ssh-option': list({ hint: 'OPT', parse: text, description: 'ssh -o OPT (repeatable)' }),
     json: flag('machine output (several senders: {ok, results, receiver})'),
     jsonl: flag('several senders: one JSON document per sender as each finishes'),
     quiet: flag('no progress on stderr'),
+    color: colorOption,
   },
   examples: [
     ['netdiag verify --sender root@web1', "trigger a message on web1 and follow it to this host's log"],
@@ -150,7 +151,7 @@ export default defineCommand({
       io.stdout.write(
         json
           ? formatVerifyJson(outcome, destination)
-          : formatVerifyText(outcome, destination, chooseStyle(io.stdout, io.env)),
+          : formatVerifyText(outcome, destination, chooseStyle(io.stdout, io.env, values.color)),
       );
       return outcome.report.ok ? EXIT_OK : EXIT_FINDINGS;
     } finally {

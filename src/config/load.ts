@@ -30,7 +30,8 @@ export function loadTargets(
   }
   for (const spec of opts.netconsole ?? []) {
     const parsed = parseNetconsoleSpec(spec, '--netconsole');
-    if (parsed.errors.length) throw new CLIError(`--netconsole: ${parsed.errors[0]}`);
+    // The parser's messages already start with the option's name.
+    if (parsed.errors.length) throw new CLIError(parsed.errors[0]!);
     targets.push(...parsed.targets);
   }
   return { targets, warnings };

@@ -11,7 +11,7 @@ import { documentTail, documentTailObject, messageJsonText } from './json.js';
 import { safeJson } from './escape.js';
 import { Output } from './output.js';
 import type { Style } from './style.js';
-import { formatCapture, formatInterrupted, formatMessageLine, formatSummary } from './text.js';
+import { formatCapture, formatInterrupted, formatMessageDetail, formatMessageLine, formatSummary } from './text.js';
 import { TextTime } from './time.js';
 import { TextLineEncoder } from './text-bytes.js';
 import { JsonLineEncoder } from './json-bytes.js';
@@ -23,6 +23,8 @@ export interface ReporterOptions {
   format: ReportFormat;
   /** Text only: leave out the message lines, print the summary. */
   summaryOnly?: boolean;
+  /** Text only: a second line per message with its packet numbers, sequence number, facility and flags. */
+  verbose?: boolean;
   style: Style;
   /**
    * Text: times in UTC instead of the local zone (--utc). JSON is always UTC.
@@ -74,6 +76,7 @@ export class Reporter {
         if (!this.opts.summaryOnly) {
           if (!this.zoneShown) this.zoneLine(m.time.sec);
           if (!this.encoder?.write(m)) this.out.write(formatMessageLine(m, this.opts.style, this.time));
+          if (this.opts.verbose) this.out.write(formatMessageDetail(m, this.opts.style));
         }
         break;
       case 'jsonl':

@@ -1,4 +1,4 @@
-/** Colour for the text report: only on a TTY, and never when NO_COLOR is set (no-color.org). */
+/** Colour for the text report: only on a TTY, never with NO_COLOR (no-color.org) or TERM=dumb; see chooseStyle. */
 export interface Style {
   red(s: string): string;
   yellow(s: string): string;
@@ -21,8 +21,17 @@ const COLOR: Style = {
 const id = (s: string) => s;
 export const PLAIN: Style = { red: id, yellow: id, green: id, cyan: id, dim: id, bold: id };
 
-export function chooseStyle(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Style {
+/** `--color`: `auto` decides from the stream and the environment. */
+export type ColorMode = 'auto' | 'always' | 'never';
+
+/**
+ * `--color=always|never` decides; with `auto`, NO_COLOR (set, not empty) and TERM=dumb turn colour
+ * off, FORCE_COLOR (set, not empty, not 0) turns it on, and otherwise colour goes to a terminal only.
+ */
+export function chooseStyle(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, mode: ColorMode = 'auto'): Style {
+  if (mode !== 'auto') return mode === 'always' ? COLOR : PLAIN;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return PLAIN;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return COLOR;
+  if (env.TERM === 'dumb') return PLAIN;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return COLOR;
   return stream.isTTY ? COLOR : PLAIN;
 }

@@ -3,7 +3,7 @@
  * first) and a one-line verdict. Everything from the wire goes through escapeText.
  */
 import type { Finding } from '../findings/finding.js';
-import { sortFindings } from '../findings/finding.js';
+import { packetList, sortFindings } from '../findings/finding.js';
 import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { endpoint } from '../decode/addr.js';
@@ -32,6 +32,17 @@ export function formatMessageLine(m: Message, style: Style, time: TextTime = UTC
   if (m.mode === 'unknown') line += ` ${style.yellow('(not netconsole)')}`;
   line += ` ${escapeText(m.text)}`;
   return `${line}${formatLineTail(m, style)}\n`;
+}
+
+/** `-v`: the message's packets and record fields, indented under its line. */
+export function formatMessageDetail(m: Message, style: Style): string {
+  const parts = [`packets ${packetList(m.packets, m.packets.length, 20)}`, `mode ${m.mode}`];
+  if (m.seq !== undefined) parts.push(`seq ${m.seq}`);
+  if (m.facility !== undefined) parts.push(`facility ${m.facility}`);
+  if (m.level !== undefined) parts.push(`level ${m.level}`);
+  if (m.flags !== undefined) parts.push(`flags ${escapeText(m.flags)}`);
+  if (m.fragments > 1) parts.push(`${m.fragments} datagrams`);
+  return style.dim(`    ${parts.join('; ')}`) + '\n';
 }
 
 /** What follows a message's text on its line: how it was joined, and its dictionary. */

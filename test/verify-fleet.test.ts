@@ -8,6 +8,7 @@ import test from 'ava';
 import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import type { PacketSink } from '../src/capture/sink.js';
 import { SourceDemux } from '../src/capture/demux.js';
+import { canonicalIp } from '../src/decode/addr.js';
 import { udpFrame } from './helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';
 import { CLIError } from '../src/errors.js';
@@ -283,4 +284,22 @@ test('snapshots: who asks while one runs shares the next; who asks after it star
   t.is(await b, await c);
   t.is(await snap(8), await b, 'the latest started after 8');
   t.is(runs, 2);
+});
+
+test('an IPv6 sender written another way is the same sender on the wire', t => {
+  const cases: Array<[string, string]> = [
+    ['fd99:0::2', 'fd99::2'],
+    ['FD99::0:2', 'fd99::2'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['10.0.0.1', '10.0.0.1'],
+    ['1::2::3', '1::2::3'],
+  ];
+  for (const [given, want] of cases) t.is(canonicalIp(given), want, given);
+  const d = new SourceDemux();
+  let got = 0;
+  t.true(d.add('fd99:0:0::2', { packet: () => void got++ }));
+  t.false(d.add('fd99::2', { packet() {} }));
+  const f = udpFrame({ srcIp: 'fd99::2', dstIp: 'fd99::1', srcPort: 6665, dstPort: 514, payload: Buffer.from('x\n') });
+  d.packet(f, 0, f.length, f.length, 0, 0, 1);
+  t.is(got, 1);
 });

@@ -6,7 +6,7 @@
  * and packets of IPs nobody registered, are counted and dropped. Pure.
  */
 import type { PacketSink } from './sink.js';
-import { formatIpv4Number, formatIpv6, ipv4Number } from '../decode/addr.js';
+import { canonicalIp, formatIpv4Number, formatIpv6, ipv4Number } from '../decode/addr.js';
 import {
   decodeIpv4,
   decodeIpv6,
@@ -29,13 +29,14 @@ export class SourceDemux implements PacketSink {
 
   /** Registers the sink for an IP (as the decoders format it); false when another holds it. */
   add(ip: string, sink: PacketSink): boolean {
-    if (this.sinks.has(ip)) return false;
-    this.sinks.set(ip, sink);
+    const key = canonicalIp(ip);
+    if (this.sinks.has(key)) return false;
+    this.sinks.set(key, sink);
     return true;
   }
 
   remove(ip: string): void {
-    this.sinks.delete(ip);
+    this.sinks.delete(canonicalIp(ip));
   }
 
   get size(): number {

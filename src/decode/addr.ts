@@ -68,3 +68,41 @@ export function macNum(b: Uint8Array, o: number): number {
 export function formatMacNum(n: number): string {
   return n.toString(16).padStart(12, '0').match(/../g)!.join(':');
 }
+
+/**
+ * An IP address as the decoders write it (IPv6 compressed as formatIpv6 does, IPv4-mapped as
+ * a.b.c.d), so an address from a configuration compares equal to the one on the wire. Text that
+ * is not an IPv6 address comes back unchanged.
+ */
+export function canonicalIp(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail, extra] = ip.split('::');
+  if (extra !== undefined) return ip;
+  const part = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const words = s.split(':');
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (i === words.length - 1 && /^\d+\.\d+\.\d+\.\d+$/.test(w)) {
+        const b = w.split('.').map(Number);
+        if (b.some(x => x > 255)) return undefined;
+        out.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(w)) out.push(parseInt(w, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const h = part(head),
+    t = tail === undefined ? [] : part(tail);
+  if (!h || !t) return ip;
+  const zeros = 8 - h.length - t.length;
+  if ((tail === undefined && zeros !== 0) || zeros < 0) return ip;
+  const groups = [...h, ...new Array<number>(zeros).fill(0), ...t];
+  const buf = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    buf[2 * i] = g >> 8;
+    buf[2 * i + 1] = g & 255;
+  });
+  return formatIpv6(buf, 0);
+}

@@ -17,6 +17,7 @@ import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';
 import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
+import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import type { AnalysisResult, Message, Timestamp } from '../pipeline/types.js';
 import { judgeVerify, type Arrival, type VerifyReport } from './judge.js';
@@ -148,7 +149,9 @@ export async function reachSender(o: VerifyOptions, d: Pick<VerifyDeps, 'sender'
   const firstPass = runSenderChecks(senderFacts, clientIp ? { receiverIp: clientIp } : {});
   const target = firstPass.target;
   const receiverIp = target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp;
-  const senderIp = target?.localIp ?? serverIp;
+  // As the decoders write it, so the wire's source compares equal (fd99:0::2 is fd99::2).
+  const localOrSsh = target?.localIp ?? serverIp;
+  const senderIp = localOrSsh === undefined ? undefined : canonicalIp(localOrSsh);
   if (!senderIp) throw new CLIError(`${o.destination}: cannot tell the sender's IP (no netconsole local IP, no SSH_CONNECTION)`);
   const port = o.port ?? target?.remotePort ?? 514;
 

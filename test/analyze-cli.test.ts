@@ -101,7 +101,8 @@ test('text report: messages, senders, verdict; exit 0 without errors', t => {
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^\d\d:\d\d:\d\d\.000250 10\.99\.0\.2:6665 info   \[   45\.287505\] sysrq: Show Regs$/m);
   t.regex(r.stdout, /10\.99\.0\.2:6665 → 10\.99\.0\.1:6666  extended  2 datagrams  2 messages  seq 1\.\.2/);
-  t.regex(r.stdout, /^OK: 0 errors, 0 warnings$/m);
+  t.regex(r.stdout, /^OK on the wire: 0 errors, 0 warnings$/m);
+  t.regex(r.stdout, /^  not compared: firewall DROP and delivery to the log file/m);
 });
 
 test('--json: the documented document', t => {

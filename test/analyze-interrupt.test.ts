@@ -111,7 +111,7 @@ test.serial(
     const text = await out;
     t.true(text.startsWith('times in UTC (+00:00)\n'));
     t.regex(text, /\ninterrupted by SIGTERM: this report covers only what was read before\n/);
-    t.regex(text, /\n(OK|FAIL): \d+ errors?, \d+ warnings?/);
+    t.regex(text, /\n(OK on the wire|FAIL): \d+ errors?, \d+ warnings?/);
 
     // The report waits for a reader that never reads: the second Ctrl-C does not.
     const stuck = spawn(process.execPath, [cliPath, 'analyze', '--jsonl', capture], {

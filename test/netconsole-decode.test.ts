@@ -1,5 +1,14 @@
 import test from 'ava';
-import { decodeExtendedBody, decodeNetconsole, escapeKernel, formatExtended, formatPlain, unescapeKernel, type ExtendedHeader } from '../src/decode/netconsole.js';
+import {
+  decodeExtendedBody,
+  stripContinuationStamps,
+  decodeNetconsole,
+  escapeKernel,
+  formatExtended,
+  formatPlain,
+  unescapeKernel,
+  type ExtendedHeader,
+} from '../src/decode/netconsole.js';
 
 const dec = (s: string | Buffer) => {
   const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
@@ -29,7 +38,10 @@ test('extended: header fields', t => {
   const r = dec('6,378,14045975,-;sysrq: Show Regs\n');
   if (r.kind !== 'extended') return t.fail(r.kind);
   t.deepEqual(r.header, { facility: 0, level: 6, seq: 378, usec: 14045975, flags: '-' });
-  t.is(Buffer.from('6,378,14045975,-;sysrq: Show Regs\n').subarray(r.bodyOff, r.bodyEnd).toString(), 'sysrq: Show Regs\n');
+  t.is(
+    Buffer.from('6,378,14045975,-;sysrq: Show Regs\n').subarray(r.bodyOff, r.bodyEnd).toString(),
+    'sysrq: Show Regs\n',
+  );
 });
 
 test('extended: facility from /dev/kmsg writes (user.warning = 12)', t => {
@@ -61,8 +73,64 @@ test('extended body: text, dictionary, escapes decoded, UTF-8', t => {
   const body = Buffer.from('caf\\xc3\\xa9 \\x5c path\\x1b[31m\n SUBSYSTEM=net\n DEVICE=+net:eth0\n msgid=7\n');
   const d = decodeExtendedBody(body);
   t.is(d.text, 'café \\ path\x1b[31m');
-  t.deepEqual({ ...d.dict }, { SUBSYSTEM: 'net', DEVICE: '+net:eth0', msgid: '7' });
+  t.deepEqual({ ...d.dict }, { SUBSYSTEM: 'net', DEVICE: '+net:eth0' });
+  t.deepEqual({ ...d.sysdata }, { msgid: '7' });
   t.true(d.escaped);
+});
+
+// Dictionary, userdata and sysdata are not marked on the wire: they are told apart by the kernel's
+// order (dictionary first, sysdata last in cpu, taskname, release, msgid order). Failures first.
+const bodyCases: Array<{
+  name: string;
+  lines: string;
+  want: Partial<Record<'dict' | 'userdata' | 'sysdata', Record<string, string>>> & { lines?: string[] };
+}> = [
+  {
+    name: 'a key repeated inside userdata (no kernel sends it): first value kept, every line in lines',
+    lines: ' rack=r1\n rack=r2\n',
+    want: { userdata: { rack: 'r1' }, lines: ['rack=r1', 'rack=r2'] },
+  },
+  {
+    name: 'sysdata out of order is userdata',
+    lines: ' msgid=5\n cpu=0\n',
+    want: { userdata: { msgid: '5' }, sysdata: { cpu: '0' } },
+  },
+  { name: 'a cpu that is not a number is userdata', lines: ' cpu=rack-cpu\n', want: { userdata: { cpu: 'rack-cpu' } } },
+  {
+    name: 'userdata cpu=rack-cpu beside sysdata cpu=0 (6.17 sends both): both kept, apart',
+    lines:
+      ' SUBSYSTEM=net\n cpu=rack-cpu\n owner=ops team\n cpu=0\n taskname=kworker/0:1\n release=6.17.0-1-amd64\n msgid=42\n',
+    want: {
+      dict: { SUBSYSTEM: 'net' },
+      userdata: { cpu: 'rack-cpu', owner: 'ops team' },
+      sysdata: { cpu: '0', taskname: 'kworker/0:1', release: '6.17.0-1-amd64', msgid: '42' },
+    },
+  },
+  {
+    name: 'only the dictionary',
+    lines: ' SUBSYSTEM=net\n DEVICE=+net:eth0\n',
+    want: { dict: { SUBSYSTEM: 'net', DEVICE: '+net:eth0' } },
+  },
+  { name: 'only sysdata', lines: ' cpu=3\n msgid=9\n', want: { sysdata: { cpu: '3', msgid: '9' } } },
+];
+
+for (const c of bodyCases) {
+  test(`extended body parts: ${c.name}`, t => {
+    const d = decodeExtendedBody(Buffer.from(`text\n${c.lines}`));
+    const got: Record<string, unknown> = {};
+    for (const k of ['dict', 'userdata', 'sysdata'] as const) if (d[k]) got[k] = { ...d[k] };
+    if (d.lines) got.lines = d.lines;
+    t.deepEqual(got, c.want);
+  });
+}
+
+test('plain: the repeated time stamp of continuation lines is removed, other brackets stay', t => {
+  t.is(
+    stripContinuationStamps('first\n[   29.268853] second\n[   29.268853] third', 29_268_853),
+    'first\nsecond\nthird',
+  );
+  t.is(stripContinuationStamps('first\n[   30.000000] not ours', 29_268_853), 'first\n[   30.000000] not ours');
+  t.is(stripContinuationStamps('no continuation', 1), 'no continuation');
 });
 
 test('escape round trip: every byte value', t => {
@@ -98,10 +166,19 @@ test('syslog RFC 3164 and 5424 are recognised, not taken for netconsole', t => {
   const a = dec('<13>Nov 24 13:01:02 host1 su[123]: session opened\n');
   if (a.kind !== 'syslog') return t.fail(a.kind);
   t.like(a.header, { rfc: 3164, facility: 1, severity: 5, hostname: 'host1', app: 'su' });
-  const b = dec('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event\n');
+  const b = dec(
+    '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event\n',
+  );
   if (b.kind !== 'syslog') return t.fail(b.kind);
   t.like(b.header, { rfc: 5424, facility: 20, severity: 5, hostname: 'mymachine.example.com', app: 'evntslog' });
-  t.is(Buffer.from('<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event\n').subarray(b.bodyOff).toString(), 'An application event\n');
+  t.is(
+    Buffer.from(
+      '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event\n',
+    )
+      .subarray(b.bodyOff)
+      .toString(),
+    'An application event\n',
+  );
 });
 
 // Round trips: format ↔ parse, also at a non-zero offset inside a bigger buffer.

@@ -40,8 +40,14 @@ export interface Message {
   usec?: number;
   /** Extended: flags field (`-` normal, `c` continuation start, `+` continuation). */
   flags?: string;
-  /** Extended: dictionary lines ` KEY=value` after the text, and userdata/sysdata. */
+  /** Extended: the record's dictionary (`SUBSYSTEM`, `DEVICE`), from printk. */
   dict?: Record<string, string>;
+  /** Extended: the target's configfs userdata (6.9 and later). */
+  userdata?: Record<string, string>;
+  /** Extended: the sysdata netconsole adds (`cpu`, `taskname`, `release`, `msgid`; 6.14 and later). */
+  sysdata?: Record<string, string>;
+  /** Extended: every ` KEY=value` line in order, only when a key repeated inside one part. */
+  dictLines?: string[];
   /** Release prefix in extended mode (`6.1.0-56-amd64`). */
   release?: string;
   /** Syslog: host name, app name (tag). */

@@ -25,6 +25,7 @@ import {
 } from '../decode/packet.js';
 import {
   decodeExtendedBody,
+  stripContinuationStamps,
   decodeNetconsole,
   type ExtendedHeader,
   looksLikeNetconsole,
@@ -383,10 +384,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
     if (!needText) return;
     const body = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff);
-    const { text, dict } = decodeExtendedBody(body);
+    const { text, dict, userdata, sysdata, lines } = decodeExtendedBody(body);
     if (bootStart) flow.kernel = text;
-    if (dict?.msgid !== undefined) {
-      const id = Number(dict.msgid);
+    if (sysdata?.msgid !== undefined) {
+      const id = Number(sysdata.msgid);
       if (Number.isSafeInteger(id)) flow.observeMsgid(id, first);
     }
     if (!onMessage) return;
@@ -397,6 +398,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     m.usec = h.usec;
     m.flags = h.flags;
     if (dict) m.dict = dict;
+    if (userdata) m.userdata = userdata;
+    if (sysdata) m.sysdata = sysdata;
+    if (lines) m.dictLines = lines;
     if (h.release !== undefined) m.release = h.release;
     if (incomplete) m.incomplete = true;
     onMessage(m);
@@ -422,13 +426,9 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
     }
     if (!onMessage) return;
-    const m = flow.message(
-      { sec, nsec },
-      'plain',
-      Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8'),
-      packets ?? [first],
-      fragments,
-    );
+    let text = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
+    if (printkUsec !== undefined) text = stripContinuationStamps(text, printkUsec);
+    const m = flow.message({ sec, nsec }, 'plain', text, packets ?? [first], fragments);
     if (printkUsec !== undefined) m.usec = printkUsec;
     onMessage(m);
   }

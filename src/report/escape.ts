@@ -25,6 +25,21 @@ export function escapeText(s: string): string {
   return s.replace(UNSAFE, replace);
 }
 
+const UNSAFE_OR_BACKSLASH = new RegExp(`${UNSAFE.source.slice(0, -1)}\\\\]`, 'gu');
+/** Printable ASCII but the backslash: text that escapeWire leaves as it is. */
+export const PLAIN_WIRE_TEXT = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/**
+ * escapeText for the text a sender chose (message text, dictionary, userdata, syslog host and
+ * tag): the backslash itself is shown as `\\`, so `\t` sent by the kernel and a tab escaped
+ * here never look alike. Findings, evidence and fixes keep theirs (a fix may hold one to paste).
+ */
+export function escapeWire(s: string): string {
+  if (PLAIN_WIRE_TEXT.test(s)) return s;
+  UNSAFE_OR_BACKSLASH.lastIndex = 0;
+  return s.replace(UNSAFE_OR_BACKSLASH, ch => (ch === '\\' ? '\\\\' : replace(ch)));
+}
+
 // JSON.stringify escapes C0 controls but leaves C1 controls, DEL and the invisible reordering
 // characters as they are: a `cat` of the JSON would hand them to the terminal.
 

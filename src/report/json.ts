@@ -16,6 +16,9 @@ const OPTIONAL = [
   'seq',
   'usec',
   'dict',
+  'userdata',
+  'sysdata',
+  'dictLines',
   'release',
   'hostname',
   'app',
@@ -114,6 +117,7 @@ export function documentTailObject(capture: CaptureJson, result: AnalysisResult)
     },
     senders: result.senders.map(senderJson),
     findings: result.findings,
+    ...(result.coverage ? { coverage: result.coverage } : {}),
   };
 }
 

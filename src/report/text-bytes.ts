@@ -7,7 +7,7 @@
  * no colour (a pipe or a file, where speed matters); a terminal gets formatMessageLine.
  */
 import type { Message } from '../pipeline/types.js';
-import { escapeText } from './escape.js';
+import { escapeWire, PLAIN_WIRE_TEXT } from './escape.js';
 import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
@@ -48,15 +48,18 @@ export class TextLineEncoder {
       this.lastSender = m.sender;
       this.senderBytes = Buffer.from(m.sender, 'latin1');
     }
-    // Kernel text is nearly always printable ASCII: then it is copied as it is (escapeText would
-    // return it unchanged); anything else takes escapeText and UTF-8.
+    // Kernel text is nearly always printable ASCII without a backslash: then it is copied as it
+    // is (escapeWire would return it unchanged); anything else takes escapeWire and UTF-8.
     const text = m.text;
-    const plainText = !NOT_PRINTABLE_ASCII.test(text);
-    const shown = plainText ? text : escapeText(text);
-    const tail = m.fragments > 1 || m.incomplete || m.dict ? formatLineTail(m, PLAIN) : '';
+    const plainText = PLAIN_WIRE_TEXT.test(text);
+    const shown = plainText ? text : escapeWire(text);
+    const tail =
+      m.fragments > 1 || m.incomplete || m.dict || m.userdata || m.sysdata || m.dictLines
+        ? formatLineTail(m, PLAIN)
+        : '';
     const mid =
       m.mode === 'syslog'
-        ? ` syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`
+        ? ` syslog ${escapeWire(m.hostname ?? '-')} ${escapeWire(m.app ?? '-')}:`
         : m.mode === 'unknown'
           ? ' (not netconsole)'
           : '';

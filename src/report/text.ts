@@ -7,7 +7,7 @@ import { packetList, sortFindings } from '../findings/finding.js';
 import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
 import { endpoint } from '../decode/addr.js';
-import { escapeText } from './escape.js';
+import { escapeText, escapeWire } from './escape.js';
 import { printkTime, TextTime } from './time.js';
 import type { Style } from './style.js';
 
@@ -19,6 +19,8 @@ export function levelName(level: number | undefined): string {
 }
 
 const UTC = new TextTime(true);
+/** Sender lines in the text summary; --json lists every sender. */
+const SENDERS_SHOWN = 50;
 
 /** `13:01:02.123456 10.99.0.2:6665 info   [   45.287505] sysrq: Show Regs` */
 export function formatMessageLine(m: Message, style: Style, time: TextTime = UTC): string {
@@ -28,9 +30,9 @@ export function formatMessageLine(m: Message, style: Style, time: TextTime = UTC
   line += m.level !== undefined && m.level <= 3 ? style.red(lvl) : m.level === 4 ? style.yellow(lvl) : style.dim(lvl);
   if (m.usec !== undefined && m.mode !== 'syslog') line += ` ${style.dim(printkTime(m.usec))}`;
   if (m.mode === 'syslog')
-    line += ` ${style.dim(`syslog ${escapeText(m.hostname ?? '-')} ${escapeText(m.app ?? '-')}:`)}`;
+    line += ` ${style.dim(`syslog ${escapeWire(m.hostname ?? '-')} ${escapeWire(m.app ?? '-')}:`)}`;
   if (m.mode === 'unknown') line += ` ${style.yellow('(not netconsole)')}`;
-  line += ` ${escapeText(m.text)}`;
+  line += ` ${escapeWire(m.text)}`;
   return `${line}${formatLineTail(m, style)}\n`;
 }
 
@@ -50,13 +52,18 @@ export function formatLineTail(m: Message, style: Style): string {
   let s = '';
   if (m.fragments > 1) s += style.dim(` [${m.fragments} datagrams joined]`);
   if (m.incomplete) s += style.red(' [incomplete]');
-  if (m.dict) {
-    const extra = Object.entries(m.dict)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-    if (extra) s += style.dim(` {${escapeText(extra)}}`);
-  }
+  if (m.dictLines) return s + style.dim(` {${m.dictLines.map(l => escapeWire(l)).join(' ')}}`);
+  if (m.dict) s += style.dim(` {${pairs(m.dict)}}`);
+  if (m.userdata) s += style.dim(` userdata{${pairs(m.userdata)}}`);
+  if (m.sysdata) s += style.dim(` sysdata{${pairs(m.sysdata)}}`);
   return s;
+}
+
+/** `KEY=value ...`, a value with a space or a quote in quotes, every part escaped. */
+function pairs(o: Record<string, string>): string {
+  return Object.entries(o)
+    .map(([k, v]) => `${escapeWire(k)}=${/[\s"]/.test(v) ? `"${escapeWire(v.replace(/"/g, '\\"'))}"` : escapeWire(v)}`)
+    .join(' ');
 }
 
 function senderLine(s: SenderSummary, time: TextTime): string {
@@ -99,22 +106,31 @@ export function formatSummary(result: AnalysisResult, style: Style, time: TextTi
   let s = '';
   if (result.senders.length) {
     s += `${style.bold('senders:')}\n`;
-    for (const snd of result.senders) s += senderLine(snd, time);
+    // A flood of spoofed senders must not bury the report: the first ones, then a count.
+    for (const snd of result.senders.slice(0, SENDERS_SHOWN)) s += senderLine(snd, time);
+    const more = result.senders.length - SENDERS_SHOWN;
+    if (more > 0) s += `  ... and ${more} more senders (--json lists every one)\n`;
   }
   const sorted = sortFindings(result.findings);
   if (sorted.length) {
     s += `${style.bold('findings:')}\n`;
     for (const f of sorted) s += formatFinding(f, style);
   }
-  s += verdictLine(result.findings, style);
+  s += verdictLine(result, style);
   return s;
 }
 
-function verdictLine(findings: readonly Finding[], style: Style): string {
+/** FAIL with the counts; OK with the counts and what it rests on: what was compared, what not. */
+function verdictLine(result: AnalysisResult, style: Style): string {
+  const findings = result.findings;
   const n = (sev: string) => findings.filter(f => f.severity === sev).length;
   const errors = n('error'),
     warnings = n('warning');
   const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   const codes = findings.length ? ' (netdiag explain CODE for details)' : '';
-  return errors ? `${style.red('FAIL')}: ${counts}${codes}\n` : `${style.green('OK')}: ${counts}${codes}\n`;
+  if (errors) return `${style.red('FAIL')}: ${counts}${codes}\n`;
+  let s = `${style.green('OK')} on the wire: ${counts}${codes}\n`;
+  for (const c of result.coverage?.compared ?? []) s += `  compared:     ${escapeText(c)}\n`;
+  for (const c of result.coverage?.notCompared ?? []) s += `  not compared: ${escapeText(c)}\n`;
+  return s;
 }

@@ -36,6 +36,9 @@ const KEYS = {
   seq: bytes(',"seq":'),
   usec: bytes(',"usec":'),
   dict: bytes(',"dict":'),
+  userdata: bytes(',"userdata":'),
+  sysdata: bytes(',"sysdata":'),
+  dictLines: bytes(',"dictLines":'),
   release: bytes(',"release":'),
   hostname: bytes(',"hostname":'),
   app: bytes(',"app":'),
@@ -91,8 +94,11 @@ export class JsonLineEncoder {
     const plainText = !NEEDS_CARE.test(text);
     const textJson = plainText ? text : safeJson(text);
     const dict = m.dict !== undefined ? safeJson(m.dict) : '';
+    // Userdata and sysdata (6.9 and later) are rare: their room is measured as they are written.
+    const parts = m.userdata || m.sysdata || m.dictLines ? safeJson([m.userdata, m.sysdata, m.dictLines]).length : 0;
     const need =
       512 +
+      parts * 3 +
       m.packets.length * 16 +
       (plainText ? text.length : textJson.length * 3) +
       dict.length * 3 +

@@ -129,3 +129,38 @@ test('group_vars and host_vars beside the inventory: files and directories, over
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('no sender reachable: each "could not be checked" with ssh\'s reason, --json and --jsonl, exit 2', t => {
+  // Port 1 on loopback: nothing listens there, so ssh's own "Connection refused" comes back at once.
+  const args = ['verify', '--sender', 'root@127.0.0.1', '--sender', 'root@127.0.0.2', '--ssh-option', 'Port=1'];
+  const json = runCli([...args, '--json']);
+  t.is(json.code, 2, json.stderr);
+  const doc = JSON.parse(json.stdout) as { ok: boolean; results: Array<{ name: string; ok: boolean; error: string }> };
+  t.false(doc.ok);
+  t.deepEqual(
+    doc.results.map(r => [r.name, r.ok]),
+    [
+      ['root@127.0.0.1', false],
+      ['root@127.0.0.2', false],
+    ],
+  );
+  t.regex(doc.results[0]!.error, /Connection refused|connect to host/);
+  const lines = runCli([...args, '--jsonl']);
+  t.is(lines.code, 2);
+  const docs = lines.stdout
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l) as { name: string; error: string });
+  t.deepEqual(
+    docs.map(d => d.name).sort(),
+    ['root@127.0.0.1', 'root@127.0.0.2'],
+    'one line per sender, in the order they finished',
+  );
+  t.is(docs.length, 2);
+  const text = runCli(args);
+  t.regex(
+    text.stdout,
+    /^root@127\.0\.0\.1\s+not checked\s+ssh: connect to host 127\.0\.0\.1 port 1: Connection refused$/m,
+  );
+  t.regex(text.stdout, /INCOMPLETE: 2 senders: 0 work, 0 broken, 2 could not be checked/);
+});

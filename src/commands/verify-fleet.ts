@@ -72,8 +72,8 @@ export function fleetSenders(
       const withVars = applyVarsFiles(parseInventory(text, file), readVarsFiles(file, fs));
       warnings.push(...withVars.warnings);
       const inv = withVars.inventory;
-      const hosts = selectHosts(inv, limit ?? 'all');
-      if (!hosts.length) throw new CLIError(`--inventory ${file}: no hosts${limit ? ` match --limit '${limit}'` : ''}`);
+      if (!inv.hosts.length) throw new CLIError(`--inventory ${file}: no hosts in it`);
+      const hosts = limit === undefined ? inv.hosts : selectHosts(inv, limit);
       for (const h of hosts) {
         const t = sshTarget(inv, h);
         out.push({

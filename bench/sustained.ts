@@ -10,7 +10,7 @@
  * Alone: node dist/bench/sustained.js [--rates 50000,100000,200000] [--seconds 10]
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,19 @@ function replayCapture(file: string, from: NsEnd, to: NsEnd): void {
     parts.push(rec, f);
   }
   writeFileSync(file, Buffer.concat(parts));
+}
+
+/** The last `n` bytes of a file, as text. */
+function tail(file: string, n: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(n, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
@@ -118,7 +131,7 @@ async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
     netdiag.kill('SIGINT');
     tcpdump.kill('SIGINT');
     const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
-    const report = readFileSync(outFile, 'utf8');
+    const report = tail(outFile, 1 << 20); // the summary at its end (the message lines are hundreds of MB)
     const dg = /(\d+) netconsole-port datagrams/.exec(report);
     const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
     if (!dg || !cpu) throw new Error(`netdiag sniff exited ${nd.code}: ${nd.stderr.slice(-400)}`);

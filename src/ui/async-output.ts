@@ -16,19 +16,26 @@ export interface AsyncFdWriterHooks {
   onError?(e: NodeJS.ErrnoException): void;
 }
 
-/** Characters per write (see kick). */
-const WRITE_CHARS = 128 * 1024;
-/** Most characters waiting for a reader that does not read: beyond, output is dropped and counted. */
+/** Bytes per write (see kick). */
+const WRITE_BYTES = 128 * 1024;
+/** Most bytes waiting for a reader that does not read: beyond, output is dropped and counted. */
 export const MAX_PENDING_CHARS = 64 * 1024 * 1024;
 
+interface Pending {
+  buf: Uint8Array;
+  /** Called once the bytes are written or copied: the caller may reuse `buf` then. */
+  done: (() => void) | undefined;
+}
+
 export class AsyncFdWriter {
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
   private inFlight = false;
+  private inFlightDone: Array<() => void> = [];
   private waiters: Array<() => void> = [];
   /** Set once a write failed; later output is dropped. */
   failed: NodeJS.ErrnoException | undefined;
-  /** Characters dropped because MAX_PENDING_CHARS were waiting already (the reader stopped reading). */
+  /** Bytes dropped because MAX_PENDING_CHARS bytes were waiting already (the reader stopped reading). */
   droppedChars = 0;
 
   constructor(
@@ -37,9 +44,9 @@ export class AsyncFdWriter {
     private readonly fs: Pick<typeof nodeFs, 'write'> = nodeFs,
   ) {}
 
-  /** Characters waiting to be written (Output's backpressure check reads this). */
+  /** Bytes waiting to be written (Output's backpressure check reads this). */
   get writableLength(): number {
-    return this.pendingChars;
+    return this.pendingBytes;
   }
 
   /** True while a write is under way. */
@@ -47,18 +54,23 @@ export class AsyncFdWriter {
     return this.inFlight;
   }
 
-  /** `done` is called at once: the bytes are copied (into a string) before this returns. */
+  /**
+   * Queues `s`. Bytes are kept as they are (not copied) until written: `done` is called then, so
+   * a caller that reuses its buffers (the report's Output) waits for it. Strings are encoded here.
+   */
   write(s: string | Uint8Array, done?: () => void): boolean {
-    if (this.failed) return true;
-    const text = typeof s === 'string' ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('utf8');
-    done?.();
-    if (text.length === 0) return true;
-    if (this.pendingChars + text.length > MAX_PENDING_CHARS) {
-      this.droppedChars += text.length;
+    if (this.failed || s.length === 0) {
+      done?.();
       return true;
     }
-    this.pending.push(text);
-    this.pendingChars += text.length;
+    const buf = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    if (this.pendingBytes + buf.length > MAX_PENDING_CHARS) {
+      this.droppedChars += buf.length;
+      done?.();
+      return true;
+    }
+    this.pending.push({ buf, done });
+    this.pendingBytes += buf.length;
     this.kick();
     return true;
   }
@@ -71,15 +83,27 @@ export class AsyncFdWriter {
 
   private kick(): void {
     if (this.inFlight || this.pending.length === 0) return;
-    // At most about WRITE_CHARS per write: joining and encoding a backlog of megabytes at once
-    // would stop the event loop (and the capture) for tens of milliseconds.
+    // At most about WRITE_BYTES per write (several small pieces are joined into one): a write of
+    // megabytes at once would hold the terminal for long.
     let n = 0;
-    let chars = 0;
-    while (n < this.pending.length && (n === 0 || chars + this.pending[n]!.length <= WRITE_CHARS))
-      chars += this.pending[n++]!.length;
-    const buf = Buffer.from(n === 1 ? this.pending[0]! : this.pending.slice(0, n).join(''), 'utf8');
-    this.pending.splice(0, n);
-    this.pendingChars -= chars;
+    let bytes = 0;
+    while (n < this.pending.length && (n === 0 || bytes + this.pending[n]!.buf.length <= WRITE_BYTES))
+      bytes += this.pending[n++]!.buf.length;
+    const taken = this.pending.splice(0, n);
+    this.pendingBytes -= bytes;
+    let buf: Buffer;
+    if (n === 1) {
+      const b = taken[0]!.buf;
+      buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      if (taken[0]!.done) this.inFlightDone.push(taken[0]!.done);
+    } else {
+      buf = Buffer.concat(
+        taken.map(p => p.buf),
+        bytes,
+      );
+      // copied: their owners may have them back now
+      for (const p of taken) p.done?.();
+    }
     this.inFlight = true;
     this.hooks.before?.();
     this.writeFrom(buf, 0);
@@ -94,8 +118,9 @@ export class AsyncFdWriter {
           return;
         }
         this.failed = err;
+        for (const p of this.pending) p.done?.();
         this.pending = [];
-        this.pendingChars = 0;
+        this.pendingBytes = 0;
         this.done();
         this.hooks.onError?.(err);
         return;
@@ -110,6 +135,9 @@ export class AsyncFdWriter {
 
   private done(): void {
     this.inFlight = false;
+    const released = this.inFlightDone;
+    this.inFlightDone = [];
+    for (const f of released) f();
     this.hooks.after?.();
     if (this.pending.length > 0 && !this.failed) {
       this.kick();

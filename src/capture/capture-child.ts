@@ -76,7 +76,9 @@ function main(opts: LiveCaptureOptions): void {
   out.write(pcapFileHeader(capture.linkType, capture.snaplen, 'nano'));
   // CPU is counted from here, as the main process counts its own: opening allocates the ring.
   const cpu0 = process.cpuUsage();
-  control(`OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`);
+  control(
+    `OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`,
+  );
 
   const stop = () => {
     capture.stop();

@@ -72,12 +72,19 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
             const line = controlText.slice(0, nl);
             controlText = controlText.slice(nl + 1);
             const space = line.indexOf(' ');
-            const kind = line.slice(0, space), rest = line.slice(space + 1);
+            const kind = line.slice(0, space),
+              rest = line.slice(space + 1);
             if (kind === 'ERROR') {
               const m = /^(\d+) (.*)$/.exec(rest);
               failure = new CLIError(m ? m[2]! : rest, m ? Number(m[1]) : 2);
             } else if (kind === 'OPEN') {
-              const info = JSON.parse(rest) as { iface: string; filter: string; linkType: number; linkName: string; snaplen: number };
+              const info = JSON.parse(rest) as {
+                iface: string;
+                filter: string;
+                linkType: number;
+                linkName: string;
+                snaplen: number;
+              };
               opened = {
                 ...info,
                 stop() {
@@ -103,10 +110,20 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
         const exited = new Promise<void>(r => child.on('exit', () => r()));
         if (spawnError) reject(new CLIError(`cannot start the capture process: ${spawnError.message}`));
         child.on('error', e => reject(new CLIError(`cannot start the capture process: ${e.message}`)));
-        if (child.exitCode !== null || child.signalCode !== null) reject(new CLIError(`the capture process ended before the capture opened (${child.signalCode ?? `exit ${child.exitCode}`})`, 2));
+        if (child.exitCode !== null || child.signalCode !== null)
+          reject(
+            new CLIError(
+              `the capture process ended before the capture opened (${child.signalCode ?? `exit ${child.exitCode}`})`,
+              2,
+            ),
+          );
         child.stdin!.write(`${JSON.stringify(opts)}\n`);
         child.on('exit', (code, signal) => {
-          if (!opened) reject(failure ?? new CLIError(`the capture process ended before the capture opened (${signal ?? `exit ${code}`})`, 2));
+          if (!opened)
+            reject(
+              failure ??
+                new CLIError(`the capture process ended before the capture opened (${signal ?? `exit ${code}`})`, 2),
+            );
         });
       });
     },

@@ -133,11 +133,16 @@ export function capLoadError(e: { message?: string; code?: string }): CLIError {
 /** cap's link type names mapped to pcap LINKTYPE_ values. Pure. */
 export function linkTypeNumber(capName: string): number | undefined {
   switch (capName) {
-    case 'ETHERNET': return 1;
-    case 'NULL': return 0;
-    case 'RAW': return 101;
-    case 'LINKTYPE_LINUX_SLL': return 113;
-    case 'IEEE802_11_RADIO': return 127;
+    case 'ETHERNET':
+      return 1;
+    case 'NULL':
+      return 0;
+    case 'RAW':
+      return 101;
+    case 'LINKTYPE_LINUX_SLL':
+      return 113;
+    case 'IEEE802_11_RADIO':
+      return 127;
   }
   // cap names others `Unknown linktype N` with libpcap's DLT number, which on Linux equals the
   // LINKTYPE number for everything but the few mapped above.
@@ -176,7 +181,10 @@ export function defaultInterface(ifaces: ReturnType<typeof networkInterfaces> = 
  * and loopback (772), which libpcap captures as Ethernet; not `any` (Linux cooked) or others.
  * Decided before opening, because a failed open leaves cap's handle (and its ring) allocated.
  */
-export function supportsVlanFilter(iface: string, readType: (name: string) => string = n => readFileSync(`/sys/class/net/${n}/type`, 'utf8')): boolean {
+export function supportsVlanFilter(
+  iface: string,
+  readType: (name: string) => string = n => readFileSync(`/sys/class/net/${n}/type`, 'utf8'),
+): boolean {
   if (iface === 'any') return false;
   try {
     const type = Number(readType(iface).trim());
@@ -206,7 +214,8 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink, deps
   if (!(opts.bufferMiB > 0) || opts.bufferMiB > 2047) {
     throw new CLIError(`capture buffer must be 1..2047 MiB, not ${opts.bufferMiB}`);
   }
-  if (!/^[\w.:@-]{1,64}$/.test(iface)) throw new CLIError(`unknown interface '${JSON.stringify(iface).slice(1, -1)}' (see: ip link)`);
+  if (!/^[\w.:@-]{1,64}$/.test(iface))
+    throw new CLIError(`unknown interface '${JSON.stringify(iface).slice(1, -1)}' (see: ip link)`);
   const cap = (deps.loadCap ?? loadCap)();
   // Checked first because libpcap prints a warning of its own to stderr for unknown devices.
   const exists = deps.interfaceExists ?? ((n: string) => defaultInterfaceExists(cap, n));

@@ -45,7 +45,10 @@ export class PacketQueue implements PacketSink {
   /** Most packets waiting at once. */
   peak = 0;
 
-  constructor(private readonly sink: PacketSink, opts: PacketQueueOptions = {}) {
+  constructor(
+    private readonly sink: PacketSink,
+    opts: PacketQueueOptions = {},
+  ) {
     this.maxPages = Math.max(1, Math.floor((opts.maxBytes ?? 256 * PAGE_BYTES) / PAGE_BYTES));
     this.chunk = opts.chunk ?? 512;
     this.schedule = opts.schedule ?? setImmediate;
@@ -56,7 +59,15 @@ export class PacketQueue implements PacketSink {
     return this.queued;
   }
 
-  packet(buf: Uint8Array, offset: number, caplen: number, origlen: number, tsSec: number, tsNsec: number, linkType: number): void {
+  packet(
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+  ): void {
     let page = this.pages[this.pages.length - 1];
     if (!page || page.count === PAGE_PACKETS || page.used + caplen > PAGE_BYTES) {
       const next = this.newPage(caplen);
@@ -98,7 +109,15 @@ export class PacketQueue implements PacketSink {
       page.read++;
       this.queued--;
       n++;
-      this.sink.packet(page.buf, page.meta[m]!, page.meta[m + 1]!, page.meta[m + 2]!, page.meta[m + 3]!, page.meta[m + 4]!, page.meta[m + 5]!);
+      this.sink.packet(
+        page.buf,
+        page.meta[m]!,
+        page.meta[m + 1]!,
+        page.meta[m + 2]!,
+        page.meta[m + 3]!,
+        page.meta[m + 4]!,
+        page.meta[m + 5]!,
+      );
     }
     if (this.queued === 0 && this.pages.length === 1) {
       const p = this.pages[0]!;
@@ -121,7 +140,13 @@ export class PacketQueue implements PacketSink {
     if (this.pages.length >= this.maxPages) return undefined;
     let page = this.free.pop();
     if (!page) {
-      page = { buf: Buffer.allocUnsafe(PAGE_BYTES), meta: new Float64Array(PAGE_PACKETS * META), used: 0, count: 0, read: 0 };
+      page = {
+        buf: Buffer.allocUnsafe(PAGE_BYTES),
+        meta: new Float64Array(PAGE_PACKETS * META),
+        used: 0,
+        count: 0,
+        read: 0,
+      };
     }
     this.pages.push(page);
     return page;

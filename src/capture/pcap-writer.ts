@@ -12,8 +12,15 @@
 import * as nodeFs from 'node:fs';
 import type { PacketSink, CaptureFormat } from './sink.js';
 import {
-  EPB_HEADER_LEN, EPB_OVERHEAD, finishEnhancedPacket, PCAP_RECORD_HEADER_LEN, pcapFileHeader, pcapngInterface,
-  pcapngSectionHeader, writeEnhancedPacketHeader, writePcapRecordHeader,
+  EPB_HEADER_LEN,
+  EPB_OVERHEAD,
+  finishEnhancedPacket,
+  PCAP_RECORD_HEADER_LEN,
+  pcapFileHeader,
+  pcapngInterface,
+  pcapngSectionHeader,
+  writeEnhancedPacketHeader,
+  writePcapRecordHeader,
 } from './format.js';
 
 /** The file functions the writer uses (node:fs has them). */
@@ -77,9 +84,10 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
     let off = 0;
     while (off < len) off += fs.writeSync(fd, b, off, len - off);
   };
-  const header = format === 'pcapng'
-    ? Buffer.concat([pcapngSectionHeader(), pcapngInterface(opts.linkType, snaplen, opts.iface)])
-    : pcapFileHeader(opts.linkType, snaplen);
+  const header =
+    format === 'pcapng'
+      ? Buffer.concat([pcapngSectionHeader(), pcapngInterface(opts.linkType, snaplen, opts.iface)])
+      : pcapFileHeader(opts.linkType, snaplen);
   try {
     writeAll(header, header.length);
   } catch (e) {
@@ -114,7 +122,8 @@ export function openCaptureWriter(path: string, opts: CaptureWriterOptions): Cap
     packet(data, offset, caplen, origlen, tsSec, tsNsec, linkType) {
       if (closed) return;
       if (failed) throw failed;
-      if (linkType !== opts.linkType) throw new Error(`capture writer: link type ${linkType} in a file of link type ${opts.linkType}`);
+      if (linkType !== opts.linkType)
+        throw new Error(`capture writer: link type ${linkType} in a file of link type ${opts.linkType}`);
       const n = Math.min(caplen, snaplen);
       const need = format === 'pcapng' ? EPB_OVERHEAD + ((n + 3) & ~3) : PCAP_RECORD_HEADER_LEN + n;
       if (used + need > size) flush();

@@ -94,7 +94,8 @@ function parseOne(spec: string, label: string): NetconsoleTarget | string {
     explicit.push('release');
     cur = cur.slice(1);
   }
-  if (release && !extended) return `${label}: 'r' (release) needs '+' (extended) before it; the kernel refuses ${q(spec)}`;
+  if (release && !extended)
+    return `${label}: 'r' (release) needs '+' (extended) before it; the kernel refuses ${q(spec)}`;
 
   // [src-port]@
   const at1 = cur.indexOf('@');
@@ -131,10 +132,12 @@ function parseOne(spec: string, label: string): NetconsoleTarget | string {
     // Newer kernels also accept the device's MAC address here.
     if (dev.includes(':')) {
       const mac = normalizeMac(dev);
-      if (!mac) return `${label}: bad device ${q(dev)} (an interface name, or a MAC address on kernels that accept one)`;
+      if (!mac)
+        return `${label}: bad device ${q(dev)} (an interface name, or a MAC address on kernels that accept one)`;
       devName = mac;
     } else {
-      if (dev.length > 15 || /[\s/]/.test(dev)) return `${label}: bad device name ${q(dev)} (at most 15 characters, no '/' or spaces)`;
+      if (dev.length > 15 || /[\s/]/.test(dev))
+        return `${label}: bad device name ${q(dev)} (at most 15 characters, no '/' or spaces)`;
       devName = dev;
     }
     explicit.push('dev');
@@ -160,19 +163,22 @@ function parseOne(spec: string, label: string): NetconsoleTarget | string {
   if (rip === '') return `${label}: the target IP is missing in ${q(spec)}`;
   const fam = ipFamily(rip);
   if (fam === 0) {
-    if (/^\[.*\]$/.test(rip) && ipFamily(rip.slice(1, -1)) === 6) return `${label}: target IP ${q(rip)}: the kernel takes IPv6 addresses without brackets`;
+    if (/^\[.*\]$/.test(rip) && ipFamily(rip.slice(1, -1)) === 6)
+      return `${label}: target IP ${q(rip)}: the kernel takes IPv6 addresses without brackets`;
     return `${label}: bad target IP ${q(rip)}`;
   }
   explicit.push('remoteIp');
   if (localIp !== undefined && ipFamily(localIp) !== fam) {
     return `${label}: source IP ${q(localIp)} and target IP ${q(rip)} are of different families`;
   }
-  if (slash2 < 0) return `${label}: missing '/' after the target IP ${q(rip)} (the kernel requires it even with no MAC: ${q(spec + '/')})`;
+  if (slash2 < 0)
+    return `${label}: missing '/' after the target IP ${q(rip)} (the kernel requires it even with no MAC: ${q(spec + '/')})`;
   const macText = cur.slice(slash2 + 1);
   let remoteMac: string | undefined;
   if (macText !== '') {
     remoteMac = normalizeMac(macText);
-    if (!remoteMac) return `${label}: bad target MAC ${q(macText)} (want six colon-separated hex pairs, e.g. 00:11:22:33:44:55)`;
+    if (!remoteMac)
+      return `${label}: bad target MAC ${q(macText)} (want six colon-separated hex pairs, e.g. 00:11:22:33:44:55)`;
     explicit.push('remoteMac');
   }
 

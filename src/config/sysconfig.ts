@@ -114,7 +114,9 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
     if (/^export\s+/.test(s)) s = s.replace(/^export\s+/, '');
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(\s*)=(\s*)(.*)$/.exec(s);
     if (!m) {
-      warnings.push(`${at}: not an assignment, the init script would run it as a command: ${JSON.stringify(raw.trim().slice(0, 80))}`);
+      warnings.push(
+        `${at}: not an assignment, the init script would run it as a command: ${JSON.stringify(raw.trim().slice(0, 80))}`,
+      );
       return;
     }
     const [, key, sp1, sp2, rhs] = m as unknown as [string, string, string, string, string];
@@ -129,7 +131,9 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
     }
     const rest = w.rest.trim();
     if (rest !== '' && !rest.startsWith('#')) {
-      warnings.push(`${at}: text after the value of ${key} is ignored here (the shell would run it): ${JSON.stringify(rest.slice(0, 60))}`);
+      warnings.push(
+        `${at}: text after the value of ${key} is ignored here (the shell would run it): ${JSON.stringify(rest.slice(0, 60))}`,
+      );
     }
     if (w.expansion) warnings.push(`${at}: ${key} uses a shell expansion ($ or \`), taken literally here`);
     assignments.push({ key, value: w.value, line: lineNo });
@@ -149,7 +153,8 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
   let localPort = SYSCONFIG_DEFAULT_LOCAL_PORT;
   if (values.LOCALPORT !== undefined && values.LOCALPORT !== '') {
     const n = parsePort(values.LOCALPORT);
-    if (n === undefined) errors.push(`${at('LOCALPORT')}: bad LOCALPORT ${JSON.stringify(values.LOCALPORT)} (want 1-65535)`);
+    if (n === undefined)
+      errors.push(`${at('LOCALPORT')}: bad LOCALPORT ${JSON.stringify(values.LOCALPORT)} (want 1-65535)`);
     else {
       localPort = n;
       explicit.push('localPort');
@@ -158,7 +163,8 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
   let remotePort = SYSCONFIG_DEFAULT_SYSLOG_PORT;
   if (values.SYSLOGPORT !== undefined && values.SYSLOGPORT !== '') {
     const n = parsePort(values.SYSLOGPORT);
-    if (n === undefined) errors.push(`${at('SYSLOGPORT')}: bad SYSLOGPORT ${JSON.stringify(values.SYSLOGPORT)} (want 1-65535)`);
+    if (n === undefined)
+      errors.push(`${at('SYSLOGPORT')}: bad SYSLOGPORT ${JSON.stringify(values.SYSLOGPORT)} (want 1-65535)`);
     else {
       remotePort = n;
       explicit.push('remotePort');
@@ -166,7 +172,8 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
   }
   let dev: string | undefined;
   if (values.DEV !== undefined && values.DEV !== '') {
-    if (values.DEV.length > 15 || /[\s/,@]/.test(values.DEV)) errors.push(`${at('DEV')}: bad DEV ${JSON.stringify(values.DEV)} (an interface name, at most 15 characters)`);
+    if (values.DEV.length > 15 || /[\s/,@]/.test(values.DEV))
+      errors.push(`${at('DEV')}: bad DEV ${JSON.stringify(values.DEV)} (an interface name, at most 15 characters)`);
     else {
       dev = values.DEV;
       explicit.push('dev');
@@ -175,7 +182,10 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
   let remoteMac: string | undefined;
   if (values.SYSLOGMACADDR !== undefined && values.SYSLOGMACADDR !== '') {
     remoteMac = normalizeMac(values.SYSLOGMACADDR);
-    if (!remoteMac) errors.push(`${at('SYSLOGMACADDR')}: bad SYSLOGMACADDR ${JSON.stringify(values.SYSLOGMACADDR)} (want six colon-separated hex pairs, e.g. 00:11:22:33:44:55)`);
+    if (!remoteMac)
+      errors.push(
+        `${at('SYSLOGMACADDR')}: bad SYSLOGMACADDR ${JSON.stringify(values.SYSLOGMACADDR)} (want six colon-separated hex pairs, e.g. 00:11:22:33:44:55)`,
+      );
     else explicit.push('remoteMac');
   }
 
@@ -191,16 +201,23 @@ export function parseSysconfigNetconsole(text: string, source = '/etc/sysconfig/
     const fam = ipFamily(addr);
     let ok = true;
     if (fam === 6) {
-      errors.push(`${at('SYSLOGADDR')}: SYSLOGADDR ${JSON.stringify(addr)} is IPv6: the init script handles only IPv4 (it treats it as a host name, fails to resolve it, and refuses to start)`);
+      errors.push(
+        `${at('SYSLOGADDR')}: SYSLOGADDR ${JSON.stringify(addr)} is IPv6: the init script handles only IPv4 (it treats it as a host name, fails to resolve it, and refuses to start)`,
+      );
     } else if (fam === 0) {
-      if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(addr) || addr.length > 253) {
+      if (
+        !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(addr) ||
+        addr.length > 253
+      ) {
         errors.push(`${at('SYSLOGADDR')}: bad SYSLOGADDR ${JSON.stringify(addr)} (an IPv4 address or a host name)`);
         ok = false;
       } else if (/^[0-9.]+$/.test(addr)) {
         errors.push(`${at('SYSLOGADDR')}: bad SYSLOGADDR ${JSON.stringify(addr)} (not a valid IPv4 address)`);
         ok = false;
       } else {
-        warnings.push(`${at('SYSLOGADDR')}: SYSLOGADDR ${JSON.stringify(addr)} is a host name: the init script resolves it once, at start, with 'host' (IPv4 only)`);
+        warnings.push(
+          `${at('SYSLOGADDR')}: SYSLOGADDR ${JSON.stringify(addr)} is a host name: the init script resolves it once, at start, with 'host' (IPv4 only)`,
+        );
       }
     }
     if (ok) {

@@ -19,7 +19,12 @@ export interface LocalExecOptions {
 export function localExec(opts: LocalExecOptions = {}): HostExec {
   const timeout = opts.timeoutMs ?? 10_000;
   const maxBuffer = opts.maxBytes ?? 16 * 1024 * 1024;
-  const env = opts.env ?? { ...process.env, LC_ALL: 'C', LANG: 'C', PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` };
+  const env = opts.env ?? {
+    ...process.env,
+    LC_ALL: 'C',
+    LANG: 'C',
+    PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`,
+  };
   return {
     run(argv: string[]): Promise<ExecResult> {
       return new Promise(resolve => {
@@ -35,8 +40,14 @@ export function localExec(opts: LocalExecOptions = {}): HostExec {
           }
           const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
           if (e.code === 'ENOENT') resolve({ stdout: '', stderr: `${cmd}: not found`, code: 127 });
-          else if (e.killed || e.signal === 'SIGTERM') resolve({ stdout: String(stdout ?? ''), stderr: `${cmd}: timed out after ${timeout} ms`, code: 124 });
-          else resolve({ stdout: String(stdout ?? ''), stderr: String(stderr ?? e.message), code: typeof e.code === 'number' ? e.code : 1 });
+          else if (e.killed || e.signal === 'SIGTERM')
+            resolve({ stdout: String(stdout ?? ''), stderr: `${cmd}: timed out after ${timeout} ms`, code: 124 });
+          else
+            resolve({
+              stdout: String(stdout ?? ''),
+              stderr: String(stderr ?? e.message),
+              code: typeof e.code === 'number' ? e.code : 1,
+            });
         });
       });
     },

@@ -31,4 +31,3 @@ export async function readFrom(path: string, offset: number): Promise<string | u
     return undefined;
   }
 }
-

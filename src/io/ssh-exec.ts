@@ -97,7 +97,11 @@ export function sshExec(o: SshOptions): SshExec {
     prepare(argv: string[]): PreparedCommand {
       let go!: (line: string | undefined) => void;
       const input = new Promise<string | undefined>(r => (go = r));
-      const result = runSsh(sshArgv(o, controlPath, remoteCommand(['sh', '-c', 'read _ && exec "$@"', 'sh', ...argv], sudo)), timeout, input);
+      const result = runSsh(
+        sshArgv(o, controlPath, remoteCommand(['sh', '-c', 'read _ && exec "$@"', 'sh', ...argv], sudo)),
+        timeout,
+        input,
+      );
       return { fire: () => go('go\n'), cancel: () => go(undefined), result };
     },
     async readFile(p: string): Promise<string | null> {
@@ -121,21 +125,35 @@ export function sshExec(o: SshOptions): SshExec {
         child.stdin!.on('error', () => {});
         void input.then(line => child.stdin!.end(line));
       }
-      const out: Buffer[] = [], err: Buffer[] = [];
+      const out: Buffer[] = [],
+        err: Buffer[] = [];
       let size = 0;
       const cap = 16 * 1024 * 1024;
-      child.stdout!.on('data', (b: Buffer) => { size += b.length; if (size <= cap) out.push(b); });
-      child.stderr!.on('data', (b: Buffer) => { if (err.length < 64) err.push(b); });
+      child.stdout!.on('data', (b: Buffer) => {
+        size += b.length;
+        if (size <= cap) out.push(b);
+      });
+      child.stderr!.on('data', (b: Buffer) => {
+        if (err.length < 64) err.push(b);
+      });
       const timer = setTimeout(() => child.kill('SIGTERM'), ms);
       child.on('error', e => {
         clearTimeout(timer);
-        resolve({ stdout: '', stderr: `${program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install openssh-client)' : e.message}`, code: 127 });
+        resolve({
+          stdout: '',
+          stderr: `${program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install openssh-client)' : e.message}`,
+          code: 127,
+        });
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         const stderr = Buffer.concat(err).toString('utf8');
         if (code === 255) self.lastError = stderr.trim().split('\n').pop();
-        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: signal ? `timed out after ${ms} ms` : stderr, code: signal ? 124 : code ?? 1 });
+        resolve({
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: signal ? `timed out after ${ms} ms` : stderr,
+          code: signal ? 124 : (code ?? 1),
+        });
       });
     });
   }

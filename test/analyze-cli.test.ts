@@ -13,21 +13,36 @@ import { projectRoot } from './helpers/cli.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-cli-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-const S = { srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 6666, srcMac: '52:54:00:12:34:56', dstMac: '52:54:00:ab:cd:ef' };
+const S = {
+  srcIp: '10.99.0.2',
+  dstIp: '10.99.0.1',
+  srcPort: 6665,
+  dstPort: 6666,
+  srcMac: '52:54:00:12:34:56',
+  dstMac: '52:54:00:ab:cd:ef',
+};
 function capture(name: string, frames: Buffer[]): string {
   const p = path.join(dir, name);
   writeFileSync(p, pcapFile(frames.map((data, i) => ({ data, sec: 1_764_000_000 + i, usec: 250 }))));
   return p;
 }
 const good = capture('good.pcap', [
-  udpFrame({ ...S, payload: formatExtended({ facility: 0, level: 6, seq: 1, usec: 45_287_505, flags: '-' }, 'sysrq: Show Regs\n') }),
-  udpFrame({ ...S, payload: formatExtended({ facility: 0, level: 4, seq: 2, usec: 45_300_000, flags: '-' }, 'second\n') }),
+  udpFrame({
+    ...S,
+    payload: formatExtended({ facility: 0, level: 6, seq: 1, usec: 45_287_505, flags: '-' }, 'sysrq: Show Regs\n'),
+  }),
+  udpFrame({
+    ...S,
+    payload: formatExtended({ facility: 0, level: 4, seq: 2, usec: 45_300_000, flags: '-' }, 'second\n'),
+  }),
 ]);
 const wrongMac = capture('wrong-mac.pcap', [
   arpReply('52:54:00:00:00:01', '10.99.0.1', S.srcMac, S.srcIp),
   udpFrame({ ...S, payload: formatPlain('hello', 1) }),
 ]);
-const hostile = capture('hostile.pcap', [udpFrame({ ...S, payload: Buffer.from('\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\xff\n', 'utf8') })]);
+const hostile = capture('hostile.pcap', [
+  udpFrame({ ...S, payload: Buffer.from('\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\xff\n', 'utf8') }),
+]);
 
 // Failures first: usage and input errors are one line on stderr, exit 2.
 const usage: Array<[string, string[], RegExp]> = [
@@ -40,7 +55,11 @@ const usage: Array<[string, string[], RegExp]> = [
   ['bad port', ['analyze', '--port', '70000', 'x.pcap'], /^netdiag: --port: '70000' is not a port number/],
   ['json and jsonl', ['analyze', '--json', '--jsonl', 'x'], /choose one/],
   ['bad netconsole spec', ['analyze', '--netconsole', 'garbage', 'x'], /^netdiag: --netconsole: /],
-  ['missing config', ['analyze', '--config', '/nonexistent', 'x'], /^netdiag: --config \/nonexistent: cannot read \(no such file\)$/m],
+  [
+    'missing config',
+    ['analyze', '--config', '/nonexistent', 'x'],
+    /^netdiag: --config \/nonexistent: cannot read \(no such file\)$/m,
+  ],
 ];
 for (const [name, args, err] of usage) {
   test(`usage error: ${name}`, t => {
@@ -110,29 +129,58 @@ test('--json: the documented document', t => {
   t.is(r.code, 0);
   const doc = JSON.parse(r.stdout);
   t.like(doc.capture, { path: good, format: 'pcap', packets: 2, truncated: false });
-  t.like(doc.senders[0], { ip: '10.99.0.2', port: 6665, mac: S.srcMac, dstIp: '10.99.0.1', dstPort: 6666, dstMac: S.dstMac, mode: 'extended', packets: 2, messages: 2 });
-  t.like(doc.messages[0], { sender: '10.99.0.2:6665', text: 'sysrq: Show Regs', fragments: 1, level: 6, seq: 1, time: '2025-11-24T16:00:00.000250Z' });
+  t.like(doc.senders[0], {
+    ip: '10.99.0.2',
+    port: 6665,
+    mac: S.srcMac,
+    dstIp: '10.99.0.1',
+    dstPort: 6666,
+    dstMac: S.dstMac,
+    mode: 'extended',
+    packets: 2,
+    messages: 2,
+  });
+  t.like(doc.messages[0], {
+    sender: '10.99.0.2:6665',
+    text: 'sysrq: Show Regs',
+    fragments: 1,
+    level: 6,
+    seq: 1,
+    time: '2025-11-24T16:00:00.000250Z',
+  });
   t.deepEqual(doc.findings, []);
   t.true(doc.summary.ok);
 });
 
 test('--jsonl: one message per line, then the summary', t => {
   const r = runCli(['analyze', '--jsonl', good]);
-  const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l));
-  t.deepEqual(lines.map(l => l.type), ['message', 'message', 'summary']);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l));
+  t.deepEqual(
+    lines.map(l => l.type),
+    ['message', 'message', 'summary'],
+  );
   t.is(lines[1].text, 'second');
 });
 
 test('an error finding: exit 1, with the fix', t => {
   const r = runCli(['analyze', wrongMac]);
   t.is(r.code, 1);
-  t.regex(r.stdout, /error   dst-mac-mismatch: 10\.99\.0\.2:6665 → 10\.99\.0\.1:6666: frames go to 52:54:00:ab:cd:ef, but 10\.99\.0\.1 is at 52:54:00:00:00:01/);
+  t.regex(
+    r.stdout,
+    /error   dst-mac-mismatch: 10\.99\.0\.2:6665 → 10\.99\.0\.1:6666: frames go to 52:54:00:ab:cd:ef, but 10\.99\.0\.1 is at 52:54:00:00:00:01/,
+  );
   t.regex(r.stdout, /fix: On the sender, set the remote MAC to 52:54:00:00:00:01/);
   t.regex(r.stdout, /^FAIL: 1 error, 0 warnings/m);
 });
 
 test('hostile payload never reaches the terminal unescaped', t => {
-  for (const args of [['analyze', hostile], ['analyze', '--summary', hostile]]) {
+  for (const args of [
+    ['analyze', hostile],
+    ['analyze', '--summary', hostile],
+  ]) {
     const r = runCli(args, { env: { FORCE_COLOR: '0' } });
     t.notRegex(r.stdout, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202e]/);
   }
@@ -154,7 +202,10 @@ test('gzip-compressed capture reads the same', async t => {
   const { gzipSync } = await import('node:zlib');
   const p = path.join(dir, 'good.pcap.gz');
   writeFileSync(p, gzipSync(readFileSync(good)));
-  t.is(runCli(['analyze', '--json', p]).stdout.replace(/"path":"[^"]+"/, ''), runCli(['analyze', '--json', good]).stdout.replace(/"path":"[^"]+"/, ''));
+  t.is(
+    runCli(['analyze', '--json', p]).stdout.replace(/"path":"[^"]+"/, ''),
+    runCli(['analyze', '--json', good]).stdout.replace(/"path":"[^"]+"/, ''),
+  );
 });
 
 test('NO_COLOR off and FORCE_COLOR on gives colour; NO_COLOR wins', t => {

@@ -21,8 +21,13 @@ const withCorpus = requiring([[existsSync(corpus), `capture corpus at ${corpus}`
 const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
 
 withCorpus('every corpus file is analyzed, every UDP port decoded, without an exception or a hang', async t => {
-  const files = readdirSync(corpus).filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.')).sort();
-  let analyzed = 0, refused = 0, messages = 0, slowest = 0;
+  const files = readdirSync(corpus)
+    .filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.'))
+    .sort();
+  let analyzed = 0,
+    refused = 0,
+    messages = 0,
+    slowest = 0;
   for (const f of files) {
     const t0 = performance.now();
     const p = createPipeline({
@@ -31,7 +36,8 @@ withCorpus('every corpus file is analyzed, every UDP port decoded, without an ex
         messages++;
         // Formatting is part of the path hostile bytes take to the terminal.
         const line = formatMessageLine(m, PLAIN);
-        if (/[\x00-\x08\x0b-\x1f\x7f]/.test(line.slice(0, -1))) t.fail(`${f}: unescaped control character in ${JSON.stringify(line)}`);
+        if (/[\x00-\x08\x0b-\x1f\x7f]/.test(line.slice(0, -1)))
+          t.fail(`${f}: unescaped control character in ${JSON.stringify(line)}`);
       },
     });
     try {
@@ -44,7 +50,9 @@ withCorpus('every corpus file is analyzed, every UDP port decoded, without an ex
     }
     slowest = Math.max(slowest, performance.now() - t0);
   }
-  t.log(`${analyzed} analyzed, ${refused} refused as not captures, ${messages} messages, slowest ${slowest.toFixed(0)} ms`);
+  t.log(
+    `${analyzed} analyzed, ${refused} refused as not captures, ${messages} messages, slowest ${slowest.toFixed(0)} ms`,
+  );
   t.true(analyzed > 800);
   t.true(slowest < 5000);
 });
@@ -52,7 +60,11 @@ withCorpus('every corpus file is analyzed, every UDP port decoded, without an ex
 withCorpus('syslog_udp.pcap decodes as tcpdump decodes it (syslog-v.out)', async t => {
   const oracle = readFileSync(path.join(corpus, 'syslog-v.out'), 'latin1');
   // Each packet: "Facility NAME (F), Severity NAME (S)" then "Msg: TEXT".
-  const want = [...oracle.matchAll(/Facility \S+ \((\d+)\), Severity \S+ \((\d+)\)\n\s*Msg: (.*)/g)].map(m => ({ facility: Number(m[1]), severity: Number(m[2]), msg: m[3]!.replace(/\^@$/, '') }));
+  const want = [...oracle.matchAll(/Facility \S+ \((\d+)\), Severity \S+ \((\d+)\)\n\s*Msg: (.*)/g)].map(m => ({
+    facility: Number(m[1]),
+    severity: Number(m[2]),
+    msg: m[3]!.replace(/\^@$/, ''),
+  }));
   const got: Message[] = [];
   const p = createPipeline({ onMessage: m => got.push(m) });
   await readCaptureFile(path.join(corpus, 'syslog_udp.pcap'), p);
@@ -63,32 +75,42 @@ withCorpus('syslog_udp.pcap decodes as tcpdump decodes it (syslog-v.out)', async
     t.is(m.mode, 'syslog');
     t.is(m.facility, want[i]!.facility, `packet ${i + 1} facility`);
     t.is(m.level, want[i]!.severity, `packet ${i + 1} severity`);
-    t.true(want[i]!.msg.endsWith(m.text), `packet ${i + 1}: ${JSON.stringify(m.text)} is the end of ${JSON.stringify(want[i]!.msg)}`);
+    t.true(
+      want[i]!.msg.endsWith(m.text),
+      `packet ${i + 1}: ${JSON.stringify(m.text)} is the end of ${JSON.stringify(want[i]!.msg)}`,
+    );
     t.true(m.text.startsWith('test message') || m.text.includes('test message'));
   });
   t.deepEqual([...new Set(result.findings.map(f => f.code))], ['syslog-traffic']);
 });
 
-withCorpus('netconsole recognised by content finds none in the corpus (DNS, NTP, syslog, and every other UDP port)', async t => {
-  const files = readdirSync(corpus).filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.')).sort();
-  let elsewhere = 0;
-  const found: string[] = [];
-  for (const f of files) {
-    // As analyze runs without --port: 514 and 6666 watched, every other UDP port looked at by content.
-    const p = createPipeline({});
-    const all = createPipeline({ ports: ALL_PORTS });
-    try {
-      const r = p.finish(await readCaptureFile(path.join(corpus, f), p));
-      const a = all.finish(await readCaptureFile(path.join(corpus, f), all));
-      elsewhere += a.senders.filter(s => s.dstPort !== 514 && s.dstPort !== 6666).reduce((n, s) => n + s.packets, 0);
-      for (const s of r.senders) if (s.dstPort !== 514 && s.dstPort !== 6666) found.push(`${f}: ${s.ip}:${s.port} → ${s.dstIp}:${s.dstPort} (${s.mode})`);
-      for (const x of r.findings) if (x.code === 'unexpected-port') found.push(`${f}: ${x.summary}`);
-    } catch (e) {
-      if (!(e instanceof CLIError)) throw e;
+withCorpus(
+  'netconsole recognised by content finds none in the corpus (DNS, NTP, syslog, and every other UDP port)',
+  async t => {
+    const files = readdirSync(corpus)
+      .filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.'))
+      .sort();
+    let elsewhere = 0;
+    const found: string[] = [];
+    for (const f of files) {
+      // As analyze runs without --port: 514 and 6666 watched, every other UDP port looked at by content.
+      const p = createPipeline({});
+      const all = createPipeline({ ports: ALL_PORTS });
+      try {
+        const r = p.finish(await readCaptureFile(path.join(corpus, f), p));
+        const a = all.finish(await readCaptureFile(path.join(corpus, f), all));
+        elsewhere += a.senders.filter(s => s.dstPort !== 514 && s.dstPort !== 6666).reduce((n, s) => n + s.packets, 0);
+        for (const s of r.senders)
+          if (s.dstPort !== 514 && s.dstPort !== 6666)
+            found.push(`${f}: ${s.ip}:${s.port} → ${s.dstIp}:${s.dstPort} (${s.mode})`);
+        for (const x of r.findings) if (x.code === 'unexpected-port') found.push(`${f}: ${x.summary}`);
+      } catch (e) {
+        if (!(e instanceof CLIError)) throw e;
+      }
     }
-  }
-  t.log(`${elsewhere} UDP datagrams to other ports looked at`);
-  // The corpus has thousands of them (DNS, NTP, SNMP, RADIUS, ...): the result means something.
-  t.true(elsewhere > 1000, `only ${elsewhere}`);
-  t.deepEqual(found, []);
-});
+    t.log(`${elsewhere} UDP datagrams to other ports looked at`);
+    // The corpus has thousands of them (DNS, NTP, SNMP, RADIUS, ...): the result means something.
+    t.true(elsewhere > 1000, `only ${elsewhere}`);
+    t.deepEqual(found, []);
+  },
+);

@@ -27,7 +27,9 @@ function prng(seed: number): () => number {
 }
 
 const real = path.join(projectRoot, 'fixtures/real');
-const seeds = readdirSync(real).filter(f => f.endsWith('.pcap')).map(f => readFileSync(path.join(real, f)));
+const seeds = readdirSync(real)
+  .filter(f => f.endsWith('.pcap'))
+  .map(f => readFileSync(path.join(real, f)));
 
 function mutate(src: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(src);
@@ -36,15 +38,28 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
   for (let i = 0; i < n; i++) {
     const at = 24 + Math.floor(rnd() * Math.max(1, b.length - 24));
     switch (kind) {
-      case 0: b[at] = Math.floor(rnd() * 256); break; // a random byte
-      case 1: b[at] = b[at]! ^ (1 << Math.floor(rnd() * 8)); break; // a bit flip
-      case 2: b.fill(Math.floor(rnd() * 256), at, Math.min(b.length, at + Math.floor(rnd() * 64))); break; // a run
-      case 3: { // digits in an ncfrag or header field become other digits or huge numbers
+      case 0:
+        b[at] = Math.floor(rnd() * 256);
+        break; // a random byte
+      case 1:
+        b[at] = b[at]! ^ (1 << Math.floor(rnd() * 8));
+        break; // a bit flip
+      case 2:
+        b.fill(Math.floor(rnd() * 256), at, Math.min(b.length, at + Math.floor(rnd() * 64)));
+        break; // a run
+      case 3: {
+        // digits in an ncfrag or header field become other digits or huge numbers
         const s = b.indexOf('ncfrag=', at) >= 0 ? b.indexOf('ncfrag=', at) : b.indexOf(',', at);
-        if (s >= 0) b.write(['9999999999', '0', '4294967295', '1/0', '-1'][Math.floor(rnd() * 5)]!, Math.min(b.length - 1, s + 7), 'latin1');
+        if (s >= 0)
+          b.write(
+            ['9999999999', '0', '4294967295', '1/0', '-1'][Math.floor(rnd() * 5)]!,
+            Math.min(b.length - 1, s + 7),
+            'latin1',
+          );
         break;
       }
-      default: return b.subarray(0, at); // cut short
+      default:
+        return b.subarray(0, at); // cut short
     }
   }
   return b;
@@ -53,14 +68,16 @@ function mutate(src: Buffer, rnd: () => number): Buffer {
 test(`${iterations} mutated real captures analyze without an exception, escaped, in bounded memory`, t => {
   const rnd = prng(seed0);
   const heap0 = process.memoryUsage().heapUsed;
-  let messages = 0, truncated = 0;
+  let messages = 0,
+    truncated = 0;
   for (let i = 0; i < iterations; i++) {
     const data = mutate(seeds[i % seeds.length]!, rnd);
     const p = createPipeline({
       onMessage: m => {
         messages++;
         const line = formatMessageLine(m, PLAIN);
-        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(line.slice(0, -1))) t.fail(`iteration ${i}: unescaped ${JSON.stringify(line)}`);
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(line.slice(0, -1)))
+          t.fail(`iteration ${i}: unescaped ${JSON.stringify(line)}`);
       },
     });
     try {

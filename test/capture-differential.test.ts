@@ -53,7 +53,9 @@ function oracle(file: string): Promise<{ packets: Pkt[]; error?: string }> {
         hex: pk.data.toString('hex'),
       });
     });
-    p.on('error', e => { error = e.message; });
+    p.on('error', e => {
+      error = e.message;
+    });
     p.on('end', () => resolve(error === undefined ? { packets } : { packets, error }));
   });
 }
@@ -92,7 +94,11 @@ function classicMicrosecond(file: string): boolean {
 const t = requiring([[haveCorpus, `capture corpus at ${corpus}`]]);
 
 t('every classic microsecond pcap in the tcpdump corpus reads the same as with pcap-parser', async tt => {
-  const files = fs.readdirSync(corpus).sort().map(f => path.join(corpus, f)).filter(f => fs.statSync(f).isFile() && classicMicrosecond(f));
+  const files = fs
+    .readdirSync(corpus)
+    .sort()
+    .map(f => path.join(corpus, f))
+    .filter(f => fs.statSync(f).isFile() && classicMicrosecond(f));
   tt.true(files.length >= 700, `only ${files.length} classic microsecond files found`);
   let packets = 0;
   let prefixOnly = 0;
@@ -107,9 +113,14 @@ t('every classic microsecond pcap in the tcpdump corpus reads the same as with p
     let n = got.packets.length;
     if (got.packets.length !== want.packets.length) {
       // Allowed only where netdiag stopped on a captured length it refuses and pcap-parser went on.
-      const allowed = got.summary.truncated && /has captured length \d+, more than/.test(got.summary.truncation ?? '') && got.packets.length < want.packets.length;
+      const allowed =
+        got.summary.truncated &&
+        /has captured length \d+, more than/.test(got.summary.truncation ?? '') &&
+        got.packets.length < want.packets.length;
       if (!allowed) {
-        mismatches.push(`${name}: ${got.packets.length} packets (${got.summary.truncation ?? 'complete'}) vs pcap-parser ${want.packets.length}`);
+        mismatches.push(
+          `${name}: ${got.packets.length} packets (${got.summary.truncation ?? 'complete'}) vs pcap-parser ${want.packets.length}`,
+        );
         continue;
       }
       prefixOnly++;
@@ -122,8 +133,16 @@ t('every classic microsecond pcap in the tcpdump corpus reads the same as with p
     for (let i = 0; i < n; i++) {
       const a = got.packets[i]!;
       const b = want.packets[i]!;
-      if (a.usecTotal !== b.usecTotal || a.nsecRem !== 0 || a.caplen !== b.caplen || a.origlen !== b.origlen || a.hex !== b.hex) {
-        mismatches.push(`${name}: packet ${i + 1} differs: ${JSON.stringify({ ...a, hex: a.hex.slice(0, 32) })} vs ${JSON.stringify({ ...b, hex: b.hex.slice(0, 32) })}`);
+      if (
+        a.usecTotal !== b.usecTotal ||
+        a.nsecRem !== 0 ||
+        a.caplen !== b.caplen ||
+        a.origlen !== b.origlen ||
+        a.hex !== b.hex
+      ) {
+        mismatches.push(
+          `${name}: packet ${i + 1} differs: ${JSON.stringify({ ...a, hex: a.hex.slice(0, 32) })} vs ${JSON.stringify({ ...b, hex: b.hex.slice(0, 32) })}`,
+        );
         break;
       }
     }
@@ -131,14 +150,19 @@ t('every classic microsecond pcap in the tcpdump corpus reads the same as with p
     // The same file in small odd chunks (records straddle reads) gives the same packets.
     if (got.packets.length > 1) {
       const small = await ours(file, 997);
-      if (JSON.stringify(small.packets) !== JSON.stringify(got.packets) || JSON.stringify(small.summary) !== JSON.stringify(got.summary)) {
+      if (
+        JSON.stringify(small.packets) !== JSON.stringify(got.packets) ||
+        JSON.stringify(small.summary) !== JSON.stringify(got.summary)
+      ) {
         mismatches.push(`${name}: differs when read in 997-byte chunks`);
       }
       chunked++;
     }
   }
-  tt.log(`${files.length} files, ${packets} packets compared; ${prefixOnly} files where netdiag stopped early on an oversized record (prefix compared); ` +
-    `${truncatedSame} files cut short inside a record (same packets, pcap-parser silent); ${oracleErrors} files pcap-parser rejected; ${chunked} files also compared in 997-byte chunks`);
+  tt.log(
+    `${files.length} files, ${packets} packets compared; ${prefixOnly} files where netdiag stopped early on an oversized record (prefix compared); ` +
+      `${truncatedSame} files cut short inside a record (same packets, pcap-parser silent); ${oracleErrors} files pcap-parser rejected; ${chunked} files also compared in 997-byte chunks`,
+  );
   tt.deepEqual(mismatches, []);
   tt.true(packets > 5000, `only ${packets} packets compared`);
 });

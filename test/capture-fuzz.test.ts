@@ -12,7 +12,17 @@
 import test from 'ava';
 import { CaptureDecoder, MAX_CAPLEN } from '../src/capture/reader.js';
 import {
-  RecordingSink, concat, epb, idb, ngBlock, pb, pcapFile, prng, randomSplits, shb, spb,
+  RecordingSink,
+  concat,
+  epb,
+  idb,
+  ngBlock,
+  pb,
+  pcapFile,
+  prng,
+  randomSplits,
+  shb,
+  spb,
 } from './helpers/synth-capture.js';
 
 const SEED = Number(process.env.NETDIAG_FUZZ_SEED ?? 20261124);
@@ -33,12 +43,24 @@ interface Seed {
 function seeds(): Seed[] {
   const rnd = prng(SEED);
   const out: Seed[] = [];
-  for (const [le, nano] of [[true, false], [false, false], [true, true], [false, true]] as const) {
-    const records = Array.from({ length: 12 }, (_, i) => ({ sec: 1_700_000_000 + i, frac: i * 77_777, data: bytes(10 + Math.floor(rnd() * 120), rnd) }));
+  for (const [le, nano] of [
+    [true, false],
+    [false, false],
+    [true, true],
+    [false, true],
+  ] as const) {
+    const records = Array.from({ length: 12 }, (_, i) => ({
+      sec: 1_700_000_000 + i,
+      frac: i * 77_777,
+      data: bytes(10 + Math.floor(rnd() * 120), rnd),
+    }));
     const data = pcapFile({ le, nano, linkType: 1, records });
     const lengthFields: number[] = [16];
     let p = 24;
-    for (const r of records) { lengthFields.push(p + 8, p + 12); p += 16 + r.data.length; }
+    for (const r of records) {
+      lengthFields.push(p + 8, p + 12);
+      p += 16 + r.data.length;
+    }
     out.push({ name: `pcap ${le ? 'LE' : 'BE'} ${nano ? 'ns' : 'us'}`, data, lengthFields });
   }
   for (const le of [true, false]) {
@@ -48,19 +70,62 @@ function seeds(): Seed[] {
       idb(le, { linkType: 113, tsresol: 9, snaplen: 64 }),
       idb(le, { linkType: 101, tsresol: 0x80 | 24, tsoffset: 5n }),
     ];
-    for (let i = 0; i < 10; i++) blocks.push(epb(le, i % 3, 1_700_000_000_000_000_000n + BigInt(i) * 12_345_678_901n, bytes(5 + Math.floor(rnd() * 90), rnd)));
-    blocks.push(spb(le, 40, bytes(40, rnd)), pb(le, 1, 99n, bytes(17, rnd)), ngBlock(le, 5, bytes(24, rnd)), ngBlock(le, 0xbad, bytes(9, rnd)));
-    blocks.push(shb(!le), idb(!le, { linkType: 276, tsresol: 3 }), epb(!le, 0, 1_700_000_000_123n, bytes(33, rnd)), spb(!le, 300, bytes(64, rnd)));
+    for (let i = 0; i < 10; i++)
+      blocks.push(
+        epb(
+          le,
+          i % 3,
+          1_700_000_000_000_000_000n + BigInt(i) * 12_345_678_901n,
+          bytes(5 + Math.floor(rnd() * 90), rnd),
+        ),
+      );
+    blocks.push(
+      spb(le, 40, bytes(40, rnd)),
+      pb(le, 1, 99n, bytes(17, rnd)),
+      ngBlock(le, 5, bytes(24, rnd)),
+      ngBlock(le, 0xbad, bytes(9, rnd)),
+    );
+    blocks.push(
+      shb(!le),
+      idb(!le, { linkType: 276, tsresol: 3 }),
+      epb(!le, 0, 1_700_000_000_123n, bytes(33, rnd)),
+      spb(!le, 300, bytes(64, rnd)),
+    );
     const data = concat(...blocks);
     const lengthFields: number[] = [];
     let p = 0;
-    for (const b of blocks) { lengthFields.push(p + 4, p + b.length - 4); if (b.length > 24) lengthFields.push(p + 20); p += b.length; }
+    for (const b of blocks) {
+      lengthFields.push(p + 4, p + b.length - 4);
+      if (b.length > 24) lengthFields.push(p + 20);
+      p += b.length;
+    }
     out.push({ name: `pcapng ${le ? 'LE' : 'BE'} first`, data, lengthFields });
   }
   return out;
 }
 
-const INTERESTING = [0, 1, 3, 4, 8, 11, 12, 13, 16, 28, 32, 0x7fff, 0xffff, MAX_CAPLEN, MAX_CAPLEN + 1, 0x0fffffff, 256 * 1024 * 1024 + 4, 0x7fffffff, 0xfffffffc, 0xffffffff];
+const INTERESTING = [
+  0,
+  1,
+  3,
+  4,
+  8,
+  11,
+  12,
+  13,
+  16,
+  28,
+  32,
+  0x7fff,
+  0xffff,
+  MAX_CAPLEN,
+  MAX_CAPLEN + 1,
+  0x0fffffff,
+  256 * 1024 * 1024 + 4,
+  0x7fffffff,
+  0xfffffffc,
+  0xffffffff,
+];
 
 function mutate(src: Uint8Array, lengthFields: number[], rnd: () => number): { data: Uint8Array; what: string } {
   let d: Uint8Array = Uint8Array.from(src);
@@ -84,7 +149,8 @@ function mutate(src: Uint8Array, lengthFields: number[], rnd: () => number): { d
       if (at + 4 <= d.length) {
         const dv = new DataView(d.buffer, d.byteOffset, d.length);
         const cur = dv.getUint32(at, true);
-        const v = rnd() < 0.5 ? INTERESTING[Math.floor(rnd() * INTERESTING.length)]! : (cur + Math.floor(rnd() * 17) - 8) >>> 0;
+        const v =
+          rnd() < 0.5 ? INTERESTING[Math.floor(rnd() * INTERESTING.length)]! : (cur + Math.floor(rnd() * 17) - 8) >>> 0;
         dv.setUint32(at, v, rnd() < 0.5);
         ops.push(`length@${at}=${v}`);
       }
@@ -128,14 +194,24 @@ test(`mutation fuzz: ${ITERATIONS} iterations, seed ${SEED}, within ${BUDGET_MS 
       const split = run(randomSplits(data, rnd, 1 + Math.floor(rnd() * 200)));
       iterations++;
       packets += whole.got.length;
-      const kind = whole.summary.truncated ? (whole.summary.truncation ?? 'NO REASON').replace(/0x[0-9a-f]+/g, '0xH').replace(/\d+/g, 'N').replace(/ \(.*$/, '') : 'clean';
+      const kind = whole.summary.truncated
+        ? (whole.summary.truncation ?? 'NO REASON')
+            .replace(/0x[0-9a-f]+/g, '0xH')
+            .replace(/\d+/g, 'N')
+            .replace(/ \(.*$/, '')
+        : 'clean';
       outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
       if (whole.violations.length) problems.push(`${where}: ${whole.violations[0]}`);
       if (whole.got.some(g => g.caplen > MAX_CAPLEN)) problems.push(`${where}: caplen above ${MAX_CAPLEN}`);
       if (whole.summary.packets !== whole.got.length) problems.push(`${where}: summary/sink count differ`);
       if (whole.summary.truncated && !whole.summary.truncation) problems.push(`${where}: truncated without a reason`);
-      if (JSON.stringify(split.got) !== JSON.stringify(whole.got) || JSON.stringify(split.summary) !== JSON.stringify(whole.summary)) {
-        problems.push(`${where}: random splits read differently (${split.summary.truncation} vs ${whole.summary.truncation})`);
+      if (
+        JSON.stringify(split.got) !== JSON.stringify(whole.got) ||
+        JSON.stringify(split.summary) !== JSON.stringify(whole.summary)
+      ) {
+        problems.push(
+          `${where}: random splits read differently (${split.summary.truncation} vs ${whole.summary.truncation})`,
+        );
       }
     } catch (err) {
       problems.push(`${where}: threw ${(err as Error).stack?.split('\n').slice(0, 2).join(' ')}`);
@@ -143,7 +219,12 @@ test(`mutation fuzz: ${ITERATIONS} iterations, seed ${SEED}, within ${BUDGET_MS 
     if (problems.length > 10) break;
   }
   const ms = performance.now() - t0;
-  t.log(`${iterations} iterations, ${packets} packets, ${ms.toFixed(0)} ms; outcomes: ${[...outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`).join('; ')}`);
+  t.log(
+    `${iterations} iterations, ${packets} packets, ${ms.toFixed(0)} ms; outcomes: ${[...outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${n}× ${k}`)
+      .join('; ')}`,
+  );
   t.deepEqual(problems, []);
   t.true(iterations >= Math.min(ITERATIONS, 1000), `only ${iterations} iterations in the time budget`);
   // The mutations must reach the decoder's damage paths, or the fuzz tests little.

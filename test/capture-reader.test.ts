@@ -7,8 +7,22 @@ import test from 'ava';
 import { CaptureDecoder, MAX_CAPLEN } from '../src/capture/reader.js';
 import type { CaptureSummary } from '../src/capture/sink.js';
 import {
-  RecordingSink, concat, epb, expectedTs, idb, ngBlock, pb, pcapFile, pcapHeader, pcapRecord, prng,
-  randomSplits, shb, spb, type GotPacket, type PcapFileSpec,
+  RecordingSink,
+  concat,
+  epb,
+  expectedTs,
+  idb,
+  ngBlock,
+  pb,
+  pcapFile,
+  pcapHeader,
+  pcapRecord,
+  prng,
+  randomSplits,
+  shb,
+  spb,
+  type GotPacket,
+  type PcapFileSpec,
 } from './helpers/synth-capture.js';
 
 interface Decoded {
@@ -58,109 +72,215 @@ interface FailCase {
 }
 
 const failures: FailCase[] = [
-  { name: 'HTML is not a capture', input: bytesOf('<!DOCTYPE html><html></html>'), status: 'not-capture', truncation: /^not a pcap or pcapng capture \(starts with 3c 21 44 4f\)$/, packets: 0 },
+  {
+    name: 'HTML is not a capture',
+    input: bytesOf('<!DOCTYPE html><html></html>'),
+    status: 'not-capture',
+    truncation: /^not a pcap or pcapng capture \(starts with 3c 21 44 4f\)$/,
+    packets: 0,
+  },
   { name: 'empty input', input: new Uint8Array(0), status: 'detecting', truncation: /^empty input$/, packets: 0 },
-  { name: 'three bytes', input: new Uint8Array([0xd4, 0xc3, 0xb2]), status: 'detecting', truncation: /^not a pcap or pcapng capture \(only 3 bytes: d4 c3 b2\)$/, packets: 0 },
-  { name: 'pcap header cut', input: goodPcap.subarray(0, 10), status: 'reading', truncation: /^file header cut short \(10 of 24 bytes\)$/, packets: 0 },
-  { name: 'pcap record header cut', input: concat(goodPcap, rec3.subarray(0, 9)), status: 'reading', truncation: new RegExp(`^packet record at offset ${goodPcap.length} cut short \\(9 of 16 header bytes\\)$`), packets: 2 },
-  { name: 'pcap record body cut', input: concat(goodPcap, rec3.subarray(0, 50)), status: 'reading', truncation: new RegExp(`^packet record at offset ${goodPcap.length} cut short \\(50 of 116 bytes\\)$`), packets: 2 },
+  {
+    name: 'three bytes',
+    input: new Uint8Array([0xd4, 0xc3, 0xb2]),
+    status: 'detecting',
+    truncation: /^not a pcap or pcapng capture \(only 3 bytes: d4 c3 b2\)$/,
+    packets: 0,
+  },
+  {
+    name: 'pcap header cut',
+    input: goodPcap.subarray(0, 10),
+    status: 'reading',
+    truncation: /^file header cut short \(10 of 24 bytes\)$/,
+    packets: 0,
+  },
+  {
+    name: 'pcap record header cut',
+    input: concat(goodPcap, rec3.subarray(0, 9)),
+    status: 'reading',
+    truncation: new RegExp(`^packet record at offset ${goodPcap.length} cut short \\(9 of 16 header bytes\\)$`),
+    packets: 2,
+  },
+  {
+    name: 'pcap record body cut',
+    input: concat(goodPcap, rec3.subarray(0, 50)),
+    status: 'reading',
+    truncation: new RegExp(`^packet record at offset ${goodPcap.length} cut short \\(50 of 116 bytes\\)$`),
+    packets: 2,
+  },
   {
     name: 'pcap caplen above 256 KiB',
     input: concat(goodPcap, pcapRecord(LE_US, { sec: 1, frac: 0, data: data(8, 5), caplen: MAX_CAPLEN + 1 })),
-    status: 'stopped', truncation: new RegExp(`^packet record at offset ${goodPcap.length} has captured length 262145, more than 262144$`), packets: 2,
+    status: 'stopped',
+    truncation: new RegExp(`^packet record at offset ${goodPcap.length} has captured length 262145, more than 262144$`),
+    packets: 2,
   },
   {
     name: 'pcap caplen 0xffffffff (no allocation, no wait for 4 GiB)',
     input: concat(pcapHeader(LE_US), pcapRecord(LE_US, { sec: 1, frac: 0, data: data(8, 5), caplen: 0xffffffff })),
-    status: 'stopped', truncation: /^packet record at offset 24 has captured length 4294967295/, packets: 0,
+    status: 'stopped',
+    truncation: /^packet record at offset 24 has captured length 4294967295/,
+    packets: 0,
   },
-  { name: 'pcapng section header cut', input: shb(true).subarray(0, 20), status: 'reading', truncation: /^section header block at offset 0 cut short \(20 of 28 bytes\)$/, packets: 0 },
-  { name: 'pcapng section header cut before its length', input: shb(true).subarray(0, 6), status: 'reading', truncation: /^section header block at offset 0 cut short \(6 bytes\)$/, packets: 0 },
+  {
+    name: 'pcapng section header cut',
+    input: shb(true).subarray(0, 20),
+    status: 'reading',
+    truncation: /^section header block at offset 0 cut short \(20 of 28 bytes\)$/,
+    packets: 0,
+  },
+  {
+    name: 'pcapng section header cut before its length',
+    input: shb(true).subarray(0, 6),
+    status: 'reading',
+    truncation: /^section header block at offset 0 cut short \(6 bytes\)$/,
+    packets: 0,
+  },
   {
     name: 'pcapng unknown byte-order magic',
-    input: (() => { const b = Buffer.from(shb(true)); b.writeUInt32LE(0x11223344, 8); return new Uint8Array(b); })(),
-    status: 'stopped', truncation: /^section header block at offset 0 has an unknown byte-order magic 0x11223344$/, packets: 0,
+    input: (() => {
+      const b = Buffer.from(shb(true));
+      b.writeUInt32LE(0x11223344, 8);
+      return new Uint8Array(b);
+    })(),
+    status: 'stopped',
+    truncation: /^section header block at offset 0 has an unknown byte-order magic 0x11223344$/,
+    packets: 0,
   },
-  { name: 'pcapng version 2.0', input: shb(true, [2, 0]), status: 'stopped', truncation: /^section header block at offset 0 has unsupported version 2\.0$/, packets: 0 },
+  {
+    name: 'pcapng version 2.0',
+    input: shb(true, [2, 0]),
+    status: 'stopped',
+    truncation: /^section header block at offset 0 has unsupported version 2\.0$/,
+    packets: 0,
+  },
   {
     name: 'pcapng block length below 12',
     input: concat(ngHead, ngPkt, ngBlock(true, 6, new Uint8Array(20), { lead: 8 })),
-    status: 'stopped', truncation: new RegExp(`^enhanced packet block at offset ${ngHead.length + ngPkt.length} has an impossible length 8 \\(less than 12\\)$`), packets: 1,
+    status: 'stopped',
+    truncation: new RegExp(
+      `^enhanced packet block at offset ${ngHead.length + ngPkt.length} has an impossible length 8 \\(less than 12\\)$`,
+    ),
+    packets: 1,
   },
   {
     name: 'pcapng block length not a multiple of 4',
     input: concat(ngHead, ngBlock(true, 0x0bad, new Uint8Array(20), { lead: 30 })),
-    status: 'stopped', truncation: new RegExp(`^block \\(type 0xbad\\) at offset ${ngHead.length} has an impossible length 30 \\(not a multiple of 4\\)$`), packets: 0,
+    status: 'stopped',
+    truncation: new RegExp(
+      `^block \\(type 0xbad\\) at offset ${ngHead.length} has an impossible length 30 \\(not a multiple of 4\\)$`,
+    ),
+    packets: 0,
   },
   {
     name: 'pcapng block length absurd (> 256 MiB)',
     input: concat(ngHead, ngBlock(true, 4, new Uint8Array(20), { lead: 0x7ffffff0 })),
-    status: 'stopped', truncation: /has an impossible length 2147483632 \(more than 268435456\)$/, packets: 0,
+    status: 'stopped',
+    truncation: /has an impossible length 2147483632 \(more than 268435456\)$/,
+    packets: 0,
   },
   {
     name: 'pcapng trailing length differs',
     input: concat(ngHead, ngPkt, ngBlock(true, 6, new Uint8Array(40), { trail: 48 })),
-    status: 'stopped', truncation: new RegExp(`^enhanced packet block at offset ${ngHead.length + ngPkt.length}: trailing length 48 differs from leading length 52$`), packets: 1,
+    status: 'stopped',
+    truncation: new RegExp(
+      `^enhanced packet block at offset ${ngHead.length + ngPkt.length}: trailing length 48 differs from leading length 52$`,
+    ),
+    packets: 1,
   },
   {
     name: 'pcapng skipped block with a wrong trailing length',
     input: concat(ngHead, ngBlock(true, 5, new Uint8Array(4000), { trail: 16 }), ngPkt),
-    status: 'stopped', truncation: new RegExp(`^block \\(type 0x5\\) at offset ${ngHead.length}: trailing length 16 differs from leading length 4012$`), packets: 0,
+    status: 'stopped',
+    truncation: new RegExp(
+      `^block \\(type 0x5\\) at offset ${ngHead.length}: trailing length 16 differs from leading length 4012$`,
+    ),
+    packets: 0,
   },
   {
     name: 'pcapng packet on an interface that does not exist',
     input: concat(ngHead, epb(true, 1, 0n, data(10, 6))),
-    status: 'stopped', truncation: new RegExp(`^enhanced packet block at offset ${ngHead.length} refers to interface 1, but the section has 1$`), packets: 0,
+    status: 'stopped',
+    truncation: new RegExp(
+      `^enhanced packet block at offset ${ngHead.length} refers to interface 1, but the section has 1$`,
+    ),
+    packets: 0,
   },
   {
-    name: 'pcapng second section forgets the first one\'s interfaces',
+    name: "pcapng second section forgets the first one's interfaces",
     input: concat(ngHead, ngPkt, shb(false), epb(false, 0, 0n, data(10, 6))),
-    status: 'stopped', truncation: /refers to interface 0, but the section has 0$/, packets: 1,
+    status: 'stopped',
+    truncation: /refers to interface 0, but the section has 0$/,
+    packets: 1,
   },
   {
     name: 'pcapng simple packet block before any interface',
     input: concat(shb(true), spb(true, 10, data(10, 7))),
-    status: 'stopped', truncation: /^simple packet block at offset 28 comes before any interface description block$/, packets: 0,
+    status: 'stopped',
+    truncation: /^simple packet block at offset 28 comes before any interface description block$/,
+    packets: 0,
   },
   {
     name: 'pcapng captured length beyond the block',
     input: concat(ngHead, epb(true, 0, 0n, data(16, 8), 16, 200)),
-    status: 'stopped', truncation: /has captured length 200, more than the block holds/, packets: 0,
+    status: 'stopped',
+    truncation: /has captured length 200, more than the block holds/,
+    packets: 0,
   },
   {
     name: 'pcapng captured length above 256 KiB',
     input: concat(ngHead, epb(true, 0, 0n, data(16, 8), 16, MAX_CAPLEN + 4)),
-    status: 'stopped', truncation: /^enhanced packet block at offset \d+ has captured length 262148, more than 262144$/, packets: 0,
+    status: 'stopped',
+    truncation: /^enhanced packet block at offset \d+ has captured length 262148, more than 262144$/,
+    packets: 0,
   },
   {
     name: 'pcapng enhanced packet block cut',
     input: concat(ngHead, ngPkt, ngPkt.subarray(0, 40)),
-    status: 'reading', truncation: new RegExp(`^enhanced packet block at offset ${ngHead.length + ngPkt.length} cut short \\(40 of ${ngPkt.length} bytes\\)$`), packets: 1,
+    status: 'reading',
+    truncation: new RegExp(
+      `^enhanced packet block at offset ${ngHead.length + ngPkt.length} cut short \\(40 of ${ngPkt.length} bytes\\)$`,
+    ),
+    packets: 1,
   },
   {
     name: 'pcapng skipped block cut',
     input: concat(ngHead, ngBlock(true, 4, new Uint8Array(100)).subarray(0, 60)),
-    status: 'reading', truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(60 of 112 bytes\\)$`), packets: 0,
+    status: 'reading',
+    truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(60 of 112 bytes\\)$`),
+    packets: 0,
   },
   {
     name: 'pcapng skipped block cut inside its trailing length',
     input: concat(ngHead, ngBlock(true, 4, new Uint8Array(100)).subarray(0, 110)),
-    status: 'reading', truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(110 of 112 bytes\\)$`), packets: 0,
+    status: 'reading',
+    truncation: new RegExp(`^block \\(type 0x4\\) at offset ${ngHead.length} cut short \\(110 of 112 bytes\\)$`),
+    packets: 0,
   },
   {
     name: 'pcapng interface block longer than the reader carries (16 MiB)',
     input: concat(shb(true), ngBlock(true, 1, new Uint8Array(40), { lead: 20 * 1024 * 1024 })),
-    status: 'stopped', truncation: /^interface description block at offset 28 is 20971520 bytes long, more than this reader accepts \(16777216\)$/, packets: 0,
+    status: 'stopped',
+    truncation:
+      /^interface description block at offset 28 is 20971520 bytes long, more than this reader accepts \(16777216\)$/,
+    packets: 0,
   },
   {
     name: 'pcapng obsolete packet block with captured length above 256 KiB, known from its first 24 bytes',
-    input: concat(ngHead, pb(true, 0, 0n, data(40, 9)).subarray(0, 24)).map((b, i, a) => (i === a.length - 1 ? 0xff : b)),
-    status: 'stopped', truncation: /^packet block at offset \d+ has captured length \d+, more than 262144$/, packets: 0,
+    input: concat(ngHead, pb(true, 0, 0n, data(40, 9)).subarray(0, 24)).map((b, i, a) =>
+      i === a.length - 1 ? 0xff : b,
+    ),
+    status: 'stopped',
+    truncation: /^packet block at offset \d+ has captured length \d+, more than 262144$/,
+    packets: 0,
   },
   {
     name: 'pcapng unsupported if_tsresol 10^-20',
     input: concat(shb(true), idb(true, { linkType: 1, tsresol: 20 })),
-    status: 'stopped', truncation: /^interface description block at offset 28 has an unsupported timestamp resolution \(if_tsresol 0x14\)$/, packets: 0,
+    status: 'stopped',
+    truncation:
+      /^interface description block at offset 28 has an unsupported timestamp resolution \(if_tsresol 0x14\)$/,
+    packets: 0,
   },
 ];
 
@@ -236,18 +356,64 @@ const wantPcap = (spec: PcapFileSpec): GotPacket[] =>
   });
 
 const pcapSpecs: Array<[string, PcapFileSpec, RegExp]> = [
-  ['pcap little-endian microseconds', { le: true, linkType: 1, records: twoGood }, /^pcap, little-endian, microseconds, link type 1$/],
-  ['pcap big-endian microseconds', { le: false, linkType: 101, records: twoGood }, /^pcap, big-endian, microseconds, link type 101$/],
-  ['pcap little-endian nanoseconds', { le: true, nano: true, linkType: 113, records: [{ sec: 1_700_000_000, frac: 999_999_999, data: data(30, 9) }, { sec: 0, frac: 1, data: data(1, 10) }] }, /^pcap, little-endian, nanoseconds, link type 113$/],
-  ['pcap big-endian nanoseconds', { le: false, nano: true, linkType: 276, records: [{ sec: 4_294_967_295, frac: 123_456_789, data: data(70, 11) }] }, /^pcap, big-endian, nanoseconds, link type 276$/],
-  ['pcap modified (Kuznetsov) records', { le: true, modified: true, linkType: 1, records: twoGood }, /^pcap \(modified, Kuznetsov\), little-endian/],
-  ['pcap link type with FCS bits masked as libpcap does', { le: true, linkType: 0x30000001, records: twoGood.slice(0, 1) }, /link type 1$/],
-  ['pcap zero-length packet and empty file body', { le: false, linkType: 1, records: [{ sec: 5, frac: 6, data: new Uint8Array(0), origlen: 60 }] }, /big-endian/],
-  ['pcap out-of-range microseconds carried into seconds', { le: true, linkType: 1, records: [{ sec: 10, frac: 2_500_000, data: data(4, 12) }] }, /microseconds/],
+  [
+    'pcap little-endian microseconds',
+    { le: true, linkType: 1, records: twoGood },
+    /^pcap, little-endian, microseconds, link type 1$/,
+  ],
+  [
+    'pcap big-endian microseconds',
+    { le: false, linkType: 101, records: twoGood },
+    /^pcap, big-endian, microseconds, link type 101$/,
+  ],
+  [
+    'pcap little-endian nanoseconds',
+    {
+      le: true,
+      nano: true,
+      linkType: 113,
+      records: [
+        { sec: 1_700_000_000, frac: 999_999_999, data: data(30, 9) },
+        { sec: 0, frac: 1, data: data(1, 10) },
+      ],
+    },
+    /^pcap, little-endian, nanoseconds, link type 113$/,
+  ],
+  [
+    'pcap big-endian nanoseconds',
+    { le: false, nano: true, linkType: 276, records: [{ sec: 4_294_967_295, frac: 123_456_789, data: data(70, 11) }] },
+    /^pcap, big-endian, nanoseconds, link type 276$/,
+  ],
+  [
+    'pcap modified (Kuznetsov) records',
+    { le: true, modified: true, linkType: 1, records: twoGood },
+    /^pcap \(modified, Kuznetsov\), little-endian/,
+  ],
+  [
+    'pcap link type with FCS bits masked as libpcap does',
+    { le: true, linkType: 0x30000001, records: twoGood.slice(0, 1) },
+    /link type 1$/,
+  ],
+  [
+    'pcap zero-length packet and empty file body',
+    { le: false, linkType: 1, records: [{ sec: 5, frac: 6, data: new Uint8Array(0), origlen: 60 }] },
+    /big-endian/,
+  ],
+  [
+    'pcap out-of-range microseconds carried into seconds',
+    { le: true, linkType: 1, records: [{ sec: 10, frac: 2_500_000, data: data(4, 12) }] },
+    /microseconds/,
+  ],
   ['pcap header only', { le: true, linkType: 1, records: [] }, /^pcap, little-endian/],
 ];
 
-const validCases: ValidCase[] = pcapSpecs.map(([name, spec, detail]) => ({ name, input: pcapFile(spec), format: 'pcap', want: wantPcap(spec), detail }));
+const validCases: ValidCase[] = pcapSpecs.map(([name, spec, detail]) => ({
+  name,
+  input: pcapFile(spec),
+  format: 'pcap',
+  want: wantPcap(spec),
+  detail,
+}));
 
 // pcapng: two sections of opposite byte order, interfaces with different link types and
 // resolutions (10^-6 default, 10^-9, 2^-20, 10^-3 with an offset, 2^-40, 10^-12), SPB, PB,
@@ -274,7 +440,9 @@ const validCases: ValidCase[] = pcapSpecs.map(([name, spec, detail]) => ({ name,
   // section 1, little-endian
   blocks.push(shb(true));
   for (const i of s1) blocks.push(idb(true, i));
-  blocks.push(ngBlock(true, 4, new Uint8Array([1, 0, 8, 0, 10, 0, 0, 1, 0x68, 0x6f, 0x73, 0x74, 0, 0, 0, 0, 0, 0, 0, 0]))); // NRB
+  blocks.push(
+    ngBlock(true, 4, new Uint8Array([1, 0, 8, 0, 10, 0, 0, 1, 0x68, 0x6f, 0x73, 0x74, 0, 0, 0, 0, 0, 0, 0, 0])),
+  ); // NRB
   packet(true, s1, 0, 1_700_000_000_654_321n, data(60, 20));
   packet(true, s1, 1, 1_700_000_000_987_654_321n, data(61, 21)); // > 2^53 at ns resolution
   packet(true, s1, 2, (1_700_000_000n << 20n) | 0xfffffn, data(62, 22));
@@ -406,6 +574,9 @@ test('valid: pcapng timestamps equal BigInt arithmetic for every resolution 10^-
   const whole = decode([input]);
   t.false(whole.summary.truncated, whole.summary.truncation);
   t.deepEqual(whole.violations, []);
-  t.deepEqual(whole.got.map(g => ({ sec: g.sec, nsec: g.nsec })), want);
+  t.deepEqual(
+    whole.got.map(g => ({ sec: g.sec, nsec: g.nsec })),
+    want,
+  );
   t.true(want.length > 900);
 });

@@ -23,13 +23,41 @@ function tmp(t: { teardown(f: () => void): void }): string {
 
 // Synthesised: three datagrams with timestamps that exercise the sub-second part.
 const frames = [
-  { frame: udpFrame({ srcIp: '10.99.1.1', dstIp: '10.99.1.2', srcPort: 6665, dstPort: 6666, payload: '6,1,100,-;first\n' }), sec: 1700000000, nsec: 0 },
-  { frame: udpFrame({ srcIp: '10.99.1.1', dstIp: '10.99.1.2', srcPort: 6665, dstPort: 6666, payload: '6,2,200,-;second\n' }), sec: 1700000000, nsec: 999_999_999 },
-  { frame: udpFrame({ srcIp: '10.99.1.1', dstIp: '10.99.1.2', srcPort: 6665, dstPort: 514, payload: 'x'.repeat(1401) }), sec: 1800000001, nsec: 123_456_789 },
+  {
+    frame: udpFrame({
+      srcIp: '10.99.1.1',
+      dstIp: '10.99.1.2',
+      srcPort: 6665,
+      dstPort: 6666,
+      payload: '6,1,100,-;first\n',
+    }),
+    sec: 1700000000,
+    nsec: 0,
+  },
+  {
+    frame: udpFrame({
+      srcIp: '10.99.1.1',
+      dstIp: '10.99.1.2',
+      srcPort: 6665,
+      dstPort: 6666,
+      payload: '6,2,200,-;second\n',
+    }),
+    sec: 1700000000,
+    nsec: 999_999_999,
+  },
+  {
+    frame: udpFrame({ srcIp: '10.99.1.1', dstIp: '10.99.1.2', srcPort: 6665, dstPort: 514, payload: 'x'.repeat(1401) }),
+    sec: 1800000001,
+    nsec: 123_456_789,
+  },
 ];
 
 function writeAll(file: string, opts: { bufferBytes?: number; close?: boolean } = {}) {
-  const w = openCaptureWriter(file, { linkType: 1, iface: 'veth1', ...(opts.bufferBytes ? { bufferBytes: opts.bufferBytes } : {}) });
+  const w = openCaptureWriter(file, {
+    linkType: 1,
+    iface: 'veth1',
+    ...(opts.bufferBytes ? { bufferBytes: opts.bufferBytes } : {}),
+  });
   // Each frame at a non-zero offset in a bigger buffer, as live sources hand them.
   for (const f of frames) {
     const big = Buffer.concat([Buffer.alloc(7, 0xee), f.frame, Buffer.alloc(5, 0xee)]);
@@ -40,7 +68,17 @@ function writeAll(file: string, opts: { bufferBytes?: number; close?: boolean } 
 }
 
 test('nanosecondsHighLow is exact (compared with BigInt arithmetic)', t => {
-  const cases: Array<[number, number]> = [[0, 0], [0, 999_999_999], [1, 0], [4, 294_967_295], [4, 294_967_296], [1700000000, 1], [1800000001, 123_456_789], [4102444800, 999_999_999], [2 ** 32 - 1, 999_999_999]];
+  const cases: Array<[number, number]> = [
+    [0, 0],
+    [0, 999_999_999],
+    [1, 0],
+    [4, 294_967_295],
+    [4, 294_967_296],
+    [1700000000, 1],
+    [1800000001, 123_456_789],
+    [4102444800, 999_999_999],
+    [2 ** 32 - 1, 999_999_999],
+  ];
   for (const [sec, nsec] of cases) {
     const want = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
     const [hi, lo] = nanosecondsHighLow(sec, nsec);
@@ -50,7 +88,13 @@ test('nanosecondsHighLow is exact (compared with BigInt arithmetic)', t => {
 });
 
 test('format follows the file name', t => {
-  const cases: Array<[string, 'pcap' | 'pcapng']> = [['x.pcapng', 'pcapng'], ['X.PCAPNG', 'pcapng'], ['x.pcap', 'pcap'], ['x', 'pcap'], ['x.pcapng.gz', 'pcap']];
+  const cases: Array<[string, 'pcap' | 'pcapng']> = [
+    ['x.pcapng', 'pcapng'],
+    ['X.PCAPNG', 'pcapng'],
+    ['x.pcap', 'pcap'],
+    ['x', 'pcap'],
+    ['x.pcapng.gz', 'pcap'],
+  ];
   for (const [p, want] of cases) t.is(formatForPath(p), want, p);
 });
 
@@ -77,30 +121,63 @@ for (const ext of ['pcap', 'pcapng'] as const) {
   requiring([[haveCommand('tcpdump'), 'tcpdump']])(`${ext}: tcpdump reads it whole, with the same times`, t => {
     const file = path.join(tmp(t), `w.${ext}`);
     writeAll(file);
-    const r = spawnSync('tcpdump', ['-r', file, '-n', '-tt', '--nano'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    const r = spawnSync('tcpdump', ['-r', file, '-n', '-tt', '--nano'], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    });
     t.is(r.status, 0, r.stderr);
     t.notRegex(r.stderr, /truncated|error/i);
     const lines = r.stdout.trim().split('\n');
     t.is(lines.length, 3);
-    const nano = (f: (typeof frames)[number]) => `${f.sec}.${String(ext === 'pcap' ? Math.floor(f.nsec / 1000) * 1000 : f.nsec).padStart(9, '0')}`;
+    const nano = (f: (typeof frames)[number]) =>
+      `${f.sec}.${String(ext === 'pcap' ? Math.floor(f.nsec / 1000) * 1000 : f.nsec).padStart(9, '0')}`;
     t.true(lines[0]!.startsWith(`${nano(frames[0]!)} IP 10.99.1.1.6665 > 10.99.1.2.6666: UDP, length 16`), lines[0]);
     t.true(lines[1]!.startsWith(`${nano(frames[1]!)} IP 10.99.1.1.6665 > 10.99.1.2.6666: UDP, length 17`), lines[1]);
     t.true(lines[2]!.startsWith(`${nano(frames[2]!)} IP 10.99.1.1.6665 > 10.99.1.2.514: `), lines[2]);
   });
 
-  requiring([[haveCommand('tshark'), 'tshark']])(`${ext}: tshark reads it: lengths, ports, nanoseconds and interface name`, t => {
-    const file = path.join(tmp(t), `w.${ext}`);
-    writeAll(file);
-    const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.len', '-e', 'frame.time_epoch', '-e', 'udp.dstport', '-e', 'frame.interface_name'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', HOME: tmpdir() } });
-    t.is(r.status, 0, r.stderr);
-    const rows = r.stdout.trim().split('\n').map(l => l.split('\t'));
-    t.deepEqual(rows.map(r => Number(r[0])), frames.map(f => f.frame.length));
-    t.deepEqual(rows.map(r => r[2]), ['6666', '6666', '514']);
-    if (ext === 'pcapng') {
-      t.is(rows[2]![1], '1800000001.123456789');
-      t.is(rows[0]![3], 'veth1');
-    }
-  });
+  requiring([[haveCommand('tshark'), 'tshark']])(
+    `${ext}: tshark reads it: lengths, ports, nanoseconds and interface name`,
+    t => {
+      const file = path.join(tmp(t), `w.${ext}`);
+      writeAll(file);
+      const r = spawnSync(
+        'tshark',
+        [
+          '-r',
+          file,
+          '-T',
+          'fields',
+          '-e',
+          'frame.len',
+          '-e',
+          'frame.time_epoch',
+          '-e',
+          'udp.dstport',
+          '-e',
+          'frame.interface_name',
+        ],
+        { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', HOME: tmpdir() } },
+      );
+      t.is(r.status, 0, r.stderr);
+      const rows = r.stdout
+        .trim()
+        .split('\n')
+        .map(l => l.split('\t'));
+      t.deepEqual(
+        rows.map(r => Number(r[0])),
+        frames.map(f => f.frame.length),
+      );
+      t.deepEqual(
+        rows.map(r => r[2]),
+        ['6666', '6666', '514'],
+      );
+      if (ext === 'pcapng') {
+        t.is(rows[2]![1], '1800000001.123456789');
+        t.is(rows[0]![3], 'veth1');
+      }
+    },
+  );
 }
 
 test('whole at every flush: before close, the file holds whole records only', async t => {
@@ -119,7 +196,10 @@ test('whole at every flush: before close, the file holds whole records only', as
   summary = await readCaptureFile(file, sink);
   t.false(summary.truncated);
   t.is(sink.got.length, 60);
-  t.deepEqual(sink.got.map(g => g.sec), Array.from({ length: 60 }, (_, i) => 1800000000 + i));
+  t.deepEqual(
+    sink.got.map(g => g.sec),
+    Array.from({ length: 60 }, (_, i) => 1800000000 + i),
+  );
   w.close();
   w.close();
   t.is(statSync(file).size, 24 + 60 * (16 + f.length));

@@ -1,5 +1,10 @@
 import test from 'ava';
-import { parseNetconsoleSpec, formatNetconsoleSpec, formatNetconsoleSpecs, normalizeMac } from '../src/config/netconsole-spec.js';
+import {
+  parseNetconsoleSpec,
+  formatNetconsoleSpec,
+  formatNetconsoleSpecs,
+  normalizeMac,
+} from '../src/config/netconsole-spec.js';
 import { parseSysconfigNetconsole, formatSysconfigNetconsole } from '../src/config/sysconfig.js';
 
 // ---- netconsole= parameter: failures first -------------------------------------------------
@@ -22,7 +27,11 @@ const specFailures: Array<{ name: string; input: string; error: RegExp }> = [
   { name: 'ipv6 with a zone index', input: '@/,514@fe80::1%eth0/', error: /bad target IP "fe80::1%eth0"/ },
   { name: 'bracketed ipv6', input: '@/,514@[2001:db8::1]/', error: /without brackets/ },
   { name: 'mixed families', input: '@10.0.0.2/,514@2001:db8::1/', error: /different families/ },
-  { name: 'no / after target ip', input: '@/eth0,514@10.0.0.1', error: /missing '\/' after the target IP "10.0.0.1".*requires it/ },
+  {
+    name: 'no / after target ip',
+    input: '@/eth0,514@10.0.0.1',
+    error: /missing '\/' after the target IP "10.0.0.1".*requires it/,
+  },
   { name: 'mac with dashes', input: '@/,514@10.0.0.1/00-11-22-33-44-55', error: /bad target MAC "00-11-22-33-44-55"/ },
   { name: 'short mac', input: '@/,514@10.0.0.1/00:11:22:33:44', error: /bad target MAC/ },
   { name: 'mac with garbage', input: '@/,514@10.0.0.1/zz:11:22:33:44:55', error: /bad target MAC/ },
@@ -67,13 +76,29 @@ const specCases: Array<{ name: string; input: string; want: Record<string, unkno
   {
     name: 'all defaults',
     input: '@/,@10.0.0.1/',
-    want: { extended: false, release: false, localPort: 6665, remotePort: 6666, remoteIp: '10.0.0.1', dev: undefined, localIp: undefined, remoteMac: undefined },
+    want: {
+      extended: false,
+      release: false,
+      localPort: 6665,
+      remotePort: 6666,
+      remoteIp: '10.0.0.1',
+      dev: undefined,
+      localIp: undefined,
+      remoteMac: undefined,
+    },
     explicit: ['remoteIp'],
   },
   {
     name: 'kernel documentation example',
     input: 'netconsole=4444@10.0.0.1/eth1,9353@10.0.0.2/12:34:56:78:9a:bc',
-    want: { localPort: 4444, localIp: '10.0.0.1', dev: 'eth1', remotePort: 9353, remoteIp: '10.0.0.2', remoteMac: '12:34:56:78:9a:bc' },
+    want: {
+      localPort: 4444,
+      localIp: '10.0.0.1',
+      dev: 'eth1',
+      remotePort: 9353,
+      remoteIp: '10.0.0.2',
+      remoteMac: '12:34:56:78:9a:bc',
+    },
     explicit: ['localPort', 'localIp', 'dev', 'remotePort', 'remoteIp', 'remoteMac'],
   },
   {
@@ -135,10 +160,13 @@ for (const c of specCases) {
 test('netconsole spec: several targets joined by ;', t => {
   const r = parseNetconsoleSpec('netconsole=@/eth0,514@10.0.0.1/;+@/eth1,6666@10.0.1.1/aa:bb:cc:dd:ee:ff');
   t.deepEqual(r.errors, []);
-  t.deepEqual(r.targets.map(x => [x.dev, x.remoteIp, x.remotePort, x.extended, x.remoteMac]), [
-    ['eth0', '10.0.0.1', 514, false, undefined],
-    ['eth1', '10.0.1.1', 6666, true, 'aa:bb:cc:dd:ee:ff'],
-  ]);
+  t.deepEqual(
+    r.targets.map(x => [x.dev, x.remoteIp, x.remotePort, x.extended, x.remoteMac]),
+    [
+      ['eth0', '10.0.0.1', 514, false, undefined],
+      ['eth1', '10.0.1.1', 6666, true, 'aa:bb:cc:dd:ee:ff'],
+    ],
+  );
 });
 
 // Round trips: parse → format gives back the text (after the prefix/quotes and MAC/IPv6 case normalisation).
@@ -158,7 +186,16 @@ for (const text of roundTrips) {
     // full form → parse → same effective values
     const full = formatNetconsoleSpec(r.targets[0]!, { full: true });
     const again = parseNetconsoleSpec(full).targets[0]!;
-    for (const k of ['extended', 'release', 'localPort', 'localIp', 'dev', 'remotePort', 'remoteIp', 'remoteMac'] as const) {
+    for (const k of [
+      'extended',
+      'release',
+      'localPort',
+      'localIp',
+      'dev',
+      'remotePort',
+      'remoteIp',
+      'remoteMac',
+    ] as const) {
       t.is(again[k], r.targets[0]![k], k);
     }
   });
@@ -184,14 +221,49 @@ test('normalizeMac', t => {
 
 const sysFailures: Array<{ name: string; text: string; errors: RegExp[]; targets: number }> = [
   { name: 'empty file', text: '', errors: [/SYSLOGADDR is not set.*Server address not specified/], targets: 0 },
-  { name: 'stock file, nothing set', text: '# The IP address of the remote syslog server\n# SYSLOGADDR=\nLOCALPORT=6666\n', errors: [/SYSLOGADDR is not set/], targets: 0 },
+  {
+    name: 'stock file, nothing set',
+    text: '# The IP address of the remote syslog server\n# SYSLOGADDR=\nLOCALPORT=6666\n',
+    errors: [/SYSLOGADDR is not set/],
+    targets: 0,
+  },
   { name: 'SYSLOGADDR empty', text: 'SYSLOGADDR=\n', errors: [/:1: SYSLOGADDR is empty/], targets: 0 },
-  { name: 'spaces around =', text: 'SYSLOGADDR = 10.0.0.1\n', errors: [/:1: spaces around '='/, /SYSLOGADDR is not set/], targets: 0 },
-  { name: 'bad port', text: 'SYSLOGADDR=10.0.0.1\nSYSLOGPORT=51four\n', errors: [/:2: bad SYSLOGPORT "51four"/], targets: 1 },
-  { name: 'bad local port', text: 'SYSLOGADDR=10.0.0.1\nLOCALPORT=70000\n', errors: [/:2: bad LOCALPORT "70000"/], targets: 1 },
-  { name: 'bad mac', text: 'SYSLOGADDR=10.0.0.1\nSYSLOGMACADDR=00-0C-29-86-DC-7A\n', errors: [/:2: bad SYSLOGMACADDR "00-0C-29-86-DC-7A"/], targets: 1 },
-  { name: 'unterminated quote', text: 'SYSLOGADDR="10.0.0.1\n', errors: [/:1: unterminated quote/, /not set/], targets: 0 },
-  { name: 'IPv6 SYSLOGADDR', text: 'SYSLOGADDR=2001:db8::1\n', errors: [/IPv6: the init script handles only IPv4/], targets: 1 },
+  {
+    name: 'spaces around =',
+    text: 'SYSLOGADDR = 10.0.0.1\n',
+    errors: [/:1: spaces around '='/, /SYSLOGADDR is not set/],
+    targets: 0,
+  },
+  {
+    name: 'bad port',
+    text: 'SYSLOGADDR=10.0.0.1\nSYSLOGPORT=51four\n',
+    errors: [/:2: bad SYSLOGPORT "51four"/],
+    targets: 1,
+  },
+  {
+    name: 'bad local port',
+    text: 'SYSLOGADDR=10.0.0.1\nLOCALPORT=70000\n',
+    errors: [/:2: bad LOCALPORT "70000"/],
+    targets: 1,
+  },
+  {
+    name: 'bad mac',
+    text: 'SYSLOGADDR=10.0.0.1\nSYSLOGMACADDR=00-0C-29-86-DC-7A\n',
+    errors: [/:2: bad SYSLOGMACADDR "00-0C-29-86-DC-7A"/],
+    targets: 1,
+  },
+  {
+    name: 'unterminated quote',
+    text: 'SYSLOGADDR="10.0.0.1\n',
+    errors: [/:1: unterminated quote/, /not set/],
+    targets: 0,
+  },
+  {
+    name: 'IPv6 SYSLOGADDR',
+    text: 'SYSLOGADDR=2001:db8::1\n',
+    errors: [/IPv6: the init script handles only IPv4/],
+    targets: 1,
+  },
   { name: 'bad address', text: 'SYSLOGADDR=10.0.0.256\n', errors: [/bad SYSLOGADDR "10.0.0.256"/], targets: 0 },
   { name: 'bad host name', text: 'SYSLOGADDR=log_host!\n', errors: [/bad SYSLOGADDR/], targets: 0 },
   { name: 'bad DEV', text: 'SYSLOGADDR=10.0.0.1\nDEV="eth 0"\n', errors: [/:2: bad DEV/], targets: 1 },
@@ -207,9 +279,21 @@ for (const c of sysFailures) {
 }
 
 const sysWarnings: Array<{ name: string; text: string; warning: RegExp }> = [
-  { name: 'unknown key', text: 'SYSLOGADDR=10.0.0.1\nSYSLOGSERVER=10.0.0.2\n', warning: /:2: unknown key SYSLOGSERVER/ },
-  { name: 'set twice', text: 'SYSLOGADDR=10.0.0.1\nSYSLOGADDR=10.0.0.2\n', warning: /:2: SYSLOGADDR set again \(line 1 is overridden\)/ },
-  { name: 'host name', text: 'SYSLOGADDR=loghost.example.com\n', warning: /host name: the init script resolves it once/ },
+  {
+    name: 'unknown key',
+    text: 'SYSLOGADDR=10.0.0.1\nSYSLOGSERVER=10.0.0.2\n',
+    warning: /:2: unknown key SYSLOGSERVER/,
+  },
+  {
+    name: 'set twice',
+    text: 'SYSLOGADDR=10.0.0.1\nSYSLOGADDR=10.0.0.2\n',
+    warning: /:2: SYSLOGADDR set again \(line 1 is overridden\)/,
+  },
+  {
+    name: 'host name',
+    text: 'SYSLOGADDR=loghost.example.com\n',
+    warning: /host name: the init script resolves it once/,
+  },
   { name: 'shell expansion', text: 'SYSLOGADDR=$LOGHOST\n', warning: /shell expansion/ },
   { name: 'not an assignment', text: 'SYSLOGADDR=10.0.0.1\nmodprobe netconsole\n', warning: /:2: not an assignment/ },
   { name: 'trailing words', text: 'SYSLOGADDR=10.0.0.1 DEV=eth0\n', warning: /text after the value/ },
@@ -217,7 +301,10 @@ const sysWarnings: Array<{ name: string; text: string; warning: RegExp }> = [
 for (const c of sysWarnings) {
   test(`sysconfig warns: ${c.name}`, t => {
     const r = parseSysconfigNetconsole(c.text, 'f');
-    t.true(r.warnings.some(w => c.warning.test(w)), r.warnings.join('\n'));
+    t.true(
+      r.warnings.some(w => c.warning.test(w)),
+      r.warnings.join('\n'),
+    );
   });
 }
 
@@ -248,7 +335,7 @@ test('sysconfig: CentOS 6 stock file with SYSLOGADDR filled in, init-script defa
     '# The listening port of the remote syslog daemon',
     '# SYSLOGPORT=514',
     '',
-    '# The MAC address of the remote syslog server (only set this if it can\'t',
+    "# The MAC address of the remote syslog server (only set this if it can't",
     '# be automatically determined)',
     '# SYSLOGMACADDR=',
   ].join('\n');
@@ -258,7 +345,7 @@ test('sysconfig: CentOS 6 stock file with SYSLOGADDR filled in, init-script defa
   const tg = r.targets[0]!;
   t.is(tg.source, '/etc/sysconfig/netconsole');
   t.is(tg.line, 13);
-  t.is(tg.localPort, 6666, 'init script default, not the kernel\'s 6665');
+  t.is(tg.localPort, 6666, "init script default, not the kernel's 6665");
   t.is(tg.remotePort, 514);
   t.is(tg.remoteIp, '192.168.10.5');
   t.is(tg.dev, undefined);
@@ -294,7 +381,9 @@ test('sysconfig: host name is kept as the remote IP field (resolved at start by 
 });
 
 test('sysconfig: round trip through formatSysconfigNetconsole', t => {
-  const r = parseSysconfigNetconsole('DEV=bond0\nSYSLOGADDR=10.0.0.1\nSYSLOGPORT=6514\nSYSLOGMACADDR=aa:bb:cc:dd:ee:ff\nLOCALPORT=7000\n');
+  const r = parseSysconfigNetconsole(
+    'DEV=bond0\nSYSLOGADDR=10.0.0.1\nSYSLOGPORT=6514\nSYSLOGMACADDR=aa:bb:cc:dd:ee:ff\nLOCALPORT=7000\n',
+  );
   const text = formatSysconfigNetconsole(r.targets[0]!);
   const again = parseSysconfigNetconsole(text);
   const strip = (x: (typeof r.targets)[number] | undefined) => x && { ...x, line: 0, explicit: [...x.explicit].sort() };

@@ -58,7 +58,13 @@ test('PacketQueue: bytes, lengths and times come out in order, across pages, in 
   for (let i = 0; i < n; i++) {
     const g = sink.got[i]!;
     const want = packetOf(i, Math.max(4, sizes[i % sizes.length]!));
-    if (g.hex !== want.toString('hex') || g.origlen !== want.length + (i % 2) || g.sec !== 1_700_000_000 + i || g.nsec !== i * 7 || g.linkType !== (i % 3 === 0 ? 1 : 113)) {
+    if (
+      g.hex !== want.toString('hex') ||
+      g.origlen !== want.length + (i % 2) ||
+      g.sec !== 1_700_000_000 + i ||
+      g.nsec !== i * 7 ||
+      g.linkType !== (i % 3 === 0 ? 1 : 113)
+    ) {
       t.fail(`packet ${i} differs`);
       return;
     }
@@ -69,7 +75,14 @@ test('PacketQueue: bytes, lengths and times come out in order, across pages, in 
 test('AsyncFdWriter: EPIPE stops output, reports once, and drained() still resolves', async t => {
   const calls: number[] = [];
   const fs = {
-    write: (_fd: number, _b: Buffer, _o: number, len: number, _p: null, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
+    write: (
+      _fd: number,
+      _b: Buffer,
+      _o: number,
+      len: number,
+      _p: null,
+      cb: (e: NodeJS.ErrnoException | null, n: number) => void,
+    ) => {
       calls.push(len);
       setImmediate(() => cb(Object.assign(new Error('EPIPE'), { code: 'EPIPE' }), 0));
     },
@@ -90,7 +103,14 @@ test('AsyncFdWriter: EAGAIN and partial writes are retried; order kept; before/a
   let first = true;
   const events: string[] = [];
   const fs = {
-    write: (_fd: number, b: Buffer, o: number, len: number, _p: null, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
+    write: (
+      _fd: number,
+      b: Buffer,
+      o: number,
+      len: number,
+      _p: null,
+      cb: (e: NodeJS.ErrnoException | null, n: number) => void,
+    ) => {
       if (first) {
         first = false;
         setImmediate(() => cb(Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' }), 0));
@@ -110,7 +130,10 @@ test('AsyncFdWriter: EAGAIN and partial writes are retried; order kept; before/a
   t.is(Buffer.concat(out).toString('utf8'), 'hé llo world\nagain\n');
   t.false(w.busy);
   t.is(w.writableLength, 0);
-  t.deepEqual(events.filter((e, i) => events[i - 1] !== e), ['before', 'after', 'before', 'after']);
+  t.deepEqual(
+    events.filter((e, i) => events[i - 1] !== e),
+    ['before', 'after', 'before', 'after'],
+  );
 });
 
 test('AsyncFdWriter: a real file gets every line in order', async t => {

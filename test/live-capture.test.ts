@@ -9,14 +9,25 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { netconsoleFilter } from '../src/capture/filter.js';
-import { capLoadError, defaultInterface, linkTypeNumber, openError, openLiveCapture, supportsVlanFilter, type CapModule } from '../src/capture/live.js';
+import {
+  capLoadError,
+  defaultInterface,
+  linkTypeNumber,
+  openError,
+  openLiveCapture,
+  supportsVlanFilter,
+  type CapModule,
+} from '../src/capture/live.js';
 import { icmpPortUnreachable, ipv4Packet, pcapFile, udpFragments, udpFrame, udpSegment } from './helpers/frames.js';
 import { CLIError } from '../src/errors.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 
 test('openError: libpcap messages become one line that says what to do', t => {
   const cases: Array<[msg: string, want: RegExp]> = [
-    ['socket: Operation not permitted', /^cannot capture on eth1: permission denied \(run as root, or: setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)\)$/],
+    [
+      'socket: Operation not permitted',
+      /^cannot capture on eth1: permission denied \(run as root, or: setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)\)$/,
+    ],
     ["You don't have permission to capture on that device (socket: Operation not permitted)", /permission denied/],
     ['No such device exists', /^unknown interface 'eth1' \(see: ip link\)$/],
     ['That device is not up', /^interface eth1 is down \(ip link set eth1 up\)$/],
@@ -39,10 +50,28 @@ test('openError: libpcap messages become one line that says what to do', t => {
 
 test('capLoadError: every way cap fails to load names the fix', t => {
   const cases: Array<[{ message: string; code?: string }, RegExp]> = [
-    [{ message: "Cannot find module '../build/Release/cap.node'\nRequire stack:\n- x", code: 'MODULE_NOT_FOUND' }, /^cannot capture: the cap package is not built \(apt-get install libpcap-dev && npm rebuild cap\)$/],
-    [{ message: 'libpcap.so.0.8: cannot open shared object file: No such file or directory', code: 'ERR_DLOPEN_FAILED' }, /libpcap is not installed \(apt-get install libpcap-dev && npm rebuild cap\)/],
-    [{ message: "Cannot find module 'cap'\nRequire stack:", code: 'MODULE_NOT_FOUND' }, /the cap package is not installed/],
-    [{ message: 'was compiled against a different Node.js version using NODE_MODULE_VERSION 108', code: 'ERR_DLOPEN_FAILED' }, /not built \(apt-get install libpcap-dev && npm rebuild cap\)/],
+    [
+      { message: "Cannot find module '../build/Release/cap.node'\nRequire stack:\n- x", code: 'MODULE_NOT_FOUND' },
+      /^cannot capture: the cap package is not built \(apt-get install libpcap-dev && npm rebuild cap\)$/,
+    ],
+    [
+      {
+        message: 'libpcap.so.0.8: cannot open shared object file: No such file or directory',
+        code: 'ERR_DLOPEN_FAILED',
+      },
+      /libpcap is not installed \(apt-get install libpcap-dev && npm rebuild cap\)/,
+    ],
+    [
+      { message: "Cannot find module 'cap'\nRequire stack:", code: 'MODULE_NOT_FOUND' },
+      /the cap package is not installed/,
+    ],
+    [
+      {
+        message: 'was compiled against a different Node.js version using NODE_MODULE_VERSION 108',
+        code: 'ERR_DLOPEN_FAILED',
+      },
+      /not built \(apt-get install libpcap-dev && npm rebuild cap\)/,
+    ],
   ];
   for (const [err, want] of cases) t.regex(capLoadError(err).message, want, err.message);
 });
@@ -62,8 +91,22 @@ test("linkTypeNumber: cap's names to LINKTYPE values", t => {
 });
 
 test('defaultInterface: first non-loopback interface with an address, else any', t => {
-  const lo = { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' } as const;
-  const eth = { address: '10.99.0.2', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:02', internal: false, cidr: '10.99.0.2/24' } as const;
+  const lo = {
+    address: '127.0.0.1',
+    netmask: '255.0.0.0',
+    family: 'IPv4',
+    mac: '00:00:00:00:00:00',
+    internal: true,
+    cidr: '127.0.0.1/8',
+  } as const;
+  const eth = {
+    address: '10.99.0.2',
+    netmask: '255.255.255.0',
+    family: 'IPv4',
+    mac: '02:00:00:00:00:02',
+    internal: false,
+    cidr: '10.99.0.2/24',
+  } as const;
   t.is(defaultInterface({}), 'any');
   t.is(defaultInterface({ lo: [lo] }), 'any');
   t.is(defaultInterface({ lo: [lo], eth1: [eth], eth2: [eth] }), 'eth1');
@@ -146,14 +189,20 @@ test('a filter refused for lack of VLAN support is retried once without its vlan
     },
   } as unknown as CapModule;
   const deps = { loadCap: () => fakeCap, interfaceExists: () => true };
-  const c = openLiveCapture({ iface: 'x', filter: 'udp or (vlan and udp)', noVlanFilter: 'udp', bufferMiB: 1 }, { packet() {} }, deps);
+  const c = openLiveCapture(
+    { iface: 'x', filter: 'udp or (vlan and udp)', noVlanFilter: 'udp', bufferMiB: 1 },
+    { packet() {} },
+    deps,
+  );
   t.deepEqual(filters, ['udp or (vlan and udp)', 'udp']);
   t.is(instances, 2);
   t.is(c.filter, 'udp');
   t.is(c.linkType, 113);
   c.stop();
   // A user's filter has no fallback: the error is the user's to fix.
-  const e = t.throws(() => openLiveCapture({ iface: 'x', filter: 'vlan and udp', bufferMiB: 1 }, { packet() {} }, deps));
+  const e = t.throws(() =>
+    openLiveCapture({ iface: 'x', filter: 'vlan and udp', bufferMiB: 1 }, { packet() {} }, deps),
+  );
   t.regex(e!.message, /^bad filter 'vlan and udp': no VLAN support/);
 });
 
@@ -175,12 +224,16 @@ test('live timestamps: wall clock at open plus monotonic time, split into s and 
   } as unknown as CapModule;
   const got: Array<[number, number, number, number]> = [];
   let mono = 5000.25; // ms, arbitrary origin
-  const c = openLiveCapture({ iface: 'eth1', filter: '', bufferMiB: 1 }, { packet: (_b, _o, caplen, origlen, s, ns) => got.push([caplen, origlen, s, ns]) }, {
-    loadCap: () => fakeCap,
-    interfaceExists: () => true,
-    now: () => 1_700_000_000_999, // .999 s
-    monotonic: () => mono,
-  });
+  const c = openLiveCapture(
+    { iface: 'eth1', filter: '', bufferMiB: 1 },
+    { packet: (_b, _o, caplen, origlen, s, ns) => got.push([caplen, origlen, s, ns]) },
+    {
+      loadCap: () => fakeCap,
+      interfaceExists: () => true,
+      now: () => 1_700_000_000_999, // .999 s
+      monotonic: () => mono,
+    },
+  );
   handler!(60, false);
   mono += 0.0015; // +1.5 µs
   handler!(70, false);
@@ -216,10 +269,18 @@ function filterCases(): Array<[string, Buffer, boolean]> {
     ['udp from port 6666 to 40000', udpFrame({ ...a, srcPort: 6666, dstPort: 40000, payload: 'reply' }), false],
     ['tcp to port 514', ethIp(ipv4Packet('10.99.1.1', '10.99.1.2', 6, Buffer.alloc(20))), false],
     ['icmp echo', ethIp(ipv4Packet('10.99.1.1', '10.99.1.2', 1, Buffer.from('0800f7ff00000000', 'hex'))), false],
-    ['non-first fragment of a tcp segment', ethIp(ipv4Packet('10.99.1.1', '10.99.1.2', 6, Buffer.alloc(40), { fragOffset: 1480 })), false],
+    [
+      'non-first fragment of a tcp segment',
+      ethIp(ipv4Packet('10.99.1.1', '10.99.1.2', 6, Buffer.alloc(40), { fragOffset: 1480 })),
+      false,
+    ],
     ['udp to 6666', udpFrame({ ...a, dstPort: 6666, payload: '6,1,1,-;x\n' }), true],
     ['udp to 514', toPort514, true],
-    ['udp to 6666 over IPv6', udpFrame({ srcIp: 'fd99::1', dstIp: 'fd99::2', srcPort: 6665, dstPort: 6666, payload: 'x\n' }), true],
+    [
+      'udp to 6666 over IPv6',
+      udpFrame({ srcIp: 'fd99::1', dstIp: 'fd99::2', srcPort: 6665, dstPort: 6666, payload: 'x\n' }),
+      true,
+    ],
     ['udp to 53 in VLAN 5', udpFrame({ ...a, dstPort: 53, payload: 'x\n', vlan: 5 }), false],
     ['udp to 6666 in VLAN 5', udpFrame({ ...a, dstPort: 6666, payload: 'x\n', vlan: 5 }), true],
     ['icmp port unreachable', icmpPortUnreachable(toPort514, '52:54:00:ab:cd:ef', '52:54:00:12:34:56'), true],
@@ -247,17 +308,29 @@ function filterCases(): Array<[string, Buffer, boolean]> {
   }
 }
 
-requiring([[haveCommand('tcpdump'), 'tcpdump']])('the filter, compiled and run by libpcap, keeps netconsole, ICMP unreachable and fragments only', t => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-filter-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const cases = filterCases();
-  const file = path.join(dir, 'all.pcap');
-  writeFileSync(file, pcapFile(cases.map(([, frame], i) => ({ sec: 1000 + i, usec: 0, data: frame }))));
-  const r = spawnSync('tcpdump', ['-r', file, '-n', '-tt', netconsoleFilter([514, 6666])], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
-  t.is(r.status, 0, r.stderr);
-  const kept = new Set(r.stdout.trim().split('\n').filter(Boolean).map(l => Number(l.split('.')[0]) - 1000));
-  for (const [i, [name, , want]] of cases.entries()) t.is(kept.has(i), want, name);
-});
+requiring([[haveCommand('tcpdump'), 'tcpdump']])(
+  'the filter, compiled and run by libpcap, keeps netconsole, ICMP unreachable and fragments only',
+  t => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-filter-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const cases = filterCases();
+    const file = path.join(dir, 'all.pcap');
+    writeFileSync(file, pcapFile(cases.map(([, frame], i) => ({ sec: 1000 + i, usec: 0, data: frame }))));
+    const r = spawnSync('tcpdump', ['-r', file, '-n', '-tt', netconsoleFilter([514, 6666])], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    });
+    t.is(r.status, 0, r.stderr);
+    const kept = new Set(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(l => Number(l.split('.')[0]) - 1000),
+    );
+    for (const [i, [name, , want]] of cases.entries()) t.is(kept.has(i), want, name);
+  },
+);
 
 requiring([[haveCommand('tcpdump'), 'tcpdump']])('the filter with other ports drops the defaults', t => {
   const r = spawnSync('tcpdump', ['-d', '-y', 'EN10MB', netconsoleFilter([5555])], { encoding: 'utf8' });

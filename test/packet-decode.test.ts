@@ -1,5 +1,14 @@
 import test from 'ava';
-import { decodeIpv4, decodeIpv6, decodeLink, decodePortUnreachable, decodeUdp, newIpView, newLinkView, newUdpView } from '../src/decode/packet.js';
+import {
+  decodeIpv4,
+  decodeIpv6,
+  decodeLink,
+  decodePortUnreachable,
+  decodeUdp,
+  newIpView,
+  newLinkView,
+  newUdpView,
+} from '../src/decode/packet.js';
 import { formatIpv6, normaliseMac } from '../src/decode/addr.js';
 import { icmpPortUnreachable, udpFrame } from './helpers/frames.js';
 
@@ -40,7 +49,11 @@ test('ethernet + 802.1Q + QinQ tags', t => {
   const tagged = udpFrame({ ...base, vlan: 42 });
   // Build a QinQ frame by inserting an 802.1ad tag before the 802.1Q one.
   const qinq = Buffer.concat([tagged.subarray(0, 12), Buffer.from([0x88, 0xa8, 0x00, 0x07]), tagged.subarray(12)]);
-  for (const [f, vlan] of [[plain, -1], [tagged, 42], [qinq, 7]] as const) {
+  for (const [f, vlan] of [
+    [plain, -1],
+    [tagged, 42],
+    [qinq, 7],
+  ] as const) {
     const v = newLinkView();
     t.is(decodeLink(f, 0, f.length, 1, v), undefined);
     t.is(v.ethertype, 0x0800);
@@ -57,9 +70,19 @@ test('ethernet + 802.1Q + QinQ tags', t => {
 test('linux cooked v1 and v2, raw IP', t => {
   const eth = udpFrame({ ...base });
   const ipPart = eth.subarray(14);
-  const sll = Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 6, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0, 0, 0x08, 0x00]), ipPart]);
-  const sll2 = Buffer.concat([Buffer.from([0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0, 0]), ipPart]);
-  for (const [f, lt, srcMac] of [[sll, 113, 6], [sll2, 276, 12], [ipPart, 101, -1]] as const) {
+  const sll = Buffer.concat([
+    Buffer.from([0, 0, 0, 1, 0, 6, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0, 0, 0x08, 0x00]),
+    ipPart,
+  ]);
+  const sll2 = Buffer.concat([
+    Buffer.from([0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0, 0]),
+    ipPart,
+  ]);
+  for (const [f, lt, srcMac] of [
+    [sll, 113, 6],
+    [sll2, 276, 12],
+    [ipPart, 101, -1],
+  ] as const) {
     const v = newLinkView();
     t.is(decodeLink(f, 0, f.length, lt, v), undefined, `link type ${lt}`);
     t.is(v.ethertype, 0x0800);

@@ -28,59 +28,82 @@ interface Line {
 
 /** Starts sniff in the lab's log-server namespace; resolves once it listens. */
 async function startSniff(name: string, s: LabState, extra: string[]) {
-  const args = ['exec', name, '--', process.execPath, cliPath, 'sniff', s.receiver.iface, '--jsonl', '--port', String(s.receiver.port), ...extra];
+  const args = [
+    'exec',
+    name,
+    '--',
+    process.execPath,
+    cliPath,
+    'sniff',
+    s.receiver.iface,
+    '--jsonl',
+    '--port',
+    String(s.receiver.port),
+    ...extra,
+  ];
   const proc = spawn(labSh, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<{ code: number | null }>(r => proc.once('close', code => r({ code })));
-  if (!(await waitFor(() => err.includes('listening on') || proc.exitCode !== null, 20_000, 50))) throw new Error(`sniff did not start: ${err}`);
+  if (!(await waitFor(() => err.includes('listening on') || proc.exitCode !== null, 20_000, 50)))
+    throw new Error(`sniff did not start: ${err}`);
   if (proc.exitCode !== null) throw new Error(`sniff exited: ${err}`);
-  const lines = () => out.split('\n').filter(Boolean).map(l => JSON.parse(l) as Line);
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map(l => JSON.parse(l) as Line);
   return { proc, done, lines, stderr: () => err };
 }
 
 for (const mode of ['extended', 'plain'] as const) {
-  test.serial(`lab (${mode}): sysrq p over ssh is sniffed and decoded, consistent with the netconsole spec`, async t => {
-    t.timeout(240_000);
-    const build = await lab(['build'], 600_000);
-    t.is(build.code, 0, build.stderr);
-    const name = `sniff${mode[0]}${process.pid % 10000}`;
-    let state: LabState | undefined;
-    try {
-      state = await labUp(name, ['--mode', mode]);
-      const s = state;
-      // Let the boot-log replay (hundreds of datagrams when netconsole loads) pass first.
-      await new Promise(r => setTimeout(r, 1500));
-      const sn = await startSniff(name, s, s.netconsole.spec ? ['--netconsole', s.netconsole.spec] : []);
-      const p = await guest(name, 'echo p > /proc/sysrq-trigger');
-      t.is(p.code, 0, p.stderr);
-      const got = await waitFor(() => sn.lines().some(l => l.type === 'message' && l.text === 'sysrq: Show Regs'), 20_000);
-      sn.proc.kill('SIGINT');
-      const res = await sn.done;
-      const lines = sn.lines();
-      t.true(got, `sysrq message; stdout: ${JSON.stringify(lines).slice(0, 2000)} stderr: ${sn.stderr()}`);
-      const m = lines.find(l => l.type === 'message' && l.text === 'sysrq: Show Regs')!;
-      t.is(m.sender, `${s.sender.ip}:${s.netconsole.localPort}`);
-      t.is(m.dst, `${s.receiver.ip}:${s.receiver.port}`);
-      t.is(m.srcMac, s.sender.mac.toLowerCase());
-      t.is(m.dstMac, s.receiver.mac.toLowerCase());
-      t.is(m.mode, mode);
-      t.true(typeof m.usec === 'number' && m.usec > 0, 'printk timestamp decoded');
-      if (mode === 'extended') {
-        t.true(typeof m.seq === 'number' && m.seq > 0, 'sequence number');
-        t.is(typeof m.level, 'number');
+  test.serial(
+    `lab (${mode}): sysrq p over ssh is sniffed and decoded, consistent with the netconsole spec`,
+    async t => {
+      t.timeout(240_000);
+      const build = await lab(['build'], 600_000);
+      t.is(build.code, 0, build.stderr);
+      const name = `sniff${mode[0]}${process.pid % 10000}`;
+      let state: LabState | undefined;
+      try {
+        state = await labUp(name, ['--mode', mode]);
+        const s = state;
+        // Let the boot-log replay (hundreds of datagrams when netconsole loads) pass first.
+        await new Promise(r => setTimeout(r, 1500));
+        const sn = await startSniff(name, s, s.netconsole.spec ? ['--netconsole', s.netconsole.spec] : []);
+        const p = await guest(name, 'echo p > /proc/sysrq-trigger');
+        t.is(p.code, 0, p.stderr);
+        const got = await waitFor(
+          () => sn.lines().some(l => l.type === 'message' && l.text === 'sysrq: Show Regs'),
+          20_000,
+        );
+        sn.proc.kill('SIGINT');
+        const res = await sn.done;
+        const lines = sn.lines();
+        t.true(got, `sysrq message; stdout: ${JSON.stringify(lines).slice(0, 2000)} stderr: ${sn.stderr()}`);
+        const m = lines.find(l => l.type === 'message' && l.text === 'sysrq: Show Regs')!;
+        t.is(m.sender, `${s.sender.ip}:${s.netconsole.localPort}`);
+        t.is(m.dst, `${s.receiver.ip}:${s.receiver.port}`);
+        t.is(m.srcMac, s.sender.mac.toLowerCase());
+        t.is(m.dstMac, s.receiver.mac.toLowerCase());
+        t.is(m.mode, mode);
+        t.true(typeof m.usec === 'number' && m.usec > 0, 'printk timestamp decoded');
+        if (mode === 'extended') {
+          t.true(typeof m.seq === 'number' && m.seq > 0, 'sequence number');
+          t.is(typeof m.level, 'number');
+        }
+        const summary = lines.find(l => l.type === 'summary');
+        t.truthy(summary, sn.stderr());
+        const errors = summary!.findings!.filter(f => f.severity === 'error');
+        t.deepEqual(errors, [], 'a working lab has no error finding');
+        t.is(res.code, 0);
+        t.regex(sn.stderr(), /packets captured on /);
+      } finally {
+        await labDown(name);
       }
-      const summary = lines.find(l => l.type === 'summary');
-      t.truthy(summary, sn.stderr());
-      const errors = summary!.findings!.filter(f => f.severity === 'error');
-      t.deepEqual(errors, [], 'a working lab has no error finding');
-      t.is(res.code, 0);
-      t.regex(sn.stderr(), /packets captured on /);
-    } finally {
-      await labDown(name);
-    }
-    t.deepEqual(await leftovers(name, state?.qemu.pid, state?.rsyslog.pid), [], 'lab down leaves nothing behind');
-  });
+      t.deepEqual(await leftovers(name, state?.qemu.pid, state?.rsyslog.pid), [], 'lab down leaves nothing behind');
+    },
+  );
 }

@@ -16,7 +16,12 @@ import { cliPath, projectRoot } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
 import { canNetns, haveCommand, isRoot, requiring } from './helpers/prereq.js';
 
-const netnsTest = requiring([[isRoot(), 'root'], [canNetns(), 'network namespaces (ip netns)'], [haveCommand('tcpdump'), 'tcpdump'], [haveCommand('script'), 'script (util-linux)']]);
+const netnsTest = requiring([
+  [isRoot(), 'root'],
+  [canNetns(), 'network namespaces (ip netns)'],
+  [haveCommand('tcpdump'), 'tcpdump'],
+  [haveCommand('script'), 'script (util-linux)'],
+]);
 
 interface Run {
   proc: ChildProcess;
@@ -26,19 +31,29 @@ interface Run {
 }
 
 /** Starts `netdiag sniff ARGS` inside the receiver namespace; `ready` once it says it listens. */
-function sniff(t: ExecutionContext, pair: NsPair, args: string[], uid?: number, holdStdout = false): Run & { resume(): void } {
+function sniff(
+  t: ExecutionContext,
+  pair: NsPair,
+  args: string[],
+  uid?: number,
+  holdStdout = false,
+): Run & { resume(): void } {
   const pre = uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
   const cmd = [...pre, process.execPath, cliPath, 'sniff', ...args];
-  const proc = spawn('ip', ['netns', 'exec', pair.receiver.ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const proc = spawn('ip', ['netns', 'exec', pair.receiver.ns, ...cmd], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   let err = '';
   const read = () => proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
   if (holdStdout) proc.stdout!.pause();
   else read();
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(resolve =>
-    // 'close', not 'exit': output can still be in the pipes when the process has exited.
-    proc.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    resolve =>
+      // 'close', not 'exit': output can still be in the pipes when the process has exited.
+      proc.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
   );
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sniff not listening after 20 s: ${err}`)), 20000);
@@ -101,8 +116,18 @@ interface JsonlMessage {
   incomplete?: boolean;
 }
 
-function jsonl(out: string): { messages: JsonlMessage[]; summary?: { summary: { packets: number; datagrams: number; messages: number; ok: boolean }; findings: Array<{ code: string; severity: string }>; capture: { path: string; format: string } } } {
-  const lines = out.split('\n').filter(Boolean).map(l => JSON.parse(l) as { type: string });
+function jsonl(out: string): {
+  messages: JsonlMessage[];
+  summary?: {
+    summary: { packets: number; datagrams: number; messages: number; ok: boolean };
+    findings: Array<{ code: string; severity: string }>;
+    capture: { path: string; format: string };
+  };
+} {
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map(l => JSON.parse(l) as { type: string });
   return {
     messages: lines.filter(l => l.type === 'message') as unknown as JsonlMessage[],
     summary: lines.find(l => l.type === 'summary') as never,
@@ -117,74 +142,165 @@ function tmpDir(t: ExecutionContext): string {
 
 const ncfragBody = `task dump: ${'0123456789abcdef'.repeat(149)}end`; // 2401 bytes, as the kernel cut one in LAB.md
 
-netnsTest('plain, extended, ncfrag pieces, a split line and an IP-fragmented datagram arrive message by message; -w replays them in analyze', async t => {
-  const pair = newPair(t, 'msg');
-  const { sender: s, receiver: r } = pair;
-  listen(t, pair, r.ns, [514, 6666]);
-  const file = path.join(tmpDir(t), 'live.pcapng');
-  const run = sniff(t, pair, [r.dev, '--jsonl', '-w', file]);
-  await run.ready;
+netnsTest(
+  'plain, extended, ncfrag pieces, a split line and an IP-fragmented datagram arrive message by message; -w replays them in analyze',
+  async t => {
+    const pair = newPair(t, 'msg');
+    const { sender: s, receiver: r } = pair;
+    listen(t, pair, r.ns, [514, 6666]);
+    const file = path.join(tmpDir(t), 'live.pcapng');
+    const run = sniff(t, pair, [r.dev, '--jsonl', '-w', file]);
+    await run.ready;
 
-  // Two senders: a plain-mode kernel (port 6665 -> 514) and an extended one (6664 -> 6666).
-  sendFrom(pair, s.ns, {
-    to: r.ip,
-    port: 514,
-    fromPort: 6665,
-    gapMs: 20,
-    payloads: ['[   45.287505] sysrq: Show Regs\n', 'SysRq : ', 'Show Regs\n'],
-    // UTF-8, as a kernel passes it through: ESC and the C1 control CSI (U+009B).
-    base64: [Buffer.from('evil \u001b[2J\u009b31m bytes\n', 'utf8').toString('base64'), Buffer.from(`[   46.000001] long ${'L'.repeat(2990)}\n`).toString('base64')],
-  });
-  const frag = (off: number, chunk: string) => `6,379,14046000,-,ncfrag=${off}/${ncfragBody.length};${chunk}`;
-  sendFrom(pair, s.ns, {
-    to: r.ip,
-    port: 6666,
-    fromPort: 6664,
-    gapMs: 20,
-    payloads: ['6,378,14045975,-;sysrq: Show Regs\n', frag(0, ncfragBody.slice(0, 1000)), frag(1000, ncfragBody.slice(1000, 2000)), frag(2000, ncfragBody.slice(2000)), '4,380,14047000,-;after the pieces\n'],
-  });
-  await until('7 messages', () => jsonl(run.stdout()).messages.length >= 7);
-  run.proc.kill('SIGINT');
-  const res = await run.done;
-  t.is(res.code, 0, res.stderr);
-  const { messages, summary } = jsonl(res.stdout);
+    // Two senders: a plain-mode kernel (port 6665 -> 514) and an extended one (6664 -> 6666).
+    sendFrom(pair, s.ns, {
+      to: r.ip,
+      port: 514,
+      fromPort: 6665,
+      gapMs: 20,
+      payloads: ['[   45.287505] sysrq: Show Regs\n', 'SysRq : ', 'Show Regs\n'],
+      // UTF-8, as a kernel passes it through: ESC and the C1 control CSI (U+009B).
+      base64: [
+        Buffer.from('evil \u001b[2J\u009b31m bytes\n', 'utf8').toString('base64'),
+        Buffer.from(`[   46.000001] long ${'L'.repeat(2990)}\n`).toString('base64'),
+      ],
+    });
+    const frag = (off: number, chunk: string) => `6,379,14046000,-,ncfrag=${off}/${ncfragBody.length};${chunk}`;
+    sendFrom(pair, s.ns, {
+      to: r.ip,
+      port: 6666,
+      fromPort: 6664,
+      gapMs: 20,
+      payloads: [
+        '6,378,14045975,-;sysrq: Show Regs\n',
+        frag(0, ncfragBody.slice(0, 1000)),
+        frag(1000, ncfragBody.slice(1000, 2000)),
+        frag(2000, ncfragBody.slice(2000)),
+        '4,380,14047000,-;after the pieces\n',
+      ],
+    });
+    await until('7 messages', () => jsonl(run.stdout()).messages.length >= 7);
+    run.proc.kill('SIGINT');
+    const res = await run.done;
+    t.is(res.code, 0, res.stderr);
+    const { messages, summary } = jsonl(res.stdout);
 
-  const from = (port: number) => messages.filter(m => m.sender === `${s.ip}:${port}`).map(m => ({ mode: m.mode, text: m.text, fragments: m.fragments, seq: m.seq, level: m.level, usec: m.usec, dst: m.dst, srcMac: m.srcMac, dstMac: m.dstMac }));
-  const macs = { srcMac: s.mac, dstMac: r.mac };
-  t.deepEqual(from(6665), [
-    { mode: 'plain', text: 'sysrq: Show Regs', fragments: 1, seq: undefined, level: undefined, usec: 45287505, dst: `${r.ip}:514`, ...macs },
-    { mode: 'plain', text: 'SysRq : Show Regs', fragments: 2, seq: undefined, level: undefined, usec: undefined, dst: `${r.ip}:514`, ...macs },
-    { mode: 'plain', text: 'evil \u001b[2J\u009b31m bytes', fragments: 1, seq: undefined, level: undefined, usec: undefined, dst: `${r.ip}:514`, ...macs },
-    { mode: 'plain', text: `long ${'L'.repeat(2990)}`, fragments: 1, seq: undefined, level: undefined, usec: 46000001, dst: `${r.ip}:514`, ...macs },
-  ]);
-  t.deepEqual(from(6664), [
-    { mode: 'extended', text: 'sysrq: Show Regs', fragments: 1, seq: 378, level: 6, usec: 14045975, dst: `${r.ip}:6666`, ...macs },
-    { mode: 'extended', text: ncfragBody, fragments: 3, seq: 379, level: 6, usec: 14046000, dst: `${r.ip}:6666`, ...macs },
-    { mode: 'extended', text: 'after the pieces', fragments: 1, seq: 380, level: 4, usec: 14047000, dst: `${r.ip}:6666`, ...macs },
-  ]);
-  t.is(messages.length, 7);
-  t.truthy(summary);
-  t.is(summary!.capture.format, 'live');
-  t.is(summary!.summary.messages, 7);
-  // 10 datagrams; the 3 KB one came as 3 IP fragments: 12 packets, no ICMP (something listened).
-  t.is(summary!.summary.packets, 12);
-  t.true(summary!.summary.ok);
-  t.deepEqual(summary!.findings.filter(f => f.severity === 'error'), []);
-  t.true(summary!.findings.some(f => f.code === 'split-line'));
-  t.regex(res.stderr, /12 packets captured on veth1 .*12 written to .*live\.pcapng \(pcapng\)/);
+    const from = (port: number) =>
+      messages
+        .filter(m => m.sender === `${s.ip}:${port}`)
+        .map(m => ({
+          mode: m.mode,
+          text: m.text,
+          fragments: m.fragments,
+          seq: m.seq,
+          level: m.level,
+          usec: m.usec,
+          dst: m.dst,
+          srcMac: m.srcMac,
+          dstMac: m.dstMac,
+        }));
+    const macs = { srcMac: s.mac, dstMac: r.mac };
+    t.deepEqual(from(6665), [
+      {
+        mode: 'plain',
+        text: 'sysrq: Show Regs',
+        fragments: 1,
+        seq: undefined,
+        level: undefined,
+        usec: 45287505,
+        dst: `${r.ip}:514`,
+        ...macs,
+      },
+      {
+        mode: 'plain',
+        text: 'SysRq : Show Regs',
+        fragments: 2,
+        seq: undefined,
+        level: undefined,
+        usec: undefined,
+        dst: `${r.ip}:514`,
+        ...macs,
+      },
+      {
+        mode: 'plain',
+        text: 'evil \u001b[2J\u009b31m bytes',
+        fragments: 1,
+        seq: undefined,
+        level: undefined,
+        usec: undefined,
+        dst: `${r.ip}:514`,
+        ...macs,
+      },
+      {
+        mode: 'plain',
+        text: `long ${'L'.repeat(2990)}`,
+        fragments: 1,
+        seq: undefined,
+        level: undefined,
+        usec: 46000001,
+        dst: `${r.ip}:514`,
+        ...macs,
+      },
+    ]);
+    t.deepEqual(from(6664), [
+      {
+        mode: 'extended',
+        text: 'sysrq: Show Regs',
+        fragments: 1,
+        seq: 378,
+        level: 6,
+        usec: 14045975,
+        dst: `${r.ip}:6666`,
+        ...macs,
+      },
+      {
+        mode: 'extended',
+        text: ncfragBody,
+        fragments: 3,
+        seq: 379,
+        level: 6,
+        usec: 14046000,
+        dst: `${r.ip}:6666`,
+        ...macs,
+      },
+      {
+        mode: 'extended',
+        text: 'after the pieces',
+        fragments: 1,
+        seq: 380,
+        level: 4,
+        usec: 14047000,
+        dst: `${r.ip}:6666`,
+        ...macs,
+      },
+    ]);
+    t.is(messages.length, 7);
+    t.truthy(summary);
+    t.is(summary!.capture.format, 'live');
+    t.is(summary!.summary.messages, 7);
+    // 10 datagrams; the 3 KB one came as 3 IP fragments: 12 packets, no ICMP (something listened).
+    t.is(summary!.summary.packets, 12);
+    t.true(summary!.summary.ok);
+    t.deepEqual(
+      summary!.findings.filter(f => f.severity === 'error'),
+      [],
+    );
+    t.true(summary!.findings.some(f => f.code === 'split-line'));
+    t.regex(res.stderr, /12 packets captured on veth1 .*12 written to .*live\.pcapng \(pcapng\)/);
 
-  // The file: tcpdump reads every packet; analyze finds the same messages with the same times.
-  const td = spawnSync('tcpdump', ['-r', file, '-n'], { encoding: 'utf8' });
-  t.is(td.status, 0, td.stderr);
-  t.is(td.stdout.trim().split('\n').length, 12);
-  const frags = spawnSync('tcpdump', ['-r', file, '-n', 'ip[6:2] & 0x1fff != 0'], { encoding: 'utf8' });
-  t.is(frags.stdout.trim().split('\n').length, 2, 'two IP fragments after the first');
-  const an = spawnSync(process.execPath, [cliPath, 'analyze', file, '--jsonl'], { encoding: 'utf8' });
-  t.is(an.status, 0, an.stderr);
-  const replay = jsonl(an.stdout);
-  t.deepEqual(replay.messages, messages);
-  t.deepEqual(replay.summary!.findings, summary!.findings);
-});
+    // The file: tcpdump reads every packet; analyze finds the same messages with the same times.
+    const td = spawnSync('tcpdump', ['-r', file, '-n'], { encoding: 'utf8' });
+    t.is(td.status, 0, td.stderr);
+    t.is(td.stdout.trim().split('\n').length, 12);
+    const frags = spawnSync('tcpdump', ['-r', file, '-n', 'ip[6:2] & 0x1fff != 0'], { encoding: 'utf8' });
+    t.is(frags.stdout.trim().split('\n').length, 2, 'two IP fragments after the first');
+    const an = spawnSync(process.execPath, [cliPath, 'analyze', file, '--jsonl'], { encoding: 'utf8' });
+    t.is(an.status, 0, an.stderr);
+    const replay = jsonl(an.stdout);
+    t.deepEqual(replay.messages, messages);
+    t.deepEqual(replay.summary!.findings, summary!.findings);
+  },
+);
 
 netnsTest('a datagram to a wrong MAC is captured (promiscuous) and reported against --netconsole', async t => {
   const pair = newPair(t, 'mac');
@@ -193,7 +309,14 @@ netnsTest('a datagram to a wrong MAC is captured (promiscuous) and reported agai
   const wrong = '02:99:de:ad:be:ef';
   // The sender's kernel sends to this MAC as if it had resolved it: what a stale netconsole remote MAC does.
   pair.run(s.ns, 'ip', ['neigh', 'replace', r.ip, 'lladdr', wrong, 'dev', s.dev, 'nud', 'permanent']);
-  const run = sniff(t, pair, [r.dev, '--jsonl', '--port', '6666', '--netconsole', `+6665@${s.ip}/${s.dev},6666@${r.ip}/${r.mac}`]);
+  const run = sniff(t, pair, [
+    r.dev,
+    '--jsonl',
+    '--port',
+    '6666',
+    '--netconsole',
+    `+6665@${s.ip}/${s.dev},6666@${r.ip}/${r.mac}`,
+  ]);
   await run.ready;
   sendFrom(pair, s.ns, { to: r.ip, port: 6666, fromPort: 6665, payloads: ['6,1,100,-;to the wrong MAC\n'] });
   await until('1 message', () => jsonl(run.stdout()).messages.length >= 1);
@@ -204,7 +327,10 @@ netnsTest('a datagram to a wrong MAC is captured (promiscuous) and reported agai
   t.is(messages[0]!.text, 'to the wrong MAC');
   t.is(messages[0]!.dstMac, wrong);
   t.is(res.code, 1, 'an error finding');
-  t.true(summary!.findings.some(f => f.code === 'dst-mac-mismatch' && f.severity === 'error'), JSON.stringify(summary!.findings));
+  t.true(
+    summary!.findings.some(f => f.code === 'dst-mac-mismatch' && f.severity === 'error'),
+    JSON.stringify(summary!.findings),
+  );
 });
 
 netnsTest('Ctrl-C: text output escaped, then the summary and findings; exit 1 for ICMP port unreachable', async t => {
@@ -213,14 +339,23 @@ netnsTest('Ctrl-C: text output escaped, then the summary and findings; exit 1 fo
   // Nothing listens on the receiver: it answers ICMP port unreachable.
   const run = sniff(t, pair, [r.dev]);
   await run.ready;
-  sendFrom(pair, s.ns, { to: r.ip, port: 6666, base64: [Buffer.from('6,7,100,-;hostile \u001b]0;title\u0007 \u001b[31mred\u009b2J\n', 'utf8').toString('base64')] });
+  sendFrom(pair, s.ns, {
+    to: r.ip,
+    port: 6666,
+    base64: [Buffer.from('6,7,100,-;hostile \u001b]0;title\u0007 \u001b[31mred\u009b2J\n', 'utf8').toString('base64')],
+  });
   await until('the message line', () => /hostile/.test(run.stdout()));
   run.proc.kill('SIGINT');
   const res = await run.done;
   t.is(res.code, 1, res.stderr);
   t.is(res.signal, null);
   t.false(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(res.stdout), 'no control character reaches the terminal');
-  t.regex(res.stdout, new RegExp(`${s.ip.replace(/\./g, '\\.')}:6665 info +\\[ +0\\.000100\\] hostile \\\\x1b\\]0;title\\\\x07 \\\\x1b\\[31mred\\\\x9b2J\\n`));
+  t.regex(
+    res.stdout,
+    new RegExp(
+      `${s.ip.replace(/\./g, '\\.')}:6665 info +\\[ +0\\.000100\\] hostile \\\\x1b\\]0;title\\\\x07 \\\\x1b\\[31mred\\\\x9b2J\\n`,
+    ),
+  );
   t.regex(res.stdout, /^capture: veth1 \(live\): 2 packets, 1 netconsole-port datagrams, 1 messages$/m);
   t.regex(res.stdout, /error +port-unreachable/);
   t.regex(res.stdout, /^FAIL: 1 error/m);
@@ -234,10 +369,19 @@ netnsTest('-c N stops by itself after N packets, and the -w pcap holds exactly t
   const file = path.join(tmpDir(t), 'three.pcap');
   const run = sniff(t, pair, [r.dev, '-c', '3', '-w', file, '--jsonl']);
   await run.ready;
-  sendFrom(pair, s.ns, { to: r.ip, port: 6666, gapMs: 10, payloads: ['6,1,1,-;one\n', '6,2,2,-;two\n', '6,3,3,-;three\n', '6,4,4,-;four\n', '6,5,5,-;five\n'] });
+  sendFrom(pair, s.ns, {
+    to: r.ip,
+    port: 6666,
+    gapMs: 10,
+    payloads: ['6,1,1,-;one\n', '6,2,2,-;two\n', '6,3,3,-;three\n', '6,4,4,-;four\n', '6,5,5,-;five\n'],
+  });
   const res = await run.done;
   t.is(res.code, 0, res.stderr);
-  t.deepEqual(jsonl(res.stdout).messages.map(m => m.text), ['one', 'two', 'three'], res.stdout + res.stderr);
+  t.deepEqual(
+    jsonl(res.stdout).messages.map(m => m.text),
+    ['one', 'two', 'three'],
+    res.stdout + res.stderr,
+  );
   const td = spawnSync('tcpdump', ['-r', file, '-n'], { encoding: 'utf8' });
   t.is(td.status, 0, td.stderr);
   t.is(td.stdout.trim().split('\n').length, 3);
@@ -258,8 +402,16 @@ netnsTest('--duration with nothing sent: stops on time, reports no traffic, exit
 });
 
 /** Runs sniff to completion inside the receiver namespace (for the error paths). */
-function sniffOnce(pair: NsPair, args: string[], pre: string[] = []): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('ip', ['netns', 'exec', pair.receiver.ns, ...pre, process.execPath, cliPath, 'sniff', ...args], { encoding: 'utf8', timeout: 30000, env: { ...process.env, NO_COLOR: '1' } });
+function sniffOnce(
+  pair: NsPair,
+  args: string[],
+  pre: string[] = [],
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('ip', ['netns', 'exec', pair.receiver.ns, ...pre, process.execPath, cliPath, 'sniff', ...args], {
+    encoding: 'utf8',
+    timeout: 30000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -268,15 +420,30 @@ netnsTest('errors: one line on stderr, exit 2, nothing on stdout', t => {
   pair.run(pair.receiver.ns, 'ip', ['link', 'set', pair.receiver.dev, 'down']);
   const cases: Array<[string, string[], string[], RegExp]> = [
     ['unknown interface', ['nosuch0'], [], /^netdiag: unknown interface 'nosuch0' \(see: ip link\)\n$/],
-    ['unknown interface, --json', ['nosuch0', '--json'], [], /^netdiag: unknown interface 'nosuch0' \(see: ip link\)\n$/],
+    [
+      'unknown interface, --json',
+      ['nosuch0', '--json'],
+      [],
+      /^netdiag: unknown interface 'nosuch0' \(see: ip link\)\n$/,
+    ],
     ['bad filter', ['lo', '--filter', 'udp and ('], [], /^netdiag: bad filter 'udp and \(': syntax error\n$/],
     ['interface down', [pair.receiver.dev], [], /^netdiag: interface veth1 is down \(ip link set veth1 up\)\n$/],
-    ['no permission', ['lo'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], /^netdiag: cannot capture on lo: permission denied \(run as root, or: setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)\)\n$/],
+    [
+      'no permission',
+      ['lo'],
+      ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+      /^netdiag: cannot capture on lo: permission denied \(run as root, or: setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)\)\n$/,
+    ],
     ['bad -B', ['lo', '-B', '0'], [], /^netdiag: --buffer: '0' is not a positive number\n$/],
     ['bad -c', ['lo', '-c', 'x'], [], /^netdiag: --count: 'x' is not a positive integer\n$/],
     ['bad port', ['lo', '--port', '70000'], [], /^netdiag: --port: '70000' is not a port number/],
     ['two interfaces', ['lo', 'veth1'], [], /^netdiag: sniff: give at most one interface/],
-    ['unwritable -w', ['lo', '-w', '/nonexistent/dir/x.pcap'], [], /^netdiag: cannot write "\/nonexistent\/dir\/x\.pcap": ENOENT\n$/],
+    [
+      'unwritable -w',
+      ['lo', '-w', '/nonexistent/dir/x.pcap'],
+      [],
+      /^netdiag: cannot write "\/nonexistent\/dir\/x\.pcap": ENOENT\n$/,
+    ],
     ['-w to a full disk', ['lo', '-w', '/dev/full'], [], /^netdiag: cannot write "\/dev\/full": ENOSPC\n$/],
   ];
   for (const [name, args, pre, want] of cases) {
@@ -297,7 +464,8 @@ test('cap not built: sniff names the fix, exit 2; analyze still works', async t 
   cpSync(path.join(projectRoot, 'package.json'), path.join(dir, 'package.json'));
   mkdirSync(path.join(dir, 'node_modules'));
   for (const name of readdirSync(path.join(projectRoot, 'node_modules'))) {
-    if (name !== 'cap' && name !== '.bin') symlinkSync(path.join(projectRoot, 'node_modules', name), path.join(dir, 'node_modules', name));
+    if (name !== 'cap' && name !== '.bin')
+      symlinkSync(path.join(projectRoot, 'node_modules', name), path.join(dir, 'node_modules', name));
   }
   mkdirSync(path.join(dir, 'node_modules/cap'));
   cpSync(path.join(projectRoot, 'node_modules/cap/lib'), path.join(dir, 'node_modules/cap/lib'), { recursive: true });
@@ -306,12 +474,21 @@ test('cap not built: sniff names the fix, exit 2; analyze still works', async t 
 
   const r = spawnSync(process.execPath, [cli, 'sniff', 'lo'], { encoding: 'utf8' });
   t.is(r.status, 2, r.stderr);
-  t.is(r.stderr, 'netdiag: cannot capture: the cap package is not built (apt-get install libpcap-dev && npm rebuild cap)\n');
+  t.is(
+    r.stderr,
+    'netdiag: cannot capture: the cap package is not built (apt-get install libpcap-dev && npm rebuild cap)\n',
+  );
 
   // SYNTHESISED capture, written with netdiag's own writer.
   const file = path.join(dir, 'one.pcap');
   const w = openCaptureWriter(file, { linkType: 1 });
-  const f = udpFrame({ srcIp: '10.99.9.1', dstIp: '10.99.9.2', srcPort: 6665, dstPort: 6666, payload: '6,1,1,-;still analyzed\n' });
+  const f = udpFrame({
+    srcIp: '10.99.9.1',
+    dstIp: '10.99.9.2',
+    srcPort: 6665,
+    dstPort: 6666,
+    payload: '6,1,1,-;still analyzed\n',
+  });
   w.packet(f, 0, f.length, f.length, 1700000000, 0, 1);
   w.close();
   const a = spawnSync(process.execPath, [cli, 'analyze', file, '--jsonl'], { encoding: 'utf8' });
@@ -319,24 +496,27 @@ test('cap not built: sniff names the fix, exit 2; analyze still works', async t 
   t.regex(a.stdout, /"text":"still analyzed"/);
 });
 
-netnsTest('a plain line without newline is shown once the join window passes on a quiet wire (tick), not only at stop', async t => {
-  const pair = newPair(t, 'tick');
-  const { sender: s, receiver: r } = pair;
-  listen(t, pair, r.ns, [6666]);
-  const run = sniff(t, pair, [r.dev, '--jsonl', '--join-window', '300']);
-  await run.ready;
-  const t0 = Date.now();
-  sendFrom(pair, s.ns, { to: r.ip, port: 6666, payloads: ['[   12.000001] no newline, nothing follows'] });
-  await until('the message while sniff still runs', () => jsonl(run.stdout()).messages.length === 1, 10_000);
-  const waited = Date.now() - t0;
-  t.is(run.proc.exitCode, null, 'still capturing');
-  t.true(waited >= 300, `shown after ${waited} ms, not before the window`);
-  t.is(jsonl(run.stdout()).messages[0]!.text, 'no newline, nothing follows');
-  run.proc.kill('SIGINT');
-  const res = await run.done;
-  t.is(res.code, 0, res.stderr);
-  t.is(jsonl(res.stdout).messages.length, 1, 'not emitted twice');
-});
+netnsTest(
+  'a plain line without newline is shown once the join window passes on a quiet wire (tick), not only at stop',
+  async t => {
+    const pair = newPair(t, 'tick');
+    const { sender: s, receiver: r } = pair;
+    listen(t, pair, r.ns, [6666]);
+    const run = sniff(t, pair, [r.dev, '--jsonl', '--join-window', '300']);
+    await run.ready;
+    const t0 = Date.now();
+    sendFrom(pair, s.ns, { to: r.ip, port: 6666, payloads: ['[   12.000001] no newline, nothing follows'] });
+    await until('the message while sniff still runs', () => jsonl(run.stdout()).messages.length === 1, 10_000);
+    const waited = Date.now() - t0;
+    t.is(run.proc.exitCode, null, 'still capturing');
+    t.true(waited >= 300, `shown after ${waited} ms, not before the window`);
+    t.is(jsonl(run.stdout()).messages[0]!.text, 'no newline, nothing follows');
+    run.proc.kill('SIGINT');
+    const res = await run.done;
+    t.is(res.code, 0, res.stderr);
+    t.is(jsonl(res.stdout).messages.length, 1, 'not emitted twice');
+  },
+);
 
 netnsTest('on any: Linux cooked capture, decoded the same, written as LINUX_SLL', async t => {
   const pair = newPair(t, 'any');
@@ -361,35 +541,48 @@ netnsTest('on any: Linux cooked capture, decoded the same, written as LINUX_SLL'
   t.regex(td.stdout, new RegExp(`${s.ip.replace(/\./g, '\\.')}\\.6665 > ${r.ip.replace(/\./g, '\\.')}\\.6666: UDP`));
 });
 
-netnsTest('a terminal that stops taking output does not stop the capture (20,000 datagrams in about a second)', async t => {
-  // `script` gives sniff a terminal (pty) and copies it to a pipe that the test does not read
-  // for a while: the pty fills after a few KB, as an ssh terminal does when the link is slow.
-  // Written synchronously (as Node writes to a TTY), sniff blocks and captures about 2,500: the
-  // 2,046 packets the kernel ring holds at 128 MiB and what came before the block. The datagrams
-  // come at about 20,000/s, a rate netdiag keeps up with on a busy machine; loss at full speed
-  // is the burst benchmark's business.
-  const pair = newPair(t, 'tty');
-  const { sender: s, receiver: r } = pair;
-  listen(t, pair, r.ns, [6666]);
-  const errFile = path.join(tmpDir(t), 'stderr');
-  const cmd = `ip netns exec ${r.ns} ${process.execPath} ${cliPath} sniff ${r.dev} --jsonl --duration 6 2>${errFile}`;
-  const proc = spawn('script', ['-qfc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, NO_COLOR: '1' } });
-  t.teardown(() => {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-  });
-  proc.stdout!.pause();
-  let out = '';
-  const closed = new Promise<number | null>(res => proc.once('close', code => res(code)));
-  await until('sniff listening', () => existsSync(errFile) && readFileSync(errFile, 'utf8').includes('listening on'), 20_000);
-  t.is(sendFrom(pair, s.ns, { to: r.ip, port: 6666, burst: 20000, burstBatch: 200, gapMs: 10 }), 20000);
-  await new Promise(res => setTimeout(res, 1500));
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
-  await closed;
-  const err = readFileSync(errFile, 'utf8');
-  const captured = Number(/^netdiag: (\d+) packets captured on /m.exec(err)?.[1]);
-  t.true(captured >= 18000, `captured ${captured} of 20000 (a blocked sniff gets about 2,500): ${err}`);
-  const { messages, summary } = jsonl(out.replace(/\r/g, ''));
-  t.is(summary?.summary.datagrams, captured, 'every captured datagram reached the terminal');
-  t.is(messages.length, captured);
-  t.deepEqual(messages.slice(0, 1).map(m => m.text), ['burst message 1']);
-});
+netnsTest(
+  'a terminal that stops taking output does not stop the capture (20,000 datagrams in about a second)',
+  async t => {
+    // `script` gives sniff a terminal (pty) and copies it to a pipe that the test does not read
+    // for a while: the pty fills after a few KB, as an ssh terminal does when the link is slow.
+    // Written synchronously (as Node writes to a TTY), sniff blocks and captures about 2,500: the
+    // 2,046 packets the kernel ring holds at 128 MiB and what came before the block. The datagrams
+    // come at about 20,000/s, a rate netdiag keeps up with on a busy machine; loss at full speed
+    // is the burst benchmark's business.
+    const pair = newPair(t, 'tty');
+    const { sender: s, receiver: r } = pair;
+    listen(t, pair, r.ns, [6666]);
+    const errFile = path.join(tmpDir(t), 'stderr');
+    const cmd = `ip netns exec ${r.ns} ${process.execPath} ${cliPath} sniff ${r.dev} --jsonl --duration 6 2>${errFile}`;
+    const proc = spawn('script', ['-qfc', cmd, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    t.teardown(() => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    });
+    proc.stdout!.pause();
+    let out = '';
+    const closed = new Promise<number | null>(res => proc.once('close', code => res(code)));
+    await until(
+      'sniff listening',
+      () => existsSync(errFile) && readFileSync(errFile, 'utf8').includes('listening on'),
+      20_000,
+    );
+    t.is(sendFrom(pair, s.ns, { to: r.ip, port: 6666, burst: 20000, burstBatch: 200, gapMs: 10 }), 20000);
+    await new Promise(res => setTimeout(res, 1500));
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
+    await closed;
+    const err = readFileSync(errFile, 'utf8');
+    const captured = Number(/^netdiag: (\d+) packets captured on /m.exec(err)?.[1]);
+    t.true(captured >= 18000, `captured ${captured} of 20000 (a blocked sniff gets about 2,500): ${err}`);
+    const { messages, summary } = jsonl(out.replace(/\r/g, ''));
+    t.is(summary?.summary.datagrams, captured, 'every captured datagram reached the terminal');
+    t.is(messages.length, captured);
+    t.deepEqual(
+      messages.slice(0, 1).map(m => m.text),
+      ['burst message 1'],
+    );
+  },
+);

@@ -35,10 +35,20 @@ function ip(args: string[]): void {
 
 /** Makes the pair; `tag` (a few letters) goes into the namespace names to tell tests apart. */
 export function createNsPair(tag: string): NsPair {
-  const n = (process.pid * 7 + counter++) % 250 + 1;
+  const n = ((process.pid * 7 + counter++) % 250) + 1;
   const id = `${tag}-${process.pid}-${counter}`;
-  const sender: NsEnd = { ns: `nd-${id}-s`, dev: 'veth0', ip: `10.99.${n}.1`, mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:01` };
-  const receiver: NsEnd = { ns: `nd-${id}-r`, dev: 'veth1', ip: `10.99.${n}.2`, mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:02` };
+  const sender: NsEnd = {
+    ns: `nd-${id}-s`,
+    dev: 'veth0',
+    ip: `10.99.${n}.1`,
+    mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:01`,
+  };
+  const receiver: NsEnd = {
+    ns: `nd-${id}-r`,
+    dev: 'veth1',
+    ip: `10.99.${n}.2`,
+    mac: `02:99:00:${n.toString(16).padStart(2, '0')}:00:02`,
+  };
   let alive = true;
   const destroy = () => {
     if (!alive) return;
@@ -48,7 +58,24 @@ export function createNsPair(tag: string): NsPair {
   try {
     ip(['netns', 'add', sender.ns]);
     ip(['netns', 'add', receiver.ns]);
-    ip(['-n', sender.ns, 'link', 'add', sender.dev, 'address', sender.mac, 'type', 'veth', 'peer', 'name', receiver.dev, 'address', receiver.mac, 'netns', receiver.ns]);
+    ip([
+      '-n',
+      sender.ns,
+      'link',
+      'add',
+      sender.dev,
+      'address',
+      sender.mac,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      receiver.dev,
+      'address',
+      receiver.mac,
+      'netns',
+      receiver.ns,
+    ]);
     for (const e of [sender, receiver]) {
       ip(['-n', e.ns, 'addr', 'add', `${e.ip}/24`, 'dev', e.dev]);
       ip(['-n', e.ns, 'link', 'set', e.dev, 'up']);
@@ -62,8 +89,14 @@ export function createNsPair(tag: string): NsPair {
     sender,
     receiver,
     run(ns, cmd, args, input) {
-      const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input: input ?? '', timeout: 120_000, maxBuffer: 64 << 20 });
-      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${ns}: exit ${r.status ?? r.signal}: ${r.stderr}`);
+      const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], {
+        encoding: 'utf8',
+        input: input ?? '',
+        timeout: 120_000,
+        maxBuffer: 64 << 20,
+      });
+      if (r.status !== 0)
+        throw new Error(`${cmd} ${args.join(' ')} in ${ns}: exit ${r.status ?? r.signal}: ${r.stderr}`);
       return r.stdout;
     },
     spawn(ns, cmd, args, opts = {}) {

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   });
   // A large send buffer so a burst queues in the kernel rather than in libuv.
   sock.setSendBufferSize(8 << 20);
-  const send = (b: Buffer) => new Promise<void>((resolve, reject) => sock.send(b, spec.port, spec.to, e => (e ? reject(e) : resolve())));
+  const send = (b: Buffer) =>
+    new Promise<void>((resolve, reject) => sock.send(b, spec.port, spec.to, e => (e ? reject(e) : resolve())));
   let sent = 0;
   for (const p of payloads) {
     await send(p);

@@ -13,7 +13,8 @@ import { openLiveCaptureProcess } from './live-process.js';
 import { openCaptureWriter, type CaptureWriter, type CaptureWriterOptions } from './pcap-writer.js';
 import { PacketQueue } from './packet-queue.js';
 
-export type StopReason = 'count' | 'duration' | 'SIGINT' | 'SIGTERM' | string;
+// 'count', 'duration', 'SIGINT', 'SIGTERM', or the text of the failure that stopped the capture.
+type StopReason = string;
 
 export interface LiveSessionOptions {
   capture: LiveCaptureOptions;

@@ -89,7 +89,7 @@ export interface LiveDeps {
 }
 
 /** cap's snapshot length (binding.cc sets it to 65535 unconditionally). */
-export const CAP_SNAPLEN = 65535;
+const CAP_SNAPLEN = 65535;
 
 /**
  * cap captures in libpcap's immediate mode, where libpcap uses TPACKET_V2: a ring of fixed slots
@@ -109,7 +109,7 @@ let capModule: CapModule | undefined;
 const retained = new Set<unknown>();
 
 /** Loads cap once; a missing build or libpcap becomes one line with the command that fixes it. */
-export function loadCap(): CapModule {
+function loadCap(): CapModule {
   if (capModule) return capModule;
   const require = createRequire(import.meta.url);
   try {
@@ -122,7 +122,7 @@ export function loadCap(): CapModule {
 
 /** Turns a failure to load cap into the one-line error the user sees. Pure. */
 export function capLoadError(e: { message?: string; code?: string }): CLIError {
-  const msg = String(e.message ?? e).split('\n')[0]!;
+  const msg = (e.message ?? String(e as unknown)).split('\n')[0]!;
   if (/libpcap\.so/.test(msg)) return new CLIError(`cannot capture: libpcap is not installed (${FIX_CAP})`);
   if (e.code === 'MODULE_NOT_FOUND' && /'cap'/.test(msg)) {
     return new CLIError(`cannot capture: the cap package is not installed (npm install cap; it needs: ${FIX_CAP})`);

@@ -17,13 +17,13 @@ import type { NetconsoleTarget } from './target.js';
 import { ipFamily, normalizeMac, parsePort } from './netconsole-spec.js';
 
 /** The init script's defaults (not the kernel's: the kernel's local port default is 6665). */
-export const SYSCONFIG_DEFAULT_LOCAL_PORT = 6666;
-export const SYSCONFIG_DEFAULT_SYSLOG_PORT = 514;
+const SYSCONFIG_DEFAULT_LOCAL_PORT = 6666;
+const SYSCONFIG_DEFAULT_SYSLOG_PORT = 514;
 
-export const SYSCONFIG_KEYS = ['DEV', 'SYSLOGADDR', 'SYSLOGPORT', 'SYSLOGMACADDR', 'LOCALPORT'] as const;
-export type SysconfigKey = (typeof SYSCONFIG_KEYS)[number];
+const SYSCONFIG_KEYS = ['DEV', 'SYSLOGADDR', 'SYSLOGPORT', 'SYSLOGMACADDR', 'LOCALPORT'] as const;
+type SysconfigKey = (typeof SYSCONFIG_KEYS)[number];
 
-export interface SysconfigAssignment {
+interface SysconfigAssignment {
   key: string;
   value: string;
   line: number;

@@ -45,7 +45,7 @@ export function remoteCommand(argv: readonly string[], sudo = false): string {
 }
 
 /** The ssh argument list (without the program): options, destination, `--`, the remote command. */
-export function sshArgv(o: SshOptions, controlPath: string | undefined, command: string): string[] {
+function sshArgv(o: SshOptions, controlPath: string | undefined, command: string): string[] {
   // ssh keeps the first value it reads for an option: the user's (--ssh-option, an inventory's
   // ansible_ssh_common_args) come first, so they can raise ConnectTimeout; BatchMode stays ours.
   const args = ['-o', 'BatchMode=yes'];

@@ -12,7 +12,7 @@ import { canNetns, haveCommand, isRoot } from './helpers/prereq.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/test/ or test/. */
-export const repoRoot = resolve(here, here.split('/').includes('dist') ? '../..' : '..');
+const repoRoot = resolve(here, here.split('/').includes('dist') ? '../..' : '..');
 export const labSh = join(repoRoot, 'lab', 'lab.sh');
 /** Where lab.sh keeps its cache and run directories (LAB_CACHE, as lab.sh reads it). */
 const labCache = process.env.LAB_CACHE || join(repoRoot, 'lab', '.cache');
@@ -182,7 +182,7 @@ export async function labUp(name: string, opts: string[] = []): Promise<LabState
   return readState(name);
 }
 
-export function readState(name: string): LabState {
+function readState(name: string): LabState {
   return JSON.parse(readFileSync(join(labCache, 'run', name, 'state.json'), 'utf8')) as LabState;
 }
 

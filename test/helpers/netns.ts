@@ -106,7 +106,7 @@ export function createNsPair(tag: string): NsPair {
   };
 }
 
-export const sendDatagramsScript = path.join(projectRoot, 'dist/test/helpers/send-datagrams.js');
+const sendDatagramsScript = path.join(projectRoot, 'dist/test/helpers/send-datagrams.js');
 
 /** What send-datagrams.js takes on stdin (JSON). */
 export interface SendSpec {

@@ -6,7 +6,7 @@
 import test, { type TestFn } from 'ava';
 import { execFileSync } from 'node:child_process';
 
-export const inCI = process.env.CI === 'true';
+const inCI = process.env.CI === 'true';
 
 export function haveCommand(cmd: string): boolean {
   try {

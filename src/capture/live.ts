@@ -122,7 +122,9 @@ function loadCap(): CapModule {
 
 /** Turns a failure to load cap into the one-line error the user sees. Pure. */
 export function capLoadError(e: { message?: string; code?: string }): CLIError {
-  const msg = (e.message ?? String(e as unknown)).split('\n')[0]!;
+  // e is whatever loading cap threw; String() is only the fallback for a throw without a message.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  const msg = String(e.message ?? e).split('\n')[0]!;
   if (/libpcap\.so/.test(msg)) return new CLIError(`cannot capture: libpcap is not installed (${FIX_CAP})`);
   if (e.code === 'MODULE_NOT_FOUND' && /'cap'/.test(msg)) {
     return new CLIError(`cannot capture: the cap package is not installed (npm install cap; it needs: ${FIX_CAP})`);

@@ -190,6 +190,33 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   t.deepEqual(json.receiver.captures, ['eth9']);
 });
 
+test('Ctrl-C: no new sender starts, those under way end now as "interrupted", the finished keep their verdict', async t => {
+  const kinds: Record<string, { ip: string; kind: Kind }> = {
+    'root@a': { ip: '10.99.0.31', kind: 'healthy' },
+    'root@b': { ip: '10.99.0.32', kind: 'stuck' },
+    'root@c': { ip: '10.99.0.33', kind: 'healthy' },
+  };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  let stop!: () => void;
+  const stopped = new Promise<void>(r => (stop = r));
+  const deps = { ...fleetDeps(kinds, log), stop: stopped };
+  const senders = Object.keys(kinds).map(d => ({ name: d, destination: d }));
+  const t0 = performance.now();
+  const run = runFleet({ ...base, forks: 2, budgetSec: 60, senders }, deps);
+  // a finishes quickly; b hangs; then the user presses Ctrl-C while c waits for a fork.
+  await new Promise(r => setTimeout(r, 1500));
+  stop();
+  const out = await run;
+  t.true(out.interrupted);
+  t.true(performance.now() - t0 < 30_000, "not the stuck sender's 60 s budget");
+  t.deepEqual(
+    out.results.map(r => r.outcome?.report.ok ?? r.error),
+    [true, 'interrupted', out.results[2]!.outcome ? true : 'interrupted'],
+  );
+  t.regex(formatFleetText(out, PLAIN), /, interrupted\)\n$/);
+  t.true((JSON.parse(formatFleetJson(out)) as { interrupted: boolean }).interrupted);
+});
+
 test('two entries for one sender IP take turns and both get a verdict', async t => {
   const kinds: Record<string, { ip: string; kind: Kind }> = {
     'root@a': { ip: '10.99.0.21', kind: 'healthy' },

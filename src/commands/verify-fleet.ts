@@ -15,6 +15,7 @@ import { sshExec } from '../io/ssh-exec.js';
 import { escapeText } from '../report/escape.js';
 import { chooseStyle, type ColorMode } from '../report/style.js';
 import { createProgress } from '../ui/progress.js';
+import { exitCodeFor } from '../ui/signals.js';
 import { runFleet, type FleetSender } from '../verify/fleet.js';
 import { fleetExitCode, formatFleetJson, formatFleetLine, formatFleetText } from '../verify/fleet-report.js';
 import type { VerifyOptions } from '../verify/run.js';
@@ -160,12 +161,15 @@ export async function runFleetCommand(
           if (values.jsonl) io.stdout.write(formatFleetLine(r));
           progress.text(`${p.checked}/${p.total} senders checked, ${p.broken} broken`);
         },
+        stop: io.interrupted,
       },
     );
     progress.stop();
     if (values.json) io.stdout.write(formatFleetJson(outcome));
     else if (!values.jsonl) io.stdout.write(formatFleetText(outcome, chooseStyle(io.stdout, io.env, values.color)));
-    return fleetExitCode(outcome.results);
+    // Ctrl-C: what was checked is printed, and the exit says the run was stopped.
+    const signal = outcome.interrupted ? await io.interrupted : undefined;
+    return signal ? exitCodeFor(signal) : fleetExitCode(outcome.results);
   } finally {
     progress.stop();
   }

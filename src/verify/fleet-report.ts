@@ -77,6 +77,7 @@ export function formatFleetJson(o: FleetOutcome): string {
   const receiver = receiverSummary(o.results);
   return `${safeJson({
     ok: fleetExitCode(o.results) === EXIT_OK,
+    interrupted: o.interrupted,
     results: o.results.map(fleetDoc),
     receiver: {
       captures: o.captures.map(c => c.iface),
@@ -152,7 +153,7 @@ export function formatFleetText(o: FleetOutcome, style: Style): string {
   }
   const n = { works: 0, broken: 0, unchecked: 0 };
   for (const x of rows) n[x.v]++;
-  const total = `${o.results.length} sender${o.results.length === 1 ? '' : 's'}: ${n.works} work${n.works === 1 ? 's' : ''}, ${n.broken} broken, ${n.unchecked} could not be checked (${(o.elapsedMs / 1000).toFixed(1)} s in all)`;
+  const total = `${o.results.length} sender${o.results.length === 1 ? '' : 's'}: ${n.works} work${n.works === 1 ? 's' : ''}, ${n.broken} broken, ${n.unchecked} could not be checked (${(o.elapsedMs / 1000).toFixed(1)} s in all${o.interrupted ? ', interrupted' : ''})`;
   s += `\n${n.broken ? style.red('FAIL') : n.unchecked ? style.yellow('INCOMPLETE') : style.green('PASS')}: ${total}\n`;
   return s;
 }

@@ -62,6 +62,8 @@ export interface FleetDeps {
   marker?(): string;
   /** Called as each sender finishes (in the order they finish). */
   onResult?(r: FleetResult, progress: { checked: number; total: number; broken: number }): void;
+  /** Resolves when the user asks to stop (Ctrl-C): no new sender starts, those under way end now. */
+  stop?: Promise<unknown>;
 }
 
 export interface FleetResult {
@@ -74,6 +76,8 @@ export interface FleetResult {
 }
 
 export interface FleetOutcome {
+  /** The user stopped the run: senders not finished are "could not be checked: interrupted". */
+  interrupted: boolean;
   /** In the order the senders were given. */
   results: FleetResult[];
   /** Each receiving interface and what its capture saw. */
@@ -207,20 +211,33 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     };
   };
 
+  let interrupted = false;
+  const underWay = new Set<() => void>();
+  void d.stop?.then(() => {
+    interrupted = true;
+    for (const end of underWay) end();
+  });
+
   const runOne = async (i: number): Promise<void> => {
     const s = o.senders[i]!;
     const t1 = d.clock();
     const exec = d.connect(s);
     let over = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const budget = new Promise<'over'>(r => (timer = setTimeout(() => r('over'), o.budgetSec * 1000)));
+    let end!: () => void;
+    const budget = new Promise<'over' | 'stopped'>(r => {
+      timer = setTimeout(() => r('over'), o.budgetSec * 1000);
+      end = () => r('stopped');
+    });
+    underWay.add(end);
     const work = checkOne(s, exec, () => over);
     try {
       const r = await Promise.race([work, budget]);
-      if (r === 'over') {
+      if (r === 'over' || r === 'stopped') {
         over = true;
         work.catch(() => undefined);
-        finish(i, { sender: s, error: `no verdict within ${o.budgetSec} s`, elapsedMs: Math.round(d.clock() - t1) });
+        const why = r === 'over' ? `no verdict within ${o.budgetSec} s` : 'interrupted';
+        finish(i, { sender: s, error: why, elapsedMs: Math.round(d.clock() - t1) });
       } else finish(i, { sender: s, outcome: r, elapsedMs: Math.round(d.clock() - t1) });
     } catch (e) {
       if (!(e instanceof CLIError)) throw e;
@@ -231,6 +248,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
         elapsedMs: Math.round(d.clock() - t1),
       });
     } finally {
+      underWay.delete(end);
       clearTimeout(timer);
       await exec.close();
     }
@@ -238,7 +256,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
 
   let nextIndex = 0;
   const worker = async () => {
-    while (nextIndex < o.senders.length) await runOne(nextIndex++);
+    while (nextIndex < o.senders.length && !interrupted) await runOne(nextIndex++);
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
@@ -255,5 +273,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     const opened = await c.catch(() => undefined);
     if (opened) capturesSeen.push({ iface, unclaimed: opened.demux.unclaimed });
   }
-  return { results, captures: capturesSeen, elapsedMs: Math.round(d.clock() - t0) };
+  // Senders never started because the user stopped the run.
+  for (let i = 0; i < o.senders.length; i++)
+    results[i] ??= { sender: o.senders[i]!, error: 'interrupted', elapsedMs: 0 };
+  return { interrupted, results, captures: capturesSeen, elapsedMs: Math.round(d.clock() - t0) };
 }

@@ -4,7 +4,6 @@
  * port treated as a netconsole port so each datagram reaches the netconsole decoders; and the
  * corpus's real syslog capture decoded as tcpdump itself decodes it (syslog-v.out, the oracle).
  */
-import test from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCaptureFile } from '../src/capture/file-source.js';

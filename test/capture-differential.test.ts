@@ -8,7 +8,6 @@
  * length and ends silently when the file ends, while netdiag stops at a captured length above
  * 256 KiB and says so. There the two must agree on every packet before the stop.
  */
-import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';

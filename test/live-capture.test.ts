@@ -158,7 +158,7 @@ test('openLiveCapture checks what it can before touching libpcap', t => {
   ];
   for (const [opts, want] of cases) {
     const e = t.throws(() => openLiveCapture(opts as never, sink, deps), { instanceOf: CLIError });
-    t.regex(e!.message, want);
+    t.regex(e.message, want);
   }
   t.is(opened, 0);
   const c = openLiveCapture({ iface: 'eth1', filter: 'udp', bufferMiB: 8 }, sink, deps);
@@ -203,7 +203,7 @@ test('a filter refused for lack of VLAN support is retried once without its vlan
   const e = t.throws(() =>
     openLiveCapture({ iface: 'x', filter: 'vlan and udp', bufferMiB: 1 }, { packet() {} }, deps),
   );
-  t.regex(e!.message, /^bad filter 'vlan and udp': no VLAN support/);
+  t.regex(e.message, /^bad filter 'vlan and udp': no VLAN support/);
 });
 
 test('live timestamps: wall clock at open plus monotonic time, split into s and ns', t => {

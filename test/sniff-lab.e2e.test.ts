@@ -44,8 +44,8 @@ async function startSniff(name: string, s: LabState, extra: string[]) {
   const proc = spawn(labSh, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<{ code: number | null }>(r => proc.once('close', code => r({ code })));
   if (!(await waitFor(() => err.includes('listening on') || proc.exitCode !== null, 20_000, 50)))
     throw new Error(`sniff did not start: ${err}`);

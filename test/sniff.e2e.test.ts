@@ -46,10 +46,10 @@ function sniff(
   });
   let out = '';
   let err = '';
-  const read = () => proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
-  if (holdStdout) proc.stdout!.pause();
+  const read = () => proc.stdout.on('data', (d: Buffer) => (out += d.toString())).resume();
+  if (holdStdout) proc.stdout.pause();
   else read();
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     resolve =>
       // 'close', not 'exit': output can still be in the pipes when the process has exited.
@@ -63,7 +63,7 @@ function sniff(
         resolve();
       }
     };
-    proc.stderr!.on('data', check);
+    proc.stderr.on('data', check);
     void done.then(r => {
       clearTimeout(timer);
       reject(new Error(`sniff exited (${r.code}) before listening: ${r.stderr}`));
@@ -562,7 +562,7 @@ netnsTest(
     t.teardown(() => {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     });
-    proc.stdout!.pause();
+    proc.stdout.pause();
     let out = '';
     const closed = new Promise<number | null>(res => proc.once('close', code => res(code)));
     await until(
@@ -572,7 +572,7 @@ netnsTest(
     );
     t.is(sendFrom(pair, s.ns, { to: r.ip, port: 6666, burst: 20000, burstBatch: 200, gapMs: 10 }), 20000);
     await new Promise(res => setTimeout(res, 1500));
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString())).resume();
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString())).resume();
     await closed;
     const err = readFileSync(errFile, 'utf8');
     const captured = Number(/^netdiag: (\d+) packets captured on /m.exec(err)?.[1]);

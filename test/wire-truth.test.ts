@@ -6,6 +6,7 @@
 import test from 'ava';
 import { looksLikeNetconsole, formatExtended, formatPlain } from '../src/decode/netconsole.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
+import { watchedPorts } from '../src/config/target.js';
 import { localInterface } from '../src/capture/local-interface.js';
 import { arpReply, icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
@@ -490,3 +491,10 @@ for (const c of coverageCases) {
     t.deepEqual(result.coverage, { compared: c.compared, notCompared: c.notCompared });
   });
 }
+
+test("the ports looked at (pipeline and sniff filter alike): --port alone, else 514, 6666 and every target's", t => {
+  const { targets } = parseNetconsoleSpec('6665@/eth0,514@10.99.0.1/;6665@/eth0,5514@10.99.0.1/');
+  t.deepEqual(watchedPorts(undefined, targets), [514, 6666, 5514]);
+  t.deepEqual(watchedPorts([7000], targets), [7000]);
+  t.deepEqual(watchedPorts(undefined), [514, 6666]);
+});

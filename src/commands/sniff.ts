@@ -3,6 +3,7 @@ import { netconsoleFilter } from '../capture/filter.js';
 import { DEFAULT_BUFFER_MIB, defaultInterface, supportsVlanFilter } from '../capture/live.js';
 import { localInterface } from '../capture/local-interface.js';
 import { formatSessionStats, runLiveSession } from '../capture/live-session.js';
+import { watchedPorts } from '../config/target.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { escapeText } from '../report/escape.js';
@@ -90,11 +91,11 @@ export default defineCommand({
     const vlan = supportsVlanFilter(iface);
     // A trailing expression narrows what is captured, as tcpdump's does: both must match.
     const narrowed = (base: string) => (expression ? `(${base}) and (${expression})` : base);
-    const filter = narrowed(userFilter ?? netconsoleFilter(settings.pipeline.ports, { vlan }));
+    // The same ports the pipeline watches: a configured target's port is captured too.
+    const watched = watchedPorts(settings.pipeline.ports, settings.pipeline.targets);
+    const filter = narrowed(userFilter ?? netconsoleFilter(watched, { vlan }));
     const noVlanFilter =
-      userFilter === undefined && vlan
-        ? narrowed(netconsoleFilter(settings.pipeline.ports, { vlan: false }))
-        : undefined;
+      userFilter === undefined && vlan ? narrowed(netconsoleFilter(watched, { vlan: false })) : undefined;
 
     // Assigned just below; the status calls this only once the reporter exists.
     let reporter: Reporter;

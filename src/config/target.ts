@@ -35,3 +35,16 @@ export const KERNEL_DEFAULT_REMOTE_PORT = 6666;
 
 /** The ports netdiag watches unless told otherwise: syslog's, and netconsole's default target port. */
 export const DEFAULT_PORTS: readonly number[] = [514, KERNEL_DEFAULT_REMOTE_PORT];
+
+/**
+ * The UDP ports netconsole is looked for on: `ports` when given (--port restricts to them), else
+ * the defaults and every configured target's remote port. The pipeline and sniff's capture filter
+ * both use this, so a configured port is never filtered out before it is judged.
+ */
+export function watchedPorts(
+  ports: readonly number[] | undefined,
+  targets: readonly NetconsoleTarget[] = [],
+): number[] {
+  if (ports?.length) return [...new Set(ports)];
+  return [...new Set([...DEFAULT_PORTS, ...targets.map(t => t.remotePort)])];
+}

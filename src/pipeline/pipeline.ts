@@ -32,7 +32,7 @@ import {
 } from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
 import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
-import { DEFAULT_PORTS } from '../config/target.js';
+import { watchedPorts } from '../config/target.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import { IpReassembler } from './ipfrag.js';
@@ -67,8 +67,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   // netconsole recognised by its content on any other port.
   const restricted = (opts.ports?.length ?? 0) > 0;
   const ports = new Uint8Array(65536);
-  for (const p of restricted ? opts.ports! : [...DEFAULT_PORTS, ...(opts.targets ?? []).map(t => t.remotePort)])
-    ports[p] = 1;
+  for (const p of watchedPorts(opts.ports, opts.targets)) ports[p] = 1;
   const onMessage = opts.onMessage;
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 

@@ -65,7 +65,7 @@ export async function createLiveStatus(
   }
   if (enabled && isInteractive(io.stderr)) {
     const { default: ora } = await import('ora');
-    const s = ora({ text: initial, stream: io.stderr, discardStdin: false });
+    const s = ora({ text: initial, stream: io.stderr, discardStdin: false, isEnabled: true });
     // Its timer calls this.render, looked up at start(): not while a line is being written.
     const render = s.render.bind(s);
     s.render = () => (writer?.busy && sameTerminal ? s : render());

@@ -19,8 +19,13 @@ export interface Progress {
 
 const NONE: Progress = { text() {}, succeed() {}, fail() {}, stop() {}, clear() {}, render() {}, shown: false };
 
+/**
+ * netdiag decides itself whether to animate: a terminal with a width (ora spins forever at 0
+ * columns) that is not TERM=dumb. ora is then told so (`isEnabled`), because its own test also
+ * turns the spinner off whenever a CI variable is set, even on a real terminal.
+ */
 export function isInteractive(stream: { isTTY?: boolean; columns?: number }): boolean {
-  return stream.isTTY === true && (stream.columns ?? 0) > 0;
+  return stream.isTTY === true && (stream.columns ?? 0) > 0 && process.env.TERM !== 'dumb';
 }
 
 /** ora is loaded only when it will be shown: it costs start-up time otherwise. */
@@ -31,7 +36,7 @@ export async function createProgress(
 ): Promise<Progress> {
   if (!enabled || !isInteractive(stream)) return NONE;
   const { default: ora } = await import('ora');
-  const spinner: Ora = ora({ text, stream: stream, discardStdin: false }).start();
+  const spinner: Ora = ora({ text, stream: stream, discardStdin: false, isEnabled: true }).start();
   return {
     text: s => {
       spinner.text = s;

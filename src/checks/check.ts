@@ -4,8 +4,7 @@
  */
 import type { Finding } from '../findings/finding.js';
 
-/** `skip`: not reached (verify: a hop after the one the datagram stopped at). */
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown' | 'skip';
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
 export interface CheckResult {
   /** Stable id, e.g. `sender.device`. */

@@ -50,6 +50,7 @@ export function cmdlineNetconsoleParams(text: string): CmdlineNetconsole[] {
   return out;
 }
 
+
 export const cmdlineSource: SenderSource<'cmdline', FactText> = {
   key: 'cmdline',
   async collect(exec, notes) {

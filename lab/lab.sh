@@ -1001,7 +1001,7 @@ lab_alive() {
 pid_is_ours() {
   local run=$1 pid=$2
   [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$run/"
+  { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$run/"
 }
 
 stop_pid() {

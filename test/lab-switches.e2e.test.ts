@@ -466,6 +466,67 @@ for (const [fw, kernel] of [
   });
 }
 
+test.serial('IPv6 faults on one server (three guests): wrong MAC, nothing listening, wrong port', async t => {
+  const name = n('v6f');
+  const specs = ['kernel=6.1,remote-mac=wrong', 'kernel=6.17', 'kernel=6.1,wrong-port'];
+  await withLab(
+    t,
+    name,
+    ['--ipv6', '--syslog', 'no-imudp', '--guests', '3', ...specs.flatMap(g => ['--guest', g])],
+    async s => {
+      t.deepEqual(
+        s.guests.map(g => g.faults),
+        [['syslog-no-imudp', 'remote-mac-wrong'], ['syslog-no-imudp'], ['syslog-no-imudp', 'wrong-port']],
+      );
+      t.deepEqual(s.rsyslog.addresses, [], 'imudp not loaded');
+      const before = await netCounters(name);
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp6');
+      await cap.started();
+      const marks = s.guests.map(() => marker());
+      for (const g of s.guests) await kmsg(name, marks[g.index - 1]!, 6, g.index);
+      const answered = await waitFor(
+        async () => {
+          const v6 = (await run('tcpdump', ['-r', cap.file, '-n', 'icmp6 and ip6[40] == 1'])).stdout;
+          return v6.includes('fd99::3') && v6.includes('fd99::4');
+        },
+        10_000,
+        300,
+      );
+      await sleep(500);
+      await cap.stop();
+      const v6 = (await run('tcpdump', ['-r', cap.file, '-n', '-v', 'icmp6 and ip6[40] == 1'])).stdout;
+      t.true(answered, `ICMPv6 unreachable to guests 2 and 3 (${cap.file})`);
+      t.regex(
+        v6,
+        /fd99::1 > fd99::3: \[icmp6 sum ok\] ICMP6, destination unreachable, unreachable port, fd99::1 udp port 514/,
+        v6,
+      );
+      t.regex(
+        v6,
+        /fd99::1 > fd99::4: \[icmp6 sum ok\] ICMP6, destination unreachable, unreachable port, fd99::1 udp port 6666/,
+        v6,
+      );
+      t.false(v6.includes('> fd99::2:'), 'no answer to the wrong-MAC guest');
+      t.deepEqual([...new Set(await icmp6UnreachCodes(cap))], [4], 'port unreachable (code 4)');
+      const g1 =
+        (await cap.text()).split('\n').find(l => l.includes(`${s.guests[0]!.sender.mac} >`) && l.includes('6665 >')) ??
+        '';
+      t.true(g1.includes('> 02:99:de:ad:be:ef') && g1.includes('fd99::2.6665 > fd99::1.514'), `guest 1: ${g1}`);
+      const after = await netCounters(name);
+      t.true(
+        after.Udp6NoPorts! >= before.Udp6NoPorts! + 2,
+        `Udp6NoPorts ${before.Udp6NoPorts} -> ${after.Udp6NoPorts}`,
+      );
+      const log = syslogText(s);
+      t.false(
+        marks.some(m => log.includes(m)),
+        'nothing logged',
+      );
+    },
+    boots,
+  );
+});
+
 test.serial('configfs of today (6.17): release, userdata entries, every sysdata switch', async t => {
   const name = n('udata');
   await withLab(

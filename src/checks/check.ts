@@ -4,7 +4,8 @@
  */
 import type { Finding } from '../findings/finding.js';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+/** `skip`: not reached (verify: a hop after the one the datagram stopped at). */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown' | 'skip';
 
 export interface CheckResult {
   /** Stable id, e.g. `sender.device`. */

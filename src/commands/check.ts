@@ -2,13 +2,13 @@
  * netdiag check: the receiver checks on this host (or on files handed in), and the sender checks on
  * files handed in. Prints a checklist; exit 1 when a check fails, 2 on bad arguments.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { ip, port, text } from './_shared.js';
 import { defineCommand, flag, option, type Parser } from './command.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { parseNetconsoleSpec } from '../config/netconsole-spec.js';
 import type { NetconsoleTarget } from '../config/target.js';
-import { collectReceiverFacts, collectSenderFacts } from '../checks/host/collect.js';
+import { collectReceiverFacts, collectSenderFacts, nothingCollected } from '../checks/host/collect.js';
 import { runSenderChecks, type SenderReport } from '../checks/sender/run.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/receiver/run.js';
 import { renderChecklist } from '../report/checklist.js';
@@ -31,7 +31,15 @@ async function factsDir(path: string, what: string): Promise<string> {
     throw new CLIError(`check: ${what} directory ${escapeText(path)} does not exist`);
   }
   if (!s.isDirectory()) throw new CLIError(`check: ${what} ${escapeText(path)} is not a directory`);
+  await readdir(path).catch(() => {
+    throw new CLIError(`check: ${what} directory ${escapeText(path)} cannot be read`);
+  });
   return path;
+}
+
+/** An empty or foreign facts directory checks nothing: that is a usage error (exit 2), not "no check failed". */
+function requireFacts(facts: Parameters<typeof nothingCollected>[0], dir: string, what: string): void {
+  if (nothingCollected(facts)) throw new CLIError(`check: ${what} ${escapeText(dir)} holds none of the files netdiag reads (layout: docs/checks.md): nothing could be checked`);
 }
 
 export default defineCommand({
@@ -85,6 +93,7 @@ export default defineCommand({
     let senderNotes: string[] = [];
     if (senderDir) {
       const facts = await collectSenderFacts(dirExec(senderDir), target ? { remoteIp: target.remoteIp } : {});
+      requireFacts(facts, senderDir, '--sender-facts');
       senderNotes = facts.notes;
       sender = runSenderChecks(facts, { ...(target ? { target } : {}), ...(port ? { port } : {}) });
       if (!target && sender.target) target = sender.target;
@@ -96,6 +105,7 @@ export default defineCommand({
       const senderIp = values['sender-ip'] ?? target?.localIp ?? (sender && senderRouteSrc(sender)) ?? undefined;
       const exec = receiverDir ? dirExec(receiverDir) : localExec();
       const facts = await collectReceiverFacts(exec, senderIp ? { senderIp } : {});
+      if (receiverDir) requireFacts(facts, receiverDir, '--receiver-facts');
       receiverNotes = facts.notes;
       receiver = runReceiverChecks(facts, {
         ...(port ? { port } : {}),

@@ -21,6 +21,8 @@ export interface NetconsoleTarget {
   remotePort: number;
   /** An IP address, or a host name as SYSLOGADDR allows (resolved by the init script). */
   remoteIp: string;
+  /** The host name SYSLOGADDR gave, when remoteIp was resolved from it. */
+  remoteHost?: string;
   /** Lowercase, colon-separated. Undefined: broadcast (kernel default) or resolved at load time (init script). */
   remoteMac?: string;
   /** Which of the fields above the source gave explicitly. */

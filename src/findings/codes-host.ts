@@ -215,6 +215,17 @@ export const HOST_CODES = defineCodes([
     fix: 'Enable UDP reception in the syslog daemon (rsyslog: module(load="imudp") input(type="imudp" port="514")) and restart it; check with ss -ulnp',
   },
   {
+    code: 'syslog-not-running',
+    severity: 'error',
+    title: 'The syslog daemon is configured for UDP but not running',
+    explanation:
+      'The syslog daemon\'s configuration opens the netconsole port, but no process of that daemon runs on the ' +
+      'receiver (in its network namespace), or its service is inactive or failed: nothing listens, and every ' +
+      'datagram is answered with ICMP port unreachable. The configuration is fine; the daemon is stopped, ' +
+      'crashed, or failed to start (a configuration error elsewhere, a port another program holds).',
+    fix: 'Start it and look at why it stopped: systemctl start rsyslog; systemctl status rsyslog (or journalctl -u rsyslog)',
+  },
+  {
     code: 'receiver-bound-elsewhere',
     severity: 'error',
     title: 'The listening socket is bound to another address',

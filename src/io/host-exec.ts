@@ -39,13 +39,35 @@ export const COMMAND_FILES: Array<{ argv: string[]; file: string; what: string }
   { argv: ['ip6tables-save', '-c'], file: 'ip6tables-save.txt', what: 'IPv6 firewall' },
   { argv: ['nft', '-j', 'list', 'ruleset'], file: 'nft.json', what: 'nftables ruleset' },
   { argv: ['semanage', 'port', '-l'], file: 'semanage-port.txt', what: 'SELinux port labels' },
+  { argv: ['ps', '-e', '-o', 'netns=,comm='], file: 'ps.txt', what: 'processes (network namespace, name)' },
+  { argv: ['readlink', '/proc/self/ns/net'], file: 'netns.txt', what: 'this network namespace' },
+  {
+    argv: ['systemctl', 'is-active', '<UNIT>...'],
+    file: 'systemctl-is-active.txt',
+    what: 'syslog services (one state a line, in the order asked)',
+  },
+  { argv: ['getent', 'ahostsv4', '<HOST>'], file: 'getent-ahostsv4.txt', what: 'a host name in SYSLOGADDR, resolved' },
 ];
+
+/** What a placeholder in COMMAND_FILES stands for. `<UNIT>...` takes the rest of the arguments. */
+const PLACEHOLDERS: Record<string, (arg: string) => boolean> = {
+  '<IP>': a => ipFamily(a) !== 0,
+  '<HOST>': a => /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(a),
+  '<UNIT>...': a => /^[\w@.:-]+$/.test(a),
+};
 
 /** The facts-directory file name for a command, or undefined for a command not in the table. */
 export function commandFileName(argv: readonly string[]): string | undefined {
   for (const c of COMMAND_FILES) {
-    if (c.argv.length !== argv.length) continue;
-    if (c.argv.every((a, i) => (a === '<IP>' ? ipFamily(argv[i]!) !== 0 : a === argv[i]))) return c.file;
+    const rest = c.argv[c.argv.length - 1] === '<UNIT>...';
+    if (rest ? argv.length < c.argv.length : c.argv.length !== argv.length) continue;
+    const matches = (a: string, i: number) => {
+      const p = PLACEHOLDERS[a];
+      return p ? p(argv[i]!) : a === argv[i];
+    };
+    const fixed = rest ? c.argv.slice(0, -1) : c.argv;
+    if (fixed.every(matches) && (!rest || argv.slice(fixed.length).every(a => PLACEHOLDERS['<UNIT>...']!(a))))
+      return c.file;
   }
   return undefined;
 }

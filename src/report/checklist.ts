@@ -15,7 +15,7 @@ export interface ChecklistOptions {
   hideInfoOnPass?: boolean;
 }
 
-const MARK: Record<CheckStatus, string> = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', unknown: '?   ' };
+const MARK: Record<CheckStatus, string> = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', unknown: '?   ', skip: ' -- ' };
 
 function markColor(status: CheckStatus, style: Style): (s: string) => string {
   return s =>
@@ -35,7 +35,7 @@ export function renderChecks(checks: readonly CheckResult[], opts: ChecklistOpti
   const lines: string[] = [];
   for (const c of checks) {
     lines.push(`  [${markColor(c.status, style)(MARK[c.status])}] ${escapeText(c.name)}: ${escapeText(c.detail)}`);
-    for (const f of c.findings) {
+    for (const f of c.status === 'skip' ? [] : c.findings) {
       if (opts.hideInfoOnPass && f.severity === 'info' && c.status === 'pass') continue;
       lines.push(`         ${f.severity}: ${escapeText(f.summary)} (${f.code})`);
       if (!evidence) continue;

@@ -12,6 +12,7 @@ import type { Finding } from '../findings/finding.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import type { Style } from '../report/style.js';
 import type { FleetOutcome, FleetResult } from './fleet.js';
+import { RECEIVER_HOPS } from './judge.js';
 import { checkLines, verifyJsonDoc } from './report.js';
 
 type Verdict = 'broken' | 'unchecked' | 'works';
@@ -58,7 +59,7 @@ function receiverSummary(results: readonly FleetResult[]): {
   const byKey = new Map<string, CheckResult & { senders: number }>();
   for (const r of results) {
     for (const c of r.outcome?.report.checks ?? []) {
-      if (!c.id.startsWith('receiver')) continue;
+      if (!c.id.startsWith('receiver') && !RECEIVER_HOPS.includes(c.id)) continue;
       const key = `${c.id}\0${c.status}`;
       const seen = byKey.get(key);
       if (seen) seen.senders++;

@@ -150,11 +150,11 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   const checkOne = async (s: FleetSender, exec: SenderExec, cancelled: () => boolean): Promise<VerifyOutcome> => {
     const t1 = d.clock();
     const single: VerifyOptions = { ...o, destination: s.destination };
-    const side = await reachSender(single, { sender: exec, receiver: d.receiver, step: () => {} });
+    const side = await reachSender(single, { sender: exec, receiver: d.receiver, step: () => {}, receiverFacts: beforeFacts });
     const marker = d.marker?.() ?? newMarker();
     const argv = triggerArgv(marker, o.trigger);
     const prepared = exec.prepare?.(argv);
-    const tracker = new ArrivalTracker(side.senderIp, marker, () => d.clock());
+    const tracker = new ArrivalTracker(side.senderIp, marker, () => d.clock(), side.senderMac);
     const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
     let triggerError: string | undefined;
     let logFile: string | undefined, logOffset: number | undefined;

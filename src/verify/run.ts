@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import type { ExecResult, HostExec } from '../io/host-exec.js';
 import { collectReceiverFacts, collectSenderFacts } from '../checks/host/collect.js';
 import { runReceiverChecks, runSenderChecks, type FactText, type ReceiverFacts, type ReceiverContext, type ReceiverReport, type SenderReport } from '../checks/run.js';
-import { parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
+import type { SenderFacts } from '../checks/host/facts.js';
+import { mergeLinks, parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
+import { syslogPorts } from '../checks/receiver/view.js';
+import { ipFamily } from '../config/netconsole-spec.js';
 import type { PacketSink } from '../capture/sink.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';
@@ -81,10 +84,11 @@ export interface VerifyOutcome {
 
 const SYSRQ_LINE = /sysrq\s*:|SysRq\s*:/i;
 
-/** BPF: the sender's UDP, and ICMP errors this host sends back to it. */
-export function verifyFilter(senderIp: string): string {
-  const v6 = senderIp.includes(':');
-  return v6 ? `(udp and src host ${senderIp}) or (icmp6 and dst host ${senderIp})` : `(udp and src host ${senderIp}) or (icmp and dst host ${senderIp})`;
+/** BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends back to it. */
+export function verifyFilter(senderIp: string, senderMac?: string): string {
+  const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
+  const from = senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac) ? `(src host ${senderIp} or ether src ${senderMac})` : `src host ${senderIp}`;
+  return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
 }
 
 export function checkTrigger(trigger: string): void {
@@ -104,22 +108,56 @@ export function triggerArgv(marker: string, trigger: string): string[] {
 export interface SenderSide {
   report: SenderReport;
   target?: NetconsoleTarget;
+  /** The datagrams' source: the target's local IP (as the kernel logged it), else its device's address. */
   senderIp: string;
+  /** The MAC of the sender's netconsole device, when known: the capture also takes its frames. */
+  senderMac?: string;
   receiverIp?: string;
+  /** The port this host receives on: what the datagrams' destination port must be. */
   port: number;
   iface: string;
   receiverMacs: string[];
+  /** Every address of this host. */
+  receiverAddrs: string[];
   receiverCtx: ReceiverContext;
   /** `ip route get SENDER` here, as the receiver's facts hold it (rp_filter judges the way back). */
   routeGet?: FactText & { ip: string };
 }
 
 /**
- * Reaches the sender (one ssh round trip reads its facts; a remote shell the batch does not suit
- * falls back to one command per fact), judges its configuration, and finds the receiving
- * interface here. ssh's failure, or no root, is a CLIError with ssh's reason.
+ * The target verify tests: among those the kernel runs (else the configured ones), the one sent to
+ * an address of this host, on the port this host receives on when several are.
  */
-export async function reachSender(o: VerifyOptions, d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'>): Promise<SenderSide> {
+export function chooseTarget(r: SenderReport, receiverAddrs: readonly string[], ports: readonly number[]): NetconsoleTarget | undefined {
+  const live = r.configfs.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
+  const candidates = r.running.length ? r.running : [...live, ...r.configured];
+  const toUs = candidates.filter(t => receiverAddrs.includes(canonicalIp(t.remoteIp)));
+  return toUs.find(t => ports.includes(t.remotePort)) ?? toUs[0] ?? r.target ?? candidates[0];
+}
+
+/** The address of a sender device of the target's family (what netpoll takes when the target has no local IP). */
+function deviceAddress(facts: SenderFacts, t: NetconsoleTarget | undefined): { ip?: string; mac?: string } {
+  const links = mergeLinks(parseLinks(facts.ipLink), parseLinks(facts.ipAddr));
+  const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
+  const dev = t?.dev ?? route?.dev;
+  const link = dev ? links.find(l => l.name === dev || l.mac === dev) : undefined;
+  const fam = t && ipFamily(t.remoteIp) === 6 ? 6 : 4;
+  const ip = link?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ?? route?.src;
+  return { ...(ip ? { ip } : {}), ...(link?.mac ? { mac: link.mac } : {}) };
+}
+
+/**
+ * Reaches the sender (one ssh round trip reads its facts; a remote shell the batch does not suit
+ * falls back to one command per fact), judges its configuration, and finds where this host
+ * receives it: the netconsole target's own addresses decide, not the ssh connection's (the
+ * management network is often another one). ssh's failure, or no root, is a CLIError with ssh's
+ * reason. With this host's facts given, the port it receives on is the one its syslog daemon is
+ * set up for.
+ */
+export async function reachSender(
+  o: VerifyOptions,
+  d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'> & { receiverFacts?: Promise<ReceiverFacts> },
+): Promise<SenderSide> {
   d.step(`connecting to ${o.destination}`);
   const boundary = newBoundary();
   const batch = ['sh', '-c', batchScript(SENDER_PLAN, boundary)];
@@ -141,30 +179,48 @@ export async function reachSender(o: VerifyOptions, d: Pick<VerifyDeps, 'sender'
       if (s.code !== 0) throw new CLIError(`${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`);
     }
   }
-  // SSH_CONNECTION: client-ip client-port server-ip server-port.
+  // SSH_CONNECTION: client-ip client-port server-ip server-port. Only a last resort for addresses.
   const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
 
   d.step('collecting the sender\'s facts');
-  const senderFacts = await collectSenderFacts(answers.size ? cachedExec(d.sender, answers) : d.sender, clientIp ? { remoteIp: clientIp } : {});
-  const firstPass = runSenderChecks(senderFacts, clientIp ? { receiverIp: clientIp } : {});
-  const target = firstPass.target;
-  const receiverIp = target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp;
-  // As the decoders write it, so the wire's source compares equal (fd99:0::2 is fd99::2).
-  const localOrSsh = target?.localIp ?? serverIp;
-  const senderIp = localOrSsh === undefined ? undefined : canonicalIp(localOrSsh);
-  if (!senderIp) throw new CLIError(`${o.destination}: cannot tell the sender's IP (no netconsole local IP, no SSH_CONNECTION)`);
-  const port = o.port ?? target?.remotePort ?? 514;
+  const exec = answers.size ? cachedExec(d.sender, answers) : d.sender;
+  const senderFacts = await collectSenderFacts(exec, clientIp ? { fallbackRemoteIp: clientIp } : {});
+  const addr = await d.receiver.run(['ip', '-j', 'addr', 'show']);
+  const links = addr.code === 0 ? parseLinks({ text: addr.stdout, format: 'json' }) : [];
+  // As the decoders write addresses, so the wire's compare equal (fd99:0::2 is fd99::2).
+  const receiverAddrs = links.flatMap(l => l.addrs.map(x => canonicalIp(x.address)));
+  const receiving = d.receiverFacts ? syslogPorts(await d.receiverFacts) : [];
+  const ports = o.port ? [o.port] : receiving;
+
+  const target = chooseTarget(runSenderChecks(senderFacts, {}), receiverAddrs, ports);
+  // The route and neighbour of the netconsole target, not of the ssh client.
+  if (target && ipFamily(target.remoteIp) !== 0 && senderFacts.routeGet?.ip !== target.remoteIp) {
+    const r = await exec.run(['ip', 'route', 'get', target.remoteIp]);
+    if (r.code === 0) senderFacts.routeGet = { text: r.stdout, from: `ip route get ${target.remoteIp}`, ip: target.remoteIp };
+    else delete senderFacts.routeGet;
+  }
+  const dev = deviceAddress(senderFacts, target);
+  const source = target?.localIp ?? dev.ip ?? serverIp;
+  const senderIp = source === undefined ? undefined : canonicalIp(source);
+  if (!senderIp) throw new CLIError(`${o.destination}: cannot tell the sender's IP (no netconsole local IP, no address on its device, no SSH_CONNECTION)`);
+  const ours = target && receiverAddrs.includes(canonicalIp(target.remoteIp)) ? target.remoteIp : undefined;
 
   const route = await d.receiver.run(['ip', 'route', 'get', senderIp]);
-  const iface = o.iface ?? (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
+  const iface = o.iface ?? (ours ? links.find(l => l.addrs.some(x => canonicalIp(x.address) === canonicalIp(ours)))?.name : undefined) ?? (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
   if (!iface) throw new CLIError(`cannot tell which interface reaches ${senderIp}: give -i IFACE`);
-  const addr = await d.receiver.run(['ip', '-j', 'addr', 'show', 'dev', iface]);
-  const receiverMacs = addr.code === 0 ? parseLinks({ text: addr.stdout, format: 'json' }).filter(l => l.name === iface).map(l => l.mac).filter((m): m is string => !!m) : [];
+  const ifaceLink = links.find(l => l.name === iface);
+  const receiverMacs = ifaceLink?.mac ? [ifaceLink.mac] : [];
+  const fam = ipFamily(senderIp) === 6 ? 6 : 4;
+  const receiverIp = ours ?? ifaceLink?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ?? (target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp);
+  const port = o.port ?? (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
 
-  const report = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), port, receiverMacs });
+  const report = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), ...(target ? { targetPort: target.remotePort } : {}), port, receiverMacs });
   const receiverCtx: ReceiverContext = { port, senderIp, iface, ...(receiverIp ? { receiverIp } : {}), ...(target ? { target } : {}) };
   const routeGet = route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;
-  return { report, ...(target ? { target } : {}), senderIp, ...(receiverIp ? { receiverIp } : {}), port, iface, receiverMacs, receiverCtx, ...(routeGet ? { routeGet } : {}) };
+  return {
+    report, ...(target ? { target } : {}), senderIp, ...(dev.mac ? { senderMac: dev.mac } : {}), ...(receiverIp ? { receiverIp } : {}),
+    port, iface, receiverMacs, receiverAddrs, receiverCtx, ...(routeGet ? { routeGet } : {}),
+  };
 }
 
 /** This host's facts for one sender: collected once (without a sender), with that sender's route added. */
@@ -184,10 +240,10 @@ export class ArrivalTracker {
   sysrqArrival?: Arrival;
   messages = 0;
 
-  constructor(readonly senderIp: string, readonly marker: string, private readonly clock: () => number) {}
+  constructor(readonly senderIp: string, readonly marker: string, private readonly clock: () => number, readonly senderMac?: string) {}
 
   message(m: Message): void {
-    if (m.srcIp !== this.senderIp) return;
+    if (m.srcIp !== this.senderIp && !(this.senderMac && m.srcMac === this.senderMac)) return;
     this.messages++;
     if (!this.markerArrival && m.text.includes(this.marker)) this.markerArrival = this.seen(m);
     else if (!this.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text)) this.sysrqArrival = this.seen(m);
@@ -262,7 +318,8 @@ export function judgeSender(
   wire: AnalysisResult, o: Pick<VerifyOptions, 'timeoutSec'>, triggerError: string | undefined, logCheck: LogCheck | undefined,
 ): VerifyReport {
   return judgeVerify({
-    sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
+    sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, receiverAddrs: side.receiverAddrs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
+    ...(side.target ? { target: side.target } : {}),
     ...(triggerError ? { triggerError } : {}), ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}), ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
     messagesFromSender: tracker.messages, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
   });
@@ -277,7 +334,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
   let side: SenderSide;
   try {
-    side = await reachSender(o, d);
+    side = await reachSender(o, { ...d, receiverFacts: beforeFacts });
   } catch (e) {
     preparedCapture?.cancel();
     throw e;
@@ -288,7 +345,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const marker = d.marker?.() ?? newMarker();
   const argv = triggerArgv(marker, o.trigger);
   const prepared = d.sender.prepare?.(argv);
-  const tracker = new ArrivalTracker(senderIp, marker, d.clock);
+  const tracker = new ArrivalTracker(senderIp, marker, d.clock, side.senderMac);
   const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
   let live: LiveHandle | undefined;
   let triggerError: string | undefined;
@@ -296,7 +353,8 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   let logFile: string | undefined, logOffset: number | undefined;
   try {
     d.step(`capturing on ${iface}`);
-    live = await (preparedCapture ? preparedCapture.open(iface, verifyFilter(senderIp), pipeline) : d.openCapture(iface, verifyFilter(senderIp), pipeline));
+    const filter = verifyFilter(senderIp, side.senderMac);
+    live = await (preparedCapture ? preparedCapture.open(iface, filter, pipeline) : d.openCapture(iface, filter, pipeline));
     before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
     logFile = watchedLogFile(o, before);
     logOffset = logFile ? await d.fileSize(logFile) : undefined;

@@ -14,14 +14,19 @@ import type { HostExec } from '../../io/host-exec.js';
 import type { FactText } from './fact-text.js';
 import type { ReceiverFacts, SenderFacts } from './facts.js';
 import { listDir, readFact, readWithIncludes, runFact } from './read.js';
+import { effectiveKernelTargets, parseKernelLog } from '../sender/kernel-log.js';
 import { collectSources, SENDER_SOURCES, readSource, type SourceFacts } from '../sender/sources/index.js';
 import { daemonForConfigPath, SYSLOG_DAEMONS } from '../syslog/daemons.js';
 
 export { expandGlob } from './read.js';
 
 export interface SenderCollectOptions {
-  /** The receiver's IP, for `ip route get`. Default: the first target found in the sender's configuration. */
+  /**
+   * The receiver's IP, for `ip route get`. Default: the target the kernel log says runs, else the
+   * first one the sender's configuration names, else `fallbackRemoteIp`.
+   */
   remoteIp?: string;
+  fallbackRemoteIp?: string;
 }
 
 export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOptions = {}): Promise<SenderFacts> {
@@ -40,7 +45,11 @@ export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOpti
   put('ipLink', await ipJsonOrText(exec, ['ip', '-d', '-j', 'link', 'show'], ['ip', '-d', 'link', 'show'], notes));
   put('ipAddr', await ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], notes));
 
-  const remoteIp = opts.remoteIp ?? firstConfiguredRemoteIp(facts);
+  const running = facts.kernelLog
+    ? effectiveKernelTargets(parseKernelLog(facts.kernelLog.text, facts.kernelLog.from)).map(b => b.target.remoteIp)
+    : [];
+  const remoteIp =
+    opts.remoteIp ?? running.find(ip => ipFamily(ip) !== 0) ?? firstConfiguredRemoteIp(facts) ?? opts.fallbackRemoteIp;
   if (remoteIp && ipFamily(remoteIp) !== 0) {
     const r = await runFact(exec, ['ip', 'route', 'get', remoteIp], notes);
     if (r) facts.routeGet = { ...r, ip: remoteIp };
@@ -134,9 +143,24 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   if (se.code === 0) facts.semanage = { text: se.stdout, from: 'semanage port -l' };
 
   put('ipAddr', await ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], notes));
+  put('processes', await runFact(exec, ['ps', '-e', '-o', 'netns=,comm='], notes));
+  put('netns', await runFact(exec, ['readlink', '/proc/self/ns/net'], notes));
+  // is-active exits 3 when a unit is not active: its answer is the output, one line per unit.
+  const units = [...new Set(SYSLOG_DAEMONS.map(d => d.service))];
+  const sc = await exec.run(['systemctl', 'is-active', ...units]);
+  const states = sc.stdout.trim().split('\n');
+  if (sc.code !== 127 && states.length === units.length && states.every(l => /^[a-z-]+$/.test(l)))
+    facts.services = { text: sc.stdout, from: `systemctl is-active ${units.join(' ')}`, units };
   if (opts.senderIp && ipFamily(opts.senderIp) !== 0) {
     const r = await runFact(exec, ['ip', 'route', 'get', opts.senderIp], notes);
     if (r) facts.routeGet = { ...r, ip: opts.senderIp };
   }
   return facts;
+}
+
+/** Whether collection found nothing at all (an empty or foreign directory): then nothing can be checked. */
+export function nothingCollected(facts: SenderFacts | ReceiverFacts): boolean {
+  return (Object.entries(facts as object) as Array<[string, unknown]>).every(
+    ([k, v]) => k === 'notes' || v === undefined || (typeof v === 'object' && v !== null && Object.keys(v).length === 0),
+  );
 }

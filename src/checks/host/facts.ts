@@ -65,5 +65,11 @@ export interface ReceiverFacts {
   ipAddr?: FactText & { format: 'json' | 'text' };
   /** `ip route get SENDER_IP`: the route back, for rp_filter. */
   routeGet?: FactText & { ip: string };
+  /** `ps -e -o netns=,comm=`: which programs run, and in which network namespace. */
+  processes?: FactText;
+  /** `readlink /proc/self/ns/net`: this network namespace (`net:[4026531840]`), to pick the processes in it. */
+  netns?: FactText;
+  /** `systemctl is-active UNIT...` of the syslog daemons' services: one state a line, in `units` order. */
+  services?: FactText & { units: string[] };
   notes: string[];
 }

@@ -158,3 +158,19 @@ export function semanagePorts(text: string, type: string, proto: string): Array<
   }
   return out;
 }
+
+/** `ps -e -o netns=,comm=`: each process's network namespace (inode, or undefined for `-`) and name. */
+export function parseProcesses(text: string): Array<{ netns?: string; comm: string }> {
+  const out: Array<{ netns?: string; comm: string }> = [];
+  for (const raw of text.split('\n')) {
+    const m = /^\s*(\d+|-)\s+(.+?)\s*$/.exec(raw);
+    if (!m) continue;
+    out.push(m[1] === '-' ? { comm: m[2]! } : { netns: m[1]!, comm: m[2]! });
+  }
+  return out;
+}
+
+/** `readlink /proc/self/ns/net` (`net:[4026531840]`): the namespace's inode. */
+export function parseNetns(text: string): string | undefined {
+  return /net:\[(\d+)\]/.exec(text)?.[1];
+}

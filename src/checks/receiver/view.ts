@@ -125,3 +125,10 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   if (fw.verdict) v.firewall = fw.verdict;
   return v;
 }
+
+/** The UDP ports this host's syslog daemons are set up to receive on, whether they run or not. */
+export function syslogPorts(facts: ReceiverFacts): number[] {
+  return [
+    ...new Set(SYSLOG_DAEMONS.flatMap(d => d.parse(facts.syslog?.[d.name] ?? [])?.udpInputs.map(i => i.port) ?? [])),
+  ];
+}

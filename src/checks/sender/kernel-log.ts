@@ -1,13 +1,17 @@
 /**
  * netconsole's and netpoll's own messages in the sender's kernel log (dmesg, journalctl -k):
- * the effective settings it printed when a target started, and its errors. Both forms:
+ * the effective settings it printed when a target started, and its errors. The forms:
  *
- *   old (2.6.x):  netconsole: local port 6665 / netconsole: interface eth0 /
- *                 netconsole: remote ethernet address 00:0c:29:86:dc:7a / netconsole: network logging started
- *   new (3.x-):   netpoll: netconsole: local port 6665 / netpoll: netconsole: local IPv4 address 10.0.0.2 /
- *                 netpoll: netconsole: interface 'eth0' / ... / netconsole: network logging started
+ *   2.6.x:  netconsole: local port 6665 / netconsole: interface eth0 / ...
+ *   3.x-6.x: netpoll: netconsole: local port 6665 / netpoll: netconsole: local IPv4 address 10.0.0.2 /
+ *           netpoll: netconsole: interface 'eth0' / ... / netpoll: netconsole: remote ethernet address ...
+ *   6.x (newer): netconsole: netconsole: local port 6665 / ... interface name 'eth0' /
+ *           local ethernet address '52:54:00:..' / ...
  *
- * Pure; lines are numbered from 1 in the text given.
+ * and netpoll's setup lines (`local IP 10.0.0.2`, `local IPv6 fd98::2`: the address it took from
+ * the device when the target left it out), which come after the option lines. The order of the
+ * lines differs between kernels: a block is the run of option lines until a field repeats or
+ * another message ends it. Pure; lines are numbered from 1 in the text given.
  */
 import type { NetconsoleTarget } from '../../config/target.js';
 import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../../config/target.js';
@@ -42,6 +46,8 @@ export interface KernelEvent {
 
 export interface KernelLogTarget {
   target: NetconsoleTarget;
+  /** The device's MAC, when the kernel printed it (`local ethernet address`). */
+  devMac?: string;
   /** Line of its first option line (`local port`). */
   line: number;
   /** Lines of every option line of the block. */
@@ -89,10 +95,35 @@ interface Partial {
   localPort?: number;
   localIp?: string;
   dev?: string;
+  devMac?: string;
   remotePort?: number;
   remoteIp?: string;
   remoteMac?: string;
 }
+
+type OptionField = 'localPort' | 'localIp' | 'setupIp' | 'dev' | 'devMac' | 'remotePort' | 'remoteIp' | 'remoteMac';
+
+/** The option lines, whatever their order. `setupIp` is netpoll's own line for the address it took from the device. */
+const OPTIONS: Array<[OptionField, RegExp]> = [
+  ['localPort', /^local port (\d+)$/],
+  ['setupIp', /^local (?:IP|IPv6) ([0-9a-fA-F.:]+)$/],
+  ['localIp', /^local (?:IP|IPv4|IPv6) address '?([0-9a-fA-F.:]+)'?$/],
+  ['dev', /^interface(?: name)? '?([^']*?)'?$/],
+  ['devMac', /^local ethernet address '?([0-9a-fA-F:]+)'?$/],
+  ['remotePort', /^remote port (\d+)$/],
+  ['remoteIp', /^remote (?:IP|IPv4|IPv6)(?: address)? '?([0-9a-fA-F.:]+)'?$/],
+  ['remoteMac', /^remote ethernet address '?([0-9a-fA-F:]+)'?$/],
+];
+
+function optionOf(body: string): [OptionField, string] | undefined {
+  for (const [field, re] of OPTIONS) {
+    const m = re.exec(body);
+    if (m) return [field, m[1]!];
+  }
+  return undefined;
+}
+
+const unspecified = (ip: string | undefined) => ip === undefined || ip === '0.0.0.0' || ip === '::';
 
 function finish(p: Partial, from: string): NetconsoleTarget | undefined {
   if (!p.remoteIp) return undefined;
@@ -113,6 +144,9 @@ function finish(p: Partial, from: string): NetconsoleTarget | undefined {
   if (p.dev) {
     t.dev = p.dev;
     t.explicit.push('dev');
+  } else if (p.devMac) {
+    // A device named by its MAC (newer kernels): the kernel prints an empty interface name.
+    t.dev = p.devMac;
   }
   if (p.remoteMac && p.remoteMac !== 'ff:ff:ff:ff:ff:ff') {
     t.remoteMac = p.remoteMac;
@@ -133,7 +167,7 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
   const close = () => {
     if (!cur) return;
     const t = finish(cur, from);
-    if (t) blocks.push({ target: t, line: cur.line, lines: cur.lines });
+    if (t) blocks.push({ target: t, line: cur.line, lines: cur.lines, ...(cur.devMac ? { devMac: cur.devMac } : {}) });
     cur = undefined;
   };
   const event = (e: KernelEvent) => {
@@ -164,8 +198,8 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
       event({ kind: 'boot', line: n, text: msg });
       return;
     }
-    // netpoll: netconsole: X  |  netconsole: X  |  netpoll: X (very old netpoll without name)
-    const m = /^(?:netpoll: ?)?netconsole: (.*)$/.exec(msg);
+    // netpoll: netconsole: X | netconsole: X (2.6) | netconsole: netconsole: X (newer) | netpoll: NAME: X
+    const m = /^(?:netpoll: ?)?netconsole: (.*)$/.exec(msg) ?? /^netpoll: ([\w.-]+: .*)$/.exec(msg);
     const con = /^(?:printk: )?console \[(netcon(?:_ext)?\d+)\] enabled/.exec(msg);
     if (con) {
       mentioned = true;
@@ -175,43 +209,53 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
     }
     if (!m) return;
     mentioned = true;
-    const body = m[1]!.trim().replace(/\.$/, '');
+    let body = m[1]!.trim().replace(/\.$/, '');
+    // The target's name before the option (`netconsole: local port 6665` after the module's own prefix).
+    const named = /^([\w.-]+): (.*)$/.exec(body);
+    if (named && optionOf(named[2]!)) body = named[2]!;
+    const opt = optionOf(body);
+    if (opt) {
+      const [field, value] = opt;
+      // A field seen again starts the next target's block; netpoll's own setup line fills in the address.
+      const repeated =
+        cur &&
+        (field === 'setupIp' ? false : field === 'localIp' ? !unspecified(cur.localIp) : cur[field] !== undefined);
+      let c = cur;
+      if (!c || repeated) {
+        close();
+        c = cur = { line: n, lines: [] };
+      }
+      c.lines.push(n);
+      switch (field) {
+        case 'localPort':
+        case 'remotePort':
+          c[field] = parsePort(value);
+          break;
+        case 'setupIp':
+        case 'localIp':
+          if (ipFamily(value) !== 0 && (field === 'setupIp' || unspecified(c.localIp))) c.localIp = value.toLowerCase();
+          break;
+        case 'remoteIp':
+          if (ipFamily(value) !== 0) c.remoteIp = value.toLowerCase();
+          break;
+        case 'dev':
+          c.dev = value;
+          break;
+        case 'devMac':
+        case 'remoteMac':
+          c[field] = normalizeMac(value);
+          break;
+      }
+      return;
+    }
     let v: RegExpExecArray | null;
-    if ((v = /^local port (\d+)$/.exec(body))) {
-      close();
-      cur = { line: n, lines: [n], localPort: parsePort(v[1]!) };
+    // netpoll's notes during setup do not end the block.
+    if ((v = /^device (\S+) not up yet, forcing it/.exec(body))) {
+      event({ kind: 'device-forced-up', line: n, text: msg, dev: v[1]! });
       return;
     }
-    if ((v = /^local (?:IP|IPv4 address|IPv6 address) (\S+)$/.exec(body))) {
-      if (!cur) cur = { line: n, lines: [] };
-      cur.lines.push(n);
-      if (ipFamily(v[1]!) !== 0) cur.localIp = v[1]!.toLowerCase();
-      return;
-    }
-    if ((v = /^interface '?([^']+?)'?$/.exec(body))) {
-      if (!cur) cur = { line: n, lines: [] };
-      cur.lines.push(n);
-      cur.dev = v[1]!;
-      return;
-    }
-    if ((v = /^remote port (\d+)$/.exec(body))) {
-      if (!cur) cur = { line: n, lines: [] };
-      cur.lines.push(n);
-      cur.remotePort = parsePort(v[1]!);
-      return;
-    }
-    if ((v = /^remote (?:IP|IPv4 address|IPv6 address) (\S+)$/.exec(body))) {
-      if (!cur) cur = { line: n, lines: [] };
-      cur.lines.push(n);
-      if (ipFamily(v[1]!) !== 0) cur.remoteIp = v[1]!.toLowerCase();
-      return;
-    }
-    if ((v = /^remote ethernet address (\S+)$/.exec(body))) {
-      if (!cur) cur = { line: n, lines: [] };
-      cur.lines.push(n);
-      cur.remoteMac = normalizeMac(v[1]!);
-      // The MAC is the last option line.
-      close();
+    if (/^carrier detect appears untrustworthy/.test(body)) {
+      event({ kind: 'carrier-wait', line: n, text: msg });
       return;
     }
     close();
@@ -226,9 +270,6 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
       event({ kind: 'device-no-poll', line: n, text: msg, dev: v[1]! });
     else if ((v = /^no IP address for (\S+), aborting/.exec(body)))
       event({ kind: 'device-no-address', line: n, text: msg, dev: v[1]! });
-    else if ((v = /^device (\S+) not up yet, forcing it/.exec(body)))
-      event({ kind: 'device-forced-up', line: n, text: msg, dev: v[1]! });
-    else if (/^carrier detect appears untrustworthy/.test(body)) event({ kind: 'carrier-wait', line: n, text: msg });
     else if (/^couldn't parse config/.test(body)) event({ kind: 'parse-error', line: n, text: msg });
     else if (/^not configured, aborting/.test(body)) event({ kind: 'not-configured', line: n, text: msg });
     else if (/[Rr]elease feature requires extended/.test(body))

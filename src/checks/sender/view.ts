@@ -14,6 +14,8 @@ export interface SenderContext {
   target?: NetconsoleTarget;
   /** The receiver's IP, to pick the target among several and for the route. */
   receiverIp?: string;
+  /** The port the receiver listens on, to pick among several targets to the receiver's IP. */
+  targetPort?: number;
   /** The receiver's UDP port. */
   port?: number;
   /**
@@ -81,8 +83,9 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   const modules = facts.modules ? parseModules(facts.modules.text) : undefined;
   const moduleLoaded = modules?.has('netconsole');
 
+  const toUs = (t: NetconsoleTarget) => t.remoteIp === ctx.receiverIp;
   const pick = (ts: NetconsoleTarget[]) =>
-    (ctx.receiverIp ? ts.find(t => t.remoteIp === ctx.receiverIp) : undefined) ?? ts[0];
+    (ctx.receiverIp ? (ts.find(t => toUs(t) && t.remotePort === ctx.targetPort) ?? ts.find(toUs)) : undefined) ?? ts[0];
   const enabledLive = live.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
   const target =
     ctx.target ??

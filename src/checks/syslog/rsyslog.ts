@@ -255,5 +255,9 @@ export const rsyslog: SyslogDaemon = {
   parse: files => (files.length ? parseRsyslog(files) : undefined),
   enableUdpFix: port =>
     `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
+  listenAnywhereFix: i =>
+    /^\$/.test(i.text)
+      ? `In ${i.from}, set $UDPServerAddress * (or remove it) before line ${i.line}, then systemctl restart rsyslog`
+      : `In ${i.from}:${i.line}, remove address="${i.address ?? ''}" from input(type="imudp" port="${i.port}"), then systemctl restart rsyslog`,
   service: 'rsyslog',
 };

@@ -102,6 +102,8 @@ export const sysklogd: SyslogDaemon = {
         )
       : undefined;
   },
+  // sysklogd's -r takes every address: nothing to change in sysklogd itself.
+  listenAnywhereFix: () => 'sysklogd -r listens on every address: find the program bound to this address (ss -ulnp)',
   enableUdpFix(_port, cfg) {
     const o = cfg.disabledUdp[0];
     return `Add -r: SYSLOGD_OPTIONS="${o?.text ? `${o.text} ` : ''}-r" in ${o?.from ?? '/etc/sysconfig/syslog'}, then restart syslog`;

@@ -134,6 +134,8 @@ export const syslogNg: SyslogDaemon = {
   ownsConfigPath: path => /syslog-ng/.test(path),
   ownsProcess: /syslog-ng/,
   parse: files => (files.length ? parseSyslogNg(files) : undefined),
+  listenAnywhereFix: i =>
+    `In ${i.from}:${i.line}, listen on every address: udp(ip(0.0.0.0) port(${i.port})), then systemctl restart syslog-ng`,
   enableUdpFix: port =>
     `Add a source: source s_net { udp(ip(0.0.0.0) port(${port})); }; and a log path using it; restart syslog-ng`,
   service: 'syslog-ng',

@@ -72,6 +72,8 @@ export interface SyslogDaemon {
   parse(files: FactText[]): SyslogConfig | undefined;
   /** The one-line fix that turns on UDP reception on `port`. */
   enableUdpFix(port: number, cfg: SyslogConfig): string;
+  /** The one-line fix for an input bound to one address (127.0.0.1) that should take every address. */
+  listenAnywhereFix(input: UdpInput): string;
   /** The service to start when it is configured but not running. */
   service: string;
 }

@@ -11,6 +11,7 @@ import { type CheckResult, check } from '../../check.js';
 import { inNetwork } from '../../firewall/address.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
 import type { ReceiverView } from '../view.js';
+import { daemonState } from '../daemon-state.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
 
@@ -20,18 +21,43 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
   let detail: string;
   if (!v.socketsKnown) detail = 'unknown: /proc/net/udp and ss not available';
   else if (!sockets.length) {
-    const others = [...new Set(v.allSockets.map(s => endpoint(s.address, s.port)))].slice(0, 10);
-    f.push(
-      finding('receiver-not-listening', {
-        summary: `nothing listens on UDP port ${port}`,
-        evidence: [
-          `${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`,
-          ...(others.length ? [`UDP sockets: ${others.join(', ')}`] : []),
-        ],
-        subject: `:${port}`,
-      }),
-    );
     detail = `nothing on port ${port}`;
+    const others = [...new Set(v.allSockets.map(s => endpoint(s.address, s.port)))].slice(0, 10);
+    const evidence = [
+      `${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`,
+      ...(others.length ? [`UDP sockets: ${others.join(', ')}`] : []),
+    ];
+    // A daemon set up for this port that does not run is the cause, not its configuration.
+    const stopped = v.judgedSyslog
+      .map(c => ({ c, d: syslogDaemon(c.daemon), input: c.udpInputs.find(i => i.port === port) }))
+      .map(x => ({ ...x, state: x.d && x.input ? daemonState(x.d, facts) : undefined }))
+      .find(x => x.state?.running === false);
+    if (stopped?.d && stopped.input && stopped.state) {
+      detail += ` (${stopped.d.name} not running)`;
+      f.push(
+        finding('syslog-not-running', {
+          summary: `${stopped.d.name} is configured for UDP ${port} but not running`,
+          evidence: [
+            `${stopped.input.from}:${stopped.input.line}: ${stopped.input.text}`,
+            stopped.state.evidence,
+            ...evidence,
+          ],
+          hint: `systemctl start ${stopped.d.service} (then: systemctl status ${stopped.d.service}, to see why it had stopped)`,
+          subject: `:${port}`,
+        }),
+      );
+    } else {
+      const noUdp = v.judgedSyslog.find(c => !c.udpInputs.length);
+      const d = noUdp ? syslogDaemon(noUdp.daemon) : undefined;
+      f.push(
+        finding('receiver-not-listening', {
+          summary: `nothing listens on UDP port ${port}`,
+          evidence,
+          subject: `:${port}`,
+          ...(noUdp && d ? { hint: d.enableUdpFix(port, noUdp) } : {}),
+        }),
+      );
+    }
   } else {
     detail = sockets.map(s => `${endpoint(s.address, s.port)}${s.process ? ` (${s.process})` : ''}`).join(', ');
     const fits = (s: UdpSocket) => {
@@ -40,11 +66,21 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
       return s.address === receiverIp.toLowerCase() || s.address === `::ffff:${receiverIp}`;
     };
     if (!sockets.some(fits)) {
+      // The daemon's input that binds the address, for a fix that names its line.
+      const bound = v.judgedSyslog.flatMap(c =>
+        c.udpInputs
+          .filter(i => i.port === port && i.address !== undefined)
+          .map(i => ({ i, d: syslogDaemon(c.daemon) })),
+      )[0];
       f.push(
         finding('receiver-bound-elsewhere', {
           summary: `port ${port} is bound only to ${sockets.map(s => s.address).join(', ')}${receiverIp ? `, not ${receiverIp}` : ''}`,
-          evidence: sockets.map(s => `${s.from}: ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`),
+          evidence: [
+            ...sockets.map(s => `${s.from}: ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`),
+            ...(bound ? [`${bound.i.from}:${bound.i.line}: ${bound.i.text}`] : []),
+          ],
           subject: `:${port}`,
+          ...(bound?.d ? { hint: bound.d.listenAnywhereFix(bound.i) } : {}),
         }),
       );
     }

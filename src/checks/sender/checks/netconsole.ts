@@ -248,9 +248,13 @@ function conflictFindings(
       if (a === undefined || b === undefined) continue;
       // A file's unstated MAC or device is resolved at load time: only stated values conflict.
       if ((k === 'remoteMac' || k === 'dev' || k === 'localIp') && !t.explicit.includes(k)) continue;
+      // A value the source did not state is its default: cite it as such, not as a line of the file.
+      const said = t.explicit.includes(k)
+        ? `${where(t)}: ${k} ${a}`
+        : `${t.source}: ${k} ${a} (its default: not set there)`;
       if (a !== b)
         diffs.push(
-          `${where(t)}: ${k} ${a}, but ${refLabel === 'the running netconsole (kernel log)' ? `the kernel uses ${b} (${where(same)})` : `${where(same)} has ${b}`}`,
+          `${said}, but ${refLabel === 'the running netconsole (kernel log)' ? `the kernel uses ${b} (${where(same)})` : `${where(same)} has ${b}`}`,
         );
     }
   }

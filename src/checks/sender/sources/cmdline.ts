@@ -50,7 +50,6 @@ export function cmdlineNetconsoleParams(text: string): CmdlineNetconsole[] {
   return out;
 }
 
-
 export const cmdlineSource: SenderSource<'cmdline', FactText> = {
   key: 'cmdline',
   async collect(exec, notes) {

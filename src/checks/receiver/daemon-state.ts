@@ -1,0 +1,34 @@
+/**
+ * Whether a syslog daemon runs: its process in this host's network namespace (`ps`; a namespace
+ * of its own, as in a container or the lab, has its own daemon), else what systemd says of its
+ * service. Undefined when neither was readable. Pure.
+ */
+import type { ReceiverFacts } from '../host/facts.js';
+import { parseNetns, parseProcesses } from '../host/procnet.js';
+import type { SyslogDaemon } from '../syslog/types.js';
+
+export interface DaemonState {
+  running?: boolean;
+  /** What it rests on, one line. */
+  evidence: string;
+}
+
+export function daemonState(d: SyslogDaemon, facts: ReceiverFacts): DaemonState {
+  if (facts.processes) {
+    const own = facts.netns ? parseNetns(facts.netns.text) : undefined;
+    const all = parseProcesses(facts.processes.text);
+    const here = own ? all.filter(p => p.netns === undefined || p.netns === own) : all;
+    const mine = here.filter(p => d.ownsProcess.test(p.comm));
+    const where = own ? ' in this network namespace' : '';
+    if (mine.length) return { running: true, evidence: `${facts.processes.from}: ${mine[0]!.comm} runs${where}` };
+    return { running: false, evidence: `${facts.processes.from}: no ${d.name} process${where}` };
+  }
+  if (facts.services) {
+    const i = facts.services.units.indexOf(d.service);
+    const state = i >= 0 ? facts.services.text.trim().split('\n')[i] : undefined;
+    if (state === 'active') return { running: true, evidence: `${facts.services.from}: ${d.service} active` };
+    if (state === 'inactive' || state === 'failed')
+      return { running: false, evidence: `${facts.services.from}: ${d.service} ${state}` };
+  }
+  return { evidence: 'process list and systemctl not available' };
+}

@@ -1,0 +1,341 @@
+/**
+ * verify's judge, hop by hop: the first hop the datagram fails at is the root cause and every
+ * later hop is "not reached"; a check the test's messages prove wrong is a warning; a PASS has no
+ * FAIL line. The hosts' reports come from the real checks over fixture files (the healthy Debian 12
+ * shapes of checks-sender and checks-receiver); what the capture saw is given per case.
+ */
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import { runSenderChecks } from '../src/checks/sender/run.js';
+import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
+import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
+import type { Finding } from '../src/findings/finding.js';
+
+const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
+const f = (text: string, from: string) => ({ text, from });
+const RECV_MAC = '52:54:00:aa:00:01';
+const MARKER = 'netdiag-verify-0123456789ab';
+
+function senderFacts(): SenderFacts {
+  return {
+    cmdline: f('BOOT_IMAGE=/vmlinuz-6.1.0-26-amd64 root=/dev/vda1 ro console=ttyS0 quiet\n', '/proc/cmdline'),
+    modprobe: [
+      f(
+        `options netconsole netconsole=+6665@10.99.0.2/eth0,514@10.99.0.1/${RECV_MAC}\n`,
+        '/etc/modprobe.d/netconsole.conf',
+      ),
+    ],
+    kernelLog: f(fx('dmesg/debian12-6.1-started.txt'), 'dmesg'),
+    ipLink: { ...f(fx('generated/ip-link-veth-bridge.json'), 'ip -d -j link show'), format: 'json' },
+    ipAddr: { ...f(fx('generated/ip-addr-veth-bridge.json'), 'ip -j addr show'), format: 'json' },
+    routeGet: {
+      ...f('10.99.0.1 dev eth0 src 10.99.0.2 uid 0 \n    cache \n', 'ip route get 10.99.0.1'),
+      ip: '10.99.0.1',
+    },
+    neigh: f(fx('generated/ip-neigh.txt'), 'ip neigh show'),
+    printk: f('7\t4\t1\t7\n', '/proc/sys/kernel/printk'),
+    sysrq: f('1\n', '/proc/sys/kernel/sysrq'),
+    modules: f('Module                  Size  Used by\nnetconsole             20480  0\n', 'lsmod'),
+    notes: [],
+  };
+}
+
+const snmp = (noPorts: number) =>
+  f(
+    `Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\nUdp: 120 ${noPorts} 0 30 0 0 0 0 0\n`,
+    '/proc/net/snmp',
+  );
+const netstat = (rp: number) => f(`TcpExt: SyncookiesSent IPReversePathFilter\nTcpExt: 0 ${rp}\n`, '/proc/net/netstat');
+const ADDR = JSON.stringify([
+  {
+    ifname: 'lo',
+    flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+    addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }],
+  },
+  {
+    ifname: 'eth0',
+    flags: ['BROADCAST', 'UP', 'LOWER_UP'],
+    address: RECV_MAC,
+    addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }],
+  },
+]);
+
+function receiverFacts(over: Partial<ReceiverFacts> = {}): ReceiverFacts {
+  return {
+    udp: f(fx('generated/proc-net-udp-any.txt'), '/proc/net/udp'),
+    udp6: f(fx('generated/proc-net-udp6-any.txt'), '/proc/net/udp6'),
+    ss: f(fx('generated/ss-ulnp-any.txt').replace(/socat/g, 'rsyslogd'), 'ss -ulnp'),
+    syslog: {
+      rsyslog: [
+        f('module(load="imudp")\ninput(type="imudp" port="514")\n*.info /var/log/syslog\n', '/etc/rsyslog.conf'),
+      ],
+    },
+    nft: f(fx('generated/nft-policy-drop-sets-accept.json'), 'nft -j list ruleset'),
+    rpFilter: { all: '0', eth0: '1' },
+    snmp: snmp(0),
+    netstat: netstat(0),
+    ipAddr: { ...f(ADDR, 'ip -j addr show'), format: 'json' },
+    routeGet: {
+      ...f('10.99.0.2 dev eth0 src 10.99.0.1 uid 0\n    cache\n', 'ip route get 10.99.0.2'),
+      ip: '10.99.0.2',
+    },
+    notes: [],
+    ...over,
+  };
+}
+
+const arrival = (over: Partial<Arrival> = {}): Arrival => ({
+  afterMs: 80,
+  packets: [3],
+  dstMac: RECV_MAC,
+  dstPort: 514,
+  dstIp: '10.99.0.1',
+  text: MARKER,
+  ...over,
+});
+const wire = (findings: Finding[] = []) => ({ packets: 4, datagrams: 2, messages: 2, senders: [], findings });
+/** An ICMP answer as the pipeline reports it (`firewall-reject` is the prohibited codes' finding). */
+const icmp = (code: string): Finding => ({
+  code: code as Finding['code'],
+  severity: 'error',
+  summary: 'ICMP answer',
+  evidence: ['ICMP from 10.99.0.1: packets #4'],
+  hint: '',
+});
+
+/** The healthy sender with its netconsole device (eth0) administratively down. */
+function linkDown(): SenderFacts {
+  const s = senderFacts();
+  const links = (JSON.parse(s.ipLink!.text) as Array<{ ifname: string; flags: string[] }>).map(l =>
+    l.ifname === 'eth0' ? { ...l, flags: l.flags.filter(x => x !== 'UP' && x !== 'LOWER_UP') } : l,
+  );
+  return { ...s, ipLink: { ...s.ipLink!, text: JSON.stringify(links) } };
+}
+
+interface Case {
+  name: string;
+  sender?: SenderFacts;
+  before?: Partial<ReceiverFacts>;
+  after?: Partial<ReceiverFacts>;
+  arrive?: Partial<Arrival> | null;
+  sysrqOnly?: boolean;
+  inLog?: boolean;
+  wire?: Finding[];
+  root?: Finding['code'];
+  /** Hops after the root cause, all not reached. */
+  skipped?: string[];
+  hint?: RegExp;
+}
+
+function evidence(c: Case): VerifyEvidence {
+  const ctx = { port: 514, senderIp: '10.99.0.2', receiverIp: '10.99.0.1', iface: 'eth0' };
+  const a = c.arrive === null ? undefined : arrival(c.arrive ?? {});
+  return {
+    sender: runSenderChecks(c.sender ?? senderFacts(), {
+      receiverIp: '10.99.0.1',
+      port: 514,
+      receiverMacs: [RECV_MAC],
+    }),
+    receiverBefore: runReceiverChecks(receiverFacts(c.before), ctx),
+    receiverAfter: runReceiverChecks(receiverFacts(c.after ?? c.before), ctx),
+    receiverMacs: [RECV_MAC],
+    receiverAddrs: ['127.0.0.1', '10.99.0.1'],
+    iface: 'eth0',
+    port: 514,
+    senderIp: '10.99.0.2',
+    marker: MARKER,
+    ...(a && !c.sysrqOnly ? { markerArrival: a } : {}),
+    ...(a ? { sysrqArrival: { ...a, text: 'sysrq: Show Regs' } } : {}),
+    messagesFromSender: a ? 2 : 0,
+    wire: wire(c.wire),
+    logFile: { path: '/var/log/syslog', readable: true, markerFound: !!c.inLog && !c.sysrqOnly, sysrqFound: !!c.inLog },
+    timeoutSec: 8,
+  };
+}
+
+const RECEIVER_HOPS = [
+  'verify.mac',
+  'verify.dst-ip',
+  'verify.port',
+  'verify.rp-filter',
+  'verify.firewall',
+  'verify.socket',
+  'verify.daemon',
+  'verify.log',
+];
+const after = (id: string) => RECEIVER_HOPS.slice(RECEIVER_HOPS.indexOf(id) + 1);
+
+// Failures first.
+const cases: Case[] = [
+  {
+    name: "nothing arrives, the sender's device is down: that is the root cause, the wire is not reached",
+    sender: linkDown(),
+    arrive: null,
+    root: 'sender-device-down',
+    skipped: ['verify.wire', ...RECEIVER_HOPS.slice(0, -1)],
+  },
+  {
+    name: 'nothing arrives, nothing on the sender explains it',
+    arrive: null,
+    root: 'not-on-wire',
+    skipped: RECEIVER_HOPS.slice(0, -1),
+  },
+  {
+    name: 'frames to another MAC',
+    arrive: { dstMac: '52:54:00:de:ad:00' },
+    root: 'dst-mac-mismatch',
+    skipped: after('verify.mac'),
+  },
+  {
+    name: 'right MAC, another destination IP: dropped before any socket',
+    arrive: { dstIp: '10.99.0.77' },
+    root: 'dst-ip-mismatch',
+    skipped: after('verify.dst-ip'),
+    hint: /target IP to 10\.99\.0\.1/,
+  },
+  {
+    name: 'sent to 6666 while this host receives on 514: both fixes',
+    arrive: { dstPort: 6666 },
+    root: 'dst-port-mismatch',
+    skipped: after('verify.port'),
+    hint: /Either on the sender: send to 514.*or on this host: .*port="6666"/,
+  },
+  {
+    name: 'the reverse-path filter dropped packets during the test',
+    before: { netstat: netstat(5) },
+    after: { netstat: netstat(9) },
+    root: 'rp-filter-drop',
+    skipped: after('verify.rp-filter'),
+  },
+  {
+    name: 'strict rp_filter with the route back elsewhere',
+    after: {
+      routeGet: {
+        ...f('10.99.0.2 via 10.98.0.254 dev eth1 src 10.98.0.1 uid 0\n', 'ip route get 10.99.0.2'),
+        ip: '10.99.0.2',
+      },
+    },
+    root: 'rp-filter-drop',
+    skipped: after('verify.rp-filter'),
+  },
+  {
+    name: 'iptables REJECT answers ICMP port unreachable: the firewall, not "nothing listens"',
+    after: {
+      nft: undefined,
+      iptables: f(
+        '*filter\n:INPUT ACCEPT [0:0]\n[2:120] -A INPUT -p udp --dport 514 -j REJECT\nCOMMIT\n',
+        'iptables-save -c',
+      ),
+    },
+    wire: [icmp('port-unreachable')],
+    root: 'firewall-drop',
+    skipped: after('verify.firewall'),
+    hint: /iptables -I INPUT -p udp -s 10\.99\.0\.2 --dport 514 -j ACCEPT/,
+  },
+  {
+    name: 'a REJECT the rules do not show (ICMP admin prohibited)',
+    wire: [icmp('firewall-reject')],
+    root: 'firewall-drop',
+    skipped: after('verify.firewall'),
+  },
+  {
+    name: 'nothing listens: ICMP port unreachable and NoPorts rising',
+    after: {
+      udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+      snmp: snmp(2),
+    },
+    wire: [icmp('port-unreachable')],
+    root: 'receiver-not-listening',
+    skipped: after('verify.socket'),
+  },
+  {
+    name: 'rsyslog set up for 514 but stopped: start it, not "enable imudp"',
+    after: {
+      udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+      processes: f('4026531840 systemd\n4026531840 sshd\n', 'ps -e -o netns=,comm='),
+      netns: f('net:[4026531840]\n', 'readlink /proc/self/ns/net'),
+    },
+    wire: [icmp('port-unreachable')],
+    root: 'syslog-not-running',
+    skipped: after('verify.socket'),
+    hint: /^systemctl start rsyslog/,
+  },
+  {
+    name: 'bound to 127.0.0.1 only: the bind fix',
+    after: {
+      udp: f(fx('generated/proc-net-udp-loopback.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+      syslog: {
+        rsyslog: [
+          f(
+            'module(load="imudp")\ninput(type="imudp" port="514" address="127.0.0.1")\n*.info /var/log/syslog\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    },
+    wire: [icmp('port-unreachable')],
+    root: 'receiver-bound-elsewhere',
+    skipped: after('verify.socket'),
+    hint: /remove address="127\.0\.0\.1"/,
+  },
+  { name: 'through to the socket, not in the file', root: 'not-in-log', skipped: [] },
+  { name: 'only the sysrq line arrives: the console log level', sysrqOnly: true, inLog: true, root: 'marker-filtered' },
+];
+
+for (const c of cases) {
+  test(`judge: ${c.name}`, t => {
+    const r = judgeVerify(evidence(c));
+    t.false(r.ok);
+    t.is(r.rootCause?.code, c.root, JSON.stringify(r.checks.map(x => [x.id, x.status, x.detail])));
+    const fails = r.checks.filter(x => x.status === 'fail');
+    t.is(fails.length, 1, `one failing hop: ${fails.map(x => x.id).join(', ')}`);
+    for (const id of c.skipped ?? []) t.is(r.checks.find(x => x.id === id)?.status, 'skip', `${id} not reached`);
+    if (c.hint) t.regex(r.rootCause!.hint, c.hint);
+    const log = r.checks.find(x => x.id === 'verify.log')!;
+    if (c.sysrqOnly) t.regex(log.detail, /the sysrq line is in .* \(not the marker/);
+    else t.not(log.status, 'pass', 'a FAIL has no [ok] in the syslog file');
+  });
+}
+
+test('judge: healthy, the marker in the file: PASS, every hop ok, nothing fails', t => {
+  const r = judgeVerify(evidence({ name: 'ok', inLog: true }));
+  t.true(r.ok, JSON.stringify(r.rootCause));
+  t.deepEqual(
+    r.checks.filter(x => x.status === 'fail' || x.status === 'skip'),
+    [],
+  );
+  t.deepEqual(
+    r.checks.filter(x => x.id.startsWith('verify.')).map(x => x.id),
+    ['verify.trigger', 'verify.wire', ...RECEIVER_HOPS, 'verify.counters'],
+  );
+});
+
+test('judge: a sender check the test contradicts is a warning on a PASS, never a FAIL line', t => {
+  const stale = {
+    ...senderFacts(),
+    neigh: f(`10.99.0.1 dev eth0 lladdr 52:54:00:bb:bb:bb REACHABLE\n`, 'ip neigh show'),
+  };
+  const r = judgeVerify(evidence({ name: 'stale', sender: stale, inLog: true }));
+  t.true(r.ok);
+  const mac = r.checks.find(x => x.id === 'sender.mac')!;
+  t.is(mac.status, 'warn');
+  t.regex(mac.detail, /but the test's messages arrived/);
+  t.false(r.checks.some(x => x.status === 'fail'));
+});
+
+test('judge: counters since boot are compared as deltas', t => {
+  const r = judgeVerify(
+    evidence({ name: 'deltas', before: { snmp: snmp(500) }, after: { snmp: snmp(500) }, inLog: true }),
+  );
+  t.true(r.ok);
+  const c = r.checks.find(x => x.id === 'verify.counters')!;
+  t.is(c.detail, 'during the test: Udp NoPorts +0, InErrors +0, RcvbufErrors +0');
+  t.false(r.checks.some(x => /since boot/.test(x.detail) || x.findings.some(y => /since boot/.test(y.summary))));
+});

@@ -258,3 +258,69 @@ test('ip route get', t => {
   t.deepEqual(parseRouteGet('unreachable 10.1.1.1 uid 0\n'), { dst: '10.1.1.1', type: 'unreachable' });
   t.is(parseRouteGet(''), undefined);
 });
+
+// ---- kernel log: the option lines whatever their order, from real kernels ----------------------
+
+test('kernel log (6.1, spec without local IP, real): the address netpoll took after the MAC line is the local IP', t => {
+  const k = parseKernelLog(fx('dmesg/debian12-6.1-no-local-ip.txt'));
+  const ts = effectiveKernelTargets(k);
+  t.is(ts.length, 1);
+  t.deepEqual(
+    [ts[0]!.target.dev, ts[0]!.target.localIp, ts[0]!.target.localPort, ts[0]!.target.remoteIp, ts[0]!.target.remotePort, ts[0]!.target.remoteMac],
+    ['eth0', '10.99.0.2', 6665, '10.99.0.1', 514, '02:99:00:00:00:01'],
+  );
+  t.deepEqual(ts[0]!.lines, [375, 376, 377, 378, 379, 380, 381]);
+  t.is(ts[0]!.outcome?.kind, 'started');
+});
+
+test('kernel log (6.17, real): "netconsole: netconsole:", interface name, local ethernet address, legacy console', t => {
+  const k = parseKernelLog(fx('dmesg/debian13-6.17-no-local-ip.txt'));
+  const ts = effectiveKernelTargets(k);
+  t.is(ts.length, 1);
+  t.deepEqual([ts[0]!.target.dev, ts[0]!.target.localIp, ts[0]!.target.remoteIp, ts[0]!.target.remotePort, ts[0]!.target.remoteMac], ['eth0', '10.99.0.2', '10.99.0.1', 514, '02:99:00:00:00:01']);
+  // The device's MAC printed before setup is broadcast: not a device given by MAC.
+  t.is(ts[0]!.devMac, undefined);
+  t.true(k.events.some(e => e.kind === 'console-enabled'));
+});
+
+// Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC): .synth in spirit, kept inline.
+const orders: Array<{ name: string; lines: string[]; want: Array<[string | undefined, string | undefined, string, number]> }> = [
+  {
+    name: 'remote lines first, local port last',
+    lines: ['netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv4 address 10.0.0.1', 'netconsole: netconsole: interface name \'eth1\'', 'netconsole: netconsole: local IPv4 address 10.0.0.2', 'netconsole: netconsole: local port 6665', 'netconsole: network logging started'],
+    want: [['eth1', '10.0.0.2', '10.0.0.1', 514]],
+  },
+  {
+    name: 'two targets in one parameter, each with its setup line',
+    lines: ['netpoll: netconsole: local port 6665', 'netpoll: netconsole: local IPv4 address 0.0.0.0', "netpoll: netconsole: interface 'eth0'", 'netpoll: netconsole: remote port 514', 'netpoll: netconsole: remote IPv4 address 10.0.0.1', 'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01', 'netpoll: netconsole: local IP 10.0.0.2', 'netpoll: netconsole: local port 6666', 'netpoll: netconsole: local IPv4 address 0.0.0.0', "netpoll: netconsole: interface 'eth0'", 'netpoll: netconsole: remote port 5514', 'netpoll: netconsole: remote IPv4 address 10.0.0.1', 'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01', 'netpoll: netconsole: local IP 10.0.0.2', 'printk: console [netcon0] enabled', 'netconsole: network logging started'],
+    want: [['eth0', '10.0.0.2', '10.0.0.1', 514], ['eth0', '10.0.0.2', '10.0.0.1', 5514]],
+  },
+  {
+    name: 'IPv6, setup line without "address"',
+    lines: ['netconsole: netconsole: local port 6665', 'netconsole: netconsole: local IPv6 address ::', "netconsole: netconsole: interface name 'eth0'", 'netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv6 address fd99::1', 'netconsole: netconsole: remote ethernet address 02:99:00:00:00:01', 'netpoll: netconsole: local IPv6 fd99::2', 'netconsole: network logging started'],
+    want: [['eth0', 'fd99::2', 'fd99::1', 514]],
+  },
+  {
+    name: 'a device given by its MAC: the empty interface name, the device MAC stands for it',
+    lines: ['netconsole: netconsole: local port 6665', 'netconsole: netconsole: local IPv4 address 10.0.0.2', "netconsole: netconsole: interface name ''", "netconsole: netconsole: local ethernet address '52:54:00:12:34:56'", 'netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv4 address 10.0.0.1', 'netconsole: netconsole: remote ethernet address 02:00:00:00:00:01', 'netconsole: network logging started'],
+    want: [['52:54:00:12:34:56', '10.0.0.2', '10.0.0.1', 514]],
+  },
+];
+for (const c of orders) {
+  test(`kernel log order: ${c.name}`, t => {
+    const ts = effectiveKernelTargets(parseKernelLog(c.lines.map((l, i) => `[   ${10 + i}.000000] ${l}`).join('\n')));
+    t.deepEqual(ts.map(b => [b.target.dev, b.target.localIp, b.target.remoteIp, b.target.remotePort]), c.want);
+  });
+}
+
+test('sender: two targets to two ports of one server (parameter and configfs) agree with what runs, no conflict', t => {
+  const lines = (port: number, at: number) => [`local port 666${port === 514 ? 5 : 6}`, 'local IPv4 address 10.99.0.2', "interface 'eth0'", `remote port ${port}`, 'remote IPv4 address 10.99.0.1', 'remote ethernet address 52:54:00:aa:00:01'].map((l, i) => `[   ${at + i}.000000] netpoll: netconsole: ${l}`);
+  const log = [...lines(514, 10), '[   20.000000] netconsole: network logging started', ...lines(5514, 30), '[   40.000000] netconsole: network logging started'].join('\n');
+  const r = runSenderChecks({
+    ...healthy(),
+    kernelLog: f(log, 'dmesg'),
+    configfs: [{ name: 'target2', from: '/sys/kernel/config/netconsole/target2', attrs: { enabled: '1', dev_name: 'eth0', local_port: '6666', remote_port: '5514', remote_ip: '10.99.0.1', local_ip: '10.99.0.2', remote_mac: '52:54:00:aa:00:01' } }],
+  });
+  t.is(r.running.length, 2);
+  t.deepEqual(codes(r), []);
+});

@@ -14,10 +14,32 @@ const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [h
 
 interface VerifyJson {
   ok: boolean;
-  rootCause: { code: string; summary: string } | null;
+  senderIp: string;
+  iface: string;
+  port: number;
+  rootCause: { code: string; summary: string; hint: string } | null;
   roundTripMs: number | null;
   elapsedMs: number;
-  checks: Array<{ id: string; status: string; findings: string[] }>;
+  checks: Array<{ id: string; status: string; detail: string; findings: string[] }>;
+}
+
+/** The datagram's hops on this host, in the order verify judges them. */
+const HOPS = ['verify.wire', 'verify.mac', 'verify.dst-ip', 'verify.port', 'verify.rp-filter', 'verify.firewall', 'verify.socket', 'verify.daemon', 'verify.log'];
+
+/** A fault: one failing hop, its root cause; every hop after it not reached. */
+function oneRootCause(t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void }, j: VerifyJson): void {
+  const fails = j.checks.filter(c => c.status === 'fail');
+  t.is(fails.length, 1, `one failing hop: ${JSON.stringify(fails)}`);
+  const at = HOPS.indexOf(fails[0]?.id ?? '');
+  for (const id of at >= 0 ? HOPS.slice(at + 1) : []) t.is(j.checks.find(c => c.id === id)?.status, 'skip', `${id} not reached`);
+}
+
+/** A PASS: no check failed, and the marker is in the file. */
+function passed(t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void; deepEqual(a: unknown, b: unknown, m?: string): void }, r: { code: number; json: VerifyJson }): void {
+  t.is(r.code, 0, JSON.stringify(r.json.rootCause));
+  t.true(r.json.ok);
+  t.deepEqual(r.json.checks.filter(c => c.status === 'fail' || c.status === 'skip'), [], 'a PASS has no FAIL line');
+  t.is(r.json.checks.find(c => c.id === 'verify.log')?.status, 'pass');
 }
 
 /** The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file. */
@@ -54,8 +76,7 @@ test.after.always(() => {
 test.serial('healthy lab passes; then each receiver-side fault is the root cause', async t => {
   await withLab('vfy', [], async s => {
     const ok = await verify(s);
-    t.is(ok.code, 0, JSON.stringify(ok.json.rootCause));
-    t.true(ok.json.ok);
+    passed(t, ok);
     t.true(ok.json.roundTripMs !== null && ok.json.roundTripMs < 5000);
     times.push(`healthy ${ok.json.elapsedMs} ms`);
     t.true(readFileSync(s.rsyslog.logFile!, 'utf8').includes('netdiag-verify-'), 'the marker is in rsyslog\'s file');
@@ -79,11 +100,13 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     await inNs('nft', 'delete', 'table', 'inet', 'ndtest');
     // Back to healthy.
     t.is((await verify(s)).code, 0);
-    // rsyslog stopped: ICMP port unreachable.
+    // rsyslog stopped: ICMP port unreachable; its configuration is fine, it does not run.
     if (s.rsyslog.pid) process.kill(s.rsyslog.pid, 'SIGTERM');
     await new Promise(r => setTimeout(r, 500));
     const down = await verify(s);
-    t.is(down.json.rootCause?.code, 'receiver-not-listening');
+    t.is(down.json.rootCause?.code, 'syslog-not-running', JSON.stringify(down.json.checks.filter(c => c.status !== 'pass')));
+    t.regex(down.json.rootCause!.hint, /^systemctl start rsyslog/);
+    oneRootCause(t, down.json);
   });
 });
 
@@ -93,19 +116,37 @@ const senderFaults: Array<[string, string[], string]> = [
   ['receiver behind a router, configured with the receiver\'s MAC', ['--router', '--router-mac', 'receiver'], 'router-mac-required'],
   ['console log level too low', ['--loglevel', '1'], 'console-loglevel-low'],
   ['link down', ['--link-down'], 'sender-device-down'],
-  ['sender targets another port', ['--wrong-port'], 'dst-port-mismatch'],
+  ['sender targets another port (the port this host receives on is the expected one)', ['--wrong-port'], 'dst-port-mismatch'],
+  ['wrong remote IP with the right MAC', ['--remote-ip', 'wrong'], 'dst-ip-mismatch'],
+  ['rsyslog bound to 127.0.0.1 only', ['--syslog', 'loopback'], 'receiver-bound-elsewhere'],
+  // With the daemon off the lab writes no configuration: nothing says which daemon should listen.
+  ['no syslog daemon and no configuration', ['--syslog', 'off'], 'receiver-not-listening'],
+  ['REJECT with icmp-host-prohibited (CentOS\'s stock rule)', ['--firewall', 'iptables-reject-host-prohibited'], 'firewall-drop'],
+  ['REJECT with icmp-admin-prohibited', ['--firewall', 'iptables-reject-admin-prohibited'], 'firewall-drop'],
+  ['nft reject with admin-prohibited', ['--firewall', 'nft-reject-admin-prohibited'], 'firewall-drop'],
+  ['strict rp_filter, netconsole\'s source on the management network', ['--rp-filter'], 'rp-filter-drop'],
   ['iptables REJECT on the log server (lab option)', ['--firewall', 'iptables-reject'], 'firewall-drop'],
   ['nft DROP on the log server (lab option)', ['--firewall', 'nft-drop'], 'firewall-drop'],
   ['rsyslog without imudp', ['--syslog', 'no-imudp'], 'receiver-not-listening'],
 ];
-for (const [what, opts, code] of senderFaults) {
+/** The fix each root cause must give, where it says more than the catalog. */
+const FIXES: Record<string, RegExp> = {
+  'dst-port-mismatch': /Either on the sender: send to 514 .* or on this host: .*port="6666"/,
+  'dst-ip-mismatch': /set the target IP to 10\.99\.0\.1/,
+  'receiver-bound-elsewhere': /remove address="127\.0\.0\.1"/,
+  'syslog-not-running': /^systemctl start rsyslog/,
+};
+for (const [i, [what, opts, code]] of senderFaults.entries()) {
   test.serial(`fault: ${what} → ${code}`, async t => {
-    await withLab('vfy', opts, async s => {
-      const extra = opts.includes('--wrong-port') ? ['--port', String(s.receiver.port)] : [];
-      const r = await verify(s, extra);
+    await withLab(`vfy${i}`, opts, async s => {
+      const r = await verify(s);
       t.is(r.code, 1, r.stderr);
       t.false(r.json.ok);
       t.is(r.json.rootCause?.code, code, JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
+      oneRootCause(t, r.json);
+      if (FIXES[code]) t.regex(r.json.rootCause!.hint, FIXES[code]);
+      // The datagrams' source is the netconsole target's, not the address ssh reached.
+      if (s.sender.mgmtIp) t.is(r.json.senderIp, s.netconsole.srcIp);
     });
   });
 }
@@ -116,13 +157,16 @@ const healthy: Array<[string, string[], string | undefined]> = [
   ['configfs target, behind a router with the router\'s MAC', ['--configfs', '--router'], undefined],
   ['broadcast remote MAC', ['--remote-mac', 'broadcast'], 'verify.mac'],
   ['/etc/sysconfig/netconsole contradicts what was loaded', ['--sysconfig-conflict'], 'config-conflict'],
+  ['two targets to two ports of this host', ['--two-targets'], undefined],
+  ['IPv6 target (6.17)', ['--kernel', '6.17', '--ipv6'], undefined],
+  ['spec without local IP on 6.17', ['--kernel', '6.17', '--no-local-ip'], undefined],
 ];
-for (const [what, opts, warning] of healthy) {
+for (const [i, [what, opts, warning]] of healthy.entries()) {
   test.serial(`works: ${what} passes${warning ? `, warning at ${warning}` : ''}`, async t => {
-    await withLab('vfy', opts, async s => {
+    await withLab(`vfyok${i}`, opts, async s => {
       const r = await verify(s);
-      t.is(r.code, 0, JSON.stringify(r.json.rootCause));
-      t.true(r.json.ok);
+      passed(t, r);
+      t.is(r.json.senderIp, s.netconsole.srcIp);
       if (warning) {
         const warned = r.json.checks.filter(c => c.status === 'warn');
         t.true(warned.some(c => c.id === warning || c.findings.includes(warning)), JSON.stringify(warned));
@@ -130,3 +174,21 @@ for (const [what, opts, warning] of healthy) {
     });
   });
 }
+
+test.serial('works: ssh over a management NIC, spec without local IP (6.1): the target\'s addresses, and -i overrides', async t => {
+  await withLab('vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
+    const r = await verify(s);
+    passed(t, r);
+    // The netconsole source (the address the kernel took from eth0), not the management address ssh used.
+    t.is(r.json.senderIp, s.netconsole.srcIp);
+    t.not(r.json.senderIp, s.sender.mgmtIp ?? '');
+    t.is(r.json.iface, s.receiver.iface);
+    // -i picks the capture interface and nothing else changes: on the management NIC nothing arrives.
+    const elsewhere = await verify(s, ['-i', s.receiver.mgmtIface!]);
+    t.is(elsewhere.json.iface, s.receiver.mgmtIface ?? '');
+    t.is(elsewhere.json.senderIp, s.netconsole.srcIp);
+    t.is(elsewhere.json.rootCause?.code, 'not-on-wire');
+    const here = await verify(s, ['-i', s.receiver.iface]);
+    passed(t, here);
+  });
+});

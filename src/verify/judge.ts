@@ -62,7 +62,13 @@ export const PATH: readonly Hop[] = [
 ];
 
 /** The hops judged on this host (a fleet run shows them once for all senders). */
-export const RECEIVER_HOPS: readonly string[] = ['verify.rp-filter', 'verify.firewall', 'verify.socket', 'verify.daemon', 'verify.counters'];
+export const RECEIVER_HOPS: readonly string[] = [
+  'verify.rp-filter',
+  'verify.firewall',
+  'verify.socket',
+  'verify.daemon',
+  'verify.counters',
+];
 
 /** Checks beside the path: shown, never the root cause. */
 export const BESIDE: readonly Hop[] = [

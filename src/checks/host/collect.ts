@@ -161,6 +161,7 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
 /** Whether collection found nothing at all (an empty or foreign directory): then nothing can be checked. */
 export function nothingCollected(facts: SenderFacts | ReceiverFacts): boolean {
   return (Object.entries(facts as object) as Array<[string, unknown]>).every(
-    ([k, v]) => k === 'notes' || v === undefined || (typeof v === 'object' && v !== null && Object.keys(v).length === 0),
+    ([k, v]) =>
+      k === 'notes' || v === undefined || (typeof v === 'object' && v !== null && Object.keys(v).length === 0),
   );
 }

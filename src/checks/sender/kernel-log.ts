@@ -200,7 +200,7 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
     }
     // netpoll: netconsole: X | netconsole: X (2.6) | netconsole: netconsole: X (newer) | netpoll: NAME: X
     const m = /^(?:netpoll: ?)?netconsole: (.*)$/.exec(msg) ?? /^netpoll: ([\w.-]+: .*)$/.exec(msg);
-    const con = /^(?:printk: )?console \[(netcon(?:_ext)?\d+)\] enabled/.exec(msg);
+    const con = /^(?:printk: )?(?:legacy )?console \[(netcon(?:_ext)?\d+)\] enabled/.exec(msg);
     if (con) {
       mentioned = true;
       close();
@@ -242,8 +242,11 @@ export function parseKernelLog(text: string, from = 'dmesg'): KernelLogNetconsol
           c.dev = value;
           break;
         case 'devMac':
+          // Printed before setup on newer kernels: broadcast when the device was named, not given by MAC.
+          if (normalizeMac(value) !== 'ff:ff:ff:ff:ff:ff') c.devMac = normalizeMac(value);
+          break;
         case 'remoteMac':
-          c[field] = normalizeMac(value);
+          c.remoteMac = normalizeMac(value);
           break;
       }
       return;

@@ -3,6 +3,7 @@
  * kernel log says runs, the target under judgement, the device and the route. Pure.
  */
 import type { NetconsoleTarget } from '../../config/target.js';
+import { endpoint } from '../../decode/addr.js';
 import type { SenderFacts } from '../host/facts.js';
 import { parseLinks, mergeLinks, parseRouteGet, type LinkInfo, type RouteGet } from '../host/netinfo.js';
 import { parseModules } from '../host/procnet.js';
@@ -138,5 +139,5 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
 }
 
 export const describeTarget = (t: NetconsoleTarget): string =>
-  `${t.dev ?? '(default dev)'} -> ${t.remoteIp}:${t.remotePort}${t.remoteMac ? ` (${t.remoteMac})` : ''}`;
+  `${t.dev ?? '(default dev)'} -> ${endpoint(t.remoteIp, t.remotePort)}${t.remoteMac ? ` (${t.remoteMac})` : ''}`;
 export const where = (t: NetconsoleTarget): string => `${t.source}${t.line ? `:${t.line}` : ''}`;

@@ -11,12 +11,13 @@ import { type CheckResult, check } from '../../check.js';
 import type { FirewallVerdict } from '../../firewall/model.js';
 import { acceptFix } from '../../firewall/fix.js';
 import type { ReceiverView } from '../view.js';
+import { endpoint } from '../../../decode/addr.js';
 
 export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { firewall: fw, port } = v;
   const f: Finding[] = [];
   let detail: string;
-  const pkt = `UDP ${v.senderIp ?? '(any sender)'} -> ${v.receiverIp ?? '(this host)'}:${port}${v.iface ? ` on ${v.iface}` : ''}`;
+  const pkt = `UDP ${v.senderIp ?? '(any sender)'} -> ${v.receiverIp ? endpoint(v.receiverIp, port) : `(this host):${port}`}${v.iface ? ` on ${v.iface}` : ''}`;
   if (!fw) {
     f.push(
       finding('firewall-unreadable', {

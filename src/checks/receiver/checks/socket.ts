@@ -76,7 +76,7 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
         finding('receiver-bound-elsewhere', {
           summary: `port ${port} is bound only to ${sockets.map(s => s.address).join(', ')}${receiverIp ? `, not ${receiverIp}` : ''}`,
           evidence: [
-            ...sockets.map(s => `${s.from}: ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`),
+            ...sockets.map(s => `${s.from}: ${endpoint(s.address, s.port)}${s.process ? ` (${s.process})` : ''}`),
             ...(bound ? [`${bound.i.from}:${bound.i.line}: ${bound.i.text}`] : []),
           ],
           subject: `:${port}`,
@@ -108,7 +108,7 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
     const inputs = cfgs.flatMap(c => c.udpInputs);
     const onPort = inputs.filter(i => i.port === port);
     const names = cfgs.map(c => c.daemon).join(', ');
-    detail = `${names}: ${inputs.length ? `UDP ${[...new Set(inputs.map(i => `${i.address ?? '*'}:${i.port}`))].join(', ')}` : 'no UDP input'}${logFiles.length ? `; messages land in ${logFiles.join(', ')}` : ''}`;
+    detail = `${names}: ${inputs.length ? `UDP ${[...new Set(inputs.map(i => endpoint(i.address ?? '*', i.port)))].join(', ')}` : 'no UDP input'}${logFiles.length ? `; messages land in ${logFiles.join(', ')}` : ''}`;
     const listening = sockets.length > 0;
     if (!inputs.length) {
       const disabled = cfgs.flatMap(c => c.disabledUdp);

@@ -4,6 +4,7 @@
  * other and with what runs. Pure.
  */
 import type { NetconsoleTarget } from '../../../config/target.js';
+import { endpoint } from '../../../decode/addr.js';
 import type { Finding } from '../../../findings/finding.js';
 import { finding } from '../../../findings/catalog.js';
 import type { SenderFacts } from '../../host/facts.js';
@@ -234,10 +235,13 @@ function conflictFindings(
   for (const t of others) {
     if (!running.length && t === refs[0]) continue;
     if (t.source === refs[0]!.source && t.line === refs[0]!.line) continue;
-    const same = refs.find(r => r.remoteIp === t.remoteIp);
+    // Several targets may go to one server on several ports: compare with the one on the same port first.
+    const same =
+      refs.find(r => r.remoteIp === t.remoteIp && r.remotePort === t.remotePort) ??
+      refs.find(r => r.remoteIp === t.remoteIp);
     if (!same) {
       diffs.push(
-        `${where(t)}: target ${t.remoteIp}:${t.remotePort}, but ${refLabel} sends to ${refs.map(r => `${r.remoteIp}:${r.remotePort}`).join(', ')}`,
+        `${where(t)}: target ${endpoint(t.remoteIp, t.remotePort)}, but ${refLabel} sends to ${refs.map(r => endpoint(r.remoteIp, r.remotePort)).join(', ')}`,
       );
       continue;
     }

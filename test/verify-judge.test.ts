@@ -10,6 +10,8 @@ import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
+import { sysrqLogged } from '../src/verify/hops.js';
+import { checkLogFile } from '../src/verify/run.js';
 import type { Finding } from '../src/findings/finding.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
@@ -338,4 +340,87 @@ test('judge: counters since boot are compared as deltas', t => {
   const c = r.checks.find(x => x.id === 'verify.counters')!;
   t.is(c.detail, 'during the test: Udp NoPorts +0, InErrors +0, RcvbufErrors +0');
   t.false(r.checks.some(x => /since boot/.test(x.detail) || x.findings.some(y => /since boot/.test(y.summary))));
+});
+
+// A fleet run: many senders, one log file, one set of counters.
+
+/** Real: the lab's rsyslog file during a fleet verify (10.99.0.2 on 6.1, 10.99.0.5 on 6.17). */
+const FLEET_LOG = fx('logs/rsyslog-lab-fleet-6.1-6.17.log');
+
+test("log file: a sysrq line is this sender's only with the kernel timestamp it had on the wire", t => {
+  t.true(sysrqLogged(FLEET_LOG, { usec: 47_317_040 }, '10.99.0.2'));
+  t.true(sysrqLogged(FLEET_LOG, { usec: 95_638_008 }, '10.99.0.5'));
+  t.false(sysrqLogged(FLEET_LOG, { usec: 52_118_404 }, '10.99.0.4'), "other senders' sysrq lines");
+  t.false(sysrqLogged(FLEET_LOG, { usec: 41_250_093 }, '10.99.0.5'), 'the stamp of a marker line, not of a sysrq line');
+  t.false(sysrqLogged(FLEET_LOG, undefined, '10.99.0.2'), 'no sysrq line on the wire: nothing to look for');
+  // A datagram without a printk time: the sender's address, as a whole word.
+  t.true(sysrqLogged(FLEET_LOG, {}, '10.99.0.2'));
+  t.false(sysrqLogged(FLEET_LOG, {}, '10.99.0.4'));
+  t.false(sysrqLogged(FLEET_LOG, {}, '10.99.0.'));
+  // The extended header as rsyslog writes it (synthesised line): the microseconds field.
+  const ext = '2026-12-02T16:10:00.1+00:00 10.99.0.3 6,378,14045975,-;sysrq: Show Regs\n';
+  t.true(sysrqLogged(ext, { usec: 14_045_975 }, '10.99.0.3'));
+  t.false(sysrqLogged(ext, { usec: 1_404_597 }, '10.99.0.3'));
+});
+
+test("judge, fleet: other senders' sysrq lines in the shared log file do not pass a sender a firewall drops", async t => {
+  // The fleet e2e's guest3: its datagrams reach the wire and iptables drops them for its source,
+  // while the other guests' markers and sysrq lines land in the file during its test.
+  const rules = (n: number) => ({
+    nft: undefined,
+    iptables: f(
+      `*filter\n:INPUT ACCEPT [0:0]\n[${n}:${n * 60}] -A INPUT -s 10.99.0.2/32 -p udp -m udp --dport 514 -j DROP\nCOMMIT\n`,
+      'iptables-save -c',
+    ),
+  });
+  const others = FLEET_LOG.split('\n')
+    .filter(l => l.includes(' 10.99.0.5 '))
+    .join('\n');
+  const tracker = {
+    arrived: true,
+    markerArrival: arrival({ usec: 52_101_377 }),
+    sysrqArrival: arrival({ text: 'sysrq: Show Regs', usec: 52_118_404 }),
+    senderIp: '10.99.0.2',
+  };
+  const lc = await checkLogFile(
+    { readFrom: () => Promise.resolve(others), sleep: () => Promise.resolve() },
+    '/var/log/syslog',
+    0,
+    MARKER,
+    tracker,
+  );
+  t.deepEqual(lc, { path: '/var/log/syslog', readable: true, markerFound: false, sysrqFound: false });
+  const r = judgeVerify({
+    ...evidence({ name: 'guest3', before: rules(0), after: rules(2) }),
+    logFile: lc,
+    sharedCounters: true,
+  });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'firewall-drop', JSON.stringify(r.checks.map(x => [x.id, x.status, x.detail])));
+  t.is(r.checks.find(x => x.id === 'verify.firewall')?.status, 'fail');
+  for (const id of after('verify.firewall')) t.is(r.checks.find(x => x.id === id)?.status, 'skip', `${id} not reached`);
+});
+
+test('judge, fleet: a reverse-path-filter counter another sender moved does not accuse this one', t => {
+  const rose = { name: 'rp', before: { netstat: netstat(5) }, after: { netstat: netstat(9) } };
+  t.is(judgeVerify(evidence(rose)).rootCause?.code, 'rp-filter-drop', 'alone, the rise is this sender\'s');
+  const shared = judgeVerify({ ...evidence(rose), sharedCounters: true });
+  t.is(shared.rootCause?.code, 'not-in-log');
+  t.is(shared.checks.find(x => x.id === 'verify.rp-filter')?.status, 'pass');
+  t.regex(shared.checks.find(x => x.id === 'verify.counters')!.detail, /^during the run \(every sender\)/);
+  // Its own route back failing the strict filter, with the counter rising: still its root cause.
+  const own = judgeVerify({
+    ...evidence({
+      ...rose,
+      after: {
+        netstat: netstat(9),
+        routeGet: {
+          ...f('10.99.0.2 via 10.98.0.254 dev eth1 src 10.98.0.1 uid 0\n', 'ip route get 10.99.0.2'),
+          ip: '10.99.0.2',
+        },
+      },
+    }),
+    sharedCounters: true,
+  });
+  t.is(own.rootCause?.code, 'rp-filter-drop');
 });

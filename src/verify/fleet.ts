@@ -187,7 +187,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     const wire = pipeline.finish();
     const doneAt = d.clock();
     const [logCheck, after] = await Promise.all([
-      logFile ? checkLogFile(d, logFile, logOffset, marker, tracker.arrived) : Promise.resolve(undefined),
+      logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
       afterFacts(doneAt),
     ]);
     const report = judgeSender(
@@ -199,6 +199,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       o,
       triggerError,
       logCheck,
+      // The counters before were taken once for the run: other senders moved them too.
+      o.senders.length > 1,
     );
     return {
       report,

@@ -24,7 +24,33 @@ export interface Arrival {
   dstPort: number;
   dstIp: string;
   text: string;
+  /** The kernel's timestamp of the record (µs since boot), as the datagram carried it. */
+  usec?: number;
 }
+
+/**
+ * Whether a log file's text holds this sender's sysrq line: a line naming sysrq that carries the
+ * kernel timestamp the line had on the wire (`[   45.287505]` in plain mode, `,45287505,` in the
+ * extended header), or, when the wire gave no timestamp, the sender's address as a word. On a log
+ * server every sender's sysrq lines land in the same file (a fleet run triggers several at once),
+ * so a sysrq line alone proves nothing about this sender.
+ */
+export function sysrqLogged(text: string, sysrq: Pick<Arrival, 'usec'> | undefined, senderIp: string): boolean {
+  if (!sysrq) return false;
+  const u = sysrq.usec;
+  const stamp =
+    u !== undefined && Number.isInteger(u) && u >= 0
+      ? new RegExp(
+          `\\[\\s*${Math.floor(u / 1e6)}\\.${String(u % 1e6).padStart(6, '0')}\\]|[,;]${u},`,
+        )
+      : undefined;
+  const ip = senderIp.toLowerCase();
+  const word = (l: string) => l.toLowerCase().split(/[\s\[\]<>(),;]+/).includes(ip);
+  return text.split('\n').some(l => SYSRQ_LINE.test(l) && (stamp ? stamp.test(l) : word(l)));
+}
+
+/** A kernel log line of sysrq (`sysrq: Show Regs`; `SysRq : ` on old kernels). */
+export const SYSRQ_LINE = /sysrq\s*:|SysRq\s*:/i;
 
 export interface VerifyEvidence {
   sender: SenderReport;
@@ -51,6 +77,11 @@ export interface VerifyEvidence {
   wire: AnalysisResult;
   logFile?: { path: string; markerFound: boolean; sysrqFound: boolean; readable: boolean };
   timeoutSec: number;
+  /**
+   * The counters before and after were moved by other senders too (a fleet run tests many at
+   * once): a rise alone does not accuse this sender, only with its own check agreeing.
+   */
+  sharedCounters?: boolean;
 }
 
 /** What the hops share, worked out once. */
@@ -236,7 +267,9 @@ export const rpFilterHop: Hop = (e, s) =>
     if (n <= 0) return undefined;
     const c = byId(e.receiverAfter.checks, 'receiver.rp-filter');
     const known = c?.findings.find(f => f.code === 'rp-filter-drop');
-    const ev = `TcpExt IPReversePathFilter +${n} during the test`;
+    // Another sender's asymmetric route moves the same counter: this one's route back must agree.
+    if (e.sharedCounters && !known) return undefined;
+    const ev = `TcpExt IPReversePathFilter +${n} during the test${e.sharedCounters ? ' (every sender of the run)' : ''}`;
     return step(
       'verify.rp-filter',
       'reverse-path filter',
@@ -309,7 +342,7 @@ export const socketHop: Hop = (e, s) =>
     if (c?.status === 'fail' || unreachable.length || (noPorts > 0 && !listening)) {
       const ev = [
         ...unreachable.flatMap(f => f.evidence.slice(0, 2)),
-        ...(noPorts > 0 ? [`Udp NoPorts rose by ${noPorts} during the test`] : []),
+        ...(noPorts > 0 ? [`Udp NoPorts rose by ${noPorts} during the ${e.sharedCounters ? 'run (every sender)' : 'test'}`] : []),
       ];
       const known = c?.findings.find(f => f.severity === 'error');
       const f = known
@@ -395,19 +428,20 @@ export const countersHop: Hop = (e, s) => {
     number,
     number,
   ];
-  const detail = `during the test: Udp NoPorts +${noPorts}, InErrors +${inErrors}, RcvbufErrors +${rcvbuf}`;
+  const during = e.sharedCounters ? 'during the run (every sender)' : 'during the test';
+  const detail = `${during}: Udp NoPorts +${noPorts}, InErrors +${inErrors}, RcvbufErrors +${rcvbuf}`;
   const f: Finding[] = [];
   if (rcvbuf > 0)
     f.push(
       finding('udp-drops', {
-        summary: `${rcvbuf} UDP datagrams dropped during the test: a socket's receive buffer was full`,
+        summary: `${rcvbuf} UDP datagrams dropped ${during}: a socket's receive buffer was full`,
         evidence: [detail],
       }),
     );
   else if (inErrors > 0)
     f.push(
       finding('udp-drops', {
-        summary: `${inErrors} UDP datagrams could not be delivered during the test`,
+        summary: `${inErrors} UDP datagrams could not be delivered ${during}`,
         evidence: [detail],
       }),
     );

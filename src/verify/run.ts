@@ -24,6 +24,7 @@ import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import type { AnalysisResult, Message, Timestamp } from '../pipeline/types.js';
 import { judgeVerify, type Arrival, type VerifyReport } from './judge.js';
+import { SYSRQ_LINE, sysrqLogged } from './hops.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 
 export interface VerifyOptions {
@@ -81,8 +82,6 @@ export interface VerifyOutcome {
   logFile?: string;
   elapsedMs: number;
 }
-
-const SYSRQ_LINE = /sysrq\s*:|SysRq\s*:/i;
 
 /** BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends back to it. */
 export function verifyFilter(senderIp: string, senderMac?: string): string {
@@ -254,7 +253,7 @@ export class ArrivalTracker {
   }
 
   private seen(m: Message): Arrival {
-    return { afterMs: Math.max(0, Math.round(this.clock() - this.triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}) };
+    return { afterMs: Math.max(0, Math.round(this.clock() - this.triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}), ...(m.usec !== undefined ? { usec: m.usec } : {}) };
   }
 }
 
@@ -297,15 +296,24 @@ export interface LogCheck {
   readable: boolean;
 }
 
-/** The log file: the daemon writes asynchronously, so look a few times (when something arrived). */
-export async function checkLogFile(d: Pick<VerifyDeps, 'readFrom' | 'sleep'>, path: string, offset: number | undefined, marker: string, arrived: boolean): Promise<LogCheck> {
+/**
+ * The log file: the daemon writes asynchronously, so look a few times (when something arrived).
+ * The marker is this test's own; a sysrq line counts only when it is this sender's (its kernel
+ * timestamp from the wire): other senders' sysrq lines land in the same file.
+ */
+export async function checkLogFile(
+  d: Pick<VerifyDeps, 'readFrom' | 'sleep'>, path: string, offset: number | undefined, marker: string,
+  t: Pick<ArrivalTracker, 'arrived' | 'markerArrival' | 'sysrqArrival' | 'senderIp'>,
+): Promise<LogCheck> {
   let text: string | undefined;
   for (let i = 0; i < 40; i++) {
     text = await d.readFrom(path, offset ?? 0);
-    if (text === undefined || text.includes(marker) || !arrived) break;
+    if (text === undefined || text.includes(marker) || !t.arrived) break;
+    // Only the sysrq line came (the marker was filtered on the sender): it is all there is to wait for.
+    if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp)) break;
     await d.sleep(50);
   }
-  return { path, readable: text !== undefined, markerFound: !!text?.includes(marker), sysrqFound: !!text && SYSRQ_LINE.test(text) };
+  return { path, readable: text !== undefined, markerFound: !!text?.includes(marker), sysrqFound: !!text && sysrqLogged(text, t.sysrqArrival, t.senderIp) };
 }
 
 /** The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`, `dynaFile NAME`) is not watched. */
@@ -316,12 +324,14 @@ export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: Receiv
 export function judgeSender(
   side: SenderSide, tracker: ArrivalTracker, before: ReceiverReport, after: ReceiverReport,
   wire: AnalysisResult, o: Pick<VerifyOptions, 'timeoutSec'>, triggerError: string | undefined, logCheck: LogCheck | undefined,
+  sharedCounters = false,
 ): VerifyReport {
   return judgeVerify({
     sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, receiverAddrs: side.receiverAddrs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
     ...(side.target ? { target: side.target } : {}),
     ...(triggerError ? { triggerError } : {}), ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}), ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
     messagesFromSender: tracker.messages, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
+    ...(sharedCounters ? { sharedCounters } : {}),
   });
 }
 
@@ -371,7 +381,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
 
   d.step(logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again');
   const [logCheck, afterFacts] = await Promise.all([
-    logFile ? checkLogFile(d, logFile, logOffset, marker, tracker.arrived) : Promise.resolve(undefined),
+    logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
     collectReceiverFacts(d.receiver, collectOpts),
   ]);
   const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);

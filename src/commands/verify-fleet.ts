@@ -141,6 +141,12 @@ export async function runFleetCommand(
             args: ss.args,
             ...((ss.identity ?? identity) ? { identity: (ss.identity ?? identity)! } : {}),
             ...(ss.port ? { port: ss.port } : {}),
+            // ssh's own warnings, above the progress line.
+            onWarning: line => {
+              progress.clear();
+              io.stderr.write(`netdiag: warning: ssh ${escapeText(ss.destination)}: ${escapeText(line)}\n`);
+              progress.render();
+            },
           });
         },
         receiver: localExec(),

@@ -1,13 +1,15 @@
 /** netdiag verify --sender HOST: a kernel message from the sender followed to this host's log. */
 import { openLiveCaptureProcess, prepareLiveCaptureProcess } from '../capture/live-process.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
-import { escapeText } from '../report/escape.js';
+import { escapeText, safeJson } from '../report/escape.js';
+import type { PacketSink } from '../capture/sink.js';
 import { localExec } from '../io/local-exec.js';
 import { fileSize, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
 import { chooseStyle } from '../report/style.js';
-import { createProgress } from '../ui/progress.js';
-import { runVerify } from '../verify/run.js';
+import { createProgress, type Progress } from '../ui/progress.js';
+import { exitCodeFor } from '../ui/signals.js';
+import { runVerify, type LiveHandle } from '../verify/run.js';
 import { formatVerifyJson, formatVerifyText } from '../verify/report.js';
 import { colorOption, port, readableFile, seconds, text } from './_shared.js';
 import { defineCommand, flag, list, option, type Parser } from './command.js';
@@ -124,19 +126,39 @@ export default defineCommand({
       destination,
       ...(values.identity !== undefined ? { identity: values.identity } : {}),
       ...(values['ssh-option'].length ? { options: values['ssh-option'] } : {}),
+      onWarning: line => warnAbove(progress, io.stderr, `ssh ${destination}: ${line}`),
     });
+    // What an interrupted run knew and what it must stop: the steps done, the capture.
+    const steps: string[] = [];
+    const captures: LiveHandle[] = [];
+    const prepared: Array<() => void> = [];
+    let packets = 0;
+    const counted = (sink: PacketSink): PacketSink => ({
+      packet(...a) {
+        packets++;
+        sink.packet(...a);
+      },
+    });
+    const kept = async (h: LiveHandle | Promise<LiveHandle>) => {
+      const handle = await h;
+      captures.push(handle);
+      return handle;
+    };
+    const t0 = performance.now();
     try {
-      const outcome = await runVerify(
+      const work = runVerify(
         { destination, ...common },
         {
           sender,
           receiver: localExec(),
           openCapture: (iface, filter, sink) =>
-            openLiveCaptureProcess({ iface, filter, bufferMiB: VERIFY_BUFFER_MIB }, sink),
+            kept(openLiveCaptureProcess({ iface, filter, bufferMiB: VERIFY_BUFFER_MIB }, counted(sink))),
           prepareCapture: () => {
             const p = prepareLiveCaptureProcess();
+            prepared.push(() => p.cancel());
             return {
-              open: (iface, filter, sink) => p.open({ iface, filter, bufferMiB: VERIFY_BUFFER_MIB }, sink),
+              open: (iface, filter, sink) =>
+                kept(p.open({ iface, filter, bufferMiB: VERIFY_BUFFER_MIB }, counted(sink))),
               cancel: () => p.cancel(),
             };
           },
@@ -144,9 +166,36 @@ export default defineCommand({
           readFrom,
           clock: () => performance.now(),
           sleep: ms => new Promise(r => setTimeout(r, ms)),
-          step: text => progress.text(text),
+          step: text => {
+            steps.push(text);
+            progress.text(text);
+          },
         },
       );
+      const first = await Promise.race([
+        work.then(outcome => ({ outcome })),
+        io.interrupted.then(signal => ({ signal })),
+      ]);
+      if ('signal' in first) {
+        // Stop what runs (the capture process, ssh and its control master: `finally`), then say
+        // what was known. runVerify is abandoned: the process exits once this returns.
+        progress.stop();
+        work.catch(() => {});
+        for (const c of prepared) c();
+        for (const c of captures) c.stop();
+        await Promise.race([
+          Promise.all(captures.map(c => c.stopped?.() ?? Promise.resolve())),
+          new Promise(r => setTimeout(r, 2000)),
+        ]);
+        const elapsedMs = Math.round(performance.now() - t0);
+        io.stdout.write(
+          json
+            ? `${safeJson({ sender: destination, ok: false, interrupted: first.signal, during: steps.at(-1) ?? null, steps, capturedPackets: captures.length ? packets : null, elapsedMs })}\n`
+            : interruptedText(destination, first.signal, steps, captures.length ? packets : undefined, elapsedMs),
+        );
+        return exitCodeFor(first.signal);
+      }
+      const outcome = first.outcome;
       progress.stop();
       io.stdout.write(
         json
@@ -160,3 +209,27 @@ export default defineCommand({
     }
   },
 });
+
+/** A line on stderr while the spinner may be drawn there: the spinner is cleared first. */
+function warnAbove(progress: Progress, stderr: NodeJS.WritableStream, line: string): void {
+  progress.clear();
+  stderr.write(`netdiag: warning: ${escapeText(line)}\n`);
+  progress.render();
+}
+
+/** What an interrupted verify prints: where it was, what it had done, no verdict. */
+function interruptedText(
+  destination: string,
+  signal: string,
+  steps: string[],
+  packets: number | undefined,
+  elapsedMs: number,
+): string {
+  const how = signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C (SIGINT)';
+  const during = steps.at(-1);
+  let s = `verify ${escapeText(destination)}: interrupted by ${how}${during ? ` while ${escapeText(during)}` : ''} after ${(elapsedMs / 1000).toFixed(1)} s: no verdict\n`;
+  if (steps.length > 1) s += `  done before: ${steps.slice(0, -1).map(escapeText).join('; ')}\n`;
+  if (packets !== undefined)
+    s += `  capture: ${packets} packet${packets === 1 ? '' : 's'} captured so far (its UDP, ICMP errors back to it)\n`;
+  return s;
+}

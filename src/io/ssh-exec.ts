@@ -5,7 +5,7 @@
  * commands of fact collection share one connection. Every argument is quoted for the remote
  * shell: a value from a file or the command line never reaches it unquoted.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,42 @@ export interface SshOptions {
   sudo?: boolean;
   /** The ssh program. @default 'ssh' */
   program?: string;
+  /**
+   * ssh's own warnings (an identity file not accessible, a host key added or changed, a
+   * connection closed), each distinct line once, for the user's stderr. Without it they are
+   * kept in `warnings`.
+   */
+  onWarning?: (line: string) => void;
+}
+
+/**
+ * Lines ssh itself writes to stderr, as opposed to the remote command's stderr: its warnings
+ * (`Warning: ...`, `** WARNING: ...` of OpenSSH 9.9+), the changed-host-key banner and its text,
+ * and its own errors (`ssh: ...`, `Host key verification failed.`).
+ */
+const SSH_OWN_LINE =
+  /^(Warning: |\*\* |@@@|WARNING: |IT IS POSSIBLE|Someone could be|It is also possible|The fingerprint for|Please contact your|Add correct host key|Offending |Host key for |Host key verification failed|.* key for .* has changed|ssh: |kex_exchange_identification: |Connection (to|closed by) .*closed|Permission denied \(|Load key )/;
+
+/** ssh's own lines in a stderr text: all of it when ssh failed (255), else the lines it recognises as its own. */
+export function sshOwnLines(stderr: string, code: number): string[] {
+  const lines = stderr
+    .replace(/\r/g, '')
+    .split('\n')
+    .map(l => l.trimEnd())
+    .filter(Boolean);
+  return code === 255 ? lines : lines.filter(l => SSH_OWN_LINE.test(l));
+}
+
+/** Connections still open when the process exits (a second Ctrl-C): their masters are ended there. */
+const openConnections = new Set<() => void>();
+let exitHookInstalled = false;
+function onProcessExit(cleanup: () => void): void {
+  openConnections.add(cleanup);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of openConnections) c();
+  });
 }
 
 /** Quotes one word for a POSIX shell. */
@@ -69,10 +105,15 @@ export interface SshExec extends HostExec {
    * before the moment matters, as for verify's trigger); `cancel()` lets it end without running.
    */
   prepare(argv: string[]): PreparedCommand;
-  /** Ends the shared connection and removes its directory. */
+  /**
+   * Ends the shared connection (its control master), stops ssh processes still running and
+   * removes the private directory; later commands fail at once (exit 255) without starting ssh.
+   */
   close(): Promise<void>;
   /** The last connection error ssh printed (exit 255), for the user. */
   lastError?: string;
+  /** ssh's own warnings seen so far (each distinct line once), when no `onWarning` was given. */
+  readonly warnings: string[];
 }
 
 export interface PreparedCommand {
@@ -87,7 +128,27 @@ export function sshExec(o: SshOptions): SshExec {
   const program = o.program ?? 'ssh';
   const timeout = o.timeoutMs ?? 20_000;
   let sudo = o.sudo ?? false;
+  let closed = false;
+  const running = new Set<ChildProcess>();
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  const warn = (line: string) => {
+    if (seen.has(line)) return;
+    seen.add(line);
+    if (o.onWarning) o.onWarning(line);
+    else warnings.push(line);
+  };
+  const exitArgs = ['-o', `ControlPath=${controlPath}`, '-O', 'exit', o.destination];
+  // At process exit (a second Ctrl-C exits at once) the master would outlive netdiag for
+  // ControlPersist's 60 s: end it there, synchronously, and remove the directory.
+  const atExit = () => {
+    for (const c of running) c.kill('SIGTERM');
+    spawnSync(program, exitArgs, { stdio: 'ignore', timeout: 2000 });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  onProcessExit(atExit);
   const self: SshExec = {
+    warnings,
     setSudo(on: boolean) {
       sudo = on;
     },
@@ -113,14 +174,25 @@ export function sshExec(o: SshOptions): SshExec {
       return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
     },
     async close(): Promise<void> {
-      await runSsh(['-o', `ControlPath=${controlPath}`, '-O', 'exit', o.destination], 5000);
+      if (closed) return;
+      closed = true;
+      openConnections.delete(atExit);
+      for (const c of running) c.kill('SIGTERM');
+      await runSsh(exitArgs, 5000, undefined, true);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 
-  function runSsh(args: string[], ms = timeout, input?: Promise<string | undefined>): Promise<ExecResult> {
+  function runSsh(
+    args: string[],
+    ms = timeout,
+    input?: Promise<string | undefined>,
+    closing = false,
+  ): Promise<ExecResult> {
+    if (closed && !closing) return Promise.resolve({ stdout: '', stderr: 'ssh: connection closed', code: 255 });
     return new Promise(resolve => {
       const child = spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      running.add(child);
       if (input) {
         child.stdin!.on('error', () => {});
         void input.then(line => child.stdin!.end(line));
@@ -139,6 +211,7 @@ export function sshExec(o: SshOptions): SshExec {
       const timer = setTimeout(() => child.kill('SIGTERM'), ms);
       child.on('error', e => {
         clearTimeout(timer);
+        running.delete(child);
         resolve({
           stdout: '',
           stderr: `${program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (install openssh-client)' : e.message}`,
@@ -147,8 +220,14 @@ export function sshExec(o: SshOptions): SshExec {
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        running.delete(child);
         const stderr = Buffer.concat(err).toString('utf8');
-        if (code === 255) self.lastError = stderr.trim().split('\n').pop();
+        if (!closing && !closed) {
+          const own = sshOwnLines(stderr, code ?? 1);
+          // On a failure the last line is the error itself (lastError); the lines before it are warnings.
+          if (code === 255) self.lastError = own.pop();
+          for (const l of own) warn(l);
+        }
         resolve({
           stdout: Buffer.concat(out).toString('utf8'),
           stderr: signal ? `timed out after ${ms} ms` : stderr,

@@ -6,6 +6,7 @@ import { parseNftJson } from '../src/checks/firewall/nft/parse.js';
 import { judgeNft } from '../src/checks/firewall/nft/judge.js';
 import type { Datagram, VerdictKind } from '../src/checks/firewall/model.js';
 import { inNetwork } from '../src/checks/firewall/address.js';
+import { rejectAnswer } from '../src/checks/firewall/reject.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 
@@ -206,4 +207,41 @@ test('iptables and nft: a jump loop is uncertain, not a hang or a crash', t => {
     { rule: { family: 'inet', table: 't', chain: 'a', expr: [{ jump: { target: 'a' } }] } },
   ] });
   t.is(judgeNft(parseNftJson(nft), pkt).verdict, 'uncertain');
+});
+
+// ---- what a REJECT answers (named as the wire analysis names it) --------------------------------
+
+const rejectCases: Array<{ name: string; file: string; tool: 'iptables' | 'nft'; pkt?: Partial<Datagram>; text: string | undefined; explicit?: boolean }> = [
+  { name: 'CentOS 5 RH-Firewall: --reject-with icmp-host-prohibited', file: 'iptables/centos5-rh-firewall.txt', tool: 'iptables', text: 'ICMP host prohibited (type 3 code 10)', explicit: true },
+  { name: 'CentOS 7 firewalld INPUT REJECT', file: 'iptables/centos7-firewalld.txt', tool: 'iptables', text: 'ICMP host prohibited (type 3 code 10)', explicit: true },
+  { name: 'host-prohibited (generated)', file: 'generated/iptables-reject-host-prohibited.txt', tool: 'iptables', text: 'ICMP host prohibited (type 3 code 10)', explicit: true },
+  { name: 'plain -j REJECT, which iptables-save lists with --reject-with icmp-port-unreachable (generated)', file: 'generated/iptables-multiport-reject.txt', tool: 'iptables', text: 'ICMP port unreachable (type 3 code 3)', explicit: true },
+  { name: 'nft reject with icmpx type admin-prohibited (generated)', file: 'generated/nft-reject-admin-prohibited.json', tool: 'nft', text: 'ICMP administratively prohibited (type 3 code 13)', explicit: true },
+  { name: 'the same icmpx rule for an IPv6 datagram', file: 'generated/nft-reject-admin-prohibited.json', tool: 'nft', pkt: { family: 6, srcIp: 'fd99::2', dstIp: 'fd99::1' }, text: 'ICMPv6 administratively prohibited (type 1 code 1)', explicit: true },
+  { name: 'nft plain reject, as nft lists it in an ip table (generated)', file: 'generated/nft-reject-admin-prohibited.json', tool: 'nft', pkt: { dstPort: 6666 }, text: 'ICMP port unreachable (type 3 code 3)', explicit: true },
+  { name: 'a DROP has no answer', file: 'generated/nft-udp-drop.json', tool: 'nft', text: undefined },
+];
+for (const c of rejectCases) {
+  test(`REJECT answer: ${c.name}`, t => {
+    const p = { ...pkt, ...c.pkt } as Datagram;
+    const v = c.tool === 'nft' ? judgeNft(parseNftJson(fx(c.file)), p) : judgeIptables(parseIptablesSave(fx(c.file)), p);
+    const a = rejectAnswer(v, p.family);
+    t.is(a?.text, c.text, JSON.stringify(v));
+    if (a) t.is(a.explicit, c.explicit ?? false);
+  });
+}
+
+test('REJECT answer: a rule written without --reject-with gets iptables\' default, and ip6tables\'', t => {
+  const v = judgeIptables(parseIptablesSave('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp --dport 514 -j REJECT\nCOMMIT\n'), pkt);
+  t.deepEqual(rejectAnswer(v, 4), { name: 'icmp-port-unreachable', text: 'ICMP port unreachable (type 3 code 3)', explicit: false });
+  t.is(rejectAnswer({ ...v, tool: 'ip6tables' }, 6)?.text, 'ICMPv6 port unreachable (type 1 code 4)');
+  t.is(rejectAnswer({ ...v, rule: '-A INPUT -j REJECT --reject-with icmp6-adm-prohibited', tool: 'ip6tables' }, 6)?.text, 'ICMPv6 administratively prohibited (type 1 code 1)');
+});
+
+test('nft: a reject is rendered with its answer', t => {
+  const rs = parseNftJson(fx('generated/nft-reject-admin-prohibited.json'));
+  t.deepEqual(
+    rs.chains.flatMap(c => c.rules.map(r => r.text)),
+    ['udp dport 514 counter packets 3 bytes 138 reject with icmpx type admin-prohibited', 'udp dport 6666 counter packets 3 bytes 138 reject with icmp type port-unreachable'],
+  );
 });

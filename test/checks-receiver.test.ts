@@ -45,7 +45,7 @@ const cases: Array<{ name: string; facts: (h: ReceiverFacts) => ReceiverFacts; c
       snmp: f(fx('generated/proc-net-snmp-noports.txt'), '/proc/net/snmp'),
       notes: [],
     }),
-    codes: ['firewall-drop', 'receiver-not-listening', 'syslog-udp-disabled'],
+    codes: ['firewall-reject', 'receiver-not-listening', 'syslog-udp-disabled'],
     evidence: /\/etc\/sysconfig\/syslog:6: -m 0 \(no -r/,
     hint: /SYSLOGD_OPTIONS="-m 0 -r"/,
   },
@@ -125,9 +125,10 @@ for (const c of cases) {
 
 test('receiver: the seed case names the REJECT rule with its counters', t => {
   const r = runReceiverChecks({ iptables: f(fx('iptables/centos5-rh-firewall.txt'), 'iptables-save -c'), notes: [] }, ctx);
-  const fw = r.findings.find(x => x.code === 'firewall-drop')!;
-  t.regex(fw.summary, /rejects UDP 10.99.0.2 -> 10.99.0.1:514/);
+  const fw = r.findings.find(x => x.code === 'firewall-reject')!;
+  t.regex(fw.summary, /rejects UDP 10.99.0.2 -> 10.99.0.1:514, answering ICMP host prohibited \(type 3 code 10\)/);
   t.true(fw.evidence.includes('counters: 184 packets, 17352 bytes'));
+  t.true(fw.evidence.includes('answers ICMP host prohibited (type 3 code 10)'));
   t.is(r.firewall!.verdict, 'rejected');
 });
 

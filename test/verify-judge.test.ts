@@ -125,6 +125,7 @@ interface Case {
   inLog?: boolean;
   wire?: Finding[];
   root?: Finding['code'];
+  summary?: RegExp;
   /** Hops after the root cause, all not reached. */
   skipped?: string[];
   hint?: RegExp;
@@ -231,14 +232,34 @@ const cases: Case[] = [
       ),
     },
     wire: [icmp('port-unreachable')],
-    root: 'firewall-drop',
+    root: 'firewall-reject',
+    summary: /^iptables rejects the datagrams with ICMP port unreachable \(type 3 code 3\): -A INPUT -p udp --dport 514 -j REJECT$/,
     skipped: after('verify.firewall'),
     hint: /iptables -I INPUT -p udp -s 10\.99\.0\.2 --dport 514 -j ACCEPT/,
   },
   {
+    name: 'iptables DROP: firewall-drop, with the counter',
+    after: {
+      nft: undefined,
+      iptables: f('*filter\n:INPUT ACCEPT [0:0]\n[2:120] -A INPUT -p udp --dport 514 -j DROP\nCOMMIT\n', 'iptables-save -c'),
+    },
+    root: 'firewall-drop',
+    summary: /^iptables drops the datagrams: -A INPUT -p udp --dport 514 -j DROP$/,
+    skipped: after('verify.firewall'),
+  },
+  {
+    name: 'nft reject with icmpx admin-prohibited: firewall-reject with its code',
+    after: { nft: f(fx('generated/nft-reject-admin-prohibited.json'), 'nft -j list ruleset') },
+    wire: [icmp('firewall-reject')],
+    root: 'firewall-reject',
+    summary: /^nft rejects the datagrams with ICMP administratively prohibited \(type 3 code 13\)/,
+    skipped: after('verify.firewall'),
+    hint: /^nft insert rule inet filter input ip saddr 10\.99\.0\.2 udp dport 514 accept$/,
+  },
+  {
     name: 'a REJECT the rules do not show (ICMP admin prohibited)',
     wire: [icmp('firewall-reject')],
-    root: 'firewall-drop',
+    root: 'firewall-reject',
     skipped: after('verify.firewall'),
   },
   {
@@ -300,6 +321,7 @@ for (const c of cases) {
     t.is(fails.length, 1, `one failing hop: ${fails.map(x => x.id).join(', ')}`);
     for (const id of c.skipped ?? []) t.is(r.checks.find(x => x.id === id)?.status, 'skip', `${id} not reached`);
     if (c.hint) t.regex(r.rootCause!.hint, c.hint);
+    if (c.summary) t.regex(r.rootCause!.summary, c.summary);
     const log = r.checks.find(x => x.id === 'verify.log')!;
     if (c.sysrqOnly) t.regex(log.detail, /the sysrq line is in .* \(not the marker/);
     else t.not(log.status, 'pass', 'a FAIL has no [ok] in the syslog file');

@@ -95,8 +95,8 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     await inNs('nft', 'add', 'chain', 'inet', 'ndtest', 'input', '{ type filter hook input priority 0; policy accept; }');
     await inNs('nft', 'add', 'rule', 'inet', 'ndtest', 'input', 'udp', 'dport', String(s.receiver.port), 'counter', 'reject');
     const rej = await verify(s);
-    t.is(rej.json.rootCause?.code, 'firewall-drop');
-    t.regex(rej.json.rootCause!.summary, /nft rejects/);
+    t.is(rej.json.rootCause?.code, 'firewall-reject');
+    t.regex(rej.json.rootCause!.summary, /nft rejects the datagrams with ICMP port unreachable \(type 3 code 3\)/);
     await inNs('nft', 'delete', 'table', 'inet', 'ndtest');
     // Back to healthy.
     t.is((await verify(s)).code, 0);
@@ -121,14 +121,21 @@ const senderFaults: Array<[string, string[], string]> = [
   ['rsyslog bound to 127.0.0.1 only', ['--syslog', 'loopback'], 'receiver-bound-elsewhere'],
   // With the daemon off the lab writes no configuration: nothing says which daemon should listen.
   ['no syslog daemon and no configuration', ['--syslog', 'off'], 'receiver-not-listening'],
-  ['REJECT with icmp-host-prohibited (CentOS\'s stock rule)', ['--firewall', 'iptables-reject-host-prohibited'], 'firewall-drop'],
-  ['REJECT with icmp-admin-prohibited', ['--firewall', 'iptables-reject-admin-prohibited'], 'firewall-drop'],
-  ['nft reject with admin-prohibited', ['--firewall', 'nft-reject-admin-prohibited'], 'firewall-drop'],
+  ['REJECT with icmp-host-prohibited (CentOS\'s stock rule)', ['--firewall', 'iptables-reject-host-prohibited'], 'firewall-reject'],
+  ['REJECT with icmp-admin-prohibited', ['--firewall', 'iptables-reject-admin-prohibited'], 'firewall-reject'],
+  ['nft reject with admin-prohibited', ['--firewall', 'nft-reject-admin-prohibited'], 'firewall-reject'],
   ['strict rp_filter, netconsole\'s source on the management network', ['--rp-filter'], 'rp-filter-drop'],
-  ['iptables REJECT on the log server (lab option)', ['--firewall', 'iptables-reject'], 'firewall-drop'],
+  ['iptables REJECT on the log server (lab option)', ['--firewall', 'iptables-reject'], 'firewall-reject'],
   ['nft DROP on the log server (lab option)', ['--firewall', 'nft-drop'], 'firewall-drop'],
   ['rsyslog without imudp', ['--syslog', 'no-imudp'], 'receiver-not-listening'],
 ];
+/** The ICMP answer a REJECT's root cause names (as the wire analysis does), by the lab's firewall option. */
+const REJECT_ANSWERS: Record<string, RegExp> = {
+  'iptables-reject-host-prohibited': /rejects the datagrams with ICMP host prohibited \(type 3 code 10\)/,
+  'iptables-reject-admin-prohibited': /rejects the datagrams with ICMP administratively prohibited \(type 3 code 13\)/,
+  'nft-reject-admin-prohibited': /rejects the datagrams with ICMP administratively prohibited \(type 3 code 13\)/,
+  'iptables-reject': /rejects the datagrams with ICMP port unreachable \(type 3 code 3\)/,
+};
 /** The fix each root cause must give, where it says more than the catalog. */
 const FIXES: Record<string, RegExp> = {
   'dst-port-mismatch': /Either on the sender: send to 514 .* or on this host: .*port="6666"/,
@@ -145,6 +152,8 @@ for (const [i, [what, opts, code]] of senderFaults.entries()) {
       t.is(r.json.rootCause?.code, code, JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
       oneRootCause(t, r.json);
       if (FIXES[code]) t.regex(r.json.rootCause!.hint, FIXES[code]);
+      const fw = opts[opts.indexOf('--firewall') + 1];
+      if (opts.includes('--firewall') && REJECT_ANSWERS[fw!]) t.regex(r.json.rootCause!.summary, REJECT_ANSWERS[fw!]!);
       // The datagrams' source is the netconsole target's, not the address ssh reached.
       if (s.sender.mgmtIp) t.is(r.json.senderIp, s.netconsole.srcIp);
     });

@@ -278,12 +278,13 @@ export const HOST_CODES = defineCodes([
   {
     code: 'firewall-drop',
     severity: 'error',
-    title: "The receiver's firewall drops or rejects the datagrams",
+    title: "The receiver's firewall drops the datagrams",
     explanation:
       "Following the receiver's firewall rules for a new UDP datagram from the sender to the port on the " +
-      'receiving interface ends in DROP or REJECT (iptables) or drop/reject (nftables). A capture on the ' +
-      'receiver still shows the datagrams (taps see them before netfilter); the syslog socket never does, ' +
-      "and the deciding rule's packet counter rises with each message.",
+      'receiving interface ends in DROP (iptables) or drop (nftables), or a chain policy of DROP. A capture on ' +
+      'the receiver still shows the datagrams (taps see them before netfilter); the syslog socket never does, ' +
+      "no answer goes back, and the deciding rule's packet counter rises with each message. A REJECT rule is " +
+      '`firewall-reject`, named with the ICMP answer it sends.',
     fix: 'Insert an accept rule before the deciding one, e.g. iptables -I INPUT -p udp -s SENDER_IP --dport 514 -j ACCEPT (or nft insert rule inet filter input ip saddr SENDER_IP udp dport 514 accept), and make it persistent',
   },
   {

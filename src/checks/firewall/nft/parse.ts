@@ -167,7 +167,13 @@ export function renderStmt(e: Json): string {
   if ('counter' in e) return 'counter';
   if ('accept' in e) return 'accept';
   if ('drop' in e) return 'drop';
-  if ('reject' in e) return 'reject';
+  if ('reject' in e) {
+    // `reject with icmpx type admin-prohibited`, `reject with tcp reset`, or the plain `reject`.
+    const r = isObj(e.reject) ? e.reject : undefined;
+    const type = r ? txt(r.type) : '';
+    const expr = r ? txt(r.expr) : '';
+    return type ? `reject with ${type}${expr ? ` type ${expr}` : ''}` : 'reject';
+  }
   if ('return' in e) return 'return';
   if ('continue' in e) return 'continue';
   if (isObj(e.jump)) return `jump ${txt(e.jump.target)}`;

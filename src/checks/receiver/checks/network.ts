@@ -10,6 +10,7 @@ import { semanagePorts } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import type { FirewallVerdict } from '../../firewall/model.js';
 import { acceptFix } from '../../firewall/fix.js';
+import { rejectAnswer } from '../../firewall/reject.js';
 import type { ReceiverView } from '../view.js';
 import { endpoint } from '../../../decode/addr.js';
 
@@ -35,9 +36,12 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
       if (fw.counters) evidence.push(`counters: ${fw.counters.packets} packets, ${fw.counters.bytes} bytes`);
       evidence.push(`path: ${fw.path.join(' -> ')}`);
       if (fw.reasons.length) evidence.push(...fw.reasons.map(r => `also undecided: ${r}`));
+      // A REJECT is named as the wire names its answer (firewall-reject, with the ICMP it sends).
+      const answer = rejectAnswer(fw, v.datagram.family);
+      if (answer) evidence.push(`answers ${answer.text}${answer.explicit ? '' : ` (${fw.tool}'s default)`}`);
       f.push(
-        finding('firewall-drop', {
-          summary: `the firewall ${fw.verdict === 'rejected' ? 'rejects' : 'drops'} ${pkt}`,
+        finding(answer ? 'firewall-reject' : 'firewall-drop', {
+          summary: answer ? `the firewall rejects ${pkt}, answering ${answer.text}` : `the firewall drops ${pkt}`,
           evidence,
           hint: acceptFix(fw, v.datagram),
           subject: `:${port}`,

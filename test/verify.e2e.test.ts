@@ -179,6 +179,9 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
       if (warning) {
         const warned = r.json.checks.filter(c => c.status === 'warn');
         t.true(warned.some(c => c.id === warning || c.findings.includes(warning)), JSON.stringify(warned));
+      } else {
+        // No false alarm: two targets to two ports of one server are two targets, not a conflict.
+        t.deepEqual(r.json.checks.filter(c => c.findings.includes('config-conflict')), [], 'no config-conflict');
       }
     });
   });

@@ -2,10 +2,13 @@
  * End-to-end tests of the lab's switches added for issues 9 and 13: each boots real kernels in
  * QEMU and checks, from the log server's side, what an administrator would see: the wire
  * (tcpdump), rsyslog's file, the kernel's counters, ICMP. They do not run netdiag: its verdicts
- * on these setups are tested by verify's own tests. Labs boot one after another; where switches
- * do not disturb each other one boot serves several assertions (see lab/README.md for timings).
+ * on these setups are tested by verify's own tests, except that the 6.17 captures (release,
+ * userdata, sysdata, ncfrag through them) are also read by `netdiag analyze`. Labs boot one after
+ * another; where switches do not disturb each other one boot serves several assertions (see
+ * lab/README.md for timings).
  */
 import ava from 'ava';
+import { cliPath } from './helpers/cli.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
   Capture,
@@ -43,6 +46,18 @@ const suiteStart = Date.now();
 const tag = `s${(process.pid % 46656).toString(36).padStart(3, '0')}`;
 const n = (what: string): string => `${tag}${what}`.slice(0, 11);
 const boots: BootRecord[] = [];
+
+/** A message of `netdiag analyze --json` (docs/json.md), the fields these tests read. */
+interface DecodedMessage {
+  text: string;
+  mode: string;
+  level?: number;
+  fragments: number;
+  release?: string;
+  userdata?: Record<string, string>;
+  sysdata?: { cpu?: string; taskname?: string; release?: string; msgid?: string };
+  incomplete?: true;
+}
 const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** ICMP (v4) answers in a capture, as tcpdump prints them, with type and code. */
@@ -543,11 +558,13 @@ test.serial('configfs of today (6.17): release, userdata entries, every sysdata 
       'rack=r42',
       '--userdata',
       'note=hello world',
+      '--userdata',
+      'cpu=rack-cpu',
       '--sysdata',
       'all',
     ],
     async s => {
-      t.deepEqual(s.netconsole.userdata, { rack: 'r42', note: 'hello world' });
+      t.deepEqual(s.netconsole.userdata, { rack: 'r42', note: 'hello world', cpu: 'rack-cpu' });
       t.deepEqual(s.netconsole.sysdata, ['cpu_nr', 'taskname', 'release', 'msgid']);
       const cfg = await guest(
         name,
@@ -566,23 +583,59 @@ test.serial('configfs of today (6.17): release, userdata entries, every sysdata 
         'userdata/rack/value=r42',
         'userdata/note/value=hello world',
       ]);
+      t.is((await guest(name, 'cat /sys/kernel/config/netconsole/target1/userdata/cpu/value')).stdout, 'rack-cpu\n');
       const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
       await cap.started();
       const mark = marker();
       await kmsg(name, mark);
+      // A record of about 890 bytes: with the userdata and sysdata lines (about 120 bytes) it is
+      // over what one datagram holds, so it comes in ncfrag pieces cut in the appended lines.
+      const long = `${marker()} ${'x'.repeat(860)}`;
+      await kmsg(name, long);
       t.true(
-        await waitFor(async () => (await cap.text()).includes('msgid='), 10_000, 300),
-        `sysdata on the wire (${cap.file})`,
+        await waitFor(async () => (await cap.count('udp')) >= 3, 10_000, 300),
+        `the marker and the long record's pieces on the wire (${cap.file})`,
       );
+      await sleep(500);
       await cap.stop();
-      const payload = (await cap.text()).split(s.kernel).slice(1).join(s.kernel);
+      const wire = await cap.text();
+      const payload = wire.split(s.kernel).slice(1).join(s.kernel);
       t.regex(
         payload,
         new RegExp(
-          `^,\\d+,\\d+,\\d+,-;${mark}\\n note=hello world\\n rack=r42\\n cpu=\\d+\\n taskname=\\S+\\n release=${re(s.kernel)}\\n msgid=\\d+\\n`,
+          `^,\\d+,\\d+,\\d+,-;${mark}\\n cpu=rack-cpu\\n note=hello world\\n rack=r42\\n cpu=\\d+\\n taskname=\\S+\\n release=${re(s.kernel)}\\n msgid=\\d+\\n`,
         ),
-        'release prefix, text, the userdata entries, then sysdata',
+        'release prefix, text, the userdata entries (a userdata cpu too), then sysdata',
       );
+      t.regex(wire, /,ncfrag=\d+\/\d+;/, 'the long record in ncfrag pieces');
+
+      // What netdiag decodes from this real capture.
+      const a = await run(process.execPath, [cliPath, 'analyze', '--json', cap.file]);
+      t.true(a.code === 0 || a.code === 1, a.stderr);
+      const doc = JSON.parse(a.stdout) as { messages: DecodedMessage[] };
+      const m = doc.messages.find(x => x.text === mark);
+      t.truthy(m, `the marker decoded: ${a.stdout.slice(0, 2000)}`);
+      t.like(m, {
+        mode: 'extended',
+        level: 6,
+        release: s.kernel,
+        userdata: { cpu: 'rack-cpu', note: 'hello world', rack: 'r42' },
+        sysdata: { release: s.kernel },
+        fragments: 1,
+      });
+      t.regex(m?.sysdata?.cpu ?? '', /^\d+$/, 'the sysdata cpu is a number, beside the userdata cpu');
+      t.regex(m?.sysdata?.msgid ?? '', /^\d+$/);
+      t.regex(m?.sysdata?.taskname ?? '', /^\S+$/);
+      const l = doc.messages.find(x => x.text === long);
+      t.truthy(l, 'the long record whole, cut through its userdata or sysdata');
+      t.like(l, {
+        release: s.kernel,
+        userdata: { cpu: 'rack-cpu', note: 'hello world', rack: 'r42' },
+        sysdata: { release: s.kernel },
+      });
+      t.true((l?.fragments ?? 0) >= 2, `${l?.fragments} ncfrag pieces`);
+      t.is(l?.incomplete, undefined);
+      t.true(Number(l?.sysdata?.msgid) > Number(m?.sysdata?.msgid), 'msgid counts the records sent');
     },
     boots,
   );
@@ -607,6 +660,19 @@ test.serial('+r spec with the device given by MAC (6.17, module parameter)', asy
         new RegExp(`${re(s.kernel)},\\d+,\\d+,\\d+,-;${mark}`),
         'release before the extended header',
       );
+      // analyze on the boot capture (the replay) and the marker sent now, through the same
+      // receiver: the release is taken apart from the header, no userdata or sysdata.
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp');
+      await cap.started();
+      const mark2 = marker();
+      await kmsg(name, mark2);
+      t.true(await waitFor(async () => (await cap.count('udp')) >= 1, 10_000, 300));
+      await cap.stop();
+      const a = await run(process.execPath, [cliPath, 'analyze', '--json', cap.file]);
+      const m = (JSON.parse(a.stdout) as { messages: DecodedMessage[] }).messages.find(x => x.text === mark2);
+      t.like(m, { mode: 'extended', release: s.kernel, level: 6 });
+      t.is(m?.userdata, undefined);
+      t.is(m?.sysdata, undefined);
     },
     boots,
   );

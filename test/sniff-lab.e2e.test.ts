@@ -1,5 +1,6 @@
 /**
- * netdiag sniff against a real kernel: the lab's Debian 6.1 guest sends netconsole to its
+ * netdiag sniff against a real kernel: the lab's Debian 6.1 guest (and a 6.17 one with configfs
+ * userdata, every sysdata switch and the release) sends netconsole to its
  * log-server namespace, where `netdiag sniff` runs (lab/lab.sh exec); `echo p >
  * /proc/sysrq-trigger` over ssh must show up as the decoded `sysrq: Show Regs` message, with the
  * sender's addresses, and the capture must agree with the netconsole spec the guest was booted with.
@@ -22,6 +23,9 @@ interface Line {
   srcMac?: string;
   dstMac?: string;
   dst?: string;
+  release?: string;
+  userdata?: Record<string, string>;
+  sysdata?: Record<string, string>;
   findings?: Array<{ code: string; severity: string; summary: string }>;
   summary?: { ok: boolean; messages: number };
 }
@@ -58,17 +62,23 @@ async function startSniff(name: string, s: LabState, extra: string[]) {
   return { proc, done, lines, stderr: () => err };
 }
 
-for (const mode of ['extended', 'plain'] as const) {
+const cases: Array<[mode: 'extended' | 'plain', kernel: string, opts: string[]]> = [
+  ['extended', '6.1', []],
+  ['plain', '6.1', []],
+  // 6.17's additions, live: userdata and sysdata lines after the text, the release before the header.
+  ['extended', '6.17', ['--configfs', '--release', '--userdata', 'rack=r42', '--sysdata', 'all']],
+];
+for (const [mode, kernel, opts] of cases) {
   test.serial(
-    `lab (${mode}): sysrq p over ssh is sniffed and decoded, consistent with the netconsole spec`,
+    `lab (${mode}${kernel === '6.1' ? '' : `, ${kernel} ${opts.join(' ')}`}): sysrq p over ssh is sniffed and decoded, consistent with the netconsole spec`,
     async t => {
       t.timeout(240_000);
       const build = await lab(['build'], 600_000);
       t.is(build.code, 0, build.stderr);
-      const name = `sniff${mode[0]}${process.pid % 10000}`;
+      const name = `sniff${mode[0]}${kernel === '6.1' ? '' : '7'}${process.pid % 10000}`;
       let state: LabState | undefined;
       try {
-        state = await labUp(name, ['--mode', mode]);
+        state = await labUp(name, ['--kernel', kernel, '--mode', mode, ...opts]);
         const s = state;
         // Let the boot-log replay (hundreds of datagrams when netconsole loads) pass first.
         await new Promise(r => setTimeout(r, 1500));
@@ -93,6 +103,12 @@ for (const mode of ['extended', 'plain'] as const) {
         if (mode === 'extended') {
           t.true(typeof m.seq === 'number' && m.seq > 0, 'sequence number');
           t.is(typeof m.level, 'number');
+        }
+        if (kernel !== '6.1') {
+          t.is(m.release, s.kernel, 'the release before the extended header');
+          t.deepEqual(m.userdata, { rack: 'r42' });
+          t.like(m.sysdata, { release: s.kernel });
+          t.deepEqual(Object.keys(m.sysdata ?? {}), ['cpu', 'taskname', 'release', 'msgid']);
         }
         const summary = lines.find(l => l.type === 'summary');
         t.truthy(summary, sn.stderr());

@@ -9,7 +9,7 @@
  * other end; verify runs in the lab's log-server namespace against a real kernel in QEMU whose
  * netconsole is not loaded, so it waits for its marker until interrupted.
  */
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { cliPath } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
 import { onPty, plain, until, type PtyRun } from './helpers/pty.js';
 import { canNetns, haveCommand, isRoot, requiring } from './helpers/prereq.js';
-import { labDown, labRequirements, labUp, type LabState } from './lab-driver.js';
+import { labDown, labRequirements, labUp, run as runCmd, type LabState } from './lab-driver.js';
 
 const netnsTest = requiring([
   [isRoot(), 'root'],
@@ -241,58 +241,112 @@ async function noneLeft(t: ExecutionContext, tmp: string, captures: number[]): P
   t.deepEqual(readdirSync(tmp), [], "verify's private ssh directory removed");
 }
 
-labTest.serial('verify on a terminal: Ctrl-C, SIGTERM and a double Ctrl-C clean up and say what they knew', async t => {
-  const name = `sigv${process.pid % 1000}`;
-  const s = await labUp(name, ['--no-netconsole']);
-  try {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'netdiag-sig-'));
-    t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+labTest.serial(
+  "verify on a terminal: Ctrl-C, SIGTERM and a double Ctrl-C clean up and say what they knew; ssh's host key warnings are shown",
+  async t => {
+    const name = `sigv${process.pid % 1000}`;
+    const s = await labUp(name, ['--no-netconsole']);
+    try {
+      const tmp = mkdtempSync(path.join(tmpdir(), 'netdiag-sig-'));
+      t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-    // Ctrl-C typed on the terminal.
-    {
-      const { run, captures } = await triggering(t, s, tmp);
-      const t0 = Date.now();
-      run.type('\x03');
-      const end = await run.ended;
-      const screen = plain(end.screen);
-      t.deepEqual([end.code, end.signal], [130, null], screen);
-      t.true(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after Ctrl-C`);
-      t.regex(
-        screen,
-        // Ctrl-C ends the trigger's ssh session too (the same process group): verify may have
-        // gone on to the log file by the time it reads the signal.
-        new RegExp(
-          `^verify root@${s.ssh.host}: interrupted by Ctrl-C \\(SIGINT\\) while (triggering: marker and sysrq p on root@${s.ssh.host}|looking for the marker in \\S+; collecting the counters again) after [\\d.]+ s: no verdict$`,
-          'm',
-        ),
-      );
-      t.regex(screen, /^ {2}done before: connecting to .*; capturing on [^;]+(; triggering: .*)?$/m);
-      t.regex(screen, /^ {2}capture: \d+ packets? captured so far/m);
-      await noneLeft(t, tmp, captures);
+      // Ctrl-C typed on the terminal.
+      {
+        const { run, captures } = await triggering(t, s, tmp);
+        const t0 = Date.now();
+        run.type('\x03');
+        const end = await run.ended;
+        const screen = plain(end.screen);
+        t.deepEqual([end.code, end.signal], [130, null], screen);
+        t.true(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after Ctrl-C`);
+        t.regex(
+          screen,
+          // Ctrl-C ends the trigger's ssh session too (the same process group): verify may have
+          // gone on to the log file by the time it reads the signal.
+          new RegExp(
+            `^verify root@${s.ssh.host}: interrupted by Ctrl-C \\(SIGINT\\) while (triggering: marker and sysrq p on root@${s.ssh.host}|looking for the marker in \\S+; collecting the counters again) after [\\d.]+ s: no verdict$`,
+            'm',
+          ),
+        );
+        t.regex(screen, /^ {2}done before: connecting to .*; capturing on [^;]+(; triggering: .*)?$/m);
+        t.regex(screen, /^ {2}capture: \d+ packets? captured so far/m);
+        await noneLeft(t, tmp, captures);
+      }
+      // SIGTERM to netdiag alone: the capture process and ssh are not signalled by anyone else.
+      {
+        const { run, pid, captures } = await triggering(t, s, tmp, ['--json']);
+        process.kill(pid, 'SIGTERM');
+        const end = await run.ended;
+        t.deepEqual([end.code, end.signal], [143, null], plain(end.screen));
+        const doc = JSON.parse(/^\{.*\}$/m.exec(plain(end.screen))?.[0] ?? '{}') as Record<string, unknown>;
+        t.like(doc, { sender: `root@${s.ssh.host}`, ok: false, interrupted: 'SIGTERM' });
+        // No spinner with --json: it was stopped somewhere after its ssh connection was up.
+        t.regex(String(doc.during), /^(connecting to|collecting the sender's facts|capturing on|triggering)/);
+        t.is((doc.steps as string[]).at(-1), doc.during as string);
+        await noneLeft(t, tmp, captures);
+      }
+      // Two Ctrl-C at once: the second exits at once, and the master still goes with the process.
+      {
+        const { run, captures } = await triggering(t, s, tmp);
+        run.type('\x03');
+        run.type('\x03');
+        const end = await run.ended;
+        t.deepEqual([end.code, end.signal], [130, null], plain(end.screen));
+        await noneLeft(t, tmp, captures);
+      }
+      // ssh's own warnings reach the user's stderr: a host key added (accept-new), a host key changed.
+      {
+        const verifyWith = (...sshOptions: string[]) =>
+          runCmd(
+            'ip',
+            [
+              'netns',
+              'exec',
+              s.namespaces.logServer,
+              process.execPath,
+              cliPath,
+              'verify',
+              '--sender',
+              `root@${s.ssh.host}`,
+              '--identity',
+              s.ssh.identityFile,
+              ...sshOptions.flatMap(o => ['--ssh-option', o]),
+              '--timeout',
+              '1',
+              '--json',
+            ],
+            120_000,
+          );
+        const fresh = path.join(tmp, 'known_hosts_empty');
+        writeFileSync(fresh, '');
+        const added = await verifyWith(`UserKnownHostsFile=${fresh}`, 'StrictHostKeyChecking=accept-new');
+        t.is(added.code, 1, added.stderr);
+        const addedLines = added.stderr.split('\n').filter(l => l.includes('Permanently added'));
+        t.deepEqual(
+          addedLines,
+          [
+            `netdiag: warning: ssh root@${s.ssh.host}: Warning: Permanently added '${s.ssh.host}' (ED25519) to the list of known hosts.`,
+          ],
+          added.stderr,
+        );
+        // A known_hosts entry with another key for the guest: ssh refuses, and says why.
+        execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'other')]);
+        const other = readFileSync(path.join(tmp, 'other.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+        const wrong = path.join(tmp, 'known_hosts_wrong');
+        writeFileSync(wrong, `${s.ssh.host} ${other}\n`);
+        const changed = await verifyWith(`UserKnownHostsFile=${wrong}`);
+        t.is(changed.code, 2, changed.stderr);
+        t.regex(changed.stderr, /^netdiag: warning: ssh \S+: @ +WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! +@$/m);
+        t.regex(
+          changed.stderr,
+          /^netdiag: warning: ssh \S+: Host key for \S+ has changed and you have requested strict checking\.$/m,
+        );
+        t.regex(changed.stderr, /^netdiag: ssh root@\S+: Host key verification failed\.$/m);
+        t.is(changed.stdout, '');
+        for (const f of ['known_hosts_empty', 'known_hosts_wrong', 'other', 'other.pub']) rmSync(path.join(tmp, f));
+      }
+    } finally {
+      await labDown(name);
     }
-    // SIGTERM to netdiag alone: the capture process and ssh are not signalled by anyone else.
-    {
-      const { run, pid, captures } = await triggering(t, s, tmp, ['--json']);
-      process.kill(pid, 'SIGTERM');
-      const end = await run.ended;
-      t.deepEqual([end.code, end.signal], [143, null], plain(end.screen));
-      const doc = JSON.parse(/^\{.*\}$/m.exec(plain(end.screen))?.[0] ?? '{}') as Record<string, unknown>;
-      t.like(doc, { sender: `root@${s.ssh.host}`, ok: false, interrupted: 'SIGTERM' });
-      // No spinner with --json: it was stopped somewhere after its ssh connection was up.
-      t.regex(String(doc.during), /^(connecting to|collecting the sender's facts|capturing on|triggering)/);
-      t.is((doc.steps as string[]).at(-1), doc.during as string);
-      await noneLeft(t, tmp, captures);
-    }
-    // Two Ctrl-C at once: the second exits at once, and the master still goes with the process.
-    {
-      const { run, captures } = await triggering(t, s, tmp);
-      run.type('\x03');
-      run.type('\x03');
-      const end = await run.ended;
-      t.deepEqual([end.code, end.signal], [130, null], plain(end.screen));
-      await noneLeft(t, tmp, captures);
-    }
-  } finally {
-    await labDown(name);
-  }
-});
+  },
+);

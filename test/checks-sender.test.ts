@@ -6,7 +6,9 @@ import { parseKernelLog, effectiveKernelTargets, stripLogPrefix } from '../src/c
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { modprobeNetconsoleSpecs } from '../src/checks/sender/sources/modprobe.js';
 import { cmdlineNetconsoleParams } from '../src/checks/sender/sources/cmdline.js';
-import { configfsTarget } from '../src/checks/sender/sources/configfs.js';
+import { configfsSource, configfsTarget } from '../src/checks/sender/sources/configfs.js';
+import { dirExec } from '../src/io/dir-exec.js';
+import { fileURLToPath } from 'node:url';
 import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/host/netinfo.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
@@ -323,4 +325,47 @@ test('sender: two targets to two ports of one server (parameter and configfs) ag
   });
   t.is(r.running.length, 2);
   t.deepEqual(codes(r), []);
+});
+
+// ---- configfs of today: what a target sends beyond the text, and its send errors ----------------
+
+/** Real: /sys/kernel/config/netconsole of the lab's 6.17 guest (--configfs --userdata --sysdata all --release), byte for byte. */
+const CONFIGFS_617 = fileURLToPath(new URL('../../fixtures/checks/hosts/sender-debian13-6.17-configfs-userdata', import.meta.url));
+
+test('configfs 6.17 (real): userdata entries, the sysdata switches and transmit_errors are read and reported', async t => {
+  const facts = await configfsSource.collect(dirExec(CONFIGFS_617), []);
+  t.is(facts?.length, 1);
+  const c = configfsTarget(facts![0]!);
+  t.deepEqual(c.errors, []);
+  t.true(c.target.extended && c.target.release);
+  t.deepEqual(c.extras, {
+    transmitErrors: 0,
+    userdata: [
+      { key: 'note', value: 'hello world' },
+      { key: 'rack', value: 'r42' },
+    ],
+    sysdata: ['cpu_nr', 'taskname', 'release', 'msgid'],
+  });
+  const r = runSenderChecks({ ...healthy(), configfs: facts! }, {});
+  const cfs = r.checks.find(x => x.id === 'sender.configfs')!;
+  t.is(cfs.detail, 'target1: enabled (userdata note="hello world" rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0)');
+  t.is(cfs.status, 'pass');
+  t.deepEqual(r.configfs[0]?.extras, c.extras);
+});
+
+test('configfs: a non-zero transmit_errors is a warning naming the count; sysdata switches off are said', async t => {
+  const facts = (await configfsSource.collect(dirExec(CONFIGFS_617), []))!;
+  // The lab cannot make a send error (a device that is down is skipped, not counted): the count is edited here.
+  const attrs: Record<string, string> = { ...facts[0]!.attrs, transmit_errors: '12' };
+  for (const k of Object.keys(attrs)) if (k.endsWith('_enabled')) attrs[k] = '0';
+  const r = runSenderChecks({ ...healthy(), configfs: [{ ...facts[0]!, attrs }] }, {});
+  const cfs = r.checks.find(x => x.id === 'sender.configfs')!;
+  t.is(cfs.status, 'warn');
+  t.regex(cfs.detail, /no sysdata; transmit_errors 12\)$/);
+  const f = cfs.findings.find(x => x.code === 'netconsole-transmit-errors')!;
+  t.regex(f.summary, /target1 counted 12 send errors/);
+  t.true(f.evidence.includes('/sys/kernel/config/netconsole/target1/transmit_errors: 12'));
+  // 6.1 has neither: nothing said.
+  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { enabled: '1', remote_ip: '10.0.0.1' } }).extras, { userdata: [] });
+  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { transmit_errors: 'x' } }).errors, ['configfs:t: transmit_errors is "x"']);
 });

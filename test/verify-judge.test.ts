@@ -11,7 +11,7 @@ import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
 import { sysrqLogged } from '../src/verify/hops.js';
-import { checkLogFile } from '../src/verify/run.js';
+import { checkLogFile, parseTransmitErrors } from '../src/verify/run.js';
 import type { Finding } from '../src/findings/finding.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
@@ -445,4 +445,47 @@ test('judge, fleet: a reverse-path-filter counter another sender moved does not 
     sharedCounters: true,
   });
   t.is(own.rootCause?.code, 'rp-filter-drop');
+});
+
+// The sender's own send errors (configfs transmit_errors, 6.13 and later).
+
+test('trigger output: each configfs target\'s transmit_errors', t => {
+  const out =
+    'transmit_errors /sys/kernel/config/netconsole/target1/transmit_errors 0\n' +
+    'transmit_errors /sys/kernel/config/netconsole/cmdline0/transmit_errors 17\n' +
+    'something else 3\n';
+  t.deepEqual([...parseTransmitErrors(out)], [
+    ['target1', 0],
+    ['cmdline0', 17],
+  ]);
+  t.deepEqual([...parseTransmitErrors('')], []);
+});
+
+test('judge: transmit_errors rising while nothing arrives is the root cause, the wire not reached', t => {
+  const e = evidence({ name: 'lost', arrive: null });
+  const r = judgeVerify({ ...e, transmitErrors: [{ name: 'target1', before: 4, after: 6 }] });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'netconsole-transmit-errors', JSON.stringify(r.checks.map(x => [x.id, x.status])));
+  t.is(r.rootCause?.severity, 'error');
+  t.regex(r.rootCause!.evidence[0]!, /target1\/transmit_errors: 4 before the trigger, 6 after/);
+  t.is(r.checks.find(x => x.id === 'verify.wire')?.status, 'skip');
+});
+
+test('judge: transmit_errors rising while the messages arrive is a warning; unchanged is a pass', t => {
+  const some = judgeVerify({
+    ...evidence({ name: 'some', inLog: true }),
+    transmitErrors: [{ name: 'target1', before: 0, after: 1 }],
+  });
+  t.true(some.ok);
+  const c = some.checks.find(x => x.id === 'verify.transmit')!;
+  t.is(c.status, 'warn');
+  t.is(c.findings[0]?.severity, 'warning');
+  const none = judgeVerify({
+    ...evidence({ name: 'none', inLog: true }),
+    transmitErrors: [{ name: 'target1', before: 3, after: 3 }],
+  });
+  t.true(none.ok);
+  t.is(none.checks.find(x => x.id === 'verify.transmit')?.detail, 'transmit_errors target1 3, none during the test');
+  // A kernel without the counter: no hop at all.
+  t.falsy(judgeVerify(evidence({ name: 'old', inLog: true })).checks.find(x => x.id === 'verify.transmit'));
 });

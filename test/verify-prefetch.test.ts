@@ -72,6 +72,10 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
       writeFileSync(join(dir, 'conf.d', 'b.txt'), 'not read');
       mkdirSync(join(dir, 'tree', 't1'), { recursive: true });
       writeFileSync(join(dir, 'tree', 't1', 'enabled'), '1\n');
+      // 6.9 and later: userdata/ with the sysdata switches and a directory per entry.
+      mkdirSync(join(dir, 'tree', 't1', 'userdata', 'dc'), { recursive: true });
+      writeFileSync(join(dir, 'tree', 't1', 'userdata', 'cpu_nr_enabled'), '1\n');
+      writeFileSync(join(dir, 'tree', 't1', 'userdata', 'dc', 'value'), 'fra1\n');
       const items: BatchItem[] = [
         { kind: 'file', path: join(dir, 'plain') },
         { kind: 'file', path: join(dir, "it's") },
@@ -99,8 +103,12 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
       t.is(await c.readFile(join(dir, 'missing')), null);
       t.deepEqual((await c.listDir(dir))?.sort(), ['conf.d', "it's", 'plain', 'tree']);
       t.is(await c.readFile(join(dir, 'conf.d', 'a.conf')), 'options netconsole netconsole=@/eth0,514@10.0.0.1/\n');
-      t.deepEqual(await c.listDir(join(dir, 'tree', 't1')), ['enabled']);
+      t.deepEqual(await c.listDir(join(dir, 'tree', 't1')), ['enabled', 'userdata']);
       t.is(await c.readFile(join(dir, 'tree', 't1', 'enabled')), '1\n');
+      t.deepEqual(await c.listDir(join(dir, 'tree', 't1', 'userdata')), ['cpu_nr_enabled', 'dc']);
+      t.is(await c.readFile(join(dir, 'tree', 't1', 'userdata', 'cpu_nr_enabled')), '1\n');
+      t.deepEqual(await c.listDir(join(dir, 'tree', 't1', 'userdata', 'dc')), ['value']);
+      t.is(await c.readFile(join(dir, 'tree', 't1', 'userdata', 'dc', 'value')), 'fra1\n');
       t.deepEqual(await c.run(['sh', '-c', 'echo out; echo err >&2; exit 3']), {
         stdout: 'out\n',
         stderr: 'err\n',

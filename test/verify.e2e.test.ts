@@ -187,6 +187,17 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
   });
 }
 
+test.serial('works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends', async t => {
+  await withLab('vfyud', ['--kernel', '6.17', '--configfs', '--mode', 'extended', '--userdata', 'rack=r42', '--sysdata', 'all'], async s => {
+    const r = await verify(s);
+    passed(t, r);
+    const cfs = r.json.checks.find(c => c.id === 'sender.configfs');
+    t.truthy(cfs, JSON.stringify(r.json.checks.map(c => c.id)));
+    t.regex(cfs!.detail, /: enabled \(userdata rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0\)/);
+    t.false(cfs!.findings.includes('netconsole-transmit-errors'));
+  });
+});
+
 test.serial('works: ssh over a management NIC, spec without local IP (6.1): the target\'s addresses, and -i overrides', async t => {
   await withLab('vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
     const r = await verify(s);

@@ -118,7 +118,23 @@ export default defineCommand({
     const failed = [...(sender?.checks ?? []), ...(receiver?.checks ?? [])].some(c => c.status === 'fail');
     if (values.json) {
       const out = {
-        ...(sender ? { sender: { target: sender.target ?? null, checks: sender.checks, notes: senderNotes } } : {}),
+        ...(sender
+          ? {
+              sender: {
+                target: sender.target ?? null,
+                // configfs targets and what each sends beyond the text (userdata, sysdata), its send errors.
+                configfs: sender.configfs.map(c => ({
+                  name: c.name,
+                  enabled: c.enabled ?? null,
+                  transmitErrors: c.extras?.transmitErrors ?? null,
+                  userdata: c.extras?.userdata ?? [],
+                  sysdata: c.extras?.sysdata ?? null,
+                })),
+                checks: sender.checks,
+                notes: senderNotes,
+              },
+            }
+          : {}),
         ...(receiver
           ? {
               receiver: {

@@ -17,7 +17,11 @@ export type BatchItem =
   | { kind: 'run'; argv: string[] }
   /** The directory's listing and every file in it whose name ends with `suffix`. */
   | { kind: 'files-in'; dir: string; suffix: string }
-  /** The directory's listing, each entry's listing, and every file in those (configfs targets). */
+  /**
+   * The directory's listing, each entry's listing, and every file in those; a directory among them
+   * is listed with its files, and its subdirectories' files too (configfs targets: 6.9 and later
+   * keep `userdata/` in a target, with a directory of a `value` file per entry).
+   */
   | { kind: 'tree'; dir: string };
 
 export const PEER = '<PEER>';
@@ -54,8 +58,18 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
       );
     } else {
       const d = shellQuote(it.dir);
+      // Three levels below the directory at most: TARGET/userdata/ENTRY/value.
+      const sub = (p: string, deeper: string) =>
+        `if [ -d ${p} ]; then l ${p}; ${deeper}; else f ${p}; fi`;
+      const c = `${d}/"$t"/"$a"/"$u"`;
+      const b = `${d}/"$t"/"$a"`;
       lines.push(
-        `l ${d}; for t in $(ls -1A -- ${d} 2>/dev/null); do l ${d}/"$t"; for a in $(ls -1A -- ${d}/"$t" 2>/dev/null); do f ${d}/"$t"/"$a"; done; done`,
+        `l ${d}; for t in $(ls -1A -- ${d} 2>/dev/null); do l ${d}/"$t"; for a in $(ls -1A -- ${d}/"$t" 2>/dev/null); do ` +
+          sub(
+            b,
+            `for u in $(ls -1A -- ${b} 2>/dev/null); do ${sub(c, `for v in $(ls -1A -- ${c} 2>/dev/null); do f ${c}/"$v"; done`)}; done`,
+          ) +
+          '; done; done',
       );
     }
   }

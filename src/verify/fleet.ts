@@ -21,9 +21,11 @@ import {
   checkTrigger,
   judgeSender,
   newMarker,
+  parseTransmitErrors,
   reachSender,
   receiverFactsFor,
   triggerAndWait,
+  transmitCounts,
   triggerArgv,
   watchedLogFile,
   watchedPorts,
@@ -159,6 +161,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     let triggerError: string | undefined;
     let logFile: string | undefined, logOffset: number | undefined;
     let before: ReceiverReport;
+    let transmitAfter = new Map<string, number>();
     const { live, demux } = await captureOn(side.iface).catch(e => {
       prepared?.cancel();
       throw e;
@@ -179,6 +182,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
         o.timeoutSec,
         d,
         () => pipeline.tick(live.now()),
+        out => (transmitAfter = parseTransmitErrors(out)),
       );
     } finally {
       prepared?.cancel();
@@ -201,6 +205,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       logCheck,
       // The counters before were taken once for the run: other senders moved them too.
       o.senders.length > 1,
+      transmitCounts(side, transmitAfter),
     );
     return {
       report,

@@ -84,6 +84,15 @@ export interface VerifyEvidence {
    * once): a rise alone does not accuse this sender, only with its own check agreeing.
    */
   sharedCounters?: boolean;
+  /** The tested target's configfs send-error counts (`transmit_errors`), before and after the test. */
+  transmitErrors?: TransmitCount[];
+}
+
+/** A configfs target's `transmit_errors` before the test (from its facts) and after (read by the trigger). */
+export interface TransmitCount {
+  name: string;
+  before?: number;
+  after: number;
 }
 
 /** What the hops share, worked out once. */
@@ -164,6 +173,39 @@ export const wireHop: Hop = (e, s) => {
       ],
     }),
   ]);
+};
+
+/**
+ * The sender's kernel could not send: the target's `transmit_errors` rose during the test. With
+ * nothing arriving that is the root cause (lost before the wire); with messages arriving, some
+ * were lost (a warning).
+ */
+export const transmitHop: Hop = (e, s) => {
+  const counts = e.transmitErrors ?? [];
+  if (!counts.length) return undefined;
+  const rose = counts.filter(c => c.before !== undefined && c.after > c.before);
+  const list = counts
+    .map(c => `${c.name} ${c.before !== undefined && c.before !== c.after ? `${c.before} → ` : ''}${c.after}`)
+    .join(', ');
+  if (!rose.length) return step('verify.transmit', 'sent by the sender\'s kernel', 'pass', `transmit_errors ${list}, none during the test`);
+  const n = rose.reduce((a, c) => a + c.after - c.before!, 0);
+  const lost = !s.arrived && !e.triggerError;
+  return step(
+    'verify.transmit',
+    'sent by the sender\'s kernel',
+    lost ? 'fail' : 'warn',
+    `transmit_errors ${list}: ${n} during the test`,
+    [
+      finding('netconsole-transmit-errors', {
+        subject: e.senderIp,
+        summary: lost
+          ? `the sender's kernel could not send the test's messages: ${rose.map(c => c.name).join(', ')} counted ${n} send errors during the test`
+          : `${n} packets of the test could not be sent by the sender's kernel (${rose.map(c => c.name).join(', ')})`,
+        evidence: rose.map(c => `/sys/kernel/config/netconsole/${c.name}/transmit_errors: ${c.before} before the trigger, ${c.after} after`),
+        severity: lost ? 'error' : 'warning',
+      }),
+    ],
+  );
 };
 
 const notTested = (id: string, name: string) => step(id, name, 'unknown', 'no message of the test to judge');

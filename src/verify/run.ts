@@ -24,7 +24,8 @@ import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import type { AnalysisResult, Message, Timestamp } from '../pipeline/types.js';
 import { judgeVerify, type Arrival, type VerifyReport } from './judge.js';
-import { SYSRQ_LINE, sysrqLogged } from './hops.js';
+import { SYSRQ_LINE, sysrqLogged, type TransmitCount } from './hops.js';
+import { CONFIGFS_NETCONSOLE } from '../checks/sender/sources/configfs.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 
 export interface VerifyOptions {
@@ -98,9 +99,36 @@ export function newMarker(): string {
   return `netdiag-verify-${randomBytes(6).toString('hex')}`;
 }
 
-/** The trigger command: the marker into the kernel log, then the sysrq command. */
+/**
+ * The trigger command: the marker into the kernel log, then the sysrq command; then each configfs
+ * target's send-error count (`transmit_errors`, 6.13 and later), read in the same session. Its
+ * exit code is the writes'.
+ */
 export function triggerArgv(marker: string, trigger: string): string[] {
-  return ['sh', '-c', `echo ${marker} > /dev/kmsg && echo ${trigger} > /proc/sysrq-trigger`];
+  return [
+    'sh',
+    '-c',
+    `echo ${marker} > /dev/kmsg && echo ${trigger} > /proc/sysrq-trigger; r=$?; for f in ${CONFIGFS_NETCONSOLE}/*/transmit_errors; do [ -r "$f" ] && echo "transmit_errors $f $(cat "$f")"; done 2>/dev/null; exit $r`,
+  ];
+}
+
+/** The trigger's output: each configfs target's transmit_errors after the test, by target name. */
+export function parseTransmitErrors(stdout: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of stdout.matchAll(/^transmit_errors \S*\/([^/\s]+)\/transmit_errors (\d+)$/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** The send-error counts of the tested target's configfs entries, before (facts) and after (the trigger's output). */
+export function transmitCounts(side: SenderSide, after: Map<string, number>): TransmitCount[] {
+  const live = side.report.configfs.filter(c => after.has(c.name));
+  const t = side.target;
+  const same = t ? live.filter(c => c.target.remoteIp === t.remoteIp && c.target.remotePort === t.remotePort) : [];
+  return (same.length ? same : live).map(c => ({
+    name: c.name,
+    ...(c.extras?.transmitErrors !== undefined ? { before: c.extras.transmitErrors } : {}),
+    after: after.get(c.name)!,
+  }));
 }
 
 /** The sender as verify found it before the test, and where this host receives it. */
@@ -268,6 +296,7 @@ export async function triggerAndWait(
   timeoutSec: number,
   d: Pick<VerifyDeps, 'clock' | 'sleep'>,
   tick: () => void,
+  onOutput?: (stdout: string) => void,
 ): Promise<string | undefined> {
   t.triggeredAt = d.clock();
   let trig: ExecResult;
@@ -275,6 +304,7 @@ export async function triggerAndWait(
     fire.prepared.fire();
     trig = await fire.prepared.result;
   } else trig = await fire.run();
+  onOutput?.(trig.stdout);
   const triggerError = trig.code !== 0 ? (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200) : undefined;
   let deadline = t.triggeredAt + timeoutSec * 1000;
   let graced = false;
@@ -325,6 +355,7 @@ export function judgeSender(
   side: SenderSide, tracker: ArrivalTracker, before: ReceiverReport, after: ReceiverReport,
   wire: AnalysisResult, o: Pick<VerifyOptions, 'timeoutSec'>, triggerError: string | undefined, logCheck: LogCheck | undefined,
   sharedCounters = false,
+  transmit: TransmitCount[] = [],
 ): VerifyReport {
   return judgeVerify({
     sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, receiverAddrs: side.receiverAddrs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
@@ -332,6 +363,7 @@ export function judgeSender(
     ...(triggerError ? { triggerError } : {}), ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}), ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
     messagesFromSender: tracker.messages, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
     ...(sharedCounters ? { sharedCounters } : {}),
+    ...(transmit.length ? { transmitErrors: transmit } : {}),
   });
 }
 
@@ -361,6 +393,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   let triggerError: string | undefined;
   let before: ReceiverReport;
   let logFile: string | undefined, logOffset: number | undefined;
+  let transmitAfter = new Map<string, number>();
   try {
     d.step(`capturing on ${iface}`);
     const filter = verifyFilter(senderIp, side.senderMac);
@@ -371,7 +404,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
 
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
     const handle = live;
-    triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => d.sender.run(argv) }, o.timeoutSec, d, () => pipeline.tick(handle.now()));
+    triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => d.sender.run(argv) }, o.timeoutSec, d, () => pipeline.tick(handle.now()), out => (transmitAfter = parseTransmitErrors(out)));
   } finally {
     prepared?.cancel();
     live?.stop();
@@ -385,6 +418,6 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     collectReceiverFacts(d.receiver, collectOpts),
   ]);
   const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);
-  const report = judgeSender(side, tracker, before, after, wire, o, triggerError, logCheck);
+  const report = judgeSender(side, tracker, before, after, wire, o, triggerError, logCheck, false, transmitCounts(side, transmitAfter));
   return { report, marker, senderIp, iface, port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t0) };
 }

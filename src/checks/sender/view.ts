@@ -9,6 +9,7 @@ import { parseLinks, mergeLinks, parseRouteGet, type LinkInfo, type RouteGet } f
 import { parseModules } from '../host/procnet.js';
 import { parseKernelLog, effectiveKernelTargets, type KernelEvent, type KernelLogNetconsole } from './kernel-log.js';
 import { SENDER_SOURCES, readSource, type SenderSource, type SourceRead } from './sources/index.js';
+import type { TargetExtras } from './sources/configfs.js';
 
 export interface SenderContext {
   /** The target under test (from --netconsole or verify). Default: the one the kernel runs, else the configured one. */
@@ -33,6 +34,8 @@ export interface LiveTarget {
   target: NetconsoleTarget;
   /** Its directory, for evidence. */
   from: string;
+  /** What it appends to messages (userdata, sysdata), its send errors. */
+  extras?: TargetExtras;
 }
 
 export interface SenderView {
@@ -75,7 +78,13 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   const live = reads
     .filter(r => r.source.live)
     .flatMap(r =>
-      r.read.targets.map(t => ({ name: t.name ?? '', enabled: t.enabled, target: t.target, from: t.from ?? '' })),
+      r.read.targets.map(t => ({
+        name: t.name ?? '',
+        enabled: t.enabled,
+        target: t.target,
+        from: t.from ?? '',
+        ...(t.extras ? { extras: t.extras } : {}),
+      })),
     );
   const configErrors = reads.flatMap(r => r.read.errors);
   const configWarnings = reads.flatMap(r => r.read.warnings);

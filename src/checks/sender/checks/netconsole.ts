@@ -12,6 +12,7 @@ import { type CheckResult, check } from '../../check.js';
 import type { KernelEvent, KernelLogNetconsole } from '../kernel-log.js';
 import { cmdlineNetconsoleParams } from '../sources/cmdline.js';
 import { SENDER_SOURCES, nothingFound } from '../sources/index.js';
+import type { TargetExtras } from '../sources/configfs.js';
 import { describeTarget, where, type SenderView } from '../view.js';
 
 const ev = (from: string, line: number | undefined, text: string) =>
@@ -96,6 +97,16 @@ export function kernelLogCheck(facts: SenderFacts, v: SenderView): CheckResult {
   return check('sender.kernel-log', 'kernel log', f, detail, v.klog.mentioned ? 'pass' : 'unknown');
 }
 
+/** What a configfs target sends beyond the text (6.9 and later) and its send errors, for the detail. */
+export function describeExtras(e: TargetExtras | undefined): string {
+  if (!e) return '';
+  const parts: string[] = [];
+  if (e.userdata.length) parts.push(`userdata ${e.userdata.map(u => `${u.key}=${/^[^\s"]*$/.test(u.value) ? u.value : JSON.stringify(u.value)}`).join(' ')}`);
+  if (e.sysdata) parts.push(e.sysdata.length ? `sysdata ${e.sysdata.join(' ')}` : 'no sysdata');
+  if (e.transmitErrors !== undefined) parts.push(`transmit_errors ${e.transmitErrors}`);
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
 export function configfsCheck(_facts: SenderFacts, v: SenderView): CheckResult | undefined {
   if (!v.live.length) return undefined;
   const f: Finding[] = [];
@@ -110,12 +121,23 @@ export function configfsCheck(_facts: SenderFacts, v: SenderView): CheckResult |
         }),
       );
     }
+    const errors = c.extras?.transmitErrors;
+    if (errors !== undefined && errors > 0) {
+      f.push(
+        finding('netconsole-transmit-errors', {
+          summary: `configfs target ${c.name} counted ${errors} send ${errors === 1 ? 'error' : 'errors'}: messages lost on the sender`,
+          evidence: [`${c.from}/transmit_errors: ${errors}`, `target: ${describeTarget(c.target)}`],
+          hint: `Watch ${c.from}/transmit_errors while triggering a message; if it rises, check ${c.target.dev ?? 'the device'} (ip -s link show${c.target.dev ? ` ${c.target.dev}` : ''}: TX errors and drops)`,
+          subject: c.name,
+        }),
+      );
+    }
   }
   return check(
     'sender.configfs',
     'configfs targets',
     f,
-    v.live.map(c => `${c.name}: ${c.enabled ? 'enabled' : 'disabled'}`).join(', '),
+    v.live.map(c => `${c.name}: ${c.enabled ? 'enabled' : 'disabled'}${describeExtras(c.extras)}`).join(', '),
   );
 }
 

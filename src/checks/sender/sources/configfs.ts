@@ -13,12 +13,52 @@ import type { SenderSource } from './types.js';
 /** Where configfs keeps netconsole targets. */
 export const CONFIGFS_NETCONSOLE = '/sys/kernel/config/netconsole';
 
+/** The sysdata switches under `userdata/` (6.9 and later): what the kernel appends to each message. */
+export const SYSDATA_SWITCHES = ['cpu_nr', 'taskname', 'release', 'msgid'] as const;
+export type Sysdata = (typeof SYSDATA_SWITCHES)[number];
+
+/** What a target appends to each message beyond the text (6.9 and later), and its send errors. */
+export interface TargetExtras {
+  /** `transmit_errors` (6.13 and later): packets the kernel could not send, since the target was made. */
+  transmitErrors?: number;
+  /** Its userdata entries (`userdata/KEY/value`), sent as ` KEY=VALUE` lines. */
+  userdata: Array<{ key: string; value: string }>;
+  /** The sysdata switches that are on (`userdata/cpu_nr_enabled` ...); undefined when the kernel has none. */
+  sysdata?: Sysdata[];
+}
+
 export interface ConfigfsTarget {
   name: string;
   enabled: boolean | undefined;
   target: NetconsoleTarget;
+  extras: TargetExtras;
   /** Attribute problems (bad values), `configfs:NAME: ...`. */
   errors: string[];
+}
+
+/** A target's extras from its attributes (`userdata/...` keys are the files below userdata/). */
+export function targetExtras(a: Record<string, string>, source: string, errors: string[]): TargetExtras {
+  const out: TargetExtras = { userdata: [] };
+  if (a.transmit_errors !== undefined) {
+    const n = /^\d+$/.test(a.transmit_errors) ? Number(a.transmit_errors) : undefined;
+    if (n === undefined) errors.push(`${source}: transmit_errors is ${JSON.stringify(a.transmit_errors)}`);
+    else out.transmitErrors = n;
+  }
+  const on: Sysdata[] = [];
+  let switches = false;
+  for (const k of SYSDATA_SWITCHES) {
+    const v = a[`userdata/${k}_enabled`];
+    if (v === undefined) continue;
+    switches = true;
+    if (v === '1' || v === 'Y' || v === 'y') on.push(k);
+  }
+  if (switches) out.sysdata = on;
+  for (const [k, v] of Object.entries(a)) {
+    const m = /^userdata\/([^/]+)\/value$/.exec(k);
+    if (m) out.userdata.push({ key: m[1]!, value: v });
+  }
+  out.userdata.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return out;
 }
 
 /**
@@ -75,7 +115,8 @@ export function configfsTarget(f: ConfigfsTargetFacts): ConfigfsTarget {
     t.remoteMac = mac;
     explicit.push('remoteMac');
   }
-  return { name: f.name, enabled: bool('enabled'), target: t, errors };
+  const extras = targetExtras(a, source, errors);
+  return { name: f.name, enabled: bool('enabled'), target: t, extras, errors };
 }
 
 export const configfsSource: SenderSource<'configfs', ConfigfsTargetFacts[]> = {
@@ -91,8 +132,16 @@ export const configfsSource: SenderSource<'configfs', ConfigfsTargetFacts[]> = {
       if (!attrNames) continue;
       const attrs: Record<string, string> = {};
       for (const a of attrNames) {
+        if (a === 'userdata') continue;
         const v = await exec.readFile(`${dir}/${a}`);
         if (v !== null) attrs[a] = v.trim();
+      }
+      // 6.9 and later: userdata/ holds the sysdata switches (files) and one directory per entry.
+      const ud = attrNames.includes('userdata') ? await listDir(exec, `${dir}/userdata`) : null;
+      for (const e of ud ?? []) {
+        const file = e.endsWith('_enabled') ? `${dir}/userdata/${e}` : `${dir}/userdata/${e}/value`;
+        const v = await exec.readFile(file);
+        if (v !== null) attrs[file.slice(dir.length + 1)] = v.replace(/\n$/, '');
       }
       targets.push({ name, attrs, from: dir });
     }
@@ -107,6 +156,7 @@ export const configfsSource: SenderSource<'configfs', ConfigfsTargetFacts[]> = {
         name: c.name,
         ...(c.enabled !== undefined ? { enabled: c.enabled } : {}),
         from: d.from,
+        extras: c.extras,
       });
       out.errors.push(...c.errors);
     }

@@ -6,6 +6,7 @@
  */
 import type { NetconsoleTarget } from '../../../config/target.js';
 import type { HostExec } from '../../../io/host-exec.js';
+import type { TargetExtras } from './configfs.js';
 
 /** What a source says. */
 export interface SourceRead {
@@ -16,6 +17,8 @@ export interface SourceRead {
     enabled?: boolean;
     /** Where the enable switch is, for evidence. */
     from?: string;
+    /** configfs: what it appends to messages, and its send errors. */
+    extras?: TargetExtras;
   }>;
   /** What the kernel or the init script would refuse: `FILE:LINE: ...`. */
   errors: string[];

@@ -9,7 +9,7 @@ import { parseLinks, mergeLinks, parseRouteGet, type LinkInfo, type RouteGet } f
 import { parseModules } from '../host/procnet.js';
 import { parseKernelLog, effectiveKernelTargets, type KernelEvent, type KernelLogNetconsole } from './kernel-log.js';
 import { SENDER_SOURCES, readSource, type SenderSource, type SourceRead } from './sources/index.js';
-import type { TargetExtras } from './sources/configfs.js';
+import type { TargetExtras } from './sources/types.js';
 
 export interface SenderContext {
   /** The target under test (from --netconsole or verify). Default: the one the kernel runs, else the configured one. */

@@ -12,7 +12,7 @@ import { type CheckResult, check } from '../../check.js';
 import type { KernelEvent, KernelLogNetconsole } from '../kernel-log.js';
 import { cmdlineNetconsoleParams } from '../sources/cmdline.js';
 import { SENDER_SOURCES, nothingFound } from '../sources/index.js';
-import type { TargetExtras } from '../sources/configfs.js';
+import type { TargetExtras } from '../sources/types.js';
 import { describeTarget, where, type SenderView } from '../view.js';
 
 const ev = (from: string, line: number | undefined, text: string) =>

@@ -8,24 +8,10 @@ import { KERNEL_DEFAULT_LOCAL_PORT, KERNEL_DEFAULT_REMOTE_PORT } from '../../../
 import { normalizeMac, parsePort, ipFamily } from '../../../config/netconsole-spec.js';
 import type { ConfigfsTargetFacts } from '../../host/fact-text.js';
 import { listDir } from '../../host/read.js';
-import type { SenderSource } from './types.js';
+import { SYSDATA_SWITCHES, type SenderSource, type Sysdata, type TargetExtras } from './types.js';
 
 /** Where configfs keeps netconsole targets. */
 export const CONFIGFS_NETCONSOLE = '/sys/kernel/config/netconsole';
-
-/** The sysdata switches under `userdata/` (6.9 and later): what the kernel appends to each message. */
-export const SYSDATA_SWITCHES = ['cpu_nr', 'taskname', 'release', 'msgid'] as const;
-export type Sysdata = (typeof SYSDATA_SWITCHES)[number];
-
-/** What a target appends to each message beyond the text (6.9 and later), and its send errors. */
-export interface TargetExtras {
-  /** `transmit_errors` (6.13 and later): packets the kernel could not send, since the target was made. */
-  transmitErrors?: number;
-  /** Its userdata entries (`userdata/KEY/value`), sent as ` KEY=VALUE` lines. */
-  userdata: Array<{ key: string; value: string }>;
-  /** The sysdata switches that are on (`userdata/cpu_nr_enabled` ...); undefined when the kernel has none. */
-  sysdata?: Sysdata[];
-}
 
 export interface ConfigfsTarget {
   name: string;

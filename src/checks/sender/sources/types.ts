@@ -6,7 +6,20 @@
  */
 import type { NetconsoleTarget } from '../../../config/target.js';
 import type { HostExec } from '../../../io/host-exec.js';
-import type { TargetExtras } from './configfs.js';
+
+/** The sysdata switches under `userdata/` (6.9 and later): what the kernel appends to each message. */
+export const SYSDATA_SWITCHES = ['cpu_nr', 'taskname', 'release', 'msgid'] as const;
+export type Sysdata = (typeof SYSDATA_SWITCHES)[number];
+
+/** What a target appends to each message beyond the text (6.9 and later), and its send errors. */
+export interface TargetExtras {
+  /** `transmit_errors` (6.13 and later): packets the kernel could not send, since the target was made. */
+  transmitErrors?: number;
+  /** Its userdata entries (`userdata/KEY/value`), sent as ` KEY=VALUE` lines. */
+  userdata: Array<{ key: string; value: string }>;
+  /** The sysdata switches that are on (`userdata/cpu_nr_enabled` ...); undefined when the kernel has none. */
+  sysdata?: Sysdata[];
+}
 
 /** What a source says. */
 export interface SourceRead {

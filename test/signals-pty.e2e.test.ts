@@ -25,6 +25,7 @@ const netnsTest = requiring([
   [canNetns(), 'network namespaces (ip netns)'],
   [haveCommand('script'), 'script (util-linux) for a pseudo-terminal'],
   [haveCommand('stty'), 'stty (coreutils)'],
+  [haveCommand('tcpdump'), 'tcpdump (reads the -w file back)'],
 ]);
 const labTest = requiring(labRequirements([haveCommand('script'), 'script (util-linux) for a pseudo-terminal']));
 
@@ -77,7 +78,10 @@ netnsTest.serial(
   async t => {
     const pair = newPair(t, 'pint');
     const { sender: s, receiver: r } = pair;
-    const run = sniffOnPty(t, pair, []);
+    const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-pty-w-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const written = path.join(dir, 'capture.pcap');
+    const run = sniffOnPty(t, pair, ['-w', written]);
     await until('sniff listening', () => run.screen().includes('listening on'));
     await until('the spinner', () => spinnerShowing(run.screen(), 'capturing on veth1'));
     // Nothing listens on the receiver: it answers ICMP port unreachable (an error finding).
@@ -92,6 +96,13 @@ netnsTest.serial(
     t.regex(screen, /error +port-unreachable/);
     t.regex(screen, /^FAIL: 1 error/m);
     t.regex(screen, /^netdiag: 2 packets captured on veth1 in [\d.]+ s/m);
+    // The -w file is flushed and whole: tcpdump reads both packets.
+    const td = execFileSync('tcpdump', ['-r', written, '-n'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    t.is(td.trim().split('\n').length, 2, td);
+    t.regex(td, /UDP, length \d+\n.*ICMP .* udp port 6666 unreachable/);
   },
 );
 

@@ -13,7 +13,7 @@ import { projectRoot } from './cli.js';
 
 const wrapper = path.join(projectRoot, 'dist/test/helpers/pty-wrap.js');
 
-export interface PtyEnd {
+interface PtyEnd {
   code: number | null;
   signal: string | null;
   /** Everything the terminal showed, with `\r` and escape sequences as written. */

@@ -2,9 +2,11 @@
  * The report's fast paths write the same characters as the plain formatters: the text line as
  * bytes (TextLineEncoder) against formatMessageLine, and the JSON message text (messageJsonText)
  * against safeJson(messageJson(m)). Hand-made hostile messages first, then every message of the
- * real captures, the synthesised ones and the tcpdump corpus (every UDP port decoded).
+ * real captures, the synthesised ones and the tcpdump corpus (every UDP port decoded). And the
+ * pipeline's bytes path (onMessageBytes: a message written from its datagram's bytes, no Message
+ * made) against the Message path: the whole report, in every format, byte for byte.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,6 +19,7 @@ import { Output } from '../src/report/output.js';
 import { PLAIN } from '../src/report/style.js';
 import { TextLineEncoder } from '../src/report/text-bytes.js';
 import { JsonLineEncoder } from '../src/report/json-bytes.js';
+import { Reporter, type ReportFormat } from '../src/report/reporter.js';
 import { formatMessageLine } from '../src/report/text.js';
 import { TextTime } from '../src/report/time.js';
 import { projectRoot } from './helpers/cli.js';
@@ -172,5 +175,73 @@ const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
       .sort())
       n += check(t, await messagesOf(path.join(corpus, f), ALL_PORTS), f, true);
     t.true(n > 1000, `${n} messages compared`);
+  },
+);
+
+/** The whole report of `file` in `format`, with or without the bytes path; and how many messages took it. */
+async function reportOf(
+  file: string,
+  format: ReportFormat,
+  bytesPath: boolean,
+  ports?: number[],
+): Promise<{ out: Buffer; fast: number }> {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(Buffer.from(c));
+      cb();
+    },
+  });
+  const r = new Reporter(stream, { format, style: PLAIN, utc: true });
+  let fast = 0;
+  const p = createPipeline({
+    ...(ports ? { ports } : {}),
+    onMessage: r.message,
+    ...(bytesPath ? { onMessageBytes: m => r.messageBytes(m) && ++fast > 0 } : {}),
+  });
+  try {
+    const s = await readCaptureFile(file, p);
+    r.finish({ path: 'x', summary: s }, p.finish(s));
+  } catch {
+    // not a capture: nothing to compare
+  }
+  await new Promise(resolve => setImmediate(resolve));
+  return { out: Buffer.concat(chunks), fast };
+}
+
+/** Each file in every format, or (`rotate`, for many files) in one format each, taking turns. */
+async function sameReports(t: ExecutionContext, files: string[], ports?: number[], rotate = false): Promise<number> {
+  let fast = 0;
+  const all = ['text', 'jsonl', 'json'] as const;
+  for (const [i, f] of files.entries()) {
+    for (const format of rotate ? [all[i % 3]!] : all) {
+      const slow = await reportOf(f, format, false, ports);
+      const quick = await reportOf(f, format, true, ports);
+      fast += quick.fast;
+      if (!quick.out.equals(slow.out)) t.is(quick.out.toString('utf8'), slow.out.toString('utf8'), `${f} ${format}`);
+    }
+  }
+  return fast;
+}
+
+test('the bytes path writes the same report as the Message path (real, synthesised and bench-shaped captures)', async t => {
+  const files = ['fixtures/real', 'fixtures/synthesised'].flatMap(d =>
+    readdirSync(path.join(projectRoot, d))
+      .filter(f => f.endsWith('.pcap'))
+      .map(f => path.join(projectRoot, d, f)),
+  );
+  const fast = await sameReports(t, files);
+  t.true(fast > 500, `${fast} messages took the bytes path`);
+});
+
+(existsSync(corpus) ? test : test.skip)(
+  'the bytes path writes the same report as the Message path (tcpdump corpus, every port, one format per file in turn)',
+  async t => {
+    t.timeout(15 * 60_000);
+    const files = readdirSync(corpus)
+      .filter(f => /\.(pcap|pcapng|cap)$/.test(f))
+      .sort()
+      .map(f => path.join(corpus, f));
+    t.pass(`${await sameReports(t, files, ALL_PORTS, true)} messages took the bytes path`);
   },
 );

@@ -59,7 +59,7 @@ export default defineCommand({
     const reporter = new Reporter(io.stdout, settings);
     const pipeline = createPipeline({
       ...settings.pipeline,
-      ...(reporter.wantsMessages ? { onMessage: reporter.message } : {}),
+      ...(reporter.wantsMessages ? { onMessage: reporter.message, onMessageBytes: reporter.messageBytes } : {}),
     });
     // Counted after the filter; -c N: the first N packets, then stop reading.
     const enough = new AbortController();

@@ -6,7 +6,6 @@
  */
 import { formatIpv4Number } from '../decode/addr.js';
 import { Flow } from './flow.js';
-import type { Timestamp } from './message.js';
 
 /** Flows tracked at most: beyond, datagrams are counted (too-many-flows), so spoofed senders cannot grow memory. */
 export const MAX_FLOWS = 4096;
@@ -24,7 +23,15 @@ export class FlowTable {
   private readonly recent: Flow[] = [];
 
   /** The IPv4 flow of a datagram, made when new; undefined when MAX_FLOWS exist already. */
-  ipv4(src: number, sport: number, dst: number, dport: number, time: Timestamp, no: number): Flow | undefined {
+  ipv4(
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    sec: number,
+    nsec: number,
+    no: number,
+  ): Flow | undefined {
     // Datagrams mostly come from a handful of flows: look at the recent ones before the map.
     const recent = this.recent;
     for (let i = 0; i < recent.length; i++) {
@@ -35,7 +42,7 @@ export class FlowTable {
     let list = this.v4.get(key);
     if (list) for (const f of list) if (f.dstIpNum === dst && f.dstPort === dport) return this.remember(f);
     if (this.all.length >= MAX_FLOWS) return undefined;
-    const f = new Flow(formatIpv4Number(src), sport, formatIpv4Number(dst), dport, src, dst, time, no);
+    const f = new Flow(formatIpv4Number(src), sport, formatIpv4Number(dst), dport, src, dst, { sec, nsec }, no);
     if (!list) this.v4.set(key, (list = []));
     list.push(f);
     this.add(f);
@@ -51,12 +58,20 @@ export class FlowTable {
   }
 
   /** The IPv6 flow of a datagram (addresses formatted), made when new; undefined when full. */
-  ipv6(src: string, sport: number, dst: string, dport: number, time: Timestamp, no: number): Flow | undefined {
+  ipv6(
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    sec: number,
+    nsec: number,
+    no: number,
+  ): Flow | undefined {
     const key = `${src}|${sport}`;
     let list = this.v6.get(key);
     if (list) for (const f of list) if (f.dstIp === dst && f.dstPort === dport) return f;
     if (this.all.length >= MAX_FLOWS) return undefined;
-    const f = new Flow(src, sport, dst, dport, -1, -1, time, no);
+    const f = new Flow(src, sport, dst, dport, -1, -1, { sec, nsec }, no);
     if (!list) this.v6.set(key, (list = []));
     list.push(f);
     this.add(f);
@@ -85,6 +100,7 @@ export class FlowTable {
   }
 
   private add(f: Flow): void {
+    f.index = this.all.length;
     this.all.push(f);
     this.index.set(`${f.srcIp}|${f.srcPort}|${f.dstIp}|${f.dstPort}`, f);
   }

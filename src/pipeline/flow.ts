@@ -61,6 +61,8 @@ export class Flow {
   };
   /** Recognised as netconsole by its content, on a port netdiag was not told to watch. */
   unexpectedPort = false;
+  /** Its place in the capture's flows (FlowTable.all), from 0. */
+  index = -1;
 
   constructor(
     readonly srcIp: string,

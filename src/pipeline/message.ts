@@ -56,3 +56,40 @@ export interface Message {
   /** True when the message could not be made whole (missing ncfrag pieces). */
   incomplete?: boolean;
 }
+
+/**
+ * The common message as the bytes it came in: one whole datagram, plain or extended, whose text
+ * is printable ASCII without a backslash and with nothing after it (no dictionary), so that
+ * `Message.text` would be exactly those bytes. A consumer that writes bytes takes it without a
+ * Message or a string being made (`PipelineOptions.onMessageBytes`). Valid only during that call:
+ * the object and `buf` are reused.
+ */
+export interface MessageBytes {
+  /** The flow's place among the capture's flows, from 0: the same for every message of one flow. */
+  flow: number;
+  sender: string;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  srcMac: string | undefined;
+  dstMac: string | undefined;
+  sec: number;
+  nsec: number;
+  mode: 'plain' | 'extended';
+  /** The datagram's packet number (the message's only one). */
+  packet: number;
+  /** The text: `buf[textOff, textEnd)`. */
+  buf: Uint8Array;
+  textOff: number;
+  textEnd: number;
+  /** The text holds a `"` (JSON must escape it). */
+  quote: boolean;
+  /** As in Message: extended sets level, facility, seq, usec, flags, release; plain its printk time (usec). */
+  level: number | undefined;
+  facility: number | undefined;
+  seq: number | undefined;
+  usec: number | undefined;
+  flags: string | undefined;
+  release: string | undefined;
+}

@@ -40,6 +40,7 @@ import { LineJoiner } from './line-join.js';
 import { NcfragBudget, NcfragReassembly } from './ncfrag.js';
 import { type AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 import { wireFindings } from './wire-findings.js';
+import { MessageBytesView, plainTextKind } from './message-bytes.js';
 import type { AnalysisResult, Pipeline, PipelineOptions, PipelineState, Timestamp } from './types.js';
 
 const LINUX_VERSION = Buffer.from('Linux version ');
@@ -69,6 +70,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const ports = new Uint8Array(65536);
   for (const p of watchedPorts(opts.ports, opts.targets)) ports[p] = 1;
   const onMessage = opts.onMessage;
+  const onBytes = onMessage ? opts.onMessageBytes : undefined;
+  const view = new MessageBytesView();
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 
   const link = newLinkView();
@@ -248,15 +251,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   /** Finds or makes the flow of the current datagram (ip and udp views are set). */
   function flowOf(buf: Uint8Array, no: number, sec: number, nsec: number): Flow | undefined {
     if (ip.version === 4)
-      return table.ipv4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort, { sec, nsec }, no);
-    return table.ipv6(
-      formatIpv6(buf, ip.srcOff),
-      udp.srcPort,
-      formatIpv6(buf, ip.dstOff),
-      udp.dstPort,
-      { sec, nsec },
-      no,
-    );
+      return table.ipv4(readIp4(buf, ip.srcOff), udp.srcPort, readIp4(buf, ip.dstOff), udp.dstPort, sec, nsec, no);
+    return table.ipv6(formatIpv6(buf, ip.srcOff), udp.srcPort, formatIpv6(buf, ip.dstOff), udp.dstPort, sec, nsec, no);
   }
 
   /** A UDP datagram to a netconsole port: `buf` holds the IP header (addresses), `l4buf` the UDP segment. */
@@ -382,6 +378,21 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (h.release !== undefined) flow.release = h.release;
     const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
     if (!needText) return;
+    if (onBytes && packets === undefined && !incomplete && !bootStart) {
+      // The text up to a final newline, with nothing after it: no dictionary, no msgid line.
+      const tEnd = bEnd > bOff && buf[bEnd - 1] === 0x0a ? bEnd - 1 : bEnd;
+      const kind = plainTextKind(buf, bOff, tEnd);
+      if (kind >= 0) {
+        const v = view.of(flow, 'extended', sec, nsec, first, buf, bOff, tEnd, kind === 1);
+        v.level = h.level;
+        v.facility = h.facility;
+        v.seq = h.seq;
+        v.usec = h.usec;
+        v.flags = h.flags;
+        v.release = h.release;
+        if (onBytes(v)) return;
+      }
+    }
     const body = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff);
     const { text, dict, userdata, sysdata, lines } = decodeExtendedBody(body);
     if (bootStart) flow.kernel = text;
@@ -425,6 +436,14 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
       flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
     }
     if (!onMessage) return;
+    if (onBytes && packets === undefined && !bootStart) {
+      const kind = plainTextKind(buf, tOff, tEnd);
+      if (kind >= 0) {
+        const v = view.of(flow, 'plain', sec, nsec, first, buf, tOff, tEnd, kind === 1);
+        v.usec = printkUsec;
+        if (onBytes(v)) return;
+      }
+    }
     let text = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
     if (printkUsec !== undefined) text = stripContinuationStamps(text, printkUsec);
     const m = flow.message({ sec, nsec }, 'plain', text, packets ?? [first], fragments);

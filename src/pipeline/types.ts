@@ -8,10 +8,10 @@ import type { NetconsoleTarget } from '../config/target.js';
 import type { PacketSink, CaptureSummary } from '../capture/sink.js';
 import type { Flow } from './flow.js';
 import type { IpReassembler } from './ipfrag.js';
-import type { Message, Mode, Timestamp } from './message.js';
+import type { Message, MessageBytes, Mode, Timestamp } from './message.js';
 import type { AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 
-export type { Message, Timestamp } from './message.js';
+export type { Message, MessageBytes, Timestamp } from './message.js';
 
 export interface SenderSummary {
   ip: string;
@@ -71,6 +71,11 @@ export interface PipelineOptions {
   targets?: NetconsoleTarget[];
   /** Called for each message as soon as it is complete. */
   onMessage?: (m: Message) => void;
+  /**
+   * With onMessage: offered first each common message as its bytes (see MessageBytes); returning
+   * true takes it, false has it made into a Message for onMessage. For a consumer that writes bytes.
+   */
+  onMessageBytes?: (m: MessageBytes) => boolean;
   /**
    * sniff: the capturing interface. Frames to one of its addresses must go to its MAC, and frames
    * to its MAC to one of its addresses, without any configuration.

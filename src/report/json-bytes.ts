@@ -5,12 +5,13 @@
  * time once per second, numbers digit by digit; the text is copied as it is when it needs no
  * escaping, else it takes safeJson.
  */
-import type { Message } from '../pipeline/types.js';
+import type { Message, MessageBytes } from '../pipeline/types.js';
 import { endpoint } from '../decode/addr.js';
 import { safeJson } from './escape.js';
 import { jsonString } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
+import { copyText } from './text-bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -30,48 +31,86 @@ const K_TEXT = bytes(',"text":');
 const K_FRAGMENTS = bytes(',"fragments":');
 const K_PACKETS = bytes(',"packets":[');
 const K_DST = bytes('],"dst":');
-const KEYS = {
-  level: bytes(',"level":'),
-  facility: bytes(',"facility":'),
-  seq: bytes(',"seq":'),
-  usec: bytes(',"usec":'),
-  dict: bytes(',"dict":'),
-  userdata: bytes(',"userdata":'),
-  sysdata: bytes(',"sysdata":'),
-  dictLines: bytes(',"dictLines":'),
-  release: bytes(',"release":'),
-  hostname: bytes(',"hostname":'),
-  app: bytes(',"app":'),
-  incomplete: bytes(',"incomplete":'),
-  srcMac: bytes(',"srcMac":'),
-  dstMac: bytes(',"dstMac":'),
-};
-const OPTIONAL = Object.keys(KEYS) as Array<keyof typeof KEYS>;
+const K_ONE_PACKET = bytes(',"fragments":1,"packets":[');
+const K_LEVEL = bytes(',"level":');
+const K_FACILITY = bytes(',"facility":');
+const K_SEQ = bytes(',"seq":');
+const K_USEC = bytes(',"usec":');
+const K_DICT = bytes(',"dict":');
+const K_USERDATA = bytes(',"userdata":');
+const K_SYSDATA = bytes(',"sysdata":');
+const K_DICTLINES = bytes(',"dictLines":');
+const K_RELEASE = bytes(',"release":');
+const K_HOSTNAME = bytes(',"hostname":');
+const K_APP = bytes(',"app":');
+const K_INCOMPLETE = bytes(',"incomplete":');
+const EMPTY = Buffer.alloc(0);
+const K_SRCMAC = bytes(',"srcMac":');
+const K_DSTMAC = bytes(',"dstMac":');
 
-/** A small cache of strings as JSON bytes (with their quotes). */
-class Encoded {
-  private readonly map = new Map<string, Buffer>();
+/**
+ * The last few strings seen in one place and their JSON bytes (with quotes): senders, modes and
+ * MACs repeat message after message, from a handful of flows taking turns.
+ */
+class Recent {
+  private readonly keys: Array<string | undefined> = [undefined, undefined, undefined, undefined];
+  private readonly values: Buffer[] = [EMPTY, EMPTY, EMPTY, EMPTY];
+  private next = 0;
   get(s: string): Buffer {
-    let b = this.map.get(s);
-    if (!b) {
-      if (this.map.size >= 4096) this.map.clear();
-      this.map.set(s, (b = Buffer.from(jsonString(s), 'utf8')));
-    }
-    return b;
+    const k = this.keys;
+    for (let i = 0; i < 4; i++) if (k[i] === s) return this.values[i]!;
+    const i = this.next;
+    this.next = (i + 1) & 3;
+    k[i] = s;
+    return (this.values[i] = Buffer.from(jsonString(s), 'utf8'));
   }
 }
 
 export type JsonPosition = keyof typeof OPEN;
 
 export class JsonLineEncoder {
-  private readonly strings = new Encoded();
   private sec = NaN;
   private date = Buffer.alloc(0);
   private dstIp = '';
   private dstPort = -1;
   private dst = Buffer.alloc(0);
+  private readonly sender = new Recent();
+  private readonly mode = new Recent();
+  private readonly release = new Recent();
+  private readonly srcMac = new Recent();
+  private readonly dstMac = new Recent();
 
   constructor(private readonly out: Output) {}
+
+  /** Readies the date of `sec` and the destination; false when the time takes the string path. */
+  private ready(sec: number, dstIp: string, dstPort: number): boolean {
+    if (sec !== this.sec) {
+      const iso = isoTime({ sec, nsec: 0 });
+      if (iso.length !== 27) return false; // a time a date cannot hold
+      this.sec = sec;
+      this.date = bytes(iso.slice(0, 20)); // 2026-11-24T13:01:02.
+    }
+    if (dstIp !== this.dstIp || dstPort !== this.dstPort) {
+      this.dstIp = dstIp;
+      this.dstPort = dstPort;
+      this.dst = Buffer.from(jsonString(endpoint(dstIp, dstPort)), 'utf8');
+    }
+    return true;
+  }
+
+  /** `{"sender":...,"time":"...","mode":...,"text":` */
+  private head(b: Buffer, o: number, at: JsonPosition, sender: string, nsec: number, mode: string): number {
+    o = copy(OPEN[at], b, o);
+    o = copy(this.sender.get(sender), b, o);
+    o = copy(K_TIME, b, o);
+    o = copy(this.date, b, o);
+    if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
+    else o = digits(b, o, nsec, 9);
+    b[o++] = 0x5a; // Z
+    o = copy(K_MODE, b, o);
+    o = copy(this.mode.get(mode), b, o);
+    return copy(K_TEXT, b, o);
+  }
 
   /**
    * Writes `m` as `{"type":"message",...}\n` (jsonl), or as the first (`{"messages":[{...}`) or a
@@ -79,17 +118,7 @@ export class JsonLineEncoder {
    */
   write(m: Message, at: JsonPosition): boolean {
     const t = m.time;
-    if (t.sec !== this.sec) {
-      const iso = isoTime({ sec: t.sec, nsec: 0 });
-      if (iso.length !== 27) return false; // a time a date cannot hold
-      this.sec = t.sec;
-      this.date = bytes(iso.slice(0, 20)); // 2026-11-24T13:01:02.
-    }
-    if (m.dstIp !== this.dstIp || m.dstPort !== this.dstPort) {
-      this.dstIp = m.dstIp;
-      this.dstPort = m.dstPort;
-      this.dst = Buffer.from(jsonString(endpoint(m.dstIp, m.dstPort)), 'utf8');
-    }
+    if (!this.ready(t.sec, m.dstIp, m.dstPort)) return false;
     const text = m.text;
     const plainText = !NEEDS_CARE.test(text);
     const textJson = plainText ? text : safeJson(text);
@@ -107,18 +136,7 @@ export class JsonLineEncoder {
       (m.app?.length ?? 0) * 6;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
-    let o = this.out.off;
-    o = copy(OPEN[at], b, o);
-    o = copy(this.strings.get(m.sender), b, o);
-    o = copy(K_TIME, b, o);
-    o = copy(this.date, b, o);
-    const ns = t.nsec;
-    if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
-    else o = digits(b, o, ns, 9);
-    b[o++] = 0x5a; // Z
-    o = copy(K_MODE, b, o);
-    o = copy(this.strings.get(m.mode), b, o);
-    o = copy(K_TEXT, b, o);
+    let o = this.head(b, this.out.off, at, m.sender, t.nsec, m.mode);
     if (plainText) {
       b[o++] = 0x22;
       o += b.latin1Write(text, o);
@@ -135,21 +153,76 @@ export class JsonLineEncoder {
     }
     o = copy(K_DST, b, o);
     o = copy(this.dst, b, o);
-    for (const k of OPTIONAL) {
-      const v = m[k];
-      if (v === undefined) continue;
-      o = copy(KEYS[k], b, o);
-      if (typeof v === 'number') o = number(b, o, v);
-      else if (typeof v === 'string')
-        o = k === 'srcMac' || k === 'dstMac' ? copy(this.strings.get(v), b, o) : o + b.utf8Write(jsonString(v), o);
-      else if (typeof v === 'boolean') o += b.latin1Write(v ? 'true' : 'false', o);
-      else o += b.utf8Write(k === 'dict' ? dict : safeJson(v), o);
-    }
-    b[o++] = 0x7d; // }
-    if (at === 'jsonl') b[o++] = 0x0a;
+    // The optional fields, when set, in messageJson's order.
+    o = this.record(b, o, m.level, m.facility, m.seq, m.usec);
+    if (m.dict !== undefined) o = text8(b, o, K_DICT, dict);
+    if (m.userdata !== undefined) o = text8(b, o, K_USERDATA, safeJson(m.userdata));
+    if (m.sysdata !== undefined) o = text8(b, o, K_SYSDATA, safeJson(m.sysdata));
+    if (m.dictLines !== undefined) o = text8(b, o, K_DICTLINES, safeJson(m.dictLines));
+    if (m.release !== undefined) o = copy(this.release.get(m.release), b, copy(K_RELEASE, b, o));
+    if (m.hostname !== undefined) o = text8(b, o, K_HOSTNAME, jsonString(m.hostname));
+    if (m.app !== undefined) o = text8(b, o, K_APP, jsonString(m.app));
+    if (m.incomplete !== undefined) o = text8(b, o, K_INCOMPLETE, m.incomplete ? 'true' : 'false');
+    o = this.tail(b, o, at, m.srcMac, m.dstMac);
     this.out.off = o;
     return true;
   }
+
+  /**
+   * Writes a message still in its datagram's bytes (printable ASCII without a backslash, one
+   * datagram, no dictionary); false as `write`, and when its text holds a `"`.
+   */
+  writeBytes(m: MessageBytes, at: JsonPosition): boolean {
+    if (m.quote || !this.ready(m.sec, m.dstIp, m.dstPort)) return false;
+    const n = m.textEnd - m.textOff;
+    const need = 512 + n + (m.release?.length ?? 0) * 6;
+    if (need > Output.MAX_RESERVE) return false;
+    const b = this.out.reserve(need) as Buffer & FastWrites;
+    let o = this.head(b, this.out.off, at, m.sender, m.nsec, m.mode);
+    b[o++] = 0x22;
+    o = copyText(m.buf, m.textOff, m.textEnd, b, o);
+    b[o++] = 0x22;
+    o = copy(K_ONE_PACKET, b, o);
+    o = number(b, o, m.packet);
+    o = copy(K_DST, b, o);
+    o = copy(this.dst, b, o);
+    o = this.record(b, o, m.level, m.facility, m.seq, m.usec);
+    if (m.release !== undefined) o = copy(this.release.get(m.release), b, copy(K_RELEASE, b, o));
+    o = this.tail(b, o, at, m.srcMac, m.dstMac);
+    this.out.off = o;
+    return true;
+  }
+
+  /** The record's fields that are set: level, facility, seq, usec (JSON has no flags). */
+  private record(
+    b: Buffer & FastWrites,
+    o: number,
+    level: number | undefined,
+    facility: number | undefined,
+    seq: number | undefined,
+    usec: number | undefined,
+  ): number {
+    if (level !== undefined) o = number(b, copy(K_LEVEL, b, o), level);
+    if (facility !== undefined) o = number(b, copy(K_FACILITY, b, o), facility);
+    if (seq !== undefined) o = number(b, copy(K_SEQ, b, o), seq);
+    if (usec !== undefined) o = number(b, copy(K_USEC, b, o), usec);
+    return o;
+  }
+
+  /** The MACs when known, and the message's end. */
+  private tail(b: Buffer, o: number, at: JsonPosition, srcMac?: string, dstMac?: string): number {
+    if (srcMac !== undefined) o = copy(this.srcMac.get(srcMac), b, copy(K_SRCMAC, b, o));
+    if (dstMac !== undefined) o = copy(this.dstMac.get(dstMac), b, copy(K_DSTMAC, b, o));
+    b[o++] = 0x7d; // }
+    if (at === 'jsonl') b[o++] = 0x0a;
+    return o;
+  }
+}
+
+/** A key, then JSON text written as UTF-8. */
+function text8(b: Buffer & FastWrites, o: number, key: Uint8Array, json: string): number {
+  o = copy(key, b, o);
+  return o + b.utf8Write(json, o);
 }
 
 function copy(src: Uint8Array, b: Uint8Array, o: number): number {

@@ -6,7 +6,7 @@
 import type { CaptureSummary } from '../capture/sink.js';
 import { sortFindings } from '../findings/finding.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
-import type { AnalysisResult, Message } from '../pipeline/types.js';
+import type { AnalysisResult, Message, MessageBytes } from '../pipeline/types.js';
 import { documentTail, documentTailObject, messageJsonText } from './json.js';
 import { safeJson } from './escape.js';
 import { Output } from './output.js';
@@ -91,6 +91,26 @@ export class Reporter {
         break;
     }
     this.messages++;
+  };
+
+  /**
+   * The pipeline's bytes fast path (PipelineOptions.onMessageBytes): the same output as `message`
+   * for the common message, written from its datagram's bytes. False leaves it to `message`.
+   */
+  messageBytes = (m: MessageBytes): boolean => {
+    switch (this.opts.format) {
+      case 'text':
+        if (this.opts.summaryOnly || this.opts.verbose || !this.zoneShown || !this.encoder?.writeBytes(m)) return false;
+        break;
+      case 'jsonl':
+        if (!this.json.writeBytes(m, 'jsonl')) return false;
+        break;
+      case 'json':
+        if (!this.json.writeBytes(m, this.messages ? 'next' : 'first')) return false;
+        break;
+    }
+    this.messages++;
+    return true;
   };
 
   /** Writes the summary and returns the exit code: 1 with an error finding, else 0. */

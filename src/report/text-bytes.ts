@@ -6,7 +6,7 @@
  * and the rare parts go through the string formatter's own functions. Used when the report has
  * no colour (a pipe or a file, where speed matters); a terminal gets formatMessageLine.
  */
-import type { Message } from '../pipeline/types.js';
+import type { Message, MessageBytes } from '../pipeline/types.js';
 import { escapeWire, PLAIN_WIRE_TEXT } from './escape.js';
 import { Output } from './output.js';
 import { PLAIN } from './style.js';
@@ -27,27 +27,40 @@ export class TextLineEncoder {
   private sec = NaN;
   private clock = Buffer.alloc(0);
   private lastSender = '';
-  private senderBytes = Buffer.alloc(0);
+  private senderBytes: Buffer = Buffer.alloc(0);
+  private readonly senders = new Map<string, Buffer>();
 
   constructor(
     private readonly out: Output,
     private readonly time: TextTime,
   ) {}
 
+  /** Readies the time of day of `sec` and the sender's bytes; false when either takes the string path. */
+  private ready(sec: number, sender: string): boolean {
+    if (sec !== this.sec) {
+      const c = this.time.clockTime({ sec, nsec: 0 });
+      if (c.length !== 15) return false; // not HH:MM:SS.000000: a damaged capture's time
+      this.sec = sec;
+      this.clock = Buffer.from(c.slice(0, 9), 'latin1');
+    }
+    if (sender !== this.lastSender) {
+      // A few flows take turns: each sender's bytes are made once.
+      let b = this.senders.get(sender);
+      if (!b) {
+        if (sender.length > 64 || NOT_PRINTABLE_ASCII.test(sender)) return false;
+        if (this.senders.size >= 4096) this.senders.clear();
+        this.senders.set(sender, (b = Buffer.from(sender, 'latin1')));
+      }
+      this.lastSender = sender;
+      this.senderBytes = b;
+    }
+    return true;
+  }
+
   /** Writes the line of `m`; false when it has to be formatted as a string (an odd time). */
   write(m: Message): boolean {
     const t = m.time;
-    if (t.sec !== this.sec) {
-      const c = this.time.clockTime({ sec: t.sec, nsec: 0 });
-      if (c.length !== 15) return false; // not HH:MM:SS.000000: a damaged capture's time
-      this.sec = t.sec;
-      this.clock = Buffer.from(c.slice(0, 9), 'latin1');
-    }
-    if (m.sender !== this.lastSender) {
-      if (m.sender.length > 64 || NOT_PRINTABLE_ASCII.test(m.sender)) return false;
-      this.lastSender = m.sender;
-      this.senderBytes = Buffer.from(m.sender, 'latin1');
-    }
+    if (!this.ready(t.sec, m.sender)) return false;
     // Kernel text is nearly always printable ASCII without a backslash: then it is copied as it
     // is (escapeWire would return it unchanged); anything else takes escapeWire and UTF-8.
     const text = m.text;
@@ -67,20 +80,47 @@ export class TextLineEncoder {
     const out = this.out;
     if (need > Output.MAX_RESERVE) return false;
     const b = out.reserve(need) as Buffer & FastWrites;
-    let o = out.off;
+    let o = this.head(b, out.off, t.nsec, m.level, m.mode === 'syslog' ? undefined : m.usec);
+    // rare: the string formatter's own words
+    if (mid) o += b.utf8Write(mid, o);
+    b[o++] = 0x20;
+    o += plainText ? b.latin1Write(shown, o) : b.utf8Write(shown, o);
+    if (tail) o += b.utf8Write(tail, o);
+    b[o++] = 0x0a;
+    out.off = o;
+    return true;
+  }
+
+  /**
+   * Writes the line of a message still in its datagram's bytes (printable ASCII without a
+   * backslash, one datagram, nothing after the text: no tail); false as `write`.
+   */
+  writeBytes(m: MessageBytes): boolean {
+    if (!this.ready(m.sec, m.sender)) return false;
+    const n = m.textEnd - m.textOff;
+    const out = this.out;
+    if (PREFIX_ROOM + n > Output.MAX_RESERVE) return false;
+    const b = out.reserve(PREFIX_ROOM + n);
+    let o = this.head(b as Buffer & FastWrites, out.off, m.nsec, m.level, m.usec);
+    b[o++] = 0x20;
+    o = copyText(m.buf, m.textOff, m.textEnd, b, o);
+    b[o++] = 0x0a;
+    out.off = o;
+    return true;
+  }
+
+  /** `HH:MM:SS.ffffff SENDER LEVEL [printk time]` at `o` (the second and sender readied); returns the end. */
+  private head(b: Buffer & FastWrites, o: number, ns: number, lv: number | undefined, us: number | undefined): number {
     o = copy(this.clock, b, o);
     // the fraction: microseconds, or nanoseconds when the capture has them
-    const ns = t.nsec;
     if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
     else o = digits(b, o, ns, 9);
     b[o++] = 0x20;
     o = copy(this.senderBytes, b, o);
     b[o++] = 0x20;
-    const lv = m.level;
     if (lv !== undefined && lv >= 0 && lv < 8) o = copy(LEVELS[lv]!, b, o);
     else o += b.latin1Write(levelName(lv).padEnd(6), o);
-    const us = m.usec;
-    if (us !== undefined && m.mode !== 'syslog') {
+    if (us !== undefined) {
       b[o++] = 0x20;
       if (Number.isSafeInteger(us) && us >= 0 && us < 1e15) {
         const sec = Math.floor(us / 1e6);
@@ -95,15 +135,19 @@ export class TextLineEncoder {
         o += b.latin1Write(printkTime(us), o);
       }
     }
-    // rare: the string formatter's own words
-    if (mid) o += b.utf8Write(mid, o);
-    b[o++] = 0x20;
-    o += plainText ? b.latin1Write(shown, o) : b.utf8Write(shown, o);
-    if (tail) o += b.utf8Write(tail, o);
-    b[o++] = 0x0a;
-    out.off = o;
-    return true;
+    return o;
   }
+}
+
+/** Copies `src[from, to)` to `b` at `o`: by hand when short, natively when longer. */
+export function copyText(src: Uint8Array, from: number, to: number, b: Buffer, o: number): number {
+  if (to - from > 48) {
+    if (Buffer.isBuffer(src)) return o + src.copy(b, o, from, to);
+    b.set(src.subarray(from, to), o);
+    return o + to - from;
+  }
+  for (let i = from; i < to; i++) b[o++] = src[i]!;
+  return o;
 }
 
 /** Copies a few bytes: cheaper by hand than Buffer#copy's checks for a dozen. */

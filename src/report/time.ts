@@ -21,6 +21,8 @@ export function offsetText(minutesEast: number): string {
 
 /** The zone's short name (`CET`, `EST`, `UTC`), or its IANA name when it has none (`Asia/Kolkata`). */
 function zoneName(d: Date): string {
+  // UTC under any of its names: said without Intl, whose first use costs tens of milliseconds.
+  if (d.getTimezoneOffset() === 0 && d.toString().endsWith(' (Coordinated Universal Time)')) return 'UTC';
   for (const locale of ['en-US', 'en-GB']) {
     try {
       const part = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' })

@@ -1,0 +1,91 @@
+/**
+ * The bytes fast path (MessageBytes, types.ts' onMessageBytes): whether a message's text can be
+ * handed on as the bytes it came in, and the one view that carries it, reused for every message.
+ * A message that does not qualify is made into a Message as before.
+ */
+import type { MessageBytes } from './message.js';
+
+/**
+ * Whether `buf[off, end)` is printable ASCII without a backslash: then the text decoders would
+ * return exactly these bytes and the reports show them unescaped. -1 when not; else 1 when it
+ * holds a `"`, 0 when not.
+ */
+export function plainTextKind(buf: Uint8Array, off: number, end: number): number {
+  let quote = 0;
+  for (let i = off; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+    if (c === 0x22) quote = 1;
+  }
+  return quote;
+}
+
+/** What a MessageBytes says of its flow. */
+export interface FlowInfo {
+  index: number;
+  sender: string;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  srcMacStr?: string | undefined;
+  lastMacStr?: string | undefined;
+}
+
+export class MessageBytesView implements MessageBytes {
+  flow = 0;
+  sender = '';
+  srcIp = '';
+  srcPort = 0;
+  dstIp = '';
+  dstPort = 0;
+  srcMac: string | undefined = undefined;
+  dstMac: string | undefined = undefined;
+  sec = 0;
+  nsec = 0;
+  mode: 'plain' | 'extended' = 'plain';
+  packet = 0;
+  buf: Uint8Array = new Uint8Array(0);
+  textOff = 0;
+  textEnd = 0;
+  quote = false;
+  level: number | undefined = undefined;
+  facility: number | undefined = undefined;
+  seq: number | undefined = undefined;
+  usec: number | undefined = undefined;
+  flags: string | undefined = undefined;
+  release: string | undefined = undefined;
+
+  /** Sets what every message has; the caller sets the record's fields after. */
+  of(
+    flow: FlowInfo,
+    mode: 'plain' | 'extended',
+    sec: number,
+    nsec: number,
+    packet: number,
+    buf: Uint8Array,
+    textOff: number,
+    textEnd: number,
+    quote: boolean,
+  ): this {
+    this.flow = flow.index;
+    this.sender = flow.sender;
+    this.srcIp = flow.srcIp;
+    this.srcPort = flow.srcPort;
+    this.dstIp = flow.dstIp;
+    this.dstPort = flow.dstPort;
+    this.srcMac = flow.srcMacStr;
+    this.dstMac = flow.lastMacStr;
+    this.mode = mode;
+    this.sec = sec;
+    this.nsec = nsec;
+    this.packet = packet;
+    this.buf = buf;
+    this.textOff = textOff;
+    this.textEnd = textEnd;
+    this.quote = quote;
+    this.level = this.facility = this.seq = this.usec = undefined;
+    this.flags = this.release = undefined;
+    return this;
+  }
+}

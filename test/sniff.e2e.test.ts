@@ -458,7 +458,7 @@ netnsTest('errors: one line on stderr, exit 2, nothing on stdout', t => {
  * A copy of netdiag whose cap package has no compiled addon (what `npm install` leaves without
  * libpcap-dev): sniff says how to fix it; analyze still works.
  */
-test('cap not built: sniff names the fix, exit 2; analyze still works', async t => {
+test('cap not built: sniff names the fix, exit 2; analyze still works', t => {
   const dir = tmpDir(t);
   cpSync(path.join(projectRoot, 'dist/src'), path.join(dir, 'dist/src'), { recursive: true });
   cpSync(path.join(projectRoot, 'package.json'), path.join(dir, 'package.json'));

@@ -139,6 +139,14 @@ test.serial(
       t.regex(txt.stdout, /^sender\s+verdict\s+root cause\s+latency\n/);
       t.regex(txt.stdout, /^guest1\s+PASS\s+\d+ ms$/m);
       t.regex(txt.stdout, /PASS: 1 sender: 1 works, 0 broken, 0 could not be checked/);
+
+      // A capture that cannot be opened (no such interface here): one line, exit 2, no table of
+      // senders that "could not be checked".
+      const nocap = await netdiag(s, ['--inventory', inv, '-i', 'nd-nosuch0']);
+      t.is(nocap.code, 2, nocap.stderr + nocap.stdout);
+      t.is(nocap.stderr.trim().split('\n').length, 1, nocap.stderr);
+      t.regex(nocap.stderr, /nd-nosuch0/);
+      t.is(nocap.stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await labDown('fleet-e1');

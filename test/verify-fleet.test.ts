@@ -24,7 +24,7 @@ type Kind = 'healthy' | 'wrong-mac' | 'unreachable' | 'stuck' | 'silent';
 
 function fleetDeps(
   kinds: Record<string, { ip: string; kind: Kind }>,
-  log: { captures: string[]; receiverRuns: number; done: FleetResult[] },
+  log: { captures: string[]; receiverRuns: number; done: FleetResult[]; fullRuns?: number },
 ): FleetDeps {
   let sink: PacketSink | undefined;
   let n = 0;
@@ -32,6 +32,7 @@ function fleetDeps(
     {
       const cmd = argv.join(' ');
       if (cmd === 'iptables-save -c') log.receiverRuns++;
+      if (cmd === 'ss -ulnp') log.fullRuns = (log.fullRuns ?? 0) + 1;
       const route = /^ip route get (\S+)$/.exec(cmd);
       if (route) return ok(`${route[1]} dev eth9 src 10.99.0.1 uid 0\n    cache\n`);
       if (cmd === 'ip -j addr show' || cmd === 'ip -j addr show dev eth9')
@@ -128,7 +129,7 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
     'root@hung': { ip: '10.99.0.15', kind: 'stuck' },
     'root@mute': { ip: '10.99.0.16', kind: 'silent' },
   };
-  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[], fullRuns: 0 };
   const senders = Object.keys(kinds).map(d => ({ name: d.replace('root@', ''), destination: d }));
   const t0 = performance.now();
   const out = await runFleet({ ...base, senders }, fleetDeps(kinds, log));
@@ -159,8 +160,9 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   t.is(log.done.length, 6);
   t.true(
     log.receiverRuns >= 2 && log.receiverRuns <= 5,
-    `this host's facts: once before, and after in waves (${log.receiverRuns} collections)`,
+    `this host's counters: once before, and after in waves (${log.receiverRuns} collections)`,
   );
+  t.is(log.fullRuns, 1, "this host's facts (sockets, configuration) once for the run");
   t.true(wall < 6000 + 3000, `bounded by the stuck sender's budget, not the sum (${Math.round(wall)} ms)`);
   t.is(fleetExitCode(out.results), 1);
 
@@ -333,4 +335,26 @@ test('an IPv6 sender written another way is the same sender on the wire', t => {
   const f = udpFrame({ srcIp: 'fd99::2', dstIp: 'fd99::1', srcPort: 6665, dstPort: 514, payload: Buffer.from('x\n') });
   d.packet(f, 0, f.length, f.length, 0, 0, 1);
   t.is(got, 1);
+});
+
+test('a capture that cannot be opened is said once and stops the run (exit 2), not every sender "could not be checked"', async t => {
+  const kinds: Record<string, { ip: string; kind: Kind }> = {
+    'root@a': { ip: '10.99.0.41', kind: 'healthy' },
+    'root@b': { ip: '10.99.0.42', kind: 'healthy' },
+    'root@c': { ip: '10.99.0.43', kind: 'healthy' },
+  };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const deps = fleetDeps(kinds, log);
+  let opened = 0;
+  deps.openCapture = () => {
+    opened++;
+    return Promise.reject(new CLIError("cannot capture on eth9: You don't have permission to capture on that device"));
+  };
+  const senders = Object.keys(kinds).map(d => ({ name: d.replace('root@', ''), destination: d }));
+  await t.throwsAsync(runFleet({ ...base, forks: 1, senders }, deps), {
+    instanceOf: CLIError,
+    message: "cannot capture on eth9: You don't have permission to capture on that device",
+  });
+  t.is(opened, 1, 'tried once');
+  t.true(log.done.length <= 1, `no sender after it started (${log.done.length} finished)`);
 });

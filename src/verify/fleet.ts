@@ -3,12 +3,13 @@
  * (each its own control connection), one capture per receiving interface serves them all (a
  * SourceDemux hands each sender's packets to its own pipeline), each sender gets its own marker
  * and is judged by the same phases and judge as a single verify (src/verify/run.ts). This host's
- * facts are collected once before any trigger; the counters after are collected once per wave:
- * senders finishing while a collection runs share the next one. A sender that cannot be reached
+ * facts are collected once before any trigger; after the tests only its counters again, once per
+ * wave: senders finishing while a collection runs share the next one. A capture that cannot be
+ * opened stops the run with one error. A sender that cannot be reached
  * or does not finish within its budget is "could not be checked", with the reason, and never
  * stops the others. Every effect goes through the dependencies given.
  */
-import { collectReceiverFacts } from '../checks/host/collect.js';
+import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
 import type { HostExec } from '../io/host-exec.js';
 import { runReceiverChecks, type ReceiverFacts, type ReceiverReport } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
@@ -115,11 +116,13 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   checkTrigger(o.trigger);
   if (!o.senders.length) throw new CLIError('verify: no senders to check');
   const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
-  const collect = () => collectReceiverFacts(d.receiver, collectOpts);
-  const beforeFacts = collect();
-  const afterFacts = snapshotter(collect, () => d.clock());
+  // This host's facts once; after each test only its counters again (shared by the senders that
+  // finish while one collection runs).
+  const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
+  const afterFacts = snapshotter(async () => collectReceiverCounters(d.receiver, await beforeFacts), () => d.clock());
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
+  let captureFailed: CLIError | undefined;
   // The first interface's capture process starts now, while the first senders are reached.
   let prepared = d.prepareCapture?.();
   const captureOn = (iface: string) => {
@@ -133,6 +136,15 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
           live,
           demux,
         }),
+        (e: unknown) => {
+          // This host cannot capture: no sender can be checked. Said once, and the run stops.
+          const why = e instanceof Error ? e.message : String(e);
+          captureFailed ??= new CLIError(
+            /capture|pcap|tcpdump/i.test(why) ? why : `cannot capture on ${iface}: ${why}`,
+          );
+          halt();
+          throw captureFailed;
+        },
       );
       captures.set(iface, c);
     }
@@ -219,10 +231,16 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   };
 
   let interrupted = false;
+  let halted = false;
   const underWay = new Set<() => void>();
+  /** No new sender starts; those under way end now. */
+  function halt(): void {
+    halted = true;
+    for (const end of underWay) end();
+  }
   void d.stop?.then(() => {
     interrupted = true;
-    for (const end of underWay) end();
+    halt();
   });
 
   const runOne = async (i: number): Promise<void> => {
@@ -263,7 +281,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
 
   let nextIndex = 0;
   const worker = async () => {
-    while (nextIndex < o.senders.length && !interrupted) await runOne(nextIndex++);
+    while (nextIndex < o.senders.length && !halted) await runOne(nextIndex++);
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
@@ -275,6 +293,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       await opened?.live.stopped?.();
     }
   }
+  if (captureFailed) throw captureFailed;
   const capturesSeen: FleetOutcome['captures'] = [];
   for (const [iface, c] of captures) {
     const opened = await c.catch(() => undefined);

@@ -158,6 +158,26 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   return facts;
 }
 
+/**
+ * This host's counters again, on top of facts collected once: the UDP and reverse-path counters
+ * and the firewall rules with their packet counts (what verify compares before and after a test).
+ * The rest (sockets, syslog configuration, addresses, processes) is taken from `facts`.
+ */
+export async function collectReceiverCounters(exec: HostExec, facts: ReceiverFacts): Promise<ReceiverFacts> {
+  const notes: string[] = [];
+  const out: ReceiverFacts = { ...facts, notes: [...facts.notes] };
+  const again = <K extends 'iptables' | 'ip6tables' | 'nft' | 'snmp' | 'netstat'>(k: K, v: ReceiverFacts[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+    else delete out[k];
+  };
+  again('iptables', await runFact(exec, ['iptables-save', '-c'], notes));
+  again('ip6tables', await runFact(exec, ['ip6tables-save', '-c'], notes));
+  again('nft', await runFact(exec, ['nft', '-j', 'list', 'ruleset'], notes));
+  again('snmp', await readFact(exec, '/proc/net/snmp'));
+  again('netstat', await readFact(exec, '/proc/net/netstat'));
+  return out;
+}
+
 /** Whether collection found nothing at all (an empty or foreign directory): then nothing can be checked. */
 export function nothingCollected(facts: SenderFacts | ReceiverFacts): boolean {
   return (Object.entries(facts as object) as Array<[string, unknown]>).every(

@@ -246,7 +246,11 @@ async function triggering(t: ExecutionContext, s: LabState, tmp: string, extra: 
 
 async function noneLeft(t: ExecutionContext, tmp: string, captures: number[]): Promise<void> {
   // Give what was told to stop a moment (a process being reaped), then nothing may be left.
-  await until('the ssh processes gone', () => processesMentioning(tmp).length === 0, 5000).catch(() => {});
+  await until(
+    'the ssh processes and their directory gone',
+    () => processesMentioning(tmp).length === 0 && readdirSync(tmp).length === 0,
+    5000,
+  ).catch(() => {});
   t.deepEqual(processesMentioning(tmp), [], 'no ssh process (control master) left');
   t.deepEqual(captures.filter(alive), [], 'the capture process ended');
   t.deepEqual(readdirSync(tmp), [], "verify's private ssh directory removed");

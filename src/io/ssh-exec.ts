@@ -5,7 +5,7 @@
  * commands of fact collection share one connection. Every argument is quoted for the remote
  * shell: a value from a file or the command line never reaches it unquoted.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -140,11 +140,15 @@ export function sshExec(o: SshOptions): SshExec {
   };
   const exitArgs = ['-o', `ControlPath=${controlPath}`, '-O', 'exit', o.destination];
   // At process exit (a second Ctrl-C exits at once) the master would outlive netdiag for
-  // ControlPersist's 60 s: end it there, synchronously, and remove the directory.
+  // ControlPersist's 60 s. A detached shell ends it and then removes the directory: starting it
+  // takes a millisecond, so exiting stays immediate however many connections a fleet run holds.
   const atExit = () => {
     for (const c of running) c.kill('SIGTERM');
-    spawnSync(program, exitArgs, { stdio: 'ignore', timeout: 2000 });
-    rmSync(dir, { recursive: true, force: true });
+    spawn('sh', ['-c', '"$0" "$@" >/dev/null 2>&1; rm -rf -- "$DIR"', program, ...exitArgs], {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, DIR: dir },
+    }).unref();
   };
   onProcessExit(atExit);
   const self: SshExec = {

@@ -37,7 +37,7 @@ LINT_DIRS := src test bench scripts
 build: deps
 	@$(NPM) run --silent build
 
-test: build
+test: build lint
 	@scripts/system-deps.sh test
 	@node_modules/.bin/ava
 
@@ -52,8 +52,7 @@ lint: build
 
 # Rewrites the sources to the formatter's layout and applies eslint's automatic fixes.
 format: deps
-	@node_modules/.bin/prettier --write --log-level=warn $(LINT_DIRS) '*.js'
-	@node_modules/.bin/eslint --fix $(LINT_DIRS)
+	@$(NPM) run --silent format
 
 PREFIX ?= /usr/local
 DESTDIR ?=

@@ -9,6 +9,20 @@ import { findingsMarkdown } from '../src/findings/docs.js';
 import { readFileSync } from 'node:fs';
 import { projectRoot } from './helpers/cli.js';
 
+/** The parts of the --json document and --jsonl lines these tests read (docs/json.md has all). */
+interface JsonDoc {
+  capture: { truncated: boolean } & Record<string, unknown>;
+  senders: Array<Record<string, unknown>>;
+  messages: Array<{ text: string } & Record<string, unknown>>;
+  findings: Array<{ code: string }>;
+  summary: { ok: boolean };
+}
+interface JsonLine {
+  type: string;
+  text?: string;
+}
+const parse = <T>(text: string): T => JSON.parse(text) as T;
+
 // Captures here are synthesised with the project's encoders (real-kernel captures: fixtures/real).
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-cli-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,9 +112,9 @@ test('an error message quoting the command line is escaped for the terminal', t 
 
 test('a capture with no message still gives a whole --json document', t => {
   const p = capture('empty.pcap', []);
-  const doc = JSON.parse(runCli(['analyze', '--json', p]).stdout);
+  const doc = parse<JsonDoc>(runCli(['analyze', '--json', p]).stdout);
   t.deepEqual(doc.messages, []);
-  t.is(doc.findings[0].code, 'no-netconsole-traffic');
+  t.is(doc.findings[0]?.code, 'no-netconsole-traffic');
 });
 
 test('a truncated capture is analyzed up to the cut and reported', t => {
@@ -109,7 +123,7 @@ test('a truncated capture is analyzed up to the cut and reported', t => {
   writeFileSync(p, whole.subarray(0, whole.length - 10));
   const r = runCli(['analyze', '--json', p]);
   t.is(r.code, 0);
-  const doc = JSON.parse(r.stdout);
+  const doc = parse<JsonDoc>(r.stdout);
   t.true(doc.capture.truncated);
   t.is(doc.messages.length, 1);
   t.true(doc.findings.some((f: { code: string }) => f.code === 'capture-truncated'));
@@ -118,16 +132,16 @@ test('a truncated capture is analyzed up to the cut and reported', t => {
 test('text report: messages, senders, verdict; exit 0 without errors', t => {
   const r = runCli(['analyze', good]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /^\d\d:\d\d:\d\d\.000250 10\.99\.0\.2:6665 info   \[   45\.287505\] sysrq: Show Regs$/m);
-  t.regex(r.stdout, /10\.99\.0\.2:6665 → 10\.99\.0\.1:6666  extended  2 datagrams  2 messages  seq 1\.\.2/);
+  t.regex(r.stdout, /^\d\d:\d\d:\d\d\.000250 10\.99\.0\.2:6665 info {3}\[ {3}45\.287505\] sysrq: Show Regs$/m);
+  t.regex(r.stdout, /10\.99\.0\.2:6665 → 10\.99\.0\.1:6666 {2}extended {2}2 datagrams {2}2 messages {2}seq 1\.\.2/);
   t.regex(r.stdout, /^OK on the wire: 0 errors, 0 warnings$/m);
-  t.regex(r.stdout, /^  not compared: firewall DROP and delivery to the log file/m);
+  t.regex(r.stdout, /^ {2}not compared: firewall DROP and delivery to the log file/m);
 });
 
 test('--json: the documented document', t => {
   const r = runCli(['analyze', '--json', good]);
   t.is(r.code, 0);
-  const doc = JSON.parse(r.stdout);
+  const doc = parse<JsonDoc>(r.stdout);
   t.like(doc.capture, { path: good, format: 'pcap', packets: 2, truncated: false });
   t.like(doc.senders[0], {
     ip: '10.99.0.2',
@@ -157,12 +171,12 @@ test('--jsonl: one message per line, then the summary', t => {
   const lines = r.stdout
     .trim()
     .split('\n')
-    .map(l => JSON.parse(l));
+    .map(l => parse<JsonLine>(l));
   t.deepEqual(
     lines.map(l => l.type),
     ['message', 'message', 'summary'],
   );
-  t.is(lines[1].text, 'second');
+  t.is(lines[1]?.text, 'second');
 });
 
 test('an error finding: exit 1, with the fix', t => {
@@ -170,7 +184,7 @@ test('an error finding: exit 1, with the fix', t => {
   t.is(r.code, 1);
   t.regex(
     r.stdout,
-    /error   dst-mac-mismatch: 10\.99\.0\.2:6665 → 10\.99\.0\.1:6666: frames go to 52:54:00:ab:cd:ef, but 10\.99\.0\.1 is at 52:54:00:00:00:01/,
+    /error {3}dst-mac-mismatch: 10\.99\.0\.2:6665 → 10\.99\.0\.1:6666: frames go to 52:54:00:ab:cd:ef, but 10\.99\.0\.1 is at 52:54:00:00:00:01/,
   );
   t.regex(r.stdout, /fix: On the sender, set the remote MAC to 52:54:00:00:00:01/);
   t.regex(r.stdout, /^FAIL: 1 error, 0 warnings/m);
@@ -193,8 +207,8 @@ test('hostile payload in --json and --jsonl: escaped for the terminal, the text 
   for (const flag of ['--json', '--jsonl']) {
     const r = runCli(['analyze', flag, hostile]);
     t.notRegex(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, flag);
-    const first = flag === '--json' ? JSON.parse(r.stdout).messages[0] : JSON.parse(r.stdout.split('\n')[0]!);
-    t.is(first.text, '\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\u00ff');
+    const first = flag === '--json' ? parse<JsonDoc>(r.stdout).messages[0] : parse<JsonLine>(r.stdout.split('\n')[0]!);
+    t.is(first?.text, '\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\u00ff');
   }
 });
 

@@ -56,7 +56,7 @@ withCorpus('every corpus file is analyzed, every UDP port decoded, without an ex
       formatSummary(p.finish(summary), PLAIN);
       analyzed++;
     } catch (e) {
-      if (!(e instanceof CLIError)) throw new Error(`${f}: ${(e as Error).stack}`);
+      if (!(e instanceof CLIError)) throw new Error(`${f}: ${(e as Error).stack}`, { cause: e });
       refused++;
     }
     slowest = Math.max(slowest, performance.now() - t0);

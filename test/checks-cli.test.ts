@@ -16,10 +16,22 @@ test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 // ---- failures first: usage errors exit 2 with one line -------------------------------------------
 
 const usage: Array<[string, string[], RegExp]> = [
-  ['missing facts directory', ['check', '--receiver-facts', '/nonexistent/dir'], /^netdiag: check: --receiver-facts directory \/nonexistent\/dir does not exist\n$/],
-  ['facts path is a file', ['check', '--sender-facts', path.join(hosts, 'sender-centos5/dmesg.txt'), '--sender-only'], /is not a directory\n$/],
+  [
+    'missing facts directory',
+    ['check', '--receiver-facts', '/nonexistent/dir'],
+    /^netdiag: check: --receiver-facts directory \/nonexistent\/dir does not exist\n$/,
+  ],
+  [
+    'facts path is a file',
+    ['check', '--sender-facts', path.join(hosts, 'sender-centos5/dmesg.txt'), '--sender-only'],
+    /is not a directory\n$/,
+  ],
   ['bad port', ['check', '--port', '0', '--sender-only'], /^netdiag: --port: '0' is not a port number \(1-65535\)\n$/],
-  ['bad netconsole spec', ['check', '--netconsole', '@/eth0,514@10.0.0.1/zz', '--sender-only'], /^netdiag: check: --netconsole: bad target MAC "zz"/],
+  [
+    'bad netconsole spec',
+    ['check', '--netconsole', '@/eth0,514@10.0.0.1/zz', '--sender-only'],
+    /^netdiag: check: --netconsole: bad target MAC "zz"/,
+  ],
   ['bad sender ip', ['check', '--sender-ip', 'host.example', '--sender-only'], /is not an IP address\n$/],
   ['unknown option', ['check', '--frobnicate'], /^netdiag: check: Unknown option '--frobnicate'/],
 ];
@@ -33,7 +45,15 @@ for (const [name, args, err] of usage) {
 }
 
 test('check: the seed case (CentOS 5 receiver files) fails with the three causes and their fixes', t => {
-  const r = runCli(['check', '--receiver-facts', path.join(hosts, 'receiver-centos5-seed'), '--sender-ip', '192.168.1.20', '--receiver-ip', '192.168.1.10']);
+  const r = runCli([
+    'check',
+    '--receiver-facts',
+    path.join(hosts, 'receiver-centos5-seed'),
+    '--sender-ip',
+    '192.168.1.20',
+    '--receiver-ip',
+    '192.168.1.10',
+  ]);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stdout, /\[FAIL\] listening socket: nothing on port 514/);
   t.regex(r.stdout, /sysklogd does not receive UDP \(syslog-udp-disabled\)/);
@@ -44,22 +64,51 @@ test('check: the seed case (CentOS 5 receiver files) fails with the three causes
   t.regex(r.stdout, /result: a check failed/);
 });
 
-test('check: sender files and receiver files together, the sender\'s target feeds the receiver checks', t => {
-  const r = runCli(['check', '--json', '--sender-facts', path.join(hosts, 'sender-centos5'), '--receiver-facts', path.join(hosts, 'receiver-centos5-seed')]);
+test("check: sender files and receiver files together, the sender's target feeds the receiver checks", t => {
+  const r = runCli([
+    'check',
+    '--json',
+    '--sender-facts',
+    path.join(hosts, 'sender-centos5'),
+    '--receiver-facts',
+    path.join(hosts, 'receiver-centos5-seed'),
+  ]);
   t.is(r.code, 1, r.stderr);
-  const j = JSON.parse(r.stdout);
+  const j = JSON.parse(r.stdout) as {
+    ok: boolean;
+    sender: { target: { remoteIp: string }; checks: Array<{ id: string; status: string }> };
+    receiver: { datagram: unknown; firewall: { verdict: string } };
+  };
   t.is(j.ok, false);
   t.is(j.sender.target.remoteIp, '192.168.1.10');
-  t.deepEqual(j.sender.checks.filter((c: { status: string }) => c.status !== 'pass').map((c: { id: string }) => c.id), ['sender.sysrq']);
-  t.deepEqual(j.receiver.datagram, { family: 4, dstPort: 514, srcIp: '192.168.1.20', dstIp: '192.168.1.10', srcPort: 6666, pktType: 'unicast' });
+  t.deepEqual(
+    j.sender.checks.filter(c => c.status !== 'pass').map(c => c.id),
+    ['sender.sysrq'],
+  );
+  t.deepEqual(j.receiver.datagram, {
+    family: 4,
+    dstPort: 514,
+    srcIp: '192.168.1.20',
+    dstIp: '192.168.1.10',
+    srcPort: 6666,
+    pktType: 'unicast',
+  });
   t.is(j.receiver.firewall.verdict, 'rejected');
 });
 
 test('check: a healthy Debian 12 receiver passes (exit 0)', t => {
-  const r = runCli(['check', '--receiver-facts', path.join(hosts, 'receiver-debian12-ok'), '--sender-ip', '10.99.0.2', '--receiver-ip', '10.99.0.1']);
+  const r = runCli([
+    'check',
+    '--receiver-facts',
+    path.join(hosts, 'receiver-debian12-ok'),
+    '--sender-ip',
+    '10.99.0.2',
+    '--receiver-ip',
+    '10.99.0.1',
+  ]);
   t.is(r.code, 0, r.stdout + r.stderr);
-  t.regex(r.stdout, /\[ok  \] listening socket: 0.0.0.0:514 \(rsyslogd\), \[::\]:514 \(rsyslogd\)/);
-  t.regex(r.stdout, /\[ok  \] firewall: UDP 10.99.0.2 -> 10.99.0.1:514 on eth0: nft accepted/);
+  t.regex(r.stdout, /\[ok {2}\] listening socket: 0.0.0.0:514 \(rsyslogd\), \[::\]:514 \(rsyslogd\)/);
+  t.regex(r.stdout, /\[ok {2}\] firewall: UDP 10.99.0.2 -> 10.99.0.1:514 on eth0: nft accepted/);
   t.regex(r.stdout, /messages should land in: \/var\/log\/netconsole.log/);
   t.regex(r.stdout, /result: no check failed/);
 });
@@ -67,7 +116,10 @@ test('check: a healthy Debian 12 receiver passes (exit 0)', t => {
 test('check: text from files is escaped before printing', t => {
   const d = path.join(tmp, 'hostile');
   mkdirSync(path.join(d, 'etc/sysconfig'), { recursive: true });
-  writeFileSync(path.join(d, 'etc/sysconfig/netconsole'), 'SYSLOGADDR=10.0.0.1\nSYSLOG\x1b[2JPORT=5\x07\n\x1b]0;pwned\x07=1\n');
+  writeFileSync(
+    path.join(d, 'etc/sysconfig/netconsole'),
+    'SYSLOGADDR=10.0.0.1\nSYSLOG\x1b[2JPORT=5\x07\n\x1b]0;pwned\x07=1\n',
+  );
   const r = runCli(['check', '--sender-only', '--sender-facts', d]);
   t.false(/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout), JSON.stringify(r.stdout));
   t.regex(r.stdout, /\\u001b\[2J/);
@@ -76,12 +128,21 @@ test('check: text from files is escaped before printing', t => {
 // ---- collectors ------------------------------------------------------------------------------------
 
 test('collect: a facts directory maps files and commands; missing ones become notes', async t => {
-  const facts = await collectReceiverFacts(dirExec(path.join(hosts, 'receiver-debian12-ok')), { senderIp: '10.99.0.2' });
-  t.deepEqual(facts.syslog!.rsyslog!.map(f => f.from), ['/etc/rsyslog.conf', '/etc/rsyslog.d/10-netconsole.conf'], 'follows $IncludeConfig');
+  const facts = await collectReceiverFacts(dirExec(path.join(hosts, 'receiver-debian12-ok')), {
+    senderIp: '10.99.0.2',
+  });
+  t.deepEqual(
+    facts.syslog!.rsyslog!.map(f => f.from),
+    ['/etc/rsyslog.conf', '/etc/rsyslog.d/10-netconsole.conf'],
+    'follows $IncludeConfig',
+  );
   t.truthy(facts.udp && facts.udp6 && facts.ss && facts.nft && facts.snmp && facts.ipAddr && facts.routeGet);
   t.deepEqual(facts.rpFilter, { all: '0', eth0: '1' });
   t.is(facts.iptables, undefined);
-  t.true(facts.notes.some(n => /^iptables-save -c: iptables-save.txt: not in /.test(n)), facts.notes.join('\n'));
+  t.true(
+    facts.notes.some(n => /^iptables-save -c: iptables-save.txt: not in /.test(n)),
+    facts.notes.join('\n'),
+  );
 });
 
 test('collect: sender facts from a directory, route looked up for the configured receiver', async t => {
@@ -110,10 +171,16 @@ test('commandFileName: only known commands, IP argument validated', t => {
 test('expandGlob: sorted, hidden files skipped, directory includes', async t => {
   const d = path.join(tmp, 'glob');
   mkdirSync(path.join(d, 'etc/rsyslog.d'), { recursive: true });
-  for (const n of ['20-b.conf', '10-a.conf', '.hidden.conf', 'x.txt']) writeFileSync(path.join(d, 'etc/rsyslog.d', n), '');
+  for (const n of ['20-b.conf', '10-a.conf', '.hidden.conf', 'x.txt'])
+    writeFileSync(path.join(d, 'etc/rsyslog.d', n), '');
   const e = dirExec(d);
   t.deepEqual(await expandGlob(e, '/etc/rsyslog.d/*.conf'), ['/etc/rsyslog.d/10-a.conf', '/etc/rsyslog.d/20-b.conf']);
-  t.deepEqual(await expandGlob(e, '/etc/rsyslog.d/'), ['/etc/rsyslog.d/.hidden.conf', '/etc/rsyslog.d/10-a.conf', '/etc/rsyslog.d/20-b.conf', '/etc/rsyslog.d/x.txt']);
+  t.deepEqual(await expandGlob(e, '/etc/rsyslog.d/'), [
+    '/etc/rsyslog.d/.hidden.conf',
+    '/etc/rsyslog.d/10-a.conf',
+    '/etc/rsyslog.d/20-b.conf',
+    '/etc/rsyslog.d/x.txt',
+  ]);
   t.deepEqual(await expandGlob(e, '/nonexistent/*.conf'), []);
 });
 
@@ -132,5 +199,6 @@ test('localExec: this host, real commands and files; never rejects', async t => 
 
 test('docs/checks.md names every file of a facts directory that a command maps to', t => {
   const doc = readFileSync(path.join(projectRoot, 'docs', 'checks.md'), 'utf8');
-  for (const c of COMMAND_FILES) t.true(doc.includes(`\`${c.file}\``), `${c.file} (${c.argv.join(' ')}) is in docs/checks.md`);
+  for (const c of COMMAND_FILES)
+    t.true(doc.includes(`\`${c.file}\``), `${c.file} (${c.argv.join(' ')}) is in docs/checks.md`);
 });

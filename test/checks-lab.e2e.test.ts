@@ -20,7 +20,20 @@ const local = localExec({ timeoutMs: 20_000 });
 
 /** The guest over the lab's ssh: each argv element quoted, files read with cat. */
 function sshExec(s: LabState): HostExec {
-  const ssh = (cmd: string) => local.run(['ip', 'netns', 'exec', s.namespaces.logServer, 'ssh', '-F', s.ssh.configFile, '-o', 'ConnectTimeout=5', 'guest', cmd]);
+  const ssh = (cmd: string) =>
+    local.run([
+      'ip',
+      'netns',
+      'exec',
+      s.namespaces.logServer,
+      'ssh',
+      '-F',
+      s.ssh.configFile,
+      '-o',
+      'ConnectTimeout=5',
+      'guest',
+      cmd,
+    ]);
   return {
     run: async argv => {
       const r = await ssh(remoteCommand(argv));
@@ -47,7 +60,10 @@ function nsExec(s: LabState): HostExec {
   return {
     run: argv => local.run([...ns, ...argv]),
     readFile: async path => {
-      if (path === '/etc/rsyslog.conf') return s.rsyslog.state === 'off' ? null : local.readFile((s.rsyslog as unknown as { configFile: string }).configFile);
+      if (path === '/etc/rsyslog.conf')
+        return s.rsyslog.state === 'off'
+          ? null
+          : local.readFile((s.rsyslog as unknown as { configFile: string }).configFile);
       if (path.startsWith('/etc/')) return null;
       const r = await local.run([...ns, 'cat', '--', path]);
       return r.code === 0 ? r.stdout : null;
@@ -64,19 +80,38 @@ async function judge(s: LabState) {
   const sf = await collectSenderFacts(sshExec(s), { remoteIp: s.receiver.ip });
   const sender = runSenderChecks(sf, { receiverIp: s.receiver.ip, receiverMacs: [s.receiver.mac] });
   const rf = await collectReceiverFacts(nsExec(s), { senderIp: s.sender.ip });
-  const receiver = runReceiverChecks(rf, { senderIp: s.sender.ip, receiverIp: s.receiver.ip, ...(sender.target ? { target: sender.target } : {}) });
-  const codes = [...sender.findings, ...receiver.findings].filter(f => f.severity !== 'info').map(f => f.code).sort();
+  const receiver = runReceiverChecks(rf, {
+    senderIp: s.sender.ip,
+    receiverIp: s.receiver.ip,
+    ...(sender.target ? { target: sender.target } : {}),
+  });
+  const codes = [...sender.findings, ...receiver.findings]
+    .filter(f => f.severity !== 'info')
+    .map(f => f.code)
+    .sort();
   return { sender, receiver, codes, notes: [...sf.notes, ...rf.notes] };
 }
 
 const scenarios: Array<{ name: string; opts: string[]; codes: string[] }> = [
   // faults first
   { name: 'wrong remote MAC', opts: ['--remote-mac', 'wrong'], codes: ['stale-remote-mac'] },
-  { name: 'receiver\'s MAC across a router', opts: ['--router', '--router-mac', 'receiver'], codes: ['router-mac-required'] },
+  {
+    name: "receiver's MAC across a router",
+    opts: ['--router', '--router-mac', 'receiver'],
+    codes: ['router-mac-required'],
+  },
   { name: 'iptables DROP on the log server', opts: ['--firewall', 'iptables-drop'], codes: ['firewall-drop'] },
   { name: 'nft drop on the log server', opts: ['--firewall', 'nft-drop'], codes: ['firewall-drop'] },
-  { name: 'rsyslog without imudp', opts: ['--syslog', 'no-imudp'], codes: ['receiver-not-listening', 'syslog-udp-disabled'] },
-  { name: 'sender targets another port', opts: ['--wrong-port'], codes: ['receiver-not-listening', 'syslog-port-mismatch'] },
+  {
+    name: 'rsyslog without imudp',
+    opts: ['--syslog', 'no-imudp'],
+    codes: ['receiver-not-listening', 'syslog-udp-disabled'],
+  },
+  {
+    name: 'sender targets another port',
+    opts: ['--wrong-port'],
+    codes: ['receiver-not-listening', 'syslog-port-mismatch'],
+  },
   { name: 'netconsole not loaded', opts: ['--no-netconsole'], codes: ['netconsole-not-loaded'] },
   { name: 'console log level 1', opts: ['--loglevel', '1'], codes: ['console-loglevel-low'] },
   { name: 'netconsole link down', opts: ['--link-down'], codes: ['sender-device-down'] },
@@ -99,17 +134,41 @@ for (const [i, sc] of scenarios.entries()) {
         throw e;
       }
       const r = await judge(s);
-      const detail = JSON.stringify({ findings: [...r.sender.findings, ...r.receiver.findings].map(f => ({ code: f.code, summary: f.summary, evidence: f.evidence })), notes: r.notes }, null, 1);
+      const detail = JSON.stringify(
+        {
+          findings: [...r.sender.findings, ...r.receiver.findings].map(f => ({
+            code: f.code,
+            summary: f.summary,
+            evidence: f.evidence,
+          })),
+          notes: r.notes,
+        },
+        null,
+        1,
+      );
       // udp-drops is real when it shows: loading netconsole replays the whole boot log at once (about
       // 360 datagrams) and rsyslog's socket buffer sometimes overflows (RcvbufErrors). Timing decides,
       // so it is allowed here, but only with that evidence.
       const drops = [...r.receiver.findings].filter(f => f.code === 'udp-drops' && f.severity !== 'info');
       for (const d of drops) t.regex(d.evidence.join('\n'), /RcvbufErrors [1-9]/, detail);
-      t.deepEqual(r.codes.filter(c => c !== 'udp-drops'), [...sc.codes].sort(), detail);
+      t.deepEqual(
+        r.codes.filter(c => c !== 'udp-drops'),
+        [...sc.codes].sort(),
+        detail,
+      );
       if (sc.codes.length === 0) {
         // Healthy: every check could be made and passed (nothing unknown: the collection works over ssh and netns).
-        t.deepEqual([...r.sender.checks, ...r.receiver.checks].filter(c => c.status !== 'pass' && !(c.id === 'receiver.counters' && drops.length)).map(c => `${c.id}: ${c.status}: ${c.detail}`), [], detail);
-        t.true(r.receiver.logFiles.includes((s.rsyslog as { logFile: string | null }).logFile!), r.receiver.logFiles.join(', '));
+        t.deepEqual(
+          [...r.sender.checks, ...r.receiver.checks]
+            .filter(c => c.status !== 'pass' && !(c.id === 'receiver.counters' && drops.length))
+            .map(c => `${c.id}: ${c.status}: ${c.detail}`),
+          [],
+          detail,
+        );
+        t.true(
+          r.receiver.logFiles.includes((s.rsyslog as { logFile: string | null }).logFile!),
+          r.receiver.logFiles.join(', '),
+        );
       }
     } finally {
       if (s) await labDown(name);

@@ -8,11 +8,24 @@ import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const f = (text: string, from: string) => ({ text, from });
 
-const SNMP_ZERO = 'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\nUdp: 120 0 0 30 0 0 0 0 0\n';
+const SNMP_ZERO =
+  'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\nUdp: 120 0 0 30 0 0 0 0 0\n';
 const ADDR = JSON.stringify([
-  { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-  { ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }] },
-  { ifname: 'eth1', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.98.0.1', prefixlen: 24 }] },
+  {
+    ifname: 'lo',
+    flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+    addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }],
+  },
+  {
+    ifname: 'eth0',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }],
+  },
+  {
+    ifname: 'eth1',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    addr_info: [{ family: 'inet', local: '10.98.0.1', prefixlen: 24 }],
+  },
 ]);
 
 /** A healthy Debian 12 receiver: rsyslog with a netconsole ruleset, listening, nft accepting the sender. */
@@ -21,26 +34,50 @@ function healthy(): ReceiverFacts {
     udp: f(fx('generated/proc-net-udp-any.txt'), '/proc/net/udp'),
     udp6: f(fx('generated/proc-net-udp6-any.txt'), '/proc/net/udp6'),
     ss: f(fx('generated/ss-ulnp-any.txt').replace(/socat/g, 'rsyslogd'), 'ss -ulnp'),
-    syslog: { rsyslog: [f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf'), f(fx('rsyslog/remote-ruleset.conf'), '/etc/rsyslog.d/10-netconsole.conf')] },
+    syslog: {
+      rsyslog: [
+        f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf'),
+        f(fx('rsyslog/remote-ruleset.conf'), '/etc/rsyslog.d/10-netconsole.conf'),
+      ],
+    },
     nft: f(fx('generated/nft-policy-drop-sets-accept.json'), 'nft -j list ruleset'),
     rpFilter: { all: '0', default: '1', lo: '0', eth0: '1', eth1: '1' },
     snmp: f(SNMP_ZERO, '/proc/net/snmp'),
     ipAddr: { ...f(ADDR, 'ip -j addr show'), format: 'json' },
-    routeGet: { ...f('10.99.0.2 dev eth0 src 10.99.0.1 uid 0\n    cache\n', 'ip route get 10.99.0.2'), ip: '10.99.0.2' },
+    routeGet: {
+      ...f('10.99.0.2 dev eth0 src 10.99.0.1 uid 0\n    cache\n', 'ip route get 10.99.0.2'),
+      ip: '10.99.0.2',
+    },
     notes: [],
   };
 }
 const ctx: ReceiverContext = { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 };
-const codes = (r: ReturnType<typeof runReceiverChecks>) => r.findings.filter(x => x.severity !== 'info').map(x => x.code).sort();
+const codes = (r: ReturnType<typeof runReceiverChecks>) =>
+  r.findings
+    .filter(x => x.severity !== 'info')
+    .map(x => x.code)
+    .sort();
 
 // ---- failures first ----------------------------------------------------------------------------
 
-const cases: Array<{ name: string; facts: (h: ReceiverFacts) => ReceiverFacts; ctx?: ReceiverContext; codes: string[]; evidence?: RegExp; hint?: RegExp }> = [
+const cases: Array<{
+  name: string;
+  facts: (h: ReceiverFacts) => ReceiverFacts;
+  ctx?: ReceiverContext;
+  codes: string[];
+  evidence?: RegExp;
+  hint?: RegExp;
+}> = [
   {
     name: 'the seed case: CentOS 5 sysklogd without -r, nothing listening, RH-Firewall rejects',
     facts: () => ({
       udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
-      syslog: { sysklogd: [f(fx('sysklogd/centos5-syslog.conf'), '/etc/syslog.conf'), f(fx('sysklogd/centos5-sysconfig-syslog'), '/etc/sysconfig/syslog')] },
+      syslog: {
+        sysklogd: [
+          f(fx('sysklogd/centos5-syslog.conf'), '/etc/syslog.conf'),
+          f(fx('sysklogd/centos5-sysconfig-syslog'), '/etc/sysconfig/syslog'),
+        ],
+      },
       iptables: f(fx('iptables/centos5-rh-firewall.txt'), 'iptables-save -c'),
       snmp: f(fx('generated/proc-net-snmp-noports.txt'), '/proc/net/snmp'),
       notes: [],
@@ -51,20 +88,35 @@ const cases: Array<{ name: string; facts: (h: ReceiverFacts) => ReceiverFacts; c
   },
   {
     name: 'listening on loopback only',
-    facts: h => ({ ...h, udp: f(fx('generated/proc-net-udp-loopback.txt'), '/proc/net/udp'), udp6: undefined, ss: undefined }),
+    facts: h => ({
+      ...h,
+      udp: f(fx('generated/proc-net-udp-loopback.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+    }),
     codes: ['receiver-bound-elsewhere'],
     evidence: /127.0.0.1:514/,
   },
   {
     name: 'rsyslog on 514, netconsole sends to its default 6666',
-    facts: h => ({ ...h, syslog: { rsyslog: [f(fx('rsyslog/centos7-udp-enabled.conf'), '/etc/rsyslog.conf')] }, nft: undefined }),
+    facts: h => ({
+      ...h,
+      syslog: { rsyslog: [f(fx('rsyslog/centos7-udp-enabled.conf'), '/etc/rsyslog.conf')] },
+      nft: undefined,
+    }),
     ctx: { ...ctx, port: 6666 },
     codes: ['receiver-not-listening', 'syslog-port-mismatch'],
     evidence: /\/etc\/rsyslog.conf:14: \$UDPServerRun 514/,
   },
   {
     name: 'Debian 12 stock rsyslog: UDP commented out',
-    facts: h => ({ ...h, syslog: { rsyslog: [f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf')] }, udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'), udp6: undefined, ss: undefined }),
+    facts: h => ({
+      ...h,
+      syslog: { rsyslog: [f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf')] },
+      udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+    }),
     codes: ['receiver-not-listening', 'syslog-udp-disabled'],
     evidence: /\/etc\/rsyslog.conf:16: #module\(load="imudp"\) \(commented out\)/,
   },
@@ -77,20 +129,34 @@ const cases: Array<{ name: string; facts: (h: ReceiverFacts) => ReceiverFacts; c
   },
   {
     name: 'iptables-nft user chains: judged from iptables-save, the nft copy skipped',
-    facts: h => ({ ...h, nft: f(fx('generated/nft-from-iptables-nft-userchain-drop.json'), 'nft -j list ruleset'), iptables: f(fx('generated/iptables-userchain-drop.txt'), 'iptables-save -c') }),
+    facts: h => ({
+      ...h,
+      nft: f(fx('generated/nft-from-iptables-nft-userchain-drop.json'), 'nft -j list ruleset'),
+      iptables: f(fx('generated/iptables-userchain-drop.txt'), 'iptables-save -c'),
+    }),
     codes: ['firewall-drop'],
     evidence: /iptables filter LOGDROP \(line 15\): \[3:138\] -A LOGDROP -j DROP/,
     hint: /^iptables -I INPUT -p udp -s 10.99.0.2 --dport 514 -j ACCEPT$/,
   },
   {
     name: 'a rule with -m recent: uncertain, quoted',
-    facts: h => ({ ...h, nft: undefined, iptables: f(fx('generated/iptables-recent-uncertain.txt'), 'iptables-save -c') }),
+    facts: h => ({
+      ...h,
+      nft: undefined,
+      iptables: f(fx('generated/iptables-recent-uncertain.txt'), 'iptables-save -c'),
+    }),
     codes: ['firewall-uncertain'],
     evidence: /-m recent --rcheck --seconds 60 --hitcount 100 --name flood/,
   },
   {
     name: 'strict rp_filter with the route back through another interface',
-    facts: h => ({ ...h, routeGet: { ...f('10.99.0.2 via 10.98.0.254 dev eth1 src 10.98.0.1 uid 0\n    cache\n', 'ip route get 10.99.0.2'), ip: '10.99.0.2' } }),
+    facts: h => ({
+      ...h,
+      routeGet: {
+        ...f('10.99.0.2 via 10.98.0.254 dev eth1 src 10.98.0.1 uid 0\n    cache\n', 'ip route get 10.99.0.2'),
+        ip: '10.99.0.2',
+      },
+    }),
     codes: ['rp-filter-drop'],
     evidence: /conf\/eth0\/rp_filter: 1/,
   },
@@ -102,7 +168,14 @@ const cases: Array<{ name: string; facts: (h: ReceiverFacts) => ReceiverFacts; c
   },
   {
     name: 'SELinux: 6666 not labelled for syslog',
-    facts: h => ({ ...h, semanage: f('SELinux Port Type              Proto    Port Number\n\nsyslogd_port_t                 tcp      6514, 601\nsyslogd_port_t                 udp      6514, 601, 514\n', 'semanage port -l'), syslog: { rsyslog: [f('module(load="imudp")\ninput(type="imudp" port="6666")\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      semanage: f(
+        'SELinux Port Type              Proto    Port Number\n\nsyslogd_port_t                 tcp      6514, 601\nsyslogd_port_t                 udp      6514, 601, 514\n',
+        'semanage port -l',
+      ),
+      syslog: { rsyslog: [f('module(load="imudp")\ninput(type="imudp" port="6666")\n', '/etc/rsyslog.conf')] },
+    }),
     ctx: { ...ctx, port: 6666 },
     codes: ['receiver-not-listening', 'selinux-syslog-port'],
   },
@@ -118,13 +191,28 @@ for (const c of cases) {
   test(`receiver: ${c.name}`, t => {
     const r = runReceiverChecks(c.facts(healthy()), c.ctx ?? ctx);
     t.deepEqual(codes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
-    if (c.evidence) t.true(r.findings.some(x => x.evidence.some(e => c.evidence!.test(e))), JSON.stringify(r.findings.map(x => x.evidence), null, 1));
-    if (c.hint) t.true(r.findings.some(x => c.hint!.test(x.hint)), r.findings.map(x => x.hint).join('\n'));
+    if (c.evidence)
+      t.true(
+        r.findings.some(x => x.evidence.some(e => c.evidence!.test(e))),
+        JSON.stringify(
+          r.findings.map(x => x.evidence),
+          null,
+          1,
+        ),
+      );
+    if (c.hint)
+      t.true(
+        r.findings.some(x => c.hint!.test(x.hint)),
+        r.findings.map(x => x.hint).join('\n'),
+      );
   });
 }
 
 test('receiver: the seed case names the REJECT rule with its counters', t => {
-  const r = runReceiverChecks({ iptables: f(fx('iptables/centos5-rh-firewall.txt'), 'iptables-save -c'), notes: [] }, ctx);
+  const r = runReceiverChecks(
+    { iptables: f(fx('iptables/centos5-rh-firewall.txt'), 'iptables-save -c'), notes: [] },
+    ctx,
+  );
   const fw = r.findings.find(x => x.code === 'firewall-reject')!;
   t.regex(fw.summary, /rejects UDP 10.99.0.2 -> 10.99.0.1:514, answering ICMP host prohibited \(type 3 code 10\)/);
   t.true(fw.evidence.includes('counters: 184 packets, 17352 bytes'));
@@ -137,13 +225,16 @@ test('receiver: the seed case names the REJECT rule with its counters', t => {
 test('receiver: healthy Debian 12 passes every check and says where messages land', t => {
   const r = runReceiverChecks(healthy(), ctx);
   t.deepEqual(r.findings, []);
-  t.deepEqual(r.checks.map(c => [c.id, c.status]), [
-    ['receiver.listening', 'pass'],
-    ['receiver.syslog', 'pass'],
-    ['receiver.firewall', 'pass'],
-    ['receiver.rp-filter', 'pass'],
-    ['receiver.counters', 'pass'],
-  ]);
+  t.deepEqual(
+    r.checks.map(c => [c.id, c.status]),
+    [
+      ['receiver.listening', 'pass'],
+      ['receiver.syslog', 'pass'],
+      ['receiver.firewall', 'pass'],
+      ['receiver.rp-filter', 'pass'],
+      ['receiver.counters', 'pass'],
+    ],
+  );
   t.deepEqual(r.logFiles, ['/var/log/netconsole.log']);
   t.is(r.firewall!.verdict, 'accepted');
   t.is(r.counters['Udp.InDatagrams'], 120);
@@ -154,30 +245,65 @@ test('receiver: healthy Debian 12 passes every check and says where messages lan
 
 test('receiver: no facts gives unknowns, not alarms', t => {
   const r = runReceiverChecks({ notes: [] }, ctx);
-  t.deepEqual(r.findings.filter(x => x.severity !== 'info'), []);
-  t.deepEqual(r.checks.map(c => c.status), ['unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
+  t.deepEqual(
+    r.findings.filter(x => x.severity !== 'info'),
+    [],
+  );
+  t.deepEqual(
+    r.checks.map(c => c.status),
+    ['unknown', 'unknown', 'unknown', 'unknown', 'unknown'],
+  );
 });
 
 test('receiver: the target decides port, addresses and source port', t => {
   const target = parseNetconsoleSpec('6665@10.99.0.2/eth0,6666@10.99.0.1/52:54:00:aa:00:01').targets[0]!;
   const r = runReceiverChecks(healthy(), { target });
-  t.deepEqual(r.datagram, { family: 4, dstPort: 6666, srcIp: '10.99.0.2', dstIp: '10.99.0.1', iface: 'eth0', srcPort: 6665, pktType: 'unicast' });
+  t.deepEqual(r.datagram, {
+    family: 4,
+    dstPort: 6666,
+    srcIp: '10.99.0.2',
+    dstIp: '10.99.0.1',
+    iface: 'eth0',
+    srcPort: 6665,
+    pktType: 'unicast',
+  });
   t.true(r.findings.some(x => x.code === 'receiver-not-listening'));
 });
 
 // ---- parsers ---------------------------------------------------------------------------------------
 
 test('/proc/net/udp and udp6 listeners (generated)', t => {
-  t.deepEqual(parseProcNetUdp(fx('generated/proc-net-udp-any.txt'), 'u').map(s => [s.address, s.port, s.family]), [['0.0.0.0', 514, 4]]);
-  t.deepEqual(parseProcNetUdp(fx('generated/proc-net-udp6-any.txt'), 'u').map(s => [s.address, s.port, s.family]), [['::', 514, 6]]);
-  t.deepEqual(parseProcNetUdp(fx('generated/proc-net-udp-loopback.txt'), 'u').map(s => s.address), ['127.0.0.1']);
+  t.deepEqual(
+    parseProcNetUdp(fx('generated/proc-net-udp-any.txt'), 'u').map(s => [s.address, s.port, s.family]),
+    [['0.0.0.0', 514, 4]],
+  );
+  t.deepEqual(
+    parseProcNetUdp(fx('generated/proc-net-udp6-any.txt'), 'u').map(s => [s.address, s.port, s.family]),
+    [['::', 514, 6]],
+  );
+  t.deepEqual(
+    parseProcNetUdp(fx('generated/proc-net-udp-loopback.txt'), 'u').map(s => s.address),
+    ['127.0.0.1'],
+  );
   t.deepEqual(parseProcNetUdp(fx('generated/proc-net-udp-none.txt'), 'u'), []);
   // A connected socket (remote address set) is not a listener.
-  t.deepEqual(parseProcNetUdp('  sl  local_address rem_address   st\n 1: 0100630A:0202 0200630A:1A09 01 00000000:00000000 00:00000000 00000000 0 0 1 2 0 0\n', 'u'), []);
+  t.deepEqual(
+    parseProcNetUdp(
+      '  sl  local_address rem_address   st\n 1: 0100630A:0202 0200630A:1A09 01 00000000:00000000 00:00000000 00000000 0 0 1 2 0 0\n',
+      'u',
+    ),
+    [],
+  );
 });
 
 test('ss -ulnp (generated)', t => {
-  t.deepEqual(parseSs(fx('generated/ss-ulnp-any.txt'), 's').map(s => [s.address, s.port, s.process]), [['0.0.0.0', 514, 'socat'], ['::', 514, 'socat']]);
+  t.deepEqual(
+    parseSs(fx('generated/ss-ulnp-any.txt'), 's').map(s => [s.address, s.port, s.process]),
+    [
+      ['0.0.0.0', 514, 'socat'],
+      ['::', 514, 'socat'],
+    ],
+  );
 });
 
 test('snmp counters (generated)', t => {
@@ -187,5 +313,16 @@ test('snmp counters (generated)', t => {
 });
 
 test('semanage ports', t => {
-  t.deepEqual(semanagePorts('syslogd_port_t udp 6514, 601, 514\nsyslogd_port_t tcp 6514\nx_port_t udp 1-100\n', 'syslogd_port_t', 'udp'), [[6514, 6514], [601, 601], [514, 514]]);
+  t.deepEqual(
+    semanagePorts(
+      'syslogd_port_t udp 6514, 601, 514\nsyslogd_port_t tcp 6514\nx_port_t udp 1-100\n',
+      'syslogd_port_t',
+      'udp',
+    ),
+    [
+      [6514, 6514],
+      [601, 601],
+      [514, 514],
+    ],
+  );
 });

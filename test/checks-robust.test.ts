@@ -18,9 +18,15 @@ import { runReceiverChecks } from '../src/checks/receiver/run.js';
 // Bad input is data, never an exception: every parser and judge over mutated fixture texts.
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const seeds = [
-  'generated/iptables-userchain-drop.txt', 'generated/nft-policy-drop-sets.json', 'dmesg/debian12-6.1-started.txt',
-  'rsyslog/debian12-stock.conf', 'syslog-ng/conf.d-remote-udp.conf', 'sysconfig/centos6-netconsole',
-  'generated/proc-net-udp-any.txt', 'generated/ip-link-veth-bridge.json', 'iplink/bond-vlan.txt',
+  'generated/iptables-userchain-drop.txt',
+  'generated/nft-policy-drop-sets.json',
+  'dmesg/debian12-6.1-started.txt',
+  'rsyslog/debian12-stock.conf',
+  'syslog-ng/conf.d-remote-udp.conf',
+  'sysconfig/centos6-netconsole',
+  'generated/proc-net-udp-any.txt',
+  'generated/ip-link-veth-bridge.json',
+  'iplink/bond-vlan.txt',
 ].map(fx);
 
 let state = 0x12345678;
@@ -35,38 +41,79 @@ function mutate(s: string): string {
   for (let i = 0; i < n; i++) {
     const at = rnd(a.length + 1);
     switch (rnd(4)) {
-      case 0: a.splice(at, 1); break;
-      case 1: a.splice(at, 0, ALPHABET[rnd(ALPHABET.length)]!); break;
-      case 2: a.splice(at, rnd(40)); break;
-      default: a.splice(at, 0, ...a.slice(rnd(a.length), rnd(a.length)));
+      case 0:
+        a.splice(at, 1);
+        break;
+      case 1:
+        a.splice(at, 0, ALPHABET[rnd(ALPHABET.length)]!);
+        break;
+      case 2:
+        a.splice(at, rnd(40));
+        break;
+      default:
+        a.splice(at, 0, ...a.slice(rnd(a.length), rnd(a.length)));
     }
   }
   return a.join('');
 }
 
 test('parsers and judges never throw on mutated inputs (2000 cases)', t => {
-  const pkt = { family: 4 as const, srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, iface: 'eth0' };
+  const pkt = {
+    family: 4 as const,
+    srcIp: '10.99.0.2',
+    dstIp: '10.99.0.1',
+    srcPort: 6665,
+    dstPort: 514,
+    iface: 'eth0',
+  };
   for (let i = 0; i < 2000; i++) {
     const text = mutate(seeds[i % seeds.length]!);
     const f = { text, from: 'x' };
-    t.notThrows(() => {
-      parseNetconsoleSpec(text);
-      parseSysconfigNetconsole(text);
-      judgeIptables(parseIptablesSave(text), pkt);
-      judgeNft(parseNftJson(text), pkt);
-      parseKernelLog(text);
-      parseRsyslog([f]);
-      parseSyslogNg([f]);
-      parseSysklogdOptions(f);
-      parseProcNetUdp(text, 'x');
-      parseSs(text, 'x');
-      parseSnmp(text);
-      parseIpJson(text);
-      parseIpText(text);
-      parseRouteGet(text);
-      parseNeigh(text);
-      runSenderChecks({ sysconfig: f, kernelLog: f, cmdline: f, modprobe: [f], ipLink: { ...f, format: 'text' }, routeGet: { ...f, ip: '10.0.0.1' }, neigh: f, printk: f, sysrq: f, modules: f, notes: [] });
-      runReceiverChecks({ udp: f, syslog: { rsyslog: [f], 'syslog-ng': [f], sysklogd: [{ ...f, from: '/etc/sysconfig/syslog' }] }, iptables: f, nft: f, snmp: f, semanage: f, ipAddr: { ...f, format: 'json' }, notes: [] }, { senderIp: '10.99.0.2', port: 514 });
-    }, JSON.stringify(text.slice(0, 300)));
+    t.notThrows(
+      () => {
+        parseNetconsoleSpec(text);
+        parseSysconfigNetconsole(text);
+        judgeIptables(parseIptablesSave(text), pkt);
+        judgeNft(parseNftJson(text), pkt);
+        parseKernelLog(text);
+        parseRsyslog([f]);
+        parseSyslogNg([f]);
+        parseSysklogdOptions(f);
+        parseProcNetUdp(text, 'x');
+        parseSs(text, 'x');
+        parseSnmp(text);
+        parseIpJson(text);
+        parseIpText(text);
+        parseRouteGet(text);
+        parseNeigh(text);
+        runSenderChecks({
+          sysconfig: f,
+          kernelLog: f,
+          cmdline: f,
+          modprobe: [f],
+          ipLink: { ...f, format: 'text' },
+          routeGet: { ...f, ip: '10.0.0.1' },
+          neigh: f,
+          printk: f,
+          sysrq: f,
+          modules: f,
+          notes: [],
+        });
+        runReceiverChecks(
+          {
+            udp: f,
+            syslog: { rsyslog: [f], 'syslog-ng': [f], sysklogd: [{ ...f, from: '/etc/sysconfig/syslog' }] },
+            iptables: f,
+            nft: f,
+            snmp: f,
+            semanage: f,
+            ipAddr: { ...f, format: 'json' },
+            notes: [],
+          },
+          { senderIp: '10.99.0.2', port: 514 },
+        );
+      },
+      JSON.stringify(text.slice(0, 300)),
+    );
   }
 });

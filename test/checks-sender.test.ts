@@ -18,28 +18,54 @@ const f = (text: string, from: string) => ({ text, from });
 function healthy(): SenderFacts {
   return {
     cmdline: f('BOOT_IMAGE=/vmlinuz-6.1.0-26-amd64 root=/dev/vda1 ro console=ttyS0 quiet\n', '/proc/cmdline'),
-    modprobe: [f('options netconsole netconsole=+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:aa:00:01\n', '/etc/modprobe.d/netconsole.conf')],
+    modprobe: [
+      f(
+        'options netconsole netconsole=+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:aa:00:01\n',
+        '/etc/modprobe.d/netconsole.conf',
+      ),
+    ],
     kernelLog: f(fx('dmesg/debian12-6.1-started.txt'), 'dmesg'),
     ipLink: { ...f(fx('generated/ip-link-veth-bridge.json'), 'ip -d -j link show'), format: 'json' },
     ipAddr: { ...f(fx('generated/ip-addr-veth-bridge.json'), 'ip -j addr show'), format: 'json' },
-    routeGet: { ...f('10.99.0.1 dev eth0 src 10.99.0.2 uid 0 \n    cache \n', 'ip route get 10.99.0.1'), ip: '10.99.0.1' },
+    routeGet: {
+      ...f('10.99.0.1 dev eth0 src 10.99.0.2 uid 0 \n    cache \n', 'ip route get 10.99.0.1'),
+      ip: '10.99.0.1',
+    },
     neigh: f(fx('generated/ip-neigh.txt'), 'ip neigh show'),
     printk: f('7\t4\t1\t7\n', '/proc/sys/kernel/printk'),
     sysrq: f('1\n', '/proc/sys/kernel/sysrq'),
-    modules: f('Module                  Size  Used by\nnetconsole             20480  0\nconfigfs               57344  2 netconsole\n', 'lsmod'),
+    modules: f(
+      'Module                  Size  Used by\nnetconsole             20480  0\nconfigfs               57344  2 netconsole\n',
+      'lsmod',
+    ),
     kernelRelease: f('6.1.0-26-amd64\n', 'uname -r'),
     notes: [],
   };
 }
 
-const codes = (r: ReturnType<typeof runSenderChecks>) => r.findings.filter(x => x.severity !== 'info').map(x => x.code).sort();
+const codes = (r: ReturnType<typeof runSenderChecks>) =>
+  r.findings
+    .filter(x => x.severity !== 'info')
+    .map(x => x.code)
+    .sort();
 
 // ---- failures first ------------------------------------------------------------------------------
 
-const cases: Array<{ name: string; facts: (h: SenderFacts) => SenderFacts; ctx?: SenderContext; codes: string[]; check?: [string, string]; evidence?: RegExp }> = [
+const cases: Array<{
+  name: string;
+  facts: (h: SenderFacts) => SenderFacts;
+  ctx?: SenderContext;
+  codes: string[];
+  check?: [string, string];
+  evidence?: RegExp;
+}> = [
   {
     name: 'netconsole not loaded',
-    facts: h => ({ ...h, modules: f('Module Size Used by\nvirtio_net 57344 0\n', 'lsmod'), kernelLog: f(fx('dmesg/none.txt'), 'dmesg') }),
+    facts: h => ({
+      ...h,
+      modules: f('Module Size Used by\nvirtio_net 57344 0\n', 'lsmod'),
+      kernelLog: f(fx('dmesg/none.txt'), 'dmesg'),
+    }),
     codes: ['netconsole-not-loaded'],
     check: ['sender.loaded', 'fail'],
   },
@@ -57,13 +83,29 @@ const cases: Array<{ name: string; facts: (h: SenderFacts) => SenderFacts; ctx?:
   },
   {
     name: 'kernel refused: eth0 is a slave of bond0; ip link agrees',
-    facts: h => ({ ...h, kernelLog: f(fx('dmesg/errors-slave-device.txt'), 'dmesg'), modprobe: [f('options netconsole netconsole=@/eth0,514@10.1.1.1/00:11:22:33:44:55', '/etc/modprobe.d/nc.conf')], ipLink: { ...f(fx('iplink/bond-vlan.json'), 'ip -d -j link show'), format: 'json' }, ipAddr: undefined, routeGet: undefined }),
+    facts: h => ({
+      ...h,
+      kernelLog: f(fx('dmesg/errors-slave-device.txt'), 'dmesg'),
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.1.1.1/00:11:22:33:44:55', '/etc/modprobe.d/nc.conf')],
+      ipLink: { ...f(fx('iplink/bond-vlan.json'), 'ip -d -j link show'), format: 'json' },
+      ipAddr: undefined,
+      routeGet: undefined,
+    }),
     codes: ['sender-device-unsupported', 'sender-device-unsupported'],
     evidence: /eth0 is a slave device, aborting/,
   },
   {
     name: 'CentOS 5: bond0 does not support polling, eth2 has no IP',
-    facts: h => ({ ...h, kernelLog: f(fx('dmesg/old-no-polling-and-no-ip.txt'), 'dmesg'), modprobe: [], sysconfig: f(fx('sysconfig/centos5-netconsole'), '/etc/sysconfig/netconsole'), ipLink: undefined, ipAddr: undefined, routeGet: undefined, kernelRelease: f('2.6.18-8.el5\n', 'uname -r') }),
+    facts: h => ({
+      ...h,
+      kernelLog: f(fx('dmesg/old-no-polling-and-no-ip.txt'), 'dmesg'),
+      modprobe: [],
+      sysconfig: f(fx('sysconfig/centos5-netconsole'), '/etc/sysconfig/netconsole'),
+      ipLink: undefined,
+      ipAddr: undefined,
+      routeGet: undefined,
+      kernelRelease: f('2.6.18-8.el5\n', 'uname -r'),
+    }),
     codes: ['sender-device-unsupported', 'sender-no-address'],
     evidence: /bond0 doesn't support polling/,
   },
@@ -75,57 +117,118 @@ const cases: Array<{ name: string; facts: (h: SenderFacts) => SenderFacts; ctx?:
   },
   {
     name: 'device administratively down',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth3,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')], kernelLog: undefined }),
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth3,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+    }),
     codes: ['sender-device-down', 'sender-no-address', 'sender-route-mismatch'],
     check: ['sender.device', 'fail'],
   },
   {
     name: 'no carrier on a bond port, and the port is enslaved (text ip link)',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@10.0.0.2/eth1,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, ipLink: { ...f(fx('iplink/bond-vlan.txt'), 'ip -d link show'), format: 'text' }, ipAddr: undefined }),
+    facts: h => ({
+      ...h,
+      modprobe: [
+        f('options netconsole netconsole=@10.0.0.2/eth1,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf'),
+      ],
+      kernelLog: undefined,
+      ipLink: { ...f(fx('iplink/bond-vlan.txt'), 'ip -d link show'), format: 'text' },
+      ipAddr: undefined,
+    }),
     codes: ['sender-device-down', 'sender-device-unsupported', 'sender-route-mismatch'],
     evidence: /eth1 master bond0/,
   },
   {
     name: 'Wi-Fi device',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@10.0.0.2/wlp2s0,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, ipLink: { ...f(fx('iplink/bond-vlan.json'), 'ip -d -j link show'), format: 'json' }, ipAddr: undefined, routeGet: undefined }),
+    facts: h => ({
+      ...h,
+      modprobe: [
+        f('options netconsole netconsole=@10.0.0.2/wlp2s0,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf'),
+      ],
+      kernelLog: undefined,
+      ipLink: { ...f(fx('iplink/bond-vlan.json'), 'ip -d -j link show'), format: 'json' },
+      ipAddr: undefined,
+      routeGet: undefined,
+    }),
     codes: ['sender-device-down', 'sender-device-unsupported'],
     evidence: /wlp2s0 link\/ether/,
   },
   {
-    name: 'router-mac-required: receiver behind a gateway, MAC is the receiver\'s',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.9.9/52:54:00:99:99:99', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, routeGet: { ...f(fx('generated/ip-route-get-via-gateway.txt'), 'ip route get 10.99.9.9'), ip: '10.99.9.9' } }),
+    name: "router-mac-required: receiver behind a gateway, MAC is the receiver's",
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.9.9/52:54:00:99:99:99', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+      routeGet: { ...f(fx('generated/ip-route-get-via-gateway.txt'), 'ip route get 10.99.9.9'), ip: '10.99.9.9' },
+    }),
     ctx: { receiverMacs: ['52:54:00:99:99:99'] },
     codes: ['router-mac-required'],
     evidence: /via 10.99.0.1/,
   },
   {
     name: 'router-mac-required: behind a gateway and broadcast',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.9.9/', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, routeGet: { ...f(fx('generated/ip-route-get-via-gateway.txt'), 'ip route get 10.99.9.9'), ip: '10.99.9.9' } }),
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.9.9/', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+      routeGet: { ...f(fx('generated/ip-route-get-via-gateway.txt'), 'ip route get 10.99.9.9'), ip: '10.99.9.9' },
+    }),
     codes: ['router-mac-required'],
   },
   {
     name: 'stale remote MAC on the segment',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.5/52:54:00:cc:00:99', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, routeGet: { ...f(fx('generated/ip-route-get-direct.txt'), 'ip route get 10.99.0.5'), ip: '10.99.0.5' } }),
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.5/52:54:00:cc:00:99', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+      routeGet: { ...f(fx('generated/ip-route-get-direct.txt'), 'ip route get 10.99.0.5'), ip: '10.99.0.5' },
+    }),
     codes: ['stale-remote-mac'],
     evidence: /10.99.0.5 lladdr 52:54:00:cc:00:05 REACHABLE/,
   },
   {
     name: 'no remote MAC: broadcast',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.5/', '/etc/modprobe.d/nc.conf')], kernelLog: undefined, routeGet: { ...f(fx('generated/ip-route-get-direct.txt'), 'ip route get 10.99.0.5'), ip: '10.99.0.5' } }),
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.5/', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+      routeGet: { ...f(fx('generated/ip-route-get-direct.txt'), 'ip route get 10.99.0.5'), ip: '10.99.0.5' },
+    }),
     codes: ['remote-mac-broadcast'],
   },
   {
     name: 'no addresses known (ip link only): no sender-no-address guess',
-    facts: h => ({ ...h, ipAddr: undefined, modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')], kernelLog: undefined }),
+    facts: h => ({
+      ...h,
+      ipAddr: undefined,
+      modprobe: [f('options netconsole netconsole=@/eth0,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')],
+      kernelLog: undefined,
+    }),
     codes: [],
     check: ['sender.device', 'pass'],
   },
-  { name: 'console log level 4 (quiet)', facts: h => ({ ...h, printk: f('4\t4\t1\t7\n', '/proc/sys/kernel/printk') }), codes: ['console-loglevel-low'] },
-  { name: 'SysRq disabled', facts: h => ({ ...h, sysrq: f('0\n', '/proc/sys/kernel/sysrq') }), codes: ['sysrq-disabled'] },
-  { name: 'SysRq mask without the dump bit', facts: h => ({ ...h, sysrq: f('176\n', '/proc/sys/kernel/sysrq') }), codes: ['sysrq-disabled'] },
+  {
+    name: 'console log level 4 (quiet)',
+    facts: h => ({ ...h, printk: f('4\t4\t1\t7\n', '/proc/sys/kernel/printk') }),
+    codes: ['console-loglevel-low'],
+  },
+  {
+    name: 'SysRq disabled',
+    facts: h => ({ ...h, sysrq: f('0\n', '/proc/sys/kernel/sysrq') }),
+    codes: ['sysrq-disabled'],
+  },
+  {
+    name: 'SysRq mask without the dump bit',
+    facts: h => ({ ...h, sysrq: f('176\n', '/proc/sys/kernel/sysrq') }),
+    codes: ['sysrq-disabled'],
+  },
   {
     name: 'file says port 6666, the kernel runs 514',
-    facts: h => ({ ...h, modprobe: [f('options netconsole netconsole=@/eth0,6666@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')] }),
+    facts: h => ({
+      ...h,
+      modprobe: [f('options netconsole netconsole=@/eth0,6666@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')],
+    }),
     codes: ['config-conflict'],
     evidence: /\/etc\/modprobe.d\/nc.conf:1: remotePort 6666, but the kernel uses 514 \(dmesg:4\)/,
   },
@@ -137,12 +240,34 @@ const cases: Array<{ name: string; facts: (h: SenderFacts) => SenderFacts; ctx?:
   },
   {
     name: 'netconsole= on the command line with the module',
-    facts: h => ({ ...h, cmdline: f('root=/dev/vda1 netconsole=@/eth0,514@10.99.0.1/52:54:00:aa:00:01\n', '/proc/cmdline') }),
+    facts: h => ({
+      ...h,
+      cmdline: f('root=/dev/vda1 netconsole=@/eth0,514@10.99.0.1/52:54:00:aa:00:01\n', '/proc/cmdline'),
+    }),
     codes: ['cmdline-param-ignored'],
   },
   {
     name: 'configfs target disabled',
-    facts: h => ({ ...h, configfs: [{ name: 't1', from: '/sys/kernel/config/netconsole/t1', attrs: { enabled: '0', dev_name: 'eth0', local_port: '6665', remote_port: '514', remote_ip: '10.99.0.1', local_ip: '10.99.0.2', remote_mac: '52:54:00:aa:00:01', local_mac: '52:54:00:12:34:56', extended: '0' } }] }),
+    facts: h => ({
+      ...h,
+      configfs: [
+        {
+          name: 't1',
+          from: '/sys/kernel/config/netconsole/t1',
+          attrs: {
+            enabled: '0',
+            dev_name: 'eth0',
+            local_port: '6665',
+            remote_port: '514',
+            remote_ip: '10.99.0.1',
+            local_ip: '10.99.0.2',
+            remote_mac: '52:54:00:aa:00:01',
+            local_mac: '52:54:00:12:34:56',
+            extended: '0',
+          },
+        },
+      ],
+    }),
     codes: ['netconsole-target-disabled'],
     evidence: /t1\/enabled: 0/,
   },
@@ -153,7 +278,11 @@ for (const c of cases) {
     const r = runSenderChecks(c.facts(healthy()), c.ctx);
     t.deepEqual(codes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
     if (c.check) t.is(r.checks.find(x => x.id === c.check![0])!.status, c.check[1] as never);
-    if (c.evidence) t.true(r.findings.some(x => x.evidence.some(e => c.evidence!.test(e))), JSON.stringify(r.findings.map(x => x.evidence)));
+    if (c.evidence)
+      t.true(
+        r.findings.some(x => x.evidence.some(e => c.evidence!.test(e))),
+        JSON.stringify(r.findings.map(x => x.evidence)),
+      );
     for (const x of r.findings) t.truthy(x.hint, `${x.code} has a fix`);
   });
 }
@@ -163,17 +292,20 @@ for (const c of cases) {
 test('sender: healthy lab shape passes every check, no findings', t => {
   const r = runSenderChecks(healthy());
   t.deepEqual(r.findings, []);
-  t.deepEqual(r.checks.map(c => [c.id, c.status]), [
-    ['sender.loaded', 'pass'],
-    ['sender.config', 'pass'],
-    ['sender.kernel-log', 'pass'],
-    ['sender.conflict', 'pass'],
-    ['sender.device', 'pass'],
-    ['sender.route', 'pass'],
-    ['sender.mac', 'pass'],
-    ['sender.loglevel', 'pass'],
-    ['sender.sysrq', 'pass'],
-  ]);
+  t.deepEqual(
+    r.checks.map(c => [c.id, c.status]),
+    [
+      ['sender.loaded', 'pass'],
+      ['sender.config', 'pass'],
+      ['sender.kernel-log', 'pass'],
+      ['sender.conflict', 'pass'],
+      ['sender.device', 'pass'],
+      ['sender.route', 'pass'],
+      ['sender.mac', 'pass'],
+      ['sender.loglevel', 'pass'],
+      ['sender.sysrq', 'pass'],
+    ],
+  );
   t.is(r.target!.remoteIp, '10.99.0.1');
   t.is(r.target!.remoteMac, '52:54:00:aa:00:01');
   t.true(r.loaded);
@@ -183,8 +315,14 @@ test('sender: healthy lab shape passes every check, no findings', t => {
 
 test('sender: no facts at all gives unknowns, not alarms', t => {
   const r = runSenderChecks({ notes: ['dmesg: not installed'] });
-  t.deepEqual(r.findings.filter(x => x.severity !== 'info'), []);
-  t.true(r.checks.every(c => c.status === 'unknown'), JSON.stringify(r.checks.map(c => [c.id, c.status])));
+  t.deepEqual(
+    r.findings.filter(x => x.severity !== 'info'),
+    [],
+  );
+  t.true(
+    r.checks.every(c => c.status === 'unknown'),
+    JSON.stringify(r.checks.map(c => [c.id, c.status])),
+  );
 });
 
 test('sender: CentOS 5 with sysconfig and the old log format: running target from the log, no conflict', t => {
@@ -198,14 +336,24 @@ test('sender: CentOS 5 with sysconfig and the old log format: running target fro
     notes: [],
   });
   t.deepEqual(codes(r), ['sysrq-disabled']);
-  t.deepEqual(r.running.map(x => [x.dev, x.localIp, x.localPort, x.remoteIp, x.remotePort, x.remoteMac]), [['eth0', '192.168.1.20', 6666, '192.168.1.10', 514, '00:0c:29:86:dc:7a']]);
+  t.deepEqual(
+    r.running.map(x => [x.dev, x.localIp, x.localPort, x.remoteIp, x.remotePort, x.remoteMac]),
+    [['eth0', '192.168.1.20', 6666, '192.168.1.10', 514, '00:0c:29:86:dc:7a']],
+  );
   t.is(r.checks.find(c => c.id === 'sender.device')!.status, 'pass');
 });
 
 // ---- parsers ---------------------------------------------------------------------------------------
 
 test('kernel log: prefixes of dmesg, dmesg -x, journalctl, syslog are stripped', t => {
-  for (const l of ['[   12.345678] netconsole: network logging started', '<6>[   12.345678] netconsole: network logging started', 'kern  :info  : [   12.345678] netconsole: network logging started', 'Nov 24 09:12:09 web3 kernel: netconsole: network logging started', '2026-11-24T09:12:09+0000 web3 kernel: netconsole: network logging started', 'netconsole: network logging started']) {
+  for (const l of [
+    '[   12.345678] netconsole: network logging started',
+    '<6>[   12.345678] netconsole: network logging started',
+    'kern  :info  : [   12.345678] netconsole: network logging started',
+    'Nov 24 09:12:09 web3 kernel: netconsole: network logging started',
+    '2026-11-24T09:12:09+0000 web3 kernel: netconsole: network logging started',
+    'netconsole: network logging started',
+  ]) {
     t.is(stripLogPrefix(l), 'netconsole: network logging started', l);
   }
 });
@@ -214,7 +362,10 @@ test('kernel log: journalctl -k form gives the running target', t => {
   const k = parseKernelLog(fx('dmesg/journalctl-k-short.txt'), 'journalctl -k');
   t.is(k.kernelVersion, '4.18.0-553.el8_10.x86_64');
   const ts = effectiveKernelTargets(k).map(b => b.target);
-  t.deepEqual(ts.map(x => [x.dev, x.localIp, x.remoteIp, x.remotePort, x.remoteMac, x.line]), [['ens192', '10.0.3.7', '10.0.9.20', 514, '00:50:56:8a:11:22', 2]]);
+  t.deepEqual(
+    ts.map(x => [x.dev, x.localIp, x.remoteIp, x.remotePort, x.remoteMac, x.line]),
+    [['ens192', '10.0.3.7', '10.0.9.20', 514, '00:50:56:8a:11:22', 2]],
+  );
 });
 
 test('kernel log: a failed load is not a running target; broadcast MAC reads as none', t => {
@@ -226,19 +377,40 @@ test('kernel log: a failed load is not a running target; broadcast MAC reads as 
 });
 
 test('modprobe.d and cmdline netconsole parameters', t => {
-  t.deepEqual(modprobeNetconsoleSpecs('# c\noptions netconsole netconsole=@/eth0,514@1.2.3.4/ \\\n  oops_only=1\ninstall netconsole /sbin/modprobe --ignore-install netconsole netconsole="@/,@5.6.7.8/"\n'), [
-    { spec: '@/eth0,514@1.2.3.4/', line: 2 },
-    { spec: '@/,@5.6.7.8/', line: 4 },
-  ]);
+  t.deepEqual(
+    modprobeNetconsoleSpecs(
+      '# c\noptions netconsole netconsole=@/eth0,514@1.2.3.4/ \\\n  oops_only=1\ninstall netconsole /sbin/modprobe --ignore-install netconsole netconsole="@/,@5.6.7.8/"\n',
+    ),
+    [
+      { spec: '@/eth0,514@1.2.3.4/', line: 2 },
+      { spec: '@/,@5.6.7.8/', line: 4 },
+    ],
+  );
   t.deepEqual(cmdlineNetconsoleParams('ro quiet netconsole=@/,@1.2.3.4/ netconsole.netconsole="+@/eth1,@5.6.7.8/"'), [
     { spec: '@/,@1.2.3.4/', form: 'builtin' },
     { spec: '+@/eth1,@5.6.7.8/', form: 'module' },
   ]);
-  t.is(parseNetconsoleSpec(cmdlineNetconsoleParams('netconsole.netconsole="+@/eth1,@5.6.7.8/"')[0]!.spec).targets[0]!.dev, 'eth1');
+  t.is(
+    parseNetconsoleSpec(cmdlineNetconsoleParams('netconsole.netconsole="+@/eth1,@5.6.7.8/"')[0]!.spec).targets[0]!.dev,
+    'eth1',
+  );
 });
 
 test('configfs target: defaults read back are not explicit; broadcast is no MAC', t => {
-  const c = configfsTarget({ name: 'cmdline0', from: '/sys/kernel/config/netconsole/cmdline0', attrs: { enabled: '1', extended: '1', dev_name: 'eth0', local_port: '6665', remote_port: '6666', local_ip: '0.0.0.0', remote_ip: '10.0.0.1', remote_mac: 'ff:ff:ff:ff:ff:ff' } });
+  const c = configfsTarget({
+    name: 'cmdline0',
+    from: '/sys/kernel/config/netconsole/cmdline0',
+    attrs: {
+      enabled: '1',
+      extended: '1',
+      dev_name: 'eth0',
+      local_port: '6665',
+      remote_port: '6666',
+      local_ip: '0.0.0.0',
+      remote_ip: '10.0.0.1',
+      remote_mac: 'ff:ff:ff:ff:ff:ff',
+    },
+  });
   t.true(c.enabled);
   t.deepEqual(c.target.explicit.sort(), ['dev', 'extended', 'remoteIp']);
   t.is(c.target.remoteMac, undefined);
@@ -250,13 +422,19 @@ test('configfs target: defaults read back are not explicit; broadcast is no MAC'
 test('ip link text and json agree on the bond/VLAN fixture', t => {
   const a = parseIpText(fx('iplink/bond-vlan.txt'));
   const b = parseIpJson(fx('iplink/bond-vlan.json'));
-  const view = (l: ReturnType<typeof parseIpText>) => l.map(x => [x.name, x.up, x.lowerUp, x.master, x.kind, x.slaveKind, x.wireless]);
+  const view = (l: ReturnType<typeof parseIpText>) =>
+    l.map(x => [x.name, x.up, x.lowerUp, x.master, x.kind, x.slaveKind, x.wireless]);
   t.deepEqual(view(a), view(b));
   t.deepEqual(a.find(x => x.name === 'bond0.100')!.parent, 'bond0');
 });
 
 test('ip route get', t => {
-  t.deepEqual(parseRouteGet(fx('generated/ip-route-get-via-gateway.txt')), { dst: '10.99.9.9', via: '10.99.0.1', dev: 'eth0', src: '10.99.0.2' });
+  t.deepEqual(parseRouteGet(fx('generated/ip-route-get-via-gateway.txt')), {
+    dst: '10.99.9.9',
+    via: '10.99.0.1',
+    dev: 'eth0',
+    src: '10.99.0.2',
+  });
   t.deepEqual(parseRouteGet('unreachable 10.1.1.1 uid 0\n'), { dst: '10.1.1.1', type: 'unreachable' });
   t.is(parseRouteGet(''), undefined);
 });
@@ -268,7 +446,14 @@ test('kernel log (6.1, spec without local IP, real): the address netpoll took af
   const ts = effectiveKernelTargets(k);
   t.is(ts.length, 1);
   t.deepEqual(
-    [ts[0]!.target.dev, ts[0]!.target.localIp, ts[0]!.target.localPort, ts[0]!.target.remoteIp, ts[0]!.target.remotePort, ts[0]!.target.remoteMac],
+    [
+      ts[0]!.target.dev,
+      ts[0]!.target.localIp,
+      ts[0]!.target.localPort,
+      ts[0]!.target.remoteIp,
+      ts[0]!.target.remotePort,
+      ts[0]!.target.remoteMac,
+    ],
     ['eth0', '10.99.0.2', 6665, '10.99.0.1', 514, '02:99:00:00:00:01'],
   );
   t.deepEqual(ts[0]!.lines, [375, 376, 377, 378, 379, 380, 381]);
@@ -279,49 +464,138 @@ test('kernel log (6.17, real): "netconsole: netconsole:", interface name, local 
   const k = parseKernelLog(fx('dmesg/debian13-6.17-no-local-ip.txt'));
   const ts = effectiveKernelTargets(k);
   t.is(ts.length, 1);
-  t.deepEqual([ts[0]!.target.dev, ts[0]!.target.localIp, ts[0]!.target.remoteIp, ts[0]!.target.remotePort, ts[0]!.target.remoteMac], ['eth0', '10.99.0.2', '10.99.0.1', 514, '02:99:00:00:00:01']);
+  t.deepEqual(
+    [
+      ts[0]!.target.dev,
+      ts[0]!.target.localIp,
+      ts[0]!.target.remoteIp,
+      ts[0]!.target.remotePort,
+      ts[0]!.target.remoteMac,
+    ],
+    ['eth0', '10.99.0.2', '10.99.0.1', 514, '02:99:00:00:00:01'],
+  );
   // The device's MAC printed before setup is broadcast: not a device given by MAC.
   t.is(ts[0]!.devMac, undefined);
   t.true(k.events.some(e => e.kind === 'console-enabled'));
 });
 
-// Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC): .synth in spirit, kept inline.
-const orders: Array<{ name: string; lines: string[]; want: Array<[string | undefined, string | undefined, string, number]> }> = [
+// Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC): .synth in
+// spirit, kept inline.
+const orders: Array<{
+  name: string;
+  lines: string[];
+  want: Array<[string | undefined, string | undefined, string, number]>;
+}> = [
   {
     name: 'remote lines first, local port last',
-    lines: ['netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv4 address 10.0.0.1', 'netconsole: netconsole: interface name \'eth1\'', 'netconsole: netconsole: local IPv4 address 10.0.0.2', 'netconsole: netconsole: local port 6665', 'netconsole: network logging started'],
+    lines: [
+      'netconsole: netconsole: remote port 514',
+      'netconsole: netconsole: remote IPv4 address 10.0.0.1',
+      "netconsole: netconsole: interface name 'eth1'",
+      'netconsole: netconsole: local IPv4 address 10.0.0.2',
+      'netconsole: netconsole: local port 6665',
+      'netconsole: network logging started',
+    ],
     want: [['eth1', '10.0.0.2', '10.0.0.1', 514]],
   },
   {
     name: 'two targets in one parameter, each with its setup line',
-    lines: ['netpoll: netconsole: local port 6665', 'netpoll: netconsole: local IPv4 address 0.0.0.0', "netpoll: netconsole: interface 'eth0'", 'netpoll: netconsole: remote port 514', 'netpoll: netconsole: remote IPv4 address 10.0.0.1', 'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01', 'netpoll: netconsole: local IP 10.0.0.2', 'netpoll: netconsole: local port 6666', 'netpoll: netconsole: local IPv4 address 0.0.0.0', "netpoll: netconsole: interface 'eth0'", 'netpoll: netconsole: remote port 5514', 'netpoll: netconsole: remote IPv4 address 10.0.0.1', 'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01', 'netpoll: netconsole: local IP 10.0.0.2', 'printk: console [netcon0] enabled', 'netconsole: network logging started'],
-    want: [['eth0', '10.0.0.2', '10.0.0.1', 514], ['eth0', '10.0.0.2', '10.0.0.1', 5514]],
+    lines: [
+      'netpoll: netconsole: local port 6665',
+      'netpoll: netconsole: local IPv4 address 0.0.0.0',
+      "netpoll: netconsole: interface 'eth0'",
+      'netpoll: netconsole: remote port 514',
+      'netpoll: netconsole: remote IPv4 address 10.0.0.1',
+      'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01',
+      'netpoll: netconsole: local IP 10.0.0.2',
+      'netpoll: netconsole: local port 6666',
+      'netpoll: netconsole: local IPv4 address 0.0.0.0',
+      "netpoll: netconsole: interface 'eth0'",
+      'netpoll: netconsole: remote port 5514',
+      'netpoll: netconsole: remote IPv4 address 10.0.0.1',
+      'netpoll: netconsole: remote ethernet address 02:00:00:00:00:01',
+      'netpoll: netconsole: local IP 10.0.0.2',
+      'printk: console [netcon0] enabled',
+      'netconsole: network logging started',
+    ],
+    want: [
+      ['eth0', '10.0.0.2', '10.0.0.1', 514],
+      ['eth0', '10.0.0.2', '10.0.0.1', 5514],
+    ],
   },
   {
     name: 'IPv6, setup line without "address"',
-    lines: ['netconsole: netconsole: local port 6665', 'netconsole: netconsole: local IPv6 address ::', "netconsole: netconsole: interface name 'eth0'", 'netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv6 address fd99::1', 'netconsole: netconsole: remote ethernet address 02:99:00:00:00:01', 'netpoll: netconsole: local IPv6 fd99::2', 'netconsole: network logging started'],
+    lines: [
+      'netconsole: netconsole: local port 6665',
+      'netconsole: netconsole: local IPv6 address ::',
+      "netconsole: netconsole: interface name 'eth0'",
+      'netconsole: netconsole: remote port 514',
+      'netconsole: netconsole: remote IPv6 address fd99::1',
+      'netconsole: netconsole: remote ethernet address 02:99:00:00:00:01',
+      'netpoll: netconsole: local IPv6 fd99::2',
+      'netconsole: network logging started',
+    ],
     want: [['eth0', 'fd99::2', 'fd99::1', 514]],
   },
   {
     name: 'a device given by its MAC: the empty interface name, the device MAC stands for it',
-    lines: ['netconsole: netconsole: local port 6665', 'netconsole: netconsole: local IPv4 address 10.0.0.2', "netconsole: netconsole: interface name ''", "netconsole: netconsole: local ethernet address '52:54:00:12:34:56'", 'netconsole: netconsole: remote port 514', 'netconsole: netconsole: remote IPv4 address 10.0.0.1', 'netconsole: netconsole: remote ethernet address 02:00:00:00:00:01', 'netconsole: network logging started'],
+    lines: [
+      'netconsole: netconsole: local port 6665',
+      'netconsole: netconsole: local IPv4 address 10.0.0.2',
+      "netconsole: netconsole: interface name ''",
+      "netconsole: netconsole: local ethernet address '52:54:00:12:34:56'",
+      'netconsole: netconsole: remote port 514',
+      'netconsole: netconsole: remote IPv4 address 10.0.0.1',
+      'netconsole: netconsole: remote ethernet address 02:00:00:00:00:01',
+      'netconsole: network logging started',
+    ],
     want: [['52:54:00:12:34:56', '10.0.0.2', '10.0.0.1', 514]],
   },
 ];
 for (const c of orders) {
   test(`kernel log order: ${c.name}`, t => {
     const ts = effectiveKernelTargets(parseKernelLog(c.lines.map((l, i) => `[   ${10 + i}.000000] ${l}`).join('\n')));
-    t.deepEqual(ts.map(b => [b.target.dev, b.target.localIp, b.target.remoteIp, b.target.remotePort]), c.want);
+    t.deepEqual(
+      ts.map(b => [b.target.dev, b.target.localIp, b.target.remoteIp, b.target.remotePort]),
+      c.want,
+    );
   });
 }
 
 test('sender: two targets to two ports of one server (parameter and configfs) agree with what runs, no conflict', t => {
-  const lines = (port: number, at: number) => [`local port 666${port === 514 ? 5 : 6}`, 'local IPv4 address 10.99.0.2', "interface 'eth0'", `remote port ${port}`, 'remote IPv4 address 10.99.0.1', 'remote ethernet address 52:54:00:aa:00:01'].map((l, i) => `[   ${at + i}.000000] netpoll: netconsole: ${l}`);
-  const log = [...lines(514, 10), '[   20.000000] netconsole: network logging started', ...lines(5514, 30), '[   40.000000] netconsole: network logging started'].join('\n');
+  const lines = (port: number, at: number) =>
+    [
+      `local port 666${port === 514 ? 5 : 6}`,
+      'local IPv4 address 10.99.0.2',
+      "interface 'eth0'",
+      `remote port ${port}`,
+      'remote IPv4 address 10.99.0.1',
+      'remote ethernet address 52:54:00:aa:00:01',
+    ].map((l, i) => `[   ${at + i}.000000] netpoll: netconsole: ${l}`);
+  const log = [
+    ...lines(514, 10),
+    '[   20.000000] netconsole: network logging started',
+    ...lines(5514, 30),
+    '[   40.000000] netconsole: network logging started',
+  ].join('\n');
   const r = runSenderChecks({
     ...healthy(),
     kernelLog: f(log, 'dmesg'),
-    configfs: [{ name: 'target2', from: '/sys/kernel/config/netconsole/target2', attrs: { enabled: '1', dev_name: 'eth0', local_port: '6666', remote_port: '5514', remote_ip: '10.99.0.1', local_ip: '10.99.0.2', remote_mac: '52:54:00:aa:00:01' } }],
+    configfs: [
+      {
+        name: 'target2',
+        from: '/sys/kernel/config/netconsole/target2',
+        attrs: {
+          enabled: '1',
+          dev_name: 'eth0',
+          local_port: '6666',
+          remote_port: '5514',
+          remote_ip: '10.99.0.1',
+          local_ip: '10.99.0.2',
+          remote_mac: '52:54:00:aa:00:01',
+        },
+      },
+    ],
   });
   t.is(r.running.length, 2);
   t.deepEqual(codes(r), []);

@@ -13,21 +13,33 @@ const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });
 test('rsyslog CentOS 6 stock: UDP lines commented out, quoted for the fix', t => {
   const c = parseRsyslog([fact('rsyslog/centos6-stock.conf', '/etc/rsyslog.conf')]);
   t.deepEqual(c.udpInputs, []);
-  t.deepEqual(c.disabledUdp.map(d => [d.line, d.text, d.why]), [
-    [13, '#$ModLoad imudp', 'commented out'],
-    [14, '#$UDPServerRun 514', 'commented out'],
-  ]);
+  t.deepEqual(
+    c.disabledUdp.map(d => [d.line, d.text, d.why]),
+    [
+      [13, '#$ModLoad imudp', 'commented out'],
+      [14, '#$UDPServerRun 514', 'commented out'],
+    ],
+  );
   // Still says where messages would land: user.notice is in *.info.
-  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/messages']);
+  t.deepEqual(
+    c.destinations.filter(d => d.netconsole === true).map(d => d.file),
+    ['/var/log/messages'],
+  );
 });
 
 test('rsyslog Debian 12 stock: RainerScript lines commented out', t => {
   const c = parseRsyslog([fact('rsyslog/debian12-stock.conf', '/etc/rsyslog.conf')]);
   t.deepEqual(c.udpInputs, []);
-  t.deepEqual(c.disabledUdp.map(d => d.text), ['#module(load="imudp")', '#input(type="imudp" port="514")']);
+  t.deepEqual(
+    c.disabledUdp.map(d => d.text),
+    ['#module(load="imudp")', '#input(type="imudp" port="514")'],
+  );
   // netconsole messages (user.notice) land in syslog and user.log, not kern.log.
-  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/syslog', '/var/log/user.log']);
-  t.false(c.destinations.find(d => d.file === '/var/log/kern.log')!.netconsole as boolean);
+  t.deepEqual(
+    c.destinations.filter(d => d.netconsole === true).map(d => d.file),
+    ['/var/log/syslog', '/var/log/user.log'],
+  );
+  t.false(c.destinations.find(d => d.file === '/var/log/kern.log')!.netconsole);
 });
 
 test('rsyslog: input without module is without effect', t => {
@@ -51,7 +63,10 @@ test('sysklogd: the seed case SYSLOGD_OPTIONS="-m 0" has no -r', t => {
   const c = sysklogdConfig(o, fact('sysklogd/centos5-syslog.conf', '/etc/syslog.conf'));
   t.deepEqual(c.udpInputs, []);
   t.regex(c.disabledUdp[0]!.why, /no -r/);
-  t.deepEqual(c.destinations.filter(d => d.netconsole === true).map(d => d.file), ['/var/log/messages']);
+  t.deepEqual(
+    c.destinations.filter(d => d.netconsole === true).map(d => d.file),
+    ['/var/log/messages'],
+  );
 });
 
 test('sysklogd Debian: SYSLOGD="" has no -r', t => {
@@ -67,30 +82,54 @@ test('syslog-ng Debian stock: no network source', t => {
 
 test('rsyslog CentOS 7 with UDP enabled', t => {
   const c = parseRsyslog([fact('rsyslog/centos7-udp-enabled.conf', '/etc/rsyslog.conf')]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.address, i.line]), [[514, undefined, 14]]);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.address, i.line]),
+    [[514, undefined, 14]],
+  );
   t.deepEqual(c.disabledUdp, []);
 });
 
 test('rsyslog: included file with a ruleset-bound input on two ports; messages go to its file only', t => {
-  const c = parseRsyslog([fact('rsyslog/debian12-stock.conf', '/etc/rsyslog.conf'), fact('rsyslog/remote-ruleset.conf', '/etc/rsyslog.d/10-netconsole.conf')]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.ruleset, i.from, i.line]), [
-    [514, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
-    [6666, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
+  const c = parseRsyslog([
+    fact('rsyslog/debian12-stock.conf', '/etc/rsyslog.conf'),
+    fact('rsyslog/remote-ruleset.conf', '/etc/rsyslog.d/10-netconsole.conf'),
   ]);
-  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/netconsole.log']);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.ruleset, i.from, i.line]),
+    [
+      [514, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
+      [6666, 'netconsole', '/etc/rsyslog.d/10-netconsole.conf', 3],
+    ],
+  );
+  t.deepEqual(
+    c.destinations.map(d => d.file),
+    ['/var/log/netconsole.log'],
+  );
 });
 
 test('rsyslog legacy: $UDPServerAddress binds, $AllowedSender listed, property filter destination', t => {
   const c = parseRsyslog([fact('rsyslog/allowed-sender.conf')]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[514, '10.20.0.5']]);
-  t.deepEqual(c.allowedSenders.map(a => a.spec), [['10.20.1.0/24', '127.0.0.1']]);
-  t.deepEqual(c.destinations.map(d => [d.file, d.netconsole]), [['/var/log/db1-console.log', 'maybe']]);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.address]),
+    [[514, '10.20.0.5']],
+  );
+  t.deepEqual(
+    c.allowedSenders.map(a => a.spec),
+    [['10.20.1.0/24', '127.0.0.1']],
+  );
+  t.deepEqual(
+    c.destinations.map(d => [d.file, d.netconsole]),
+    [['/var/log/db1-console.log', 'maybe']],
+  );
 });
 
 test('sysklogd with -m 0 -r -x receives UDP 514', t => {
   const o = parseSysklogdOptions(fact('sysklogd/centos5-sysconfig-syslog-remote'))!;
   t.true(o.remote);
-  t.deepEqual(sysklogdConfig(o, undefined).udpInputs.map(i => i.port), [514]);
+  t.deepEqual(
+    sysklogdConfig(o, undefined).udpInputs.map(i => i.port),
+    [514],
+  );
 });
 
 test('sysklogd option clusters', t => {
@@ -103,15 +142,30 @@ test('sysklogd option clusters', t => {
 });
 
 test('syslog-ng conf.d udp() source and its file', t => {
-  const c = parseSyslogNg([fact('syslog-ng/debian-stock.conf', '/etc/syslog-ng/syslog-ng.conf'), fact('syslog-ng/conf.d-remote-udp.conf', '/etc/syslog-ng/conf.d/remote.conf')]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.address, i.source, i.line]), [[514, undefined, 's_net', 3]]);
-  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/remote/${HOST}.log']);
+  const c = parseSyslogNg([
+    fact('syslog-ng/debian-stock.conf', '/etc/syslog-ng/syslog-ng.conf'),
+    fact('syslog-ng/conf.d-remote-udp.conf', '/etc/syslog-ng/conf.d/remote.conf'),
+  ]);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.address, i.source, i.line]),
+    [[514, undefined, 's_net', 3]],
+  );
+  t.deepEqual(
+    c.destinations.map(d => d.file),
+    ['/var/log/remote/${HOST}.log'],
+  );
 });
 
 test('syslog-ng network(transport("udp")) on one address and port 6666', t => {
   const c = parseSyslogNg([fact('syslog-ng/network-transport-udp.conf')]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[6666, '10.99.0.1']]);
-  t.deepEqual(c.destinations.map(d => d.file), ['/var/log/netconsole.log']);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.address]),
+    [[6666, '10.99.0.1']],
+  );
+  t.deepEqual(
+    c.destinations.map(d => d.file),
+    ['/var/log/netconsole.log'],
+  );
 });
 
 test('includes', t => {
@@ -137,8 +191,22 @@ for (const [sel, want] of selectors) {
   });
 }
 
-test('rsyslog: a selector with an omfile action() (the lab\'s configuration)', t => {
-  const c = parseRsyslog([{ text: 'global(workDirectory="/tmp/w")\nmodule(load="imudp")\ninput(type="imudp" address="10.99.0.1" port="514")\n*.* action(type="omfile" file="/run/lab/syslog.log")\nkern.* action(type="omfile" file="/run/lab/kern.log")\n', from: 'lab.conf' }]);
-  t.deepEqual(c.udpInputs.map(i => [i.port, i.address]), [[514, '10.99.0.1']]);
-  t.deepEqual(c.destinations.map(d => [d.file, d.netconsole]), [['/run/lab/syslog.log', true], ['/run/lab/kern.log', false]]);
+test("rsyslog: a selector with an omfile action() (the lab's configuration)", t => {
+  const c = parseRsyslog([
+    {
+      text: 'global(workDirectory="/tmp/w")\nmodule(load="imudp")\ninput(type="imudp" address="10.99.0.1" port="514")\n*.* action(type="omfile" file="/run/lab/syslog.log")\nkern.* action(type="omfile" file="/run/lab/kern.log")\n',
+      from: 'lab.conf',
+    },
+  ]);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.address]),
+    [[514, '10.99.0.1']],
+  );
+  t.deepEqual(
+    c.destinations.map(d => [d.file, d.netconsole]),
+    [
+      ['/run/lab/syslog.log', true],
+      ['/run/lab/kern.log', false],
+    ],
+  );
 });

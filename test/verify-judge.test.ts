@@ -233,7 +233,8 @@ const cases: Case[] = [
     },
     wire: [icmp('port-unreachable')],
     root: 'firewall-reject',
-    summary: /^iptables rejects the datagrams with ICMP port unreachable \(type 3 code 3\): -A INPUT -p udp --dport 514 -j REJECT$/,
+    summary:
+      /^iptables rejects the datagrams with ICMP port unreachable \(type 3 code 3\): -A INPUT -p udp --dport 514 -j REJECT$/,
     skipped: after('verify.firewall'),
     hint: /iptables -I INPUT -p udp -s 10\.99\.0\.2 --dport 514 -j ACCEPT/,
   },
@@ -241,7 +242,10 @@ const cases: Case[] = [
     name: 'iptables DROP: firewall-drop, with the counter',
     after: {
       nft: undefined,
-      iptables: f('*filter\n:INPUT ACCEPT [0:0]\n[2:120] -A INPUT -p udp --dport 514 -j DROP\nCOMMIT\n', 'iptables-save -c'),
+      iptables: f(
+        '*filter\n:INPUT ACCEPT [0:0]\n[2:120] -A INPUT -p udp --dport 514 -j DROP\nCOMMIT\n',
+        'iptables-save -c',
+      ),
     },
     root: 'firewall-drop',
     summary: /^iptables drops the datagrams: -A INPUT -p udp --dport 514 -j DROP$/,
@@ -425,7 +429,7 @@ test("judge, fleet: other senders' sysrq lines in the shared log file do not pas
 
 test('judge, fleet: a reverse-path-filter counter another sender moved does not accuse this one', t => {
   const rose = { name: 'rp', before: { netstat: netstat(5) }, after: { netstat: netstat(9) } };
-  t.is(judgeVerify(evidence(rose)).rootCause?.code, 'rp-filter-drop', 'alone, the rise is this sender\'s');
+  t.is(judgeVerify(evidence(rose)).rootCause?.code, 'rp-filter-drop', "alone, the rise is this sender's");
   const shared = judgeVerify({ ...evidence(rose), sharedCounters: true });
   t.is(shared.rootCause?.code, 'not-in-log');
   t.is(shared.checks.find(x => x.id === 'verify.rp-filter')?.status, 'pass');

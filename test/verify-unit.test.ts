@@ -39,7 +39,14 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
         if (r.code === 0) {
           for (const a of sc.arrivals ?? []) {
             setTimeout(() => {
-              const f = udpFrame({ srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, dstMac: a.dstMac ?? RECV_MAC, payload: formatPlain(a.text, 1) });
+              const f = udpFrame({
+                srcIp: '10.99.0.2',
+                dstIp: '10.99.0.1',
+                srcPort: 6665,
+                dstPort: 514,
+                dstMac: a.dstMac ?? RECV_MAC,
+                payload: formatPlain(a.text, 1),
+              });
               sink?.packet(f, 0, f.length, f.length, Math.floor(Date.now() / 1000), 0, 1);
             }, a.delayMs);
           }
@@ -56,7 +63,17 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
     async run(argv) {
       const cmd = argv.join(' ');
       if (cmd === 'ip route get 10.99.0.2') return ok('10.99.0.2 dev eth9 src 10.99.0.1 uid 0\n    cache\n');
-      if (cmd === 'ip -j addr show' || cmd === 'ip -j addr show dev eth9') return ok(JSON.stringify([{ ifname: 'eth9', flags: ['UP', 'LOWER_UP'], address: RECV_MAC, addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }] }]));
+      if (cmd === 'ip -j addr show' || cmd === 'ip -j addr show dev eth9')
+        return ok(
+          JSON.stringify([
+            {
+              ifname: 'eth9',
+              flags: ['UP', 'LOWER_UP'],
+              address: RECV_MAC,
+              addr_info: [{ family: 'inet', local: '10.99.0.1', prefixlen: 24 }],
+            },
+          ]),
+        );
       return fail(127);
     },
     async readFile() {
@@ -68,7 +85,12 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
     receiver,
     openCapture(_iface, _filter, s) {
       sink = s;
-      return { stop() { sink = undefined; }, now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }) };
+      return {
+        stop() {
+          sink = undefined;
+        },
+        now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }),
+      };
     },
     fileSize: async () => undefined,
     readFrom: async () => undefined,
@@ -82,16 +104,18 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
 const opts = { destination: 'root@10.99.0.2', timeoutSec: 1, trigger: 'p' };
 
 // Failures first.
-test('ssh cannot connect: one line with ssh\'s reason, exit 2', async t => {
-  const e = await t.throwsAsync(runVerify(opts, deps({ ssh: fail(255, 'ssh: connect to host 10.99.0.2 port 22: Connection refused') })));
+test("ssh cannot connect: one line with ssh's reason, exit 2", async t => {
+  const e = await t.throwsAsync(
+    runVerify(opts, deps({ ssh: fail(255, 'ssh: connect to host 10.99.0.2 port 22: Connection refused') })),
+  );
   t.true(e instanceof CLIError);
   t.is((e as CLIError).exitCode, 2);
-  t.is(e!.message, 'ssh root@10.99.0.2: ssh: connect to host 10.99.0.2 port 22: Connection refused');
+  t.is(e.message, 'ssh root@10.99.0.2: ssh: connect to host 10.99.0.2 port 22: Connection refused');
 });
 
 test('not root and no sudo: says what is needed', async t => {
   const e = await t.throwsAsync(runVerify(opts, deps({ uid: '1000', sudo: false })));
-  t.regex(e!.message, /needs root on the sender.*sudo -n' is not available/);
+  t.regex(e.message, /needs root on the sender.*sudo -n' is not available/);
 });
 
 test('a bad trigger character is refused before anything runs', async t => {
@@ -102,7 +126,10 @@ test('a bad trigger character is refused before anything runs', async t => {
 
 test('the trigger fails: root cause trigger-failed, without waiting for the timeout', async t => {
   const t0 = performance.now();
-  const out = await runVerify({ ...opts, timeoutSec: 5 }, deps({ trigger: fail(1, 'sh: /proc/sysrq-trigger: Permission denied') }));
+  const out = await runVerify(
+    { ...opts, timeoutSec: 5 },
+    deps({ trigger: fail(1, 'sh: /proc/sysrq-trigger: Permission denied') }),
+  );
   t.is(out.report.rootCause?.code, 'trigger-failed');
   t.true(performance.now() - t0 < 3000);
 });
@@ -125,14 +152,30 @@ test('only the sysrq line arrives: the marker was filtered', async t => {
 });
 
 test('both arrive to the right MAC: pass, with the round-trip time', async t => {
-  const out = await runVerify(opts, deps({ arrivals: [{ text: MARKER, delayMs: 30 }, { text: 'sysrq: Show Regs', delayMs: 40 }] }));
+  const out = await runVerify(
+    opts,
+    deps({
+      arrivals: [
+        { text: MARKER, delayMs: 30 },
+        { text: 'sysrq: Show Regs', delayMs: 40 },
+      ],
+    }),
+  );
   t.true(out.report.ok, JSON.stringify(out.report.rootCause));
   t.true(out.report.roundTripMs! >= 20 && out.report.roundTripMs! < 1000);
   t.is(out.iface, 'eth9');
 });
 
 test('they arrive to another MAC: dst-mac-mismatch is the root cause', async t => {
-  const out = await runVerify(opts, deps({ arrivals: [{ text: MARKER, dstMac: '52:54:00:de:ad:00', delayMs: 10 }, { text: 'sysrq: Show Regs', dstMac: '52:54:00:de:ad:00', delayMs: 10 }] }));
+  const out = await runVerify(
+    opts,
+    deps({
+      arrivals: [
+        { text: MARKER, dstMac: '52:54:00:de:ad:00', delayMs: 10 },
+        { text: 'sysrq: Show Regs', dstMac: '52:54:00:de:ad:00', delayMs: 10 },
+      ],
+    }),
+  );
   t.is(out.report.rootCause?.code, 'dst-mac-mismatch');
   t.regex(out.report.rootCause!.hint, new RegExp(RECV_MAC));
 });
@@ -140,6 +183,9 @@ test('they arrive to another MAC: dst-mac-mismatch is the root cause', async t =
 test('the marker arrives late, the sysrq line never: judged after a short grace, not the full timeout', async t => {
   const t0 = performance.now();
   const out = await runVerify({ ...opts, timeoutSec: 5 }, deps({ arrivals: [{ text: MARKER, delayMs: 50 }] }));
-  t.true(out.report.ok, JSON.stringify(out.report.checks.filter(c => c.status !== "pass").map(c => [c.id, c.status, c.detail])));
+  t.true(
+    out.report.ok,
+    JSON.stringify(out.report.checks.filter(c => c.status !== 'pass').map(c => [c.id, c.status, c.detail])),
+  );
   t.true(performance.now() - t0 < 3000);
 });

@@ -24,32 +24,78 @@ interface VerifyJson {
 }
 
 /** The datagram's hops on this host, in the order verify judges them. */
-const HOPS = ['verify.wire', 'verify.mac', 'verify.dst-ip', 'verify.port', 'verify.rp-filter', 'verify.firewall', 'verify.socket', 'verify.daemon', 'verify.log'];
+const HOPS = [
+  'verify.wire',
+  'verify.mac',
+  'verify.dst-ip',
+  'verify.port',
+  'verify.rp-filter',
+  'verify.firewall',
+  'verify.socket',
+  'verify.daemon',
+  'verify.log',
+];
 
 /** A fault: one failing hop, its root cause; every hop after it not reached. */
-function oneRootCause(t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void }, j: VerifyJson): void {
+function oneRootCause(
+  t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void },
+  j: VerifyJson,
+): void {
   const fails = j.checks.filter(c => c.status === 'fail');
   t.is(fails.length, 1, `one failing hop: ${JSON.stringify(fails)}`);
   const at = HOPS.indexOf(fails[0]?.id ?? '');
-  for (const id of at >= 0 ? HOPS.slice(at + 1) : []) t.is(j.checks.find(c => c.id === id)?.status, 'skip', `${id} not reached`);
+  for (const id of at >= 0 ? HOPS.slice(at + 1) : [])
+    t.is(j.checks.find(c => c.id === id)?.status, 'skip', `${id} not reached`);
 }
 
 /** A PASS: no check failed, and the marker is in the file. */
-function passed(t: { is(a: unknown, b: unknown, m?: string): void; true(a: boolean, m?: string): void; deepEqual(a: unknown, b: unknown, m?: string): void }, r: { code: number; json: VerifyJson }): void {
+function passed(
+  t: {
+    is(a: unknown, b: unknown, m?: string): void;
+    true(a: boolean, m?: string): void;
+    deepEqual(a: unknown, b: unknown, m?: string): void;
+  },
+  r: { code: number; json: VerifyJson },
+): void {
   t.is(r.code, 0, JSON.stringify(r.json.rootCause));
   t.true(r.json.ok);
-  t.deepEqual(r.json.checks.filter(c => c.status === 'fail' || c.status === 'skip'), [], 'a PASS has no FAIL line');
+  t.deepEqual(
+    r.json.checks.filter(c => c.status === 'fail' || c.status === 'skip'),
+    [],
+    'a PASS has no FAIL line',
+  );
   t.is(r.json.checks.find(c => c.id === 'verify.log')?.status, 'pass');
 }
 
 /** The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file. */
-const syslogConfig = (s: LabState): string | undefined => (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
+const syslogConfig = (s: LabState): string | undefined =>
+  (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
 
 async function verify(s: LabState, extra: string[] = []): Promise<{ code: number; json: VerifyJson; stderr: string }> {
   const sshHost = (s.sender as { mgmtIp?: string | null }).mgmtIp ?? s.ssh.host;
-  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, process.execPath, cliPath, 'verify',
-    '--sender', `root@${sshHost}`, '--identity', s.ssh.identityFile, '--ssh-option', `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-    ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []), '--timeout', '8', '--json', ...extra], 120_000);
+  const r = await run(
+    'ip',
+    [
+      'netns',
+      'exec',
+      s.namespaces.logServer,
+      process.execPath,
+      cliPath,
+      'verify',
+      '--sender',
+      `root@${sshHost}`,
+      '--identity',
+      s.ssh.identityFile,
+      '--ssh-option',
+      `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
+      ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []),
+      '--timeout',
+      '8',
+      '--json',
+      ...extra,
+    ],
+    120_000,
+  );
   let json: VerifyJson;
   try {
     json = JSON.parse(r.stdout) as VerifyJson;
@@ -79,7 +125,7 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     passed(t, ok);
     t.true(ok.json.roundTripMs !== null && ok.json.roundTripMs < 5000);
     times.push(`healthy ${ok.json.elapsedMs} ms`);
-    t.true(readFileSync(s.rsyslog.logFile!, 'utf8').includes('netdiag-verify-'), 'the marker is in rsyslog\'s file');
+    t.true(readFileSync(s.rsyslog.logFile!, 'utf8').includes('netdiag-verify-'), "the marker is in rsyslog's file");
 
     const ns = s.namespaces.logServer;
     const inNs = (...argv: string[]) => run('ip', ['netns', 'exec', ns, ...argv]);
@@ -92,8 +138,28 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     await inNs('iptables', '-D', 'INPUT', '-p', 'udp', '--dport', String(s.receiver.port), '-j', 'DROP');
     // nft reject in a table of its own.
     await inNs('nft', 'add', 'table', 'inet', 'ndtest');
-    await inNs('nft', 'add', 'chain', 'inet', 'ndtest', 'input', '{ type filter hook input priority 0; policy accept; }');
-    await inNs('nft', 'add', 'rule', 'inet', 'ndtest', 'input', 'udp', 'dport', String(s.receiver.port), 'counter', 'reject');
+    await inNs(
+      'nft',
+      'add',
+      'chain',
+      'inet',
+      'ndtest',
+      'input',
+      '{ type filter hook input priority 0; policy accept; }',
+    );
+    await inNs(
+      'nft',
+      'add',
+      'rule',
+      'inet',
+      'ndtest',
+      'input',
+      'udp',
+      'dport',
+      String(s.receiver.port),
+      'counter',
+      'reject',
+    );
     const rej = await verify(s);
     t.is(rej.json.rootCause?.code, 'firewall-reject');
     t.regex(rej.json.rootCause!.summary, /nft rejects the datagrams with ICMP port unreachable \(type 3 code 3\)/);
@@ -104,7 +170,11 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     if (s.rsyslog.pid) process.kill(s.rsyslog.pid, 'SIGTERM');
     await new Promise(r => setTimeout(r, 500));
     const down = await verify(s);
-    t.is(down.json.rootCause?.code, 'syslog-not-running', JSON.stringify(down.json.checks.filter(c => c.status !== 'pass')));
+    t.is(
+      down.json.rootCause?.code,
+      'syslog-not-running',
+      JSON.stringify(down.json.checks.filter(c => c.status !== 'pass')),
+    );
     t.regex(down.json.rootCause!.hint, /^systemctl start rsyslog/);
     oneRootCause(t, down.json);
   });
@@ -113,18 +183,30 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
 const senderFaults: Array<[string, string[], string]> = [
   ['wrong remote MAC', ['--remote-mac', 'wrong'], 'dst-mac-mismatch'],
   ['netconsole not loaded', ['--no-netconsole'], 'netconsole-not-loaded'],
-  ['receiver behind a router, configured with the receiver\'s MAC', ['--router', '--router-mac', 'receiver'], 'router-mac-required'],
+  [
+    "receiver behind a router, configured with the receiver's MAC",
+    ['--router', '--router-mac', 'receiver'],
+    'router-mac-required',
+  ],
   ['console log level too low', ['--loglevel', '1'], 'console-loglevel-low'],
   ['link down', ['--link-down'], 'sender-device-down'],
-  ['sender targets another port (the port this host receives on is the expected one)', ['--wrong-port'], 'dst-port-mismatch'],
+  [
+    'sender targets another port (the port this host receives on is the expected one)',
+    ['--wrong-port'],
+    'dst-port-mismatch',
+  ],
   ['wrong remote IP with the right MAC', ['--remote-ip', 'wrong'], 'dst-ip-mismatch'],
   ['rsyslog bound to 127.0.0.1 only', ['--syslog', 'loopback'], 'receiver-bound-elsewhere'],
   // With the daemon off the lab writes no configuration: nothing says which daemon should listen.
   ['no syslog daemon and no configuration', ['--syslog', 'off'], 'receiver-not-listening'],
-  ['REJECT with icmp-host-prohibited (CentOS\'s stock rule)', ['--firewall', 'iptables-reject-host-prohibited'], 'firewall-reject'],
+  [
+    "REJECT with icmp-host-prohibited (CentOS's stock rule)",
+    ['--firewall', 'iptables-reject-host-prohibited'],
+    'firewall-reject',
+  ],
   ['REJECT with icmp-admin-prohibited', ['--firewall', 'iptables-reject-admin-prohibited'], 'firewall-reject'],
   ['nft reject with admin-prohibited', ['--firewall', 'nft-reject-admin-prohibited'], 'firewall-reject'],
-  ['strict rp_filter, netconsole\'s source on the management network', ['--rp-filter'], 'rp-filter-drop'],
+  ["strict rp_filter, netconsole's source on the management network", ['--rp-filter'], 'rp-filter-drop'],
   ['iptables REJECT on the log server (lab option)', ['--firewall', 'iptables-reject'], 'firewall-reject'],
   ['nft DROP on the log server (lab option)', ['--firewall', 'nft-drop'], 'firewall-drop'],
   ['rsyslog without imudp', ['--syslog', 'no-imudp'], 'receiver-not-listening'],
@@ -163,7 +245,7 @@ for (const [i, [what, opts, code]] of senderFaults.entries()) {
 // Setups that work, some with a warning verify must still show.
 const healthy: Array<[string, string[], string | undefined]> = [
   ['extended mode on a bond', ['--mode', 'extended', '--bond'], undefined],
-  ['configfs target, behind a router with the router\'s MAC', ['--configfs', '--router'], undefined],
+  ["configfs target, behind a router with the router's MAC", ['--configfs', '--router'], undefined],
   ['broadcast remote MAC', ['--remote-mac', 'broadcast'], 'verify.mac'],
   ['/etc/sysconfig/netconsole contradicts what was loaded', ['--sysconfig-conflict'], 'config-conflict'],
   ['two targets to two ports of this host', ['--two-targets'], undefined],
@@ -178,40 +260,60 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
       t.is(r.json.senderIp, s.netconsole.srcIp);
       if (warning) {
         const warned = r.json.checks.filter(c => c.status === 'warn');
-        t.true(warned.some(c => c.id === warning || c.findings.includes(warning)), JSON.stringify(warned));
+        t.true(
+          warned.some(c => c.id === warning || c.findings.includes(warning)),
+          JSON.stringify(warned),
+        );
       } else {
         // No false alarm: two targets to two ports of one server are two targets, not a conflict.
-        t.deepEqual(r.json.checks.filter(c => c.findings.includes('config-conflict')), [], 'no config-conflict');
+        t.deepEqual(
+          r.json.checks.filter(c => c.findings.includes('config-conflict')),
+          [],
+          'no config-conflict',
+        );
       }
     });
   });
 }
 
-test.serial('works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends', async t => {
-  await withLab('vfyud', ['--kernel', '6.17', '--configfs', '--mode', 'extended', '--userdata', 'rack=r42', '--sysdata', 'all'], async s => {
-    const r = await verify(s);
-    passed(t, r);
-    const cfs = r.json.checks.find(c => c.id === 'sender.configfs');
-    t.truthy(cfs, JSON.stringify(r.json.checks.map(c => c.id)));
-    t.regex(cfs!.detail, /: enabled \(userdata rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0\)/);
-    t.false(cfs!.findings.includes('netconsole-transmit-errors'));
-  });
-});
+test.serial(
+  'works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends',
+  async t => {
+    await withLab(
+      'vfyud',
+      ['--kernel', '6.17', '--configfs', '--mode', 'extended', '--userdata', 'rack=r42', '--sysdata', 'all'],
+      async s => {
+        const r = await verify(s);
+        passed(t, r);
+        const cfs = r.json.checks.find(c => c.id === 'sender.configfs');
+        t.truthy(cfs, JSON.stringify(r.json.checks.map(c => c.id)));
+        t.regex(
+          cfs!.detail,
+          /: enabled \(userdata rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0\)/,
+        );
+        t.false(cfs!.findings.includes('netconsole-transmit-errors'));
+      },
+    );
+  },
+);
 
-test.serial('works: ssh over a management NIC, spec without local IP (6.1): the target\'s addresses, and -i overrides', async t => {
-  await withLab('vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
-    const r = await verify(s);
-    passed(t, r);
-    // The netconsole source (the address the kernel took from eth0), not the management address ssh used.
-    t.is(r.json.senderIp, s.netconsole.srcIp);
-    t.not(r.json.senderIp, s.sender.mgmtIp ?? '');
-    t.is(r.json.iface, s.receiver.iface);
-    // -i picks the capture interface and nothing else changes: on the management NIC nothing arrives.
-    const elsewhere = await verify(s, ['-i', s.receiver.mgmtIface!]);
-    t.is(elsewhere.json.iface, s.receiver.mgmtIface ?? '');
-    t.is(elsewhere.json.senderIp, s.netconsole.srcIp);
-    t.is(elsewhere.json.rootCause?.code, 'not-on-wire');
-    const here = await verify(s, ['-i', s.receiver.iface]);
-    passed(t, here);
-  });
-});
+test.serial(
+  "works: ssh over a management NIC, spec without local IP (6.1): the target's addresses, and -i overrides",
+  async t => {
+    await withLab('vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
+      const r = await verify(s);
+      passed(t, r);
+      // The netconsole source (the address the kernel took from eth0), not the management address ssh used.
+      t.is(r.json.senderIp, s.netconsole.srcIp);
+      t.not(r.json.senderIp, s.sender.mgmtIp ?? '');
+      t.is(r.json.iface, s.receiver.iface);
+      // -i picks the capture interface and nothing else changes: on the management NIC nothing arrives.
+      const elsewhere = await verify(s, ['-i', s.receiver.mgmtIface!]);
+      t.is(elsewhere.json.iface, s.receiver.mgmtIface ?? '');
+      t.is(elsewhere.json.senderIp, s.netconsole.srcIp);
+      t.is(elsewhere.json.rootCause?.code, 'not-on-wire');
+      const here = await verify(s, ['-i', s.receiver.iface]);
+      passed(t, here);
+    });
+  },
+);

@@ -39,7 +39,10 @@ async function factsDir(path: string, what: string): Promise<string> {
 
 /** An empty or foreign facts directory checks nothing: that is a usage error (exit 2), not "no check failed". */
 function requireFacts(facts: Parameters<typeof nothingCollected>[0], dir: string, what: string): void {
-  if (nothingCollected(facts)) throw new CLIError(`check: ${what} ${escapeText(dir)} holds none of the files netdiag reads (layout: docs/checks.md): nothing could be checked`);
+  if (nothingCollected(facts))
+    throw new CLIError(
+      `check: ${what} ${escapeText(dir)} holds none of the files netdiag reads (layout: docs/checks.md): nothing could be checked`,
+    );
 }
 
 export default defineCommand({

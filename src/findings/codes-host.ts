@@ -233,7 +233,7 @@ export const HOST_CODES = defineCodes([
     severity: 'error',
     title: 'The syslog daemon is configured for UDP but not running',
     explanation:
-      'The syslog daemon\'s configuration opens the netconsole port, but no process of that daemon runs on the ' +
+      "The syslog daemon's configuration opens the netconsole port, but no process of that daemon runs on the " +
       'receiver (in its network namespace), or its service is inactive or failed: nothing listens, and every ' +
       'datagram is answered with ICMP port unreachable. The configuration is fine; the daemon is stopped, ' +
       'crashed, or failed to start (a configuration error elsewhere, a port another program holds).',

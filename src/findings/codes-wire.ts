@@ -106,7 +106,7 @@ export const WIRE_CODES = defineCodes([
       'icmp-admin-prohibited; nft reject with icmp admin-prohibited; ICMPv6 code 1, 5 or 6), or a host or net ' +
       'unreachable sent by the destination itself (a host does not call itself unreachable: --reject-with ' +
       'icmp-host-unreachable). The datagrams reached the host and were refused before any socket. netdiag check ' +
-      'and verify give the same code when the receiver\'s rules end in REJECT (iptables REJECT, nft reject), with ' +
+      "and verify give the same code when the receiver's rules end in REJECT (iptables REJECT, nft reject), with " +
       'the answer the rule sends: its --reject-with or reject with type, else the default port unreachable, which ' +
       'on the wire alone looks like nothing listening (port-unreachable).',
     fix: 'On the receiver, accept the datagrams before the REJECT rule (iptables -I INPUT -p udp --dport PORT -s SENDER -j ACCEPT, or the nft equivalent in the chain that rejects); netdiag check shows the rule',

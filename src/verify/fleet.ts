@@ -164,7 +164,12 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   const checkOne = async (s: FleetSender, exec: SenderExec, cancelled: () => boolean): Promise<VerifyOutcome> => {
     const t1 = d.clock();
     const single: VerifyOptions = { ...o, destination: s.destination };
-    const side = await reachSender(single, { sender: exec, receiver: d.receiver, step: () => {}, receiverFacts: beforeFacts });
+    const side = await reachSender(single, {
+      sender: exec,
+      receiver: d.receiver,
+      step: () => {},
+      receiverFacts: beforeFacts,
+    });
     const marker = d.marker?.() ?? newMarker();
     const argv = triggerArgv(marker, o.trigger);
     const prepared = exec.prepare?.(argv);

@@ -42,12 +42,14 @@ export function sysrqLogged(text: string, sysrq: Pick<Arrival, 'usec'> | undefin
   const u = sysrq.usec;
   const stamp =
     u !== undefined && Number.isInteger(u) && u >= 0
-      ? new RegExp(
-          `\\[\\s*${Math.floor(u / 1e6)}\\.${String(u % 1e6).padStart(6, '0')}\\]|[,;]${u},`,
-        )
+      ? new RegExp(`\\[\\s*${Math.floor(u / 1e6)}\\.${String(u % 1e6).padStart(6, '0')}\\]|[,;]${u},`)
       : undefined;
   const ip = senderIp.toLowerCase();
-  const word = (l: string) => l.toLowerCase().split(/[\s\[\]<>(),;]+/).includes(ip);
+  const word = (l: string) =>
+    l
+      .toLowerCase()
+      .split(/[\s[\]<>(),;]+/)
+      .includes(ip);
   return text.split('\n').some(l => SYSRQ_LINE.test(l) && (stamp ? stamp.test(l) : word(l)));
 }
 
@@ -108,7 +110,7 @@ export interface Seen {
 
 export type Hop = (e: VerifyEvidence, s: Seen) => CheckResult | undefined;
 
-export const step = (
+const step = (
   id: string,
   name: string,
   status: CheckStatus,
@@ -353,7 +355,9 @@ export const firewallHop: Hop = (e, s) =>
       const same = before && sameRule(before, fw);
       const rose = same && fw.counters && before.counters ? fw.counters.packets - before.counters.packets : undefined;
       const answer = rejectAnswer(fw, family);
-      const seenAnswers = answer ? s.icmp.flatMap(f => f.evidence.slice(0, 2).map(x => `the REJECT's answer: ${x}`)) : [];
+      const seenAnswers = answer
+        ? s.icmp.flatMap(f => f.evidence.slice(0, 2).map(x => `the REJECT's answer: ${x}`))
+        : [];
       const counter = rose !== undefined ? ` (counter +${rose} during the test)` : '';
       const rule = fw.rule ?? `the ${fw.where ?? ''} policy`;
       return step(
@@ -369,9 +373,7 @@ export const firewallHop: Hop = (e, s) =>
               : `${fw.tool} drops the datagrams: ${rule}${counter}`,
             evidence: [
               `${fw.where ?? fw.tool}${fw.line ? ` line ${fw.line}` : ''}: ${fw.rule ?? 'policy'}`,
-              ...(rose !== undefined
-                ? [`counter ${before!.counters!.packets} → ${fw.counters!.packets} packets`]
-                : []),
+              ...(rose !== undefined ? [`counter ${before!.counters!.packets} → ${fw.counters!.packets} packets`] : []),
               ...seenAnswers,
             ],
             hint: acceptFix(fw, { srcIp: e.senderIp, dstPort: e.port, family }),
@@ -404,7 +406,9 @@ export const socketHop: Hop = (e, s) =>
     if (c?.status === 'fail' || unreachable.length || (noPorts > 0 && !listening)) {
       const ev = [
         ...unreachable.flatMap(f => f.evidence.slice(0, 2)),
-        ...(noPorts > 0 ? [`Udp NoPorts rose by ${noPorts} during the ${e.sharedCounters ? 'run (every sender)' : 'test'}`] : []),
+        ...(noPorts > 0
+          ? [`Udp NoPorts rose by ${noPorts} during the ${e.sharedCounters ? 'run (every sender)' : 'test'}`]
+          : []),
       ];
       const known = c?.findings.find(f => f.severity === 'error');
       const f = known

@@ -40,7 +40,7 @@ export interface VerifyReport {
 }
 
 /** The datagram's path, in the order it travels. */
-export const PATH: readonly Hop[] = [
+const PATH: readonly Hop[] = [
   // Without the trigger there is no test: its failure comes before everything the test would show.
   triggerHop,
   senderHop('sender.loaded'),
@@ -73,7 +73,7 @@ export const RECEIVER_HOPS: readonly string[] = [
 ];
 
 /** Checks beside the path: shown, never the root cause. */
-export const BESIDE: readonly Hop[] = [
+const BESIDE: readonly Hop[] = [
   senderHop('sender.conflict'),
   senderHop('sender.loglevel'),
   senderHop('sender.sysrq'),
@@ -84,7 +84,7 @@ export const BESIDE: readonly Hop[] = [
 /** ICMP answers from this host to the sender, as the pipeline reported them. */
 const ICMP_ANSWER = /^port-unreachable$|reject|prohibited/;
 
-export function seen(e: VerifyEvidence): Seen {
+function seen(e: VerifyEvidence): Seen {
   const arrived = e.markerArrival ?? e.sysrqArrival;
   const s: Seen = {
     inLog: !!e.logFile?.readable && (e.logFile.markerFound || e.logFile.sysrqFound),

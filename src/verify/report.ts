@@ -21,7 +21,10 @@ export function formatVerifyText(o: VerifyOutcome, destination: string, style: S
   }
   const groups: Array<[string, (c: CheckResult) => boolean]> = [
     [`sender ${destination} (${o.senderIp})`, c => c.id.startsWith('sender')],
-    [`triggered test (marker ${o.marker}, capture on ${o.iface}, udp/${o.port}${o.logFile ? `, ${o.logFile}` : ''})`, c => c.id.startsWith('verify.')],
+    [
+      `triggered test (marker ${o.marker}, capture on ${o.iface}, udp/${o.port}${o.logFile ? `, ${o.logFile}` : ''})`,
+      c => c.id.startsWith('verify.'),
+    ],
     ['this host (receiver)', c => c.id.startsWith('receiver')],
   ];
   for (const [title, pick] of groups) {
@@ -44,10 +47,23 @@ export function formatVerifyJson(o: VerifyOutcome, destination: string): string 
 export function verifyJsonDoc(o: VerifyOutcome, destination: string): Record<string, unknown> {
   const r = o.report;
   return {
-    sender: destination, senderIp: o.senderIp, iface: o.iface, port: o.port, logFile: o.logFile ?? null, marker: o.marker,
-    ok: r.ok, roundTripMs: r.roundTripMs ?? null, elapsedMs: o.elapsedMs,
+    sender: destination,
+    senderIp: o.senderIp,
+    iface: o.iface,
+    port: o.port,
+    logFile: o.logFile ?? null,
+    marker: o.marker,
+    ok: r.ok,
+    roundTripMs: r.roundTripMs ?? null,
+    elapsedMs: o.elapsedMs,
     rootCause: r.rootCause ?? null,
-    checks: r.checks.map(c => ({ id: c.id, name: c.name, status: c.status, detail: c.detail, findings: c.findings.map(f => f.code) })),
+    checks: r.checks.map(c => ({
+      id: c.id,
+      name: c.name,
+      status: c.status,
+      detail: c.detail,
+      findings: c.findings.map(f => f.code),
+    })),
     findings: r.findings,
   };
 }

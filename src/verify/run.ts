@@ -10,7 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecResult, HostExec } from '../io/host-exec.js';
 import { collectReceiverFacts, collectSenderFacts } from '../checks/host/collect.js';
-import { runReceiverChecks, runSenderChecks, type FactText, type ReceiverFacts, type ReceiverContext, type ReceiverReport, type SenderReport } from '../checks/run.js';
+import {
+  runReceiverChecks,
+  runSenderChecks,
+  type FactText,
+  type ReceiverFacts,
+  type ReceiverContext,
+  type ReceiverReport,
+  type SenderReport,
+} from '../checks/run.js';
 import type { SenderFacts } from '../checks/host/facts.js';
 import { mergeLinks, parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
 import { syslogPorts } from '../checks/receiver/view.js';
@@ -18,7 +26,7 @@ import { ipFamily } from '../config/netconsole-spec.js';
 import type { PacketSink } from '../capture/sink.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';
-import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
+import { batchScript, cachedExec, newBoundary, parseBatch, type BatchAnswers } from '../io/batch-exec.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
 import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -84,15 +92,22 @@ export interface VerifyOutcome {
   elapsedMs: number;
 }
 
-/** BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends back to it. */
+/**
+ * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends
+ * back to it.
+ */
 export function verifyFilter(senderIp: string, senderMac?: string): string {
   const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
-  const from = senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac) ? `(src host ${senderIp} or ether src ${senderMac})` : `src host ${senderIp}`;
+  const from =
+    senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac)
+      ? `(src host ${senderIp} or ether src ${senderMac})`
+      : `src host ${senderIp}`;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
 }
 
 export function checkTrigger(trigger: string): void {
-  if (!/^[0-9a-z]$/.test(trigger)) throw new CLIError(`--trigger: '${trigger}' is not a sysrq command character (0-9, a-z)`);
+  if (!/^[0-9a-z]$/.test(trigger))
+    throw new CLIError(`--trigger: '${trigger}' is not a sysrq command character (0-9, a-z)`);
 }
 
 export function newMarker(): string {
@@ -115,7 +130,8 @@ export function triggerArgv(marker: string, trigger: string): string[] {
 /** The trigger's output: each configfs target's transmit_errors after the test, by target name. */
 export function parseTransmitErrors(stdout: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of stdout.matchAll(/^transmit_errors \S*\/([^/\s]+)\/transmit_errors (\d+)$/gm)) out.set(m[1]!, Number(m[2]));
+  for (const m of stdout.matchAll(/^transmit_errors \S*\/([^/\s]+)\/transmit_errors (\d+)$/gm))
+    out.set(m[1]!, Number(m[2]));
   return out;
 }
 
@@ -155,7 +171,11 @@ export interface SenderSide {
  * The target verify tests: among those the kernel runs (else the configured ones), the one sent to
  * an address of this host, on the port this host receives on when several are.
  */
-export function chooseTarget(r: SenderReport, receiverAddrs: readonly string[], ports: readonly number[]): NetconsoleTarget | undefined {
+export function chooseTarget(
+  r: SenderReport,
+  receiverAddrs: readonly string[],
+  ports: readonly number[],
+): NetconsoleTarget | undefined {
   const live = r.configfs.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
   const candidates = r.running.length ? r.running : [...live, ...r.configured];
   const toUs = candidates.filter(t => receiverAddrs.includes(canonicalIp(t.remoteIp)));
@@ -192,7 +212,11 @@ export async function reachSender(
   const first = await d.sender.run(batch);
   let answers = parseBatch(first.stdout, boundary);
   const whoAnswer = answers.get(whoKey);
-  const who: ExecResult = whoAnswer ? { stdout: whoAnswer.text, stderr: '', code: whoAnswer.code } : first.code === 255 ? first : await d.sender.run(WHO_AM_I);
+  const who: ExecResult = whoAnswer
+    ? { stdout: whoAnswer.text, stderr: '', code: whoAnswer.code }
+    : first.code === 255
+      ? first
+      : await d.sender.run(WHO_AM_I);
   if (who.code !== 0) {
     const why = d.sender.lastError ?? (who.stderr.trim().split('\n').pop() || `exit ${who.code}`);
     throw new CLIError(`ssh ${o.destination}: ${why}`);
@@ -200,16 +224,19 @@ export async function reachSender(
   const [uid, conn] = who.stdout.trim().split('\n');
   if (uid?.trim() !== '0') {
     d.sender.setSudo?.(true);
-    answers = whoAnswer ? parseBatch((await d.sender.run(batch)).stdout, boundary) : new Map();
+    answers = whoAnswer ? parseBatch((await d.sender.run(batch)).stdout, boundary) : (new Map() as BatchAnswers);
     if (!answers.has(whoKey)) {
       const s = await d.sender.run(['true']);
-      if (s.code !== 0) throw new CLIError(`${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`);
+      if (s.code !== 0)
+        throw new CLIError(
+          `${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`,
+        );
     }
   }
   // SSH_CONNECTION: client-ip client-port server-ip server-port. Only a last resort for addresses.
   const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
 
-  d.step('collecting the sender\'s facts');
+  d.step("collecting the sender's facts");
   const exec = answers.size ? cachedExec(d.sender, answers) : d.sender;
   const senderFacts = await collectSenderFacts(exec, clientIp ? { fallbackRemoteIp: clientIp } : {});
   const addr = await d.receiver.run(['ip', '-j', 'addr', 'show']);
@@ -223,30 +250,63 @@ export async function reachSender(
   // The route and neighbour of the netconsole target, not of the ssh client.
   if (target && ipFamily(target.remoteIp) !== 0 && senderFacts.routeGet?.ip !== target.remoteIp) {
     const r = await exec.run(['ip', 'route', 'get', target.remoteIp]);
-    if (r.code === 0) senderFacts.routeGet = { text: r.stdout, from: `ip route get ${target.remoteIp}`, ip: target.remoteIp };
+    if (r.code === 0)
+      senderFacts.routeGet = { text: r.stdout, from: `ip route get ${target.remoteIp}`, ip: target.remoteIp };
     else delete senderFacts.routeGet;
   }
   const dev = deviceAddress(senderFacts, target);
   const source = target?.localIp ?? dev.ip ?? serverIp;
   const senderIp = source === undefined ? undefined : canonicalIp(source);
-  if (!senderIp) throw new CLIError(`${o.destination}: cannot tell the sender's IP (no netconsole local IP, no address on its device, no SSH_CONNECTION)`);
+  if (!senderIp)
+    throw new CLIError(
+      `${o.destination}: cannot tell the sender's IP (no netconsole local IP, no address on its device, no SSH_CONNECTION)`,
+    );
   const ours = target && receiverAddrs.includes(canonicalIp(target.remoteIp)) ? target.remoteIp : undefined;
 
   const route = await d.receiver.run(['ip', 'route', 'get', senderIp]);
-  const iface = o.iface ?? (ours ? links.find(l => l.addrs.some(x => canonicalIp(x.address) === canonicalIp(ours)))?.name : undefined) ?? (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
+  const iface =
+    o.iface ??
+    (ours ? links.find(l => l.addrs.some(x => canonicalIp(x.address) === canonicalIp(ours)))?.name : undefined) ??
+    (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
   if (!iface) throw new CLIError(`cannot tell which interface reaches ${senderIp}: give -i IFACE`);
   const ifaceLink = links.find(l => l.name === iface);
   const receiverMacs = ifaceLink?.mac ? [ifaceLink.mac] : [];
   const fam = ipFamily(senderIp) === 6 ? 6 : 4;
-  const receiverIp = ours ?? ifaceLink?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ?? (target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp);
-  const port = o.port ?? (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
+  const receiverIp =
+    ours ??
+    ifaceLink?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ??
+    (target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp);
+  const port =
+    o.port ??
+    (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
 
-  const report = runSenderChecks(senderFacts, { ...(receiverIp ? { receiverIp } : {}), ...(target ? { targetPort: target.remotePort } : {}), port, receiverMacs });
-  const receiverCtx: ReceiverContext = { port, senderIp, iface, ...(receiverIp ? { receiverIp } : {}), ...(target ? { target } : {}) };
-  const routeGet = route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;
+  const report = runSenderChecks(senderFacts, {
+    ...(receiverIp ? { receiverIp } : {}),
+    ...(target ? { targetPort: target.remotePort } : {}),
+    port,
+    receiverMacs,
+  });
+  const receiverCtx: ReceiverContext = {
+    port,
+    senderIp,
+    iface,
+    ...(receiverIp ? { receiverIp } : {}),
+    ...(target ? { target } : {}),
+  };
+  const routeGet =
+    route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;
   return {
-    report, ...(target ? { target } : {}), senderIp, ...(dev.mac ? { senderMac: dev.mac } : {}), ...(receiverIp ? { receiverIp } : {}),
-    port, iface, receiverMacs, receiverAddrs, receiverCtx, ...(routeGet ? { routeGet } : {}),
+    report,
+    ...(target ? { target } : {}),
+    senderIp,
+    ...(dev.mac ? { senderMac: dev.mac } : {}),
+    ...(receiverIp ? { receiverIp } : {}),
+    port,
+    iface,
+    receiverMacs,
+    receiverAddrs,
+    receiverCtx,
+    ...(routeGet ? { routeGet } : {}),
   };
 }
 
@@ -267,13 +327,19 @@ export class ArrivalTracker {
   sysrqArrival?: Arrival;
   messages = 0;
 
-  constructor(readonly senderIp: string, readonly marker: string, private readonly clock: () => number, readonly senderMac?: string) {}
+  constructor(
+    readonly senderIp: string,
+    readonly marker: string,
+    private readonly clock: () => number,
+    readonly senderMac?: string,
+  ) {}
 
   message(m: Message): void {
     if (m.srcIp !== this.senderIp && !(this.senderMac && m.srcMac === this.senderMac)) return;
     this.messages++;
     if (!this.markerArrival && m.text.includes(this.marker)) this.markerArrival = this.seen(m);
-    else if (!this.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text)) this.sysrqArrival = this.seen(m);
+    else if (!this.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text))
+      this.sysrqArrival = this.seen(m);
   }
 
   get arrived(): boolean {
@@ -281,7 +347,15 @@ export class ArrivalTracker {
   }
 
   private seen(m: Message): Arrival {
-    return { afterMs: Math.max(0, Math.round(this.clock() - this.triggeredAt)), packets: m.packets, dstPort: m.dstPort, dstIp: m.dstIp, text: m.text, ...(m.dstMac ? { dstMac: m.dstMac } : {}), ...(m.usec !== undefined ? { usec: m.usec } : {}) };
+    return {
+      afterMs: Math.max(0, Math.round(this.clock() - this.triggeredAt)),
+      packets: m.packets,
+      dstPort: m.dstPort,
+      dstIp: m.dstIp,
+      text: m.text,
+      ...(m.dstMac ? { dstMac: m.dstMac } : {}),
+      ...(m.usec !== undefined ? { usec: m.usec } : {}),
+    };
   }
 }
 
@@ -305,7 +379,8 @@ export async function triggerAndWait(
     trig = await fire.prepared.result;
   } else trig = await fire.run();
   onOutput?.(trig.stdout);
-  const triggerError = trig.code !== 0 ? (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200) : undefined;
+  const triggerError =
+    trig.code !== 0 ? (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200) : undefined;
   let deadline = t.triggeredAt + timeoutSec * 1000;
   let graced = false;
   while (!triggerError && d.clock() < deadline && !(t.markerArrival && t.sysrqArrival)) {
@@ -332,7 +407,10 @@ export interface LogCheck {
  * timestamp from the wire): other senders' sysrq lines land in the same file.
  */
 export async function checkLogFile(
-  d: Pick<VerifyDeps, 'readFrom' | 'sleep'>, path: string, offset: number | undefined, marker: string,
+  d: Pick<VerifyDeps, 'readFrom' | 'sleep'>,
+  path: string,
+  offset: number | undefined,
+  marker: string,
   t: Pick<ArrivalTracker, 'arrived' | 'markerArrival' | 'sysrqArrival' | 'senderIp'>,
 ): Promise<LogCheck> {
   let text: string | undefined;
@@ -343,25 +421,52 @@ export async function checkLogFile(
     if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp)) break;
     await d.sleep(50);
   }
-  return { path, readable: text !== undefined, markerFound: !!text?.includes(marker), sysrqFound: !!text && sysrqLogged(text, t.sysrqArrival, t.senderIp) };
+  return {
+    path,
+    readable: text !== undefined,
+    markerFound: !!text?.includes(marker),
+    sysrqFound: !!text && sysrqLogged(text, t.sysrqArrival, t.senderIp),
+  };
 }
 
-/** The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`, `dynaFile NAME`) is not watched. */
+/**
+ * The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`, `dynaFile NAME`)
+ * is not watched.
+ */
 export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: ReceiverReport): string | undefined {
   return o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
 }
 
 export function judgeSender(
-  side: SenderSide, tracker: ArrivalTracker, before: ReceiverReport, after: ReceiverReport,
-  wire: AnalysisResult, o: Pick<VerifyOptions, 'timeoutSec'>, triggerError: string | undefined, logCheck: LogCheck | undefined,
+  side: SenderSide,
+  tracker: ArrivalTracker,
+  before: ReceiverReport,
+  after: ReceiverReport,
+  wire: AnalysisResult,
+  o: Pick<VerifyOptions, 'timeoutSec'>,
+  triggerError: string | undefined,
+  logCheck: LogCheck | undefined,
   sharedCounters = false,
   transmit: TransmitCount[] = [],
 ): VerifyReport {
   return judgeVerify({
-    sender: side.report, receiverBefore: before, receiverAfter: after, receiverMacs: side.receiverMacs, receiverAddrs: side.receiverAddrs, iface: side.iface, port: side.port, senderIp: side.senderIp, marker: tracker.marker,
+    sender: side.report,
+    receiverBefore: before,
+    receiverAfter: after,
+    receiverMacs: side.receiverMacs,
+    receiverAddrs: side.receiverAddrs,
+    iface: side.iface,
+    port: side.port,
+    senderIp: side.senderIp,
+    marker: tracker.marker,
     ...(side.target ? { target: side.target } : {}),
-    ...(triggerError ? { triggerError } : {}), ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}), ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
-    messagesFromSender: tracker.messages, wire, ...(logCheck ? { logFile: logCheck } : {}), timeoutSec: o.timeoutSec,
+    ...(triggerError ? { triggerError } : {}),
+    ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}),
+    ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
+    messagesFromSender: tracker.messages,
+    wire,
+    ...(logCheck ? { logFile: logCheck } : {}),
+    timeoutSec: o.timeoutSec,
     ...(sharedCounters ? { sharedCounters } : {}),
     ...(transmit.length ? { transmitErrors: transmit } : {}),
   });
@@ -387,7 +492,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const marker = d.marker?.() ?? newMarker();
   const argv = triggerArgv(marker, o.trigger);
   const prepared = d.sender.prepare?.(argv);
-  const tracker = new ArrivalTracker(senderIp, marker, d.clock, side.senderMac);
+  const tracker = new ArrivalTracker(senderIp, marker, () => d.clock(), side.senderMac);
   const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
   let live: LiveHandle | undefined;
   let triggerError: string | undefined;
@@ -397,14 +502,23 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   try {
     d.step(`capturing on ${iface}`);
     const filter = verifyFilter(senderIp, side.senderMac);
-    live = await (preparedCapture ? preparedCapture.open(iface, filter, pipeline) : d.openCapture(iface, filter, pipeline));
+    live = await (preparedCapture
+      ? preparedCapture.open(iface, filter, pipeline)
+      : d.openCapture(iface, filter, pipeline));
     before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
     logFile = watchedLogFile(o, before);
     logOffset = logFile ? await d.fileSize(logFile) : undefined;
 
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
     const handle = live;
-    triggerError = await triggerAndWait(tracker, { ...(prepared ? { prepared } : {}), run: () => d.sender.run(argv) }, o.timeoutSec, d, () => pipeline.tick(handle.now()), out => (transmitAfter = parseTransmitErrors(out)));
+    triggerError = await triggerAndWait(
+      tracker,
+      { ...(prepared ? { prepared } : {}), run: () => d.sender.run(argv) },
+      o.timeoutSec,
+      d,
+      () => pipeline.tick(handle.now()),
+      out => (transmitAfter = parseTransmitErrors(out)),
+    );
   } finally {
     prepared?.cancel();
     live?.stop();
@@ -412,12 +526,33 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   }
   const wire = pipeline.finish();
 
-  d.step(logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again');
+  d.step(
+    logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again',
+  );
   const [logCheck, afterFacts] = await Promise.all([
     logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
     collectReceiverFacts(d.receiver, collectOpts),
   ]);
   const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);
-  const report = judgeSender(side, tracker, before, after, wire, o, triggerError, logCheck, false, transmitCounts(side, transmitAfter));
-  return { report, marker, senderIp, iface, port, ...(logFile ? { logFile } : {}), elapsedMs: Math.round(d.clock() - t0) };
+  const report = judgeSender(
+    side,
+    tracker,
+    before,
+    after,
+    wire,
+    o,
+    triggerError,
+    logCheck,
+    false,
+    transmitCounts(side, transmitAfter),
+  );
+  return {
+    report,
+    marker,
+    senderIp,
+    iface,
+    port,
+    ...(logFile ? { logFile } : {}),
+    elapsedMs: Math.round(d.clock() - t0),
+  };
 }

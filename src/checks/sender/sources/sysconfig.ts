@@ -16,7 +16,7 @@ export interface SysconfigFacts extends FactText {
 }
 
 /** The IPv4 addresses of `getent ahostsv4 NAME` output (`10.0.0.1  STREAM name`), in order, once each. */
-export function parseGetent(text: string): string[] {
+function parseGetent(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const a = line.trim().split(/\s+/)[0];

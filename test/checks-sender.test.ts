@@ -603,8 +603,13 @@ test('sender: two targets to two ports of one server (parameter and configfs) ag
 
 // ---- configfs of today: what a target sends beyond the text, and its send errors ----------------
 
-/** Real: /sys/kernel/config/netconsole of the lab's 6.17 guest (--configfs --userdata --sysdata all --release), byte for byte. */
-const CONFIGFS_617 = fileURLToPath(new URL('../../fixtures/checks/hosts/sender-debian13-6.17-configfs-userdata', import.meta.url));
+/**
+ * Real: /sys/kernel/config/netconsole of the lab's 6.17 guest (--configfs --userdata --sysdata all --release),
+ * byte for byte.
+ */
+const CONFIGFS_617 = fileURLToPath(
+  new URL('../../fixtures/checks/hosts/sender-debian13-6.17-configfs-userdata', import.meta.url),
+);
 
 test('configfs 6.17 (real): userdata entries, the sysdata switches and transmit_errors are read and reported', async t => {
   const facts = await configfsSource.collect(dirExec(CONFIGFS_617), []);
@@ -622,7 +627,10 @@ test('configfs 6.17 (real): userdata entries, the sysdata switches and transmit_
   });
   const r = runSenderChecks({ ...healthy(), configfs: facts! }, {});
   const cfs = r.checks.find(x => x.id === 'sender.configfs')!;
-  t.is(cfs.detail, 'target1: enabled (userdata note="hello world" rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0)');
+  t.is(
+    cfs.detail,
+    'target1: enabled (userdata note="hello world" rack=r42; sysdata cpu_nr taskname release msgid; transmit_errors 0)',
+  );
   t.is(cfs.status, 'pass');
   t.deepEqual(r.configfs[0]?.extras, c.extras);
 });
@@ -640,6 +648,10 @@ test('configfs: a non-zero transmit_errors is a warning naming the count; sysdat
   t.regex(f.summary, /target1 counted 12 send errors/);
   t.true(f.evidence.includes('/sys/kernel/config/netconsole/target1/transmit_errors: 12'));
   // 6.1 has neither: nothing said.
-  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { enabled: '1', remote_ip: '10.0.0.1' } }).extras, { userdata: [] });
-  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { transmit_errors: 'x' } }).errors, ['configfs:t: transmit_errors is "x"']);
+  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { enabled: '1', remote_ip: '10.0.0.1' } }).extras, {
+    userdata: [],
+  });
+  t.deepEqual(configfsTarget({ name: 't', from: 't', attrs: { transmit_errors: 'x' } }).errors, [
+    'configfs:t: transmit_errors is "x"',
+  ]);
 });

@@ -453,15 +453,18 @@ test('judge, fleet: a reverse-path-filter counter another sender moved does not 
 
 // The sender's own send errors (configfs transmit_errors, 6.13 and later).
 
-test('trigger output: each configfs target\'s transmit_errors', t => {
+test("trigger output: each configfs target's transmit_errors", t => {
   const out =
     'transmit_errors /sys/kernel/config/netconsole/target1/transmit_errors 0\n' +
     'transmit_errors /sys/kernel/config/netconsole/cmdline0/transmit_errors 17\n' +
     'something else 3\n';
-  t.deepEqual([...parseTransmitErrors(out)], [
-    ['target1', 0],
-    ['cmdline0', 17],
-  ]);
+  t.deepEqual(
+    [...parseTransmitErrors(out)],
+    [
+      ['target1', 0],
+      ['cmdline0', 17],
+    ],
+  );
   t.deepEqual([...parseTransmitErrors('')], []);
 });
 

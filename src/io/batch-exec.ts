@@ -59,8 +59,7 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
     } else {
       const d = shellQuote(it.dir);
       // Three levels below the directory at most: TARGET/userdata/ENTRY/value.
-      const sub = (p: string, deeper: string) =>
-        `if [ -d ${p} ]; then l ${p}; ${deeper}; else f ${p}; fi`;
+      const sub = (p: string, deeper: string) => `if [ -d ${p} ]; then l ${p}; ${deeper}; else f ${p}; fi`;
       const c = `${d}/"$t"/"$a"/"$u"`;
       const b = `${d}/"$t"/"$a"`;
       lines.push(

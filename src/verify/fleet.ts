@@ -119,7 +119,10 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   // This host's facts once; after each test only its counters again (shared by the senders that
   // finish while one collection runs).
   const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
-  const afterFacts = snapshotter(async () => collectReceiverCounters(d.receiver, await beforeFacts), () => d.clock());
+  const afterFacts = snapshotter(
+    async () => collectReceiverCounters(d.receiver, await beforeFacts),
+    () => d.clock(),
+  );
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
   let captureFailed: CLIError | undefined;

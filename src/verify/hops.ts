@@ -189,12 +189,18 @@ export const transmitHop: Hop = (e, s) => {
   const list = counts
     .map(c => `${c.name} ${c.before !== undefined && c.before !== c.after ? `${c.before} → ` : ''}${c.after}`)
     .join(', ');
-  if (!rose.length) return step('verify.transmit', 'sent by the sender\'s kernel', 'pass', `transmit_errors ${list}, none during the test`);
+  if (!rose.length)
+    return step(
+      'verify.transmit',
+      "sent by the sender's kernel",
+      'pass',
+      `transmit_errors ${list}, none during the test`,
+    );
   const n = rose.reduce((a, c) => a + c.after - c.before!, 0);
   const lost = !s.arrived && !e.triggerError;
   return step(
     'verify.transmit',
-    'sent by the sender\'s kernel',
+    "sent by the sender's kernel",
     lost ? 'fail' : 'warn',
     `transmit_errors ${list}: ${n} during the test`,
     [
@@ -203,7 +209,10 @@ export const transmitHop: Hop = (e, s) => {
         summary: lost
           ? `the sender's kernel could not send the test's messages: ${rose.map(c => c.name).join(', ')} counted ${n} send errors during the test`
           : `${n} packets of the test could not be sent by the sender's kernel (${rose.map(c => c.name).join(', ')})`,
-        evidence: rose.map(c => `/sys/kernel/config/netconsole/${c.name}/transmit_errors: ${c.before} before the trigger, ${c.after} after`),
+        evidence: rose.map(
+          c =>
+            `/sys/kernel/config/netconsole/${c.name}/transmit_errors: ${c.before} before the trigger, ${c.after} after`,
+        ),
         severity: lost ? 'error' : 'warning',
       }),
     ],

@@ -96,7 +96,7 @@ export interface VerifyOutcome {
  * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends
  * back to it.
  */
-export function verifyFilter(senderIp: string, senderMac?: string): string {
+function verifyFilter(senderIp: string, senderMac?: string): string {
   const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
   const from =
     senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac)
@@ -171,7 +171,7 @@ export interface SenderSide {
  * The target verify tests: among those the kernel runs (else the configured ones), the one sent to
  * an address of this host, on the port this host receives on when several are.
  */
-export function chooseTarget(
+function chooseTarget(
   r: SenderReport,
   receiverAddrs: readonly string[],
   ports: readonly number[],

@@ -166,7 +166,10 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
 export async function collectReceiverCounters(exec: HostExec, facts: ReceiverFacts): Promise<ReceiverFacts> {
   const notes: string[] = [];
   const out: ReceiverFacts = { ...facts, notes: [...facts.notes] };
-  const again = <K extends 'iptables' | 'ip6tables' | 'nft' | 'snmp' | 'netstat'>(k: K, v: ReceiverFacts[K] | undefined) => {
+  const again = <K extends 'iptables' | 'ip6tables' | 'nft' | 'snmp' | 'netstat'>(
+    k: K,
+    v: ReceiverFacts[K] | undefined,
+  ) => {
     if (v !== undefined) out[k] = v;
     else delete out[k];
   };

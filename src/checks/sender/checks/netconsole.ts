@@ -98,10 +98,13 @@ export function kernelLogCheck(facts: SenderFacts, v: SenderView): CheckResult {
 }
 
 /** What a configfs target sends beyond the text (6.9 and later) and its send errors, for the detail. */
-export function describeExtras(e: TargetExtras | undefined): string {
+function describeExtras(e: TargetExtras | undefined): string {
   if (!e) return '';
   const parts: string[] = [];
-  if (e.userdata.length) parts.push(`userdata ${e.userdata.map(u => `${u.key}=${/^[^\s"]*$/.test(u.value) ? u.value : JSON.stringify(u.value)}`).join(' ')}`);
+  if (e.userdata.length)
+    parts.push(
+      `userdata ${e.userdata.map(u => `${u.key}=${/^[^\s"]*$/.test(u.value) ? u.value : JSON.stringify(u.value)}`).join(' ')}`,
+    );
   if (e.sysdata) parts.push(e.sysdata.length ? `sysdata ${e.sysdata.join(' ')}` : 'no sysdata');
   if (e.transmitErrors !== undefined) parts.push(`transmit_errors ${e.transmitErrors}`);
   return parts.length ? ` (${parts.join('; ')})` : '';

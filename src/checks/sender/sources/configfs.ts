@@ -23,7 +23,7 @@ export interface ConfigfsTarget {
 }
 
 /** A target's extras from its attributes (`userdata/...` keys are the files below userdata/). */
-export function targetExtras(a: Record<string, string>, source: string, errors: string[]): TargetExtras {
+function targetExtras(a: Record<string, string>, source: string, errors: string[]): TargetExtras {
   const out: TargetExtras = { userdata: [] };
   if (a.transmit_errors !== undefined) {
     const n = /^\d+$/.test(a.transmit_errors) ? Number(a.transmit_errors) : undefined;

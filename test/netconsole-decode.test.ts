@@ -1,14 +1,11 @@
 import test from 'ava';
+import { decodeNetconsole, formatExtended, formatPlain, type ExtendedHeader } from '../src/decode/netconsole.js';
 import {
   decodeExtendedBody,
-  stripContinuationStamps,
-  decodeNetconsole,
   escapeKernel,
-  formatExtended,
-  formatPlain,
+  stripContinuationStamps,
   unescapeKernel,
-  type ExtendedHeader,
-} from '../src/decode/netconsole.js';
+} from '../src/decode/netconsole-body.js';
 
 const dec = (s: string | Buffer) => {
   const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;

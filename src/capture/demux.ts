@@ -43,15 +43,7 @@ export class SourceDemux implements PacketSink {
     return this.sinks.size;
   }
 
-  packet(
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    origlen: number,
-    tsSec: number,
-    tsNsec: number,
-    linkType: number,
-  ): void {
+  readonly packet: PacketSink['packet'] = (buf, offset, caplen, origlen, tsSec, tsNsec, linkType) => {
     const l = this.link,
       ip = this.ip;
     if (decodeLink(buf, offset, caplen, linkType, l) !== undefined) {
@@ -70,5 +62,5 @@ export class SourceDemux implements PacketSink {
     const sink = key === undefined ? undefined : this.sinks.get(key);
     if (sink) sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
     else this.unclaimed++;
-  }
+  };
 }

@@ -59,15 +59,7 @@ export class PacketQueue implements PacketSink {
     return this.queued;
   }
 
-  packet(
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    origlen: number,
-    tsSec: number,
-    tsNsec: number,
-    linkType: number,
-  ): void {
+  readonly packet: PacketSink['packet'] = (buf, offset, caplen, origlen, tsSec, tsNsec, linkType) => {
     let page = this.pages[this.pages.length - 1];
     if (!page || page.count === PAGE_PACKETS || page.used + caplen > PAGE_BYTES) {
       const next = this.newPage(caplen);
@@ -92,7 +84,7 @@ export class PacketQueue implements PacketSink {
       this.scheduled = true;
       this.schedule(this.turn);
     }
-  }
+  };
 
   /** Hands on up to `max` queued packets now; returns how many. */
   drain(max = Infinity): number {

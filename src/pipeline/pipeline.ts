@@ -5,7 +5,7 @@
  * ncfrag reassembly (ncfrag.ts) or line joining (line-join.ts) → message. ICMP destination
  * unreachable and ARP are kept as evidence. The checks over what was gathered (wire-findings.ts) run in `finish`.
  */
-import type { CaptureSummary } from '../capture/sink.js';
+import type { CaptureSummary, PacketSink } from '../capture/sink.js';
 import {
   decodeArp,
   decodeIpv4,
@@ -23,14 +23,7 @@ import {
   newLinkView,
   newUdpView,
 } from '../decode/packet.js';
-import {
-  decodeExtendedBody,
-  stripContinuationStamps,
-  decodeNetconsole,
-  type ExtendedHeader,
-  looksLikeNetconsole,
-} from '../decode/netconsole.js';
-import type { SyslogHeader } from '../decode/syslog.js';
+import { decodeNetconsole, looksLikeNetconsole } from '../decode/netconsole.js';
 import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
 import { watchedPorts } from '../config/target.js';
 import type { Flow } from './flow.js';
@@ -40,27 +33,11 @@ import { LineJoiner } from './line-join.js';
 import { NcfragBudget, NcfragReassembly } from './ncfrag.js';
 import { type AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 import { wireFindings } from './wire-findings.js';
-import { MessageBytesView, plainTextKind } from './message-bytes.js';
+import { isBootStart, MessageMaker } from './messages.js';
 import type { AnalysisResult, Pipeline, PipelineOptions, PipelineState, Timestamp } from './types.js';
-
-const LINUX_VERSION = Buffer.from('Linux version ');
-const MSGID = Buffer.from('\n msgid=');
-
-function startsWith(buf: Uint8Array, off: number, end: number, prefix: Uint8Array): boolean {
-  if (end - off < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[off + i] !== prefix[i]) return false;
-  return true;
-}
 
 function readIp4(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
-}
-
-/** Whether an extended body has a `msgid=` dictionary line (the text itself has no raw newline). */
-function hasMsgid(buf: Uint8Array, off: number, end: number): boolean {
-  const nl = buf.indexOf(0x0a, off);
-  if (nl < 0 || nl >= end - 1 || buf[nl + 1] !== 0x20) return false;
-  return Buffer.from(buf.buffer, buf.byteOffset + nl, end - nl).indexOf(MSGID) >= 0;
 }
 
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
@@ -70,8 +47,6 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const ports = new Uint8Array(65536);
   for (const p of watchedPorts(opts.ports, opts.targets)) ports[p] = 1;
   const onMessage = opts.onMessage;
-  const onBytes = onMessage ? opts.onMessageBytes : undefined;
-  const view = new MessageBytesView();
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 
   const link = newLinkView();
@@ -95,6 +70,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     internalErrorReasons: new Set(),
     flowOverflow: new PacketSample(),
   };
+  const make = new MessageMaker(state, onMessage, onMessage ? opts.onMessageBytes : undefined);
 
   function learnMac(ipStr: string, mac: number, packet: number): void {
     let m = state.ipMacs.get(ipStr);
@@ -117,32 +93,16 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
    * reported (internal-error), and the capture goes on, so one odd packet cannot end a live
    * capture or a verify.
    */
-  function packet(
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    origlen: number,
-    tsSec: number,
-    tsNsec: number,
-    linkType: number,
-  ): void {
+  const packet: PacketSink['packet'] = (buf, offset, caplen, origlen, tsSec, tsNsec, linkType) => {
     try {
       processPacket(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
     } catch (e) {
       state.internalErrors.add(state.packets);
       if (state.internalErrorReasons.size < 5) state.internalErrorReasons.add((e as Error)?.message ?? String(e));
     }
-  }
+  };
 
-  function processPacket(
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    origlen: number,
-    tsSec: number,
-    tsNsec: number,
-    linkType: number,
-  ): void {
+  const processPacket: PacketSink['packet'] = (buf, offset, caplen, origlen, tsSec, tsNsec, linkType) => {
     const no = ++state.packets;
     const err = decodeLink(buf, offset, caplen, linkType, link);
     if (err !== undefined) return linkError(err);
@@ -200,7 +160,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     } else if ((proto === IPPROTO_ICMP && !v6) || (proto === IPPROTO_ICMPV6 && v6)) {
       icmp(buf, l4Off, l4End, v6, no);
     }
-  }
+  };
 
   /** ARP is rare and says exactly who is where: learn it for every IP (bounded). */
   function arp(buf: Uint8Array, no: number): void {
@@ -281,12 +241,12 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
           // A message's place in the sequence is where its first piece arrived, even when it
           // completes later or never: a lost piece is one incomplete message, not a reordering.
           if (ncfragOf(flow).add(h, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no)) {
-            const bootStart = h.frag.offset === 0 && startsWith(l4buf, rec.bodyOff, rec.bodyEnd, LINUX_VERSION);
+            const bootStart = h.frag.offset === 0 && isBootStart(l4buf, rec.bodyOff, rec.bodyEnd);
             flow.observeSeq(h.seq, bootStart, no);
           }
           return;
         }
-        return extendedMessage(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, sec, nsec, no, undefined, 1, false);
+        return make.extended(flow, h, l4buf, rec.bodyOff, rec.bodyEnd, sec, nsec, no, undefined, 1, false);
       }
       case 'plain':
         flow.plain++;
@@ -295,7 +255,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
         flow.syslog++;
         flow.messages++;
         state.messages++;
-        if (onMessage) emitSyslog(flow, rec.header, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no);
+        if (onMessage) make.syslog(flow, rec.header, l4buf, rec.bodyOff, rec.bodyEnd, { sec, nsec }, no);
         return;
       case 'malformed':
         flow.malformed++;
@@ -340,7 +300,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
 
   function ncfragOf(flow: Flow): NcfragReassembly {
     return (flow.ncfrag ??= new NcfragReassembly(fragBudget, (h, body, end, time, packets, pieces, incomplete) =>
-      extendedMessage(flow, h, body, 0, end, time.sec, time.nsec, packets[0]!, packets, pieces, incomplete),
+      make.extended(flow, h, body, 0, end, time.sec, time.nsec, packets[0]!, packets, pieces, incomplete),
     ));
   }
 
@@ -348,132 +308,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     return (flow.lines ??= new LineJoiner(
       joinWindowNs,
       (buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts) =>
-        plainMessage(flow, buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts),
+        make.plain(flow, buf, tOff, tEnd, printkUsec, sec, nsec, first, packets, parts),
     ));
-  }
-
-  /**
-   * `packets` undefined: the message is the one datagram `first`; else it was made of ncfrag
-   * pieces, and its sequence number was observed at its first piece.
-   */
-  function extendedMessage(
-    flow: Flow,
-    h: ExtendedHeader,
-    buf: Uint8Array,
-    bOff: number,
-    bEnd: number,
-    sec: number,
-    nsec: number,
-    first: number,
-    packets: number[] | undefined,
-    fragments: number,
-    incomplete: boolean,
-  ): void {
-    flow.messages++;
-    state.messages++;
-    const bootStart = startsWith(buf, bOff, bEnd, LINUX_VERSION);
-    if (packets === undefined) flow.observeSeq(h.seq, bootStart, first);
-    // Its msgid line may have been in a lost piece: then it may be one of the msgids missing.
-    if (incomplete && !hasMsgid(buf, bOff, bEnd)) flow.msgidUnknown++;
-    if (h.release !== undefined) flow.release = h.release;
-    const needText = onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
-    if (!needText) return;
-    if (onBytes && packets === undefined && !incomplete && !bootStart) {
-      // The text up to a final newline, with nothing after it: no dictionary, no msgid line.
-      const tEnd = bEnd > bOff && buf[bEnd - 1] === 0x0a ? bEnd - 1 : bEnd;
-      const kind = plainTextKind(buf, bOff, tEnd);
-      if (kind >= 0) {
-        const v = view.of(flow, 'extended', sec, nsec, first, buf, bOff, tEnd, kind === 1);
-        v.level = h.level;
-        v.facility = h.facility;
-        v.seq = h.seq;
-        v.usec = h.usec;
-        v.flags = h.flags;
-        v.release = h.release;
-        if (onBytes(v)) return;
-      }
-    }
-    const body = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff);
-    const { text, dict, userdata, sysdata, lines } = decodeExtendedBody(body);
-    if (bootStart) flow.kernel = text;
-    if (sysdata?.msgid !== undefined) {
-      const id = Number(sysdata.msgid);
-      if (Number.isSafeInteger(id)) flow.observeMsgid(id, first);
-    }
-    if (!onMessage) return;
-    const m = flow.message({ sec, nsec }, 'extended', text, packets ?? [first], fragments);
-    m.level = h.level;
-    m.facility = h.facility;
-    m.seq = h.seq;
-    m.usec = h.usec;
-    m.flags = h.flags;
-    if (dict) m.dict = dict;
-    if (userdata) m.userdata = userdata;
-    if (sysdata) m.sysdata = sysdata;
-    if (lines) m.dictLines = lines;
-    if (h.release !== undefined) m.release = h.release;
-    if (incomplete) m.incomplete = true;
-    onMessage(m);
-  }
-
-  function plainMessage(
-    flow: Flow,
-    buf: Uint8Array,
-    tOff: number,
-    tEnd: number,
-    printkUsec: number | undefined,
-    sec: number,
-    nsec: number,
-    first: number,
-    packets: number[] | undefined,
-    fragments: number,
-  ): void {
-    flow.messages++;
-    state.messages++;
-    const bootStart = startsWith(buf, tOff, tEnd, LINUX_VERSION);
-    if (bootStart) {
-      if (flow.kernel !== undefined || flow.messages > 1) flow.restartPackets.add(first);
-      flow.kernel = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
-    }
-    if (!onMessage) return;
-    if (onBytes && packets === undefined && !bootStart) {
-      const kind = plainTextKind(buf, tOff, tEnd);
-      if (kind >= 0) {
-        const v = view.of(flow, 'plain', sec, nsec, first, buf, tOff, tEnd, kind === 1);
-        v.usec = printkUsec;
-        if (onBytes(v)) return;
-      }
-    }
-    let text = Buffer.from(buf.buffer, buf.byteOffset + tOff, tEnd - tOff).toString('utf8');
-    if (printkUsec !== undefined) text = stripContinuationStamps(text, printkUsec);
-    const m = flow.message({ sec, nsec }, 'plain', text, packets ?? [first], fragments);
-    if (printkUsec !== undefined) m.usec = printkUsec;
-    onMessage(m);
-  }
-
-  function emitSyslog(
-    flow: Flow,
-    h: SyslogHeader,
-    buf: Uint8Array,
-    off: number,
-    end: number,
-    time: Timestamp,
-    no: number,
-  ): void {
-    let e = end;
-    while (e > off && (buf[e - 1] === 0x0a || buf[e - 1] === 0x00)) e--;
-    const m = flow.message(
-      time,
-      'syslog',
-      Buffer.from(buf.buffer, buf.byteOffset + off, e - off).toString('utf8'),
-      [no],
-      1,
-    );
-    m.level = h.severity;
-    m.facility = h.facility;
-    if (h.hostname) m.hostname = h.hostname;
-    if (h.app) m.app = h.app;
-    onMessage!(m);
   }
 
   function tick(t: Timestamp): void {

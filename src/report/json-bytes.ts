@@ -11,7 +11,7 @@ import { safeJson } from './escape.js';
 import { jsonString } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
-import { copyText } from './text-bytes.js';
+import { copy, copyText, digits } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -223,21 +223,6 @@ export class JsonLineEncoder {
 function text8(b: Buffer & FastWrites, o: number, key: Uint8Array, json: string): number {
   o = copy(key, b, o);
   return o + b.utf8Write(json, o);
-}
-
-function copy(src: Uint8Array, b: Uint8Array, o: number): number {
-  for (let i = 0; i < src.length; i++) b[o + i] = src[i]!;
-  return o + src.length;
-}
-
-/** Writes `n` (0 <= n < 10^width) as exactly `width` decimal digits. */
-function digits(b: Uint8Array, o: number, n: number, width: number): number {
-  for (let i = o + width - 1; i >= o; i--) {
-    const q = Math.floor(n / 10);
-    b[i] = 48 + (n - q * 10);
-    n = q;
-  }
-  return o + width;
 }
 
 /** A number as JSON writes it: digits for whole numbers from 0 to 2^53, JSON's own text else. */

@@ -12,6 +12,7 @@ import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
 import { printkTime, type TextTime } from './time.js';
+import { copy, copyText, digits } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -137,31 +138,4 @@ export class TextLineEncoder {
     }
     return o;
   }
-}
-
-/** Copies `src[from, to)` to `b` at `o`: by hand when short, natively when longer. */
-export function copyText(src: Uint8Array, from: number, to: number, b: Buffer, o: number): number {
-  if (to - from > 48) {
-    if (Buffer.isBuffer(src)) return o + src.copy(b, o, from, to);
-    b.set(src.subarray(from, to), o);
-    return o + to - from;
-  }
-  for (let i = from; i < to; i++) b[o++] = src[i]!;
-  return o;
-}
-
-/** Copies a few bytes: cheaper by hand than Buffer#copy's checks for a dozen. */
-function copy(src: Uint8Array, b: Uint8Array, o: number): number {
-  for (let i = 0; i < src.length; i++) b[o + i] = src[i]!;
-  return o + src.length;
-}
-
-/** Writes `n` (0 <= n < 10^width) as exactly `width` decimal digits. */
-function digits(b: Buffer, o: number, n: number, width: number): number {
-  for (let i = o + width - 1; i >= o; i--) {
-    const q = Math.floor(n / 10);
-    b[i] = 48 + (n - q * 10);
-    n = q;
-  }
-  return o + width;
 }

@@ -46,15 +46,7 @@ export class RecordingSink implements PacketSink {
   /** Buffers handed over, to check that whole records are not copied. */
   readonly bufs: Uint8Array[] = [];
   constructor(private readonly keepBufs = false) {}
-  packet(
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    origlen: number,
-    tsSec: number,
-    tsNsec: number,
-    linkType: number,
-  ): void {
+  readonly packet: PacketSink['packet'] = (buf, offset, caplen, origlen, tsSec, tsNsec, linkType) => {
     if (
       !Number.isInteger(offset) ||
       offset < 0 ||
@@ -82,7 +74,7 @@ export class RecordingSink implements PacketSink {
       nsec: tsNsec,
       linkType,
     });
-  }
+  };
 }
 
 export const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));

@@ -479,8 +479,8 @@ test('kernel log (6.17, real): "netconsole: netconsole:", interface name, local 
   t.true(k.events.some(e => e.kind === 'console-enabled'));
 });
 
-// Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC): .synth in
-// spirit, kept inline.
+// Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC):
+// .synth in spirit, kept inline.
 const orders: Array<{
   name: string;
   lines: string[];
@@ -604,8 +604,8 @@ test('sender: two targets to two ports of one server (parameter and configfs) ag
 // ---- configfs of today: what a target sends beyond the text, and its send errors ----------------
 
 /**
- * Real: /sys/kernel/config/netconsole of the lab's 6.17 guest (--configfs --userdata --sysdata all --release),
- * byte for byte.
+ * Real: /sys/kernel/config/netconsole of the lab's 6.17 guest (--configfs --userdata --sysdata all
+ * --release), byte for byte.
  */
 const CONFIGFS_617 = fileURLToPath(
   new URL('../../fixtures/checks/hosts/sender-debian13-6.17-configfs-userdata', import.meta.url),

@@ -30,7 +30,11 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
   const sender: VerifyDeps['sender'] = {
     lastError: sc.ssh?.code === 255 ? 'ssh: connect to host 10.99.0.2 port 22: Connection refused' : undefined,
     setSudo() {},
-    async run(argv) {
+    run: argv => Promise.resolve(senderAnswer(argv)),
+    readFile: () => Promise.resolve(null),
+  };
+  function senderAnswer(argv: string[]): ExecResult {
+    {
       const cmd = argv.join(' ');
       if (cmd.startsWith('sh -c id -u')) return sc.ssh ?? ok(`${sc.uid ?? '0'}\n10.99.0.1 40000 10.99.0.2 22\n`);
       if (cmd === 'true') return sc.sudo === false ? fail(1, 'sudo: a password is required') : ok('');
@@ -54,13 +58,14 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
         return r;
       }
       return fail(1);
-    },
-    async readFile() {
-      return null;
-    },
-  };
+    }
+  }
   const receiver: HostExec = {
-    async run(argv) {
+    run: argv => Promise.resolve(receiverAnswer(argv)),
+    readFile: () => Promise.resolve(null),
+  };
+  function receiverAnswer(argv: string[]): ExecResult {
+    {
       const cmd = argv.join(' ');
       if (cmd === 'ip route get 10.99.0.2') return ok('10.99.0.2 dev eth9 src 10.99.0.1 uid 0\n    cache\n');
       if (cmd === 'ip -j addr show' || cmd === 'ip -j addr show dev eth9')
@@ -75,11 +80,8 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
           ]),
         );
       return fail(127);
-    },
-    async readFile() {
-      return null;
-    },
-  };
+    }
+  }
   return {
     sender,
     receiver,
@@ -92,8 +94,8 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
         now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }),
       };
     },
-    fileSize: async () => undefined,
-    readFrom: async () => undefined,
+    fileSize: () => Promise.resolve(undefined),
+    readFrom: () => Promise.resolve(undefined),
     clock: () => performance.now(),
     sleep: ms => new Promise(r => setTimeout(r, ms)),
     step: s => stepLog.push(s),

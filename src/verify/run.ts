@@ -26,7 +26,7 @@ import { ipFamily } from '../config/netconsole-spec.js';
 import type { PacketSink } from '../capture/sink.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { CLIError } from '../errors.js';
-import { batchScript, cachedExec, newBoundary, parseBatch, type BatchAnswers } from '../io/batch-exec.js';
+import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
 import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -93,8 +93,8 @@ export interface VerifyOutcome {
 }
 
 /**
- * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this host sends
- * back to it.
+ * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this
+ * host sends back to it.
  */
 function verifyFilter(senderIp: string, senderMac?: string): string {
   const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
@@ -224,7 +224,9 @@ export async function reachSender(
   const [uid, conn] = who.stdout.trim().split('\n');
   if (uid?.trim() !== '0') {
     d.sender.setSudo?.(true);
-    answers = whoAnswer ? parseBatch((await d.sender.run(batch)).stdout, boundary) : (new Map() as BatchAnswers);
+    answers = whoAnswer
+      ? parseBatch((await d.sender.run(batch)).stdout, boundary)
+      : new Map<string, { text: string; code: number }>();
     if (!answers.has(whoKey)) {
       const s = await d.sender.run(['true']);
       if (s.code !== 0)
@@ -430,8 +432,8 @@ export async function checkLogFile(
 }
 
 /**
- * The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`, `dynaFile NAME`)
- * is not watched.
+ * The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`,
+ * `dynaFile NAME`) is not watched.
  */
 export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: ReceiverReport): string | undefined {
   return o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));

@@ -170,17 +170,26 @@ export class JsonLineEncoder {
 
   /**
    * Writes a message still in its datagram's bytes (printable ASCII without a backslash, one
-   * datagram, no dictionary); false as `write`, and when its text holds a `"`.
+   * datagram, no dictionary); false as `write`.
    */
   writeBytes(m: MessageBytes, at: JsonPosition): boolean {
-    if (m.quote || !this.ready(m.sec, m.dstIp, m.dstPort)) return false;
+    if (!this.ready(m.sec, m.dstIp, m.dstPort)) return false;
     const n = m.textEnd - m.textOff;
-    const need = 512 + n + (m.release?.length ?? 0) * 6;
+    const need = 512 + n * 2 + (m.release?.length ?? 0) * 6;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
     let o = this.head(b, this.out.off, at, m.sender, m.nsec, m.mode);
     b[o++] = 0x22;
-    o = copyText(m.buf, m.textOff, m.textEnd, b, o);
+    if (!m.quote) o = copyText(m.buf, m.textOff, m.textEnd, b, o);
+    else {
+      // Printable ASCII without a backslash: a quote is all JSON escapes in it.
+      const src = m.buf;
+      for (let i = m.textOff; i < m.textEnd; i++) {
+        const c = src[i]!;
+        if (c === 0x22) b[o++] = 0x5c;
+        b[o++] = c;
+      }
+    }
     b[o++] = 0x22;
     o = copy(K_ONE_PACKET, b, o);
     o = number(b, o, m.packet);

@@ -16,7 +16,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNsPair, sendFrom } from '../test/helpers/netns.js';
+import { createNsPair, sendFrom, type NsPair } from '../test/helpers/netns.js';
 import { cliPath } from '../test/helpers/cli.js';
 
 export interface BurstOptions {
@@ -92,43 +92,12 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
     return { skipped: why };
   }
   const count = opts.count ?? 100000;
-  const pair = createNsPair('burst');
-  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-burst-'));
-  const procs: ChildProcess[] = [];
-  try {
+  return withDropPair('burst', async (pair, dir, procs) => {
     const r = pair.receiver;
-    // Drop after the capture taps, so the receiver answers no ICMP port unreachable.
-    pair.run(
-      r.ns,
-      'nft',
-      ['-f', '-'],
-      'table inet burst {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n',
-    );
 
     const sniffArgs = [cliPath, 'sniff', r.dev, '--port', '6666', ...(opts.summaryOnly ? ['-q'] : [])];
     if (opts.bufferMiB !== undefined) sniffArgs.push('-B', String(opts.bufferMiB));
-    // stdout to a file, as `netdiag sniff > file` would: the benchmark does not compete for CPU reading it.
-    const outFile = path.join(dir, 'sniff.out');
-    const outFd = openSync(outFile, 'w');
-    const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, {
-      stdio: ['ignore', outFd, 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    closeSync(outFd);
-    procs.push(netdiag);
-    const netdiagDone = collect(netdiag);
-    const tcpdump = pair.spawn(
-      r.ns,
-      'tcpdump',
-      ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    procs.push(tcpdump);
-    const tcpdumpDone = collect(tcpdump);
-    await Promise.all([
-      waitStderr(netdiag, /listening on/, 'netdiag sniff'),
-      waitStderr(tcpdump, /listening on/, 'tcpdump'),
-    ]);
+    const { netdiag, tcpdump, outFile, netdiagDone, tcpdumpDone } = await startBoth(pair, dir, procs, sniffArgs);
 
     const t0 = performance.now();
     const sent = sendFrom(pair, pair.sender.ns, { to: r.ip, port: 6666, burst: count });
@@ -185,6 +154,62 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
       );
     }
     return figures;
+  });
+}
+
+/**
+ * Starts `netdiag sniff` (its stdout to a file, as `netdiag sniff > file` would: the benchmark
+ * does not compete for CPU reading it) and tcpdump on the receiver, both on UDP port 6666, and
+ * waits until both listen.
+ */
+export async function startBoth(pair: NsPair, dir: string, procs: ChildProcess[], sniffArgs: string[]) {
+  const r = pair.receiver;
+  const outFile = path.join(dir, 'sniff.out');
+  const outFd = openSync(outFile, 'w');
+  const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, {
+    stdio: ['ignore', outFd, 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  closeSync(outFd);
+  procs.push(netdiag);
+  const netdiagDone = collect(netdiag);
+  const tcpdump = pair.spawn(
+    r.ns,
+    'tcpdump',
+    ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  procs.push(tcpdump);
+  const tcpdumpDone = collect(tcpdump);
+  await Promise.all([
+    waitStderr(netdiag, /listening on/, 'netdiag sniff'),
+    waitStderr(tcpdump, /listening on/, 'tcpdump'),
+  ]);
+  return { netdiag, tcpdump, outFile, netdiagDone, tcpdumpDone };
+}
+
+/**
+ * Runs `fn` with a fresh namespace pair whose receiver drops UDP to port 6666 after the capture
+ * taps (so it answers no ICMP port unreachable), a temporary directory, and a list for the
+ * processes it starts: all of it undone after, whatever happens.
+ */
+export async function withDropPair<T>(
+  tag: string,
+  fn: (pair: NsPair, dir: string, procs: ChildProcess[]) => Promise<T>,
+): Promise<T> {
+  const pair = createNsPair(tag);
+  const dir = mkdtempSync(path.join(tmpdir(), `netdiag-${tag}-`));
+  const procs: ChildProcess[] = [];
+  try {
+    pair.run(
+      pair.receiver.ns,
+      'nft',
+      ['-f', '-'],
+      `table inet ${tag} {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n`,
+    );
+    return await fn(pair, dir, procs);
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     pair.destroy();

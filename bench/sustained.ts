@@ -9,17 +9,16 @@
  *
  * Alone: node dist/bench/sustained.js [--rates 50000,100000,200000] [--seconds 10]
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js';
 import { formatExtended } from '../src/decode/netconsole.js';
 import { cliPath } from '../test/helpers/cli.js';
 import { udpFrame } from '../test/helpers/frames.js';
-import { createNsPair, type NsEnd } from '../test/helpers/netns.js';
-import { collect, waitStderr } from './burst.js';
+import type { NsEnd } from '../test/helpers/netns.js';
+import { startBoth, withDropPair } from './burst.js';
 
 export interface SustainedRow {
   rate: number;
@@ -78,41 +77,16 @@ function tail(file: string, n: number): string {
 }
 
 async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
-  const pair = createNsPair('sust');
-  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-sustained-'));
-  const procs: ChildProcess[] = [];
-  try {
+  return withDropPair('sust', async (pair, dir, procs) => {
     const r = pair.receiver;
-    pair.run(
-      r.ns,
-      'nft',
-      ['-f', '-'],
-      'table inet sust {\n chain input {\n  type filter hook input priority 0;\n  udp dport 6666 drop\n }\n}\n',
-    );
     const replay = path.join(dir, 'replay.synth.pcap');
     replayCapture(replay, pair.sender, r);
-    const outFile = path.join(dir, 'sniff.out');
-    const outFd = openSync(outFile, 'w');
-    const netdiag = pair.spawn(r.ns, process.execPath, [cliPath, 'sniff', r.dev, '--port', '6666'], {
-      stdio: ['ignore', outFd, 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    closeSync(outFd);
-    procs.push(netdiag);
-    const netdiagDone = collect(netdiag);
-    const tcpdump = pair.spawn(
-      r.ns,
-      'tcpdump',
-      ['-i', r.dev, '-n', '-w', path.join(dir, 't.pcap'), 'udp dst port 6666'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    procs.push(tcpdump);
-    const tcpdumpDone = collect(tcpdump);
-    await Promise.all([
-      waitStderr(netdiag, /listening on/, 'netdiag sniff'),
-      waitStderr(tcpdump, /listening on/, 'tcpdump'),
+    const { netdiag, tcpdump, outFile, netdiagDone, tcpdumpDone } = await startBoth(pair, dir, procs, [
+      cliPath,
+      'sniff',
+      r.dev,
+      '--port',
+      '6666',
     ]);
 
     const limit = rate * seconds;
@@ -153,11 +127,7 @@ async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
       },
       tcpdump: { captured: Number(tdCaptured?.[1] ?? NaN), droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
     };
-  } finally {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    pair.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function runSustained(

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pcapFile, udpFrame, arpReply } from './helpers/frames.js';
+import { pcapFile, udpFrame, arpReply, LAB_FLOW } from './helpers/frames.js';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
 import { runCli } from './helpers/cli.js';
 import { findingsMarkdown } from '../src/findings/docs.js';
@@ -27,14 +27,7 @@ const parse = <T>(text: string): T => JSON.parse(text) as T;
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-cli-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-const S = {
-  srcIp: '10.99.0.2',
-  dstIp: '10.99.0.1',
-  srcPort: 6665,
-  dstPort: 6666,
-  srcMac: '52:54:00:12:34:56',
-  dstMac: '52:54:00:ab:cd:ef',
-};
+const S = LAB_FLOW;
 function capture(name: string, frames: Buffer[]): string {
   const p = path.join(dir, name);
   writeFileSync(p, pcapFile(frames.map((data, i) => ({ data, sec: 1_764_000_000 + i, usec: 250 }))));

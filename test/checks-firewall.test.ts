@@ -1,5 +1,4 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { parseIptablesSave, splitArgs } from '../src/checks/firewall/iptables/parse.js';
 import { judgeIptables } from '../src/checks/firewall/iptables/judge.js';
 import { parseNftJson } from '../src/checks/firewall/nft/parse.js';
@@ -7,8 +6,7 @@ import { judgeNft } from '../src/checks/firewall/nft/judge.js';
 import type { Datagram, VerdictKind } from '../src/checks/firewall/model.js';
 import { inNetwork } from '../src/checks/firewall/address.js';
 import { rejectAnswer } from '../src/checks/firewall/reject.js';
-
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
+import { fx } from './helpers/host-facts.js';
 
 const pkt: Datagram = { family: 4, srcIp: '10.99.0.2', dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, iface: 'eth0' };
 

@@ -1,12 +1,9 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { runReceiverChecks, RECEIVER_CHECKS, type ReceiverContext } from '../src/checks/receiver/run.js';
 import type { ReceiverFacts } from '../src/checks/host/facts.js';
 import { parseProcNetUdp, parseSs, parseSnmp, semanagePorts } from '../src/checks/host/procnet.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
-
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
-const f = (text: string, from: string) => ({ text, from });
+import { fx, f, problemCodes } from './helpers/host-facts.js';
 
 const SNMP_ZERO =
   'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\nUdp: 120 0 0 30 0 0 0 0 0\n';
@@ -52,11 +49,6 @@ function healthy(): ReceiverFacts {
   };
 }
 const ctx: ReceiverContext = { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 };
-const codes = (r: ReturnType<typeof runReceiverChecks>) =>
-  r.findings
-    .filter(x => x.severity !== 'info')
-    .map(x => x.code)
-    .sort();
 
 // ---- failures first ----------------------------------------------------------------------------
 
@@ -190,7 +182,7 @@ const cases: Array<{
 for (const c of cases) {
   test(`receiver: ${c.name}`, t => {
     const r = runReceiverChecks(c.facts(healthy()), c.ctx ?? ctx);
-    t.deepEqual(codes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
+    t.deepEqual(problemCodes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
     if (c.evidence)
       t.true(
         r.findings.some(x => x.evidence.some(e => c.evidence!.test(e))),

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { parseSysconfigNetconsole } from '../src/config/sysconfig.js';
 import { parseIptablesSave } from '../src/checks/firewall/iptables/parse.js';
@@ -14,9 +13,9 @@ import { parseProcNetUdp, parseSs, parseSnmp } from '../src/checks/host/procnet.
 import { parseIpJson, parseIpText, parseRouteGet, parseNeigh } from '../src/checks/host/netinfo.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import { fx } from './helpers/host-facts.js';
 
 // Bad input is data, never an exception: every parser and judge over mutated fixture texts.
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const seeds = [
   'generated/iptables-userchain-drop.txt',
   'generated/nft-policy-drop-sets.json',

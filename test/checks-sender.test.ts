@@ -1,5 +1,4 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { runSenderChecks, SENDER_CHECKS, type SenderContext } from '../src/checks/sender/run.js';
 import type { SenderFacts } from '../src/checks/host/facts.js';
 import { parseKernelLog, effectiveKernelTargets, stripLogPrefix } from '../src/checks/sender/kernel-log.js';
@@ -10,9 +9,7 @@ import { configfsSource, configfsTarget } from '../src/checks/sender/sources/con
 import { dirExec } from '../src/io/dir-exec.js';
 import { fileURLToPath } from 'node:url';
 import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/host/netinfo.js';
-
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
-const f = (text: string, from: string) => ({ text, from });
+import { fx, f, problemCodes } from './helpers/host-facts.js';
 
 /** A healthy Debian 12 sender (the lab's shape): netconsole on eth0 to 10.99.0.1, directly reachable. */
 function healthy(): SenderFacts {
@@ -42,12 +39,6 @@ function healthy(): SenderFacts {
     notes: [],
   };
 }
-
-const codes = (r: ReturnType<typeof runSenderChecks>) =>
-  r.findings
-    .filter(x => x.severity !== 'info')
-    .map(x => x.code)
-    .sort();
 
 // ---- failures first ------------------------------------------------------------------------------
 
@@ -276,7 +267,7 @@ const cases: Array<{
 for (const c of cases) {
   test(`sender: ${c.name}`, t => {
     const r = runSenderChecks(c.facts(healthy()), c.ctx);
-    t.deepEqual(codes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
+    t.deepEqual(problemCodes(r), [...c.codes].sort(), JSON.stringify(r.findings, null, 1));
     if (c.check) t.is(r.checks.find(x => x.id === c.check![0])!.status, c.check[1] as never);
     if (c.evidence)
       t.true(
@@ -335,7 +326,7 @@ test('sender: CentOS 5 with sysconfig and the old log format: running target fro
     sysrq: f('0\n', '/proc/sys/kernel/sysrq'),
     notes: [],
   });
-  t.deepEqual(codes(r), ['sysrq-disabled']);
+  t.deepEqual(problemCodes(r), ['sysrq-disabled']);
   t.deepEqual(
     r.running.map(x => [x.dev, x.localIp, x.localPort, x.remoteIp, x.remotePort, x.remoteMac]),
     [['eth0', '192.168.1.20', 6666, '192.168.1.10', 514, '00:0c:29:86:dc:7a']],
@@ -598,7 +589,7 @@ test('sender: two targets to two ports of one server (parameter and configfs) ag
     ],
   });
   t.is(r.running.length, 2);
-  t.deepEqual(codes(r), []);
+  t.deepEqual(problemCodes(r), []);
 });
 
 // ---- configfs of today: what a target sends beyond the text, and its send errors ----------------

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { parseRsyslog, rsyslogIncludes } from '../src/checks/syslog/rsyslog.js';
 import { parseSyslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
 import { parseSysklogdOptions, sysklogdConfig } from '../src/checks/syslog/sysklogd.js';
 import { selectorMatches } from '../src/checks/syslog/selectors.js';
+import { fx } from './helpers/host-facts.js';
 
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
 const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });
 
 // ---- failures first: no UDP ---------------------------------------------------------------------

@@ -221,6 +221,15 @@ export function syslogText(state: LabState): string {
   return f && existsSync(f) ? readFileSync(f, 'utf8') : '';
 }
 
+/**
+ * A suite's lab names: a per-process tag (its letter, then the pid in base 36), so concurrent runs
+ * and other labs are left alone; `n(what)` is a lab name of this run, cut to lab.sh's 11 characters.
+ */
+export function labNames(letter: string): { tag: string; n: (what: string) => string } {
+  const tag = `${letter}${(process.pid % 46656).toString(36).padStart(3, '0')}`;
+  return { tag, n: what => `${tag}${what}`.slice(0, 11) };
+}
+
 const captureDirs: string[] = [];
 /** Deletes the capture files made since the last call (call when a test passed). */
 export function discardCaptures(): void {

@@ -17,6 +17,7 @@ import {
   guest,
   inLogServer,
   kmsg,
+  labNames,
   labRequirements,
   marker,
   netCounters,
@@ -43,8 +44,7 @@ ava.afterEach(() => discardCaptures());
 ava.afterEach.always(() => keepCaptures());
 
 const suiteStart = Date.now();
-const tag = `s${(process.pid % 46656).toString(36).padStart(3, '0')}`;
-const n = (what: string): string => `${tag}${what}`.slice(0, 11);
+const { tag, n } = labNames('s');
 const boots: BootRecord[] = [];
 
 /** A message of `netdiag analyze --json` (docs/json.md), the fields these tests read. */

@@ -13,16 +13,17 @@ import {
   keepCaptures,
   guest,
   inLogServer,
+  kmsg,
   lab,
-  labDown,
+  labNames,
   labRequirements,
-  labUp,
-  leftovers,
   marker,
   run,
   sleep,
   syslogText,
   waitFor,
+  withLab as withLabRecorded,
+  type BootRecord,
   type LabState,
 } from './lab-driver.js';
 
@@ -40,37 +41,15 @@ ava.afterEach(() => discardCaptures());
 ava.afterEach.always(() => keepCaptures());
 
 const suiteStart = Date.now();
-/** Lab names of this run: a per-process tag, so concurrent runs and other labs are left alone. */
-const tag = `e${(process.pid % 46656).toString(36).padStart(3, '0')}`;
-const n = (what: string): string => `${tag}${what}`.slice(0, 11);
-const boots: Array<{ opts: string; firstDatagramMs: number | null; sshReadyMs: number | null; upMs: number }> = [];
-
-/** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing. */
-async function withLab(
-  t: { log: (...a: unknown[]) => void; deepEqual: (a: unknown, b: unknown, m?: string) => void },
+const { tag, n } = labNames('e');
+const boots: BootRecord[] = [];
+/** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing; the boot is recorded. */
+const withLab = (
+  t: Parameters<typeof withLabRecorded>[0],
   name: string,
   opts: string[],
   body: (s: LabState) => Promise<void>,
-): Promise<void> {
-  const t0 = Date.now();
-  let state: LabState | undefined;
-  try {
-    state = await labUp(name, opts);
-    boots.push({
-      opts: `${opts.join(' ') || '(defaults)'} [${state.kernel}]`,
-      firstDatagramMs: state.timings.firstDatagramMs,
-      sshReadyMs: state.timings.sshReadyMs,
-      upMs: Date.now() - t0,
-    });
-    t.log(
-      `lab ${opts.join(' ') || '(defaults)'}: first datagram ${state.timings.firstDatagramMs} ms, ssh ${state.timings.sshReadyMs} ms after QEMU start`,
-    );
-    await body(state);
-  } finally {
-    await labDown(name);
-  }
-  t.deepEqual(await leftovers(name, state?.qemu.pid, state?.rsyslog.pid), [], 'lab down leaves nothing behind');
-}
+) => withLabRecorded(t, name, opts, body, boots);
 
 /**
  * Positive control for a test that expects silence: the log server broadcasts one datagram out
@@ -102,11 +81,6 @@ const kernels = ['6.1', '6.17'] as const;
 const onKernel = (kernel: string): string[] => ['--kernel', kernel];
 /** Lab names stay as they were for 6.1; 6.17's get a 7. */
 const suffix = (kernel: string): string => (kernel === '6.1' ? '' : '7');
-
-async function kmsg(name: string, text: string, level = 6): Promise<void> {
-  const r = await guest(name, `echo '<${level}>${text}' > /dev/kmsg`);
-  if (r.code !== 0) throw new Error(`ssh to the guest failed: ${r.stderr}`);
-}
 
 test.serial('build is cached: a second build takes seconds; both kernels are known', async t => {
   const first = await lab(['build', '--all'], 900_000);

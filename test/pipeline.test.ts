@@ -1,18 +1,18 @@
 import test from 'ava';
-import { arpReply, icmpPortUnreachable, udpFragments, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
+import {
+  arpReply,
+  icmpPortUnreachable,
+  LAB_FLOW,
+  udpFragments,
+  udpFrame,
+  type UdpFrameSpec,
+} from './helpers/frames.js';
 import { formatExtended, formatPlain, type ExtendedHeader } from '../src/decode/netconsole.js';
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
 // Every capture in this file is synthesised in the test, frame by frame.
-const SENDER = {
-  srcIp: '10.99.0.2',
-  dstIp: '10.99.0.1',
-  srcPort: 6665,
-  dstPort: 6666,
-  srcMac: '52:54:00:12:34:56',
-  dstMac: '52:54:00:ab:cd:ef',
-};
+const SENDER = LAB_FLOW;
 const frame = (payload: string | Buffer, over: Partial<UdpFrameSpec> = {}) => udpFrame({ ...SENDER, ...over, payload });
 const ext = (seq: number, text: string, more: Partial<ExtendedHeader> = {}) =>
   frame(formatExtended({ facility: 0, level: 6, seq, usec: 1000 + seq, flags: '-', ...more }, `${text}\n`));

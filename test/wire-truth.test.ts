@@ -8,17 +8,10 @@ import { looksLikeNetconsole, formatExtended, formatPlain } from '../src/decode/
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { watchedPorts } from '../src/config/target.js';
 import { localInterface } from '../src/capture/local-interface.js';
-import { arpReply, icmpUnreachable, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
+import { arpReply, icmpUnreachable, LAB_FLOW, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
-const SENDER = {
-  srcIp: '10.99.0.2',
-  dstIp: '10.99.0.1',
-  srcPort: 6665,
-  dstPort: 514,
-  srcMac: '52:54:00:12:34:56',
-  dstMac: '52:54:00:ab:cd:ef',
-};
+const SENDER = { ...LAB_FLOW, dstPort: 514 };
 const V6 = { srcIp: 'fd00::2', dstIp: 'fd00::1' };
 const frame = (payload: string | Buffer, over: Partial<UdpFrameSpec> = {}) => udpFrame({ ...SENDER, ...over, payload });
 const plain = (text: string, over: Partial<UdpFrameSpec> = {}) => frame(formatPlain(text, 12_345_678), over);

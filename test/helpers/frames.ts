@@ -20,6 +20,16 @@ export interface UdpFrameSpec {
   ipId?: number;
 }
 
+/** The lab's flow in the synthesised captures: sender 10.99.0.2:6665 to 10.99.0.1:6666, both MACs. */
+export const LAB_FLOW = {
+  srcIp: '10.99.0.2',
+  dstIp: '10.99.0.1',
+  srcPort: 6665,
+  dstPort: 6666,
+  srcMac: '52:54:00:12:34:56',
+  dstMac: '52:54:00:ab:cd:ef',
+} as const satisfies Omit<UdpFrameSpec, 'payload'>;
+
 function macBytes(mac: string): number[] {
   return mac.split(':').map(h => parseInt(h, 16));
 }

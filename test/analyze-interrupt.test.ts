@@ -7,13 +7,14 @@
  * The capture is synthesised (bench/gen-capture.ts), 150,000 datagrams.
  */
 import test from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCapture } from '../bench/gen-capture.js';
 import { cliPath, runCli } from './helpers/cli.js';
+import { onPty, plain, until } from './helpers/pty.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 
 const DATAGRAMS = 150_000;
@@ -165,3 +166,41 @@ withPty('on a terminal the progress line moves while the file is read (percent, 
   );
   t.true(screens.length > percents.size, 'the spinner is redrawn between text changes');
 });
+
+withPty(
+  'on a terminal with the spinner on, Ctrl-C typed on the pty: the text report ends marked interrupted, exit 130',
+  async t => {
+    // stdout into a FIFO drained at 1 MB/s (so the run lasts), stderr on a 100x30 pty with CI=true
+    // (netdiag, not ora, decides the spinner); Ctrl-C goes through the line discipline as typed.
+    const fifoDir = mkdtempSync(path.join(tmpdir(), 'netdiag-apty-'));
+    t.teardown(() => rmSync(fifoDir, { recursive: true, force: true }));
+    const fifo = path.join(fifoDir, 'out');
+    const report = path.join(fifoDir, 'report.txt');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('sh', ['-c', 'exec pv -q -L 1m < "$0" > "$1"', fifo, report], { stdio: 'ignore' });
+    const readerDone = new Promise(resolve => reader.once('close', resolve));
+    t.teardown(() => {
+      if (reader.exitCode === null) reader.kill('SIGKILL');
+    });
+    const run = onPty([process.execPath, cliPath, 'analyze', capture], {
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', TZ: 'UTC', TERM: 'xterm' },
+      stdoutTo: fifo,
+    });
+    t.teardown(() => run.dispose());
+    await until(
+      'the spinner reading the file',
+      () => /[\u2800-\u28ff] reading .*: \d+%/.test(plain(run.screen())),
+      60_000,
+    );
+    run.type('\x03');
+    const end = await run.ended;
+    await readerDone;
+    const screen = plain(end.screen);
+    t.deepEqual([end.code, end.signal], [130, null], screen);
+    t.notRegex(screen, /\n\s+at .*\(|Error:/, 'no stack trace on the terminal');
+    const text = readFileSync(report, 'utf8');
+    t.true(text.startsWith('times in UTC (+00:00)\n'), text.slice(0, 200));
+    t.regex(text, /\ninterrupted by Ctrl-C \(SIGINT\): this report covers only what was read before\n/);
+    t.regex(text, /\n(OK on the wire|FAIL): \d+ errors?, \d+ warnings?/);
+  },
+);

@@ -7,18 +7,13 @@
  * another; where switches do not disturb each other one boot serves several assertions (see
  * lab/README.md for timings).
  */
-import ava from 'ava';
 import { cliPath } from './helpers/cli.js';
-import { haveCommand, requiring } from './helpers/prereq.js';
+import { haveCommand } from './helpers/prereq.js';
 import {
   Capture,
-  discardCaptures,
-  keepCaptures,
   guest,
   inLogServer,
   kmsg,
-  labNames,
-  labRequirements,
   marker,
   netCounters,
   run,
@@ -26,26 +21,11 @@ import {
   syslogText,
   waitFor,
   withLab,
-  type BootRecord,
   type LabState,
 } from './lab-driver.js';
+import { labSuite } from './helpers/lab-suite.js';
 
-const test = requiring(
-  labRequirements(
-    [haveCommand('tcpdump'), 'tcpdump'],
-    [haveCommand('socat'), 'socat'],
-    [haveCommand('iptables'), 'iptables'],
-    [haveCommand('nft'), 'nft (nftables)'],
-    [haveCommand('xz'), 'xz (xz-utils, for the 6.17 modules)'],
-  ),
-);
-
-ava.afterEach(() => discardCaptures());
-ava.afterEach.always(() => keepCaptures());
-
-const suiteStart = Date.now();
-const { tag, n } = labNames('s');
-const boots: BootRecord[] = [];
+const { test, tag, n, boots, suiteStart } = labSuite('s', [haveCommand('xz'), 'xz (xz-utils, for the 6.17 modules)']);
 
 /** A message of `netdiag analyze --json` (docs/json.md), the fields these tests read. */
 interface DecodedMessage {

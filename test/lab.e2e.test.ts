@@ -5,44 +5,23 @@
  * Labs boot one after another (2 shared cores); each test takes its lab down and checks that
  * nothing is left. On failure the capture file's path is in the assertion message.
  */
-import ava from 'ava';
-import { haveCommand, requiring } from './helpers/prereq.js';
 import {
   Capture,
-  discardCaptures,
-  keepCaptures,
   guest,
   inLogServer,
   kmsg,
   lab,
-  labNames,
-  labRequirements,
   marker,
   run,
   sleep,
   syslogText,
   waitFor,
   withLab as withLabRecorded,
-  type BootRecord,
   type LabState,
 } from './lab-driver.js';
+import { labSuite } from './helpers/lab-suite.js';
 
-const test = requiring(
-  labRequirements(
-    [haveCommand('tcpdump'), 'tcpdump'],
-    [haveCommand('socat'), 'socat'],
-    [haveCommand('iptables'), 'iptables'],
-    [haveCommand('nft'), 'nft (nftables)'],
-  ),
-);
-
-// Captures are evidence: kept (and named in the message) when a test fails, deleted when it passes.
-ava.afterEach(() => discardCaptures());
-ava.afterEach.always(() => keepCaptures());
-
-const suiteStart = Date.now();
-const { tag, n } = labNames('e');
-const boots: BootRecord[] = [];
+const { test, tag, n, boots, suiteStart } = labSuite('e');
 /** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing; the boot is recorded. */
 const withLab = (
   t: Parameters<typeof withLabRecorded>[0],

@@ -22,6 +22,17 @@ export function copy(src: Uint8Array, b: Uint8Array, o: number): number {
 
 /** Writes `n` (0 <= n < 10^width) as exactly `width` decimal digits. */
 export function digits(b: Uint8Array, o: number, n: number, width: number): number {
+  if (n <= 0x7fffffff) {
+    // Whole numbers that fit 32 bits (the fractions, the printk seconds): integer division,
+    // which the compiler turns into a multiplication; a float division per digit cost more.
+    let v = n | 0;
+    for (let i = o + width - 1; i >= o; i--) {
+      const q = (v / 10) | 0;
+      b[i] = 48 + v - q * 10;
+      v = q;
+    }
+    return o + width;
+  }
   for (let i = o + width - 1; i >= o; i--) {
     const q = Math.floor(n / 10);
     b[i] = 48 + (n - q * 10);

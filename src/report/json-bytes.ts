@@ -73,7 +73,8 @@ export class JsonLineEncoder {
   private date = Buffer.alloc(0);
   private dstIp = '';
   private dstPort = -1;
-  private dst = Buffer.alloc(0);
+  private dst: Buffer = Buffer.alloc(0);
+  private readonly dsts: Array<{ ip: string; port: number; json: Buffer }> = [];
   private readonly sender = new Recent();
   private readonly mode = new Recent();
   private readonly release = new Recent();
@@ -93,7 +94,16 @@ export class JsonLineEncoder {
     if (dstIp !== this.dstIp || dstPort !== this.dstPort) {
       this.dstIp = dstIp;
       this.dstPort = dstPort;
-      this.dst = Buffer.from(jsonString(endpoint(dstIp, dstPort)), 'utf8');
+      // Flows to two ports of one host take turns: each destination is encoded once.
+      const d = this.dsts;
+      let i = 0;
+      while (i < d.length && (d[i]!.ip !== dstIp || d[i]!.port !== dstPort)) i++;
+      if (i === d.length) {
+        if (d.length >= 16) d.length = 0;
+        d.push({ ip: dstIp, port: dstPort, json: Buffer.from(jsonString(endpoint(dstIp, dstPort)), 'utf8') });
+        i = d.length - 1;
+      }
+      this.dst = d[i]!.json;
     }
     return true;
   }

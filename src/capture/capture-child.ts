@@ -14,6 +14,7 @@ import { writeSync } from 'node:fs';
 import { CLIError } from '../errors.js';
 import { PCAP_RECORD_HEADER_LEN as REC, pcapFileHeader, writePcapRecordHeader } from './format.js';
 import { openLiveCapture, type LiveCaptureOptions } from './live.js';
+import { openKernelStats } from './packet-stats.js';
 
 /** Bytes of pcap records waiting to be written before packets are dropped (and counted). */
 const MAX_BACKLOG = 256 * 1024 * 1024;
@@ -80,18 +81,27 @@ function main(opts: LiveCaptureOptions): void {
     `OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`,
   );
 
+  // The kernel's counters of cap's socket: what the ring dropped (read again before it closes).
+  const kernelStats = openKernelStats();
+  const kernel = () => ('read' in kernelStats ? kernelStats.read() : kernelStats);
+
   const stop = () => {
+    const k = kernel();
     capture.stop();
     flush();
-    control(`STATS ${JSON.stringify({ ...capture.stats(), dropped, written, cpu: process.cpuUsage(cpu0) })}`);
+    control(
+      `STATS ${JSON.stringify({ ...capture.stats(), dropped, written, kernel: k, cpu: process.cpuUsage(cpu0) })}`,
+    );
     out.end(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // If netdiag itself is killed (SIGKILL), nothing tells this process: notice the new parent.
   const parent = process.ppid;
+  // The kernel's counters are 32 bits and reset when read: read them often enough not to wrap.
   setInterval(() => {
     if (process.ppid !== parent) process.exit(0);
+    kernel();
   }, 1000);
   // The parent's end of the control channel closing means it is gone: stop too.
   process.stdout.on('error', () => process.exit(0));

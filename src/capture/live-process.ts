@@ -101,8 +101,11 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
               };
               resolve(opened);
             } else if (kind === 'STATS') {
-              const end = JSON.parse(rest) as { dropped: number; cpu: { user: number; system: number } };
+              const end = JSON.parse(rest) as Required<Pick<LiveStats, 'dropped' | 'kernel'>> & {
+                cpu: { user: number; system: number };
+              };
               stats.dropped = end.dropped;
+              stats.kernel = end.kernel;
               stats.cpuMicros = end.cpu;
             }
           }

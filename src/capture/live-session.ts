@@ -195,7 +195,11 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 /** The line a live command prints on stderr when it stops, like tcpdump's. Pure. */
 export function formatSessionStats(r: LiveSessionResult): string {
   const cpuS = (r.cpuMicros.user + r.cpuMicros.system) / 1e6;
-  let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s (kernel drops unknown: cap does not report them)`;
+  let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s`;
+  const k = r.stats.kernel;
+  if (!k || 'unknown' in k) s += ` (kernel drops unknown: ${k?.unknown ?? 'cap does not report them'})`;
+  else if (k.dropped) s += `, ${k.dropped} dropped by the kernel: the capture buffer was full (a bigger -B holds more)`;
+  else s += ', 0 dropped by the kernel';
   s += `, peak backlog ${r.queue.peak}`;
   if (r.queue.dropped) s += `, ${r.queue.dropped} dropped: netdiag's queue was full`;
   if (r.stats.dropped) s += `, ${r.stats.dropped} dropped by the capture process: netdiag fell too far behind`;

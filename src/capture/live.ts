@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLIError } from '../errors.js';
+import type { KernelCounters } from './packet-stats.js';
 import type { PacketSink } from './sink.js';
 
 /** The part of cap's API used here. */
@@ -54,6 +55,11 @@ export interface LiveStats {
   truncated: number;
   /** Packets the capture process dropped because netdiag fell too far behind (live-process.ts). */
   dropped?: number;
+  /**
+   * What the kernel counted on the capture's socket (packet-stats.ts), from a capture process once
+   * it has ended; or why that is not known.
+   */
+  kernel?: KernelCounters | { unknown: string };
   /** CPU the capture process used, in microseconds, once it has ended. */
   cpuMicros?: { user: number; system: number };
 }

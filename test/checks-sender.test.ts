@@ -61,10 +61,55 @@ const cases: Array<{
     check: ['sender.loaded', 'fail'],
   },
   {
-    name: 'sysconfig malformed',
+    name: 'sysconfig malformed, nothing else gives a target: the error',
+    facts: h => ({
+      ...h,
+      modprobe: [],
+      kernelLog: f(fx('dmesg/none.txt'), 'dmesg'),
+      sysconfig: f(fx('sysconfig/broken-netconsole'), '/etc/sysconfig/netconsole'),
+    }),
+    codes: ['netconsole-config-invalid', 'netconsole-no-target'],
+    check: ['sender.config', 'fail'],
+    evidence: /\/etc\/sysconfig\/netconsole:1: spaces around '='/,
+  },
+  {
+    name: 'sysconfig malformed while the kernel runs a target from elsewhere: a warning',
     facts: h => ({ ...h, sysconfig: f(fx('sysconfig/broken-netconsole'), '/etc/sysconfig/netconsole') }),
     codes: ['netconsole-config-invalid'],
+    check: ['sender.config', 'warn'],
     evidence: /\/etc\/sysconfig\/netconsole:1: spaces around '='/,
+  },
+  {
+    // The lab's --ipv6 --configfs shape on 6.17 with the target switched off: the file the init
+    // script would refuse is not the cause, the disabled target is.
+    name: 'configfs IPv6 target disabled, sysconfig with an IPv6 SYSLOGADDR: disabled is the error',
+    facts: h => ({
+      ...h,
+      modprobe: [],
+      kernelLog: f(fx('dmesg/none.txt'), 'dmesg'),
+      sysconfig: f('DEV=eth0\nSYSLOGADDR=fd99::1\nSYSLOGPORT=514\n', '/etc/sysconfig/netconsole'),
+      configfs: [
+        {
+          name: 'target1',
+          from: '/sys/kernel/config/netconsole/target1',
+          attrs: {
+            enabled: '0',
+            dev_name: 'eth0',
+            local_port: '6665',
+            remote_port: '514',
+            remote_ip: 'fd99::1',
+            local_ip: 'fd99::2',
+            remote_mac: '02:99:00:00:00:01',
+            local_mac: '52:54:00:99:00:02',
+            extended: '0',
+            transmit_errors: '0',
+          },
+        },
+      ],
+    }),
+    codes: ['netconsole-config-invalid', 'netconsole-target-disabled'],
+    check: ['sender.config', 'warn'],
+    evidence: /SYSLOGADDR "fd99::1" is IPv6/,
   },
   {
     name: 'kernel refused: device does not exist (RHEL 9 log)',
@@ -468,6 +513,16 @@ test('kernel log (6.17, real): "netconsole: netconsole:", interface name, local 
   // The device's MAC printed before setup is broadcast: not a device given by MAC.
   t.is(ts[0]!.devMac, undefined);
   t.true(k.events.some(e => e.kind === 'console-enabled'));
+});
+
+test('kernel log (6.17, real): a configfs target disabled, given another MAC and enabled again runs with the new MAC only', t => {
+  const k = parseKernelLog(fx('dmesg/debian13-6.17-configfs-ipv6-reenabled.txt'));
+  t.is(k.blocks.filter(b => b.line > k.lastBootLine).length, 2, 'the kernel printed the target twice');
+  const ts = effectiveKernelTargets(k);
+  t.deepEqual(
+    ts.map(x => [x.line, x.target.localIp, x.target.remoteIp, x.target.remoteMac]),
+    [[413, 'fd99::2', 'fd99::1', '02:99:de:ad:be:ef']],
+  );
 });
 
 // Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC):

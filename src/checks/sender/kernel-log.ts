@@ -302,5 +302,9 @@ export function effectiveKernelTargets(k: KernelLogNetconsole): KernelLogTarget[
   const current = k.blocks.filter(b => b.line > k.lastBootLine);
   // A later cleanup (module unloaded) ends the targets before it.
   const lastCleanup = Math.max(0, ...k.events.filter(e => e.kind === 'cleanup').map(e => e.line));
-  return current.filter(b => b.line > lastCleanup && !(b.outcome && errorKinds.has(b.outcome.kind)));
+  const ok = current.filter(b => b.line > lastCleanup && !(b.outcome && errorKinds.has(b.outcome.kind)));
+  // A configfs target disabled, changed (a MAC, a mode) and enabled again prints its block again:
+  // the later start of the same endpoints is what runs now, not both.
+  const key = (t: NetconsoleTarget) => [t.localPort, t.localIp ?? '', t.dev ?? '', t.remoteIp, t.remotePort].join('|');
+  return ok.filter((b, i) => !ok.slice(i + 1).some(later => key(later.target) === key(b.target)));
 }

@@ -36,11 +36,25 @@ export function loadedCheck(facts: SenderFacts, v: SenderView): CheckResult {
 
 export function configCheck(facts: SenderFacts, v: SenderView): CheckResult {
   const f: Finding[] = [];
-  if (v.configErrors.length)
+  // A malformed file is what breaks netconsole only when nothing else gives it a target: while the
+  // kernel runs a target or configfs holds one, the file fails at its next use (a warning), and
+  // what decides today is judged by the checks of what runs (kernel log, configfs).
+  const inUse = v.running.length > 0 || v.live.length > 0;
+  const fileErrors = v.reads.filter(r => !r.source.live).flatMap(r => r.read.errors);
+  const errors = inUse ? v.reads.filter(r => r.source.live).flatMap(r => r.read.errors) : v.configErrors;
+  if (errors.length)
     f.push(
       finding('netconsole-config-invalid', {
-        summary: `${v.configErrors.length} netconsole setting(s) malformed`,
-        evidence: v.configErrors,
+        summary: `${errors.length} netconsole setting(s) malformed`,
+        evidence: errors,
+      }),
+    );
+  if (inUse && fileErrors.length)
+    f.push(
+      finding('netconsole-config-invalid', {
+        severity: 'warning',
+        summary: `${fileErrors.length} netconsole setting(s) malformed, in a file not in use now (the target in use: ${describeTarget((v.running[0] ?? v.live[0]?.target)!)})`,
+        evidence: fileErrors,
       }),
     );
   const cmd = facts.cmdline ? cmdlineNetconsoleParams(facts.cmdline.text).filter(p => p.form === 'builtin') : [];

@@ -10,7 +10,7 @@ import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
-import { sysrqLogged } from '../src/verify/hops.js';
+import { sysrqLogged } from '../src/verify/hops/evidence.js';
 import { checkLogFile, parseTransmitErrors } from '../src/verify/run.js';
 import type { Finding } from '../src/findings/finding.js';
 

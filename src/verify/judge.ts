@@ -7,29 +7,13 @@
  */
 import type { CheckResult } from '../checks/check.js';
 import type { Finding } from '../findings/finding.js';
-import {
-  contradicted,
-  countersHop,
-  daemonHop,
-  dstIpHop,
-  dstMacHop,
-  firewallHop,
-  logHop,
-  loglevelHop,
-  portHop,
-  receiverSide,
-  rpFilterHop,
-  senderHop,
-  socketHop,
-  transmitHop,
-  triggerHop,
-  wireHop,
-  type Hop,
-  type Seen,
-  type VerifyEvidence,
-} from './hops.js';
+import { contradicted, type Hop, type Seen, type VerifyEvidence } from './hops/evidence.js';
+import { dstIpHop, dstMacHop, portHop } from './hops/arrival.js';
+import { firewallHop } from './hops/firewall.js';
+import { countersHop, daemonHop, logHop, loglevelHop, receiverSide, rpFilterHop, socketHop } from './hops/receiver.js';
+import { senderHop, transmitHop, triggerHop, wireHop } from './hops/sending.js';
 
-export type { Arrival, VerifyEvidence } from './hops.js';
+export type { Arrival, VerifyEvidence } from './hops/evidence.js';
 
 export interface VerifyReport {
   ok: boolean;

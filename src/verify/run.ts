@@ -32,7 +32,7 @@ import { canonicalIp } from '../decode/addr.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import type { AnalysisResult, Message, Timestamp } from '../pipeline/types.js';
 import { judgeVerify, type Arrival, type VerifyReport } from './judge.js';
-import { SYSRQ_LINE, sysrqLogged, type TransmitCount } from './hops.js';
+import { SYSRQ_LINE, sysrqLogged, type TransmitCount } from './hops/evidence.js';
 import { CONFIGFS_NETCONSOLE } from '../checks/sender/sources/configfs.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 

@@ -1,0 +1,156 @@
+/**
+ * The hops inside this host after the firewall: the reverse-path filter, a listening socket, the
+ * syslog daemon, the log file and the marker itself; and beside the path, the UDP counters and the
+ * receiver checks that are not hops. Pure.
+ */
+import { endpoint } from '../../decode/addr.js';
+import { finding } from '../../findings/catalog.js';
+import type { Finding } from '../../findings/finding.js';
+import { byId, receiverHop, step, type Hop } from './evidence.js';
+
+export const rpFilterHop: Hop = (e, s) =>
+  receiverHop(e, s, 'receiver.rp-filter', 'verify.rp-filter', 'reverse-path filter', () => {
+    const n = s.delta('TcpExt.IPReversePathFilter');
+    if (n <= 0) return undefined;
+    const c = byId(e.receiverAfter.checks, 'receiver.rp-filter');
+    const known = c?.findings.find(f => f.code === 'rp-filter-drop');
+    // Another sender's asymmetric route moves the same counter: this one's route back must agree.
+    if (e.sharedCounters && !known) return undefined;
+    const ev = `TcpExt IPReversePathFilter +${n} during the test${e.sharedCounters ? ' (every sender of the run)' : ''}`;
+    return step(
+      'verify.rp-filter',
+      'reverse-path filter',
+      'fail',
+      `${c?.detail ?? 'rp_filter'}; it dropped ${n} packets during the test`,
+      [
+        known
+          ? { ...known, evidence: [...known.evidence, ev] }
+          : finding('rp-filter-drop', {
+              summary: `the reverse-path filter dropped ${n} packets during the test: the route back to ${e.senderIp} does not leave by ${e.iface}`,
+              evidence: [ev],
+            }),
+      ],
+    );
+  });
+export const socketHop: Hop = (e, s) =>
+  receiverHop(e, s, 'receiver.listening', 'verify.socket', 'a socket listens', () => {
+    const c = byId(e.receiverAfter.checks, 'receiver.listening');
+    const noPorts = s.delta('Udp.NoPorts');
+    const unreachable = s.icmp.filter(f => f.code === 'port-unreachable');
+    const listening = e.receiverAfter.sockets.length > 0;
+    if (c?.status === 'fail' || unreachable.length || (noPorts > 0 && !listening)) {
+      const ev = [
+        ...unreachable.flatMap(f => f.evidence.slice(0, 2)),
+        ...(noPorts > 0
+          ? [`Udp NoPorts rose by ${noPorts} during the ${e.sharedCounters ? 'run (every sender)' : 'test'}`]
+          : []),
+      ];
+      const known = c?.findings.find(f => f.severity === 'error');
+      const f = known
+        ? { ...known, evidence: [...known.evidence, ...ev] }
+        : finding('receiver-not-listening', {
+            summary: `the datagrams arrive, but nothing listens on udp/${e.port}${unreachable.length ? ': this host answered ICMP port unreachable' : ''}`,
+            evidence: ev,
+          });
+      return step(
+        'verify.socket',
+        'a socket listens',
+        'fail',
+        c?.status === 'fail'
+          ? c.detail
+          : `nothing listens on udp/${e.port}${noPorts ? ` (Udp NoPorts +${noPorts})` : ''}`,
+        [f],
+      );
+    }
+    const sock = e.receiverAfter.sockets[0];
+    return sock
+      ? step(
+          'verify.socket',
+          'a socket listens',
+          'pass',
+          `${sock.process ?? 'a process'} on ${endpoint(sock.address, sock.port)}`,
+        )
+      : undefined;
+  });
+
+export const daemonHop: Hop = (e, s) =>
+  receiverHop(e, s, 'receiver.syslog', 'verify.daemon', 'syslog daemon', () => undefined);
+
+export const logHop: Hop = (e, s) => {
+  const lf = e.logFile;
+  if (!lf)
+    return step(
+      'verify.log',
+      'in the syslog file',
+      'unknown',
+      'no plain log file in the configuration: give --log-file',
+    );
+  if (!lf.readable) return step('verify.log', 'in the syslog file', 'unknown', `${lf.path} cannot be read`);
+  if (lf.markerFound) return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
+  if (lf.sysrqFound)
+    return step(
+      'verify.log',
+      'in the syslog file',
+      'pass',
+      `the sysrq line is in ${lf.path} (not the marker: see "ordinary messages sent")`,
+    );
+  if (!s.arrived) return step('verify.log', 'in the syslog file', 'unknown', `not in ${lf.path}`);
+  return step('verify.log', 'in the syslog file', 'fail', `not in ${lf.path}`, [
+    finding('not-in-log', {
+      summary: `the datagrams reached the socket, but ${lf.path} does not have the marker`,
+      evidence: [
+        `searched ${lf.path} for ${e.marker} and the sysrq line`,
+        ...e.receiverAfter.logFiles.map(f => `the syslog configuration writes to ${f}`),
+      ],
+    }),
+  ]);
+};
+
+/** The sysrq line arrived and the marker did not: the console log level keeps ordinary messages back. */
+export const loglevelHop: Hop = e => {
+  if (!e.sysrqArrival || e.markerArrival) return undefined;
+  const low = e.sender.findings
+    .filter(f => f.code === 'console-loglevel-low')
+    .map(f => ({ ...f, severity: 'error' as const }));
+  return step('verify.loglevel', 'ordinary messages sent', 'fail', 'the sysrq line arrived, the marker did not', [
+    ...low,
+    finding('marker-filtered', {
+      summary: 'the sysrq line arrived but the marker did not: the console log level filters ordinary messages',
+      evidence: low.flatMap(f => f.evidence),
+    }),
+  ]);
+};
+
+/** The UDP counters as they moved during the test (the collected ones count since boot). */
+export const countersHop: Hop = (e, s) => {
+  if (!Object.keys(e.receiverAfter.counters).some(k => k.startsWith('Udp.'))) return undefined;
+  const [noPorts, inErrors, rcvbuf] = ['Udp.NoPorts', 'Udp.InErrors', 'Udp.RcvbufErrors'].map(k => s.delta(k)) as [
+    number,
+    number,
+    number,
+  ];
+  const during = e.sharedCounters ? 'during the run (every sender)' : 'during the test';
+  const detail = `${during}: Udp NoPorts +${noPorts}, InErrors +${inErrors}, RcvbufErrors +${rcvbuf}`;
+  const f: Finding[] = [];
+  if (rcvbuf > 0)
+    f.push(
+      finding('udp-drops', {
+        summary: `${rcvbuf} UDP datagrams dropped ${during}: a socket's receive buffer was full`,
+        evidence: [detail],
+      }),
+    );
+  else if (inErrors > 0)
+    f.push(
+      finding('udp-drops', {
+        summary: `${inErrors} UDP datagrams could not be delivered ${during}`,
+        evidence: [detail],
+      }),
+    );
+  return step('verify.counters', 'UDP counters', f.length ? 'warn' : 'pass', detail, f);
+};
+
+/** A receiver check that is not a hop (SELinux label): shown as collected. */
+export const receiverSide =
+  (id: string): Hop =>
+  e =>
+    byId(e.receiverAfter.checks, id);

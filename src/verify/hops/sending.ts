@@ -1,0 +1,95 @@
+/**
+ * The hops on the sender's side, up to the wire: the trigger, the sender's checks (contradicted
+ * when the test's messages arrived), its kernel's send errors, and whether anything arrived. Pure.
+ */
+import { finding } from '../../findings/catalog.js';
+import { packetList } from '../../findings/finding.js';
+import { byId, contradicted, step, type Hop } from './evidence.js';
+
+/** A sender check on the datagram's path: as collected, unless the messages arrived. */
+export const senderHop =
+  (id: string): Hop =>
+  (e, s) => {
+    const c = byId(e.sender.checks, id);
+    return c && s.arrived ? contradicted(c, "the test's messages arrived") : c;
+  };
+
+export const triggerHop: Hop = e =>
+  e.triggerError
+    ? step('verify.trigger', 'trigger on the sender', 'fail', e.triggerError, [
+        finding('trigger-failed', { summary: `the trigger failed on the sender: ${e.triggerError}` }),
+      ])
+    : step(
+        'verify.trigger',
+        'trigger on the sender',
+        'pass',
+        `marker ${e.marker} written to /dev/kmsg, sysrq triggered`,
+      );
+
+export const wireHop: Hop = (e, s) => {
+  if (s.arrived)
+    return step(
+      'verify.wire',
+      'messages on the wire',
+      'pass',
+      `arrived ${s.arrived.afterMs} ms after the trigger (packets ${packetList(s.arrived.packets, s.arrived.packets.length)})`,
+    );
+  const detail = `nothing from ${e.senderIp} arrived on ${e.iface} within ${e.timeoutSec} s (${e.messagesFromSender} other messages from it)`;
+  if (e.triggerError) return step('verify.wire', 'messages on the wire', 'unknown', detail);
+  const senderErrors = e.sender.findings.filter(f => f.severity === 'error');
+  const why = senderErrors.length
+    ? `the sender checks explain it: ${senderErrors.map(f => f.code).join(', ')}`
+    : 'no sender check explains it';
+  return step('verify.wire', 'messages on the wire', 'fail', detail, [
+    finding('not-on-wire', {
+      subject: e.senderIp,
+      summary: `no datagram of the test reached ${e.iface} within ${e.timeoutSec} s; ${why}`,
+      evidence: [
+        `capture on ${e.iface}, filter: traffic from ${e.senderIp}`,
+        `${e.messagesFromSender} messages from ${e.senderIp} on udp/${e.port} and the netconsole ports during the test`,
+      ],
+    }),
+  ]);
+};
+
+/**
+ * The sender's kernel could not send: the target's `transmit_errors` rose during the test. With
+ * nothing arriving that is the root cause (lost before the wire); with messages arriving, some
+ * were lost (a warning).
+ */
+export const transmitHop: Hop = (e, s) => {
+  const counts = e.transmitErrors ?? [];
+  if (!counts.length) return undefined;
+  const rose = counts.filter(c => c.before !== undefined && c.after > c.before);
+  const list = counts
+    .map(c => `${c.name} ${c.before !== undefined && c.before !== c.after ? `${c.before} → ` : ''}${c.after}`)
+    .join(', ');
+  if (!rose.length)
+    return step(
+      'verify.transmit',
+      "sent by the sender's kernel",
+      'pass',
+      `transmit_errors ${list}, none during the test`,
+    );
+  const n = rose.reduce((a, c) => a + c.after - c.before!, 0);
+  const lost = !s.arrived && !e.triggerError;
+  return step(
+    'verify.transmit',
+    "sent by the sender's kernel",
+    lost ? 'fail' : 'warn',
+    `transmit_errors ${list}: ${n} during the test`,
+    [
+      finding('netconsole-transmit-errors', {
+        subject: e.senderIp,
+        summary: lost
+          ? `the sender's kernel could not send the test's messages: ${rose.map(c => c.name).join(', ')} counted ${n} send errors during the test`
+          : `${n} packets of the test could not be sent by the sender's kernel (${rose.map(c => c.name).join(', ')})`,
+        evidence: rose.map(
+          c =>
+            `/sys/kernel/config/netconsole/${c.name}/transmit_errors: ${c.before} before the trigger, ${c.after} after`,
+        ),
+        severity: lost ? 'error' : 'warning',
+      }),
+    ],
+  );
+};

@@ -11,7 +11,8 @@ import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
 import { sysrqLogged } from '../src/verify/hops/evidence.js';
-import { checkLogFile, parseTransmitErrors } from '../src/verify/run.js';
+import { checkLogFile } from '../src/verify/log-file.js';
+import { parseTransmitErrors } from '../src/verify/trigger.js';
 import type { Finding } from '../src/findings/finding.js';
 
 const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');

@@ -9,7 +9,8 @@ import type { PacketSink } from '../src/capture/sink.js';
 import { udpFrame } from './helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';
 import { CLIError } from '../src/errors.js';
-import { runVerify, type VerifyDeps } from '../src/verify/run.js';
+import { runVerify } from '../src/verify/run.js';
+import type { VerifyDeps } from '../src/verify/types.js';
 
 const RECV_MAC = '02:99:00:00:00:01';
 const MARKER = 'netdiag-verify-feedc0ffee00';

@@ -18,7 +18,7 @@ import { createProgress } from '../ui/progress.js';
 import { exitCodeFor } from '../ui/signals.js';
 import { runFleet, type FleetSender } from '../verify/fleet.js';
 import { fleetExitCode, formatFleetJson, formatFleetLine, formatFleetText } from '../verify/fleet-report.js';
-import type { VerifyOptions } from '../verify/run.js';
+import type { VerifyOptions } from '../verify/types.js';
 import type { CommandIO } from './command.js';
 
 /**

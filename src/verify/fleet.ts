@@ -16,25 +16,19 @@ import { SourceDemux } from '../capture/demux.js';
 import type { PacketSink } from '../capture/sink.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
+import { checkLogFile, watchedLogFile } from './log-file.js';
+import { judgeSender } from './run.js';
+import { reachSender, receiverFactsFor, watchedPorts } from './sender-side.js';
 import {
   ArrivalTracker,
-  checkLogFile,
   checkTrigger,
-  judgeSender,
   newMarker,
   parseTransmitErrors,
-  reachSender,
-  receiverFactsFor,
-  triggerAndWait,
   transmitCounts,
+  triggerAndWait,
   triggerArgv,
-  watchedLogFile,
-  watchedPorts,
-  type LiveHandle,
-  type SenderExec,
-  type VerifyOptions,
-  type VerifyOutcome,
-} from './run.js';
+} from './trigger.js';
+import type { LiveHandle, SenderExec, VerifyOptions, VerifyOutcome } from './types.js';
 
 export interface FleetSender {
   /** How the user named it: the inventory's host name, or the destination given. */

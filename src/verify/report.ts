@@ -3,7 +3,7 @@ import type { CheckResult } from '../checks/check.js';
 import { renderChecks } from '../report/checklist.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import type { Style } from '../report/style.js';
-import type { VerifyOutcome } from './run.js';
+import type { VerifyOutcome } from './types.js';
 
 /** One check's lines as verify prints them: findings as one line each, info of a passed check left out. */
 export function checkLines(c: CheckResult, style: Style): string {

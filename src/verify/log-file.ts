@@ -1,0 +1,51 @@
+/**
+ * The log file verify watches, and whether this test's marker (or this sender's sysrq line)
+ * reached it.
+ */
+import type { ReceiverReport } from '../checks/run.js';
+import { sysrqLogged } from './hops/evidence.js';
+import type { ArrivalTracker } from './trigger.js';
+import type { VerifyDeps, VerifyOptions } from './types.js';
+
+export interface LogCheck {
+  path: string;
+  markerFound: boolean;
+  sysrqFound: boolean;
+  readable: boolean;
+}
+
+/**
+ * The log file: the daemon writes asynchronously, so look a few times (when something arrived).
+ * The marker is this test's own; a sysrq line counts only when it is this sender's (its kernel
+ * timestamp from the wire): other senders' sysrq lines land in the same file.
+ */
+export async function checkLogFile(
+  d: Pick<VerifyDeps, 'readFrom' | 'sleep'>,
+  path: string,
+  offset: number | undefined,
+  marker: string,
+  t: Pick<ArrivalTracker, 'arrived' | 'markerArrival' | 'sysrqArrival' | 'senderIp'>,
+): Promise<LogCheck> {
+  let text: string | undefined;
+  for (let i = 0; i < 40; i++) {
+    text = await d.readFrom(path, offset ?? 0);
+    if (text === undefined || text.includes(marker) || !t.arrived) break;
+    // Only the sysrq line came (the marker was filtered on the sender): it is all there is to wait for.
+    if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp)) break;
+    await d.sleep(50);
+  }
+  return {
+    path,
+    readable: text !== undefined,
+    markerFound: !!text?.includes(marker),
+    sysrqFound: !!text && sysrqLogged(text, t.sysrqArrival, t.senderIp),
+  };
+}
+
+/**
+ * The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`,
+ * `dynaFile NAME`) is not watched.
+ */
+export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: ReceiverReport): string | undefined {
+  return o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
+}

@@ -1,0 +1,199 @@
+/**
+ * Reaching a sender: its facts in one ssh round trip, its configuration judged, the netconsole
+ * target verify tests, and where this host receives it (interface, port, addresses). The
+ * target's own addresses decide, not the ssh connection's.
+ */
+import { collectSenderFacts } from '../checks/host/collect.js';
+import type { SenderFacts } from '../checks/host/facts.js';
+import { mergeLinks, parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
+import { syslogPorts } from '../checks/receiver/view.js';
+import {
+  runSenderChecks,
+  type FactText,
+  type ReceiverContext,
+  type ReceiverFacts,
+  type SenderReport,
+} from '../checks/run.js';
+import { ipFamily } from '../config/netconsole-spec.js';
+import type { NetconsoleTarget } from '../config/target.js';
+import { canonicalIp } from '../decode/addr.js';
+import { CLIError } from '../errors.js';
+import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
+import type { ExecResult } from '../io/host-exec.js';
+import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
+import type { VerifyDeps, VerifyOptions } from './types.js';
+
+/** The sender as verify found it before the test, and where this host receives it. */
+export interface SenderSide {
+  report: SenderReport;
+  target?: NetconsoleTarget;
+  /** The datagrams' source: the target's local IP (as the kernel logged it), else its device's address. */
+  senderIp: string;
+  /** The MAC of the sender's netconsole device, when known: the capture also takes its frames. */
+  senderMac?: string;
+  receiverIp?: string;
+  /** The port this host receives on: what the datagrams' destination port must be. */
+  port: number;
+  iface: string;
+  receiverMacs: string[];
+  /** Every address of this host. */
+  receiverAddrs: string[];
+  receiverCtx: ReceiverContext;
+  /** `ip route get SENDER` here, as the receiver's facts hold it (rp_filter judges the way back). */
+  routeGet?: FactText & { ip: string };
+}
+
+/**
+ * The target verify tests: among those the kernel runs (else the configured ones), the one sent to
+ * an address of this host, on the port this host receives on when several are.
+ */
+function chooseTarget(
+  r: SenderReport,
+  receiverAddrs: readonly string[],
+  ports: readonly number[],
+): NetconsoleTarget | undefined {
+  const live = r.configfs.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
+  const candidates = r.running.length ? r.running : [...live, ...r.configured];
+  const toUs = candidates.filter(t => receiverAddrs.includes(canonicalIp(t.remoteIp)));
+  return toUs.find(t => ports.includes(t.remotePort)) ?? toUs[0] ?? r.target ?? candidates[0];
+}
+
+/** The address of a sender device of the target's family (what netpoll takes when the target has no local IP). */
+function deviceAddress(facts: SenderFacts, t: NetconsoleTarget | undefined): { ip?: string; mac?: string } {
+  const links = mergeLinks(parseLinks(facts.ipLink), parseLinks(facts.ipAddr));
+  const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
+  const dev = t?.dev ?? route?.dev;
+  const link = dev ? links.find(l => l.name === dev || l.mac === dev) : undefined;
+  const fam = t && ipFamily(t.remoteIp) === 6 ? 6 : 4;
+  const ip = link?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ?? route?.src;
+  return { ...(ip ? { ip } : {}), ...(link?.mac ? { mac: link.mac } : {}) };
+}
+
+/**
+ * Reaches the sender (one ssh round trip reads its facts; a remote shell the batch does not suit
+ * falls back to one command per fact), judges its configuration, and finds where this host
+ * receives it: the netconsole target's own addresses decide, not the ssh connection's (the
+ * management network is often another one). ssh's failure, or no root, is a CLIError with ssh's
+ * reason. With this host's facts given, the port it receives on is the one its syslog daemon is
+ * set up for.
+ */
+export async function reachSender(
+  o: VerifyOptions,
+  d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'> & { receiverFacts?: Promise<ReceiverFacts> },
+): Promise<SenderSide> {
+  d.step(`connecting to ${o.destination}`);
+  const boundary = newBoundary();
+  const batch = ['sh', '-c', batchScript(SENDER_PLAN, boundary)];
+  const whoKey = `C ${WHO_AM_I.join(' ')}`;
+  const first = await d.sender.run(batch);
+  let answers = parseBatch(first.stdout, boundary);
+  const whoAnswer = answers.get(whoKey);
+  const who: ExecResult = whoAnswer
+    ? { stdout: whoAnswer.text, stderr: '', code: whoAnswer.code }
+    : first.code === 255
+      ? first
+      : await d.sender.run(WHO_AM_I);
+  if (who.code !== 0) {
+    const why = d.sender.lastError ?? (who.stderr.trim().split('\n').pop() || `exit ${who.code}`);
+    throw new CLIError(`ssh ${o.destination}: ${why}`);
+  }
+  const [uid, conn] = who.stdout.trim().split('\n');
+  if (uid?.trim() !== '0') {
+    d.sender.setSudo?.(true);
+    answers = whoAnswer
+      ? parseBatch((await d.sender.run(batch)).stdout, boundary)
+      : new Map<string, { text: string; code: number }>();
+    if (!answers.has(whoKey)) {
+      const s = await d.sender.run(['true']);
+      if (s.code !== 0)
+        throw new CLIError(
+          `${o.destination}: verify needs root on the sender (writes /dev/kmsg and /proc/sysrq-trigger), and 'sudo -n' is not available: connect as root or allow sudo without a password`,
+        );
+    }
+  }
+  // SSH_CONNECTION: client-ip client-port server-ip server-port. Only a last resort for addresses.
+  const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
+
+  d.step("collecting the sender's facts");
+  const exec = answers.size ? cachedExec(d.sender, answers) : d.sender;
+  const senderFacts = await collectSenderFacts(exec, clientIp ? { fallbackRemoteIp: clientIp } : {});
+  const addr = await d.receiver.run(['ip', '-j', 'addr', 'show']);
+  const links = addr.code === 0 ? parseLinks({ text: addr.stdout, format: 'json' }) : [];
+  // As the decoders write addresses, so the wire's compare equal (fd99:0::2 is fd99::2).
+  const receiverAddrs = links.flatMap(l => l.addrs.map(x => canonicalIp(x.address)));
+  const receiving = d.receiverFacts ? syslogPorts(await d.receiverFacts) : [];
+  const ports = o.port ? [o.port] : receiving;
+
+  const target = chooseTarget(runSenderChecks(senderFacts, {}), receiverAddrs, ports);
+  // The route and neighbour of the netconsole target, not of the ssh client.
+  if (target && ipFamily(target.remoteIp) !== 0 && senderFacts.routeGet?.ip !== target.remoteIp) {
+    const r = await exec.run(['ip', 'route', 'get', target.remoteIp]);
+    if (r.code === 0)
+      senderFacts.routeGet = { text: r.stdout, from: `ip route get ${target.remoteIp}`, ip: target.remoteIp };
+    else delete senderFacts.routeGet;
+  }
+  const dev = deviceAddress(senderFacts, target);
+  const source = target?.localIp ?? dev.ip ?? serverIp;
+  const senderIp = source === undefined ? undefined : canonicalIp(source);
+  if (!senderIp)
+    throw new CLIError(
+      `${o.destination}: cannot tell the sender's IP (no netconsole local IP, no address on its device, no SSH_CONNECTION)`,
+    );
+  const ours = target && receiverAddrs.includes(canonicalIp(target.remoteIp)) ? target.remoteIp : undefined;
+
+  const route = await d.receiver.run(['ip', 'route', 'get', senderIp]);
+  const iface =
+    o.iface ??
+    (ours ? links.find(l => l.addrs.some(x => canonicalIp(x.address) === canonicalIp(ours)))?.name : undefined) ??
+    (route.code === 0 ? parseRouteGet(route.stdout)?.dev : undefined);
+  if (!iface) throw new CLIError(`cannot tell which interface reaches ${senderIp}: give -i IFACE`);
+  const ifaceLink = links.find(l => l.name === iface);
+  const receiverMacs = ifaceLink?.mac ? [ifaceLink.mac] : [];
+  const fam = ipFamily(senderIp) === 6 ? 6 : 4;
+  const receiverIp =
+    ours ??
+    ifaceLink?.addrs.find(x => x.family === fam && x.scope !== 'link')?.address ??
+    (target && target.remoteIp !== '0.0.0.0' ? target.remoteIp : clientIp);
+  const port =
+    o.port ??
+    (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
+
+  const report = runSenderChecks(senderFacts, {
+    ...(receiverIp ? { receiverIp } : {}),
+    ...(target ? { targetPort: target.remotePort } : {}),
+    port,
+    receiverMacs,
+  });
+  const receiverCtx: ReceiverContext = {
+    port,
+    senderIp,
+    iface,
+    ...(receiverIp ? { receiverIp } : {}),
+    ...(target ? { target } : {}),
+  };
+  const routeGet =
+    route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;
+  return {
+    report,
+    ...(target ? { target } : {}),
+    senderIp,
+    ...(dev.mac ? { senderMac: dev.mac } : {}),
+    ...(receiverIp ? { receiverIp } : {}),
+    port,
+    iface,
+    receiverMacs,
+    receiverAddrs,
+    receiverCtx,
+    ...(routeGet ? { routeGet } : {}),
+  };
+}
+
+/** This host's facts for one sender: collected once (without a sender), with that sender's route added. */
+export function receiverFactsFor(facts: ReceiverFacts, side: SenderSide): ReceiverFacts {
+  return side.routeGet ? { ...facts, routeGet: side.routeGet } : facts;
+}
+
+/** The ports verify watches for a sender: the expected one, the configured one, and netconsole's usual ones. */
+export function watchedPorts(side: SenderSide): number[] {
+  return [...new Set([side.port, side.target?.remotePort ?? side.port, 514, 6666])];
+}

@@ -45,7 +45,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   // netconsole recognised by its content on any other port.
   const restricted = (opts.ports?.length ?? 0) > 0;
   const ports = new Uint8Array(65536);
-  for (const p of watchedPorts(opts.ports, opts.targets)) ports[p] = 1;
+  const watched = watchedPorts(opts.ports, opts.targets);
+  for (const p of watched) ports[p] = 1;
+  // The same ports listed in order for the findings, from the short list rather than by walking all 65,536.
+  const watchedInOrder = watched.filter(p => ports[p] === 1).sort((a, b) => a - b);
   const onMessage = opts.onMessage;
   const joinWindowNs = (opts.joinWindowMs ?? 1000) * 1e6;
 
@@ -326,13 +329,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     }
     reasm.flush();
     if (capture) state.capture = capture;
-    return wireFindings(
-      state,
-      opts.targets ?? [],
-      [...ports.keys()].filter(p => ports[p]),
-      restricted,
-      opts.local,
-    );
+    return wireFindings(state, opts.targets ?? [], watchedInOrder, restricted, opts.local);
   }
 
   return {

@@ -56,6 +56,19 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   return command.run(rest, io);
 }
 
+/**
+ * What the process prints on stderr and exits with when `main` throws: a CLIError is one line
+ * and its own code; anything else is a bug, still one line (70), with the trace only when
+ * NETDIAG_DEBUG is set. Messages can quote the command line, a file or a remote host's stderr:
+ * escaped, always.
+ */
+export function failure(err: unknown, env: NodeJS.ProcessEnv): { text: string; code: number } {
+  if (err instanceof CLIError) return { text: `netdiag: ${escapeText(err.message)}\n`, code: err.exitCode };
+  const e = err as Error;
+  const line = `netdiag: internal error: ${escapeText(e?.message ?? String(err))} (please report; NETDIAG_DEBUG=1 shows the trace)\n`;
+  return { text: env.NETDIAG_DEBUG ? `${line}${e?.stack}\n` : line, code: 70 };
+}
+
 /** Run as a program (under any name: a bin symlink, `ndiag`, node dist/src/cli.js), not imported. */
 function isMain(): boolean {
   const entry = process.argv[1];
@@ -82,17 +95,8 @@ if (isMain()) {
       process.stdout.write('', () => process.exit(code));
     },
     (err: unknown) => {
-      if (err instanceof CLIError) {
-        // Messages can quote the command line, a file or a remote host's stderr: escaped, always.
-        process.stderr.write(`netdiag: ${escapeText(err.message)}\n`, () => process.exit(err.exitCode));
-        return;
-      }
-      const e = err as Error;
-      process.stderr.write(
-        `netdiag: internal error: ${escapeText(e?.message ?? String(err))} (please report; NETDIAG_DEBUG=1 shows the trace)\n`,
-      );
-      if (process.env.NETDIAG_DEBUG) process.stderr.write(`${e?.stack}\n`);
-      process.stderr.write('', () => process.exit(70));
+      const { text, code } = failure(err, process.env);
+      process.stderr.write(text, () => process.exit(code));
     },
   );
 }

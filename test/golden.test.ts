@@ -4,16 +4,21 @@
  * golden files were read and checked by hand when written; after a deliberate change to the
  * report, regenerate with UPDATE_GOLDEN=1 and read the diff. The facts each capture is known to
  * hold (from how it was made) are also asserted directly, so a golden file cannot bless a wrong
- * report by itself.
+ * report by itself. Run in this process (the reports are what is under test); one capture also
+ * through the program, which must print the same bytes.
  */
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot, runCli } from './helpers/cli.js';
+import { projectRoot, runCli, runMain } from './helpers/cli.js';
+
+// Text times are local (as tcpdump's): the golden reports are pinned to UTC, and say so. (This
+// worker's own zone: Node takes a change of TZ at once.)
+process.env.TZ = 'UTC';
 
 const real = path.join(projectRoot, 'fixtures/real');
 const synth = path.join(projectRoot, 'fixtures/synthesised');
-const golden = path.join(projectRoot, 'fixtures/golden');
+const goldenDir = path.join(projectRoot, 'fixtures/golden');
 const captures = existsSync(real)
   ? readdirSync(real)
       .filter(f => f.endsWith('.pcap'))
@@ -29,24 +34,35 @@ test('there are real captures to check', t => {
   t.true(captures.length >= 10, `fixtures/real has ${captures.length} captures`);
 });
 
+/** The golden file of a capture, written first when UPDATE_GOLDEN=1. */
+function golden(file: string, report: string): string {
+  const want = path.join(goldenDir, path.basename(file).replace(/\.pcap$/, '.txt'));
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(goldenDir, { recursive: true });
+    writeFileSync(want, report);
+  }
+  return existsSync(want) ? readFileSync(want, 'utf8') : `no golden file ${want}: run UPDATE_GOLDEN=1 and review it`;
+}
+
 for (const file of [...captures.map(f => `real/${f}`), ...synthesised.map(f => `synthesised/${f}`)]) {
-  test(`golden text report: ${file}`, t => {
-    // Text times are local (as tcpdump's): the golden reports are pinned to UTC, and say so.
-    const r = runCli(['analyze', `fixtures/${file}`], { cwd: projectRoot, env: { NO_COLOR: '1', TZ: 'UTC' } });
+  test(`golden text report: ${file}`, async t => {
+    // The path as given is in the report: relative to the project, where ava runs its tests.
+    const r = await runMain(['analyze', `fixtures/${file}`]);
     t.true(r.code === 0 || r.code === 1, r.stderr);
     t.true(r.stdout.startsWith('times in UTC (+00:00)\n'), 'the zone is named once, at the top');
-    const want = path.join(golden, path.basename(file).replace(/\.pcap$/, '.txt'));
-    if (process.env.UPDATE_GOLDEN === '1') {
-      mkdirSync(golden, { recursive: true });
-      writeFileSync(want, r.stdout);
-    }
-    t.true(existsSync(want), `no golden file ${want}: run UPDATE_GOLDEN=1 and review it`);
-    t.is(r.stdout, readFileSync(want, 'utf8'));
+    t.is(r.stdout, golden(file, r.stdout));
   });
 }
 
-function json(file: string, ...args: string[]) {
-  const r = runCli(['analyze', '--json', ...args, path.join(real, file)]);
+test('the program prints the golden report too, to its last byte, and exits 0', t => {
+  const file = `real/${captures.find(c => c.endsWith('-plain-boot.pcap'))}`;
+  const r = runCli(['analyze', `fixtures/${file}`], { cwd: projectRoot, env: { TZ: 'UTC' } });
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, golden(file, r.stdout));
+});
+
+async function json(file: string, ...args: string[]) {
+  const r = await runMain(['analyze', '--json', ...args, path.join(real, file)]);
   return {
     code: r.code,
     doc: JSON.parse(r.stdout) as {
@@ -58,8 +74,8 @@ function json(file: string, ...args: string[]) {
 }
 const find = (name: string) => captures.find(c => c.endsWith(name))!;
 
-test('plain boot log: one message per datagram, from Linux version on, nothing wrong', t => {
-  const { code, doc } = json(find('-plain-boot.pcap'));
+test('plain boot log: one message per datagram, from Linux version on, nothing wrong', async t => {
+  const { code, doc } = await json(find('-plain-boot.pcap'));
   t.is(code, 0);
   t.is(doc.senders[0]!.mode, 'plain');
   t.is(doc.senders[0]!.messages, doc.senders[0]!.packets);
@@ -68,8 +84,8 @@ test('plain boot log: one message per datagram, from Linux version on, nothing w
   t.deepEqual(doc.findings, []);
 });
 
-test('extended boot log: levels and sequence numbers; gaps are reported as possibly filtered', t => {
-  const { code, doc } = json(find('-extended-boot.pcap'));
+test('extended boot log: levels and sequence numbers; gaps are reported as possibly filtered', async t => {
+  const { code, doc } = await json(find('-extended-boot.pcap'));
   t.is(code, 0);
   t.is(doc.senders[0]!.mode, 'extended');
   t.is(doc.messages[0]!.seq, 0);
@@ -83,8 +99,8 @@ test('extended boot log: levels and sequence numbers; gaps are reported as possi
   t.is(doc.findings[0]!.severity, 'warning');
 });
 
-test('extended ncfrag: three pieces make the one /dev/kmsg record, escapes decoded', t => {
-  const { doc } = json(find('-extended-fragmented.pcap'));
+test('extended ncfrag: three pieces make the one /dev/kmsg record, escapes decoded', async t => {
+  const { doc } = await json(find('-extended-fragmented.pcap'));
   t.is(doc.messages.length, 1);
   const m = doc.messages[0]!;
   t.is(m.fragments, 3);
@@ -94,9 +110,9 @@ test('extended ncfrag: three pieces make the one /dev/kmsg record, escapes decod
   t.is([...m.text.slice(26, 726)].filter(c => c === '\x01').length, 700);
 });
 
-test('sysrq p over ssh: only the Show Regs line, in both modes', t => {
+test('sysrq p over ssh: only the Show Regs line, in both modes', async t => {
   for (const name of ['-plain-sysrq-p.pcap', '-extended-sysrq-p.pcap']) {
-    const { doc } = json(find(name));
+    const { doc } = await json(find(name));
     t.deepEqual(
       doc.messages.map(m => m.text),
       ['sysrq: Show Regs'],
@@ -104,8 +120,8 @@ test('sysrq p over ssh: only the Show Regs line, in both modes', t => {
   }
 });
 
-test('wrong MAC: frames to the wrong MAC are found against the configuration', t => {
-  const { code, doc } = json(
+test('wrong MAC: frames to the wrong MAC are found against the configuration', async t => {
+  const { code, doc } = await json(
     find('-wrong-mac.pcap'),
     '--netconsole',
     '6665@10.99.0.2/eth0,514@10.99.0.1/02:99:00:00:00:01',
@@ -117,9 +133,9 @@ test('wrong MAC: frames to the wrong MAC are found against the configuration', t
   );
 });
 
-test('nothing listening, or REJECT: ICMP port unreachable is an error', t => {
+test('nothing listening, or REJECT: ICMP port unreachable is an error', async t => {
   for (const name of ['-port-unreachable.pcap', '-iptables-reject.pcap']) {
-    const { code, doc } = json(find(name));
+    const { code, doc } = await json(find(name));
     t.is(code, 1);
     t.deepEqual(
       doc.findings.map(f => f.code),
@@ -128,8 +144,8 @@ test('nothing listening, or REJECT: ICMP port unreachable is an error', t => {
   }
 });
 
-test('synthesised old-kernel capture: one datagram per printk is joined, and the 1000-byte cut too', t => {
-  const r = runCli(['analyze', '--json', path.join(synth, 'centos5-split-lines.synth.pcap')]);
+test('synthesised old-kernel capture: one datagram per printk is joined, and the 1000-byte cut too', async t => {
+  const r = await runMain(['analyze', '--json', path.join(synth, 'centos5-split-lines.synth.pcap')]);
   const doc = JSON.parse(r.stdout) as {
     messages: Array<{ text: string; fragments: number }>;
     findings: Array<{ code: string; summary: string }>;

@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js';
@@ -24,7 +25,16 @@ export interface SustainedRow {
   rate: number;
   sent: number;
   reachedPps: number;
-  netdiag: { captured: number; cpuMicrosPerDatagram: number; stopLine: string };
+  netdiag: {
+    captured: number;
+    cpuMicrosPerDatagram: number;
+    /** The capture process's share of it. */
+    captureProcessMicrosPerDatagram: number;
+    /** As the stop line counts them: the kernel's ring full, the capture process's backlog full. */
+    droppedByKernel: number;
+    droppedByCaptureProcess: number;
+    stopLine: string;
+  };
   tcpdump: { captured: number; droppedByKernel: number };
 }
 
@@ -112,18 +122,24 @@ async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
     const tdCaptured = /(\d+) packets? captured/.exec(td.stderr);
     const tdDropped = /(\d+) packets? dropped by kernel/.exec(td.stderr);
     const captured = Number(dg[1]);
+    const perDatagram = (seconds: number) => (seconds * 1e6) / Math.max(1, captured);
+    const stopLine =
+      nd.stderr
+        .trim()
+        .split('\n')
+        .find(l => l.includes('packets captured')) ?? '';
+    const counted = (re: RegExp) => Number(re.exec(stopLine)?.[1] ?? 0);
     return {
       rate,
       sent,
       reachedPps,
       netdiag: {
         captured,
-        cpuMicrosPerDatagram: (Number(cpu[1]) * 1e6) / Math.max(1, captured),
-        stopLine:
-          nd.stderr
-            .trim()
-            .split('\n')
-            .find(l => l.includes('packets captured')) ?? '',
+        cpuMicrosPerDatagram: perDatagram(Number(cpu[1])),
+        captureProcessMicrosPerDatagram: perDatagram(counted(/capture process ([\d.]+) s/)),
+        droppedByKernel: counted(/(\d+) dropped by the kernel/),
+        droppedByCaptureProcess: counted(/(\d+) dropped by the capture process/),
+        stopLine,
       },
       tcpdump: { captured: Number(tdCaptured?.[1] ?? NaN), droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
     };
@@ -143,6 +159,12 @@ export async function runSustained(
   const rows: SustainedRow[] = [];
   const pct = (a: number, b: number) => `${(Math.floor((a / b) * 1e5) / 1e3).toFixed(3)}%`;
   for (const rate of rates) {
+    if (opts.print)
+      console.log(
+        `  load: ${loadavg()
+          .map(l => l.toFixed(2))
+          .join(' ')} on ${cpus().length} cores`,
+      );
     const row = await oneRate(rate, seconds);
     rows.push(row);
     if (opts.print) {
@@ -150,7 +172,7 @@ export async function runSustained(
         `  --pps ${rate} for ${seconds} s: tcpreplay sent ${row.sent} (reached ${Math.round(row.reachedPps)}/s)`,
       );
       console.log(
-        `    netdiag sniff (defaults): ${row.netdiag.captured}/${row.sent} = ${pct(row.netdiag.captured, row.sent)}, ${row.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs CPU/datagram`,
+        `    netdiag sniff (defaults): ${row.netdiag.captured}/${row.sent} = ${pct(row.netdiag.captured, row.sent)}, ${row.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs CPU/datagram (capture process ${row.netdiag.captureProcessMicrosPerDatagram.toFixed(2)}), dropped: ${row.netdiag.droppedByKernel} by the kernel, ${row.netdiag.droppedByCaptureProcess} by the capture process`,
       );
       console.log(
         `    tcpdump -w:               ${row.tcpdump.captured}/${row.sent} = ${pct(row.tcpdump.captured, row.sent)}, ${row.tcpdump.droppedByKernel} dropped by kernel`,

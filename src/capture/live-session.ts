@@ -196,6 +196,8 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
 export function formatSessionStats(r: LiveSessionResult): string {
   const cpuS = (r.cpuMicros.user + r.cpuMicros.system) / 1e6;
   let s = `${r.stats.packets} packets captured on ${r.iface} in ${r.seconds.toFixed(2)} s, cpu ${cpuS.toFixed(3)} s`;
+  const child = r.stats.cpuMicros;
+  if (child) s += ` (capture process ${((child.user + child.system) / 1e6).toFixed(3)} s)`;
   const k = r.stats.kernel;
   if (!k || 'unknown' in k) s += ` (kernel drops unknown: ${k?.unknown ?? 'cap does not report them'})`;
   else if (k.dropped) s += `, ${k.dropped} dropped by the kernel: the capture buffer was full (a bigger -B holds more)`;

@@ -1,10 +1,11 @@
 /**
  * The whole analysis (reader, every decoder, reassembly, checks, report) over every capture of
  * the tcpdump corpus (../shared/corpus/tcpdump, many made to crash decoders), with every UDP
- * port treated as a netconsole port so each datagram reaches the netconsole decoders; and the
+ * port in the file treated as a netconsole port (portsIn) so each datagram reaches the netconsole
+ * decoders; and the
  * corpus's real syslog capture decoded as tcpdump itself decodes it (syslog-v.out, the oracle).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCaptureFile } from '../src/capture/file-source.js';
 import { CLIError } from '../src/errors.js';
@@ -24,25 +25,23 @@ import { createPipeline } from '../src/pipeline/pipeline.js';
 import type { Message } from '../src/pipeline/types.js';
 import { formatMessageLine, formatSummary } from '../src/report/text.js';
 import { PLAIN } from '../src/report/style.js';
-import { projectRoot } from './helpers/cli.js';
+import { corpus, corpusFiles, cpuMs, haveCorpus, isCaptureName, portsIn } from './helpers/corpus.js';
 import { requiring } from './helpers/prereq.js';
 
-const corpus = path.resolve(projectRoot, '../shared/corpus/tcpdump');
-const withCorpus = requiring([[existsSync(corpus), `capture corpus at ${corpus}`]]);
-const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
+const withCorpus = requiring([[haveCorpus, `capture corpus at ${corpus}`]]);
+/** The captures, and the files without a suffix (a capture by its bytes, or refused by them). */
+const files = corpusFiles(f => isCaptureName(f) || !f.includes('.'));
 
 withCorpus('every corpus file is analyzed, every UDP port decoded, without an exception or a hang', async t => {
-  const files = readdirSync(corpus)
-    .filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.'))
-    .sort();
   let analyzed = 0,
     refused = 0,
     messages = 0,
     slowest = 0;
-  for (const f of files) {
-    const t0 = performance.now();
+  for (const file of files) {
+    const f = path.basename(file);
+    const t0 = cpuMs();
     const p = createPipeline({
-      ports: ALL_PORTS,
+      ports: portsIn(file),
       onMessage: (m: Message) => {
         messages++;
         // Formatting is part of the path hostile bytes take to the terminal.
@@ -52,20 +51,21 @@ withCorpus('every corpus file is analyzed, every UDP port decoded, without an ex
       },
     });
     try {
-      const summary = await readCaptureFile(path.join(corpus, f), p);
+      const summary = await readCaptureFile(file, p);
       formatSummary(p.finish(summary), PLAIN);
       analyzed++;
     } catch (e) {
       if (!(e instanceof CLIError)) throw new Error(`${f}: ${(e as Error).stack}`, { cause: e });
       refused++;
     }
-    slowest = Math.max(slowest, performance.now() - t0);
+    slowest = Math.max(slowest, cpuMs() - t0);
   }
   t.log(
-    `${analyzed} analyzed, ${refused} refused as not captures, ${messages} messages, slowest ${slowest.toFixed(0)} ms`,
+    `${analyzed} analyzed, ${refused} refused as not captures, ${messages} messages, slowest ${slowest.toFixed(0)} ms of CPU`,
   );
   t.true(analyzed > 800);
-  t.true(slowest < 5000);
+  // A hang would be ava's timeout; a file that makes the pipeline loop for seconds is found here.
+  t.true(slowest < 5000, `${slowest.toFixed(0)} ms of CPU for one file`);
 });
 
 withCorpus('syslog_udp.pcap decodes as tcpdump decodes it (syslog-v.out)', async t => {
@@ -98,9 +98,6 @@ withCorpus('syslog_udp.pcap decodes as tcpdump decodes it (syslog-v.out)', async
 withCorpus(
   'netconsole recognised by content finds none in the corpus (DNS, NTP, syslog, and every other UDP port)',
   async t => {
-    const files = readdirSync(corpus)
-      .filter(f => /\.(pcap|pcapng|cap)$/.test(f) || !f.includes('.'))
-      .sort();
     let elsewhere = 0;
     const found: string[] = [];
     // Counts the UDP datagrams to other ports as the file is read once, beside the pipeline.
@@ -119,7 +116,8 @@ withCorpus(
       if (decodeUdp(buf, ip.l4Off, ip.l4End, udp) === undefined && udp.dstPort !== 514 && udp.dstPort !== 6666)
         elsewhere++;
     };
-    for (const f of files) {
+    for (const file of files) {
+      const f = path.basename(file);
       // As analyze runs without --port: 514 and 6666 watched, every other UDP port looked at by content.
       const p = createPipeline({});
       const tee = {
@@ -129,7 +127,7 @@ withCorpus(
         },
       };
       try {
-        const r = p.finish(await readCaptureFile(path.join(corpus, f), tee));
+        const r = p.finish(await readCaptureFile(file, tee));
         for (const s of r.senders)
           if (s.dstPort !== 514 && s.dstPort !== 6666)
             found.push(`${f}: ${s.ip}:${s.port} → ${s.dstIp}:${s.dstPort} (${s.mode})`);

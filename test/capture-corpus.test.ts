@@ -12,7 +12,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../src/capture/file-source.js';
 import type { CaptureSummary } from '../src/capture/sink.js';
 import { CLIError } from '../src/errors.js';
@@ -20,17 +19,16 @@ import { pcapFileHeader, writePcapRecordHeader } from '../src/capture/format.js'
 import { MAX_CAPLEN } from '../src/capture/reader.js';
 import { haveCommand, isRoot, requiring } from './helpers/prereq.js';
 import { RecordingSink, type GotPacket } from './helpers/synth-capture.js';
+import { projectRoot } from './helpers/cli.js';
+import { corpus, corpusFiles, cpuMs, haveCorpus } from './helpers/corpus.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const projectRoot = path.resolve(here, '../..');
-const corpus = path.resolve(projectRoot, '../shared/corpus/tcpdump');
-const haveCorpus = fs.existsSync(corpus) && fs.statSync(corpus).isDirectory();
 const withCorpus = requiring([[haveCorpus, `capture corpus at ${corpus}`]]);
 const withTcpdump = requiring([
   [haveCorpus, `capture corpus at ${corpus}`],
   [haveCommand('tcpdump'), 'tcpdump (Debian package tcpdump)'],
 ]);
 
+/** CPU time, not wall: a busy machine must not fail the test, a reader looping for seconds must. */
 const PER_FILE_MS = 2000;
 
 function tmpDir(t: { teardown(f: () => void): void }): string {
@@ -45,24 +43,15 @@ type Outcome =
 
 async function read(file: string, chunkSize?: number): Promise<Outcome> {
   const sink = new RecordingSink();
-  const t0 = performance.now();
+  const t0 = cpuMs();
   try {
     const summary = await readCaptureFile(file, sink, chunkSize ? { chunkSize } : {});
-    return { kind: 'summary', summary, got: sink.got, violations: sink.violations, ms: performance.now() - t0 };
+    return { kind: 'summary', summary, got: sink.got, violations: sink.violations, ms: cpuMs() - t0 };
   } catch (err) {
-    if (err instanceof CLIError) return { kind: 'cli', err, ms: performance.now() - t0 };
+    if (err instanceof CLIError) return { kind: 'cli', err, ms: cpuMs() - t0 };
     throw err;
   }
 }
-
-const corpusFiles = (): string[] =>
-  haveCorpus
-    ? fs
-        .readdirSync(corpus)
-        .sort()
-        .map(f => path.join(corpus, f))
-        .filter(f => fs.statSync(f).isFile())
-    : [];
 
 withCorpus('every corpus file is read without an exception or hang, within a time bound each', async t => {
   const files = corpusFiles();
@@ -80,7 +69,7 @@ withCorpus('every corpus file is read without an exception or hang, within a tim
       problems.push(`${name}: uncaught ${(err as Error).stack?.split('\n')[0]}`);
       continue;
     }
-    if (o.ms > PER_FILE_MS) problems.push(`${name}: took ${o.ms.toFixed(0)} ms`);
+    if (o.ms > PER_FILE_MS) problems.push(`${name}: took ${o.ms.toFixed(0)} ms of CPU`);
     if (o.kind === 'cli') {
       kinds.rejected++;
       if (o.err.exitCode !== 2) problems.push(`${name}: exit code ${o.err.exitCode}`);

@@ -2,12 +2,12 @@
  * The report's fast paths write the same characters as the plain formatters: the text line as
  * bytes (TextLineEncoder) against formatMessageLine, and the JSON message text (messageJsonText)
  * against safeJson(messageJson(m)). Hand-made hostile messages first, then every message of the
- * real captures, the synthesised ones and the tcpdump corpus (every UDP port decoded). And the
+ * real captures, the synthesised ones and the tcpdump corpus (every UDP port in each file decoded). And the
  * pipeline's bytes path (onMessageBytes: a message written from its datagram's bytes, no Message
  * made) against the Message path: the whole report, in every format, byte for byte.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { readCaptureFile } from '../src/capture/file-source.js';
@@ -23,6 +23,7 @@ import { Reporter, type ReportFormat } from '../src/report/reporter.js';
 import { formatMessageLine } from '../src/report/text.js';
 import { TextTime } from '../src/report/time.js';
 import { projectRoot } from './helpers/cli.js';
+import { corpusFiles, haveCorpus, isCaptureName, portsIn } from './helpers/corpus.js';
 
 function base(over: Partial<Message>): Message {
   return {
@@ -136,10 +137,10 @@ for (const [name, m] of CASES) {
   });
 }
 
-async function messagesOf(file: string, ports?: number[]): Promise<Message[]> {
+async function messagesOf(file: string, everyPort = false): Promise<Message[]> {
   const messages: Message[] = [];
   const p = createPipeline({
-    ...(ports ? { ports } : {}),
+    ...(everyPort ? { ports: portsIn(file) } : {}),
     onMessage: m => {
       if (messages.length < 2000) messages.push(m);
     },
@@ -163,17 +164,12 @@ test('same line and JSON for every message of the real and synthesised captures'
   t.true(n > 700, `${n} messages compared`);
 });
 
-const corpus = path.resolve(projectRoot, '../shared/corpus/tcpdump');
-const ALL_PORTS = Array.from({ length: 65535 }, (_, i) => i + 1);
-(existsSync(corpus) ? test : test.skip)(
+const corpusCaptures = corpusFiles(isCaptureName);
+(haveCorpus ? test : test.skip)(
   'same line and JSON for the first 2,000 messages of each capture of the tcpdump corpus (hostile bytes)',
   async t => {
-    t.timeout(15 * 60_000); // the corpus through the whole pipeline, every port: minutes on a busy machine
     let n = 0;
-    for (const f of readdirSync(corpus)
-      .filter(f => /\.(pcap|pcapng|cap)$/.test(f))
-      .sort())
-      n += check(t, await messagesOf(path.join(corpus, f), ALL_PORTS), f, true);
+    for (const f of corpusCaptures) n += check(t, await messagesOf(f, true), path.basename(f), true);
     t.true(n > 1000, `${n} messages compared`);
   },
 );
@@ -183,7 +179,7 @@ async function reportOf(
   file: string,
   format: ReportFormat,
   bytesPath: boolean,
-  ports?: number[],
+  everyPort: boolean,
 ): Promise<{ out: Buffer; fast: number }> {
   const chunks: Buffer[] = [];
   const stream = new Writable({
@@ -195,7 +191,7 @@ async function reportOf(
   const r = new Reporter(stream, { format, style: PLAIN, utc: true });
   let fast = 0;
   const p = createPipeline({
-    ...(ports ? { ports } : {}),
+    ...(everyPort ? { ports: portsIn(file) } : {}),
     onMessage: r.message,
     ...(bytesPath ? { onMessageBytes: m => r.messageBytes(m) && ++fast > 0 } : {}),
   });
@@ -210,13 +206,13 @@ async function reportOf(
 }
 
 /** Each file in every format, or (`rotate`, for many files) in one format each, taking turns. */
-async function sameReports(t: ExecutionContext, files: string[], ports?: number[], rotate = false): Promise<number> {
+async function sameReports(t: ExecutionContext, files: string[], everyPort = false, rotate = false): Promise<number> {
   let fast = 0;
   const all = ['text', 'jsonl', 'json'] as const;
   for (const [i, f] of files.entries()) {
     for (const format of rotate ? [all[i % 3]!] : all) {
-      const slow = await reportOf(f, format, false, ports);
-      const quick = await reportOf(f, format, true, ports);
+      const slow = await reportOf(f, format, false, everyPort);
+      const quick = await reportOf(f, format, true, everyPort);
       fast += quick.fast;
       if (!quick.out.equals(slow.out)) t.is(quick.out.toString('utf8'), slow.out.toString('utf8'), `${f} ${format}`);
     }
@@ -234,14 +230,9 @@ test('the bytes path writes the same report as the Message path (real, synthesis
   t.true(fast > 500, `${fast} messages took the bytes path`);
 });
 
-(existsSync(corpus) ? test : test.skip)(
+(haveCorpus ? test : test.skip)(
   'the bytes path writes the same report as the Message path (tcpdump corpus, every port, one format per file in turn)',
   async t => {
-    t.timeout(15 * 60_000);
-    const files = readdirSync(corpus)
-      .filter(f => /\.(pcap|pcapng|cap)$/.test(f))
-      .sort()
-      .map(f => path.join(corpus, f));
-    t.pass(`${await sameReports(t, files, ALL_PORTS, true)} messages took the bytes path`);
+    t.pass(`${await sameReports(t, corpusCaptures, true, true)} messages took the bytes path`);
   },
 );

@@ -81,6 +81,11 @@ const MODES: Array<[string, string[]]> = [
   ['netdiag analyze --jsonl', ['--jsonl']],
   ['netdiag analyze --json', ['--json']],
 ];
+/** The same with the report's own thread (NETDIAG_REPORT_THREAD=1): two cores, more CPU in all. */
+const THREAD_MODES: Array<[string, string[]]> = [
+  ['  the same, report thread', []],
+  ['  the same, report thread, --jsonl', ['--jsonl']],
+];
 
 function fileBench(n: number, withOthers: boolean, repeat: number): Run[] {
   const file = capture(n);
@@ -96,6 +101,17 @@ function fileBench(n: number, withOthers: boolean, repeat: number): Run[] {
     );
   }
   if (withOthers) {
+    for (const [label, args] of THREAD_MODES) {
+      rows.push(
+        best(
+          Array.from({ length: repeat }, () =>
+            timed(label, [process.execPath, cli, 'analyze', ...args, file], n, {
+              env: { ...env, NETDIAG_REPORT_THREAD: '1' },
+            }),
+          ),
+        ),
+      );
+    }
     rows.push(
       best(
         Array.from({ length: repeat }, () => timed('TZ=UTC tcpdump -r -n', ['tcpdump', '-r', file, '-n'], n, { env })),
@@ -147,9 +163,10 @@ async function main(): Promise<void> {
   const tcpdump = rows.find(r => r.tool.includes('tcpdump'))!;
   const tshark = rows.find(r => r.tool.includes('tshark'))!;
   const netdiag = rows.filter(r => r.tool.startsWith('netdiag'));
+  const threaded = rows.filter(r => r.tool.includes('report thread'));
   console.log('\n  ratios (netdiag rate / other rate; by CPU time in brackets, for a machine shared with other work):');
   const ratio = (a: Run, b: Run) => `${(rate(a) / rate(b)).toFixed(2)}x (${(b.cpu / a.cpu).toFixed(2)}x)`;
-  for (const r of netdiag)
+  for (const r of [...netdiag, ...threaded])
     console.log(`  ${r.tool.padEnd(36)} vs tcpdump ${ratio(r, tcpdump).padEnd(16)} vs tshark ${ratio(r, tshark)}`);
   const big = fileBench(n5, false, 1);
   printTable(`Reading a ${n5.toLocaleString('en')}-datagram capture (memory must stay flat):`, big);

@@ -33,6 +33,12 @@ export interface ReporterOptions {
   utc?: boolean;
 }
 
+/** How far the messages of a report went: what its summary depends on. */
+export interface ReportProgress {
+  messages: number;
+  zoneShown: boolean;
+}
+
 export interface CaptureInfo {
   path: string;
   summary?: CaptureSummary;
@@ -112,6 +118,17 @@ export class Reporter {
     this.messages++;
     return true;
   };
+
+  /** How far the messages went (report-thread.ts: the thread that wrote them tells the main one). */
+  get progress(): ReportProgress {
+    return { messages: this.messages, zoneShown: this.zoneShown };
+  }
+
+  /** Goes on after messages another Reporter wrote to the same output: `finish` follows them. */
+  resume(p: ReportProgress): void {
+    this.messages = p.messages;
+    this.zoneShown = p.zoneShown;
+  }
 
   /** Writes the summary and returns the exit code: 1 with an error finding, else 0. */
   finish(capture: CaptureInfo, result: AnalysisResult): number {

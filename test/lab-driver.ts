@@ -3,11 +3,13 @@
  * run commands on the guest, read its rsyslog file, take it down. Every call is a real process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { cliPath } from './helpers/cli.js';
+import type { LabSsh, LabState } from './helpers/lab-state.js';
 import { canNetns, haveCommand, isRoot } from './helpers/prereq.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,125 +37,7 @@ export function labRequirements(...extra: Array<[boolean, string]>): Array<[bool
   ];
 }
 
-interface LabTarget {
-  name: string;
-  via: string;
-  spec: string;
-  configfsPath: string | null;
-  extended: boolean;
-  release: boolean;
-  localPort: number | null;
-  localIp: string | null;
-  dev: string | null;
-  devIsMac: boolean;
-  remotePort: number | null;
-  remoteIp: string;
-  remoteMac: string | null;
-  srcIp: string;
-  userdata: Record<string, string>;
-  sysdata: string[];
-}
-
-interface LabSender {
-  ip: string;
-  ip6: string;
-  mac: string;
-  dev: string;
-  bond: boolean;
-  tap: string;
-  mgmtIp: string | null;
-  mgmtIp6: string | null;
-  mgmtMac: string | null;
-  mgmtDev: string | null;
-}
-
-interface LabSsh {
-  netns: string;
-  host: string;
-  hostIp4: string;
-  hostIp6: string;
-  identityFile: string;
-  knownHostsFile: string;
-  configFile: string;
-  hostAlias: string;
-  hostAliasIp4: string;
-  hostAliasIp6: string;
-}
-
-interface LabNetconsole {
-  loadedVia: string;
-  spec: string | null;
-  mode: string;
-  extended: boolean;
-  release: boolean;
-  dev: string;
-  devByMac: boolean;
-  localIp: string;
-  localIpGiven: boolean;
-  srcIp: string;
-  localPort: number;
-  remoteIp: string;
-  remotePort: number;
-  remoteMac: string;
-  ipv6: boolean;
-  userdata: Record<string, string>;
-  sysdata: string[];
-  targets: LabTarget[];
-}
-
-/** One guest of a lab (state.json's `guests`; guest 1 is also the top-level fields). */
-interface LabGuest {
-  index: number;
-  kernel: string;
-  kernelSeries: string;
-  ipv6: boolean;
-  sender: LabSender;
-  ssh: LabSsh;
-  qemu: { pid: number; monitorSocket: string; consoleLog: string; kernelCmdline: string };
-  netconsole: LabNetconsole;
-  firewall: string | null;
-  faults: string[];
-  timings: { firstDatagramMs: number | null; sshReadyMs: number | null };
-}
-
-export interface LabState {
-  name: string;
-  kernel: string;
-  kernelSeries: string;
-  runDir: string;
-  namespaces: { logServer: string; router: string | null; qemu: string };
-  receiver: {
-    netns: string;
-    iface: string;
-    ip: string;
-    ip6: string;
-    mac: string;
-    port: number;
-    ports: number[];
-    bridge: string | null;
-    mgmtIface: string | null;
-    rpFilter: number | null;
-  };
-  sender: LabSender;
-  router: null | { netns: string; ip: string; mac: string; senderSideIface: string };
-  ssh: LabSsh;
-  rsyslog: {
-    state: string;
-    pid: number | null;
-    port: number;
-    ports: number[];
-    addresses: string[];
-    logFile: string | null;
-  };
-  qemu: { pid: number; monitorSocket: string };
-  netconsole: LabNetconsole;
-  firewall: string | null;
-  firewallRules: string[];
-  faults: string[];
-  bootCapture: string;
-  timings: { firstDatagramMs: number | null; sshReadyMs: number | null; upTotalMs: number };
-  guests: LabGuest[];
-}
+export type { LabState } from './helpers/lab-state.js';
 
 export interface RunResult {
   code: number;
@@ -175,9 +59,9 @@ export async function lab(args: string[], timeoutMs = 240_000): Promise<RunResul
 }
 
 /** Boots a lab; without --kernel (or --guest specs) in `opts`, the kernel is `defaultTestKernel`. */
-export async function labUp(name: string, opts: string[] = []): Promise<LabState> {
-  const kernel = opts.includes('--kernel') ? [] : ['--kernel', defaultTestKernel];
-  const r = await lab(['up', '--name', name, ...kernel, ...opts], 300_000);
+export async function labUp(name: string, opts: string[] = [], timeoutMs = 300_000): Promise<LabState> {
+  const kernel = opts.includes('--kernel') || opts.includes('--guest') ? [] : ['--kernel', defaultTestKernel];
+  const r = await lab(['up', '--name', name, ...kernel, ...opts], timeoutMs);
   if (r.code !== 0) throw new Error(`lab up ${opts.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
   return readState(name);
 }
@@ -399,4 +283,61 @@ export async function withLab(
     await labDown(name);
   }
   t.deepEqual(await leftovers(name, state?.qemu.pid, state?.rsyslog.pid), [], 'lab down leaves nothing behind');
+}
+
+// netdiag verify on the lab, as a log server runs it: in the log-server namespace, reaching the
+// guests over real OpenSSH with the lab's key and known_hosts.
+
+/** `--syslog-config FILE` when the lab's rsyslog runs with its own configuration (rsyslogd -f). */
+const syslogConfigArgs = (s: LabState): string[] =>
+  s.rsyslog.configFile ? ['--syslog-config', s.rsyslog.configFile] : [];
+
+/** A guest as `verify --sender` takes it (`host`: another of its addresses, e.g. the management one). */
+export function senderArgs(g: LabSsh, host = g.host): string[] {
+  return [
+    '--sender',
+    `root@${host}`,
+    '--identity',
+    g.identityFile,
+    '--ssh-option',
+    `UserKnownHostsFile=${g.knownHostsFile}`,
+  ];
+}
+
+/** The argv of `netdiag verify ARGS` in the lab's log-server namespace, with the lab's syslog configuration. */
+export function verifyArgv(s: LabState, args: string[]): string[] {
+  return [
+    'ip',
+    'netns',
+    'exec',
+    s.namespaces.logServer,
+    process.execPath,
+    cliPath,
+    'verify',
+    ...syslogConfigArgs(s),
+    ...args,
+  ];
+}
+
+/** Runs `netdiag verify ARGS` on the lab's log server; `wallMs` from start to exit. */
+export async function verifyOnLab(
+  s: LabState,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<RunResult & { wallMs: number }> {
+  const [cmd, ...rest] = verifyArgv(s, args);
+  const t0 = performance.now();
+  const r = await run(cmd!, rest, timeoutMs);
+  return { ...r, wallMs: Math.round(performance.now() - t0) };
+}
+
+/** An Ansible inventory line for a guest, as `verify --inventory` reads it. */
+export const inventoryLine = (name: string, g: LabSsh) =>
+  `${name} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`;
+
+/** Writes `lines` as dir/hosts.ini; returns its path. */
+export function writeInventory(dir: string, lines: string[]): string {
+  const file = join(dir, 'hosts.ini');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
 }

@@ -18,7 +18,7 @@ import { cliPath } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
 import { onPty, plain, until, type PtyRun } from './helpers/pty.js';
 import { canNetns, haveCommand, isRoot, requiring } from './helpers/prereq.js';
-import { labDown, labRequirements, labUp, run as runCmd, type LabState } from './lab-driver.js';
+import { labDown, labRequirements, labUp, senderArgs, verifyArgv, verifyOnLab, type LabState } from './lab-driver.js';
 
 const netnsTest = requiring([
   [isRoot(), 'root'],
@@ -191,32 +191,12 @@ function captureChildren(pid: number): number[] {
 }
 
 function verifyOnPty(t: ExecutionContext, s: LabState, tmp: string, extra: string[] = []): PtyRun {
-  const syslogConfig = (s.rsyslog as unknown as { configFile?: string | null }).configFile;
   return started(
     t,
-    onPty(
-      [
-        'ip',
-        'netns',
-        'exec',
-        s.namespaces.logServer,
-        process.execPath,
-        cliPath,
-        'verify',
-        '--sender',
-        `root@${s.ssh.host}`,
-        '--identity',
-        s.ssh.identityFile,
-        '--ssh-option',
-        `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-        ...(syslogConfig ? ['--syslog-config', syslogConfig] : []),
-        '--timeout',
-        '120',
-        ...extra,
-      ],
+    onPty(verifyArgv(s, [...senderArgs(s.ssh), '--timeout', '120', ...extra]), {
       // TMPDIR: the control master's socket directory is the test's, so its process is found.
-      { env: { ...env, TMPDIR: tmp } },
-    ),
+      env: { ...env, TMPDIR: tmp },
+    }),
   );
 }
 
@@ -314,26 +294,16 @@ labTest.serial(
       // ssh's own warnings reach the user's stderr: a host key added (accept-new), a host key changed.
       {
         const verifyWith = (...sshOptions: string[]) =>
-          runCmd(
-            'ip',
-            [
-              'netns',
-              'exec',
-              s.namespaces.logServer,
-              process.execPath,
-              cliPath,
-              'verify',
-              '--sender',
-              `root@${s.ssh.host}`,
-              '--identity',
-              s.ssh.identityFile,
-              ...sshOptions.flatMap(o => ['--ssh-option', o]),
-              '--timeout',
-              '1',
-              '--json',
-            ],
-            120_000,
-          );
+          verifyOnLab(s, [
+            '--sender',
+            `root@${s.ssh.host}`,
+            '--identity',
+            s.ssh.identityFile,
+            ...sshOptions.flatMap(o => ['--ssh-option', o]),
+            '--timeout',
+            '1',
+            '--json',
+          ]);
         const fresh = path.join(tmp, 'known_hosts_empty');
         writeFileSync(fresh, '');
         const added = await verifyWith(`UserKnownHostsFile=${fresh}`, 'StrictHostKeyChecking=accept-new');

@@ -6,27 +6,23 @@
  * senders that cannot be reached must be "could not be checked" with ssh's reason while the
  * others are checked.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requiring } from './helpers/prereq.js';
-import { cliPath } from './helpers/cli.js';
-import { readFileSync } from 'node:fs';
-import { lab, labDown, labRequirements, run, type LabState } from './lab-driver.js';
+import {
+  inventoryLine,
+  lab,
+  labDown,
+  labRequirements,
+  labUp,
+  senderArgs,
+  verifyOnLab,
+  writeInventory,
+  type LabState,
+} from './lab-driver.js';
 
 const test = requiring(labRequirements());
-
-/** Boots a lab and reads the state.json whose path `lab.sh up` prints (wherever LAB_CACHE puts it). */
-async function labUp(name: string, opts: string[]): Promise<LabState> {
-  const r = await lab(['up', '--name', name, ...opts], 400_000);
-  if (r.code !== 0) {
-    await labDown(name);
-    throw new Error(
-      `lab up ${opts.join(' ')} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`,
-    );
-  }
-  return JSON.parse(readFileSync(r.stdout.trim().split('\n').pop()!, 'utf8')) as LabState;
-}
 
 interface Doc {
   name: string;
@@ -45,48 +41,8 @@ interface FleetJson {
   elapsedMs: number;
 }
 
-/** A guest as the lab describes it: its ssh address, key and known_hosts. */
-interface GuestSsh {
-  host: string;
-  identityFile: string;
-  knownHostsFile: string;
-}
-const guestsOf = (s: LabState): GuestSsh[] =>
-  (s as unknown as { guests?: Array<{ ssh: GuestSsh }> }).guests?.map(g => g.ssh) ?? [s.ssh];
-const syslogConfig = (s: LabState): string | undefined =>
-  (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
-
-function inventory(dir: string, lines: string[]): string {
-  const file = join(dir, 'hosts.ini');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-const hostLine = (name: string, g: GuestSsh) =>
-  `${name} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`;
-
-async function netdiag(
-  s: LabState,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string; wallMs: number }> {
-  const t0 = performance.now();
-  const r = await run(
-    'ip',
-    [
-      'netns',
-      'exec',
-      s.namespaces.logServer,
-      process.execPath,
-      cliPath,
-      'verify',
-      ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []),
-      '--timeout',
-      '6',
-      ...args,
-    ],
-    300_000,
-  );
-  return { ...r, wallMs: Math.round(performance.now() - t0) };
-}
+/** verify in the log server namespace, with a shorter timeout than a single verify's test. */
+const netdiag = (s: LabState, args: string[]) => verifyOnLab(s, ['--timeout', '6', ...args], 300_000);
 
 function parse(r: { code: number; stdout: string; stderr: string }): FleetJson {
   try {
@@ -104,13 +60,13 @@ test.after.always(() => {
 test.serial(
   'one working sender among unreachable ones: it is checked, they are "could not be checked" with ssh\'s reason, exit 2',
   async t => {
-    const s = await labUp('fleet-e1', []);
+    const s = await labUp('fleet-e1', ['--kernel', '6.17'], 400_000);
     const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
     try {
-      const g = guestsOf(s)[0]!;
-      const inv = inventory(dir, [
+      const g = s.ssh;
+      const inv = writeInventory(dir, [
         '[lab]',
-        hostLine('guest1', g),
+        inventoryLine('guest1', g),
         // The log server itself runs no sshd: refused at once.
         `refused ansible_host=${s.receiver.ip} ansible_user=root`,
         '[gone]',
@@ -168,14 +124,14 @@ test.serial(
     }
     const specs = ['kernel=6.1', 'kernel=6.17,remote-mac=wrong', 'kernel=6.1,firewall=iptables-drop', 'kernel=6.17'];
     const want: Array<string | null> = [null, 'dst-mac-mismatch', 'firewall-drop', null];
-    const s = await labUp('fleet-e4', ['--guests', '4', ...specs.flatMap(g => ['--guest', g])]);
+    const s = await labUp('fleet-e4', ['--guests', '4', ...specs.flatMap(g => ['--guest', g])], 400_000);
     const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
     try {
-      const guests = guestsOf(s);
+      const guests = s.guests.map(g => g.ssh);
       t.is(guests.length, 4);
-      const inv = inventory(dir, [
+      const inv = writeInventory(dir, [
         '[senders]',
-        ...guests.map((g, i) => hostLine(`guest${i + 1}`, g)),
+        ...guests.map((g, i) => inventoryLine(`guest${i + 1}`, g)),
         `refused ansible_host=${s.receiver.ip} ansible_user=root`,
       ]);
       const fleet = await netdiag(s, ['--inventory', inv, '--json']);
@@ -206,15 +162,7 @@ test.serial(
       let sum = 0;
       for (let i = 0; i < 4; i++) {
         const g = guests[i]!;
-        const one = await netdiag(s, [
-          '--sender',
-          `root@${g.host}`,
-          '--identity',
-          g.identityFile,
-          '--ssh-option',
-          `UserKnownHostsFile=${g.knownHostsFile}`,
-          '--json',
-        ]);
+        const one = await netdiag(s, [...senderArgs(g), '--json']);
         const d = JSON.parse(one.stdout) as Doc;
         t.is(d.rootCause?.code ?? null, want[i]!, `guest${i + 1} alone`);
         sum += one.wallMs;

@@ -7,8 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { haveCommand, requiring } from './helpers/prereq.js';
-import { cliPath } from './helpers/cli.js';
-import { labDown, labRequirements, labUp, run, type LabState } from './lab-driver.js';
+import { labRequirements, run, senderArgs, verifyOnLab, withLab, type LabState } from './lab-driver.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
@@ -67,35 +66,14 @@ function passed(
   t.is(r.json.checks.find(c => c.id === 'verify.log')?.status, 'pass');
 }
 
-/** The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file. */
-const syslogConfig = (s: LabState): string | undefined =>
-  (s.rsyslog as unknown as { configFile?: string | null }).configFile ?? undefined;
-
 async function verify(s: LabState, extra: string[] = []): Promise<{ code: number; json: VerifyJson; stderr: string }> {
-  const sshHost = (s.sender as { mgmtIp?: string | null }).mgmtIp ?? s.ssh.host;
-  const r = await run(
-    'ip',
-    [
-      'netns',
-      'exec',
-      s.namespaces.logServer,
-      process.execPath,
-      cliPath,
-      'verify',
-      '--sender',
-      `root@${sshHost}`,
-      '--identity',
-      s.ssh.identityFile,
-      '--ssh-option',
-      `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-      ...(syslogConfig(s) ? ['--syslog-config', syslogConfig(s)!] : []),
-      '--timeout',
-      '8',
-      '--json',
-      ...extra,
-    ],
-    120_000,
-  );
+  const r = await verifyOnLab(s, [
+    ...senderArgs(s.ssh, s.sender.mgmtIp ?? s.ssh.host),
+    '--timeout',
+    '8',
+    '--json',
+    ...extra,
+  ]);
   let json: VerifyJson;
   try {
     json = JSON.parse(r.stdout) as VerifyJson;
@@ -105,22 +83,13 @@ async function verify(s: LabState, extra: string[] = []): Promise<{ code: number
   return { code: r.code, json, stderr: r.stderr };
 }
 
-async function withLab(name: string, opts: string[], body: (s: LabState) => Promise<void>): Promise<void> {
-  const s = await labUp(name, opts);
-  try {
-    await body(s);
-  } finally {
-    await labDown(name);
-  }
-}
-
 const times: string[] = [];
 test.after.always(() => {
   if (times.length) console.log(`verify times (start to verdict): ${times.join(', ')}`);
 });
 
 test.serial('healthy lab passes; then each receiver-side fault is the root cause', async t => {
-  await withLab('vfy', [], async s => {
+  await withLab(t, 'vfy', [], async s => {
     const ok = await verify(s);
     passed(t, ok);
     t.true(ok.json.roundTripMs !== null && ok.json.roundTripMs < 5000);
@@ -241,7 +210,7 @@ const FIXES: Record<string, RegExp> = {
 };
 for (const [i, [what, opts, code]] of senderFaults.entries()) {
   test.serial(`fault: ${what} → ${code}`, async t => {
-    await withLab(`vfy${i}`, opts, async s => {
+    await withLab(t, `vfy${i}`, opts, async s => {
       const r = await verify(s);
       t.is(r.code, 1, r.stderr);
       t.false(r.json.ok);
@@ -268,7 +237,7 @@ const healthy: Array<[string, string[], string | undefined]> = [
 ];
 for (const [i, [what, opts, warning]] of healthy.entries()) {
   test.serial(`works: ${what} passes${warning ? `, warning at ${warning}` : ''}`, async t => {
-    await withLab(`vfyok${i}`, opts, async s => {
+    await withLab(t, `vfyok${i}`, opts, async s => {
       const r = await verify(s);
       passed(t, r);
       t.is(r.json.senderIp, s.netconsole.srcIp);
@@ -294,6 +263,7 @@ test.serial(
   'works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends',
   async t => {
     await withLab(
+      t,
       'vfyud',
       ['--kernel', '6.17', '--configfs', '--mode', 'extended', '--userdata', 'rack=r42', '--sysdata', 'all'],
       async s => {
@@ -314,7 +284,7 @@ test.serial(
 test.serial(
   "works: ssh over a management NIC, spec without local IP (6.1): the target's addresses, and -i overrides",
   async t => {
-    await withLab('vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
+    await withLab(t, 'vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
       const r = await verify(s);
       passed(t, r);
       // The netconsole source (the address the kernel took from eth0), not the management address ssh used.

@@ -28,6 +28,7 @@ import {
   triggerAndWait,
   triggerArgv,
 } from './trigger.js';
+import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { LiveHandle, SenderExec, VerifyOptions, VerifyOutcome } from './types.js';
 
 export interface FleetSender {
@@ -111,8 +112,9 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   if (!o.senders.length) throw new CLIError('verify: no senders to check');
   const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
   // This host's facts once; after each test only its counters again (shared by the senders that
-  // finish while one collection runs).
-  const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
+  // finish while one collection runs). They start once the first senders' ssh processes have.
+  let startHere!: () => void;
+  const beforeFacts = new Promise<void>(r => (startHere = r)).then(() => collectReceiverFacts(d.receiver, collectOpts));
   const afterFacts = snapshotter(
     async () => collectReceiverCounters(d.receiver, await beforeFacts),
     () => d.clock(),
@@ -120,8 +122,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
   let captureFailed: CLIError | undefined;
-  // The first interface's capture process starts now, while the first senders are reached.
-  let prepared = d.prepareCapture?.();
+  // The first interface's capture process starts with this host's facts, while the first senders are reached.
+  let prepared: ReturnType<NonNullable<FleetDeps['prepareCapture']>> | undefined;
   const captureOn = (iface: string) => {
     let c = captures.get(iface);
     if (!c) {
@@ -161,15 +163,20 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   const checkOne = async (s: FleetSender, exec: SenderExec, cancelled: () => boolean): Promise<VerifyOutcome> => {
     const t1 = d.clock();
     const single: VerifyOptions = { ...o, destination: s.destination };
+    // The trigger's ssh session is opened as soon as the sender answered, and held until fired.
+    const marker = d.marker?.() ?? newMarker();
+    const argv = triggerArgv(marker, o.trigger);
+    let prepared: PreparedCommand | undefined;
     const side = await reachSender(single, {
       sender: exec,
       receiver: d.receiver,
       step: () => {},
       receiverFacts: beforeFacts,
+      connected: () => (prepared = exec.prepare?.(argv)),
+    }).catch((e: unknown) => {
+      prepared?.cancel();
+      throw e;
     });
-    const marker = d.marker?.() ?? newMarker();
-    const argv = triggerArgv(marker, o.trigger);
-    const prepared = exec.prepare?.(argv);
     const tracker = new ArrivalTracker(side.senderIp, marker, () => d.clock(), side.senderMac);
     const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
     let triggerError: string | undefined;
@@ -286,7 +293,11 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     while (nextIndex < o.senders.length && !halted) await runOne(nextIndex++);
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
+    // The workers' first ssh processes start here, before this host's facts and the capture's process.
+    const all = Promise.all(Array.from({ length: Math.max(1, Math.min(o.forks, o.senders.length)) }, worker));
+    prepared = d.prepareCapture?.();
+    startHere();
+    await all;
   } finally {
     prepared?.cancel();
     for (const c of captures.values()) {

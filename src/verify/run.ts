@@ -8,7 +8,7 @@
  * libpcap. The fleet run (fleet.ts) uses the same phases, sharing one capture and one receiver
  * snapshot among many senders.
  */
-import { collectReceiverFacts } from '../checks/host/collect.js';
+import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import type { AnalysisResult } from '../pipeline/types.js';
@@ -25,6 +25,7 @@ import {
   triggerAndWait,
   triggerArgv,
 } from './trigger.js';
+import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { LiveHandle, VerifyDeps, VerifyOptions, VerifyOutcome } from './types.js';
 
 /**
@@ -78,23 +79,33 @@ export function judgeSender(
 export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
   const t0 = d.clock();
   checkTrigger(o.trigger);
-  // This host's facts and the capture's process start while ssh reaches the sender.
-  const preparedCapture = d.prepareCapture?.();
+  // ssh to the sender is the long pole: its process starts first, then (while it connects) the
+  // capture's process and this host's facts.
   const collectOpts = o.syslogConfig ? { syslogConfig: o.syslogConfig } : {};
-  const beforeFacts = collectReceiverFacts(d.receiver, collectOpts);
+  let startHere!: () => void;
+  const beforeFacts = new Promise<void>(r => (startHere = r)).then(() => collectReceiverFacts(d.receiver, collectOpts));
+  // The trigger's ssh session is opened as soon as the sender answered, and held until fired.
+  const marker = d.marker?.() ?? newMarker();
+  const argv = triggerArgv(marker, o.trigger);
+  let prepared: PreparedCommand | undefined;
+  const reaching = reachSender(o, {
+    ...d,
+    receiverFacts: beforeFacts,
+    connected: () => (prepared = d.sender.prepare?.(argv)),
+  });
+  const preparedCapture = d.prepareCapture?.();
+  startHere();
   let side: SenderSide;
   try {
-    side = await reachSender(o, { ...d, receiverFacts: beforeFacts });
+    side = await reaching;
   } catch (e) {
     preparedCapture?.cancel();
+    prepared?.cancel();
     throw e;
   }
   const { senderIp, iface, port } = side;
 
-  // At once: this host's facts, the capture, and the trigger's ssh session (held until fired).
-  const marker = d.marker?.() ?? newMarker();
-  const argv = triggerArgv(marker, o.trigger);
-  const prepared = d.sender.prepare?.(argv);
+  // At once: this host's facts and the capture.
   const tracker = new ArrivalTracker(senderIp, marker, () => d.clock(), side.senderMac);
   const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
   let live: LiveHandle | undefined;
@@ -132,9 +143,11 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   d.step(
     logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again',
   );
+  // Only the counters again (as a fleet run does): the sockets, configuration and addresses are
+  // those collected before the test.
   const [logCheck, afterFacts] = await Promise.all([
     logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
-    collectReceiverFacts(d.receiver, collectOpts),
+    beforeFacts.then(f => collectReceiverCounters(d.receiver, f)),
   ]);
   const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);
   const report = judgeSender(

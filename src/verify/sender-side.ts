@@ -79,7 +79,11 @@ function deviceAddress(facts: SenderFacts, t: NetconsoleTarget | undefined): { i
  */
 export async function reachSender(
   o: VerifyOptions,
-  d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'> & { receiverFacts?: Promise<ReceiverFacts> },
+  d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'> & {
+    receiverFacts?: Promise<ReceiverFacts>;
+    /** Called once the sender answered as root (or through sudo): later ssh sessions can start. */
+    connected?: () => void;
+  },
 ): Promise<SenderSide> {
   d.step(`connecting to ${o.destination}`);
   const boundary = newBoundary();
@@ -111,17 +115,20 @@ export async function reachSender(
         );
     }
   }
+  d.connected?.();
   // SSH_CONNECTION: client-ip client-port server-ip server-port. Only a last resort for addresses.
   const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
 
   d.step("collecting the sender's facts");
   const exec = answers.size ? cachedExec(d.sender, answers) : d.sender;
   const senderFacts = await collectSenderFacts(exec, clientIp ? { fallbackRemoteIp: clientIp } : {});
-  const addr = await d.receiver.run(['ip', '-j', 'addr', 'show']);
-  const links = addr.code === 0 ? parseLinks({ text: addr.stdout, format: 'json' }) : [];
+  const receiverFacts = await d.receiverFacts;
+  // This host's addresses as its facts hold them (collected while ssh ran), else asked now.
+  const addr = receiverFacts?.ipAddr ?? (await ipAddrJson(d));
+  const links = addr ? parseLinks(addr) : [];
   // As the decoders write addresses, so the wire's compare equal (fd99:0::2 is fd99::2).
   const receiverAddrs = links.flatMap(l => l.addrs.map(x => canonicalIp(x.address)));
-  const receiving = d.receiverFacts ? syslogPorts(await d.receiverFacts) : [];
+  const receiving = receiverFacts ? syslogPorts(receiverFacts) : [];
   const ports = o.port ? [o.port] : receiving;
 
   const target = chooseTarget(runSenderChecks(senderFacts, {}), receiverAddrs, ports);
@@ -186,6 +193,11 @@ export async function reachSender(
     receiverCtx,
     ...(routeGet ? { routeGet } : {}),
   };
+}
+
+async function ipAddrJson(d: Pick<VerifyDeps, 'receiver'>): Promise<(FactText & { format: 'json' }) | undefined> {
+  const r = await d.receiver.run(['ip', '-j', 'addr', 'show']);
+  return r.code === 0 ? { text: r.stdout, from: 'ip -j addr show', format: 'json' } : undefined;
 }
 
 /** This host's facts for one sender: collected once (without a sender), with that sender's route added. */

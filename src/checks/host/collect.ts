@@ -100,62 +100,100 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   const put = <K extends keyof ReceiverFacts>(k: K, v: ReceiverFacts[K] | undefined) => {
     if (v !== undefined) facts[k] = v;
   };
-  put('udp', await readFact(exec, '/proc/net/udp'));
-  put('udp6', await readFact(exec, '/proc/net/udp6'));
-  put('ss', await runFact(exec, ['ss', '-ulnp'], notes));
-
+  // Every command and file is started at once (they do not depend on each other), and taken in
+  // this order: the facts and their notes come out as if read one after another.
+  const at = started(notes);
+  const udp = at(() => readFact(exec, '/proc/net/udp'));
+  const udp6 = at(() => readFact(exec, '/proc/net/udp6'));
+  const ss = at(n => runFact(exec, ['ss', '-ulnp'], n));
   const given = opts.syslogConfig;
   const chosen = given !== undefined ? daemonForConfigPath(given) : undefined;
-  for (const d of SYSLOG_DAEMONS) {
-    if (chosen && d !== chosen) continue;
-    const files: FactText[] = [];
-    if (d.mainConfig) {
-      const main = given ?? d.mainConfig.path;
-      const relativeTo = given ? given.replace(/\/[^/]*$/, '') || '/' : d.mainConfig.relativeTo;
-      files.push(...(await readWithIncludes(exec, main, d.mainConfig.includes, relativeTo)));
-      if (!files.length && given) notes.push(`${given}: not readable`);
-    }
-    if (given === undefined) {
-      for (const path of d.otherFiles ?? []) {
-        const f = await readFact(exec, path);
-        if (f) files.push(f);
+  const syslog = SYSLOG_DAEMONS.filter(d => !chosen || d === chosen).map(d =>
+    at(async n => {
+      const files: FactText[] = [];
+      if (d.mainConfig) {
+        const main = given ?? d.mainConfig.path;
+        const relativeTo = given ? given.replace(/\/[^/]*$/, '') || '/' : d.mainConfig.relativeTo;
+        files.push(...(await readWithIncludes(exec, main, d.mainConfig.includes, relativeTo)));
+        if (!files.length && given) n.push(`${given}: not readable`);
       }
-    }
-    if (files.length) (facts.syslog ??= {})[d.name] = files;
-  }
-
-  put('iptables', await runFact(exec, ['iptables-save', '-c'], notes));
-  put('ip6tables', await runFact(exec, ['ip6tables-save', '-c'], notes));
-  put('nft', await runFact(exec, ['nft', '-j', 'list', 'ruleset'], notes));
-
-  const confs = await listDir(exec, '/proc/sys/net/ipv4/conf');
-  if (confs) {
+      if (given === undefined) {
+        for (const path of d.otherFiles ?? []) {
+          const f = await readFact(exec, path);
+          if (f) files.push(f);
+        }
+      }
+      return { name: d.name, files };
+    }),
+  );
+  const iptables = at(n => runFact(exec, ['iptables-save', '-c'], n));
+  const ip6tables = at(n => runFact(exec, ['ip6tables-save', '-c'], n));
+  const nft = at(n => runFact(exec, ['nft', '-j', 'list', 'ruleset'], n));
+  const rpFilter = at(async () => {
+    const confs = await listDir(exec, '/proc/sys/net/ipv4/conf');
+    if (!confs) return undefined;
     const rp: Record<string, string> = {};
     for (const name of confs) {
       const v = await exec.readFile(`/proc/sys/net/ipv4/conf/${name}/rp_filter`);
       if (v !== null) rp[name] = v.trim();
     }
-    facts.rpFilter = rp;
-  }
-  put('snmp', await readFact(exec, '/proc/net/snmp'));
-  put('netstat', await readFact(exec, '/proc/net/netstat'));
-  const se = await exec.run(['semanage', 'port', '-l']);
-  if (se.code === 0) facts.semanage = { text: se.stdout, from: 'semanage port -l' };
-
-  put('ipAddr', await ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], notes));
-  put('processes', await runFact(exec, ['ps', '-e', '-o', 'netns=,comm='], notes));
-  put('netns', await runFact(exec, ['readlink', '/proc/self/ns/net'], notes));
+    return rp;
+  });
+  const snmp = at(() => readFact(exec, '/proc/net/snmp'));
+  const netstat = at(() => readFact(exec, '/proc/net/netstat'));
+  const semanage = at(() => exec.run(['semanage', 'port', '-l']));
+  const ipAddr = at(n => ipJsonOrText(exec, ['ip', '-j', 'addr', 'show'], ['ip', 'addr', 'show'], n));
+  const processes = at(n => runFact(exec, ['ps', '-e', '-o', 'netns=,comm='], n));
+  const netns = at(n => runFact(exec, ['readlink', '/proc/self/ns/net'], n));
   // is-active exits 3 when a unit is not active: its answer is the output, one line per unit.
   const units = [...new Set(SYSLOG_DAEMONS.map(d => d.service))];
-  const sc = await exec.run(['systemctl', 'is-active', ...units]);
+  const services = at(() => exec.run(['systemctl', 'is-active', ...units]));
+  const senderIp = opts.senderIp && ipFamily(opts.senderIp) !== 0 ? opts.senderIp : undefined;
+  const routeGet = senderIp ? at(n => runFact(exec, ['ip', 'route', 'get', senderIp], n)) : undefined;
+
+  put('udp', await udp());
+  put('udp6', await udp6());
+  put('ss', await ss());
+  for (const d of syslog) {
+    const { name, files } = await d();
+    if (files.length) (facts.syslog ??= {})[name] = files;
+  }
+  put('iptables', await iptables());
+  put('ip6tables', await ip6tables());
+  put('nft', await nft());
+  put('rpFilter', await rpFilter());
+  put('snmp', await snmp());
+  put('netstat', await netstat());
+  const se = await semanage();
+  if (se.code === 0) facts.semanage = { text: se.stdout, from: 'semanage port -l' };
+  put('ipAddr', await ipAddr());
+  put('processes', await processes());
+  put('netns', await netns());
+  const sc = await services();
   const states = sc.stdout.trim().split('\n');
   if (sc.code !== 127 && states.length === units.length && states.every(l => /^[a-z-]+$/.test(l)))
     facts.services = { text: sc.stdout, from: `systemctl is-active ${units.join(' ')}`, units };
-  if (opts.senderIp && ipFamily(opts.senderIp) !== 0) {
-    const r = await runFact(exec, ['ip', 'route', 'get', opts.senderIp], notes);
-    if (r) facts.routeGet = { ...r, ip: opts.senderIp };
+  if (senderIp && routeGet) {
+    const r = await routeGet();
+    if (r) facts.routeGet = { ...r, ip: senderIp };
   }
   return facts;
+}
+
+/**
+ * Starts a collection now; the function returned waits for it and only then adds its notes to
+ * `notes`, so notes keep the order the collections are taken in, not the order they finish.
+ */
+function started(notes: string[]): <T>(collect: (notes: string[]) => Promise<T>) => () => Promise<T> {
+  return collect => {
+    const own: string[] = [];
+    const p = collect(own);
+    return async () => {
+      const v = await p;
+      notes.push(...own);
+      return v;
+    };
+  };
 }
 
 /**
@@ -173,11 +211,17 @@ export async function collectReceiverCounters(exec: HostExec, facts: ReceiverFac
     if (v !== undefined) out[k] = v;
     else delete out[k];
   };
-  again('iptables', await runFact(exec, ['iptables-save', '-c'], notes));
-  again('ip6tables', await runFact(exec, ['ip6tables-save', '-c'], notes));
-  again('nft', await runFact(exec, ['nft', '-j', 'list', 'ruleset'], notes));
-  again('snmp', await readFact(exec, '/proc/net/snmp'));
-  again('netstat', await readFact(exec, '/proc/net/netstat'));
+  const at = started(notes);
+  const iptables = at(n => runFact(exec, ['iptables-save', '-c'], n));
+  const ip6tables = at(n => runFact(exec, ['ip6tables-save', '-c'], n));
+  const nft = at(n => runFact(exec, ['nft', '-j', 'list', 'ruleset'], n));
+  const snmp = at(() => readFact(exec, '/proc/net/snmp'));
+  const netstat = at(() => readFact(exec, '/proc/net/netstat'));
+  again('iptables', await iptables());
+  again('ip6tables', await ip6tables());
+  again('nft', await nft());
+  again('snmp', await snmp());
+  again('netstat', await netstat());
   return out;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pcapFile, udpFrame, arpReply, LAB_FLOW } from './helpers/frames.js';
 import { formatExtended, formatPlain } from '../src/decode/netconsole.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runMain } from './helpers/cli.js';
 import { findingsMarkdown } from '../src/findings/docs.js';
 import { readFileSync } from 'node:fs';
 import { projectRoot } from './helpers/cli.js';
@@ -68,9 +68,12 @@ const usage: Array<[string, string[], RegExp]> = [
     /^netdiag: --config \/nonexistent: cannot read \(no such file\)$/m,
   ],
 ];
+// Through the program: two for what the shell sees, and 'no file', which reads an empty standard
+// input (analyze reads fd 0 when it is not a terminal). The rest in this process, through the same code.
+const spawned = new Set(['no command', 'unknown option', 'no file']);
 for (const [name, args, err] of usage) {
-  test(`usage error: ${name}`, t => {
-    const r = runCli(args);
+  test(`usage error: ${name}`, async t => {
+    const r = spawned.has(name) ? runCli(args) : await runMain(args);
     t.is(r.code, 2);
     if (args.length) {
       t.regex(r.stderr, err);
@@ -80,41 +83,41 @@ for (const [name, args, err] of usage) {
   });
 }
 
-test('not a capture: one line naming the first bytes, exit 2', t => {
+test('not a capture: one line naming the first bytes, exit 2', async t => {
   const p = path.join(dir, 'notes.txt');
   writeFileSync(p, '<!DOCTYPE html>\n');
-  const r = runCli(['analyze', p]);
+  const r = await runMain(['analyze', p]);
   t.is(r.code, 2);
   t.regex(r.stderr, /not a pcap or pcapng capture \(starts with 3c 21 44 4f\)/);
 });
 
-test('not a capture with --json: stdout stays empty, no half document', t => {
+test('not a capture with --json: stdout stays empty, no half document', async t => {
   const p = path.join(dir, 'notes2.txt');
   writeFileSync(p, '<!DOCTYPE html>\n');
-  const r = runCli(['analyze', '--json', p]);
+  const r = await runMain(['analyze', '--json', p]);
   t.is(r.code, 2);
   t.is(r.stdout, '');
 });
 
-test('an error message quoting the command line is escaped for the terminal', t => {
-  const r = runCli(['verify', '--sender', 'a\x1b[2Jb c']);
+test('an error message quoting the command line is escaped for the terminal', async t => {
+  const r = await runMain(['verify', '--sender', 'a\x1b[2Jb c']);
   t.is(r.code, 2);
   t.notRegex(r.stderr, /\x1b/);
   t.regex(r.stderr, /a\\x1b\[2Jb c/);
 });
 
-test('a capture with no message still gives a whole --json document', t => {
+test('a capture with no message still gives a whole --json document', async t => {
   const p = capture('empty.pcap', []);
-  const doc = parse<JsonDoc>(runCli(['analyze', '--json', p]).stdout);
+  const doc = parse<JsonDoc>((await runMain(['analyze', '--json', p])).stdout);
   t.deepEqual(doc.messages, []);
   t.is(doc.findings[0]?.code, 'no-netconsole-traffic');
 });
 
-test('a truncated capture is analyzed up to the cut and reported', t => {
+test('a truncated capture is analyzed up to the cut and reported', async t => {
   const whole = readFileSync(good);
   const p = path.join(dir, 'cut.pcap');
   writeFileSync(p, whole.subarray(0, whole.length - 10));
-  const r = runCli(['analyze', '--json', p]);
+  const r = await runMain(['analyze', '--json', p]);
   t.is(r.code, 0);
   const doc = parse<JsonDoc>(r.stdout);
   t.true(doc.capture.truncated);
@@ -131,8 +134,8 @@ test('text report: messages, senders, verdict; exit 0 without errors', t => {
   t.regex(r.stdout, /^ {2}not compared: firewall DROP and delivery to the log file/m);
 });
 
-test('--json: the documented document', t => {
-  const r = runCli(['analyze', '--json', good]);
+test('--json: the documented document', async t => {
+  const r = await runMain(['analyze', '--json', good]);
   t.is(r.code, 0);
   const doc = parse<JsonDoc>(r.stdout);
   t.like(doc.capture, { path: good, format: 'pcap', packets: 2, truncated: false });
@@ -159,8 +162,8 @@ test('--json: the documented document', t => {
   t.true(doc.summary.ok);
 });
 
-test('--jsonl: one message per line, then the summary', t => {
-  const r = runCli(['analyze', '--jsonl', good]);
+test('--jsonl: one message per line, then the summary', async t => {
+  const r = await runMain(['analyze', '--jsonl', good]);
   const lines = r.stdout
     .trim()
     .split('\n')
@@ -183,22 +186,22 @@ test('an error finding: exit 1, with the fix', t => {
   t.regex(r.stdout, /^FAIL: 1 error, 0 warnings/m);
 });
 
-test('hostile payload never reaches the terminal unescaped', t => {
+test('hostile payload never reaches the terminal unescaped', async t => {
   for (const args of [
     ['analyze', hostile],
     ['analyze', '--summary', hostile],
   ]) {
-    const r = runCli(args, { env: { FORCE_COLOR: '0' } });
+    const r = await runMain(args, { env: { FORCE_COLOR: '0' } });
     t.notRegex(r.stdout, /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202e]/);
   }
-  const r = runCli(['analyze', hostile]);
+  const r = await runMain(['analyze', hostile]);
   t.regex(r.stdout, /\\x1b\]0;pwned\\x07\\x1b\[2J/);
   t.regex(r.stdout, /\\x9b31m evil \\u\{202e\}/);
 });
 
-test('hostile payload in --json and --jsonl: escaped for the terminal, the text intact for a program', t => {
+test('hostile payload in --json and --jsonl: escaped for the terminal, the text intact for a program', async t => {
   for (const flag of ['--json', '--jsonl']) {
-    const r = runCli(['analyze', flag, hostile]);
+    const r = await runMain(['analyze', flag, hostile]);
     t.notRegex(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, flag);
     const first = flag === '--json' ? parse<JsonDoc>(r.stdout).messages[0] : parse<JsonLine>(r.stdout.split('\n')[0]!);
     t.is(first?.text, '\x1b]0;pwned\x07\x1b[2J\u009b31m evil \u202e\u00ff');
@@ -210,21 +213,21 @@ test('gzip-compressed capture reads the same', async t => {
   const p = path.join(dir, 'good.pcap.gz');
   writeFileSync(p, gzipSync(readFileSync(good)));
   t.is(
-    runCli(['analyze', '--json', p]).stdout.replace(/"path":"[^"]+"/, ''),
-    runCli(['analyze', '--json', good]).stdout.replace(/"path":"[^"]+"/, ''),
+    (await runMain(['analyze', '--json', p])).stdout.replace(/"path":"[^"]+"/, ''),
+    (await runMain(['analyze', '--json', good])).stdout.replace(/"path":"[^"]+"/, ''),
   );
 });
 
-test('NO_COLOR off and FORCE_COLOR on gives colour; NO_COLOR wins', t => {
-  t.regex(runCli(['analyze', wrongMac], { env: { NO_COLOR: '', FORCE_COLOR: '1' } }).stdout, /\x1b\[31m/);
-  t.notRegex(runCli(['analyze', wrongMac], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } }).stdout, /\x1b\[/);
+test('NO_COLOR off and FORCE_COLOR on gives colour; NO_COLOR wins', async t => {
+  t.regex((await runMain(['analyze', wrongMac], { env: { NO_COLOR: '', FORCE_COLOR: '1' } })).stdout, /\x1b\[31m/);
+  t.notRegex((await runMain(['analyze', wrongMac], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } })).stdout, /\x1b\[/);
 });
 
-test('explain: every code has its text; docs/findings.md is generated from the same catalog', t => {
-  const r = runCli(['explain', 'port-unreachable']);
+test('explain: every code has its text; docs/findings.md is generated from the same catalog', async t => {
+  const r = await runMain(['explain', 'port-unreachable']);
   t.is(r.code, 0);
   t.regex(r.stdout, /^port-unreachable \(error\): /);
-  t.is(runCli(['explain', 'no-such-code']).code, 2);
+  t.is((await runMain(['explain', 'no-such-code'])).code, 2);
   const doc = readFileSync(path.join(projectRoot, 'docs/findings.md'), 'utf8');
   t.is(doc, findingsMarkdown(), 'docs/findings.md is stale: run make docs');
 });

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot, runCli } from './helpers/cli.js';
+import { projectRoot, runCli, runMain } from './helpers/cli.js';
 
 const capture = path.join(projectRoot, 'fixtures/real/linux-6.1.0-56-amd64-extended-sysrq-p.pcap');
 const ESC = '\x1b[';
@@ -62,8 +62,8 @@ const failures: Array<[string, string[], RegExp]> = [
   ],
 ];
 for (const [name, args, error] of failures) {
-  test(`refused: ${name}`, t => {
-    const r = runCli(args);
+  test(`refused: ${name}`, async t => {
+    const r = await runMain(args);
     t.is(r.code, 2, r.stderr);
     t.regex(r.stderr, /\n$/);
     t.is(r.stderr.trim().split('\n').length, 1, 'one line');
@@ -73,30 +73,31 @@ for (const [name, args, error] of failures) {
   });
 }
 
-test('explain: any case, and a unique beginning', t => {
-  const full = runCli(['explain', 'dst-mac-mismatch']);
+test('explain: any case, and a unique beginning', async t => {
+  const full = await runMain(['explain', 'dst-mac-mismatch']);
   t.is(full.code, 0);
-  t.is(runCli(['explain', 'DST-MAC-Mismatch']).stdout, full.stdout);
-  t.is(runCli(['explain', 'dst-mac']).stdout, full.stdout);
+  t.is((await runMain(['explain', 'DST-MAC-Mismatch'])).stdout, full.stdout);
+  t.is((await runMain(['explain', 'dst-mac'])).stdout, full.stdout);
 });
 
-test('--color: always colours a pipe, never and auto do not; NO_COLOR, TERM=dumb, FORCE_COLOR', t => {
-  const run = (args: string[], env: NodeJS.ProcessEnv) =>
-    runCli(['analyze', ...args, capture], { env: { NO_COLOR: '', TERM: 'xterm', FORCE_COLOR: '', ...env } }).stdout;
-  t.true(run(['--color=always'], {}).includes(ESC));
-  t.true(run(['--color=always'], { NO_COLOR: '1' }).includes(ESC), 'the option wins over the environment');
-  t.false(run(['--color=never'], { FORCE_COLOR: '1' }).includes(ESC));
-  t.false(run([], {}).includes(ESC), 'auto: a pipe is not a terminal');
-  t.true(run([], { FORCE_COLOR: '1' }).includes(ESC));
-  t.false(run([], { FORCE_COLOR: '1', NO_COLOR: '1' }).includes(ESC), 'NO_COLOR wins over FORCE_COLOR');
-  t.false(run([], { FORCE_COLOR: '1', TERM: 'dumb' }).includes(ESC), 'TERM=dumb');
+test('--color: always colours a pipe, never and auto do not; NO_COLOR, TERM=dumb, FORCE_COLOR', async t => {
+  const run = async (args: string[], env: NodeJS.ProcessEnv) =>
+    (await runMain(['analyze', ...args, capture], { env: { NO_COLOR: '', TERM: 'xterm', FORCE_COLOR: '', ...env } }))
+      .stdout;
+  t.true((await run(['--color=always'], {})).includes(ESC));
+  t.true((await run(['--color=always'], { NO_COLOR: '1' })).includes(ESC), 'the option wins over the environment');
+  t.false((await run(['--color=never'], { FORCE_COLOR: '1' })).includes(ESC));
+  t.false((await run([], {})).includes(ESC), 'auto: a pipe is not a terminal');
+  t.true((await run([], { FORCE_COLOR: '1' })).includes(ESC));
+  t.false((await run([], { FORCE_COLOR: '1', NO_COLOR: '1' })).includes(ESC), 'NO_COLOR wins over FORCE_COLOR');
+  t.false((await run([], { FORCE_COLOR: '1', TERM: 'dumb' })).includes(ESC), 'TERM=dumb');
 });
 
-test('-v: a line under each message with its packets, sequence number and facility', t => {
-  const r = runCli(['analyze', '-v', capture]);
+test('-v: a line under each message with its packets, sequence number and facility', async t => {
+  const r = await runMain(['analyze', '-v', capture]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /sysrq: Show Regs\n {4}packets #1; mode extended; seq \d+; facility 0; level 6; flags -\n/);
-  t.notRegex(runCli(['analyze', capture]).stdout, /packets #1;/);
+  t.notRegex((await runMain(['analyze', capture])).stdout, /packets #1;/);
 });
 
 test("--version is package.json's; help lists every command with the summary its file defines", t => {

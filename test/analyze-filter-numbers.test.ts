@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot, runCli } from './helpers/cli.js';
+import { projectRoot, runMain } from './helpers/cli.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 
 const withTcpdump = requiring([[haveCommand('tcpdump'), 'tcpdump (the filter compiler and the reference)']]);
@@ -43,9 +43,9 @@ const cases: Array<[string, string, number]> = [
 ];
 
 for (const [file, filter, expected] of cases) {
-  withTcpdump(`${file} with '${filter}': packet numbers as tcpdump -# gives them`, t => {
+  withTcpdump(`${file} with '${filter}': packet numbers as tcpdump -# gives them`, async t => {
     const ref = tcpdumpNumbers(real(file), filter);
-    const r = runCli(['analyze', '--json', real(file), ...filter.split(' ')]);
+    const r = await runMain(['analyze', '--json', real(file), ...filter.split(' ')]);
     t.true(r.code === 0 || r.code === 1, r.stderr);
     const doc = JSON.parse(r.stdout) as { messages: Array<{ time: string; packets: number[] }> };
     if (expected) t.is(doc.messages.length, expected);
@@ -55,7 +55,7 @@ for (const [file, filter, expected] of cases) {
       t.is(ref.get(m.packets[0]!), epoch(m.time), `message at ${m.time} is packet #${m.packets[0]}`);
     }
     // The text output names the same numbers with -v.
-    const v = runCli(['analyze', '-v', '-u', real(file), ...filter.split(' ')]);
+    const v = await runMain(['analyze', '-v', '-u', real(file), ...filter.split(' ')]);
     const shown = [...v.stdout.matchAll(/^ {4}packets #(\d+);/gm)].map(m => Number(m[1]));
     t.deepEqual(
       shown,

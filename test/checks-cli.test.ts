@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli, projectRoot } from './helpers/cli.js';
+import { runCli, runMain, projectRoot } from './helpers/cli.js';
 import { collectReceiverFacts, collectSenderFacts, expandGlob } from '../src/checks/host/collect.js';
 import { COMMAND_FILES, commandFileName } from '../src/io/host-exec.js';
 import { dirExec } from '../src/io/dir-exec.js';
@@ -36,16 +36,16 @@ const usage: Array<[string, string[], RegExp]> = [
   ['unknown option', ['check', '--frobnicate'], /^netdiag: check: Unknown option '--frobnicate'/],
 ];
 for (const [name, args, err] of usage) {
-  test(`check usage: ${name}`, t => {
-    const r = runCli(args);
+  test(`check usage: ${name}`, async t => {
+    const r = await runMain(args);
     t.is(r.code, 2, r.stderr);
     t.regex(r.stderr, err);
     t.is(r.stderr.split('\n').length, 2, 'one line');
   });
 }
 
-test('check: the seed case (CentOS 5 receiver files) fails with the three causes and their fixes', t => {
-  const r = runCli([
+test('check: the seed case (CentOS 5 receiver files) fails with the three causes and their fixes', async t => {
+  const r = await runMain([
     'check',
     '--receiver-facts',
     path.join(hosts, 'receiver-centos5-seed'),
@@ -64,8 +64,8 @@ test('check: the seed case (CentOS 5 receiver files) fails with the three causes
   t.regex(r.stdout, /result: a check failed/);
 });
 
-test("check: sender files and receiver files together, the sender's target feeds the receiver checks", t => {
-  const r = runCli([
+test("check: sender files and receiver files together, the sender's target feeds the receiver checks", async t => {
+  const r = await runMain([
     'check',
     '--json',
     '--sender-facts',
@@ -113,14 +113,14 @@ test('check: a healthy Debian 12 receiver passes (exit 0)', t => {
   t.regex(r.stdout, /result: no check failed/);
 });
 
-test('check: text from files is escaped before printing', t => {
+test('check: text from files is escaped before printing', async t => {
   const d = path.join(tmp, 'hostile');
   mkdirSync(path.join(d, 'etc/sysconfig'), { recursive: true });
   writeFileSync(
     path.join(d, 'etc/sysconfig/netconsole'),
     'SYSLOGADDR=10.0.0.1\nSYSLOG\x1b[2JPORT=5\x07\n\x1b]0;pwned\x07=1\n',
   );
-  const r = runCli(['check', '--sender-only', '--sender-facts', d]);
+  const r = await runMain(['check', '--sender-only', '--sender-facts', d]);
   t.false(/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout), JSON.stringify(r.stdout));
   t.regex(r.stdout, /\\u001b\[2J/);
 });

@@ -12,7 +12,7 @@ import { formatExtended } from '../src/decode/netconsole.js';
 import { messageJson, messageJsonText } from '../src/report/json.js';
 import { PLAIN } from '../src/report/style.js';
 import { formatMessageLine } from '../src/report/text.js';
-import { runCli } from './helpers/cli.js';
+import { runMain } from './helpers/cli.js';
 import { pcapFile, udpFrame } from './helpers/frames.js';
 import { runFrames } from './helpers/pipeline-run.js';
 
@@ -64,14 +64,19 @@ test('text escapes the backslash itself: a kernel "\\t" and a tab no longer look
   t.regex(formatMessageLine(messages[0]!, PLAIN), / a\\\\t b\\tc$/m);
 });
 
-test('analyze --json and --jsonl carry the three parts apart (the byte encoders too)', t => {
+test('analyze --json and --jsonl carry the three parts apart (the byte encoders too)', async t => {
   const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-parts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'userdata.synth.pcap');
   const data = frame(formatExtended({ facility: 0, level: 6, seq: 1, usec: 5, flags: '-' }, EXT_BODY));
   writeFileSync(file, pcapFile([{ data, sec: 1_700_000_000, usec: 0 }]));
-  const json = JSON.parse(runCli(['analyze', '--json', file]).stdout) as { messages: Array<Record<string, unknown>> };
-  const line = JSON.parse(runCli(['analyze', '--jsonl', file]).stdout.split('\n')[0]!) as Record<string, unknown>;
+  const json = JSON.parse((await runMain(['analyze', '--json', file])).stdout) as {
+    messages: Array<Record<string, unknown>>;
+  };
+  const line = JSON.parse((await runMain(['analyze', '--jsonl', file])).stdout.split('\n')[0]!) as Record<
+    string,
+    unknown
+  >;
   for (const m of [json.messages[0]!, line]) {
     t.deepEqual(m.userdata, { cpu: 'rack-cpu', owner: 'ops team' });
     t.deepEqual(m.sysdata, { cpu: '0', taskname: 'kworker/0:1', release: '6.17.0-1-amd64', msgid: '42' });

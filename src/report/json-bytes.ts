@@ -31,7 +31,6 @@ const K_TEXT = bytes(',"text":');
 const K_FRAGMENTS = bytes(',"fragments":');
 const K_PACKETS = bytes(',"packets":[');
 const K_DST = bytes('],"dst":');
-const K_ONE_PACKET = bytes(',"fragments":1,"packets":[');
 const K_LEVEL = bytes(',"level":');
 const K_FACILITY = bytes(',"facility":');
 const K_SEQ = bytes(',"seq":');
@@ -47,6 +46,42 @@ const K_INCOMPLETE = bytes(',"incomplete":');
 const EMPTY = Buffer.alloc(0);
 const K_SRCMAC = bytes(',"srcMac":');
 const K_DSTMAC = bytes(',"dstMac":');
+
+const K_TEXT_END_ONE_PACKET = bytes('","fragments":1,"packets":[');
+const Z = bytes('Z');
+const QUOTE = bytes('"');
+const END = bytes('}');
+const END_LINE = bytes('}\n');
+
+/**
+ * What a flow's common messages share, as runs of bytes (and what they were made of):
+ * `open` is `{"sender":"…","time":"2026-11-24T13:01:02.` (at its position, in its second), `mid`
+ * `Z","mode":"…","text":"`, `dst` `],"dst":"…"`, `tail` the release, the MACs and the end.
+ */
+interface FlowRuns {
+  sec: number;
+  at: JsonPosition;
+  sender: string;
+  mode: string;
+  dstIp: string;
+  dstPort: number;
+  srcMac: string | undefined;
+  dstMac: string | undefined;
+  release: string | undefined;
+  open: Buffer;
+  mid: Buffer;
+  dst: Buffer;
+  tail: Buffer;
+}
+
+/** Copies a run: natively when long enough to pay for the call, else by hand. */
+function run(src: Buffer, b: Buffer, o: number): number {
+  if (src.length > 24) {
+    b.set(src, o);
+    return o + src.length;
+  }
+  return copy(src, b, o);
+}
 
 /**
  * The last few strings seen in one place and their JSON bytes (with quotes): senders, modes and
@@ -80,6 +115,8 @@ export class JsonLineEncoder {
   private readonly release = new Recent();
   private readonly srcMac = new Recent();
   private readonly dstMac = new Recent();
+  /** By the flow's index: see writeBytes. */
+  private readonly runs: Array<FlowRuns | undefined> = [];
 
   constructor(private readonly out: Output) {}
 
@@ -180,7 +217,8 @@ export class JsonLineEncoder {
 
   /**
    * Writes a message still in its datagram's bytes (printable ASCII without a backslash, one
-   * datagram, no dictionary); false as `write`.
+   * datagram, no dictionary); false as `write`. What its flow's messages share is copied in a few
+   * runs made once per flow (see FlowRuns).
    */
   writeBytes(m: MessageBytes, at: JsonPosition): boolean {
     if (!this.ready(m.sec, m.dstIp, m.dstPort)) return false;
@@ -188,8 +226,12 @@ export class JsonLineEncoder {
     const need = 512 + n * 2 + (m.release?.length ?? 0) * 6;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
-    let o = this.head(b, this.out.off, at, m.sender, m.nsec, m.mode);
-    b[o++] = 0x22;
+    const r = this.runsOf(m, at);
+    let o = run(r.open, b, this.out.off);
+    const nsec = m.nsec;
+    if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
+    else o = digits(b, o, nsec, 9);
+    o = run(r.mid, b, o);
     if (!m.quote) o = copyText(m.buf, m.textOff, m.textEnd, b, o);
     else {
       // Printable ASCII without a backslash: a quote is all JSON escapes in it.
@@ -200,16 +242,53 @@ export class JsonLineEncoder {
         b[o++] = c;
       }
     }
-    b[o++] = 0x22;
-    o = copy(K_ONE_PACKET, b, o);
+    o = run(K_TEXT_END_ONE_PACKET, b, o);
     o = number(b, o, m.packet);
-    o = copy(K_DST, b, o);
-    o = copy(this.dst, b, o);
+    o = run(r.dst, b, o);
     o = this.record(b, o, m.level, m.facility, m.seq, m.usec);
-    if (m.release !== undefined) o = copy(this.release.get(m.release), b, copy(K_RELEASE, b, o));
-    o = this.tail(b, o, at, m.srcMac, m.dstMac);
+    o = run(r.tail, b, o);
     this.out.off = o;
     return true;
+  }
+
+  /** The runs of `m`'s flow, made again when anything they hold changed. */
+  private runsOf(m: MessageBytes, at: JsonPosition): FlowRuns {
+    let r = this.runs[m.flow];
+    if (
+      r !== undefined &&
+      r.sec === m.sec &&
+      r.at === at &&
+      r.sender === m.sender &&
+      r.mode === m.mode &&
+      r.dstIp === m.dstIp &&
+      r.dstPort === m.dstPort &&
+      r.srcMac === m.srcMac &&
+      r.dstMac === m.dstMac &&
+      r.release === m.release
+    )
+      return r;
+    const tail: Buffer[] = [];
+    if (m.release !== undefined) tail.push(K_RELEASE, this.release.get(m.release));
+    if (m.srcMac !== undefined) tail.push(K_SRCMAC, this.srcMac.get(m.srcMac));
+    if (m.dstMac !== undefined) tail.push(K_DSTMAC, this.dstMac.get(m.dstMac));
+    tail.push(at === 'jsonl' ? END_LINE : END);
+    r = {
+      sec: m.sec,
+      at,
+      sender: m.sender,
+      mode: m.mode,
+      dstIp: m.dstIp,
+      dstPort: m.dstPort,
+      srcMac: m.srcMac,
+      dstMac: m.dstMac,
+      release: m.release,
+      open: Buffer.concat([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]),
+      mid: Buffer.concat([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]),
+      dst: Buffer.concat([K_DST, this.dst]),
+      tail: Buffer.concat(tail),
+    };
+    if (m.flow < 4096) this.runs[m.flow] = r;
+    return r;
   }
 
   /** The record's fields that are set: level, facility, seq, usec (JSON has no flags). */

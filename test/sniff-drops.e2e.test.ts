@@ -3,7 +3,8 @@
  * namespace, `netdiag sniff` capturing in the other over a veth pair each test makes and removes.
  * The kernel's drops are forced with the smallest ring (-B 1 holds 16 packets: cap gives each a
  * 64 KiB slot) and a burst of 20,000; then what was captured and what the kernel dropped add up
- * to what was sent.
+ * to what was sent. The capture process's drops are forced by stopping netdiag's main process
+ * (SIGSTOP: it reads nothing) with a 1 MiB backlog.
  */
 import { spawn } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
@@ -37,6 +38,7 @@ function sniff(t: ExecutionContext, pair: NsPair, args: string[]) {
   })();
   return {
     ready,
+    pid: proc.pid!,
     async stop(): Promise<{ code: number | null; stderr: string }> {
       proc.kill('SIGINT');
       const code = await done;
@@ -64,11 +66,17 @@ function warmUp(pair: NsPair): number {
   return sent;
 }
 
-function stopLine(stderr: string): { captured: number; kernel: number | undefined; line: string } {
+function stopLine(stderr: string): { captured: number; kernel: number | undefined; process: number; line: string } {
   const line = /^netdiag: (\d+) packets captured on .*$/m.exec(stderr);
   if (!line) throw new Error(`no stop line in: ${stderr}`);
   const kernel = /, (\d+) dropped by the kernel/.exec(line[0]);
-  return { captured: Number(line[1]), kernel: kernel ? Number(kernel[1]) : undefined, line: line[0] };
+  const proc = /, (\d+) dropped by the capture process/.exec(line[0]);
+  return {
+    captured: Number(line[1]),
+    kernel: kernel ? Number(kernel[1]) : undefined,
+    process: proc ? Number(proc[1]) : 0,
+    line: line[0],
+  };
 }
 
 netnsTest('nothing lost: the stop line says 0 dropped by the kernel', async t => {
@@ -101,4 +109,31 @@ netnsTest('a ring too small for the burst: the stop line counts the kernel drops
   t.truthy(s.kernel, `the kernel dropped some of a 20,000 burst into 16 slots: ${s.line}`);
   t.is(s.captured + s.kernel!, sent, s.line);
   t.regex(s.line, /dropped by the kernel: the capture buffer was full \(a bigger -B holds more\)/);
+});
+
+netnsTest('a reader that stops: the capture process counts what did not fit its backlog, and they add up', async t => {
+  const pair = dropPair(t, 'dr2');
+  const run = sniff(t, pair, [pair.receiver.dev, '--port', '6666', '-q', '--backlog', '1']);
+  await run.ready;
+  let sent = warmUp(pair);
+  await new Promise(r => setTimeout(r, 300));
+  process.kill(run.pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(run.pid, 'SIGCONT');
+    } catch {
+      // gone already
+    }
+  });
+  // About 100 bytes a record in the pipe: 4 MB, four times the backlog.
+  sent += sendFrom(pair, pair.sender.ns, { to: pair.receiver.ip, port: 6666, burst: 40000, burstBatch: 200, gapMs: 2 });
+  await new Promise(r => setTimeout(r, 1000));
+  process.kill(run.pid, 'SIGCONT');
+  await new Promise(r => setTimeout(r, 1500));
+  const res = await run.stop();
+  t.is(res.code, 0, res.stderr);
+  const s = stopLine(res.stderr);
+  t.true(s.process > 0, `the capture process dropped some: ${s.line}`);
+  t.regex(s.line, /dropped by the capture process: netdiag fell too far behind \(a bigger --backlog holds more\)/);
+  t.is(s.captured + (s.kernel ?? NaN) + s.process, sent, s.line);
 });

@@ -22,8 +22,8 @@ import { PCAP_RECORD_HEADER_LEN as REC, pcapFileHeader, writePcapRecordHeader } 
 import { openLiveCapture, type LiveCaptureOptions } from './live.js';
 import { openKernelStats } from './packet-stats.js';
 
-/** Bytes of pcap records waiting to be written before packets are dropped (and counted). */
-const MAX_BACKLOG = 256 * 1024 * 1024;
+/** MiB of pcap records waiting to be written before packets are dropped (and counted). */
+const DEFAULT_BACKLOG_MIB = 256;
 /** A batch of pcap records; a packet larger than that gets a batch of its own. */
 const BATCH = 256 * 1024;
 /** Longest a packet waits in a batch while the stream still holds an earlier one. */
@@ -55,12 +55,13 @@ function main(opts: LiveCaptureOptions): void {
   let dropped = 0;
   let written = 0;
   const out = process.stdout;
+  const maxBacklog = (opts.backlogMiB ?? DEFAULT_BACKLOG_MIB) * 1024 * 1024;
 
   const send = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (used === 0) return;
-    if (out.writableLength > MAX_BACKLOG) {
+    if (out.writableLength > maxBacklog) {
       // The reader is far behind: count what cannot wait, as the kernel would drop it.
       dropped += countRecords(batch, used);
     } else {

@@ -204,7 +204,8 @@ export function formatSessionStats(r: LiveSessionResult): string {
   else s += ', 0 dropped by the kernel';
   s += `, peak backlog ${r.queue.peak}`;
   if (r.queue.dropped) s += `, ${r.queue.dropped} dropped: netdiag's queue was full`;
-  if (r.stats.dropped) s += `, ${r.stats.dropped} dropped by the capture process: netdiag fell too far behind`;
+  if (r.stats.dropped)
+    s += `, ${r.stats.dropped} dropped by the capture process: netdiag fell too far behind (a bigger --backlog holds more)`;
   if (r.stats.truncated) s += `, ${r.stats.truncated} cut at 65535 bytes`;
   if (r.written)
     s += `; ${r.written.packets} written to ${JSON.stringify(r.written.path).slice(1, -1)} (${r.written.format})`;

@@ -44,6 +44,11 @@ export interface LiveCaptureOptions {
   noVlanFilter?: string;
   /** Kernel capture buffer in MiB: the burst it can hold while netdiag is busy. */
   bufferMiB: number;
+  /**
+   * The capture process's backlog in MiB: packets read from the ring that wait for netdiag to
+   * decode them; beyond it they are dropped and counted (capture-child.ts). @default 256
+   */
+  backlogMiB?: number;
 }
 
 export interface LiveStats {

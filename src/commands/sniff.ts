@@ -63,6 +63,14 @@ export default defineCommand({
       default: DEFAULT_BUFFER_MIB,
       description: 'kernel capture buffer: what a burst can fill while netdiag decodes',
     }),
+    backlog: option({
+      hint: 'MiB',
+      parse: positive,
+      default: 256,
+      description:
+        "memory for packets read from the kernel's buffer that wait to be decoded; beyond it they are dropped " +
+        'and counted on the stop line',
+    }),
   },
   examples: [
     ['netdiag sniff eth1', 'messages as they arrive on eth1; Ctrl-C prints the summary and findings'],
@@ -85,7 +93,7 @@ export default defineCommand({
     const io = toStdout ? { ...io0, stdout: io0.stderr } : io0;
     const settings = analysisSettings(values, io);
     for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
-    const { count, duration, buffer: bufferMiB } = values;
+    const { count, duration, buffer: bufferMiB, backlog: backlogMiB } = values;
     const iface = named ?? defaultInterface();
     const userFilter = values.filter;
     const vlan = supportsVlanFilter(iface);
@@ -118,7 +126,7 @@ export default defineCommand({
     });
     try {
       const result = await runLiveSession({
-        capture: { iface, filter, bufferMiB, ...(noVlanFilter ? { noVlanFilter } : {}) },
+        capture: { iface, filter, bufferMiB, backlogMiB, ...(noVlanFilter ? { noVlanFilter } : {}) },
         sink: pipeline,
         ...(values.write !== undefined ? { writePath: values.write } : {}),
         ...(toStdout ? { writeFs: stdoutFile } : {}),

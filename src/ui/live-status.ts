@@ -98,7 +98,7 @@ export async function createLiveStatus(
       await writer?.drained();
       if (writer?.droppedChars)
         io.stderr.write(
-          `netdiag: ${writer.droppedChars} bytes of output were dropped: stdout was not read (at most ${MAX_PENDING_CHARS >> 20} MiB wait)\n`,
+          `netdiag: ${writer.droppedChars} bytes of output were dropped: stdout fell over ${MAX_PENDING_CHARS >> 20} MiB behind (a slow reader or disk); the capture went on\n`,
         );
     },
   };

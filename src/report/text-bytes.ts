@@ -20,6 +20,8 @@ interface FastWrites {
 }
 
 const LEVELS = [0, 1, 2, 3, 4, 5, 6, 7].map(l => Buffer.from(`${levelName(l).padEnd(6)}`, 'latin1'));
+/** A record without a level (plain netconsole): a third of the bench capture's lines. */
+const NO_LEVEL = Buffer.from(levelName(undefined).padEnd(6), 'latin1');
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 /** Longest prefix: `@-10000000000000.000000000 ` would not fit, but such times take the slow path. */
 const PREFIX_ROOM = 8 + 10 + 1 + 64 + 1 + 6 + 1 + 24;
@@ -119,7 +121,8 @@ export class TextLineEncoder {
     b[o++] = 0x20;
     o = copy(this.senderBytes, b, o);
     b[o++] = 0x20;
-    if (lv !== undefined && lv >= 0 && lv < 8) o = copy(LEVELS[lv]!, b, o);
+    if (lv === undefined) o = copy(NO_LEVEL, b, o);
+    else if (lv >= 0 && lv < 8) o = copy(LEVELS[lv]!, b, o);
     else o += b.latin1Write(levelName(lv).padEnd(6), o);
     if (us !== undefined) {
       b[o++] = 0x20;

@@ -89,7 +89,13 @@ export async function reachSender(
   const boundary = newBoundary();
   const batch = ['sh', '-c', batchScript(SENDER_PLAN, boundary)];
   const whoKey = `C ${WHO_AM_I.join(' ')}`;
-  const first = await d.sender.run(batch);
+  const firstRun = d.sender.run(batch);
+  // The route back to the address ssh reaches, asked here while ssh runs: usually the datagrams'
+  // source too (it is used only when it is).
+  const host = o.destination.replace(/^[^@]*@/, '').replace(/^\[(.*)\]$/, '$1');
+  const earlyRoute =
+    ipFamily(host) !== 0 ? { ip: canonicalIp(host), result: d.receiver.run(['ip', 'route', 'get', host]) } : undefined;
+  const first = await firstRun;
   let answers = parseBatch(first.stdout, boundary);
   const whoAnswer = answers.get(whoKey);
   const who: ExecResult = whoAnswer
@@ -148,7 +154,8 @@ export async function reachSender(
     );
   const ours = target && receiverAddrs.includes(canonicalIp(target.remoteIp)) ? target.remoteIp : undefined;
 
-  const route = await d.receiver.run(['ip', 'route', 'get', senderIp]);
+  const route =
+    earlyRoute?.ip === senderIp ? await earlyRoute.result : await d.receiver.run(['ip', 'route', 'get', senderIp]);
   const iface =
     o.iface ??
     (ours ? links.find(l => l.addrs.some(x => canonicalIp(x.address) === canonicalIp(ours)))?.name : undefined) ??

@@ -6,8 +6,9 @@
  * capture process and ssh clients too), as a keyboard does. SIGTERM goes to netdiag alone.
  *
  * sniff runs in a network namespace of the test's own (a veth pair), with datagrams from the
- * other end; verify runs in the lab's log-server namespace against a real kernel in QEMU whose
- * netconsole is not loaded, so it waits for its marker until interrupted.
+ * other end; verify runs in the lab's log-server namespace against real kernels in QEMU whose
+ * netconsole is not loaded, so it waits for its marker until interrupted: one sender, and a fleet
+ * of two from an inventory (two ssh control masters, one shared capture).
  */
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,17 @@ import { cliPath } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
 import { onPty, plain, until, type PtyRun } from './helpers/pty.js';
 import { canNetns, haveCommand, isRoot, requiring } from './helpers/prereq.js';
-import { labDown, labRequirements, labUp, senderArgs, verifyArgv, verifyOnLab, type LabState } from './lab-driver.js';
+import {
+  inventoryLine,
+  labDown,
+  labRequirements,
+  labUp,
+  senderArgs,
+  verifyArgv,
+  verifyOnLab,
+  writeInventory,
+  type LabState,
+} from './lab-driver.js';
 
 const netnsTest = requiring([
   [isRoot(), 'root'],
@@ -239,10 +250,11 @@ async function noneLeft(t: ExecutionContext, tmp: string, captures: number[]): P
 }
 
 labTest.serial(
-  "verify on a terminal: Ctrl-C, SIGTERM and a double Ctrl-C clean up and say what they knew; ssh's host key warnings are shown",
+  "verify on a terminal: Ctrl-C, SIGTERM and a double Ctrl-C clean up and say what they knew, one sender and a fleet of two; ssh's host key warnings are shown",
   async t => {
     const name = `sigv${process.pid % 1000}`;
-    const s = await labUp(name, ['--no-netconsole']);
+    // Two guests: the single verifies use the first, the fleet run both.
+    const s = await labUp(name, ['--guests', '2', '--no-netconsole']);
     try {
       const tmp = mkdtempSync(path.join(tmpdir(), 'netdiag-sig-'));
       t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
@@ -289,6 +301,55 @@ labTest.serial(
         run.type('\x03');
         const end = await run.ended;
         t.deepEqual([end.code, end.signal], [130, null], plain(end.screen));
+        await noneLeft(t, tmp, captures);
+      }
+      // A fleet run of both guests, spinner on: ssh's warning for the second (its host key added to
+      // a fresh known_hosts) shows once above the spinner; Ctrl-C ends both senders' ssh, their
+      // control masters and the shared capture, and the table says what was checked.
+      {
+        // The inventory and the fresh known_hosts outside TMPDIR, which must be left empty.
+        const own = mkdtempSync(path.join(tmpdir(), 'netdiag-sigf-'));
+        t.teardown(() => rmSync(own, { recursive: true, force: true }));
+        const fresh = path.join(own, 'known_hosts');
+        writeFileSync(fresh, '');
+        const [g1, g2] = s.guests.map(g => g.ssh);
+        const inv = writeInventory(own, [
+          '[lab]',
+          inventoryLine('guest1', g1!),
+          `guest2 ansible_host=${g2!.host} ansible_user=root ansible_ssh_private_key_file=${g2!.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${fresh} -o StrictHostKeyChecking=accept-new'`,
+        ]);
+        const run = started(
+          t,
+          onPty(verifyArgv(s, ['--inventory', inv, '--timeout', '120']), { env: { ...env, TMPDIR: tmp } }),
+        );
+        const pid = await run.pid();
+        const added = `netdiag: warning: ssh root@${g2!.host}: Warning: Permanently added '${g2!.host}' (ED25519) to the list of known hosts.`;
+        const masters = () => processesMentioning(tmp).filter(p => /\[mux\]/.test(p));
+        await until(
+          'both senders connected, the capture open, the spinner and the warning showing',
+          () =>
+            masters().length === 2 &&
+            captureChildren(pid).length === 1 &&
+            spinnerShowing(run.screen(), '0/2 senders checked') &&
+            plain(run.screen()).includes(added),
+          90_000,
+        ).catch((e: Error) => {
+          throw new Error(`${e.message}: ${plain(run.screen()).slice(-1500)}`);
+        });
+        const captures = captureChildren(pid);
+        // Both senders are waiting for their marker (netconsole is not loaded): give the triggers a moment.
+        await new Promise(res => setTimeout(res, 1500));
+        const t0 = Date.now();
+        run.type('\x03');
+        const end = await run.ended;
+        const screen = plain(end.screen);
+        t.deepEqual([end.code, end.signal], [130, null], screen);
+        t.true(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after Ctrl-C`);
+        t.is(screen.split('\n').filter(l => l.includes('Permanently added')).length, 1, screen);
+        t.true(screen.split('\n').includes(added), screen);
+        t.regex(screen, /^guest1 +not checked +interrupted *$/m);
+        t.regex(screen, /^guest2 +not checked +interrupted *$/m);
+        t.regex(screen, /2 senders: 0 work, 0 broken, 2 could not be checked \([\d.]+ s in all, interrupted\)$/m);
         await noneLeft(t, tmp, captures);
       }
       // ssh's own warnings reach the user's stderr: a host key added (accept-new), a host key changed.

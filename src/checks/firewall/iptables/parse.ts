@@ -2,6 +2,8 @@
  * `iptables-save -c` / `ip6tables-save -c` output as tables, chains and rules, each rule with its
  * line and counters for evidence. Pure; a line it does not understand is an error string.
  */
+import { splitQuoted } from '../../host/words.js';
+
 export interface IptRule {
   table: string;
   chain: string;
@@ -33,37 +35,9 @@ export interface IptablesSave {
   errors: string[];
 }
 
-/** Splits a rule line like a shell (iptables-save quotes comments with double quotes). */
+/** Splits a rule line as iptables-restore does (iptables-save quotes comments with double quotes). */
 export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let any = false;
-  let q: string | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (q) {
-      if (c === '\\' && q === '"' && i + 1 < s.length) {
-        cur += s[++i];
-      } else if (c === q) q = null;
-      else cur += c;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      q = c;
-      any = true;
-      continue;
-    }
-    if (c === ' ' || c === '\t') {
-      if (any) out.push(cur);
-      cur = '';
-      any = false;
-      continue;
-    }
-    cur += c;
-    any = true;
-  }
-  if (any) out.push(cur);
-  return out;
+  return splitQuoted(s, { quotes: `"'`, blank: /[ \t]/, backslashInDouble: true });
 }
 
 export function parseIptablesSave(text: string): IptablesSave {

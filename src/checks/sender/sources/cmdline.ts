@@ -5,31 +5,12 @@
 import { parseNetconsoleSpec } from '../../../config/netconsole-spec.js';
 import type { FactText } from '../../host/fact-text.js';
 import { readFact } from '../../host/read.js';
+import { splitQuoted } from '../../host/words.js';
 import type { SenderSource } from './types.js';
 
 /** Splits a kernel command line into arguments (double quotes group, as the kernel's parser does). */
 export function splitCmdline(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inQ = false;
-  let any = false;
-  for (const c of text) {
-    if (c === '"') {
-      inQ = !inQ;
-      any = true;
-      continue;
-    }
-    if (!inQ && /\s/.test(c)) {
-      if (any) out.push(cur);
-      cur = '';
-      any = false;
-      continue;
-    }
-    cur += c;
-    any = true;
-  }
-  if (any) out.push(cur);
-  return out;
+  return splitQuoted(text, { quotes: '"', blank: /\s/, backslashInDouble: false });
 }
 
 export interface CmdlineNetconsole {

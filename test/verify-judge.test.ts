@@ -5,7 +5,6 @@
  * shapes of checks-sender and checks-receiver); what the capture saw is given per case.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
@@ -14,35 +13,10 @@ import { sysrqLogged } from '../src/verify/hops/evidence.js';
 import { checkLogFile } from '../src/verify/log-file.js';
 import { parseTransmitErrors } from '../src/verify/trigger.js';
 import type { Finding } from '../src/findings/finding.js';
+import { f, fx, healthySender } from './helpers/host-facts.js';
 
-const fx = (p: string) => readFileSync(new URL(`../../fixtures/checks/${p}`, import.meta.url), 'utf8');
-const f = (text: string, from: string) => ({ text, from });
 const RECV_MAC = '52:54:00:aa:00:01';
 const MARKER = 'netdiag-verify-0123456789ab';
-
-function senderFacts(): SenderFacts {
-  return {
-    cmdline: f('BOOT_IMAGE=/vmlinuz-6.1.0-26-amd64 root=/dev/vda1 ro console=ttyS0 quiet\n', '/proc/cmdline'),
-    modprobe: [
-      f(
-        `options netconsole netconsole=+6665@10.99.0.2/eth0,514@10.99.0.1/${RECV_MAC}\n`,
-        '/etc/modprobe.d/netconsole.conf',
-      ),
-    ],
-    kernelLog: f(fx('dmesg/debian12-6.1-started.txt'), 'dmesg'),
-    ipLink: { ...f(fx('generated/ip-link-veth-bridge.json'), 'ip -d -j link show'), format: 'json' },
-    ipAddr: { ...f(fx('generated/ip-addr-veth-bridge.json'), 'ip -j addr show'), format: 'json' },
-    routeGet: {
-      ...f('10.99.0.1 dev eth0 src 10.99.0.2 uid 0 \n    cache \n', 'ip route get 10.99.0.1'),
-      ip: '10.99.0.1',
-    },
-    neigh: f(fx('generated/ip-neigh.txt'), 'ip neigh show'),
-    printk: f('7\t4\t1\t7\n', '/proc/sys/kernel/printk'),
-    sysrq: f('1\n', '/proc/sys/kernel/sysrq'),
-    modules: f('Module                  Size  Used by\nnetconsole             20480  0\n', 'lsmod'),
-    notes: [],
-  };
-}
 
 const snmp = (noPorts: number) =>
   f(
@@ -109,7 +83,7 @@ const icmp = (code: string): Finding => ({
 
 /** The healthy sender with its netconsole device (eth0) administratively down. */
 function linkDown(): SenderFacts {
-  const s = senderFacts();
+  const s = healthySender();
   const links = (JSON.parse(s.ipLink!.text) as Array<{ ifname: string; flags: string[] }>).map(l =>
     l.ifname === 'eth0' ? { ...l, flags: l.flags.filter(x => x !== 'UP' && x !== 'LOWER_UP') } : l,
   );
@@ -136,7 +110,7 @@ function evidence(c: Case): VerifyEvidence {
   const ctx = { port: 514, senderIp: '10.99.0.2', receiverIp: '10.99.0.1', iface: 'eth0' };
   const a = c.arrive === null ? undefined : arrival(c.arrive ?? {});
   return {
-    sender: runSenderChecks(c.sender ?? senderFacts(), {
+    sender: runSenderChecks(c.sender ?? healthySender(), {
       receiverIp: '10.99.0.1',
       port: 514,
       receiverMacs: [RECV_MAC],
@@ -348,7 +322,7 @@ test('judge: healthy, the marker in the file: PASS, every hop ok, nothing fails'
 
 test('judge: a sender check the test contradicts is a warning on a PASS, never a FAIL line', t => {
   const stale = {
-    ...senderFacts(),
+    ...healthySender(),
     neigh: f(`10.99.0.1 dev eth0 lladdr 52:54:00:bb:bb:bb REACHABLE\n`, 'ip neigh show'),
   };
   const r = judgeVerify(evidence({ name: 'stale', sender: stale, inLog: true }));

@@ -7,79 +7,17 @@
  */
 import { haveCommand, requiring } from './helpers/prereq.js';
 import { labRequirements, labUp, labDown, type LabState } from './lab-driver.js';
-import { remoteCommand, shellQuote } from '../src/io/ssh-exec.js';
-import { localExec } from '../src/io/local-exec.js';
-import type { HostExec } from '../src/io/host-exec.js';
+import { guestExec, logServerExec } from './helpers/lab-exec.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
-const local = localExec({ timeoutMs: 20_000 });
-
-/** The guest over the lab's ssh: each argv element quoted, files read with cat. */
-function sshExec(s: LabState): HostExec {
-  const ssh = (cmd: string) =>
-    local.run([
-      'ip',
-      'netns',
-      'exec',
-      s.namespaces.logServer,
-      'ssh',
-      '-F',
-      s.ssh.configFile,
-      '-o',
-      'ConnectTimeout=5',
-      'guest',
-      cmd,
-    ]);
-  return {
-    run: async argv => {
-      const r = await ssh(remoteCommand(argv));
-      // ssh's 255 is its own failure; a missing remote program is the shell's 127.
-      return r;
-    },
-    readFile: async path => {
-      const r = await ssh(`cat -- ${shellQuote(path)}`);
-      return r.code === 0 ? r.stdout : null;
-    },
-    listDir: async path => {
-      const r = await ssh(`ls -1A -- ${shellQuote(path)}`);
-      return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
-    },
-  };
-}
-
-/**
- * The log-server namespace. /proc and commands are the namespace's own; /etc is the host's, so the
- * lab's rsyslog configuration is shown at /etc/rsyslog.conf and the host's other syslog files are hidden.
- */
-function nsExec(s: LabState): HostExec {
-  const ns = ['ip', 'netns', 'exec', s.namespaces.logServer];
-  return {
-    run: argv => local.run([...ns, ...argv]),
-    readFile: async path => {
-      if (path === '/etc/rsyslog.conf')
-        return s.rsyslog.state === 'off'
-          ? null
-          : local.readFile((s.rsyslog as unknown as { configFile: string }).configFile);
-      if (path.startsWith('/etc/')) return null;
-      const r = await local.run([...ns, 'cat', '--', path]);
-      return r.code === 0 ? r.stdout : null;
-    },
-    listDir: async path => {
-      if (path.startsWith('/etc/')) return null;
-      const r = await local.run([...ns, 'ls', '-1A', '--', path]);
-      return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
-    },
-  };
-}
-
 async function judge(s: LabState) {
-  const sf = await collectSenderFacts(sshExec(s), { remoteIp: s.receiver.ip });
+  const sf = await collectSenderFacts(guestExec(s), { remoteIp: s.receiver.ip });
   const sender = runSenderChecks(sf, { receiverIp: s.receiver.ip, receiverMacs: [s.receiver.mac] });
-  const rf = await collectReceiverFacts(nsExec(s), { senderIp: s.sender.ip });
+  const rf = await collectReceiverFacts(logServerExec(s), { senderIp: s.sender.ip });
   const receiver = runReceiverChecks(rf, {
     senderIp: s.sender.ip,
     receiverIp: s.receiver.ip,

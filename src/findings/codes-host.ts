@@ -74,9 +74,11 @@ export const HOST_CODES = defineCodes([
     explanation:
       "The target's `transmit_errors` (configfs, kernel 6.13 and later: packets netpoll could not send since the " +
       'target was made) is not zero: messages were lost on the sender, before the wire, whatever the receiver ' +
-      'does. netpoll dropped them (the device stopped running or went away at that moment, or its driver refused ' +
-      'them) or could not allocate a buffer. Messages logged while the device is down are not counted: ' +
-      'netconsole skips them without trying (seen on 6.17). The count is never reset: one that rises while ' +
+      'does. netpoll dropped them (the device stopped running or went away at that moment, was detached while ' +
+      'suspended or reset, or its driver refused them) or could not allocate a buffer. Seen on 6.17: the ' +
+      "kernel's messages while the devices were suspended are counted; messages logged while the device is " +
+      'down are not (netconsole skips them without trying), nor while it has no carrier (netpoll sends anyway, ' +
+      'the frames are lost on the link). The count is never reset: one that rises while ' +
       'messages are sent (verify reads it before and after its test) means messages are being lost now; an old ' +
       'count may be from a past incident.',
     fix: 'Watch /sys/kernel/config/netconsole/TARGET/transmit_errors while triggering a message (echo p > /proc/sysrq-trigger); if it rises, check the device and its driver (ip -s link show DEV: TX errors and drops; ethtool -S DEV) and the memory pressure at that moment',

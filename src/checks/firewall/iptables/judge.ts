@@ -103,18 +103,7 @@ function verdict(
   reasons: string[],
 ): FirewallVerdict {
   const location: RuleLocation = { tool, table: rule.table, chain: rule.chain, entryChain, line: rule.line };
-  const v: FirewallVerdict = {
-    tool,
-    verdict: kind,
-    rule: rule.text,
-    where: describeLocation(location),
-    line: rule.line,
-    location,
-    reasons,
-    path,
-  };
-  if (rule.counters) v.counters = rule.counters;
-  return v;
+  return decided(kind, location, rule.text, rule.counters, path, reasons);
 }
 
 function policyVerdict(
@@ -126,16 +115,28 @@ function policyVerdict(
   reasons: string[],
 ): FirewallVerdict {
   const location: RuleLocation = { tool, table, chain: chain.name, entryChain: chain.name, line: chain.line };
+  return decided(kind, location, `:${chain.name} ${chain.policy ?? 'ACCEPT'} (policy)`, chain.counters, path, reasons);
+}
+
+/** A verdict that a rule or a chain's policy decided, at `location`, with its counters when saved with -c. */
+function decided(
+  kind: FirewallVerdict['verdict'],
+  location: Extract<RuleLocation, { tool: 'iptables' | 'ip6tables' }>,
+  rule: string,
+  counters: IptRule['counters'],
+  path: string[],
+  reasons: string[],
+): FirewallVerdict {
   const v: FirewallVerdict = {
-    tool,
+    tool: location.tool,
     verdict: kind,
-    rule: `:${chain.name} ${chain.policy ?? 'ACCEPT'} (policy)`,
+    rule,
     where: describeLocation(location),
-    line: chain.line,
+    line: location.line,
     location,
     reasons,
     path,
   };
-  if (chain.counters) v.counters = chain.counters;
+  if (counters) v.counters = counters;
   return v;
 }

@@ -7,7 +7,8 @@
  * made) against the Message path: the whole report, in every format, byte for byte.
  */
 import test, { type ExecutionContext } from 'ava';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { readCaptureFile } from '../src/capture/file-source.js';
@@ -23,6 +24,7 @@ import { Reporter, type ReportFormat } from '../src/report/reporter.js';
 import { formatMessageLine } from '../src/report/text.js';
 import { TextTime } from '../src/report/time.js';
 import { projectRoot } from './helpers/cli.js';
+import { LAB_FLOW, pcapFile, udpFrame } from './helpers/frames.js';
 import { corpusFiles, haveCorpus, isCaptureName, portsIn } from './helpers/corpus.js';
 
 function base(over: Partial<Message>): Message {
@@ -236,3 +238,29 @@ test('the bytes path writes the same report as the Message path (real, synthesis
     t.pass(`${await sameReports(t, corpusCaptures, true, true)} messages took the bytes path`);
   },
 );
+
+test('the bytes path at the edges of plain ASCII: every byte value alone in a message, plain and extended (synthesised capture)', async t => {
+  // No real capture holds a DEL, a byte over 0x7e or a lone control byte in a message the bytes
+  // path would take: each value 0..255 in a message of its own, both formats, so a fast path that
+  // let one through unescaped writes a report unlike the Message path's.
+  const records = [];
+  for (let b = 0; b < 256; b++) {
+    if (b === 0x0a) continue; // the record's end
+    const text = Buffer.concat([Buffer.from('edge '), Buffer.from([b]), Buffer.from(' end')]);
+    for (const payload of [
+      Buffer.concat([Buffer.from(`6,${b},${1000 + b},-;`), text, Buffer.from('\n')]),
+      Buffer.concat([Buffer.from(`[ ${b}.000001] `), text, Buffer.from('\n')]),
+    ])
+      records.push({ data: udpFrame({ ...LAB_FLOW, payload }), sec: 1_764_000_000 + b, usec: records.length });
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-edges-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'edge-bytes-synthesised.pcap');
+  writeFileSync(file, pcapFile(records));
+  const fast = await sameReports(t, [file]);
+  // printable ASCII but the backslash: 94 values, in two formats and three reports
+  t.is(fast, 94 * 2 * 3);
+  const text = (await reportOf(file, 'text', true, false)).out;
+  t.false(text.includes(0x7f), 'DEL reached the text report unescaped');
+  t.false(text.includes(0x1b), 'ESC reached the text report unescaped');
+});

@@ -30,11 +30,11 @@ function sniff(t: ExecutionContext, pair: NsPair, args: string[]) {
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<number | null>(resolve => proc.once('close', code => resolve(code)));
   const ready = (async () => {
-    for (let i = 0; i < 400 && !/listening on/.test(err); i++) {
+    for (let i = 0; i < 1200 && !/listening on/.test(err); i++) {
       if (proc.exitCode !== null) break;
       await new Promise(r => setTimeout(r, 50));
     }
-    if (!/listening on/.test(err)) throw new Error(`sniff not listening: ${err}`);
+    if (!/listening on/.test(err)) throw new Error(`sniff not listening after 60 s: ${err}`);
   })();
   return {
     ready,

@@ -56,7 +56,10 @@ function sniff(
       proc.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
   );
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sniff not listening after 20 s: ${err}`)), 20000);
+    // A bound against a hang, not a speed check: ten sniffs starting at once in this file took 8-13 s
+    // to listen on an idle 2-core machine (before and after the capture process's changes), and
+    // four of them passed 20 s on the fresh-clone CI run at load 13.
+    const timer = setTimeout(() => reject(new Error(`sniff not listening after 60 s: ${err}`)), 60_000);
     const check = () => {
       if (/listening on/.test(err)) {
         clearTimeout(timer);

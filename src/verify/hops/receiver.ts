@@ -38,7 +38,9 @@ export const socketHop: Hop = (e, s) =>
     const noPorts = s.delta('Udp.NoPorts');
     const unreachable = s.icmp.filter(f => f.code === 'port-unreachable');
     const listening = e.receiverAfter.sockets.length > 0;
-    if (c?.status === 'fail' || unreachable.length || (noPorts > 0 && !listening)) {
+    // An ICMP port unreachable while a socket listens on the port is a firewall's REJECT (its own
+    // hop), not a missing listener: only the check's verdict or an empty port says nothing listens.
+    if (c?.status === 'fail' || ((unreachable.length || noPorts > 0) && !listening)) {
       const ev = [
         ...unreachable.flatMap(f => f.evidence.slice(0, 2)),
         ...(noPorts > 0

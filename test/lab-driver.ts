@@ -210,6 +210,26 @@ export async function leftovers(name: string, qemuPid?: number, rsyslogPid?: num
 }
 
 /** Writes a message into the guest's kernel log (/dev/kmsg) at `level`. */
+/**
+ * Stops the lab's rsyslog (SIGTERM) and waits until its process is gone: while it shuts down it is
+ * still listed with its socket closed, and then "nothing listens" is the truth, not "not running".
+ * True when it went within `ms`.
+ */
+export async function stopRsyslog(s: LabState, ms = 20_000): Promise<boolean> {
+  const pid = s.rsyslog.pid;
+  if (!pid) return false;
+  process.kill(pid, 'SIGTERM');
+  const gone = () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  return waitFor(gone, ms, 50);
+}
+
 export async function kmsg(name: string, text: string, level = 6, index = 1): Promise<void> {
   const r = await guest(name, `echo '<${level}>${text}' > /dev/kmsg`, index);
   if (r.code !== 0) throw new Error(`ssh to guest ${index} of ${name} failed: ${r.stderr}`);

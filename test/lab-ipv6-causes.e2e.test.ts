@@ -18,7 +18,7 @@ import type { ExecutionContext } from 'ava';
 import { cliPath } from './helpers/cli.js';
 import { guestExec, logServerExec } from './helpers/lab-exec.js';
 import { labSuite } from './helpers/lab-suite.js';
-import { guest, inLogServer, run, withLab, type LabState } from './lab-driver.js';
+import { guest, inLogServer, run, stopRsyslog, withLab, type LabState } from './lab-driver.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
@@ -205,20 +205,7 @@ test.serial('6.17, IPv6 configfs target: firewall, configfs and listening faults
       t.true((await verify(s)).ok, 'healthy again');
 
       // Nothing listening: rsyslog stopped (its configuration stays: verify and the checks say it does not run).
-      // Until the process is gone: while it shuts down it is listed with its socket closed, and then
-      // "nothing listens" is the truth (seen once on the fresh-clone CI run: receiver-not-listening).
-      const pid = s.rsyslog.pid!;
-      process.kill(pid, 'SIGTERM');
-      const gone = () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      };
-      for (let i = 0; i < 400 && !gone(); i++) await new Promise(r => setTimeout(r, 50));
-      t.true(gone(), 'rsyslog exited within 20 s of SIGTERM');
+      t.true(await stopRsyslog(s), 'rsyslog exited within 20 s of SIGTERM');
       await expectCause(t, s, 'rsyslog stopped', 'syslog-not-running', /rsyslog/);
     },
     boots,

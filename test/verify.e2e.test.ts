@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { haveCommand, requiring } from './helpers/prereq.js';
-import { labRequirements, run, senderArgs, verifyOnLab, withLab, type LabState } from './lab-driver.js';
+import { labRequirements, run, senderArgs, stopRsyslog, verifyOnLab, withLab, type LabState } from './lab-driver.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
@@ -138,20 +138,7 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     // rsyslog stopped: ICMP port unreachable; its configuration is fine, it does not run.
     // Until the process is gone: while it shuts down it is still in the process list with its
     // socket closed (then "nothing listens" is the truth; on the CI run at load ~3 it took > 0.5 s).
-    if (s.rsyslog.pid) {
-      const pid = s.rsyslog.pid;
-      process.kill(pid, 'SIGTERM');
-      const gone = () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      };
-      for (let i = 0; i < 200 && !gone(); i++) await new Promise(r => setTimeout(r, 50));
-      t.true(gone(), 'rsyslog exited within 10 s of SIGTERM');
-    }
+    if (s.rsyslog.pid) t.true(await stopRsyslog(s), 'rsyslog exited within 20 s of SIGTERM');
     const down = await verify(s);
     t.is(
       down.json.rootCause?.code,

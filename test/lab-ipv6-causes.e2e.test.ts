@@ -15,10 +15,9 @@
  * `console_suspend` off the kernel's messages of that window go to netconsole and are dropped.
  */
 import type { ExecutionContext } from 'ava';
-import { cliPath } from './helpers/cli.js';
 import { guestExec, logServerExec } from './helpers/lab-exec.js';
 import { labSuite } from './helpers/lab-suite.js';
-import { guest, inLogServer, run, stopRsyslog, withLab, type LabState } from './lab-driver.js';
+import { guest, inLogServer, run, stopRsyslog, verifyArgv, withLab, type LabState } from './lab-driver.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
@@ -35,29 +34,18 @@ interface VerifyJson {
 
 /** `netdiag verify --json` in the log-server namespace against guest 1, over ssh to its IPv6 address. */
 async function verify(s: LabState): Promise<VerifyJson> {
-  const r = await run(
-    'ip',
-    [
-      'netns',
-      'exec',
-      s.namespaces.logServer,
-      process.execPath,
-      cliPath,
-      'verify',
-      '--sender',
-      `root@${s.ssh.host}`,
-      '--identity',
-      s.ssh.identityFile,
-      '--ssh-option',
-      `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-      '--syslog-config',
-      s.rsyslog.configFile!,
-      '--timeout',
-      '5',
-      '--json',
-    ],
-    120_000,
-  );
+  const [cmd, ...argv] = verifyArgv(s, [
+    '--sender',
+    `root@${s.ssh.host}`,
+    '--identity',
+    s.ssh.identityFile,
+    '--ssh-option',
+    `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
+    '--timeout',
+    '5',
+    '--json',
+  ]);
+  const r = await run(cmd!, argv, 120_000);
   try {
     return JSON.parse(r.stdout) as VerifyJson;
   } catch {

@@ -10,10 +10,8 @@
  * stops the others. Every effect goes through the dependencies given.
  */
 import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
-import type { HostExec } from '../io/host-exec.js';
 import { runReceiverChecks, type ReceiverFacts, type ReceiverReport } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
-import type { PacketSink } from '../capture/sink.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { checkLogFile, watchedLogFile } from './log-file.js';
@@ -29,7 +27,7 @@ import {
   triggerArgv,
 } from './trigger.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
-import type { LiveHandle, SenderExec, VerifyOptions, VerifyOutcome } from './types.js';
+import type { LiveHandle, SenderExec, VerifyDeps, VerifyOptions, VerifyOutcome } from './types.js';
 
 export interface FleetSender {
   /** How the user named it: the inventory's host name, or the destination given. */
@@ -46,18 +44,13 @@ export interface FleetOptions extends Omit<VerifyOptions, 'destination'> {
   budgetSec: number;
 }
 
-export interface FleetDeps {
+/** What a fleet run needs besides a single verify's: ssh per sender, progress, stop (the rest as VerifyDeps). */
+export interface FleetDeps extends Pick<
+  VerifyDeps,
+  'receiver' | 'openCapture' | 'prepareCapture' | 'fileSize' | 'readFrom' | 'clock' | 'sleep' | 'marker'
+> {
   /** An ssh HostExec for one sender, closed when its check ends. */
   connect(s: FleetSender): SenderExec & { close(): Promise<void> };
-  receiver: HostExec;
-  openCapture(iface: string, filter: string, sink: PacketSink): LiveHandle | Promise<LiveHandle>;
-  /** Starts a capture process before any interface is known; the first interface opens it. */
-  prepareCapture?(): { open(iface: string, filter: string, sink: PacketSink): Promise<LiveHandle>; cancel(): void };
-  fileSize(path: string): Promise<number | undefined>;
-  readFrom(path: string, offset: number): Promise<string | undefined>;
-  clock(): number;
-  sleep(ms: number): Promise<void>;
-  marker?(): string;
   /** Called as each sender finishes (in the order they finish). */
   onResult?(r: FleetResult, progress: { checked: number; total: number; broken: number }): void;
   /** Resolves when the user asks to stop (Ctrl-C): no new sender starts, those under way end now. */

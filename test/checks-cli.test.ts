@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, runMain, projectRoot } from './helpers/cli.js';
@@ -34,6 +34,26 @@ const usage: Array<[string, string[], RegExp]> = [
   ],
   ['bad sender ip', ['check', '--sender-ip', 'host.example', '--sender-only'], /is not an IP address\n$/],
   ['unknown option', ['check', '--frobnicate'], /^netdiag: check: Unknown option '--frobnicate'/],
+  [
+    'missing syslog configuration',
+    ['check', '--syslog-config', '/nonexistent/rsyslog.conf'],
+    /^netdiag: check: --syslog-config \/nonexistent\/rsyslog.conf: no such file\n$/,
+  ],
+  [
+    'syslog configuration is a directory',
+    ['check', '--syslog-config', '/etc'],
+    /--syslog-config \/etc: not a regular file\n$/,
+  ],
+  [
+    'syslog configuration not in the facts directory',
+    ['check', '--receiver-facts', path.join(hosts, 'receiver-debian12-ok'), '--syslog-config', '/etc/nope.conf'],
+    /^netdiag: check: --syslog-config \/etc\/nope.conf: no such file in --receiver-facts .*receiver-debian12-ok\n$/,
+  ],
+  [
+    'syslog configuration with --sender-only',
+    ['check', '--sender-only', '--syslog-config', '/etc/hostname'],
+    /--syslog-config is for the receiver checks, which --sender-only skips\n$/,
+  ],
 ];
 for (const [name, args, err] of usage) {
   test(`check usage: ${name}`, async t => {
@@ -111,6 +131,48 @@ test('check: a healthy Debian 12 receiver passes (exit 0)', t => {
   t.regex(r.stdout, /\[ok {2}\] firewall: UDP 10.99.0.2 -> 10.99.0.1:514 on eth0: nft accepted/);
   t.regex(r.stdout, /messages should land in: \/var\/log\/netconsole.log/);
   t.regex(r.stdout, /result: no check failed/);
+});
+
+test('check --syslog-config: only that file (and its includes) is the daemon configuration, in a facts directory', async t => {
+  // rsyslogd -f: the UDP input lives in a file the default /etc/rsyslog.conf does not include.
+  const d = path.join(tmp, 'syslog-f');
+  cpSync(path.join(hosts, 'receiver-debian12-ok'), d, { recursive: true });
+  renameSync(path.join(d, 'etc/rsyslog.d/10-netconsole.conf'), path.join(d, 'etc/rsyslog-netconsole.conf'));
+  const args = ['check', '--receiver-facts', d, '--sender-ip', '10.99.0.2', '--receiver-ip', '10.99.0.1'];
+  const plain = await runMain(args);
+  t.regex(plain.stdout, /\[warn\] syslog daemon: rsyslog: no UDP input/, plain.stdout);
+  for (const file of ['/etc/rsyslog-netconsole.conf', 'etc/rsyslog-netconsole.conf']) {
+    const r = await runMain([...args, '--syslog-config', file]);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.regex(
+      r.stdout,
+      /\[ok {2}\] syslog daemon: rsyslog: UDP \*:514, \*:6666; messages land in \/var\/log\/netconsole.log/,
+    );
+    t.regex(r.stdout, /messages should land in: \/var\/log\/netconsole.log\n/);
+  }
+});
+
+test('check --syslog-config: a file of this host, relative to the working directory', async t => {
+  const d = path.join(tmp, 'syslog-local');
+  mkdirSync(d);
+  writeFileSync(
+    path.join(d, 'nd.conf'),
+    'module(load="imudp")\ninput(type="imudp" port="5999")\n*.* /var/log/nd-test.log\n',
+  );
+  const r = await runMain([
+    'check',
+    '--json',
+    '--port',
+    '5999',
+    '--syslog-config',
+    path.relative(process.cwd(), path.join(d, 'nd.conf')),
+  ]);
+  const j = JSON.parse(r.stdout) as { receiver: { checks: Array<{ id: string; detail: string }>; logFiles: string[] } };
+  t.is(
+    j.receiver.checks.find(c => c.id === 'receiver.syslog')?.detail,
+    'rsyslog: UDP *:5999; messages land in /var/log/nd-test.log',
+  );
+  t.deepEqual(j.receiver.logFiles, ['/var/log/nd-test.log']);
 });
 
 test('check: text from files is escaped before printing', async t => {

@@ -2,7 +2,8 @@
  * netdiag check: the receiver checks on this host (or on files handed in), and the sender checks on
  * files handed in. Prints a checklist; exit 1 when a check fails, 2 on bad arguments.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { posix, resolve } from 'node:path';
 import { ip, port, text } from './_shared.js';
 import { defineCommand, flag, option, type Parser } from './command.js';
 import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
@@ -15,6 +16,7 @@ import { renderChecklist } from '../report/checklist.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import { localExec } from '../io/local-exec.js';
 import { dirExec } from '../io/dir-exec.js';
+import type { HostExec } from '../io/host-exec.js';
 
 /** The one target a `--netconsole` parameter names. */
 const netconsoleTarget: Parser<NetconsoleTarget | undefined> = (raw, flag) => {
@@ -34,6 +36,32 @@ async function factsDir(path: string, what: string): Promise<string> {
   await readdir(path).catch(() => {
     throw new CLIError(`check: ${what} directory ${escapeText(path)} cannot be read`);
   });
+  return path;
+}
+
+/**
+ * `--syslog-config FILE`, as an absolute path on the receiver: on this host it must be a readable
+ * file (said now, in one line, rather than as an unknown check later); in a facts directory it is
+ * the receiver's path, found under DIR.
+ */
+async function syslogConfigPath(raw: string, exec: HostExec, dir: string | undefined): Promise<string> {
+  const flag = '--syslog-config';
+  if (dir !== undefined) {
+    const path = posix.resolve('/', raw);
+    if ((await exec.readFile(path)) === null)
+      throw new CLIError(`check: ${flag} ${escapeText(raw)}: no such file in --receiver-facts ${escapeText(dir)}`);
+    return path;
+  }
+  const path = resolve(raw);
+  let isFile: boolean;
+  try {
+    const fh = await open(path, 'r');
+    isFile = (await fh.stat().finally(() => fh.close())).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CLIError(`check: ${flag} ${escapeText(raw)}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`);
+  }
+  if (!isFile) throw new CLIError(`check: ${flag} ${escapeText(raw)}: not a regular file`);
   return path;
 }
 
@@ -77,11 +105,19 @@ export default defineCommand({
       complete: 'directory',
       description: 'also run the sender checks on files from DIR',
     }),
+    'syslog-config': option({
+      hint: 'FILE',
+      parse: text,
+      complete: 'file',
+      description:
+        "the receiver's syslog daemon configuration, when not /etc/rsyslog.conf or syslog-ng.conf (rsyslogd -f FILE); only it is read",
+    }),
     'sender-only': flag('skip the receiver checks'),
     json: flag('print the checklist as JSON'),
   },
   examples: [
     ['netdiag check --sender-ip 10.0.0.2', 'this host as the receiver: socket, firewall, rp_filter, syslog daemon'],
+    ['netdiag check --syslog-config /etc/rsyslog-netconsole.conf', 'the same, for an rsyslogd started with -f'],
     ['netdiag check --sender-facts ./web1 --sender-only', "a sender's configuration, from files copied off it"],
   ],
   async run({ values }, io) {
@@ -91,6 +127,13 @@ export default defineCommand({
       values['sender-facts'] !== undefined ? await factsDir(values['sender-facts'], '--sender-facts') : undefined;
     const receiverDir =
       values['receiver-facts'] !== undefined ? await factsDir(values['receiver-facts'], '--receiver-facts') : undefined;
+    if (values['sender-only'] && values['syslog-config'] !== undefined)
+      throw new CLIError('check: --syslog-config is for the receiver checks, which --sender-only skips');
+    const receiverExec = receiverDir ? dirExec(receiverDir) : localExec();
+    const syslogConfig =
+      values['syslog-config'] !== undefined
+        ? await syslogConfigPath(values['syslog-config'], receiverExec, receiverDir)
+        : undefined;
 
     let sender: SenderReport | undefined;
     let senderNotes: string[] = [];
@@ -106,8 +149,10 @@ export default defineCommand({
     let receiverNotes: string[] = [];
     if (!values['sender-only']) {
       const senderIp = values['sender-ip'] ?? target?.localIp ?? (sender && senderRouteSrc(sender)) ?? undefined;
-      const exec = receiverDir ? dirExec(receiverDir) : localExec();
-      const facts = await collectReceiverFacts(exec, senderIp ? { senderIp } : {});
+      const facts = await collectReceiverFacts(receiverExec, {
+        ...(senderIp ? { senderIp } : {}),
+        ...(syslogConfig ? { syslogConfig } : {}),
+      });
       if (receiverDir) requireFacts(facts, receiverDir, '--receiver-facts');
       receiverNotes = facts.notes;
       receiver = runReceiverChecks(facts, {

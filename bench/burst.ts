@@ -166,7 +166,10 @@ export async function startBoth(pair: NsPair, dir: string, procs: ChildProcess[]
   const r = pair.receiver;
   const outFile = path.join(dir, 'sniff.out');
   const outFd = openSync(outFile, 'w');
-  const netdiag = pair.spawn(r.ns, process.execPath, sniffArgs, {
+  // BENCH_SNIFF_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`) go to node for sniff, and from it to
+  // its capture process (live-process.ts passes execArgv on): how to profile both under load.
+  const nodeArgs = (process.env.BENCH_SNIFF_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const netdiag = pair.spawn(r.ns, process.execPath, [...nodeArgs, ...sniffArgs], {
     stdio: ['ignore', outFd, 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });

@@ -1,76 +1,13 @@
 /**
- * The two buffers between cap and the user: PacketQueue (packets waiting to be decoded) and
- * AsyncFdWriter (output waiting to be written). Failures first, then order and content.
+ * The buffer between sniff's report and the user: AsyncFdWriter (output waiting to be written).
+ * Failures first, then order and content. (Packets waiting to be decoded wait in the capture
+ * process: sniff-drops.e2e.)
  */
 import test from 'ava';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PacketQueue } from '../src/capture/packet-queue.js';
 import { AsyncFdWriter } from '../src/ui/async-output.js';
-import { RecordingSink } from './helpers/synth-capture.js';
-
-function packetOf(i: number, size: number): Buffer {
-  const b = Buffer.alloc(size, i & 0xff);
-  b.writeUInt32BE(i, 0);
-  return b;
-}
-
-test('PacketQueue: a full queue drops and counts, and takes packets again once drained', t => {
-  const sink = new RecordingSink();
-  const turns: Array<() => void> = [];
-  const q = new PacketQueue(sink, { maxBytes: 1 << 20, schedule: f => turns.push(f) });
-  // 1 MiB holds 699 packets of 1500 bytes; the rest are refused.
-  for (let i = 0; i < 1000; i++) q.packet(packetOf(i, 1500), 0, 1500, 1500, i, 0, 1);
-  t.is(q.length, 699);
-  t.is(q.dropped, 301);
-  t.is(q.peak, 699);
-  t.is(turns.length, 1, 'one turn scheduled, not one per packet');
-  t.is(q.drain(), 699);
-  t.is(q.length, 0);
-  q.packet(packetOf(5000, 60), 0, 60, 60, 1, 2, 1);
-  t.is(q.length, 1);
-  t.is(q.dropped, 301);
-});
-
-test('PacketQueue: bytes, lengths and times come out in order, across pages, in chunks per turn', t => {
-  const sink = new RecordingSink();
-  const turns: Array<() => void> = [];
-  const q = new PacketQueue(sink, { chunk: 100, schedule: f => turns.push(f) });
-  const sizes = [42, 1514, 60, 9000, 1];
-  const n = 3000; // about 4.4 MB: several pages
-  const big = Buffer.alloc(70000, 0xee);
-  for (let i = 0; i < n; i++) {
-    const p = packetOf(i, Math.max(4, sizes[i % sizes.length]!));
-    p.copy(big, 17); // at an offset inside a reused buffer, as cap hands them
-    q.packet(big, 17, p.length, p.length + (i % 2), 1_700_000_000 + i, i * 7, i % 3 === 0 ? 1 : 113);
-    big.fill(0xee, 17, 17 + p.length); // the source reuses its buffer: the queue must have copied
-  }
-  let rounds = 0;
-  while (turns.length) {
-    turns.shift()!();
-    rounds++;
-    t.true(sink.got.length <= rounds * 100);
-  }
-  t.is(rounds, n / 100);
-  t.deepEqual(sink.violations, []);
-  t.is(sink.got.length, n);
-  for (let i = 0; i < n; i++) {
-    const g = sink.got[i]!;
-    const want = packetOf(i, Math.max(4, sizes[i % sizes.length]!));
-    if (
-      g.hex !== want.toString('hex') ||
-      g.origlen !== want.length + (i % 2) ||
-      g.sec !== 1_700_000_000 + i ||
-      g.nsec !== i * 7 ||
-      g.linkType !== (i % 3 === 0 ? 1 : 113)
-    ) {
-      t.fail(`packet ${i} differs`);
-      return;
-    }
-  }
-  t.pass();
-});
 
 test('AsyncFdWriter: EPIPE stops output, reports once, and drained() still resolves', async t => {
   const calls: number[] = [];

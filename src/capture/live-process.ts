@@ -31,7 +31,9 @@ export interface PreparedCapture {
 }
 
 export function prepareLiveCaptureProcess(): PreparedCapture {
-  const child = spawn(process.execPath, [childScript], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, childScript], {
+    stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
+  });
   child.stdin!.on('error', () => {});
   let spawnError: Error | undefined;
   child.on('error', e => (spawnError = e));
@@ -101,10 +103,11 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
               };
               resolve(opened);
             } else if (kind === 'STATS') {
-              const end = JSON.parse(rest) as Required<Pick<LiveStats, 'dropped' | 'kernel'>> & {
+              const end = JSON.parse(rest) as Required<Pick<LiveStats, 'dropped' | 'kernel' | 'peakBacklog'>> & {
                 cpu: { user: number; system: number };
               };
               stats.dropped = end.dropped;
+              stats.peakBacklog = end.peakBacklog;
               stats.kernel = end.kernel;
               stats.cpuMicros = end.cpu;
             }

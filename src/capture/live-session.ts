@@ -11,7 +11,6 @@ import type { PacketSink } from './sink.js';
 import type { LiveCapture, LiveCaptureOptions, LiveStats } from './live.js';
 import { openLiveCaptureProcess } from './live-process.js';
 import { openCaptureWriter, type CaptureWriter, type CaptureWriterOptions } from './pcap-writer.js';
-import { PacketQueue } from './packet-queue.js';
 
 // 'count', 'duration', 'SIGINT', 'SIGTERM', or the text of the failure that stopped the capture.
 type StopReason = string;
@@ -35,8 +34,6 @@ export interface LiveSessionOptions {
   onOpen?(capture: LiveCapture): void;
   /** Called every tick with the counters so far (progress, flushing output). */
   onTick?(stats: LiveStats): void;
-  /** Memory for packets waiting to be decoded (see PacketQueue). @default 256 MiB */
-  queueBytes?: number;
   /**
    * How the capture is opened. Default: in a capture process of its own (live-process.ts), so a
    * busy netdiag cannot make the kernel drop a burst. Tests hand in openLiveCapture with a fake cap.
@@ -49,8 +46,6 @@ export interface LiveSessionResult {
   iface: string;
   linkType: number;
   stats: LiveStats;
-  /** Packets dropped because netdiag's queue was full, and the most that waited at once. */
-  queue: { dropped: number; peak: number };
   /** Wall time from open to stop. */
   seconds: number;
   /** CPU this process used from the end of open to stop (capture, decoding, output), in microseconds. */
@@ -102,9 +97,9 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     },
   };
 
-  // cap hands each packet to the queue (a copy); the queue hands it on between reads of cap.
-  const queue = new PacketQueue(tee, opts.queueBytes !== undefined ? { maxBytes: opts.queueBytes } : {});
-  const opened = await (opts.open ?? openLiveCaptureProcess)(opts.capture, queue);
+  // The capture process keeps the backlog (its --backlog); what reaches this process is decoded
+  // as it is read from the pipe, one chunk at a time, with no copy in between.
+  const opened = await (opts.open ?? openLiveCaptureProcess)(opts.capture, tee);
   capture = opened;
   if (opts.writePath !== undefined) {
     try {
@@ -134,8 +129,6 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   timers.push(
     setInterval(() => {
       try {
-        // Everything read so far first: a split line's rest may be waiting in the queue.
-        queue.drain();
         opts.sink.tick?.(cap.now());
         opts.onTick?.(cap.stats());
       } catch (e) {
@@ -166,7 +159,6 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   // A capture process hands on what it read before it stopped: wait for it.
   await capture.stopped?.();
   for (const t of timers) clearTimeout(t);
-  queue.drain();
   try {
     writer?.close();
   } catch (e) {
@@ -184,7 +176,6 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
     iface: capture.iface,
     linkType: capture.linkType,
     stats: capture.stats(),
-    queue: { dropped: queue.dropped, peak: queue.peak },
     seconds: (performance.now() - t0) / 1000,
     cpuMicros: { user: cpu.user, system: cpu.system },
   };
@@ -202,8 +193,7 @@ export function formatSessionStats(r: LiveSessionResult): string {
   if (!k || 'unknown' in k) s += ` (kernel drops unknown: ${k?.unknown ?? 'cap does not report them'})`;
   else if (k.dropped) s += `, ${k.dropped} dropped by the kernel: the capture buffer was full (a bigger -B holds more)`;
   else s += ', 0 dropped by the kernel';
-  s += `, peak backlog ${r.queue.peak}`;
-  if (r.queue.dropped) s += `, ${r.queue.dropped} dropped: netdiag's queue was full`;
+  if (r.stats.peakBacklog !== undefined) s += `, peak backlog ${r.stats.peakBacklog}`;
   if (r.stats.dropped)
     s += `, ${r.stats.dropped} dropped by the capture process: netdiag fell too far behind (a bigger --backlog holds more)`;
   if (r.stats.truncated) s += `, ${r.stats.truncated} cut at 65535 bytes`;

@@ -61,6 +61,11 @@ export interface LiveStats {
   /** Packets the capture process dropped because netdiag fell too far behind (live-process.ts). */
   dropped?: number;
   /**
+   * Most packets that waited at once in the capture process, read from the ring and not yet taken
+   * by the pipe to netdiag (capture-child.ts), once it has ended.
+   */
+  peakBacklog?: number;
+  /**
    * What the kernel counted on the capture's socket (packet-stats.ts), from a capture process once
    * it has ended; or why that is not known.
    */

@@ -50,6 +50,36 @@ test('noise before the first answer and a foreign boundary inside a file do not 
   t.deepEqual(a.get('C ls -1A'), { text: '', code: 2 });
 });
 
+test('an ip batch whose separators are missing, out of order or followed by more output gives no answer', t => {
+  const B = '==netdiag-0123456789abcdef01234567==';
+  const sep = 'Device "nd0123456789ab" does not exist.';
+  const key = `${B} I ip|route get 10.0.0.1|neigh show\n`;
+  const bad = [
+    'local 10.0.0.1 dev lo\n',
+    `a\n${sep}\nCommand failed -:4\nb\n${sep}\nCommand failed -:2\n`,
+    `a\n${sep}\nCommand failed -:2\nb\n${sep}\nCommand failed -:4\nlate line\n`,
+  ];
+  for (const body of bad) {
+    const a = parseBatch(`${key}${body}\n${B} = 1\n`, B);
+    t.false(a.has('C ip route get 10.0.0.1'), body);
+    t.false(a.has('C ip neigh show'), body);
+  }
+});
+
+test('an ip batch is cut into one answer per command; a failed one has its error and exit 2 for netlink', t => {
+  const B = '==netdiag-0123456789abcdef01234567==';
+  const sep = 'Device "nd0123456789ab" does not exist.';
+  const out =
+    `${B} I ip|route get 10.0.0.1|neigh show\n` +
+    `RTNETLINK answers: Network is unreachable\nCommand failed -:1\n${sep}\nCommand failed -:2\n` +
+    `10.0.0.1 dev eth0 lladdr 52:54:00:12:34:56 REACHABLE \n${sep}\nCommand failed -:4\n\n${B} = 1\n`;
+  const a = parseBatch(out, B);
+  t.deepEqual(a.get('C ip route get 10.0.0.1'), { text: '', code: 2 });
+  t.deepEqual(a.get('S ip route get 10.0.0.1'), { text: 'RTNETLINK answers: Network is unreachable\n', code: 0 });
+  t.deepEqual(a.get('C ip neigh show'), { text: '10.0.0.1 dev eth0 lladdr 52:54:00:12:34:56 REACHABLE \n', code: 0 });
+  t.false(a.has('S ip neigh show'));
+});
+
 test('nothing parseable: no answers, and every read goes to the real host', async t => {
   const c = cachedExec(noHost, parseBatch('sh: syntax error', '==b=='));
   t.is(await c.readFile('/etc/hostname'), null);
@@ -86,6 +116,19 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
         { kind: 'run', argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'] },
         { kind: 'run', argv: ['no-such-program-here'] },
         { kind: 'run', argv: ['echo', PEER] },
+        {
+          kind: 'ip',
+          opts: [],
+          commands: [
+            ['route', 'get', PEER],
+            ['neigh', 'show'],
+          ],
+        },
+        {
+          kind: 'ip',
+          opts: [],
+          commands: [['route', 'get', '203.0.113.1', 'from', '203.0.113.2', 'iif', 'nd-no-such']],
+        },
       ];
       const B = newBoundary();
       const args = program.endsWith('busybox') ? ['sh'] : [];
@@ -116,6 +159,14 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
       });
       t.is((await c.run(['no-such-program-here'])).code, 127);
       t.deepEqual(await c.run(['echo', '10.9.9.1']), { stdout: '10.9.9.1\n', stderr: '', code: 0 });
+      // The ip batch answers each command as if run alone (when this host has iproute2's ip).
+      const ip = await sh('/bin/sh', 'ip route get 10.9.9.1');
+      if (ip.code === 0) t.deepEqual(await c.run(['ip', 'route', 'get', '10.9.9.1']), { ...ip, stderr: '' });
+      const bad = await c.run(['ip', 'route', 'get', '203.0.113.1', 'from', '203.0.113.2', 'iif', 'nd-no-such']);
+      if ((await sh('/bin/sh', 'ip -V')).code === 0) {
+        t.not(bad.code, 0);
+        t.regex(bad.stderr, /nd-no-such|Cannot find|not exist/);
+      }
       t.deepEqual(c.misses, []);
       // What the plan did not hold goes to the real host.
       t.is(await c.readFile(join(dir, 'conf.d', 'b.txt')), null);

@@ -15,6 +15,13 @@ export type BatchItem =
   | { kind: 'file'; path: string }
   | { kind: 'ls'; path: string }
   | { kind: 'run'; argv: string[] }
+  /**
+   * Several commands of iproute2's `ip` with the same options, in one `ip -batch` process (each
+   * `ip` started costs 70-90 ms on the lab's emulated guests); each is answered as if run alone:
+   * `ip OPTS WORDS...`. Only for commands whose printer flushes each object (link, addr, route,
+   * neigh): the answers are cut apart by a failing command between them, whose error goes to stderr.
+   */
+  | { kind: 'ip'; opts: string[]; commands: string[][] }
   /** The directory's listing and every file in it whose name ends with `suffix`. */
   | { kind: 'files-in'; dir: string; suffix: string }
   /**
@@ -32,55 +39,72 @@ export function newBoundary(): string {
 
 const q = (s: string) => (s === PEER ? '"$P"' : shellQuote(s));
 
+/** The interface name no host has, whose `link show` error cuts an `ip -batch` output apart. */
+function ipSeparator(boundary: string): string {
+  return `nd${/[0-9a-f]{12}/.exec(boundary)?.[0] ?? boundary.replace(/[^0-9a-z]/g, '').slice(-12)}`;
+}
+
+/**
+ * The entries of a directory, dot files too, as `ls -1A` lists them, with the shell's own globs
+ * (no process): `$VAR` takes each path in turn, `BODY` runs for each.
+ */
+function eachEntry(dir: string, v: string, body: string): string {
+  return `for ${v} in ${dir}/* ${dir}/.[!.]* ${dir}/..?*; do { [ -e "$${v}" ] || [ -L "$${v}" ]; } || continue; ${body}; done`;
+}
+
 /** The shell script that answers the plan, each answer framed by `boundary`. */
 export function batchScript(items: readonly BatchItem[], boundary: string): string {
   const lines = [
     `B=${shellQuote(boundary)}`,
     'P=${SSH_CONNECTION%% *}',
-    'T=$(mktemp 2>/dev/null) || T=/tmp/.netdiag-batch-$$',
+    // fd 3 is the script's stdout: a command's stdout goes there, its stderr into a variable.
+    'exec 3>&1',
     'h() { printf \'%s %s %s\\n\' "$B" "$1" "$2"; }',
     'e() { printf \'\\n%s = %s\\n\' "$B" "$1"; }',
-    'f() { h F "$1"; cat -- "$1" 2>/dev/null; e $?; }',
-    // Listings with the shell's own globs: every program started costs a process (40-290 ms
-    // each on the lab's emulated guests). Files stay cat's: /proc/sys answers only a first read.
-    'l() { h L "$1"; if [ -d "$1" ]; then for _p in "$1"/* "$1"/.[!.]* "$1"/..?*; do [ -e "$_p" ] || [ -L "$_p" ] || continue; printf \'%s\\n\' "${_p##*/}"; done; e 0; else e 2; fi; }',
+    // Every program started costs a process (10-90 ms each on the lab's emulated guests): a file
+    // that is not there is answered without one. Files stay cat's: /proc/sys answers only a first
+    // read, and the shells' `read` takes one byte at a time.
+    'f() { h F "$1"; if [ -e "$1" ]; then cat -- "$1" 2>/dev/null; e $?; else e 1; fi; }',
+    `l() { h L "$1"; if [ -d "$1" ]; then ${eachEntry('"$1"', '_p', 'printf \'%s\\n\' "${_p##*/}"')}; e 0; else e 2; fi; }`,
     // The program is looked up in PATH here: a busybox sh would otherwise run its own applet (its
     // `ip` has no -j) where the user's shell runs the real program.
     'x() { p=$1; case $1 in */*) return;; esac; o=$IFS; IFS=:; for d in $PATH; do if [ -f "$d/$1" ] && [ -x "$d/$1" ]; then p=$d/$1; break; fi; done; IFS=$o; }',
-    'c() { k="$*"; h C "$k"; x "$1"; shift; "$p" "$@" 2>"$T"; r=$?; e $r; if [ $r != 0 ]; then h S "$k"; head -c 2000 "$T"; e 0; fi; }',
+    // The command's stderr is kept in a variable (no temporary file: mktemp and rm were two more
+    // processes) and sent after its output when it failed.
+    'c() { k="$*"; h C "$k"; x "$1"; shift; _s=$("$p" "$@" 2>&1 >&3); r=$?; e $r; if [ $r != 0 ]; then h S "$k"; printf \'%.2000s\\n\' "$_s"; e 0; fi; }',
   ];
+  const sep = ipSeparator(boundary);
   for (const it of items) {
     if (it.kind === 'file') lines.push(`f ${shellQuote(it.path)}`);
     else if (it.kind === 'ls') lines.push(`l ${shellQuote(it.path)}`);
     else if (it.kind === 'run') lines.push(`c ${it.argv.map(q).join(' ')}`);
-    else if (it.kind === 'files-in') {
-      const d = shellQuote(it.dir);
+    else if (it.kind === 'ip') {
+      // The key names the options and each command (`I ip OPTS|CMD|CMD`, PEER expanded); the input
+      // is each command, then the separator's failing `link show`; -force goes on past both.
+      const line = (words: readonly string[]) => words.map(q).join("' '");
+      const key = [line(['ip', ...it.opts]), ...it.commands.map(line)].join("'|'");
+      const input = it.commands.flatMap(cmd => [line(cmd), line(['link', 'show', 'dev', sep])]);
       lines.push(
-        `l ${d}; for n in $(ls -1A -- ${d} 2>/dev/null); do case "$n" in *${shellQuote(it.suffix)}) f ${d}/"$n";; esac; done`,
+        `k=${key}; h I "$k"; x ip; printf '%s\\n' ${input.join(' ')} | "$p" ${it.opts.map(shellQuote).join(' ')} -force -batch - 2>&1; e $?`,
       );
+    } else if (it.kind === 'files-in') {
+      const d = shellQuote(it.dir);
+      lines.push(`l ${d}; ${eachEntry(d, 'n', `case "$n" in *${shellQuote(it.suffix)}) f "$n";; esac`)}`);
     } else {
       const d = shellQuote(it.dir);
       // Three levels below the directory at most: TARGET/userdata/ENTRY/value.
-      const sub = (p: string, deeper: string) => `if [ -d ${p} ]; then l ${p}; ${deeper}; else f ${p}; fi`;
-      const c = `${d}/"$t"/"$a"/"$u"`;
-      const b = `${d}/"$t"/"$a"`;
+      const sub = (v: string, deeper: string) => `if [ -d "$${v}" ]; then l "$${v}"; ${deeper}; else f "$${v}"; fi`;
       lines.push(
-        `l ${d}; for t in $(ls -1A -- ${d} 2>/dev/null); do l ${d}/"$t"; for a in $(ls -1A -- ${d}/"$t" 2>/dev/null); do ` +
-          sub(
-            b,
-            `for u in $(ls -1A -- ${b} 2>/dev/null); do ${sub(c, `for v in $(ls -1A -- ${c} 2>/dev/null); do f ${c}/"$v"; done`)}; done`,
-          ) +
-          '; done; done',
+        `l ${d}; ${eachEntry(d, 't', `l "$t"; ${eachEntry('"$t"', 'a', sub('a', eachEntry('"$a"', 'u', sub('u', eachEntry('"$u"', 'v', 'f "$v"')))))}`)}`,
       );
     }
   }
-  lines.push('rm -f "$T"');
   return lines.join('\n');
 }
 
 /**
  * One answer: `F path`, `L path`, `C argv words`, `S argv words` (a failed command's stderr) → its
- * text and exit code.
+ * text and exit code. An `ip` item's output is cut into one `C` (and `S`) answer per command.
  */
 export type BatchAnswers = Map<string, { text: string; code: number }>;
 
@@ -105,10 +129,40 @@ export function parseBatch(out: string, boundary: string): BatchAnswers {
     const codeEnd = out.indexOf('\n', end + tail.length);
     const code = Number(out.slice(end + tail.length, codeEnd < 0 ? undefined : codeEnd));
     if (/^[FLCS] /.test(key) && Number.isInteger(code)) answers.set(key, { text: out.slice(nl + 1, end), code });
+    else if (key.startsWith('I ')) splitIpBatch(key.slice(2), out.slice(nl + 1, end), ipSeparator(boundary), answers);
     if (codeEnd < 0) break;
     pos = codeEnd + 1;
   }
   return answers;
+}
+
+/**
+ * An `ip -force -batch` output cut apart at the separator's errors (`Device "ndX" does not exist.`
+ * and `Command failed -:N`, numbered by input line): each command's output, or its error when
+ * `Command failed` ends it (exit 2 for a netlink error, as `ip` exits alone, else 1). Anything
+ * unexpected (a separator missing or out of order, output after the last) gives no answer at all:
+ * the commands are then run one by one.
+ */
+function splitIpBatch(key: string, text: string, sep: string, answers: BatchAnswers): void {
+  const [opts, ...commands] = key.split('|');
+  const found: Array<[string, { text: string; code: number }]> = [];
+  const cut = new RegExp(String.raw`^[^\n]*${sep}[^\n]*\nCommand failed -:(\d+)\n`, 'm');
+  let rest = text;
+  for (let i = 0; i < commands.length; i++) {
+    const m = cut.exec(rest);
+    if (!m || m[1] !== String(2 * i + 2)) return;
+    const seg = rest.slice(0, m.index);
+    const name = `${opts} ${commands[i]}`;
+    const failed = new RegExp(String.raw`(?:^|\n)Command failed -:${2 * i + 1}\n$`).exec(seg);
+    if (failed) {
+      const err = seg.slice(0, failed.index + (failed[0].startsWith('\n') ? 1 : 0));
+      found.push([`C ${name}`, { text: '', code: /RTNETLINK answers/.test(err) ? 2 : 1 }]);
+      found.push([`S ${name}`, { text: err, code: 0 }]);
+    } else found.push([`C ${name}`, { text: seg, code: 0 }]);
+    rest = rest.slice(m.index + m[0].length);
+  }
+  if (rest.trim() !== '') return;
+  for (const [k, v] of found) answers.set(k, v);
 }
 
 export interface CachedExec extends HostExec {

@@ -14,7 +14,8 @@ import { generateCapture } from '../bench/gen-capture.js';
 import { BatchWriter, readBatch, type Batch } from '../src/report/message-batch.js';
 import { MessageBytesView } from '../src/pipeline/message-bytes.js';
 import type { Message, MessageBytes } from '../src/pipeline/types.js';
-import { projectRoot, runCli } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { cliPath, projectRoot } from './helpers/cli.js';
 
 const real = (name: string) => path.join(projectRoot, 'fixtures/real', name);
 const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-report-thread-'));
@@ -34,13 +35,26 @@ const captures = [
   synthesised,
 ];
 
+/**
+ * analyze with its standard output into a real pipe read by cat, as a user's `| less` (a child's
+ * stdout from spawnSync is a socket, which never gets the thread).
+ */
+function runPiped(args: string[], env: NodeJS.ProcessEnv): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('bash', ['-c', 'set -o pipefail; "$NODE" "$CLI" "$@" | cat', 'bash', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', NODE: process.execPath, CLI: cliPath, ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
 for (const format of [[], ['--jsonl'], ['--json'], ['-v']]) {
   test(`the report's thread writes what the main thread writes: analyze ${format.join(' ') || '(text)'}`, t => {
     for (const file of captures) {
       const args = ['analyze', ...format, file];
       const env = { TZ: 'UTC' };
-      const main = runCli(args, { env: { ...env, NETDIAG_REPORT_THREAD: '0' } });
-      const threaded = runCli(args, { env: { ...env, NETDIAG_REPORT_THREAD: '1' } });
+      const main = runPiped(args, { ...env, NETDIAG_REPORT_THREAD: '0' });
+      const threaded = runPiped(args, { ...env, NETDIAG_REPORT_THREAD: '1' });
       t.true(main.code === 0 || main.code === 1, main.stderr);
       t.true(main.stdout.length > 400, `${file}: a report with messages`);
       t.is(threaded.code, main.code, path.basename(file));

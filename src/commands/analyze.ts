@@ -11,6 +11,7 @@ import { bytesText, createProgress } from '../ui/progress.js';
 import { exitCodeFor } from '../ui/signals.js';
 import type { PacketSink } from '../capture/sink.js';
 import { compileFilter, filteredSink } from '../io/bpf-compile.js';
+import { widenPipe } from '../io/pipe-size.js';
 import { analysisOptions, analysisSettings, count, text } from './_shared.js';
 import { type CommandIO, defineCommand, option } from './command.js';
 
@@ -68,6 +69,9 @@ export default defineCommand({
           )
         : undefined;
     const to = thread ?? reporter;
+    // Every message into a pipe: a bigger pipe buffer, fewer waits for its reader (the report
+    // thread asks for it itself, while this one starts reading).
+    if (reporter.wantsMessages && !thread && io.stdout === process.stdout) widenPipe(1);
     const pipeline = createPipeline({
       ...settings.pipeline,
       ...(reporter.wantsMessages ? { onMessage: to.message, onMessageBytes: to.messageBytes } : {}),

@@ -33,7 +33,8 @@ const EXTENDED = 1,
 
 /** A flow's strings (and the extended header's strings), sent again only when one changes. */
 interface FlowStrings {
-  flow: number;
+  /** The flow's index (FlowInfo's): a FlowStrings is the FlowInfo of its flow's messages. */
+  index: number;
   sender: string;
   srcIp: string;
   srcPort: number;
@@ -91,7 +92,7 @@ export class BatchWriter {
       s.sender !== v.sender
     ) {
       s = {
-        flow: v.flow,
+        index: v.flow,
         sender: v.sender,
         srcIp: v.srcIp,
         srcPort: v.srcPort,
@@ -172,7 +173,7 @@ export function readBatch(batch: Batch, to: BatchReader, flows: FlowStrings[]): 
     const type = u8[o]!;
     if (type === Rec.Flow) {
       const s = batch.objects[next++] as FlowStrings;
-      flows[s.flow] = s;
+      flows[s.index] = s;
       o++;
     } else if (type === Rec.Message) {
       to.message(batch.objects[next++] as Message);
@@ -182,7 +183,7 @@ export function readBatch(batch: Batch, to: BatchReader, flows: FlowStrings[]): 
       const n = dv.getUint32(o + TEXT_LEN, true);
       const f = flows[dv.getUint32(o + FLOW, true)]!;
       v.of(
-        { index: f.flow, sender: f.sender, srcIp: f.srcIp, srcPort: f.srcPort, dstIp: f.dstIp, dstPort: f.dstPort },
+        f,
         bits & EXTENDED ? 'extended' : 'plain',
         dv.getFloat64(o + SEC, true),
         dv.getFloat64(o + NSEC, true),

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Batch, readBatch } from './message-batch.js';
 import { Reporter, type ReportProgress } from './reporter.js';
 import { PLAIN } from './style.js';
+import { widenPipe } from '../io/pipe-size.js';
 import type { ReportThreadOptions, ToMain, ToWorker } from './report-thread.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -51,6 +52,7 @@ function output(fd: number): number {
     return fd;
   }
 }
+widenPipe(opts.fd);
 const fd = output(opts.fd);
 /** Standard output as the Reporter's stream: each write is done when it returns. */
 const stdout = {

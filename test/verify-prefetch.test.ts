@@ -14,6 +14,8 @@ import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import { batchScript, cachedExec, parseBatch, newBoundary, PEER, type BatchItem } from '../src/io/batch-exec.js';
 import { localExec } from '../src/io/local-exec.js';
 import { SENDER_PLAN } from '../src/verify/prefetch.js';
+import { heldScript } from '../src/verify/sender-side.js';
+import { spawn } from 'node:child_process';
 
 function sh(program: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
   return new Promise(res => {
@@ -188,3 +190,42 @@ test('the sender plan holds everything collectSenderFacts reads on this host (on
   const strip = (f: typeof facts) => ({ ...f, kernelLog: undefined, neigh: undefined, notes: undefined });
   t.deepEqual(strip(facts), strip(direct));
 });
+
+for (const program of ['/bin/sh', '/bin/busybox']) {
+  test(`the held facts script under ${program}: answers, its ready line, then the trigger only after a line on stdin`, async t => {
+    if (program === '/bin/busybox' && (await sh('/bin/sh', 'test -x /bin/busybox')).code !== 0) {
+      t.pass('busybox not installed');
+      return;
+    }
+    const B = newBoundary();
+    const items: BatchItem[] = [{ kind: 'run', argv: ['echo', 'fact'] }];
+    // A command that would take the line if it read stdin: the script keeps stdin aside meanwhile.
+    items.push({ kind: 'run', argv: ['sh', '-c', 'read x; echo "read:$x"'] });
+    const script = heldScript(batchScript(items, B), ['sh', '-c', 'echo triggered; exit 3']);
+    const run = (line: string | undefined) =>
+      new Promise<{ out: string; code: number | null; readyFirst: boolean }>(res => {
+        const args = program.endsWith('busybox') ? ['sh', '-c', script] : ['-c', script];
+        const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+        let out = '';
+        let readyFirst = false;
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes(`\n${B} R\n`) && !child.stdin.writableEnded) {
+            readyFirst = !out.includes('triggered');
+            child.stdin.end(line);
+          }
+        });
+        child.on('close', code => res({ out, code, readyFirst }));
+      });
+    const fired = await run('go\n');
+    t.true(fired.readyFirst, 'nothing triggered before the ready line');
+    const a = parseBatch(fired.out, B);
+    t.deepEqual(a.get('C echo fact'), { text: 'fact\n', code: 0 });
+    t.deepEqual(a.get('C sh -c read x; echo "read:$x"'), { text: 'read:\n', code: 0 });
+    t.is(fired.out.slice(fired.out.indexOf(`\n${B} R\n`) + B.length + 4), 'triggered\n');
+    t.is(fired.code, 3);
+    const cancelled = await run(undefined);
+    t.false(cancelled.out.includes('triggered'));
+    t.is(cancelled.code, 0);
+  });
+}

@@ -106,6 +106,13 @@ export interface SshExec extends HostExec {
    */
   prepare(argv: string[]): PreparedCommand;
   /**
+   * Starts a command now with its stdin held open: `ready` resolves with its output so far once it
+   * printed `readyLine` (or with its whole result if it ended first); `fire()` then writes one line
+   * to its stdin, `cancel()` closes it, `result` is the whole run. One session can so read facts
+   * and later trigger (verify's sender script reads that line before it writes the marker).
+   */
+  session(argv: string[], readyLine: string, timeoutMs?: number): HeldSession;
+  /**
    * Ends the shared connection (its control master), stops ssh processes still running and
    * removes the private directory; later commands fail at once (exit 255) without starting ssh.
    */
@@ -120,6 +127,10 @@ export interface PreparedCommand {
   fire(): void;
   cancel(): void;
   result: Promise<ExecResult>;
+}
+
+export interface HeldSession extends PreparedCommand {
+  ready: Promise<ExecResult>;
 }
 
 export function sshExec(o: SshOptions): SshExec {
@@ -169,6 +180,23 @@ export function sshExec(o: SshOptions): SshExec {
       );
       return { fire: () => go('go\n'), cancel: () => go(undefined), result };
     },
+    session(argv: string[], readyLine: string, ms = timeout): HeldSession {
+      let go!: (line: string | undefined) => void;
+      const input = new Promise<string | undefined>(r => (go = r));
+      let early!: (r: ExecResult) => void;
+      const ready = new Promise<ExecResult>(r => (early = r));
+      const want = `\n${readyLine}\n`;
+      let found = false;
+      const result = runSsh(sshArgv(o, controlPath, remoteCommand(argv, sudo)), ms, input, false, (out, err) => {
+        if (found) return;
+        const text = out();
+        if (!text.includes(want) && !text.startsWith(want.slice(1))) return;
+        found = true;
+        early({ stdout: text, stderr: err(), code: 0 });
+      });
+      void result.then(early);
+      return { fire: () => go('go\n'), cancel: () => go(undefined), result, ready };
+    },
     async readFile(p: string): Promise<string | null> {
       const r = await self.run(['cat', '--', p]);
       return r.code === 0 ? r.stdout : null;
@@ -192,6 +220,8 @@ export function sshExec(o: SshOptions): SshExec {
     ms = timeout,
     input?: Promise<string | undefined>,
     closing = false,
+    /** Called as stdout grows, with the output so far (stdout, stderr). */
+    onOutput?: (stdout: () => string, stderr: () => string) => void,
   ): Promise<ExecResult> {
     if (closed && !closing) return Promise.resolve({ stdout: '', stderr: 'ssh: connection closed', code: 255 });
     return new Promise(resolve => {
@@ -208,6 +238,10 @@ export function sshExec(o: SshOptions): SshExec {
       child.stdout!.on('data', (b: Buffer) => {
         size += b.length;
         if (size <= cap) out.push(b);
+        onOutput?.(
+          () => Buffer.concat(out).toString('utf8'),
+          () => Buffer.concat(err).toString('utf8'),
+        );
       });
       child.stderr!.on('data', (b: Buffer) => {
         if (err.length < 64) err.push(b);

@@ -165,7 +165,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       receiver: d.receiver,
       step: () => {},
       receiverFacts: beforeFacts,
-      connected: () => (prepared = exec.prepare?.(argv)),
+      trigger: { argv, timeoutMs: (o.timeoutSec + 30) * 1000 },
+      connected: held => (prepared = held ?? exec.prepare?.(argv)),
     }).catch((e: unknown) => {
       prepared?.cancel();
       throw e;

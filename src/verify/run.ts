@@ -91,7 +91,8 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const reaching = reachSender(o, {
     ...d,
     receiverFacts: beforeFacts,
-    connected: () => (prepared = d.sender.prepare?.(argv)),
+    trigger: { argv, timeoutMs: (o.timeoutSec + 30) * 1000 },
+    connected: held => (prepared = held ?? d.sender.prepare?.(argv)),
   });
   const preparedCapture = d.prepareCapture?.();
   startHere();

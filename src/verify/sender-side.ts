@@ -20,6 +20,7 @@ import { canonicalIp } from '../decode/addr.js';
 import { CLIError } from '../errors.js';
 import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
 import type { ExecResult } from '../io/host-exec.js';
+import { shellQuote, type PreparedCommand } from '../io/ssh-exec.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 import type { VerifyDeps, VerifyOptions } from './types.js';
 
@@ -81,15 +82,29 @@ export async function reachSender(
   o: VerifyOptions,
   d: Pick<VerifyDeps, 'sender' | 'receiver' | 'step'> & {
     receiverFacts?: Promise<ReceiverFacts>;
-    /** Called once the sender answered as root (or through sudo): later ssh sessions can start. */
-    connected?: () => void;
+    /**
+     * The trigger's command: with it (and an exec that holds sessions), the facts' session stays
+     * open after its answers and runs it when fired, so the trigger needs no session of its own.
+     */
+    trigger?: { argv: string[]; timeoutMs: number };
+    /**
+     * Called once the sender answered as root (or through sudo): later ssh sessions can start.
+     * `trigger` is the facts' session, held to run the trigger, when it could be kept.
+     */
+    connected?: (trigger?: PreparedCommand) => void;
   },
 ): Promise<SenderSide> {
   d.step(`connecting to ${o.destination}`);
   const boundary = newBoundary();
-  const batch = ['sh', '-c', batchScript(SENDER_PLAN, boundary)];
+  const script = batchScript(SENDER_PLAN, boundary);
+  const batch = ['sh', '-c', script];
   const whoKey = `C ${WHO_AM_I.join(' ')}`;
-  const firstRun = d.sender.run(batch);
+  const readyLine = `${boundary} R`;
+  const held =
+    d.trigger && d.sender.session
+      ? d.sender.session(['sh', '-c', heldScript(script, d.trigger.argv)], readyLine, d.trigger.timeoutMs)
+      : undefined;
+  const firstRun = held ? held.ready : d.sender.run(batch);
   // The route back to the address ssh reaches, asked here while ssh runs: usually the datagrams'
   // source too (it is used only when it is).
   const host = o.destination.replace(/^[^@]*@/, '').replace(/^\[(.*)\]$/, '$1');
@@ -104,10 +119,14 @@ export async function reachSender(
       ? first
       : await d.sender.run(WHO_AM_I);
   if (who.code !== 0) {
+    held?.cancel();
     const why = d.sender.lastError ?? (who.stderr.trim().split('\n').pop() || `exit ${who.code}`);
     throw new CLIError(`ssh ${o.destination}: ${why}`);
   }
   const [uid, conn] = who.stdout.trim().split('\n');
+  // The facts' session holds the trigger when it answered as root and is waiting for the line.
+  const heldTrigger = held && uid?.trim() === '0' && first.stdout.includes(`\n${readyLine}\n`) ? held : undefined;
+  if (held && !heldTrigger) held.cancel();
   if (uid?.trim() !== '0') {
     d.sender.setSudo?.(true);
     answers = whoAnswer
@@ -121,7 +140,17 @@ export async function reachSender(
         );
     }
   }
-  d.connected?.();
+  d.connected?.(
+    heldTrigger && {
+      fire: () => heldTrigger.fire(),
+      cancel: () => heldTrigger.cancel(),
+      // The trigger's own output: what the script wrote after its ready line.
+      result: heldTrigger.result.then(r => {
+        const at = r.stdout.indexOf(`\n${readyLine}\n`);
+        return { ...r, stdout: at < 0 ? '' : r.stdout.slice(at + readyLine.length + 2) };
+      }),
+    },
+  );
   // SSH_CONNECTION: client-ip client-port server-ip server-port. Only a last resort for addresses.
   const [clientIp, , serverIp] = (conn ?? '').trim().split(/\s+/);
 
@@ -200,6 +229,22 @@ export async function reachSender(
     receiverCtx,
     ...(routeGet ? { routeGet } : {}),
   };
+}
+
+/**
+ * The facts' script, then its ready line (`BOUNDARY R`), then a wait for one line on stdin before
+ * `argv` runs: the session that read the facts triggers too. Its stdin is kept aside while the
+ * facts are read (no command there can take the line), and closing it ends the script.
+ */
+export function heldScript(script: string, argv: readonly string[]): string {
+  return [
+    'exec 4<&0 </dev/null',
+    script,
+    'printf \'%s R\\n\' "$B"',
+    'exec <&4 4<&-',
+    'read _ || exit 0',
+    `exec ${argv.map(shellQuote).join(' ')}`,
+  ].join('\n');
 }
 
 async function ipAddrJson(d: Pick<VerifyDeps, 'receiver'>): Promise<(FactText & { format: 'json' }) | undefined> {

@@ -5,7 +5,7 @@
  */
 import type { PacketSink } from '../capture/sink.js';
 import type { HostExec } from '../io/host-exec.js';
-import type { PreparedCommand } from '../io/ssh-exec.js';
+import type { HeldSession, PreparedCommand } from '../io/ssh-exec.js';
 import type { Timestamp } from '../pipeline/types.js';
 import type { VerifyReport } from './judge.js';
 
@@ -37,6 +37,8 @@ export type SenderExec = HostExec & {
   setSudo?(on: boolean): void;
   /** Starts a command and holds it until fired (ssh-exec's `prepare`); without it the trigger is run when needed. */
   prepare?(argv: string[]): PreparedCommand;
+  /** Starts a command with its stdin held (ssh-exec's `session`): the facts' script, which then triggers. */
+  session?(argv: string[], readyLine: string, timeoutMs?: number): HeldSession;
 };
 
 export interface VerifyDeps {

@@ -5,14 +5,34 @@
  */
 import type { MessageBytes } from './message.js';
 
+/** The DataView of the last buffer scanned (sources reuse their read buffer: made once). */
+let viewOf: Uint8Array | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
 /**
  * Whether `buf[off, end)` is printable ASCII without a backslash: then the text decoders would
  * return exactly these bytes and the reports show them unescaped. -1 when not; else 1 when it
- * holds a `"`, 0 when not.
+ * holds a `"`, 0 when not. Four bytes at a time (each test below is exact for the word: a byte
+ * under 0x20, over 0x7e, a backslash, a quote), the rest one by one: a byte at a time cost
+ * about as much as formatting the line's head.
  */
 export function plainTextKind(buf: Uint8Array, off: number, end: number): number {
+  if (viewOf !== buf) {
+    viewOf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const dv = view;
   let quote = 0;
-  for (let i = off; i < end; i++) {
+  let i = off;
+  for (; i + 4 <= end; i += 4) {
+    const x = dv.getInt32(i, true);
+    const bs = x ^ 0x5c5c5c5c;
+    // a byte below 0x20, or above 0x7e, or a zero byte of x ^ 0x5c5c5c5c (a backslash)
+    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bs - 0x01010101) & ~bs)) & 0x80808080) return -1;
+    const q = x ^ 0x22222222;
+    if ((q - 0x01010101) & ~q & 0x80808080) quote = 1;
+  }
+  for (; i < end; i++) {
     const c = buf[i]!;
     if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
     if (c === 0x22) quote = 1;

@@ -319,6 +319,33 @@ test('snapshots: who asks while one runs shares the next; who asks after it star
   t.is(runs, 2);
 });
 
+test('snapshots with a hold: whoever asks while the next one holds shares it; without asking, none runs', async t => {
+  let runs = 0;
+  let now = 0;
+  let release!: () => void;
+  const held = new Promise<void>(r => (release = r));
+  const snap = snapshotter(
+    () => {
+      runs++;
+      return Promise.resolve({ notes: [String(runs)] });
+    },
+    () => now,
+    () => held,
+  );
+  const a = snap(0);
+  now = 5;
+  const b = snap(5);
+  now = 9;
+  const c = snap(9);
+  await new Promise(r => setTimeout(r, 10));
+  t.is(runs, 0, 'held: not started yet');
+  release();
+  t.deepEqual(await a, { notes: ['1'] });
+  t.is(await b, await a);
+  t.is(await c, await a, 'asked at 9, before it started: shared');
+  t.is(runs, 1);
+});
+
 test('an IPv6 sender written another way is the same sender on the wire', t => {
   const cases: Array<[string, string]> = [
     ['fd99:0::2', 'fd99::2'],

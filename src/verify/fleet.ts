@@ -79,10 +79,15 @@ export interface FleetOutcome {
 /** Every capture of the fleet: all UDP and the ICMP errors; the demux picks each sender's. */
 const FLEET_FILTER = 'udp or icmp or icmp6';
 
-/** Snapshots of this host's facts, each started after a given moment, shared by whoever asks meanwhile. */
+/**
+ * Snapshots of this host's facts, each started after a given moment, shared by whoever asks
+ * meanwhile. `hold`, when given, is awaited before a snapshot starts: whoever asks while it holds
+ * shares that snapshot too (a fleet holds while other senders' tests are about to end).
+ */
 export function snapshotter(
   collect: () => Promise<ReceiverFacts>,
   clock: () => number,
+  hold?: () => Promise<void>,
 ): (after: number) => Promise<ReceiverFacts> {
   let current: { startedAt: number; facts: Promise<ReceiverFacts> } | undefined;
   let next: Promise<ReceiverFacts> | undefined;
@@ -90,6 +95,7 @@ export function snapshotter(
     if (current && current.startedAt >= after) return current.facts;
     next ??= (async () => {
       await current?.facts.catch(() => undefined);
+      await hold?.();
       const started = { startedAt: clock(), facts: collect() };
       current = started;
       next = undefined;
@@ -98,6 +104,9 @@ export function snapshotter(
     return next;
   };
 }
+
+/** How long a counters' collection waits for other senders' tests to end, so that they share it. */
+const SHARE_WAIT_MS = 1000;
 
 export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutcome> {
   const t0 = d.clock();
@@ -108,9 +117,17 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   // finish while one collection runs). They start once the first senders' ssh processes have.
   let startHere!: () => void;
   const beforeFacts = new Promise<void>(r => (startHere = r)).then(() => collectReceiverFacts(d.receiver, collectOpts));
+  // Senders whose trigger fired and whose wait has not ended: a collection about to start waits
+  // for them (at most SHARE_WAIT_MS), so one collection serves senders ending close together
+  // (each collection is three processes here: iptables-save, ip6tables-save, nft).
+  let testing = 0;
   const afterFacts = snapshotter(
     async () => collectReceiverCounters(d.receiver, await beforeFacts),
     () => d.clock(),
+    async () => {
+      const until = d.clock() + SHARE_WAIT_MS;
+      while (testing > 0 && d.clock() < until) await d.sleep(20);
+    },
   );
 
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
@@ -177,6 +194,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     let logFile: string | undefined, logOffset: number | undefined;
     let before: ReceiverReport;
     let transmitAfter = new Map<string, number>();
+    let triggered = false;
     const { live, demux } = await captureOn(side.iface).catch(e => {
       prepared?.cancel();
       throw e;
@@ -191,6 +209,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       logFile = watchedLogFile(o, before);
       logOffset = logFile ? await d.fileSize(logFile) : undefined;
       if (cancelled()) throw new Error('cancelled');
+      testing++;
+      triggered = true;
       triggerError = await triggerAndWait(
         tracker,
         { ...(prepared ? { prepared } : {}), run: () => exec.run(argv) },
@@ -200,6 +220,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
         out => (transmitAfter = parseTransmitErrors(out)),
       );
     } finally {
+      if (triggered) testing--;
       prepared?.cancel();
       demux.remove(side.senderIp);
     }

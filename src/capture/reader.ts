@@ -82,7 +82,8 @@ export class CaptureDecoder {
   private nextChunkBase = 0;
 
   // Carry: one partial unit (header, record or block) straddling chunks.
-  private carry = new Uint8Array(0);
+  /** A Buffer like the chunks: one kind of array through the hot path (a Uint8Array here deoptimized it). */
+  private carry: Uint8Array = Buffer.alloc(0);
   private carryDv = new DataView(this.carry.buffer);
   private carryLen = 0;
   private carryNeed = 0;
@@ -264,7 +265,7 @@ export class CaptureDecoder {
       // Grow with the data actually received, never straight to an untrusted length.
       let cap = Math.max(this.carry.length * 2, 4096);
       while (cap < want) cap *= 2;
-      const next = new Uint8Array(Math.min(cap, Math.max(this.carryNeed, want)));
+      const next = Buffer.allocUnsafeSlow(Math.min(cap, Math.max(this.carryNeed, want)));
       next.set(this.carry.subarray(0, this.carryLen));
       this.carry = next;
       this.carryDv = new DataView(next.buffer);

@@ -6,7 +6,7 @@
  * shell: a value from a file or the command line never reaches it unquoted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecResult, HostExec } from './host-exec.js';
@@ -81,14 +81,22 @@ export function remoteCommand(argv: readonly string[], sudo = false): string {
 }
 
 /** The ssh argument list (without the program): options, destination, `--`, the remote command. */
-function sshArgv(o: SshOptions, controlPath: string | undefined, command: string): string[] {
+function sshArgv(o: SshOptions, controlPath: string | undefined, command: string, persist = true): string[] {
   // ssh keeps the first value it reads for an option: the user's (--ssh-option, an inventory's
   // ansible_ssh_common_args) come first, so they can raise ConnectTimeout; BatchMode stays ours.
   const args = ['-o', 'BatchMode=yes'];
   for (const opt of o.options ?? []) args.push('-o', opt);
   args.push(...(o.args ?? []));
   args.push('-o', `ConnectTimeout=${o.connectTimeoutSec ?? 10}`, '-T');
-  if (controlPath) args.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=60');
+  if (controlPath)
+    args.push(
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${controlPath}`,
+      '-o',
+      `ControlPersist=${persist ? 60 : 'no'}`,
+    );
   if (o.identity) args.push('-i', o.identity);
   if (o.port) args.push('-p', String(o.port));
   // A destination that starts with '-' would be read as an option.
@@ -187,7 +195,10 @@ export function sshExec(o: SshOptions): SshExec {
       const ready = new Promise<ExecResult>(r => (early = r));
       const want = `\n${readyLine}\n`;
       let found = false;
-      const result = runSsh(sshArgv(o, controlPath, remoteCommand(argv, sudo)), ms, input, false, (out, err) => {
+      // Not persisting: when this session opens the connection, its own process is the master
+      // (no second process in the background), other commands meanwhile share it, and it ends
+      // with the session, so close() has no master left to end.
+      const result = runSsh(sshArgv(o, controlPath, remoteCommand(argv, sudo), false), ms, input, false, (out, err) => {
         if (found) return;
         const text = out();
         if (!text.includes(want) && !text.startsWith(want.slice(1))) return;
@@ -210,7 +221,8 @@ export function sshExec(o: SshOptions): SshExec {
       closed = true;
       openConnections.delete(atExit);
       for (const c of running) c.kill('SIGTERM');
-      await runSsh(exitArgs, 5000, undefined, true);
+      // A master is left only when one persists (or still ends): its socket is there.
+      if (existsSync(controlPath)) await runSsh(exitArgs, 5000, undefined, true);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -14,7 +14,7 @@ import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import { batchScript, cachedExec, parseBatch, newBoundary, PEER, type BatchItem } from '../src/io/batch-exec.js';
 import { localExec } from '../src/io/local-exec.js';
 import { SENDER_PLAN } from '../src/verify/prefetch.js';
-import { heldScript } from '../src/verify/sender-side.js';
+import { heldScript, routesAtOnce } from '../src/verify/sender-side.js';
 import { spawn } from 'node:child_process';
 
 function sh(program: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
@@ -229,3 +229,21 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
     t.is(cancelled.code, 0);
   });
 }
+
+test("a fleet's routes back, in one ip process, are what ip route get says for each; other commands run as asked", async t => {
+  if ((await sh('/bin/sh', 'ip route get 127.0.0.1')).code !== 0) {
+    t.pass('no iproute2 ip here');
+    return;
+  }
+  let spawned = 0;
+  const local = localExec();
+  const counting: HostExec = { ...local, run: argv => (spawned++, local.run(argv)) };
+  const r = routesAtOnce(counting, ['127.0.0.1', '127.0.0.2', '::1']);
+  for (const ip of ['127.0.0.1', '127.0.0.2', '::1']) {
+    const alone = await local.run(['ip', 'route', 'get', ip]);
+    t.deepEqual(await r.run(['ip', 'route', 'get', ip]), { ...alone, stderr: '' }, ip);
+  }
+  t.is(spawned, 1, 'one process for the three');
+  t.is((await r.run(['ip', 'route', 'get', '127.0.0.3'])).code, 0, 'not in the batch: run alone');
+  t.is(spawned, 2);
+});

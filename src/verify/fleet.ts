@@ -16,7 +16,8 @@ import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { checkLogFile, watchedLogFile } from './log-file.js';
 import { judgeSender } from './run.js';
-import { reachSender, receiverFactsFor, watchedPorts } from './sender-side.js';
+import { destinationHost, reachSender, receiverFactsFor, routesAtOnce, watchedPorts } from './sender-side.js';
+import { ipFamily } from '../config/netconsole-spec.js';
 import {
   ArrivalTracker,
   checkTrigger,
@@ -130,6 +131,11 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     },
   );
 
+  // The routes back to the senders ssh reaches by address, all in one process (asked per sender
+  // otherwise, as a single verify does).
+  const hosts = [...new Set(o.senders.map(s => destinationHost(s.destination)).filter(h => ipFamily(h) !== 0))];
+  const routes = hosts.length > 1 ? routesAtOnce(d.receiver, hosts) : d.receiver;
+
   const captures = new Map<string, Promise<{ live: LiveHandle; demux: SourceDemux }>>();
   let captureFailed: CLIError | undefined;
   // The first interface's capture process starts with this host's facts, while the first senders are reached.
@@ -179,7 +185,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     let prepared: PreparedCommand | undefined;
     const side = await reachSender(single, {
       sender: exec,
-      receiver: d.receiver,
+      receiver: routes,
       step: () => {},
       receiverFacts: beforeFacts,
       trigger: { argv, timeoutMs: (o.timeoutSec + 30) * 1000 },

@@ -19,7 +19,7 @@ import type { NetconsoleTarget } from '../config/target.js';
 import { canonicalIp } from '../decode/addr.js';
 import { CLIError } from '../errors.js';
 import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
-import type { ExecResult } from '../io/host-exec.js';
+import type { ExecResult, HostExec } from '../io/host-exec.js';
 import { shellQuote, type PreparedCommand } from '../io/ssh-exec.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 import type { VerifyDeps, VerifyOptions } from './types.js';
@@ -107,7 +107,7 @@ export async function reachSender(
   const firstRun = held ? held.ready : d.sender.run(batch);
   // The route back to the address ssh reaches, asked here while ssh runs: usually the datagrams'
   // source too (it is used only when it is).
-  const host = o.destination.replace(/^[^@]*@/, '').replace(/^\[(.*)\]$/, '$1');
+  const host = destinationHost(o.destination);
   const earlyRoute =
     ipFamily(host) !== 0 ? { ip: canonicalIp(host), result: d.receiver.run(['ip', 'route', 'get', host]) } : undefined;
   const first = await firstRun;
@@ -228,6 +228,32 @@ export async function reachSender(
     receiverAddrs,
     receiverCtx,
     ...(routeGet ? { routeGet } : {}),
+  };
+}
+
+/** The host of an ssh destination (`user@host`, `[v6]`): the address ssh reaches, when it is one. */
+export function destinationHost(destination: string): string {
+  return destination.replace(/^[^@]*@/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
+ * The routes back to many hosts (`ip route get HOST` each) in one `ip -batch` on this host (one
+ * process, not one per sender): a HostExec that answers those from it and runs anything else.
+ */
+export function routesAtOnce(receiver: HostExec, hosts: readonly string[]): HostExec {
+  const boundary = newBoundary();
+  const item = { kind: 'ip' as const, opts: [], commands: hosts.map(h => ['route', 'get', h]) };
+  // Asked when first needed (after the first sender's ssh started), then shared.
+  let answers: Promise<ReturnType<typeof parseBatch>> | undefined;
+  const ask = () =>
+    (answers ??= receiver
+      .run(['sh', '-c', batchScript([item], boundary)])
+      .then(r => parseBatch(r.stdout, boundary))
+      .catch(() => new Map() as ReturnType<typeof parseBatch>));
+  return {
+    run: async argv => cachedExec(receiver, await ask()).run(argv),
+    readFile: p => receiver.readFile(p),
+    ...(receiver.listDir ? { listDir: receiver.listDir.bind(receiver) } : {}),
   };
 }
 

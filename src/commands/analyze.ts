@@ -1,5 +1,6 @@
 /** netdiag analyze FILE [EXPRESSION]: a capture file (or stdin), filtered, through the pipeline into the report. */
 import { fstatSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -175,14 +176,18 @@ function captureSource(
 }
 
 /**
- * Whether the messages are written by a thread of their own (report-thread.ts), into a pipe or a
- * file, without colour: NETDIAG_REPORT_THREAD=1. Not by default: it shortens the longest thread
- * (on the bench capture, text: 1.2 s of CPU in one thread became 0.9 s and 0.7 s in two) but
- * costs about a quarter more CPU in all, which a machine whose cores are busy pays in time
- * (measured so, at load 10); `make bench` shows both.
+ * Whether the messages are written by a thread of their own (report-thread.ts): into a pipe or a
+ * file, without colour, while the machine has a core to spare (the last minute's load average
+ * below the number of cores). Two threads shorten the run when both get a core (perf samples on
+ * the bench capture, text: the main thread's 1.2 s of CPU became 0.9 s, the report's thread took
+ * 0.6 s beside it) but cost some 15% more CPU in all, which a machine whose cores are busy pays
+ * in time (measured so, at load 10). NETDIAG_REPORT_THREAD=1 or 0 decides instead; `make bench`
+ * shows both.
  */
 function useThread(style: Style, io: CommandIO): boolean {
-  if (io.env.NETDIAG_REPORT_THREAD !== '1' || style !== PLAIN || io.stdout !== process.stdout) return false;
+  const want = io.env.NETDIAG_REPORT_THREAD;
+  if (want === '0' || style !== PLAIN || io.stdout !== process.stdout) return false;
+  if (want !== '1' && !(availableParallelism() > 1 && loadavg()[0]! < availableParallelism())) return false;
   try {
     const out = fstatSync(1);
     return out.isFIFO() || out.isFile();

@@ -163,6 +163,12 @@ export async function runBurst(opts: BurstOptions = {}): Promise<BurstFigures | 
  * waits until both listen.
  */
 export async function startBoth(pair: NsPair, dir: string, procs: ChildProcess[], sniffArgs: string[]) {
+  const [nd, td] = await Promise.all([startNetdiag(pair, dir, procs, sniffArgs), startTcpdump(pair, dir, procs)]);
+  return { ...nd, ...td };
+}
+
+/** Starts `netdiag sniff` on the receiver, its stdout to a file; resolves once it listens. */
+export async function startNetdiag(pair: NsPair, dir: string, procs: ChildProcess[], sniffArgs: string[]) {
   const r = pair.receiver;
   const outFile = path.join(dir, 'sniff.out');
   const outFd = openSync(outFile, 'w');
@@ -176,6 +182,13 @@ export async function startBoth(pair: NsPair, dir: string, procs: ChildProcess[]
   closeSync(outFd);
   procs.push(netdiag);
   const netdiagDone = collect(netdiag);
+  await waitStderr(netdiag, /listening on/, 'netdiag sniff');
+  return { netdiag, outFile, netdiagDone };
+}
+
+/** Starts `tcpdump -w` on the receiver for UDP port 6666; resolves once it listens. */
+export async function startTcpdump(pair: NsPair, dir: string, procs: ChildProcess[]) {
+  const r = pair.receiver;
   const tcpdump = pair.spawn(
     r.ns,
     'tcpdump',
@@ -186,11 +199,8 @@ export async function startBoth(pair: NsPair, dir: string, procs: ChildProcess[]
   );
   procs.push(tcpdump);
   const tcpdumpDone = collect(tcpdump);
-  await Promise.all([
-    waitStderr(netdiag, /listening on/, 'netdiag sniff'),
-    waitStderr(tcpdump, /listening on/, 'tcpdump'),
-  ]);
-  return { netdiag, tcpdump, outFile, netdiagDone, tcpdumpDone };
+  await waitStderr(tcpdump, /listening on/, 'tcpdump');
+  return { tcpdump, tcpdumpDone };
 }
 
 /**

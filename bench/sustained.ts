@@ -1,10 +1,12 @@
 /**
  * Sustained-rate benchmark for `netdiag sniff`: tcpreplay (Debian's tcpreplay) replays a capture
  * of extended-mode netconsole datagrams of mixed sizes (40 to 990 bytes of text) from one network
- * namespace over a veth pair at a fixed rate (`--pps`) for a fixed time, while `netdiag sniff`
- * (default options, a line per message into a file) and tcpdump (`-w`) capture on the other end
- * in the same run. Prints per rate what tcpreplay sent (and the rate it reached), what each
- * captured, netdiag's CPU per datagram, and the highest rate netdiag held at 100%.
+ * namespace over a veth pair at a fixed rate (`--pps`) for a fixed time, to `netdiag sniff`
+ * (default options, a line per message into a file) and then, in a second pass of the same run with
+ * the same generator settings, to tcpdump (`-w`): on 2 cores, with tcpreplay taking most of one,
+ * running both at once made each take CPU from the other (and from the generator). Prints per rate
+ * the load, what tcpreplay sent (and the rate it reached) in each pass, what each captured,
+ * netdiag's CPU per datagram, and the highest rate netdiag held at 100%.
  * The replayed capture is synthesised here. Needs root (namespaces), tcpreplay, tcpdump and nft.
  *
  * Alone: node dist/bench/sustained.js [--rates 50000,100000,200000] [--seconds 10]
@@ -18,13 +20,15 @@ import { PCAP_RECORD_HEADER_LEN, pcapFileHeader, writePcapRecordHeader } from '.
 import { formatExtended } from '../src/decode/netconsole.js';
 import { cliPath } from '../test/helpers/cli.js';
 import { udpFrame } from '../test/helpers/frames.js';
-import type { NsEnd } from '../test/helpers/netns.js';
-import { startBoth, withDropPair } from './burst.js';
+import type { NsEnd, NsPair } from '../test/helpers/netns.js';
+import { startNetdiag, startTcpdump, withDropPair } from './burst.js';
 
 export interface SustainedRow {
   rate: number;
   sent: number;
   reachedPps: number;
+  /** The 1-minute load average before netdiag's pass. */
+  load: number;
   netdiag: {
     captured: number;
     cpuMicrosPerDatagram: number;
@@ -35,7 +39,8 @@ export interface SustainedRow {
     droppedByCaptureProcess: number;
     stopLine: string;
   };
-  tcpdump: { captured: number; droppedByKernel: number };
+  /** tcpdump's pass: the same generator settings, after netdiag's. */
+  tcpdump: { sent: number; reachedPps: number; load: number; captured: number; droppedByKernel: number };
 }
 
 const SIZES = [40, 120, 300, 700, 990];
@@ -86,35 +91,53 @@ function tail(file: string, n: number): string {
   }
 }
 
+/** tcpreplay at `rate` for `seconds` from the sender: what it sent and the rate it reached. */
+function replay(pair: NsPair, file: string, rate: number, seconds: number): { sent: number; reachedPps: number } {
+  const tr = pair.run(pair.sender.ns, 'tcpreplay', [
+    '-i',
+    pair.sender.dev,
+    '-K',
+    `--pps=${rate}`,
+    '--loop=0',
+    `--limit=${rate * seconds}`,
+    file,
+  ]);
+  return {
+    sent: Number(/Actual: (\d+) packets/.exec(tr)?.[1] ?? NaN),
+    reachedPps: Number(/Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(tr)?.[1] ?? NaN),
+  };
+}
+
+/**
+ * One rate in two passes with the same generator settings: netdiag alone, then tcpdump alone, so
+ * that neither takes CPU from the other (the machine has 2 cores and tcpreplay needs most of one).
+ */
 async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
   return withDropPair('sust', async (pair, dir, procs) => {
     const r = pair.receiver;
-    const replay = path.join(dir, 'replay.synth.pcap');
-    replayCapture(replay, pair.sender, r);
-    const { netdiag, tcpdump, outFile, netdiagDone, tcpdumpDone } = await startBoth(pair, dir, procs, [
+    const file = path.join(dir, 'replay.synth.pcap');
+    replayCapture(file, pair.sender, r);
+
+    const load = loadavg()[0]!;
+    const { netdiag, outFile, netdiagDone } = await startNetdiag(pair, dir, procs, [
       cliPath,
       'sniff',
       r.dev,
       '--port',
       '6666',
     ]);
-
-    const limit = rate * seconds;
-    const tr = pair.run(pair.sender.ns, 'tcpreplay', [
-      '-i',
-      pair.sender.dev,
-      '-K',
-      `--pps=${rate}`,
-      '--loop=0',
-      `--limit=${limit}`,
-      replay,
-    ]);
-    const sent = Number(/Actual: (\d+) packets/.exec(tr)?.[1] ?? NaN);
-    const reachedPps = Number(/Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(tr)?.[1] ?? NaN);
+    const ndRun = replay(pair, file, rate, seconds);
     await new Promise(res => setTimeout(res, 2000));
     netdiag.kill('SIGINT');
+    const nd = await netdiagDone;
+
+    const tdLoad = loadavg()[0]!;
+    const { tcpdump, tcpdumpDone } = await startTcpdump(pair, dir, procs);
+    const tdRun = replay(pair, file, rate, seconds);
+    await new Promise(res => setTimeout(res, 2000));
     tcpdump.kill('SIGINT');
-    const [nd, td] = await Promise.all([netdiagDone, tcpdumpDone]);
+    const td = await tcpdumpDone;
+
     const report = tail(outFile, 1 << 20); // the summary at its end (the message lines are hundreds of MB)
     const dg = /(\d+) netconsole-port datagrams/.exec(report);
     const cpu = /cpu ([\d.]+) s/.exec(nd.stderr);
@@ -131,8 +154,9 @@ async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
     const counted = (re: RegExp) => Number(re.exec(stopLine)?.[1] ?? 0);
     return {
       rate,
-      sent,
-      reachedPps,
+      sent: ndRun.sent,
+      reachedPps: ndRun.reachedPps,
+      load,
       netdiag: {
         captured,
         cpuMicrosPerDatagram: perDatagram(Number(cpu[1])),
@@ -141,7 +165,13 @@ async function oneRate(rate: number, seconds: number): Promise<SustainedRow> {
         droppedByCaptureProcess: counted(/(\d+) dropped by the capture process/),
         stopLine,
       },
-      tcpdump: { captured: Number(tdCaptured?.[1] ?? NaN), droppedByKernel: Number(tdDropped?.[1] ?? NaN) },
+      tcpdump: {
+        sent: tdRun.sent,
+        reachedPps: tdRun.reachedPps,
+        load: tdLoad,
+        captured: Number(tdCaptured?.[1] ?? NaN),
+        droppedByKernel: Number(tdDropped?.[1] ?? NaN),
+      },
     };
   });
 }
@@ -159,23 +189,16 @@ export async function runSustained(
   const rows: SustainedRow[] = [];
   const pct = (a: number, b: number) => `${(Math.floor((a / b) * 1e5) / 1e3).toFixed(3)}%`;
   for (const rate of rates) {
-    if (opts.print)
-      console.log(
-        `  load: ${loadavg()
-          .map(l => l.toFixed(2))
-          .join(' ')} on ${cpus().length} cores`,
-      );
     const row = await oneRate(rate, seconds);
     rows.push(row);
     if (opts.print) {
+      const reached = (sent: number, pps: number) => `tcpreplay sent ${sent} (reached ${Math.round(pps)}/s)`;
+      console.log(`  --pps ${rate} for ${seconds} s, ${cpus().length} cores:`);
       console.log(
-        `  --pps ${rate} for ${seconds} s: tcpreplay sent ${row.sent} (reached ${Math.round(row.reachedPps)}/s)`,
+        `    netdiag sniff (defaults), load ${row.load.toFixed(2)}, ${reached(row.sent, row.reachedPps)}: ${row.netdiag.captured}/${row.sent} = ${pct(row.netdiag.captured, row.sent)}, ${row.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs CPU/datagram (capture process ${row.netdiag.captureProcessMicrosPerDatagram.toFixed(2)}), dropped: ${row.netdiag.droppedByKernel} by the kernel, ${row.netdiag.droppedByCaptureProcess} by the capture process`,
       );
       console.log(
-        `    netdiag sniff (defaults): ${row.netdiag.captured}/${row.sent} = ${pct(row.netdiag.captured, row.sent)}, ${row.netdiag.cpuMicrosPerDatagram.toFixed(2)} µs CPU/datagram (capture process ${row.netdiag.captureProcessMicrosPerDatagram.toFixed(2)}), dropped: ${row.netdiag.droppedByKernel} by the kernel, ${row.netdiag.droppedByCaptureProcess} by the capture process`,
-      );
-      console.log(
-        `    tcpdump -w:               ${row.tcpdump.captured}/${row.sent} = ${pct(row.tcpdump.captured, row.sent)}, ${row.tcpdump.droppedByKernel} dropped by kernel`,
+        `    tcpdump -w, load ${row.tcpdump.load.toFixed(2)}, ${reached(row.tcpdump.sent, row.tcpdump.reachedPps)}: ${row.tcpdump.captured}/${row.tcpdump.sent} = ${pct(row.tcpdump.captured, row.tcpdump.sent)}, ${row.tcpdump.droppedByKernel} dropped by kernel`,
       );
       console.log(`    netdiag's stop line: ${row.netdiag.stopLine}`);
     }

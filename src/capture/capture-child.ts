@@ -32,8 +32,12 @@ const HOLD_MS = 20;
 const CAPTURE_NICE = -10;
 /** How long the capture process sleeps after a turn that read packets (see turn()). */
 const NAP_MS = 1;
-/** Batches kept for reuse (4 MiB). */
-const POOL = 16;
+/**
+ * Batches kept for reuse (16 MiB): a backlog up to that size (about 30,000 packets of 500 bytes)
+ * recycles its memory. With 4 MiB, a backlog of 35,000 packets at 100,000/s took fresh batches,
+ * and their page faults were 8% of this process's CPU (perf).
+ */
+const POOL = 64;
 
 function control(line: string): void {
   try {

@@ -146,20 +146,24 @@ export function parseBatch(out: string, boundary: string): BatchAnswers {
 function splitIpBatch(key: string, text: string, sep: string, answers: BatchAnswers): void {
   const [opts, ...commands] = key.split('|');
   const found: Array<[string, { text: string; code: number }]> = [];
-  const cut = new RegExp(String.raw`^[^\n]*${sep}[^\n]*\nCommand failed -:(\d+)\n`, 'm');
   let rest = text;
   for (let i = 0; i < commands.length; i++) {
-    const m = cut.exec(rest);
-    if (!m || m[1] !== String(2 * i + 2)) return;
-    const seg = rest.slice(0, m.index);
+    // The separator's error line, then `Command failed -:N` for its input line.
+    const at = rest.indexOf(sep);
+    if (at < 0) return;
+    const lineStart = rest.lastIndexOf('\n', at) + 1;
+    const lineEnd = rest.indexOf('\n', at);
+    const failedLine = `Command failed -:${2 * i + 2}\n`;
+    if (lineEnd < 0 || !rest.startsWith(failedLine, lineEnd + 1)) return;
+    const seg = rest.slice(0, lineStart);
     const name = `${opts} ${commands[i]}`;
-    const failed = new RegExp(String.raw`(?:^|\n)Command failed -:${2 * i + 1}\n$`).exec(seg);
-    if (failed) {
-      const err = seg.slice(0, failed.index + (failed[0].startsWith('\n') ? 1 : 0));
+    const own = `Command failed -:${2 * i + 1}\n`;
+    if (seg === own || seg.endsWith(`\n${own}`)) {
+      const err = seg.slice(0, seg.length - own.length);
       found.push([`C ${name}`, { text: '', code: /RTNETLINK answers/.test(err) ? 2 : 1 }]);
       found.push([`S ${name}`, { text: err, code: 0 }]);
     } else found.push([`C ${name}`, { text: seg, code: 0 }]);
-    rest = rest.slice(m.index + m[0].length);
+    rest = rest.slice(lineEnd + 1 + failedLine.length);
   }
   if (rest.trim() !== '') return;
   for (const [k, v] of found) answers.set(k, v);

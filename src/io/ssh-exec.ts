@@ -193,18 +193,27 @@ export function sshExec(o: SshOptions): SshExec {
       const input = new Promise<string | undefined>(r => (go = r));
       let early!: (r: ExecResult) => void;
       const ready = new Promise<ExecResult>(r => (early = r));
-      const want = `\n${readyLine}\n`;
+      const want = Buffer.from(`\n${readyLine}\n`);
       let found = false;
+      // Only the new bytes (and the few before them) are searched: the output can be large.
+      let tail = Buffer.from('\n');
       // Not persisting: when this session opens the connection, its own process is the master
       // (no second process in the background), other commands meanwhile share it, and it ends
       // with the session, so close() has no master left to end.
-      const result = runSsh(sshArgv(o, controlPath, remoteCommand(argv, sudo), false), ms, input, false, (out, err) => {
-        if (found) return;
-        const text = out();
-        if (!text.includes(want) && !text.startsWith(want.slice(1))) return;
-        found = true;
-        early({ stdout: text, stderr: err(), code: 0 });
-      });
+      const result = runSsh(
+        sshArgv(o, controlPath, remoteCommand(argv, sudo), false),
+        ms,
+        input,
+        false,
+        (out, err, chunk) => {
+          if (found) return;
+          const look = Buffer.concat([tail, chunk]);
+          tail = look.subarray(Math.max(0, look.length - want.length));
+          if (!look.includes(want)) return;
+          found = true;
+          early({ stdout: out(), stderr: err(), code: 0 });
+        },
+      );
       void result.then(early);
       return { fire: () => go('go\n'), cancel: () => go(undefined), result, ready };
     },
@@ -233,7 +242,7 @@ export function sshExec(o: SshOptions): SshExec {
     input?: Promise<string | undefined>,
     closing = false,
     /** Called as stdout grows, with the output so far (stdout, stderr). */
-    onOutput?: (stdout: () => string, stderr: () => string) => void,
+    onOutput?: (stdout: () => string, stderr: () => string, chunk: Buffer) => void,
   ): Promise<ExecResult> {
     if (closed && !closing) return Promise.resolve({ stdout: '', stderr: 'ssh: connection closed', code: 255 });
     return new Promise(resolve => {
@@ -253,6 +262,7 @@ export function sshExec(o: SshOptions): SshExec {
         onOutput?.(
           () => Buffer.concat(out).toString('utf8'),
           () => Buffer.concat(err).toString('utf8'),
+          b,
         );
       });
       child.stderr!.on('data', (b: Buffer) => {

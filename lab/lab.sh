@@ -498,6 +498,18 @@ guest_targets() {
   return 0
 }
 
+# sysconfig_values: the SYSLOGADDR and SYSLOGPORT of the guest's /etc/sysconfig/netconsole into
+# sc_addr and sc_port, both empty when the guest has no such file. The initscripts service takes
+# IPv4 only (an IPv6 SYSLOGADDR is resolved as a host name and the service refuses to start), so
+# an IPv6 target has no file there, as on a real host whose netconsole is not that service's;
+# --sysconfig-conflict still writes its (IPv4) contradiction.
+sysconfig_values() {
+  sc_addr=$T_RIP sc_port=$T_RPORT
+  [[ $G_IPV6 == 1 ]] && sc_addr= sc_port=
+  [[ $G_SC_CONFLICT == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
+  return 0
+}
+
 guest_faults() {
   local f=()
   [[ $G_REMOTE_MAC != right ]] && f+=("remote-mac-$G_REMOTE_MAC")
@@ -805,8 +817,7 @@ cmd_up() {
     t_first=$(TZ=UTC tcpdump -r "$run/boot.pcap" -n -tt -c 1 "udp and src port $T_LPORT and src host $T_SRC" 2>/dev/null | awk '{print $1}')
     [[ -n $t_first ]] && first_ms=$(awk -v a="${t_qemu[$i]}" -v b="$t_first" 'BEGIN { printf "%d", (b - a) * 1000 }')
     local via=$G_VIA; [[ $G_NO_NC == 1 ]] && via=none
-    local sc_addr=$T_RIP sc_port=$T_RPORT
-    [[ $G_SC_CONFLICT == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
+    local sc_addr sc_port; sysconfig_values
     local faults; faults="${server_faults[*]:-} $(guest_faults)"
     local targets="target1 $G_VIA $SPEC"
     [[ $G_VIA != configfs ]] && targets="boot $G_VIA $SPEC"
@@ -879,9 +890,8 @@ boot_guest() {
   chmod 0700 "$over/root" "$over/root/.ssh"
   install -m 0600 "$run/id_ed25519.pub" "$over/root/.ssh/authorized_keys"
   install -m 0600 "$key" "$over/etc/dropbear/dropbear_ed25519_host_key"
-  local sc_addr=$T_RIP sc_port=$T_RPORT
-  [[ $G_SC_CONFLICT == 1 ]] && { sc_addr=10.99.0.100; sc_port=5140; }
-  cat > "$over/etc/sysconfig/netconsole" <<EOF
+  local sc_addr sc_port; sysconfig_values
+  [[ -n $sc_addr ]] && cat > "$over/etc/sysconfig/netconsole" <<EOF
 # This is the configuration file for the netconsole service.  By starting
 # this service you allow a remote syslog daemon to record console output
 # from this system.

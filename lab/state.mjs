@@ -116,7 +116,8 @@ function guest() {
       sysdata,
       targets,
     },
-    sysconfig: {
+    // null: the guest has no /etc/sysconfig/netconsole (an IPv6 target: the service takes IPv4 only).
+    sysconfig: s('STATE_SC_ADDR') === null ? null : {
       path: '/etc/sysconfig/netconsole',
       DEV: e.STATE_DEV,
       SYSLOGADDR: e.STATE_SC_ADDR,

@@ -496,6 +496,49 @@ test('kernel log (6.17, real): a configfs target disabled, given another MAC and
   );
 });
 
+/** The lab's 6.17 IPv6 configfs target1 after `remote_port` 6666 was written while disabled (real). */
+const PORT_CHANGED_ATTRS = {
+  enabled: '1',
+  dev_name: 'eth0',
+  extended: '0',
+  local_ip: 'fd99::2',
+  local_mac: '52:54:00:99:00:02',
+  local_port: '6665',
+  release: '0',
+  remote_ip: 'fd99::1',
+  remote_mac: '02:99:00:00:00:01',
+  remote_port: '6666',
+  transmit_errors: '0',
+};
+const portChanged = (attrs: Record<string, string> | undefined, modprobe: SenderFacts['modprobe'] = []) =>
+  runSenderChecks(
+    {
+      ...healthy(),
+      modprobe,
+      kernelLog: f(fx('dmesg/debian13-6.17-configfs-ipv6-port-changed.txt'), 'dmesg'),
+      ...(attrs ? { configfs: [{ name: 'target1', from: '/sys/kernel/config/netconsole/target1', attrs }] } : {}),
+    },
+    { receiverIp: 'fd99::1' },
+  );
+const ports = (r: { running: Array<{ remotePort: number }> }) => r.running.map(x => x.remotePort);
+
+test('sender (6.17, real): a configfs target given another remote port runs with the new port only; configfs says so', t => {
+  // Not known without configfs: the kernel log alone shows two starts and cannot name either target.
+  t.deepEqual(ports(portChanged(undefined)), [514, 6666]);
+  const r = portChanged(PORT_CHANGED_ATTRS);
+  t.deepEqual(ports(r), [6666], 'the first start is target1 before its change');
+  t.is(r.target?.remotePort, 6666);
+  t.is(r.target?.line, 390);
+  t.false(problemCodes(r).includes('config-conflict'), problemCodes(r).join(', '));
+  // A start that a boot-time configuration names is a target of its own (two targets from one local port).
+  const boot = [
+    f('options netconsole netconsole=6665@fd99::2/eth0,514@fd99::1/02:99:00:00:00:01\n', '/etc/modprobe.d/nc.conf'),
+  ];
+  t.deepEqual(ports(portChanged(PORT_CHANGED_ATTRS, boot)), [514, 6666]);
+  // configfs disabled: no enabled target to have superseded anything.
+  t.deepEqual(ports(portChanged({ ...PORT_CHANGED_ATTRS, enabled: '0' })), [514, 6666]);
+});
+
 // Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC):
 // .synth in spirit, kept inline.
 const orders: Array<{

@@ -1,11 +1,13 @@
 /**
  * Root causes over IPv6 and from a target's configfs state, on the real lab: one guest with an
  * IPv6 configfs target per kernel, booted once, each fault made and undone in turn on the running
- * lab (ip6tables and nft inet rules on the log server, the target's `enabled` and `remote_mac`
- * written in configfs, rsyslog stopped last). For each, `netdiag verify` (run in the log-server
- * namespace, over ssh to the guest's IPv6 address) must name it as its root cause, and the sender
- * and receiver checks (`netdiag check`'s, in-process on facts collected from the two hosts) must
- * find it. The long list runs on 6.17; 6.1 shows the configfs `enabled` state and one REJECT.
+ * lab (ip6tables and nft inet rules on the log server, the target's `enabled`, `remote_mac` and
+ * `remote_port` written in configfs, rsyslog stopped last). Healthy first, with no warning from
+ * verify, the checks or `netdiag check --syslog-config` run on the log server. For each fault,
+ * `netdiag verify` (run in the log-server namespace, over ssh to the guest's IPv6 address) must
+ * name it as its root cause, and the sender and receiver checks (`netdiag check`'s, in-process on
+ * facts collected from the two hosts) must find it. The long list runs on 6.17; 6.1 shows the
+ * configfs `enabled` state and one REJECT.
  *
  * transmit_errors (6.17): netconsole counts a message netpoll refused to send. netconsole itself
  * skips a device that is administratively down (not counted, and the IPv6 address goes with it)
@@ -17,7 +19,17 @@
 import type { ExecutionContext } from 'ava';
 import { guestExec, logServerExec } from './helpers/lab-exec.js';
 import { labSuite } from './helpers/lab-suite.js';
-import { guest, inLogServer, run, stopRsyslog, verifyArgv, withLab, type LabState } from './lab-driver.js';
+import {
+  guest,
+  inLogServer,
+  run,
+  stopRsyslog,
+  verifyArgv,
+  withLab,
+  type LabState,
+  type RunResult,
+} from './lab-driver.js';
+import { cliPath } from './helpers/cli.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
@@ -95,6 +107,24 @@ async function expectCause(
   t.deepEqual(c.errors, checkErrors, `${what}: check: ${c.detail}`);
 }
 
+/** `netdiag check` in the log-server namespace, for the IPv6 target, with the lab's rsyslog configuration. */
+function checkCli(s: LabState): Promise<RunResult> {
+  const [cmd, ...argv] = [
+    'ip',
+    'netns',
+    'exec',
+    s.namespaces.logServer,
+    process.execPath,
+    cliPath,
+    'check',
+    '--syslog-config',
+    s.rsyslog.configFile!,
+    '--sender-ip',
+    s.netconsole.srcIp,
+  ];
+  return run(cmd, argv, 60_000);
+}
+
 const ns = (s: LabState, ...argv: string[]) => inLogServer(s.name, argv);
 const cfs = (s: LabState) => s.netconsole.targets[0]!.configfsPath!;
 
@@ -130,9 +160,33 @@ test.serial('6.17, IPv6 configfs target: firewall, configfs and listening faults
     ['--kernel', '6.17', '--ipv6', '--configfs'],
     async s => {
       t.is(s.netconsole.srcIp, 'fd99::2');
+      // Healthy means no warning either: the initscripts service takes IPv4 only, so the lab writes
+      // no /etc/sysconfig/netconsole for an IPv6 target (its IPv6 SYSLOGADDR was a malformed file).
+      t.is(s.sysconfig, null);
+      t.is((await guest(s.name, 'test -e /etc/sysconfig/netconsole')).code, 1, 'no sysconfig file on the guest');
       const ok = await verify(s);
       t.true(ok.ok, JSON.stringify(ok.checks.filter(c => c.status !== 'pass')));
-      t.deepEqual((await check(s)).errors, [], 'healthy: no error from the checks');
+      t.deepEqual(
+        ok.checks.filter(c => c.status !== 'pass').map(c => `${c.id}: ${c.status}: ${c.detail}`),
+        [],
+        'healthy: every verify step passes',
+      );
+      const healthy = await check(s);
+      t.deepEqual(
+        healthy.findings.filter(f => f.severity !== 'info').map(f => f.code),
+        [],
+        `healthy: no error or warning from the checks: ${healthy.detail}`,
+      );
+      // netdiag check itself on the log server, told where the lab's rsyslog configuration is.
+      const cli = await checkCli(s);
+      t.is(cli.code, 0, cli.stdout + cli.stderr);
+      t.deepEqual(cli.stdout.match(/^ *\[(?!ok {2}\]).*$/gm), null, 'every check of the receiver passes');
+      t.regex(
+        cli.stdout,
+        new RegExp(
+          `\\[ok {2}\\] syslog daemon: rsyslog: UDP 10\\.99\\.0\\.1:514, \\[fd99::1\\]:514; messages land in ${s.rsyslog.logFile}`,
+        ),
+      );
 
       // ip6tables: DROP, then REJECT with two ICMPv6 codes.
       const port = String(s.receiver.port);
@@ -191,6 +245,21 @@ test.serial('6.17, IPv6 configfs target: firewall, configfs and listening faults
         `echo 0 > ${cfs(s)}/enabled && echo ${s.receiver.mac} > ${cfs(s)}/remote_mac && echo 1 > ${cfs(s)}/enabled`,
       );
       t.true((await verify(s)).ok, 'healthy again');
+
+      // Another remote port (the lab's --wrong-port, made in configfs): ICMPv6 port unreachable.
+      await onGuest(s, `echo 0 > ${cfs(s)}/enabled && echo 6666 > ${cfs(s)}/remote_port && echo 1 > ${cfs(s)}/enabled`);
+      await expectCause(
+        t,
+        s,
+        'wrong port',
+        'dst-port-mismatch',
+        /sends to udp\/6666, but this host receives on udp\/514/,
+        ['receiver-not-listening', 'syslog-port-mismatch'],
+      );
+      await onGuest(
+        s,
+        `echo 0 > ${cfs(s)}/enabled && echo ${s.receiver.port} > ${cfs(s)}/remote_port && echo 1 > ${cfs(s)}/enabled`,
+      );
 
       // Nothing listening: rsyslog stopped (its configuration stays: verify and the checks say it does not run).
       t.true(await stopRsyslog(s), 'rsyslog exited within 20 s of SIGTERM');

@@ -117,6 +117,8 @@ export interface LabState {
   };
   qemu: { pid: number; monitorSocket: string };
   netconsole: LabNetconsole;
+  /** The guest's /etc/sysconfig/netconsole; null when it has none (an IPv6 target). */
+  sysconfig: { path: string; SYSLOGADDR: string; SYSLOGPORT: number } | null;
   firewall: string | null;
   firewallRules: string[];
   faults: string[];

@@ -89,14 +89,14 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   const configErrors = reads.flatMap(r => r.read.errors);
   const configWarnings = reads.flatMap(r => r.read.warnings);
   const klog = facts.kernelLog ? parseKernelLog(facts.kernelLog.text, facts.kernelLog.from) : undefined;
-  const running = klog ? effectiveKernelTargets(klog).map(b => b.target) : [];
+  const enabledLive = live.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
+  const running = klog ? withoutSuperseded(effectiveKernelTargets(klog), enabledLive, configured) : [];
   const modules = facts.modules ? parseModules(facts.modules.text) : undefined;
   const moduleLoaded = modules?.has('netconsole');
 
   const toUs = (t: NetconsoleTarget) => t.remoteIp === ctx.receiverIp;
   const pick = (ts: NetconsoleTarget[]) =>
     (ctx.receiverIp ? (ts.find(t => toUs(t) && t.remotePort === ctx.targetPort) ?? ts.find(toUs)) : undefined) ?? ts[0];
-  const enabledLive = live.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
   const target =
     ctx.target ??
     pick(running) ??
@@ -145,6 +145,45 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   if (route) v.route = route;
   if (link) v.link = link;
   return v;
+}
+
+/** The same target: ports and remote IP equal, and the device and local IP where both say one. */
+function sameTarget(a: NetconsoleTarget, b: NetconsoleTarget): boolean {
+  const opt = (x: string | undefined, y: string | undefined) => x === undefined || y === undefined || x === y;
+  return (
+    a.localPort === b.localPort &&
+    a.remotePort === b.remotePort &&
+    a.remoteIp.toLowerCase() === b.remoteIp.toLowerCase() &&
+    opt(a.dev, b.dev) &&
+    opt(a.localIp?.toLowerCase(), b.localIp?.toLowerCase())
+  );
+}
+
+/**
+ * The kernel log's targets without those a configfs target left behind. A configfs target disabled,
+ * given another remote port or IP and enabled again prints a new block, and nothing says the old one
+ * stopped (the kernel log never names a configfs target). configfs does: a block that is no enabled
+ * configfs target and no target of a boot-time configuration (module parameter, kernel command
+ * line, sysconfig), followed by a block from the same local end (port, address, device) that is an
+ * enabled configfs target, is that target before its change.
+ */
+function withoutSuperseded(
+  blocks: ReturnType<typeof effectiveKernelTargets>,
+  enabledLive: NetconsoleTarget[],
+  configured: NetconsoleTarget[],
+): NetconsoleTarget[] {
+  const known = (t: NetconsoleTarget) => [...enabledLive, ...configured].some(c => sameTarget(c, t));
+  const sameLocalEnd = (a: NetconsoleTarget, b: NetconsoleTarget) =>
+    a.localPort === b.localPort && a.dev === b.dev && a.localIp?.toLowerCase() === b.localIp?.toLowerCase();
+  return blocks
+    .filter(
+      (b, i) =>
+        known(b.target) ||
+        !blocks
+          .slice(i + 1)
+          .some(l => sameLocalEnd(l.target, b.target) && enabledLive.some(c => sameTarget(c, l.target))),
+    )
+    .map(b => b.target);
 }
 
 export const describeTarget = (t: NetconsoleTarget): string =>

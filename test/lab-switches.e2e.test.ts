@@ -17,8 +17,10 @@ import {
   marker,
   netCounters,
   run,
+  senderArgs,
   sleep,
   syslogText,
+  verifyOnLab,
   waitFor,
   withLab,
   type LabState,
@@ -517,6 +519,22 @@ test.serial('IPv6 faults on one server (three guests): wrong MAC, nothing listen
         marks.some(m => log.includes(m)),
         'nothing logged',
       );
+      // verify over IPv6 against the 6.17 guest: rsyslog runs, without its UDP input.
+      const v = await verifyOnLab(s, [...senderArgs(s.guests[1]!.ssh), '--timeout', '5', '--json']);
+      const j = JSON.parse(v.stdout || '{}') as {
+        senderIp?: string;
+        rootCause?: { code: string; summary: string } | null;
+        checks?: Array<{ id: string; status: string; detail: string }>;
+      };
+      const failing = JSON.stringify(j.checks?.filter(c => c.status !== 'pass' && c.status !== 'skip'));
+      t.is(v.code, 1, v.stderr);
+      t.is(j.senderIp, 'fd99::3');
+      t.is(j.rootCause?.code, 'receiver-not-listening', failing);
+      t.deepEqual(
+        j.checks?.filter(c => c.status === 'fail').map(c => c.id),
+        ['verify.socket'],
+        failing,
+      );
     },
     boots,
   );
@@ -658,32 +676,42 @@ test.serial('+r spec with the device given by MAC (6.17, module parameter)', asy
   );
 });
 
-test.serial('four guests of two kernels on one log-server bridge, each with its own faults', async t => {
-  const name = n('four');
+test.serial('six guests of two kernels on one log-server bridge, each with its own faults', async t => {
+  const name = n('six');
+  // Guests 5 and 6: the guest faults whose other tests boot 6.1 (LAB_TEST_KERNEL), on 6.17.
   const specs = [
     'kernel=6.1',
     'kernel=6.17,mode=extended',
     'kernel=6.1,remote-mac=wrong',
     'kernel=6.17,ipv6,firewall=iptables-reject-admin-prohibited',
+    'kernel=6.17,remote-ip=wrong',
+    'kernel=6.17,wrong-port',
   ];
   await withLab(
     t,
     name,
-    ['--guests', '4', ...specs.flatMap(g => ['--guest', g])],
+    ['--guests', '6', ...specs.flatMap(g => ['--guest', g])],
     async s => {
-      t.is(s.guests.length, 4);
+      t.is(s.guests.length, 6);
       t.deepEqual(
         s.guests.map(g => g.kernelSeries),
-        ['6.1', '6.17', '6.1', '6.17'],
+        ['6.1', '6.17', '6.1', '6.17', '6.17', '6.17'],
       );
       t.deepEqual(
         s.guests.map(g => g.sender.ip),
-        ['10.99.0.2', '10.99.0.3', '10.99.0.4', '10.99.0.5'],
+        ['10.99.0.2', '10.99.0.3', '10.99.0.4', '10.99.0.5', '10.99.0.6', '10.99.0.7'],
       );
-      t.is(new Set(s.guests.map(g => g.sender.mac)).size, 4, 'each guest its own MAC');
+      t.is(new Set(s.guests.map(g => g.sender.mac)).size, 6, 'each guest its own MAC');
       t.deepEqual(
         s.guests.map(g => g.faults),
-        [[], [], ['remote-mac-wrong'], ['firewall-iptables-reject-admin-prohibited']],
+        [
+          [],
+          [],
+          ['remote-mac-wrong'],
+          ['firewall-iptables-reject-admin-prohibited'],
+          ['remote-ip-wrong'],
+          ['wrong-port'],
+        ],
       );
       t.deepEqual(s.sender, s.guests[0]!.sender, 'guest 1 fills the single-guest fields');
       t.is(s.receiver.iface, s.receiver.bridge!);
@@ -692,10 +720,11 @@ test.serial('four guests of two kernels on one log-server bridge, each with its 
       ]);
       t.deepEqual(
         s.guests.map(g => g.ssh.host),
-        ['10.99.0.2', '10.99.0.3', '10.99.0.4', 'fd99::5'],
+        ['10.99.0.2', '10.99.0.3', '10.99.0.4', 'fd99::5', '10.99.0.6', '10.99.0.7'],
       );
 
-      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp6');
+      const before = await netCounters(name);
+      const cap = new Capture(s.receiver.netns, s.receiver.iface, 'udp or icmp or icmp6');
       await cap.started();
       const marks = s.guests.map(() => marker());
       for (const g of s.guests) {
@@ -705,14 +734,18 @@ test.serial('four guests of two kernels on one log-server bridge, each with its 
       }
       const logged = await waitFor(() => marks.slice(0, 2).every(m => syslogText(s).includes(m)), 15_000);
       await waitFor(async () => (await icmp6UnreachCodes(cap)).length > 0, 10_000, 300);
+      await waitFor(async () => (await cap.count('icmp and dst host 10.99.0.7')) > 0, 10_000, 300);
       await sleep(500);
       await cap.stop();
+      const after = await netCounters(name);
       const log = syslogText(s);
       t.true(logged, `guests 1 and 2 logged (${s.rsyslog.logFile})`);
       t.regex(log, new RegExp(`10\\.99\\.0\\.2 +\\[ *\\d+\\.\\d+\\] ${marks[0]}`), 'guest 1: plain, from 10.99.0.2');
       t.regex(log, new RegExp(`10\\.99\\.0\\.3 +\\d+,\\d+,\\d+,-;${marks[1]}`), 'guest 2: extended, from 10.99.0.3');
       t.false(log.includes(marks[2]!), 'guest 3 (wrong MAC) not logged');
       t.false(log.includes(marks[3]!), 'guest 4 (rejected) not logged');
+      t.false(log.includes(marks[4]!), 'guest 5 (wrong remote IP) not logged');
+      t.false(log.includes(marks[5]!), 'guest 6 (wrong port) not logged');
       const wire = await cap.text();
       const g3 = wire.split('\n').find(l => l.includes(`${s.guests[2]!.sender.mac} >`) && l.includes('6665 >')) ?? '';
       t.true(g3.includes('> 02:99:de:ad:be:ef'), `guest 3's frames go to the wrong MAC: ${g3}`);
@@ -724,6 +757,16 @@ test.serial('four guests of two kernels on one log-server bridge, each with its 
       );
       const v6 = (await run('tcpdump', ['-r', cap.file, '-n', 'icmp6 and ip6[40] == 1'])).stdout;
       t.regex(v6, /fd99::1 > fd99::5: ICMP6, destination unreachable/, v6);
+      // Guest 5 (6.17): to 10.99.0.77 with the receiver's MAC, dropped before any socket, no answer.
+      t.true(wire.includes('10.99.0.6.6665 > 10.99.0.77.514'), `guest 5 sends to the wrong IP (${cap.file})`);
+      t.is(await cap.count('icmp and dst host 10.99.0.6'), 0, 'no ICMP answer to guest 5');
+      t.true(
+        after.IpInAddrErrors! > before.IpInAddrErrors!,
+        `IpInAddrErrors ${before.IpInAddrErrors} -> ${after.IpInAddrErrors}`,
+      );
+      // Guest 6 (6.17): to port 6666, where nothing listens: ICMP port unreachable.
+      const v4 = (await run('tcpdump', ['-r', cap.file, '-n', 'icmp and dst host 10.99.0.7'])).stdout;
+      t.regex(v4, /10\.99\.0\.1 > 10\.99\.0\.7: ICMP 10\.99\.0\.1 udp port 6666 unreachable/, v4);
       const r = await inLogServer(name, ['ip6tables', '-L', 'INPUT', '-v', '-n', '-x']);
       const rule = r.stdout.split('\n').find(l => l.includes('REJECT')) ?? '';
       t.true(Number(rule.trim().split(/\s+/)[0]) > 0, rule);

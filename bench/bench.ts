@@ -57,8 +57,10 @@ function timed(
   return { tool, seconds: sec ?? NaN, cpu: (user ?? NaN) + (sys ?? NaN), rssMiB: (kb ?? NaN) / 1024, packets, ok };
 }
 
+/** The fastest run that succeeded (a failed run, quick because it failed, is shown only when all failed). */
 function best(runs: Run[]): Run {
-  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const ok = runs.filter(r => r.ok);
+  return (ok.length ? ok : runs).reduce((a, b) => (b.seconds < a.seconds ? b : a));
 }
 
 function rate(r: Run): number {

@@ -174,22 +174,29 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
 
-/** `[   45.287505] ` at the start: the printk time in microseconds and where the text starts. */
-function printkTime(buf: Uint8Array, off: number, end: number): [number, number] | undefined {
-  if (buf[off] !== LBRACKET) return undefined;
+/** Where the text starts after the printk time the last successful printkTime read (no array per datagram). */
+let printkTextOff = 0;
+
+/**
+ * `[   45.287505] ` at the start: returns the printk time in microseconds and leaves where the
+ * text starts in `printkTextOff`, or returns -1.
+ */
+function printkTime(buf: Uint8Array, off: number, end: number): number {
+  if (buf[off] !== LBRACKET) return -1;
   let p = off + 1;
   const limit = Math.min(end, off + 32);
   while (p < limit && buf[p] === SPACE) p++;
   const secEnd = readUint(buf, p, limit, DOT, DOT);
-  if (secEnd < 0) return undefined;
+  if (secEnd < 0) return -1;
   const sec = uintValue;
   const fracEnd = readUint(buf, secEnd + 1, limit, RBRACKET, RBRACKET);
-  if (fracEnd < 0) return undefined;
+  if (fracEnd < 0) return -1;
   const digits = fracEnd - (secEnd + 1);
   const usec = sec * 1e6 + (digits === 6 ? uintValue : Math.round(uintValue * 10 ** (6 - digits)));
   let textOff = fracEnd + 1;
   if (textOff < end && buf[textOff] === SPACE) textOff++;
-  return [usec, textOff];
+  printkTextOff = textOff;
+  return usec;
 }
 
 export function decodeNetconsole(buf: Uint8Array, off: number, end: number): NetconsoleRecord {
@@ -209,8 +216,8 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
   if (nul >= 0 && nul < end)
     return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
   const newline = buf[end - 1] === NL;
-  const t = c0 === LBRACKET ? printkTime(buf, off, end) : undefined;
-  if (t) return { kind: 'plain', printkUsec: t[0], bodyOff: t[1], bodyEnd: end, newline };
+  const usec = c0 === LBRACKET ? printkTime(buf, off, end) : -1;
+  if (usec >= 0) return { kind: 'plain', printkUsec: usec, bodyOff: printkTextOff, bodyEnd: end, newline };
   return { kind: 'plain', bodyOff: off, bodyEnd: end, newline };
 }
 

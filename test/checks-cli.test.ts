@@ -150,6 +150,18 @@ test('check --syslog-config: only that file (and its includes) is the daemon con
     );
     t.regex(r.stdout, /messages should land in: \/var\/log\/netconsole.log\n/);
   }
+  // A given file without a UDP input: the fix says to add one there, not to /etc/rsyslog.conf.
+  writeFileSync(path.join(d, 'etc/rsyslog-bare.conf'), '*.* /var/log/all.log\n');
+  const bare = await runMain([...args, '--syslog-config', '/etc/rsyslog-bare.conf']);
+  t.is(bare.code, 0, bare.stdout + bare.stderr);
+  t.regex(
+    bare.stdout,
+    /warning: rsyslog does not receive UDP \(something else listens on 514\) \(syslog-udp-disabled\)/,
+  );
+  t.regex(
+    bare.stdout,
+    /fix: Add to \/etc\/rsyslog-bare.conf: module\(load="imudp"\) and input\(type="imudp" port="514"\)/,
+  );
 });
 
 test('check --syslog-config: a file of this host, relative to the working directory', async t => {

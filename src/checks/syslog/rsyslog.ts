@@ -252,9 +252,9 @@ export const rsyslog: SyslogDaemon = {
   name: 'rsyslog',
   mainConfig: { path: '/etc/rsyslog.conf', includes: rsyslogIncludes, relativeTo: '/etc' },
   ownsProcess: /rsyslog/,
-  parse: files => (files.length ? parseRsyslog(files) : undefined),
-  enableUdpFix: port =>
-    `Add to /etc/rsyslog.conf: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
+  parse: files => (files.length ? { ...parseRsyslog(files), mainFile: files[0]!.from } : undefined),
+  enableUdpFix: (port, cfg) =>
+    `Add to ${cfg.mainFile ?? '/etc/rsyslog.conf'}: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
   listenAnywhereFix: i =>
     /^\$/.test(i.text)
       ? `In ${i.from}, set $UDPServerAddress * (or remove it) before line ${i.line}, then systemctl restart rsyslog`

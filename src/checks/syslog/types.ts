@@ -35,6 +35,8 @@ export interface LogDestination {
 export interface SyslogConfig {
   /** The daemon's name, as in the registry (daemons.ts). */
   daemon: string;
+  /** The main configuration file read (the default one, or `--syslog-config FILE`), for fixes. */
+  mainFile?: string;
   /** UDP inputs that are in effect. */
   udpInputs: UdpInput[];
   /** Lines that would enable UDP but are commented out, or are without effect (input without module): for the fix. */

@@ -22,6 +22,11 @@ interface Scenario {
   uid?: string;
   sudo?: boolean;
   trigger?: ExecResult;
+  /**
+   * The sender holds the facts' session (ssh-exec's `session`): `log` records what happened to it
+   * (`held`, `fired`, `cancelled`) and to other sessions (`run trigger`).
+   */
+  held?: string[];
   /** What arrives after the trigger: texts, with the destination MAC and delay. */
   arrivals?: Array<{ text: string; dstMac?: string; delayMs: number }>;
 }
@@ -31,9 +36,33 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
   const sender: VerifyDeps['sender'] = {
     lastError: sc.ssh?.code === 255 ? 'ssh: connect to host 10.99.0.2 port 22: Connection refused' : undefined,
     setSudo() {},
-    run: argv => Promise.resolve(senderAnswer(argv)),
+    run: argv => {
+      if (argv.join(' ').includes('/proc/sysrq-trigger')) sc.held?.push('run trigger');
+      return Promise.resolve(senderAnswer(argv));
+    },
     readFile: () => Promise.resolve(null),
   };
+  if (sc.held) {
+    const log = sc.held;
+    // No batch answers, then its ready line; fired, it runs the trigger the script ends with.
+    sender.session = (argv, readyLine) => {
+      log.push('held');
+      let go!: (line: boolean) => void;
+      const fired = new Promise<boolean>(r => (go = r));
+      const head = `\n${readyLine}\n`;
+      const result = fired.then(yes => {
+        if (!yes) return ok(head);
+        const trig = senderAnswer(['sh', '-c', argv[2]!.slice(argv[2]!.indexOf('/proc/sysrq-trigger'))]);
+        return { ...trig, stdout: head + trig.stdout };
+      });
+      return {
+        ready: Promise.resolve(ok(head)),
+        fire: () => (log.push('fired'), go(true)),
+        cancel: () => (log.push('cancelled'), go(false)),
+        result,
+      };
+    };
+  }
   function senderAnswer(argv: string[]): ExecResult {
     {
       const cmd = argv.join(' ');
@@ -191,4 +220,40 @@ test('the marker arrives late, the sysrq line never: judged after a short grace,
     JSON.stringify(out.report.checks.filter(c => c.status !== 'pass').map(c => [c.id, c.status, c.detail])),
   );
   t.true(performance.now() - t0 < 3000);
+});
+
+test("the facts' session triggers when the sender answered as root: no session of its own", async t => {
+  const held: string[] = [];
+  const out = await runVerify(
+    opts,
+    deps({
+      held,
+      arrivals: [
+        { text: MARKER, delayMs: 30 },
+        { text: 'sysrq: Show Regs', delayMs: 40 },
+      ],
+    }),
+  );
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.deepEqual(held.slice(0, 2), ['held', 'fired']);
+  t.false(held.includes('run trigger'));
+});
+
+test("not root (sudo): the facts' session is let go and the trigger has a session of its own", async t => {
+  const held: string[] = [];
+  const out = await runVerify(
+    opts,
+    deps({
+      held,
+      uid: '1000',
+      arrivals: [
+        { text: MARKER, delayMs: 30 },
+        { text: 'sysrq: Show Regs', delayMs: 40 },
+      ],
+    }),
+  );
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.deepEqual(held.slice(0, 2), ['held', 'cancelled']);
+  t.false(held.includes('fired'));
+  t.true(held.includes('run trigger'));
 });

@@ -564,7 +564,11 @@ netnsTest(
     const { sender: s, receiver: r } = pair;
     listen(t, pair, r.ns, [6666]);
     const errFile = path.join(tmpDir(t), 'stderr');
-    const cmd = `ip netns exec ${r.ns} ${process.execPath} ${cliPath} sniff ${r.dev} --jsonl --duration 6 2>${errFile}`;
+    // Stops once all 20,000 are in; the duration only bounds a run that lost some. (With --duration 6
+    // alone, whole-file runs at a load of 11 twice captured nothing in 6 s, and the kernel counted
+    // nothing dropped: most likely the sender, a node process started in the namespace, had not
+    // sent yet.)
+    const cmd = `ip netns exec ${r.ns} ${process.execPath} ${cliPath} sniff ${r.dev} --jsonl -c 20000 --duration 30 2>${errFile}`;
     const proc = spawn('script', ['-qfc', cmd, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...process.env, NO_COLOR: '1' },

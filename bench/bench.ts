@@ -86,8 +86,8 @@ const MODES: Array<[string, string[]]> = [
 ];
 /**
  * The message modes again with the report's thread forced off (NETDIAG_REPORT_THREAD=0): analyze
- * uses the thread on its own when a core is spare (load average below the number of cores), so
- * the rows above are the thread's on a quiet machine, these the one thread's.
+ * uses the thread on its own for --json and --jsonl when a core is spare (load average below the
+ * number of cores), so those rows above are the thread's on a quiet machine, these the one thread's.
  */
 const ONE_THREAD_MODES: Array<[string, string[]]> = [
   ['  the same, one thread (text)', []],

@@ -4,7 +4,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { Reporter } from '../report/reporter.js';
+import { Reporter, type ReportFormat } from '../report/reporter.js';
 import { ReportThread } from '../report/report-thread.js';
 import { PLAIN, type Style } from '../report/style.js';
 import { escapeText } from '../report/escape.js';
@@ -64,7 +64,7 @@ export default defineCommand({
     // Ctrl-C or SIGTERM, or a reader gone: stop after the chunk in hand, and report what was read.
     const stop = new AbortController();
     const thread =
-      reporter.wantsMessages && useThread(settings.style, io)
+      reporter.wantsMessages && useThread(settings.format, settings.style, io)
         ? new ReportThread({ format: settings.format, verbose: settings.verbose, utc: settings.utc, fd: 1 }, () =>
             stop.abort(),
           )
@@ -177,17 +177,19 @@ function captureSource(
 
 /**
  * Whether the messages are written by a thread of their own (report-thread.ts): into a pipe or a
- * file, without colour, while the machine has a core to spare (the last minute's load average
- * below the number of cores). Two threads shorten the run when both get a core (perf samples on
- * the bench capture, text: the main thread's 1.2 s of CPU became 0.9 s, the report's thread took
- * 0.6 s beside it) but cost some 15% more CPU in all, which a machine whose cores are busy pays
- * in time (measured so, at load 10). NETDIAG_REPORT_THREAD=1 or 0 decides instead; `make bench`
- * shows both.
+ * file, without colour; by default for --json and --jsonl while the machine has a core to spare
+ * (the last minute's load average below the number of cores). Measured quiet on the bench
+ * capture (2026-12-03 04:50, side by side): --json 1.30 s in one thread, 1.17 s in two; --jsonl
+ * 1.27 s, 1.11-1.25 s; but text 0.99 s, 1.13 s: its lines cost less to write than to hand over,
+ * so text keeps one thread. Two threads cost some 25% more CPU in all, which a machine whose
+ * cores are busy pays in time (measured so, at load 10). NETDIAG_REPORT_THREAD=1 or 0 decides
+ * instead; `make bench` shows both.
  */
-function useThread(style: Style, io: CommandIO): boolean {
+function useThread(format: ReportFormat, style: Style, io: CommandIO): boolean {
   const want = io.env.NETDIAG_REPORT_THREAD;
   if (want === '0' || style !== PLAIN || io.stdout !== process.stdout) return false;
-  if (want !== '1' && !(availableParallelism() > 1 && loadavg()[0]! < availableParallelism())) return false;
+  if (want !== '1' && (format === 'text' || !(availableParallelism() > 1 && loadavg()[0]! < availableParallelism())))
+    return false;
   try {
     const out = fstatSync(1);
     return out.isFIFO() || out.isFile();

@@ -8,7 +8,7 @@
  * sniff runs in a network namespace of the test's own (a veth pair), with datagrams from the
  * other end; verify runs in the lab's log-server namespace against real kernels in QEMU whose
  * netconsole is not loaded, so it waits for its marker until interrupted: one sender, and a fleet
- * of two from an inventory (two ssh control masters, one shared capture).
+ * of two from an inventory (two ssh connections, one shared capture).
  */
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -185,6 +185,15 @@ function processesMentioning(dir: string): string[] {
   return found;
 }
 
+/**
+ * verify's private ssh directories under `dir` (one per sender, for its ControlPath). Since the
+ * held session is its own control master and ends after the trigger (71d6245), no ssh process need
+ * run while verify waits for the marker; the directory is what must be there, and gone after.
+ */
+function sshDirs(dir: string): string[] {
+  return readdirSync(dir).filter(n => n.startsWith('netdiag-ssh-'));
+}
+
 /** Children of `pid` running the capture process (capture-child.js). */
 function captureChildren(pid: number): number[] {
   const kids: number[] = [];
@@ -205,22 +214,21 @@ function verifyOnPty(t: ExecutionContext, s: LabState, tmp: string, extra: strin
   return started(
     t,
     onPty(verifyArgv(s, [...senderArgs(s.ssh), '--timeout', '120', ...extra]), {
-      // TMPDIR: the control master's socket directory is the test's, so its process is found.
+      // TMPDIR: verify's private ssh directory is made in the test's, so it (and any ssh process naming it) is found.
       env: { ...env, TMPDIR: tmp },
     }),
   );
 }
 
 /**
- * Starts verify and waits until it is triggering (capture open, ssh master up) as the spinner
- * shows; with --json (no spinner) until its ssh control master and capture process run.
+ * Starts verify and waits until it is triggering (capture open, ssh directory made) as the spinner
+ * shows; with --json (no spinner) until its private ssh directory and capture process are there.
  */
 async function triggering(t: ExecutionContext, s: LabState, tmp: string, extra: string[] = []) {
   const run = verifyOnPty(t, s, tmp, extra);
   const pid = await run.pid();
-  const master = () => processesMentioning(tmp).filter(p => /\[mux\]/.test(p));
   const ready = extra.includes('--json')
-    ? () => captureChildren(pid).length > 0 && master().length > 0
+    ? () => captureChildren(pid).length > 0 && sshDirs(tmp).length > 0
     : () => spinnerShowing(run.screen(), 'triggering');
   await until('verify triggering', ready, 90_000).catch((e: Error) => {
     const ps = execFileSync('ps', ['-eo', 'pid,ppid,stat,wchan:20,args'], { encoding: 'utf8' })
@@ -229,7 +237,7 @@ async function triggering(t: ExecutionContext, s: LabState, tmp: string, extra: 
       .join('\n');
     throw new Error(`${e.message}: ${plain(run.screen()).slice(-1500)}\n${ps}`);
   });
-  t.true(master().length > 0, 'an ssh control master runs for verify');
+  t.is(sshDirs(tmp).length, 1, "verify's private ssh directory");
   const captures = captureChildren(pid);
   t.is(captures.length, 1, 'one capture process');
   return { run, pid, captures };
@@ -324,11 +332,10 @@ labTest.serial(
         );
         const pid = await run.pid();
         const added = `netdiag: warning: ssh root@${g2!.host}: Warning: Permanently added '${g2!.host}' (ED25519) to the list of known hosts.`;
-        const masters = () => processesMentioning(tmp).filter(p => /\[mux\]/.test(p));
         await until(
           'both senders connected, the capture open, the spinner and the warning showing',
           () =>
-            masters().length === 2 &&
+            sshDirs(tmp).length === 2 &&
             captureChildren(pid).length === 1 &&
             spinnerShowing(run.screen(), '0/2 senders checked') &&
             plain(run.screen()).includes(added),

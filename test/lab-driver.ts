@@ -324,8 +324,11 @@ export function senderArgs(g: LabSsh, host = g.host): string[] {
   ];
 }
 
-/** The argv of `netdiag verify ARGS` in the lab's log-server namespace, with the lab's syslog configuration. */
-export function verifyArgv(s: LabState, args: string[]): string[] {
+/**
+ * The argv of `netdiag COMMAND ARGS` (verify or check) in the lab's log-server namespace, with the
+ * lab's syslog configuration.
+ */
+export function netdiagArgv(s: LabState, command: 'verify' | 'check', args: string[]): string[] {
   return [
     'ip',
     'netns',
@@ -333,11 +336,14 @@ export function verifyArgv(s: LabState, args: string[]): string[] {
     s.namespaces.logServer,
     process.execPath,
     cliPath,
-    'verify',
+    command,
     ...syslogConfigArgs(s),
     ...args,
   ];
 }
+
+/** The argv of `netdiag verify ARGS` in the lab's log-server namespace, with the lab's syslog configuration. */
+export const verifyArgv = (s: LabState, args: string[]): string[] => netdiagArgv(s, 'verify', args);
 
 /** Runs `netdiag verify ARGS` on the lab's log server; `wallMs` from start to exit. */
 export async function verifyOnLab(

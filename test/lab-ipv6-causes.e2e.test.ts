@@ -22,6 +22,7 @@ import { labSuite } from './helpers/lab-suite.js';
 import {
   guest,
   inLogServer,
+  netdiagArgv,
   run,
   stopRsyslog,
   verifyArgv,
@@ -29,7 +30,6 @@ import {
   type LabState,
   type RunResult,
 } from './lab-driver.js';
-import { cliPath } from './helpers/cli.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
@@ -109,20 +109,8 @@ async function expectCause(
 
 /** `netdiag check` in the log-server namespace, for the IPv6 target, with the lab's rsyslog configuration. */
 function checkCli(s: LabState): Promise<RunResult> {
-  const [cmd, ...argv] = [
-    'ip',
-    'netns',
-    'exec',
-    s.namespaces.logServer,
-    process.execPath,
-    cliPath,
-    'check',
-    '--syslog-config',
-    s.rsyslog.configFile!,
-    '--sender-ip',
-    s.netconsole.srcIp,
-  ];
-  return run(cmd, argv, 60_000);
+  const [cmd, ...argv] = netdiagArgv(s, 'check', ['--sender-ip', s.netconsole.srcIp]);
+  return run(cmd!, argv, 60_000);
 }
 
 const ns = (s: LabState, ...argv: string[]) => inLogServer(s.name, argv);

@@ -35,7 +35,7 @@ function koffiPresent(): boolean {
 test('standard output that is a pipe gets 1 MiB of buffer (or the reason why not)', t => {
   const r = piped(child);
   t.is(r.status, 0, r.stderr);
-  t.is(r.stderr, koffiPresent() ? String(PIPE_BYTES) : 'the koffi package is not installed');
+  t.is(r.stderr, koffiPresent() ? String(PIPE_BYTES) : 'the koffi package is not installed (npm install koffi)');
 });
 
 test('a file is not a pipe: left as it is', t => {

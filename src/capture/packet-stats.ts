@@ -9,8 +9,8 @@
  * (measured on 6.18: a 1 MiB ring dropped 14,100 of 20,000 datagrams, PACKET_STATISTICS said so,
  * ss said d0). The kernel resets the counters on every read, so the reader adds them up.
  */
-import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { libcFunction } from '../io/libc.js';
 
 const SOL_PACKET = 263;
 const PACKET_STATISTICS = 6;
@@ -89,22 +89,9 @@ export function packetSocketFd(deps: PacketStatsDeps = {}): number | string {
   return found.length ? `${found.length} packet sockets open` : 'no packet socket found in /proc/net/packet';
 }
 
-interface Koffi {
-  load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
-}
-
 function loadGetsockopt():
   ((fd: number, level: number, name: number, value: Buffer, length: Buffer) => number) | string {
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch {
-    return 'the koffi package is not installed (npm install koffi)';
-  }
-  try {
-    const f = koffi.load('libc.so.6').func('int getsockopt(int fd, int level, int name, void *value, void *length)');
-    return (fd, level, name, value, length) => f(fd, level, name, value, length) as number;
-  } catch (e) {
-    return `koffi cannot call libc: ${(e as Error).message.split('\n')[0]}`;
-  }
+  const f = libcFunction('int getsockopt(int fd, int level, int name, void *value, void *length)');
+  if (typeof f === 'string') return f;
+  return (fd, level, name, value, length) => f(fd, level, name, value, length) as number;
 }

@@ -5,8 +5,8 @@
  * `| grep`). Best effort: without koffi, on another system, or past the user's pipe quota, the
  * pipe stays as it is and the reason is returned.
  */
-import { createRequire } from 'node:module';
 import { fstatSync } from 'node:fs';
+import { libcFunction } from './libc.js';
 
 const F_SETPIPE_SZ = 1031;
 /** The most an unprivileged process may ask for by default (/proc/sys/fs/pipe-max-size). */
@@ -14,24 +14,11 @@ export const PIPE_BYTES = 1024 * 1024;
 
 type Fcntl = (fd: number, cmd: number, size: number) => number;
 
-interface Koffi {
-  load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
-}
-
 function loadFcntl(): Fcntl | string {
   if (process.platform !== 'linux') return 'not Linux';
-  let koffi: Koffi;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch {
-    return 'the koffi package is not installed';
-  }
-  try {
-    const f = koffi.load('libc.so.6').func('int fcntl(int fd, int cmd, ...)');
-    return (fd, cmd, size) => f(fd, cmd, 'int', size) as number;
-  } catch (e) {
-    return `koffi cannot call libc: ${(e as Error).message.split('\n')[0]}`;
-  }
+  const f = libcFunction('int fcntl(int fd, int cmd, ...)');
+  if (typeof f === 'string') return f;
+  return (fd, cmd, size) => f(fd, cmd, 'int', size) as number;
 }
 
 /**

@@ -89,7 +89,10 @@ test('a batch without room hands over, and every message comes back in order', t
     }
   };
   for (let i = 1; i <= 5; i++) add(i);
-  writer.addMessage(rare);
+  if (!writer.addMessage(rare)) {
+    batches.push(writer.take(new ArrayBuffer(250)));
+    t.true(writer.addMessage(rare), 'an empty batch takes a Message');
+  }
   batches.push(writer.take());
   t.true(batches.length >= 2);
   const got: string[] = [];
@@ -111,4 +114,47 @@ test('a batch without room hands over, and every message comes back in order', t
       `${i % 2 ? 'plain' : 'extended'} 10.0.0.2:6665 ${i * 1000} ${i} ${i % 2 ? undefined : i % 8} ${i === 3 ? undefined : i * 13} ${text.subarray(0, 20 + i).toString()}`,
   );
   t.deepEqual(got, [...want, rare.text]);
+});
+
+test('a Message goes over as it was made, every field in its place; one longer than a batch goes whole', t => {
+  const full: Message = {
+    sender: '[fe80::1]:6665',
+    srcIp: 'fe80::1',
+    srcPort: 6665,
+    dstIp: 'fe80::2',
+    dstPort: 6666,
+    srcMac: undefined,
+    dstMac: '52:54:00:00:00:01',
+    time: { sec: 1_764_000_000, nsec: 123_456_000 },
+    mode: 'extended',
+    text: 'caf\u00e9 \u001b[31m \u2028 \ud83d\ude00 \ud800 "quoted" \\',
+    fragments: 3,
+    packets: [7, 8, 9],
+    level: 4,
+    facility: 0,
+    seq: 2 ** 40,
+    usec: 45_000_013,
+    flags: 'c',
+    dict: { SUBSYSTEM: 'net', DEVICE: '+net:eth0' },
+    userdata: undefined,
+    sysdata: { cpu: '1', taskname: 'kworker/1:0' },
+    dictLines: undefined,
+    release: '6.17.13',
+    hostname: undefined,
+    app: undefined,
+    incomplete: true,
+  };
+  const long: Message = { ...full, text: 'x'.repeat(400), incomplete: undefined };
+  const writer = new BatchWriter(new ArrayBuffer(500));
+  const batches: Batch[] = [];
+  t.true(writer.addMessage(full));
+  t.false(writer.addMessage(long), 'no room left: hand the batch over first');
+  batches.push(writer.take(new ArrayBuffer(300)));
+  t.true(writer.addMessage(long), 'longer than the whole batch: goes as an object');
+  batches.push(writer.take());
+  const got: Message[] = [];
+  const flows: Parameters<typeof readBatch>[2] = [];
+  for (const b of batches) readBatch(b, { messageBytes: () => false, message: m => got.push(m) }, flows);
+  t.deepEqual(got, [full, long]);
+  t.deepEqual(Object.keys(got[0]!), Object.keys(full), 'the same fields in the same order');
 });

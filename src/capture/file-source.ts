@@ -4,7 +4,6 @@
  * errors into one-line CLIErrors. All decoding is in reader.ts.
  */
 import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
 import { CLIError, EXIT_USAGE } from '../errors.js';
 import { CaptureDecoder } from './reader.js';
 import type { CaptureSummary, PacketSink } from './sink.js';
@@ -172,6 +171,8 @@ async function readGzip(
   sink: PacketSink,
   opts: ReadCaptureOptions,
 ): Promise<CaptureSummary> {
+  // Loaded only for a gzip file: most captures are not, and every module loaded is start-up time.
+  const zlib = await import('node:zlib');
   const decoder = new CaptureDecoder(sink);
   const file = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024, autoClose: close });
   // Modest output chunks: when the stream turns out damaged, zlib drops its unflushed output,

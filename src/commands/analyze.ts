@@ -5,13 +5,12 @@ import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { Reporter, type ReportFormat } from '../report/reporter.js';
-import { ReportThread } from '../report/report-thread.js';
+import type { ReportThread } from '../report/report-thread.js';
 import { PLAIN, type Style } from '../report/style.js';
 import { escapeText } from '../report/escape.js';
 import { bytesText, createProgress } from '../ui/progress.js';
 import { exitCodeFor } from '../ui/signals.js';
 import type { PacketSink } from '../capture/sink.js';
-import { compileFilter, filteredSink } from '../io/bpf-compile.js';
 import { widenPipe } from '../io/pipe-size.js';
 import { analysisOptions, analysisSettings, count, text } from './_shared.js';
 import { type CommandIO, defineCommand, option } from './command.js';
@@ -58,15 +57,19 @@ export default defineCommand({
     const source = captureSource(values.read, positionals);
     const { path } = source;
     const settings = analysisSettings(values, io);
-    if (source.filter) compileFilter(source.filter, 1); // a filter that does not compile fails now, by name
+    // Loaded only when used (a filter, the report's thread): every module loaded is start-up time,
+    // which is a third of a million-datagram -q run.
+    const bpf = source.filter === undefined ? undefined : await import('../io/bpf-compile.js');
+    if (bpf && source.filter) bpf.compileFilter(source.filter, 1); // a filter that does not compile fails now, by name
     for (const w of settings.warnings) io.stderr.write(`netdiag: warning: ${escapeText(w)}\n`);
     const reporter = new Reporter(io.stdout, settings);
     // Ctrl-C or SIGTERM, or a reader gone: stop after the chunk in hand, and report what was read.
     const stop = new AbortController();
-    const thread =
+    const thread: ReportThread | undefined =
       reporter.wantsMessages && useThread(settings.format, settings.style, io)
-        ? new ReportThread({ format: settings.format, verbose: settings.verbose, utc: settings.utc, fd: 1 }, () =>
-            stop.abort(),
+        ? new (await import('../report/report-thread.js')).ReportThread(
+            { format: settings.format, verbose: settings.verbose, utc: settings.utc, fd: 1 },
+            () => stop.abort(),
           )
         : undefined;
     const to = thread ?? reporter;
@@ -88,7 +91,7 @@ export default defineCommand({
         if (++passed === limit) enough.abort();
       },
     };
-    const sink = source.filter ? filteredSink(limited, source.filter) : limited;
+    const sink = bpf && source.filter ? bpf.filteredSink(limited, source.filter) : limited;
     const name = escapeText(path);
     const progress = await createProgress(io.stderr, true, `reading ${name}`);
     // The report and the spinner on one terminal: the spinner steps aside for each write.

@@ -18,6 +18,7 @@ import {
   supportsVlanFilter,
   type CapModule,
 } from '../src/capture/live.js';
+import { dltLinkName } from '../src/capture/live-pcap.js';
 import { icmpPortUnreachable, ipv4Packet, pcapFile, udpFragments, udpFrame, udpSegment } from './helpers/frames.js';
 import { CLIError } from '../src/errors.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
@@ -88,6 +89,22 @@ test("linkTypeNumber: cap's names to LINKTYPE values", t => {
     ['Unknown linktype 276', 276],
   ];
   for (const [name, want] of cases) t.is(linkTypeNumber(name), want, name);
+});
+
+test("dltLinkName: libpcap's DLT values to cap's names, and through them to LINKTYPE values", t => {
+  // Linux's DLT_RAW is 12 and LINKTYPE_RAW 101; the others are equal (DLT 276: Linux cooked v2).
+  const cases: Array<[number, string, number]> = [
+    [12, 'RAW', 101],
+    [0, 'NULL', 0],
+    [1, 'ETHERNET', 1],
+    [113, 'LINKTYPE_LINUX_SLL', 113],
+    [127, 'IEEE802_11_RADIO', 127],
+    [276, 'Unknown linktype 276', 276],
+  ];
+  for (const [dlt, name, linkType] of cases) {
+    t.is(dltLinkName(dlt), name, String(dlt));
+    t.is(linkTypeNumber(dltLinkName(dlt)), linkType, name);
+  }
 });
 
 test('defaultInterface: first non-loopback interface with an address, else any', t => {

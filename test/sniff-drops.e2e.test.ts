@@ -1,12 +1,13 @@
 /**
  * sniff's stop line tells what was lost and where, end to end: real datagrams from one network
  * namespace, `netdiag sniff` capturing in the other over a veth pair each test makes and removes.
- * The kernel's drops are forced with the smallest ring (-B 1 holds 16 packets: cap gives each a
- * 64 KiB slot) and a burst of 20,000; then what was captured and what the kernel dropped add up
- * to what was sent. The capture process's drops are forced by stopping netdiag's main process
- * (SIGSTOP: it reads nothing) with a 1 MiB backlog.
+ * The kernel's drops are forced with the smallest ring (-B 1) and a burst of 20,000 while the
+ * capture process is stopped (SIGSTOP: it reads nothing); with cap (NETDIAG_CAPTURE_WITH=cap, the
+ * fallback), whose -B 1 holds 16 packets, the burst alone overflows it. Then what was captured and
+ * what the kernel dropped add up to what was sent. The capture process's drops are forced by
+ * stopping netdiag's main process with a 1 MiB backlog.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import { cliPath } from './helpers/cli.js';
 import { createNsPair, sendFrom, type NsPair } from './helpers/netns.js';
@@ -18,10 +19,10 @@ const netnsTest = requiring([
 ]);
 
 /** Runs `netdiag sniff ARGS` in the receiver's namespace; `stop()` sends SIGINT, resolves with stderr. */
-function sniff(t: ExecutionContext, pair: NsPair, args: string[]) {
+function sniff(t: ExecutionContext, pair: NsPair, args: string[], env: Record<string, string> = {}) {
   const proc = spawn('ip', ['netns', 'exec', pair.receiver.ns, process.execPath, cliPath, 'sniff', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   t.teardown(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
@@ -96,9 +97,57 @@ netnsTest('nothing lost: the stop line says 0 dropped by the kernel', async t =>
   t.notRegex(s.line, /unknown/);
 });
 
+/** The capture process of the sniff whose main process is `pid` (its only child). */
+function captureProcess(pid: number): number {
+  const children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
+  if (children.length !== 1) throw new Error(`sniff ${pid} has ${children.length} children: ${children.join(' ')}`);
+  return Number(children[0]);
+}
+
+/** Stops `pid` (SIGSTOP) while `during` runs, then lets it go on. */
+async function stopped<T>(t: ExecutionContext, pid: number, during: () => T): Promise<T> {
+  process.kill(pid, 'SIGSTOP');
+  const cont = () => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // gone already
+    }
+  };
+  t.teardown(cont);
+  try {
+    const r = during();
+    await new Promise(res => setTimeout(res, 500));
+    return r;
+  } finally {
+    cont();
+  }
+}
+
 netnsTest('a ring too small for the burst: the stop line counts the kernel drops, and they add up', async t => {
   const pair = dropPair(t, 'dr1');
   const run = sniff(t, pair, [pair.receiver.dev, '--port', '6666', '-q', '-B', '1']);
+  await run.ready;
+  let sent = warmUp(pair);
+  sent += await stopped(t, captureProcess(run.pid), () =>
+    sendFrom(pair, pair.sender.ns, { to: pair.receiver.ip, port: 6666, burst: 20000 }),
+  );
+  t.is(sent, 20001);
+  await new Promise(r => setTimeout(r, 1500));
+  const res = await run.stop();
+  t.is(res.code, 0, res.stderr);
+  const s = stopLine(res.stderr);
+  t.truthy(s.kernel, `the kernel dropped some of a 20,000 burst into 1 MiB while nothing read it: ${s.line}`);
+  t.true(s.captured > 16, `libpcap's ring (TPACKET_V3) holds more than cap's 16 slots: ${s.line}`);
+  t.is(s.captured + s.kernel!, sent, s.line);
+  t.regex(s.line, /dropped by the kernel: the capture buffer was full \(a bigger -B holds more\)/);
+});
+
+netnsTest("cap's path (the fallback): 16 slots in -B 1, the burst overflows them, the drops add up", async t => {
+  const pair = dropPair(t, 'dr3');
+  const run = sniff(t, pair, [pair.receiver.dev, '--port', '6666', '-q', '-B', '1'], { NETDIAG_CAPTURE_WITH: 'cap' });
   await run.ready;
   const sent = warmUp(pair) + sendFrom(pair, pair.sender.ns, { to: pair.receiver.ip, port: 6666, burst: 20000 });
   t.is(sent, 20001);
@@ -108,7 +157,23 @@ netnsTest('a ring too small for the burst: the stop line counts the kernel drops
   const s = stopLine(res.stderr);
   t.truthy(s.kernel, `the kernel dropped some of a 20,000 burst into 16 slots: ${s.line}`);
   t.is(s.captured + s.kernel!, sent, s.line);
-  t.regex(s.line, /dropped by the kernel: the capture buffer was full \(a bigger -B holds more\)/);
+});
+
+netnsTest('the default ring holds a 20,000 burst while the capture process is stopped', async t => {
+  const pair = dropPair(t, 'dr4');
+  const run = sniff(t, pair, [pair.receiver.dev, '--port', '6666', '-q']);
+  await run.ready;
+  let sent = warmUp(pair);
+  sent += await stopped(t, captureProcess(run.pid), () =>
+    sendFrom(pair, pair.sender.ns, { to: pair.receiver.ip, port: 6666, burst: 20000 }),
+  );
+  await new Promise(r => setTimeout(r, 1500));
+  const res = await run.stop();
+  t.is(res.code, 0, res.stderr);
+  const s = stopLine(res.stderr);
+  // cap's 128 MiB of 64 KiB slots held 2,046 of them.
+  t.is(s.captured, sent, s.line);
+  t.is(s.kernel, 0, s.line);
 });
 
 netnsTest('a reader that stops: the capture process counts what did not fit its backlog, and they add up', async t => {

@@ -19,7 +19,8 @@ import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { CLIError } from '../errors.js';
 import { PCAP_RECORD_HEADER_LEN as REC, pcapFileHeader, writePcapRecordHeader } from './format.js';
-import { openLiveCapture, type LiveCaptureOptions } from './live.js';
+import { openLiveCapture, type LiveCapture, type LiveCaptureOptions } from './live.js';
+import { BLOCK_TIMEOUT_MS, openPcapCapture, type PcapCapture } from './live-pcap.js';
 import { openKernelStats } from './packet-stats.js';
 import { widenPipe } from '../io/pipe-size.js';
 
@@ -33,6 +34,12 @@ const HOLD_MS = 20;
 const CAPTURE_NICE = -10;
 /** How long the capture process sleeps after a turn that read packets (see turn()). */
 const NAP_MS = 1;
+/**
+ * libpcap's path (live-pcap.ts): how often the ring is read while quiet, and after a turn that read
+ * packets. A packet on a quiet link waits at most BLOCK_TIMEOUT_MS + POLL_MS here.
+ */
+const POLL_MS = 20;
+const BUSY_MS = 1;
 /**
  * Batches kept for reuse (16 MiB): a backlog up to that size (about 30,000 packets of 500 bytes)
  * recycles its memory. With 4 MiB, a backlog of 35,000 packets at 100,000/s took fresh batches,
@@ -91,41 +98,107 @@ function main(opts: LiveCaptureOptions): void {
   };
   out.on('drain', send);
 
-  // After each turn that read packets, this process sleeps NAP_MS: the ring fills meanwhile and
-  // the next turn reads what came in one go. Woken per packet (immediate mode wakes the reader for
-  // each one), it spent most of its CPU on wake-ups: 10 us a packet at 30,000/s. The ring holds
-  // 2,046 packets at the default -B: 10 ms at 200,000/s, far more than a nap.
-  const napCell = new Int32Array(new SharedArrayBuffer(4));
-  let scheduled = false;
-  const turn = () => {
-    scheduled = false;
+  /** One record, copied in from cap's buffer (cap's path). */
+  const addPacket = (
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    origlen: number,
+    tsSec: number,
+    tsNsec: number,
+  ) => {
+    if (used + REC + caplen > batch.length) {
+      send();
+      if (REC + caplen > batch.length) batch = Buffer.allocUnsafe(REC + caplen);
+    }
+    writePcapRecordHeader(batch, used, tsSec, tsNsec, caplen, origlen);
+    batch.set(buf.subarray(offset, offset + caplen), used + REC);
+    used += REC + caplen;
+    inBatch++;
+    written++;
+  };
+  /** Records as libpcap wrote them (live-pcap.ts): copied in runs that fit the batch. */
+  const direct = { packets: 0, bytes: 0, truncated: 0 };
+  const addRecords = (chunk: Buffer, length: number) => {
+    let pos = 0;
+    while (pos < length) {
+      let end = pos;
+      let n = 0;
+      while (end < length) {
+        const caplen = chunk.readUInt32LE(end + 8);
+        if (used + (end - pos) + REC + caplen > batch.length) break;
+        direct.bytes += caplen;
+        if (chunk.readUInt32LE(end + 12) > caplen) direct.truncated++;
+        end += REC + caplen;
+        n++;
+      }
+      if (n === 0) {
+        // The batch is full: out with it; or this record is larger than a batch: one of its own.
+        if (used > 0) {
+          send();
+          continue;
+        }
+        const caplen = chunk.readUInt32LE(pos + 8);
+        batch = Buffer.allocUnsafe(REC + caplen);
+        continue;
+      }
+      chunk.copy(batch, used, pos, end);
+      used += end - pos;
+      inBatch += n;
+      written += n;
+      direct.packets += n;
+      pos = end;
+    }
+  };
+  const handOut = () => {
     // What this turn read goes out now, unless the stream still holds an earlier write: then it
     // gathers until the batch is full, the stream drains or HOLD_MS pass (a small write that
     // waits keeps a whole batch's memory, and only adds system calls).
     if (out.writableLength === 0) send();
     else timer ??= setTimeout(send, HOLD_MS);
+  };
+
+  // cap's path: after each turn that read packets, this process sleeps NAP_MS: the ring fills
+  // meanwhile and the next turn reads what came in one go. Woken per packet (immediate mode wakes
+  // the reader for each one), it spent most of its CPU on wake-ups: 10 us a packet at 30,000/s.
+  // The ring holds 2,046 packets at the default -B: 10 ms at 200,000/s, more than a nap.
+  const napCell = new Int32Array(new SharedArrayBuffer(4));
+  let scheduled = false;
+  const turn = () => {
+    scheduled = false;
+    handOut();
     Atomics.wait(napCell, 0, 0, NAP_MS);
   };
 
-  let capture;
+  let capture: Omit<LiveCapture, 'now'>;
+  let pcap: PcapCapture | undefined;
   try {
-    capture = openLiveCapture(opts, {
-      packet(buf, offset, caplen, origlen, tsSec, tsNsec) {
-        if (used + REC + caplen > batch.length) {
-          send();
-          if (REC + caplen > batch.length) batch = Buffer.allocUnsafe(REC + caplen);
-        }
-        writePcapRecordHeader(batch, used, tsSec, tsNsec, caplen, origlen);
-        batch.set(buf.subarray(offset, offset + caplen), used + REC);
-        used += REC + caplen;
-        inBatch++;
-        written++;
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(turn);
-        }
-      },
-    });
+    // libpcap through koffi first (TPACKET_V3: a ring that holds ~100 times more packets);
+    // cap when that cannot be loaded. NETDIAG_CAPTURE_WITH=cap forces cap, for comparison.
+    const opened = process.env.NETDIAG_CAPTURE_WITH === 'cap' ? 'cap asked for' : openPcapCapture(opts);
+    if (typeof opened === 'string') {
+      capture = openLiveCapture(opts, {
+        packet(buf, offset, caplen, origlen, tsSec, tsNsec) {
+          addPacket(buf, offset, caplen, origlen, tsSec, tsNsec);
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(turn);
+          }
+        },
+      });
+    } else {
+      pcap = opened;
+      const p = opened;
+      capture = {
+        iface: p.iface,
+        filter: p.filter,
+        linkType: p.linkType,
+        linkName: p.linkName,
+        snaplen: p.snaplen,
+        stop: () => p.close(),
+        stats: () => ({ ...direct }),
+      };
+    }
   } catch (e) {
     const code = e instanceof CLIError ? e.exitCode : 70;
     control(`ERROR ${code} ${((e as Error).message ?? String(e)).replace(/\n/g, ' ')}`);
@@ -150,11 +223,21 @@ function main(opts: LiveCaptureOptions): void {
     `OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`,
   );
 
-  // The kernel's counters of cap's socket: what the ring dropped (read again before it closes).
+  // The kernel's counters of the capture's socket: what the ring dropped (read again before it closes).
   const kernelStats = openKernelStats();
   const kernel = () => ('read' in kernelStats ? kernelStats.read() : kernelStats);
 
-  const stop = () => {
+  // libpcap's path: read the ring every POLL_MS while it is quiet, every BUSY_MS after a turn that
+  // read packets (the kernel hands over whole blocks, each hundreds of packets at a high rate).
+  let poller: NodeJS.Timeout | undefined;
+  const poll = () => {
+    const got = pcap!.read(addRecords);
+    handOut();
+    poller = setTimeout(poll, got ? BUSY_MS : POLL_MS);
+  };
+  if (pcap) poll();
+
+  const finish = () => {
     const k = kernel();
     capture.stop();
     send();
@@ -162,6 +245,15 @@ function main(opts: LiveCaptureOptions): void {
       `STATS ${JSON.stringify({ ...capture.stats(), dropped, written, peakBacklog: peak, kernel: k, cpu: process.cpuUsage(cpu0) })}`,
     );
     out.end(() => process.exit(0));
+  };
+  const stop = () => {
+    if (!pcap) return finish();
+    // The kernel hands over the block being filled after BLOCK_TIMEOUT_MS: wait for it, read it.
+    clearTimeout(poller);
+    setTimeout(() => {
+      pcap.read(addRecords);
+      finish();
+    }, BLOCK_TIMEOUT_MS * 3);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

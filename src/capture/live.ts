@@ -104,8 +104,8 @@ export interface LiveDeps {
   interfaceExists?: (name: string) => boolean;
 }
 
-/** cap's snapshot length (binding.cc sets it to 65535 unconditionally). */
-const CAP_SNAPLEN = 65535;
+/** cap's snapshot length (binding.cc sets it to 65535 unconditionally); live-pcap.ts uses the same. */
+export const CAP_SNAPLEN = 65535;
 
 /**
  * cap captures in libpcap's immediate mode, where libpcap uses TPACKET_V2: a ring of fixed slots
@@ -221,6 +221,15 @@ function defaultInterfaceExists(cap: CapModule, name: string): boolean {
   }
 }
 
+/** What is checked before libpcap is touched, by cap's path and live-pcap.ts alike. */
+export function checkLiveOptions(opts: LiveCaptureOptions): void {
+  if (!(opts.bufferMiB > 0) || opts.bufferMiB > 2047) {
+    throw new CLIError(`capture buffer must be 1..2047 MiB, not ${opts.bufferMiB}`);
+  }
+  if (!/^[\w.:@-]{1,64}$/.test(opts.iface))
+    throw new CLIError(`unknown interface '${JSON.stringify(opts.iface).slice(1, -1)}' (see: ip link)`);
+}
+
 /**
  * Opens a live capture and hands each packet to `sink` as it arrives (inside cap's event, so the
  * bytes are copied or consumed before cap reuses its buffer). Throws CLIError for everything the
@@ -229,11 +238,7 @@ function defaultInterfaceExists(cap: CapModule, name: string): boolean {
 export function openLiveCapture(opts: LiveCaptureOptions, sink: PacketSink, deps: LiveDeps = {}): LiveCapture {
   const { iface } = opts;
   let filter = opts.filter;
-  if (!(opts.bufferMiB > 0) || opts.bufferMiB > 2047) {
-    throw new CLIError(`capture buffer must be 1..2047 MiB, not ${opts.bufferMiB}`);
-  }
-  if (!/^[\w.:@-]{1,64}$/.test(iface))
-    throw new CLIError(`unknown interface '${JSON.stringify(iface).slice(1, -1)}' (see: ip link)`);
+  checkLiveOptions(opts);
   const cap = (deps.loadCap ?? loadCap)();
   // Checked first because libpcap prints a warning of its own to stderr for unknown devices.
   const exists = deps.interfaceExists ?? ((n: string) => defaultInterfaceExists(cap, n));

@@ -8,7 +8,7 @@ import { cmdlineNetconsoleParams } from '../src/checks/sender/sources/cmdline.js
 import { configfsSource, configfsTarget } from '../src/checks/sender/sources/configfs.js';
 import { dirExec } from '../src/io/dir-exec.js';
 import { fileURLToPath } from 'node:url';
-import { parseIpText, parseIpJson, parseRouteGet } from '../src/checks/host/netinfo.js';
+import { mergeLinks, parseIpText, parseIpJson, parseLinks, parseRouteGet } from '../src/checks/host/netinfo.js';
 import { fx, f, healthySender as healthy, problemCodes } from './helpers/host-facts.js';
 
 // ---- failures first ------------------------------------------------------------------------------
@@ -295,6 +295,28 @@ for (const c of cases) {
 }
 
 // ---- healthy -------------------------------------------------------------------------------------
+
+test('links: one ip -d -j addr show parses as ip -d -j link show and ip -j addr show together (real lab outputs)', t => {
+  for (const guest of ['lab-6.17-bond', 'lab-6.1-mgmt-nic']) {
+    const json = (name: string) => ({ text: fx(`iplink/${guest}-${name}.json`), format: 'json' as const });
+    const two = mergeLinks(parseLinks(json('ip-d-j-link')), parseLinks(json('ip-j-addr')));
+    const one = mergeLinks(parseLinks(json('ip-d-j-addr')), parseLinks(json('ip-d-j-addr')));
+    t.deepEqual(one, two, guest);
+    t.true(
+      two.some(l => l.addrs.length > 0),
+      `${guest}: addresses are there to compare`,
+    );
+  }
+  const bond = parseIpJson(fx('iplink/lab-6.17-bond-ip-d-j-addr.json'));
+  t.like(
+    bond.find(l => l.name === 'eth0'),
+    { master: 'bond0', slaveKind: 'bond' },
+  );
+  t.like(
+    bond.find(l => l.name === 'bond0'),
+    { kind: 'bond' },
+  );
+});
 
 test('sender: healthy lab shape passes every check, no findings', t => {
   const r = runSenderChecks(healthy());

@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectSenderFacts } from '../src/checks/host/collect.js';
+import { mergeLinks, parseLinks } from '../src/checks/host/netinfo.js';
 import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import { batchScript, cachedExec, parseBatch, newBoundary, PEER, type BatchItem } from '../src/io/batch-exec.js';
 import { localExec } from '../src/io/local-exec.js';
@@ -183,12 +184,75 @@ test('the sender plan holds everything collectSenderFacts reads on this host (on
   const B = newBoundary();
   const r = await sh('/bin/sh', batchScript(SENDER_PLAN, B), { SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22' });
   const c = cachedExec(localExec(), parseBatch(r.stdout, B));
-  const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1' });
+  const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1', oneIpForLinks: true });
   t.deepEqual(c.misses, [], 'every fact from the batch');
-  // And the same facts as one command each.
+  // And the same facts as one command each; the links and addresses from one ip process where
+  // this host's ip has -j, parsed the same as from the two commands.
   const direct = await collectSenderFacts(localExec(), { remoteIp: '127.0.0.1' });
-  const strip = (f: typeof facts) => ({ ...f, kernelLog: undefined, neigh: undefined, notes: undefined });
+  const links = (f: typeof facts) => mergeLinks(parseLinks(f.ipLink), parseLinks(f.ipAddr));
+  t.deepEqual(links(facts), links(direct));
+  if (facts.ipLink?.format === 'json') {
+    t.is(facts.ipLink.from, 'ip -d -j addr show');
+    t.is(facts.ipAddr?.from, 'ip -d -j addr show');
+  }
+  const strip = (f: typeof facts) => ({
+    ...f,
+    kernelLog: undefined,
+    neigh: undefined,
+    notes: undefined,
+    ipLink: undefined,
+    ipAddr: undefined,
+  });
   t.deepEqual(strip(facts), strip(direct));
+});
+
+test('where ip -d -j addr show fails, the plan reads the two commands instead, still in one round trip', async t => {
+  if ((await sh('/bin/sh', 'ip -d -j link show lo')).code !== 0) {
+    t.pass('no iproute2 ip with -j here');
+    return;
+  }
+  // An ip that refuses this one command (as one without -j refuses every JSON one), else the real one.
+  const dir = mkdtempSync(join(tmpdir(), 'nd-ip-'));
+  try {
+    const real = (await sh('/bin/sh', 'command -v ip')).stdout.trim();
+    writeFileSync(
+      join(dir, 'ip'),
+      `#!/bin/sh\n[ "$*" = "-d -j addr show" ] && { echo 'Option "-j" is unknown, try "ip -help".' >&2; exit 255; }\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const B = newBoundary();
+    const r = await sh('/bin/sh', batchScript(SENDER_PLAN, B), {
+      SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22',
+      PATH: `${dir}:${process.env.PATH}:/usr/sbin:/sbin`,
+    });
+    const c = cachedExec(localExec(), parseBatch(r.stdout, B));
+    const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1', oneIpForLinks: true });
+    t.deepEqual(c.misses, []);
+    t.is(facts.ipLink?.from, 'ip -d -j link show');
+    t.is(facts.ipAddr?.from, 'ip -j addr show');
+    t.false(
+      facts.notes.some(n => n.includes('ip -d -j addr show')),
+      'its failure is no note',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a command that fails is followed by its other way (orElse); one that works is not', async t => {
+  const B = newBoundary();
+  const items: BatchItem[] = [
+    { kind: 'run', argv: ['sh', '-c', 'exit 4'], orElse: [{ kind: 'run', argv: ['echo', 'other'] }] },
+    { kind: 'run', argv: ['echo', 'first'], orElse: [{ kind: 'run', argv: ['echo', 'not asked'] }] },
+    { kind: 'file', path: '/proc/self/nonexistent-netdiag' },
+  ];
+  const r = await sh('/bin/sh', batchScript(items, B));
+  const a = parseBatch(r.stdout, B);
+  t.is(a.get('C sh -c exit 4')?.code, 4);
+  t.deepEqual(a.get('C echo other'), { text: 'other\n', code: 0 });
+  t.deepEqual(a.get('C echo first'), { text: 'first\n', code: 0 });
+  t.false(a.has('C echo not asked'));
+  t.is(a.get('F /proc/self/nonexistent-netdiag')?.code, 1, 'the items after it still run');
 });
 
 for (const program of ['/bin/sh', '/bin/busybox']) {

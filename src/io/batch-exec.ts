@@ -14,7 +14,11 @@ import { shellQuote } from './ssh-exec.js';
 export type BatchItem =
   | { kind: 'file'; path: string }
   | { kind: 'ls'; path: string }
-  | { kind: 'run'; argv: string[] }
+  /**
+   * A command; `orElse`, when given, is read only when it fails (another way to the same facts,
+   * for a host where this command does not work: one process fewer where it does).
+   */
+  | { kind: 'run'; argv: string[]; orElse?: BatchItem[] }
   /**
    * Several commands of iproute2's `ip` with the same options, in one `ip -batch` process (each
    * `ip` started costs 70-90 ms on the lab's emulated guests); each is answered as if run alone:
@@ -73,12 +77,20 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
     // processes) and sent after its output when it failed.
     'c() { k="$*"; h C "$k"; x "$1"; shift; _s=$("$p" "$@" 2>&1 >&3); r=$?; e $r; if [ $r != 0 ]; then h S "$k"; printf \'%.2000s\\n\' "$_s"; e 0; fi; }',
   ];
-  const sep = ipSeparator(boundary);
+  lines.push(...itemLines(items, ipSeparator(boundary)));
+  return lines.join('\n');
+}
+
+/** The script's lines for the plan's items (`c` leaves the command's exit code in `$r`). */
+function itemLines(items: readonly BatchItem[], sep: string): string[] {
+  const lines: string[] = [];
   for (const it of items) {
     if (it.kind === 'file') lines.push(`f ${shellQuote(it.path)}`);
     else if (it.kind === 'ls') lines.push(`l ${shellQuote(it.path)}`);
-    else if (it.kind === 'run') lines.push(`c ${it.argv.map(q).join(' ')}`);
-    else if (it.kind === 'ip') {
+    else if (it.kind === 'run') {
+      lines.push(`c ${it.argv.map(q).join(' ')}`);
+      if (it.orElse?.length) lines.push(`if [ $r != 0 ]; then`, ...itemLines(it.orElse, sep), 'fi');
+    } else if (it.kind === 'ip') {
       // The key names the options and each command (`I ip OPTS|CMD|CMD`, PEER expanded); the input
       // is each command, then the separator's failing `link show`; -force goes on past both.
       const line = (words: readonly string[]) => words.map(q).join("' '");
@@ -99,7 +111,7 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
       );
     }
   }
-  return lines.join('\n');
+  return lines;
 }
 
 /**

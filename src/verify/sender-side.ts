@@ -156,7 +156,10 @@ export async function reachSender(
 
   d.step("collecting the sender's facts");
   const exec = answers.size ? cachedExec(d.sender, answers) : d.sender;
-  const senderFacts = await collectSenderFacts(exec, clientIp ? { fallbackRemoteIp: clientIp } : {});
+  const senderFacts = await collectSenderFacts(exec, {
+    oneIpForLinks: true,
+    ...(clientIp ? { fallbackRemoteIp: clientIp } : {}),
+  });
   const receiverFacts = await d.receiverFacts;
   // This host's addresses as its facts hold them (collected while ssh ran), else asked now.
   const addr = receiverFacts?.ipAddr ?? (await ipAddrJson(d));

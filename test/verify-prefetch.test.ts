@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectSenderFacts } from '../src/checks/host/collect.js';
@@ -206,7 +206,7 @@ test('the sender plan holds everything collectSenderFacts reads on this host (on
   t.deepEqual(strip(facts), strip(direct));
 });
 
-test('where ip -d -j addr show fails, the plan reads the two commands instead, still in one round trip', async t => {
+test('where ip -d -j addr show or lsmod fails, the plan reads their other sources instead, still in one round trip', async t => {
   if ((await sh('/bin/sh', 'ip -d -j link show lo')).code !== 0) {
     t.pass('no iproute2 ip with -j here');
     return;
@@ -220,12 +220,15 @@ test('where ip -d -j addr show fails, the plan reads the two commands instead, s
       `#!/bin/sh\n[ "$*" = "-d -j addr show" ] && { echo 'Option "-j" is unknown, try "ip -help".' >&2; exit 255; }\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
+    // And an lsmod that fails: /proc/modules is read instead.
+    writeFileSync(join(dir, 'lsmod'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     const B = newBoundary();
     const r = await sh('/bin/sh', batchScript(SENDER_PLAN, B), {
       SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22',
       PATH: `${dir}:${process.env.PATH}:/usr/sbin:/sbin`,
     });
-    const c = cachedExec(localExec(), parseBatch(r.stdout, B));
+    const answers = parseBatch(r.stdout, B);
+    const c = cachedExec(localExec(), answers);
     const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1', oneIpForLinks: true });
     t.deepEqual(c.misses, []);
     t.is(facts.ipLink?.from, 'ip -d -j link show');
@@ -234,6 +237,8 @@ test('where ip -d -j addr show fails, the plan reads the two commands instead, s
       facts.notes.some(n => n.includes('ip -d -j addr show')),
       'its failure is no note',
     );
+    t.true(answers.has('F /proc/modules'), 'lsmod failed: /proc/modules was read in the batch');
+    if (existsSync('/proc/modules')) t.is(facts.modules?.from, '/proc/modules');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

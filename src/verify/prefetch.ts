@@ -44,7 +44,7 @@ export const SENDER_PLAN: readonly BatchItem[] = [
   },
   { kind: 'file', path: '/proc/sys/kernel/printk' },
   { kind: 'file', path: '/proc/sys/kernel/sysrq' },
-  { kind: 'run', argv: ['lsmod'] },
-  { kind: 'file', path: '/proc/modules' },
+  // /proc/modules only where lsmod fails, as collectSenderFacts reads them (a `cat` fewer).
+  { kind: 'run', argv: ['lsmod'], orElse: [{ kind: 'file', path: '/proc/modules' }] },
   { kind: 'run', argv: ['uname', '-r'] },
 ];

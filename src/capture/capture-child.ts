@@ -1,16 +1,18 @@
 /**
- * The capture process: `node capture-child.js OPTIONS-JSON`. It opens the interface with cap
- * (live.ts) and does nothing else: each packet is appended to a pcap stream on stdout, batched
- * per read of cap. So the kernel's ring is drained at libpcap's own pace whatever the main
+ * The capture process: `node capture-child.js OPTIONS-JSON`. It opens the interface with libpcap
+ * through koffi (live-pcap.ts: a TPACKET_V3 ring that holds about 200,000 datagrams at the default
+ * -B), or with cap (live.ts) when that cannot load, and does nothing else: each packet is appended
+ * to a pcap stream on stdout, batched per read. So the kernel's ring is drained whatever the main
  * process is doing (decoding, printing, waiting for a slow terminal, a GC pause): the burst waits
- * in the pipe and in this process's memory (bounded), not in the ring, which cap makes small by
- * giving every packet a 64 KiB slot. (cap cannot run in a worker thread: its addon delivers
- * packets on the process's main loop.)
+ * in the pipe and in this process's memory (bounded), and, while this process is not scheduled,
+ * in the ring. (cap cannot run in a worker thread: its addon delivers packets on the process's
+ * main loop.)
  *
- * What it costs per packet is mostly being woken: it naps 1 ms after each turn that read packets
- * (so a turn reads hundreds at 200,000/s, not one or two), reuses its batches (fresh memory costs
- * page faults), runs at a higher priority than netdiag when allowed, and tells the kernel's own
- * drop count at the end (packet-stats.ts).
+ * What it costs per packet is mostly being woken: it reads the ring every 1 ms while packets come
+ * (cap's path: naps 1 ms after each turn that read packets), so a turn reads hundreds at
+ * 200,000/s, not one or two; it reuses its batches (fresh memory costs page faults), runs at a
+ * higher priority than netdiag when allowed, and tells the kernel's own drop count at the end
+ * (packet-stats.ts).
  *
  * fd 3 is the control channel: `ERROR <exit code> <message>` when the capture cannot open,
  * `STATS <json>` when it ends. SIGTERM or SIGINT ends the capture cleanly.
@@ -246,7 +248,11 @@ function main(opts: LiveCaptureOptions): void {
     );
     out.end(() => process.exit(0));
   };
+  let stopping = false;
   const stop = () => {
+    // Ctrl-C on a terminal sends SIGINT to this process too, and netdiag then sends SIGTERM: once.
+    if (stopping) return;
+    stopping = true;
     if (!pcap) return finish();
     // The kernel hands over the block being filled after BLOCK_TIMEOUT_MS: wait for it, read it.
     clearTimeout(poller);

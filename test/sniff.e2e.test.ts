@@ -37,12 +37,13 @@ function sniff(
   args: string[],
   uid?: number,
   holdStdout = false,
+  env: Record<string, string> = {},
 ): Run & { resume(): void } {
   const pre = uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
   const cmd = [...pre, process.execPath, cliPath, 'sniff', ...args];
   const proc = spawn('ip', ['netns', 'exec', pair.receiver.ns, ...cmd], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   let out = '';
   let err = '';
@@ -390,6 +391,46 @@ netnsTest('-c N stops by itself after N packets, and the -w pcap holds exactly t
   t.is(td.stdout.trim().split('\n').length, 3);
   t.regex(td.stderr, /link-type EN10MB/);
 });
+
+// The interface deleted under a running capture (a veth's peer namespace going away, a VPN's
+// tun, a USB NIC pulled out): what was captured is reported, then one line saying why the capture
+// ended, exit 2. Before, libpcap through koffi kept polling and sniff waited for ever, and cap's
+// addon aborted; both ways to libpcap are run.
+for (const way of ['libpcap', 'cap'] as const) {
+  netnsTest(`${way}: the interface deleted while capturing: the report of what came, then why, exit 2`, async t => {
+    const pair = newPair(t, way === 'cap' ? 'gonec' : 'gonel');
+    const { sender: s, receiver: r } = pair;
+    listen(t, pair, r.ns, [6666]);
+    const run = sniff(
+      t,
+      pair,
+      [r.dev, '--jsonl'],
+      undefined,
+      false,
+      way === 'cap' ? { NETDIAG_CAPTURE_WITH: 'cap' } : {},
+    );
+    await run.ready;
+    sendFrom(pair, s.ns, { to: r.ip, port: 6666, gapMs: 10, payloads: ['6,1,1,-;before\n', '6,2,2,-;the end\n'] });
+    await until('both messages', () => (run.stdout().match(/"type":"message"/g) ?? []).length === 2);
+    const del = spawnSync('ip', ['-n', r.ns, 'link', 'del', r.dev], { encoding: 'utf8' });
+    t.is(del.status, 0, del.stderr);
+    const res = await run.done;
+    t.is(res.code, 2, res.stderr);
+    const lines = jsonl(res.stdout);
+    t.deepEqual(
+      lines.messages.map(m => m.text),
+      ['before', 'the end'],
+    );
+    t.truthy(lines.summary, 'the summary of what was captured is printed');
+    t.regex(res.stderr, /packets captured on veth1 in /);
+    const why =
+      way === 'cap'
+        ? /^netdiag: the capture on veth1 ended: (the interface veth1 disappeared|the capture process ended unexpectedly \(SIG\w+\))$/m
+        : /^netdiag: the capture on veth1 ended: the interface veth1 disappeared$/m;
+    t.regex(res.stderr, why);
+    t.notRegex(res.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
 
 netnsTest('--duration with nothing sent: stops on time, reports no traffic, exit 1', async t => {
   const pair = newPair(t, 'dur');

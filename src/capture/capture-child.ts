@@ -17,7 +17,7 @@
  * fd 3 is the control channel: `ERROR <exit code> <message>` when the capture cannot open,
  * `STATS <json>` when it ends. SIGTERM or SIGINT ends the capture cleanly.
  */
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { CLIError } from '../errors.js';
 import { PCAP_RECORD_HEADER_LEN as REC, pcapFileHeader, writePcapRecordHeader } from './format.js';
@@ -269,6 +269,12 @@ function main(opts: LiveCaptureOptions): void {
   setInterval(() => {
     if (process.ppid !== parent) process.exit(0);
     kernel();
+    // An interface deleted under the capture: libpcap's non-blocking reads then only ever find
+    // nothing (and cap's addon aborts), so look for it and end the capture, saying why.
+    if (!stopping && capture.iface !== 'any' && !existsSync(`/sys/class/net/${capture.iface}`)) {
+      control(`GONE the interface ${capture.iface} disappeared`);
+      stop();
+    }
   }, 1000);
   // The parent's end of the control channel closing means it is gone: stop too.
   process.stdout.on('error', () => process.exit(0));

@@ -96,6 +96,10 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
         let opened: ProcessCapture | undefined;
         let failure: CLIError | undefined;
         let stopping = false;
+        /** Why the capture process ended by itself (GONE), if it says. */
+        let gone: string | undefined;
+        let endedBy!: (why: string) => void;
+        const endedItself = new Promise<string>(r => (endedBy = r));
 
         let outEnded!: () => void;
         const ended = new Promise<void>(r => (outEnded = r));
@@ -129,6 +133,8 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
             if (kind === 'ERROR') {
               const m = /^(\d+) (.*)$/.exec(rest);
               failure = new CLIError(m ? m[2]! : rest, m ? Number(m[1]) : 2);
+            } else if (kind === 'GONE') {
+              gone = rest;
             } else if (kind === 'OPEN') {
               const info = JSON.parse(rest) as {
                 iface: string;
@@ -150,6 +156,7 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
                   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
                 },
                 stopped: () => exited.then(() => ended),
+                ended: () => endedItself,
               };
               resolve(opened);
             } else if (kind === 'STATS') {
@@ -175,6 +182,11 @@ export function prepareLiveCaptureProcess(): PreparedCapture {
           );
         child.stdin!.write(`${JSON.stringify(opts)}\n`);
         child.on('exit', (code, signal) => {
+          // Not asked to stop: the interface went away, or the process died (cap's addon aborts).
+          // Exit 0 without GONE is a stop all the same: Ctrl-C on a terminal reaches this process
+          // too, and it may end before netdiag's own SIGINT handler has asked it to.
+          if (opened && !stopping && (gone !== undefined || signal !== null || code !== 0))
+            endedBy(gone ?? `the capture process ended unexpectedly (${signal ?? `exit ${code}`})`);
           if (!opened)
             reject(
               failure ??

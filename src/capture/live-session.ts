@@ -43,6 +43,8 @@ export interface LiveSessionOptions {
 
 export interface LiveSessionResult {
   reason: StopReason;
+  /** Set when the capture ended by itself (the interface disappeared...): why. Exit 2. */
+  ended?: string;
   iface: string;
   linkType: number;
   stats: LiveStats;
@@ -137,7 +139,9 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
       }
     }, tickMs),
   );
+  let ended: string | undefined;
   const stoppers: Array<Promise<StopReason>> = [countReached, opts.stop, failed];
+  if (capture.ended) stoppers.push(capture.ended().then(why => (ended = why)));
   if (opts.durationMs !== undefined) {
     stoppers.push(new Promise(resolve => timers.push(setTimeout(() => resolve('duration'), opts.durationMs))));
   }
@@ -173,6 +177,7 @@ export async function runLiveSession(opts: LiveSessionOptions): Promise<LiveSess
   }
   const result: LiveSessionResult = {
     reason,
+    ...(ended !== undefined ? { ended } : {}),
     iface: capture.iface,
     linkType: capture.linkType,
     stats: capture.stats(),

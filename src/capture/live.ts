@@ -91,6 +91,11 @@ export interface LiveCapture {
   now(): { sec: number; nsec: number };
   /** When packets can still arrive after stop() (a capture process): resolves once all have. */
   stopped?(): Promise<void>;
+  /**
+   * Resolves, with why, if the capture ends without being asked to (the interface was deleted,
+   * the capture process died). Never resolves otherwise.
+   */
+  ended?(): Promise<string>;
 }
 
 /** Dependencies, for tests: how to load cap, and the clocks. */

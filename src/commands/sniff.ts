@@ -149,6 +149,11 @@ export default defineCommand({
       io.stderr.write(`netdiag: ${formatSessionStats(result)}\n`);
       const code = reporter.finish({ path: iface }, analysis);
       await status.close();
+      // What was captured is reported; then why the capture stopped early, as an error.
+      if (result.ended !== undefined) {
+        io.stderr.write(`netdiag: the capture on ${escapeText(iface)} ended: ${escapeText(result.ended)}\n`);
+        return 2;
+      }
       return code;
     } finally {
       // After an error only what was already written stays: no half JSON document.

@@ -17,7 +17,7 @@ const EXIT_STATUS: Array<[string, string]> = [
   ['1', 'An error finding (analyze, sniff) or a failed check (check, verify).'],
   [
     '2',
-    'Bad usage, unreadable input (a file that is not a capture), or a missing prerequisite (no permission, no libpcap).',
+    'Bad usage, unreadable input (a file that is not a capture), a missing prerequisite (no permission, no libpcap), or a live capture that ended by itself (sniff: the interface disappeared).',
   ],
   ['70', 'An internal error: a bug in netdiag (NETDIAG_DEBUG=1 shows the stack trace).'],
   ['130, 143', 'verify or analyze stopped by SIGINT or SIGTERM; sniff stops on them by design and exits 0 or 1.'],
@@ -31,6 +31,10 @@ const ENVIRONMENT: Array<[string, string]> = [
   [
     'NETDIAG_REPORT_THREAD',
     'analyze: 1 has the messages written by a thread of their own when stdout is a pipe or a file (two cores used, more CPU in all), 0 never; unset, --json and --jsonl only, while the load average is below the number of cores.',
+  ],
+  [
+    'NETDIAG_CAPTURE_WITH',
+    "sniff and verify: cap captures through the cap package's addon (libpcap in immediate mode, a slot of 64 KiB per packet) instead of opening libpcap itself through koffi; for comparison. cap is used anyway when koffi or libpcap cannot be loaded.",
   ],
 ];
 

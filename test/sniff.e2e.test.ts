@@ -432,6 +432,29 @@ for (const way of ['libpcap', 'cap'] as const) {
   });
 }
 
+// Entered without its own sysfs (nsenter --net), a namespace's interfaces are not in /sys: the
+// capture runs (through cap) and is not taken for an interface that disappeared.
+netnsTest('a namespace entered without its sysfs: the capture runs its --duration, not ended as gone', t => {
+  const pair = newPair(t, 'nosys');
+  const r = spawnSync(
+    'nsenter',
+    [
+      `--net=/run/netns/${pair.receiver.ns}`,
+      process.execPath,
+      cliPath,
+      'sniff',
+      pair.receiver.dev,
+      '--duration',
+      '2.5',
+      '-q',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  t.is(r.status, 1, r.stderr); // no traffic: an error finding, not a failed capture
+  t.regex(r.stderr, /packets captured on veth1 in 2\.\d\d s/);
+  t.notRegex(r.stderr, /ended:/);
+});
+
 netnsTest('--duration with nothing sent: stops on time, reports no traffic, exit 1', async t => {
   const pair = newPair(t, 'dur');
   const t0 = Date.now();

@@ -225,6 +225,11 @@ function main(opts: LiveCaptureOptions): void {
     `OPEN ${JSON.stringify({ iface: capture.iface, filter: capture.filter, linkType: capture.linkType, linkName: capture.linkName, snaplen: capture.snaplen })}`,
   );
 
+  // Watched for going away only if /sys shows it now: in a network namespace entered without its
+  // own sysfs (nsenter --net), /sys lists another namespace's interfaces, and cap captures anyway.
+  const sysPath = `/sys/class/net/${capture.iface}`;
+  const watchIface = capture.iface !== 'any' && existsSync(sysPath);
+
   // The kernel's counters of the capture's socket: what the ring dropped (read again before it closes).
   const kernelStats = openKernelStats();
   const kernel = () => ('read' in kernelStats ? kernelStats.read() : kernelStats);
@@ -271,7 +276,7 @@ function main(opts: LiveCaptureOptions): void {
     kernel();
     // An interface deleted under the capture: libpcap's non-blocking reads then only ever find
     // nothing (and cap's addon aborts), so look for it and end the capture, saying why.
-    if (!stopping && capture.iface !== 'any' && !existsSync(`/sys/class/net/${capture.iface}`)) {
+    if (watchIface && !stopping && !existsSync(sysPath)) {
       control(`GONE the interface ${capture.iface} disappeared`);
       stop();
     }

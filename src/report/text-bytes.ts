@@ -30,8 +30,12 @@ export class TextLineEncoder {
   private sec = NaN;
   private clock = Buffer.alloc(0);
   private lastSender = '';
-  private senderBytes: Buffer = Buffer.alloc(0);
-  private readonly senders = new Map<string, Buffer>();
+  /** ` SENDER LEVEL` of the last sender, by level (0-7, then 8: no level). */
+  private senderLevels: Buffer[] = [];
+  private readonly senders = new Map<string, Buffer[]>();
+  /** ` [   45.`: the printk time's seconds, the same for many lines in a row. */
+  private printkSec = -1;
+  private printkHead = Buffer.alloc(0);
 
   constructor(
     private readonly out: Output,
@@ -47,15 +51,16 @@ export class TextLineEncoder {
       this.clock = Buffer.from(c.slice(0, 9), 'latin1');
     }
     if (sender !== this.lastSender) {
-      // A few flows take turns: each sender's bytes are made once.
+      // A few flows take turns: each sender's bytes are made once, with each level after it.
       let b = this.senders.get(sender);
       if (!b) {
         if (sender.length > 64 || NOT_PRINTABLE_ASCII.test(sender)) return false;
         if (this.senders.size >= 4096) this.senders.clear();
-        this.senders.set(sender, (b = Buffer.from(sender, 'latin1')));
+        b = [...LEVELS, NO_LEVEL].map(l => Buffer.concat([Buffer.from(` ${sender} `, 'latin1'), l]));
+        this.senders.set(sender, b);
       }
       this.lastSender = sender;
-      this.senderBytes = b;
+      this.senderLevels = b;
     }
     return true;
   }
@@ -118,24 +123,26 @@ export class TextLineEncoder {
     // the fraction: microseconds, or nanoseconds when the capture has them
     if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
     else o = digits(b, o, ns, 9);
-    b[o++] = 0x20;
-    o = copy(this.senderBytes, b, o);
-    b[o++] = 0x20;
-    if (lv === undefined) o = copy(NO_LEVEL, b, o);
-    else if (lv >= 0 && lv < 8) o = copy(LEVELS[lv]!, b, o);
-    else o += b.latin1Write(levelName(lv).padEnd(6), o);
-    if (us !== undefined) {
+    if (lv === undefined) o = copy(this.senderLevels[8]!, b, o);
+    else if (lv >= 0 && lv < 8) o = copy(this.senderLevels[lv]!, b, o);
+    else {
       b[o++] = 0x20;
+      o += b.latin1Write(this.lastSender, o);
+      b[o++] = 0x20;
+      o += b.latin1Write(levelName(lv).padEnd(6), o);
+    }
+    if (us !== undefined) {
       if (Number.isSafeInteger(us) && us >= 0 && us < 1e15) {
         const sec = Math.floor(us / 1e6);
-        b[o++] = 0x5b; // [
-        const w = sec < 10 ? 1 : sec < 100 ? 2 : sec < 1000 ? 3 : sec < 10000 ? 4 : sec < 1e5 ? 5 : String(sec).length;
-        for (let i = w; i < 5; i++) b[o++] = 0x20;
-        o = digits(b, o, sec, w);
-        b[o++] = 0x2e;
+        if (sec !== this.printkSec) {
+          this.printkSec = sec;
+          this.printkHead = Buffer.from(` [${String(sec).padStart(5, ' ')}.`, 'latin1');
+        }
+        o = copy(this.printkHead, b, o);
         o = digits(b, o, us - sec * 1e6, 6);
         b[o++] = 0x5d; // ]
       } else {
+        b[o++] = 0x20;
         o += b.latin1Write(printkTime(us), o);
       }
     }

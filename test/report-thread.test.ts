@@ -93,6 +93,13 @@ test('a batch without room hands over, and every message comes back in order', t
     batches.push(writer.take(new ArrayBuffer(250)));
     t.true(writer.addMessage(rare), 'an empty batch takes a Message');
   }
+  // A message as the report's bytes, from the middle of a bigger buffer.
+  const encoded = Buffer.from('..{"sender":"10.0.0.2:6665","text":"caf\u00e9"}..');
+  if (!writer.addEncoded(encoded, 2, encoded.length - 2)) {
+    batches.push(writer.take(new ArrayBuffer(250)));
+    t.true(writer.addEncoded(encoded, 2, encoded.length - 2), 'an empty batch takes encoded bytes');
+  }
+  t.false(new BatchWriter(new ArrayBuffer(40)).addEncoded(encoded, 0, encoded.length), 'no room: false');
   batches.push(writer.take());
   t.true(batches.length >= 2);
   const got: string[] = [];
@@ -107,13 +114,16 @@ test('a batch without room hands over, and every message comes back in order', t
     message(m: Message) {
       got.push(m.text);
     },
+    encoded(b: Uint8Array, from: number, to: number) {
+      got.push(Buffer.from(b.subarray(from, to)).toString());
+    },
   };
   for (const b of batches) readBatch(b, to, flows);
   const want = [1, 2, 3, 4, 5].map(
     i =>
       `${i % 2 ? 'plain' : 'extended'} 10.0.0.2:6665 ${i * 1000} ${i} ${i % 2 ? undefined : i % 8} ${i === 3 ? undefined : i * 13} ${text.subarray(0, 20 + i).toString()}`,
   );
-  t.deepEqual(got, [...want, rare.text]);
+  t.deepEqual(got, [...want, rare.text, '{"sender":"10.0.0.2:6665","text":"caf\u00e9"}']);
 });
 
 test('a Message goes over as it was made, every field in its place; one longer than a batch goes whole', t => {
@@ -154,7 +164,8 @@ test('a Message goes over as it was made, every field in its place; one longer t
   batches.push(writer.take());
   const got: Message[] = [];
   const flows: Parameters<typeof readBatch>[2] = [];
-  for (const b of batches) readBatch(b, { messageBytes: () => false, message: m => got.push(m) }, flows);
+  for (const b of batches)
+    readBatch(b, { messageBytes: () => false, message: m => got.push(m), encoded: () => t.fail() }, flows);
   t.deepEqual(got, [full, long]);
   t.deepEqual(Object.keys(got[0]!), Object.keys(full), 'the same fields in the same order');
 });

@@ -8,7 +8,7 @@
 import type { Message, MessageBytes } from '../pipeline/types.js';
 import { endpoint } from '../decode/addr.js';
 import { safeJson } from './escape.js';
-import { jsonString } from './json.js';
+import { jsonString, messageJsonText } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
 import { copy, copyText, digits } from './bytes.js';
@@ -102,6 +102,9 @@ class Recent {
 }
 
 export type JsonPosition = keyof typeof OPEN;
+
+/** What comes before a message written as a string (messageJsonText), by its position. */
+const STRING_OPEN = { jsonl: '', first: '{"messages":[', next: ',' } as const;
 
 export class JsonLineEncoder {
   private sec = NaN;
@@ -213,6 +216,13 @@ export class JsonLineEncoder {
     o = this.tail(b, o, at, m.srcMac, m.dstMac);
     this.out.off = o;
     return true;
+  }
+
+  /** Writes `m` at `at`: as bytes (`write`), or else through messageJsonText. */
+  writeMessage(m: Message, at: JsonPosition): void {
+    if (!this.write(m, at)) {
+      this.out.write(`${STRING_OPEN[at]}${messageJsonText(m, at === 'jsonl')}${at === 'jsonl' ? '\n' : ''}`);
+    }
   }
 
   /**

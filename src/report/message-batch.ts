@@ -4,8 +4,9 @@
  * over whole; the rest (a Message: ncfrag, dictionaries, syslog) as its JSON in the same bytes,
  * so that it dies young in this thread and costs no structured clone (some 10 µs each, and the
  * Messages waiting in a batch made the young generation grow: 10 MiB more RSS at 5,000,000
- * datagrams); a flow's strings when they change, and a Message too long for a batch, as objects
- * beside it, in order. Pure: no I/O, no threads; `readBatch` gives each message back as the
+ * datagrams); for --json and --jsonl the sender writes a Message's report bytes itself, and they
+ * go as they are (report-thread.ts); a flow's strings when they change, and a Message too long
+ * for a batch, as objects beside it, in order. Pure: no I/O, no threads; `readBatch` gives each message back as the
  * reporter takes it.
  */
 import { MessageBytesView } from '../pipeline/message-bytes.js';
@@ -14,8 +15,8 @@ import { copyText } from './bytes.js';
 
 /** Record types: a MessageBytes (HEAD bytes, then its text); the next object is a FlowStrings (what the
  * following messages of its flow carry); the next object is a Message; a Message as JSON (its length
- * as 4 bytes, then its UTF-8). */
-const Rec = { Bytes: 1, Flow: 2, Message: 3, Json: 4 } as const;
+ * as 4 bytes, then its UTF-8); a message as the report's own bytes (its length as 4 bytes, then them). */
+const Rec = { Bytes: 1, Flow: 2, Message: 3, Json: 4, Encoded: 5 } as const;
 
 // A Bytes record: type, bits, flow, then the numbers as float64 (any JS number, exactly), the text's length.
 const BITS = 1,
@@ -157,6 +158,22 @@ export class BatchWriter {
     return true;
   }
 
+  /**
+   * Adds a message the sender already wrote as the report's bytes (`b[from, to)`, copied); false
+   * when the batch has no room for it (take it, then add again, or when the batch is empty, send
+   * the Message).
+   */
+  addEncoded(b: Uint8Array, from: number, to: number): boolean {
+    const n = to - from;
+    const o = this.off;
+    if (o + 5 + n > this.u8.length) return false;
+    this.u8[o] = Rec.Encoded;
+    this.dv.setUint32(o + 1, n, true);
+    this.u8.set(b.subarray(from, to), o + 5);
+    this.off = o + 5 + n;
+    return true;
+  }
+
   /** The batch so far, to hand over; the writer goes on in `next`. */
   take(next: ArrayBuffer = new ArrayBuffer(BATCH_BYTES)): Batch {
     const b: Batch = { bytes: this.u8.buffer as ArrayBuffer, length: this.off, objects: this.objects };
@@ -172,6 +189,8 @@ export class BatchWriter {
 export interface BatchReader {
   messageBytes(m: MessageBytes): boolean;
   message(m: Message): void;
+  /** A message as the report's bytes (BatchWriter.addEncoded): `b[from, to)`, valid during the call. */
+  encoded(b: Uint8Array, from: number, to: number): void;
 }
 
 /**
@@ -193,6 +212,10 @@ export function readBatch(batch: Batch, to: BatchReader, flows: FlowStrings[]): 
     } else if (type === Rec.Message) {
       to.message(batch.objects[next++] as Message);
       o++;
+    } else if (type === Rec.Encoded) {
+      const n = dv.getUint32(o + 1, true);
+      to.encoded(u8, o + 5, o + 5 + n);
+      o += 5 + n;
     } else if (type === Rec.Json) {
       const n = dv.getUint32(o + 1, true);
       to.message(parsedMessage(text.decode(u8.subarray(o + 5, o + 5 + n))));

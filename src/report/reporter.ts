@@ -7,7 +7,7 @@ import type { CaptureSummary } from '../capture/sink.js';
 import { sortFindings } from '../findings/finding.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import type { AnalysisResult, Message, MessageBytes } from '../pipeline/types.js';
-import { documentTail, documentTailObject, messageJsonText } from './json.js';
+import { documentTail, documentTailObject } from './json.js';
 import { safeJson } from './escape.js';
 import { Output } from './output.js';
 import type { Style } from './style.js';
@@ -86,14 +86,12 @@ export class Reporter {
         }
         break;
       case 'jsonl':
-        if (!this.json.write(m, 'jsonl')) this.out.write(`${messageJsonText(m, true)}\n`);
+        this.json.writeMessage(m, 'jsonl');
         break;
       case 'json':
         // The document starts with the first message (or at the end): an error before then leaves
         // stdout empty, not half a document.
-        if (!this.json.write(m, this.messages ? 'next' : 'first')) {
-          this.out.write(`${this.messages ? ',' : '{"messages":['}${messageJsonText(m, false)}`);
-        }
+        this.json.writeMessage(m, this.messages ? 'next' : 'first');
         break;
     }
     this.messages++;
@@ -117,6 +115,21 @@ export class Reporter {
     }
     this.messages++;
     return true;
+  };
+
+  /**
+   * A message already written as this report's bytes (report-thread.ts: the main thread writes
+   * the JSON of the rare Messages itself, see JsonLineEncoder.writeMessage), copied as it is.
+   */
+  encoded = (b: Uint8Array, from: number, to: number): void => {
+    const out = this.out;
+    while (from < to) {
+      const n = Math.min(to - from, Output.MAX_RESERVE);
+      out.reserve(n).set(b.subarray(from, from + n), out.off);
+      out.off += n;
+      from += n;
+    }
+    this.messages++;
   };
 
   /** How far the messages went (report-thread.ts: the thread that wrote them tells the main one). */

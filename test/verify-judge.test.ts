@@ -11,7 +11,7 @@ import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
 import { sysrqLogged } from '../src/verify/hops/evidence.js';
 import { checkLogFile } from '../src/verify/log-file.js';
-import { parseTransmitErrors } from '../src/verify/trigger.js';
+import { ArrivalTracker, parseTransmitErrors } from '../src/verify/trigger.js';
 import type { Finding } from '../src/findings/finding.js';
 import { f, fx, healthySender } from './helpers/host-facts.js';
 
@@ -351,19 +351,19 @@ test('judge: counters since boot are compared as deltas', t => {
 const FLEET_LOG = fx('logs/rsyslog-lab-fleet-6.1-6.17.log');
 
 test("log file: a sysrq line is this sender's only with the kernel timestamp it had on the wire", t => {
-  t.true(sysrqLogged(FLEET_LOG, { usec: 47_317_040 }, '10.99.0.2'));
-  t.true(sysrqLogged(FLEET_LOG, { usec: 95_638_008 }, '10.99.0.5'));
-  t.false(sysrqLogged(FLEET_LOG, { usec: 52_118_404 }, '10.99.0.4'), "other senders' sysrq lines");
-  t.false(sysrqLogged(FLEET_LOG, { usec: 41_250_093 }, '10.99.0.5'), 'the stamp of a marker line, not of a sysrq line');
-  t.false(sysrqLogged(FLEET_LOG, undefined, '10.99.0.2'), 'no sysrq line on the wire: nothing to look for');
-  // A datagram without a printk time: the sender's address, as a whole word.
-  t.true(sysrqLogged(FLEET_LOG, {}, '10.99.0.2'));
-  t.false(sysrqLogged(FLEET_LOG, {}, '10.99.0.4'));
-  t.false(sysrqLogged(FLEET_LOG, {}, '10.99.0.'));
+  t.is(sysrqLogged(FLEET_LOG, { usec: 47_317_040 }, '10.99.0.2'), 1);
+  t.is(sysrqLogged(FLEET_LOG, { usec: 95_638_008 }, '10.99.0.5'), 1);
+  t.is(sysrqLogged(FLEET_LOG, { usec: 52_118_404 }, '10.99.0.4'), 0, "other senders' sysrq lines");
+  t.is(sysrqLogged(FLEET_LOG, { usec: 41_250_093 }, '10.99.0.5'), 0, 'the stamp of a marker line, not of a sysrq line');
+  t.is(sysrqLogged(FLEET_LOG, undefined, '10.99.0.2'), 0, 'no sysrq line on the wire: nothing to look for');
+  // A datagram without a printk time: the sender's address, as a whole word (both of its tests' lines).
+  t.is(sysrqLogged(FLEET_LOG, {}, '10.99.0.2'), 2);
+  t.is(sysrqLogged(FLEET_LOG, {}, '10.99.0.4'), 0);
+  t.is(sysrqLogged(FLEET_LOG, {}, '10.99.0.'), 0);
   // The extended header as rsyslog writes it (synthesised line): the microseconds field.
   const ext = '2026-12-02T16:10:00.1+00:00 10.99.0.3 6,378,14045975,-;sysrq: Show Regs\n';
-  t.true(sysrqLogged(ext, { usec: 14_045_975 }, '10.99.0.3'));
-  t.false(sysrqLogged(ext, { usec: 1_404_597 }, '10.99.0.3'));
+  t.is(sysrqLogged(ext, { usec: 14_045_975 }, '10.99.0.3'), 1);
+  t.is(sysrqLogged(ext, { usec: 1_404_597 }, '10.99.0.3'), 0);
 });
 
 test("judge, fleet: other senders' sysrq lines in the shared log file do not pass a sender a firewall drops", async t => {
@@ -392,7 +392,14 @@ test("judge, fleet: other senders' sysrq lines in the shared log file do not pas
     MARKER,
     tracker,
   );
-  t.deepEqual(lc, { path: '/var/log/syslog', readable: true, markerFound: false, sysrqFound: false });
+  t.deepEqual(lc, {
+    path: '/var/log/syslog',
+    readable: true,
+    markerFound: false,
+    sysrqFound: false,
+    markerLines: 0,
+    sysrqLines: 0,
+  });
   const r = judgeVerify({
     ...evidence({ name: 'guest3', before: rules(0), after: rules(2) }),
     logFile: lc,
@@ -472,4 +479,81 @@ test('judge: transmit_errors rising while the messages arrive is a warning; unch
   t.is(none.checks.find(x => x.id === 'verify.transmit')?.detail, 'transmit_errors target1 3, none during the test');
   // A kernel without the counter: no hop at all.
   t.falsy(judgeVerify(evidence({ name: 'old', inLog: true })).checks.find(x => x.id === 'verify.transmit'));
+});
+
+// The log file holds the marker, but not necessarily this target's copy: the sender's other
+// target on this host, or its syslog daemon forwarding the kernel log, may have put it there.
+
+const dropped = (n: number) => ({
+  nft: undefined,
+  iptables: f(
+    `*filter\n:INPUT ACCEPT [0:0]\n[${n}:${n * 60}] -A INPUT -p udp -m udp --dport 514 -j DROP\nCOMMIT\n`,
+    'iptables-save -c',
+  ),
+});
+
+test("judge: the marker in the file came by the sender's other target: this one's DROP is the root cause", t => {
+  const base = evidence({ name: 'two targets', before: dropped(0), after: dropped(2), inLog: true });
+  const one = { ...base.logFile!, markerLines: 1, sysrqLines: 1 };
+  const r = judgeVerify({
+    ...base,
+    logFile: one,
+    copies: { syslog: { marker: 0, sysrq: 0 }, targets: { marker: 1, sysrq: 1 } },
+  });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'firewall-drop');
+  t.is(r.checks.find(c => c.id === 'verify.log')?.status, 'skip');
+  // Both copies in the file: both got through, the rule read is contradicted.
+  const both = judgeVerify({
+    ...base,
+    logFile: { ...one, markerLines: 2, sysrqLines: 2 },
+    copies: { syslog: { marker: 0, sysrq: 0 }, targets: { marker: 1, sysrq: 1 } },
+  });
+  t.true(both.ok, JSON.stringify(both.rootCause));
+  t.is(both.checks.find(c => c.id === 'verify.firewall')?.status, 'warn');
+  // One target, one copy: as before, the file proves the path.
+  t.true(judgeVerify({ ...base, logFile: one }).ok);
+});
+
+test("judge: the marker in the file is the sender's syslog daemon's copy: netconsole's own was filtered", t => {
+  const base = evidence({ name: 'forwarded', sysrqOnly: true, inLog: true });
+  const r = judgeVerify({
+    ...base,
+    logFile: { ...base.logFile!, markerFound: true, markerLines: 1, sysrqLines: 2 },
+    copies: { syslog: { marker: 1, sysrq: 1 }, targets: { marker: 0, sysrq: 0 } },
+  });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'marker-filtered');
+  t.regex(
+    r.checks.find(c => c.id === 'verify.log')!.detail,
+    /the sysrq line is in .*the sender's syslog daemon's copy/,
+  );
+  // Nothing of netconsole on the wire, only the syslog copy: not on the wire, and the evidence says why.
+  const none = judgeVerify({
+    ...evidence({ name: 'forwarded only', arrive: null }),
+    copies: { syslog: { marker: 1, sysrq: 0 }, targets: { marker: 0, sysrq: 0 } },
+  });
+  t.is(none.rootCause?.code, 'not-on-wire');
+  t.true(none.rootCause!.evidence.some(e => /the marker came once as syslog from 10\.99\.0\.2/.test(e)));
+});
+
+test("tracker: a syslog copy of the marker is not netconsole's arrival; another target's datagrams are its own", t => {
+  let now = 0;
+  const tr = new ArrivalTracker('10.99.0.2', MARKER, () => now, undefined, ['10.99.0.1|5514']);
+  tr.triggeredAt = 0;
+  now = 5;
+  const msg = (text: string, over: Record<string, unknown> = {}) =>
+    ({ srcIp: '10.99.0.2', dstIp: '10.99.0.1', dstPort: 514, mode: 'plain', text, packets: [1], ...over }) as never;
+  tr.message(msg(`<6>Dec  3 10:00:00 guest kernel: ${MARKER}`, { mode: 'syslog' }));
+  t.falsy(tr.markerArrival);
+  t.deepEqual(tr.syslogCopies, { marker: 1, sysrq: 0 });
+  tr.message(msg(MARKER, { dstPort: 5514 }));
+  t.falsy(tr.markerArrival, "the other target's copy");
+  t.is(tr.others.get('10.99.0.1|5514')?.markerArrival?.dstPort, 5514);
+  tr.message(msg(MARKER));
+  t.is(tr.markerArrival?.dstPort, 514);
+  // A port no target of the sender has: still this target's (a wrong port is its hop to judge).
+  tr.message(msg('sysrq: Show Regs', { dstPort: 6666 }));
+  t.is(tr.sysrqArrival?.dstPort, 6666);
+  t.is(tr.messages, 2);
 });

@@ -7,7 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { haveCommand, requiring } from './helpers/prereq.js';
-import { labRequirements, run, senderArgs, stopRsyslog, verifyOnLab, withLab, type LabState } from './lab-driver.js';
+import {
+  guest,
+  labRequirements,
+  run,
+  senderArgs,
+  stopRsyslog,
+  verifyOnLab,
+  withLab,
+  type LabState,
+} from './lab-driver.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
 
@@ -20,6 +29,8 @@ interface VerifyJson {
   roundTripMs: number | null;
   elapsedMs: number;
   checks: Array<{ id: string; status: string; detail: string; findings: string[] }>;
+  /** The sender's other targets on this host, when it has several. */
+  targets?: Array<{ target: string; port: number; ok: boolean; rootCause: { code: string } | null }>;
 }
 
 /** The datagram's hops on this host, in the order verify judges them. */
@@ -235,6 +246,12 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
           JSON.stringify(warned),
         );
       } else {
+        if (opts.includes('--two-targets'))
+          t.deepEqual(
+            r.json.targets?.map(x => [x.target, x.ok]),
+            [[`eth0 -> ${s.receiver.ip}:5514`, true]],
+            'the second target judged too',
+          );
         // No false alarm: two targets to two ports of one server are two targets, not a conflict.
         t.deepEqual(
           r.json.checks.filter(c => c.findings.includes('config-conflict')),
@@ -245,6 +262,43 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
     });
   });
 }
+
+// The log file cannot tell which copy of the marker it got: another target's, or the sender's
+// syslog daemon's, must not pass for the tested one's.
+test.serial('fault: two targets to two ports, nft DROP on the first only: FAIL naming that target', async t => {
+  await withLab(t, 'vfytt', ['--two-targets', '--firewall', 'nft-drop'], async s => {
+    const r = await verify(s);
+    t.is(r.code, 1, r.stderr);
+    t.is(r.json.rootCause?.code, 'firewall-drop', JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
+    t.regex(r.json.rootCause!.summary, new RegExp(`^eth0 -> ${s.receiver.ip.replace(/\./g, '\\.')}:514: nft drops`));
+    oneRootCause(t, r.json);
+    // The other target's copy reached the file; it works and says so.
+    t.deepEqual(
+      r.json.targets?.map(x => [x.target, x.ok]),
+      [[`eth0 -> ${s.receiver.ip}:5514`, true]],
+    );
+    const marker = /marker (netdiag-verify-[0-9a-f]+)/.exec(r.json.checks[0]!.detail)?.[1] ?? '';
+    t.true(marker !== '' && readFileSync(s.rsyslog.logFile!, 'utf8').includes(marker), 'the marker came by 5514');
+  });
+});
+
+test.serial(
+  "fault: console log level too low while the sender's syslog daemon forwards the kernel log over UDP",
+  async t => {
+    await withLab(t, 'vfyfwd', ['--loglevel', '1'], async s => {
+      // busybox syslogd and klogd on the guest: every kernel message, the marker too, as syslog to 514.
+      const fwd = await guest(s.name, `syslogd -R ${s.receiver.ip}:514 -O /dev/null && klogd`);
+      t.is(fwd.code, 0, fwd.stderr);
+      const r = await verify(s);
+      t.is(r.code, 1, r.stderr);
+      t.is(r.json.rootCause?.code, 'console-loglevel-low', JSON.stringify(r.json.checks));
+      t.regex(r.json.checks.find(c => c.id === 'verify.log')?.detail ?? '', /the sender's syslog daemon's copy/);
+      // The forwarded copy is in the file: the test proves netconsole alone.
+      const marker = /marker (netdiag-verify-[0-9a-f]+)/.exec(r.json.checks[0]!.detail)?.[1] ?? '';
+      t.true(marker !== '' && readFileSync(s.rsyslog.logFile!, 'utf8').includes(marker), 'the syslog copy arrived');
+    });
+  },
+);
 
 test.serial(
   'works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends',

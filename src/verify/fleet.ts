@@ -10,23 +10,15 @@
  * stops the others. Every effect goes through the dependencies given.
  */
 import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
-import { runReceiverChecks, type ReceiverFacts, type ReceiverReport } from '../checks/run.js';
+import { runReceiverChecks, type ReceiverFacts } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { checkLogFile, watchedLogFile } from './log-file.js';
-import { judgeSender } from './run.js';
+import { judgeSenderTargets } from './targets.js';
 import { destinationHost, reachSender, receiverFactsFor, routesAtOnce, watchedPorts } from './sender-side.js';
 import { ipFamily } from '../config/netconsole-spec.js';
-import {
-  ArrivalTracker,
-  checkTrigger,
-  newMarker,
-  parseTransmitErrors,
-  transmitCounts,
-  triggerAndWait,
-  triggerArgv,
-} from './trigger.js';
+import { checkTrigger, newMarker, newTracker, parseTransmitErrors, triggerAndWait, triggerArgv } from './trigger.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { LiveHandle, SenderExec, VerifyDeps, VerifyOptions, VerifyOutcome } from './types.js';
 
@@ -194,11 +186,10 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       prepared?.cancel();
       throw e;
     });
-    const tracker = new ArrivalTracker(side.senderIp, marker, () => d.clock(), side.senderMac);
+    const tracker = newTracker(side, marker, () => d.clock());
     const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
     let triggerError: string | undefined;
     let logFile: string | undefined, logOffset: number | undefined;
-    let before: ReceiverReport;
     let transmitAfter = new Map<string, number>();
     let triggered = false;
     const { live, demux } = await captureOn(side.iface).catch(e => {
@@ -211,8 +202,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       await d.sleep(100);
     }
     try {
-      before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
-      logFile = watchedLogFile(o, before);
+      logFile = watchedLogFile(o, runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx));
       logOffset = logFile ? await d.fileSize(logFile) : undefined;
       if (cancelled()) throw new Error('cancelled');
       testing++;
@@ -236,21 +226,22 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
       afterFacts(doneAt),
     ]);
-    const report = judgeSender(
+    const { report, others } = judgeSenderTargets({
       side,
       tracker,
-      before,
-      runReceiverChecks(receiverFactsFor(after, side), side.receiverCtx),
+      before: await beforeFacts,
+      after,
       wire,
       o,
-      triggerError,
-      logCheck,
+      ...(triggerError ? { triggerError } : {}),
+      ...(logCheck ? { logCheck } : {}),
       // The counters before were taken once for the run: other senders moved them too.
-      o.senders.length > 1,
-      transmitCounts(side, transmitAfter),
-    );
+      sharedCounters: o.senders.length > 1,
+      transmitAfter,
+    });
     return {
       report,
+      ...(others.length ? { others } : {}),
       marker,
       senderIp: side.senderIp,
       iface: side.iface,

@@ -7,7 +7,7 @@
  */
 import type { CheckResult } from '../checks/check.js';
 import type { Finding } from '../findings/finding.js';
-import { contradicted, type Hop, type Seen, type VerifyEvidence } from './hops/evidence.js';
+import { contradicted, type Hop, type LineCounts, type Seen, type VerifyEvidence } from './hops/evidence.js';
 import { dstIpHop, dstMacHop, portHop } from './hops/arrival.js';
 import { firewallHop } from './hops/firewall.js';
 import { countersHop, daemonHop, logHop, loglevelHop, receiverSide, rpFilterHop, socketHop } from './hops/receiver.js';
@@ -68,10 +68,27 @@ const BESIDE: readonly Hop[] = [
 /** ICMP answers from this host to the sender, as the pipeline reported them. */
 const ICMP_ANSWER = /^port-unreachable$|reject|prohibited/;
 
+/**
+ * Whether the log file proves this target's path: it holds the marker (or the sysrq line) this
+ * target sent, and as many copies of it as the capture saw, so none of them can be another's (the
+ * sender's other targets on this host, its syslog daemon forwarding the kernel log).
+ */
+function inLog(e: VerifyEvidence): boolean {
+  const lf = e.logFile;
+  if (!lf?.readable) return false;
+  const others = (k: keyof LineCounts) => (e.copies?.syslog[k] ?? 0) + (e.copies?.targets[k] ?? 0);
+  const proves = (arrived: boolean, found: boolean, lines: number | undefined, k: keyof LineCounts) =>
+    arrived && found && (lines ?? 1) > others(k);
+  return (
+    proves(!!e.markerArrival, lf.markerFound, lf.markerLines, 'marker') ||
+    proves(!!e.sysrqArrival, lf.sysrqFound, lf.sysrqLines, 'sysrq')
+  );
+}
+
 function seen(e: VerifyEvidence): Seen {
   const arrived = e.markerArrival ?? e.sysrqArrival;
   const s: Seen = {
-    inLog: !!e.logFile?.readable && (e.logFile.markerFound || e.logFile.sysrqFound),
+    inLog: inLog(e),
     icmp: e.wire.findings.filter(f => ICMP_ANSWER.test(f.code)),
     delta: key => (e.receiverAfter.counters[key] ?? 0) - (e.receiverBefore.counters[key] ?? 0),
   };

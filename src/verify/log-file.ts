@@ -11,6 +11,9 @@ export interface LogCheck {
   path: string;
   markerFound: boolean;
   sysrqFound: boolean;
+  /** How many lines hold the marker, and this sender's sysrq line: one per copy that reached the file. */
+  markerLines: number;
+  sysrqLines: number;
   readable: boolean;
 }
 
@@ -31,14 +34,18 @@ export async function checkLogFile(
     text = await d.readFrom(path, offset ?? 0);
     if (text === undefined || text.includes(marker) || !t.arrived) break;
     // Only the sysrq line came (the marker was filtered on the sender): it is all there is to wait for.
-    if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp)) break;
+    if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0) break;
     await d.sleep(50);
   }
+  const markerLines = text ? text.split('\n').filter(l => l.includes(marker)).length : 0;
+  const sysrqLines = text ? sysrqLogged(text, t.sysrqArrival, t.senderIp) : 0;
   return {
     path,
     readable: text !== undefined,
-    markerFound: !!text?.includes(marker),
-    sysrqFound: !!text && sysrqLogged(text, t.sysrqArrival, t.senderIp),
+    markerFound: markerLines > 0,
+    sysrqFound: sysrqLines > 0,
+    markerLines,
+    sysrqLines,
   };
 }
 

@@ -10,6 +10,9 @@ export function checkLines(c: CheckResult, style: Style): string {
   return renderChecks([c], { style, evidence: false, hideInfoOnPass: true });
 }
 
+/** Checks of the whole test, shown with the tested target only. */
+const SHOWN_ONCE = ['verify.trigger', 'verify.counters'];
+
 export function formatVerifyText(o: VerifyOutcome, destination: string, style: Style): string {
   const r = o.report;
   let s = '';
@@ -27,14 +30,26 @@ export function formatVerifyText(o: VerifyOutcome, destination: string, style: S
     ],
     ['this host (receiver)', c => c.id.startsWith('receiver')],
   ];
-  for (const [title, pick] of groups) {
+  // The sender's other targets on this host, after its tested one: the same test's hops.
+  const others = (o.others ?? []).map((x): [string, CheckResult[]] => [
+    `its other target on this host, ${x.target}: ${x.report.ok ? 'works' : 'does not work'}`,
+    x.report.checks.filter(c => c.id.startsWith('verify.') && !SHOWN_ONCE.includes(c.id)),
+  ]);
+  for (const [i, [title, pick]] of groups.entries()) {
     const cs = r.checks.filter(pick);
-    if (!cs.length) continue;
-    s += `${style.bold(escapeText(title))}\n`;
-    for (const c of cs) s += checkLines(c, style);
+    if (cs.length) {
+      s += `${style.bold(escapeText(title))}\n`;
+      for (const c of cs) s += checkLines(c, style);
+    }
+    if (i !== 1) continue;
+    for (const [t, ocs] of others) {
+      s += `${style.bold(escapeText(t))}\n`;
+      for (const c of ocs) s += checkLines(c, style);
+    }
   }
+  const targets = others.length ? `, on its ${others.length + 1} targets on this host` : '';
   s += r.ok
-    ? `\n${style.green('PASS')}: netconsole from ${escapeText(destination)} works end to end; the message arrived ${r.roundTripMs} ms after the trigger (${(o.elapsedMs / 1000).toFixed(1)} s in all)\n`
+    ? `\n${style.green('PASS')}: netconsole from ${escapeText(destination)} works end to end${targets}; the message arrived ${r.roundTripMs} ms after the trigger (${(o.elapsedMs / 1000).toFixed(1)} s in all)\n`
     : `\n${style.red('FAIL')}: netconsole from ${escapeText(destination)} does not work end to end${r.rootCause ? ` (${r.rootCause.code})` : ''}\n`;
   return s;
 }
@@ -57,13 +72,27 @@ export function verifyJsonDoc(o: VerifyOutcome, destination: string): Record<str
     roundTripMs: r.roundTripMs ?? null,
     elapsedMs: o.elapsedMs,
     rootCause: r.rootCause ?? null,
-    checks: r.checks.map(c => ({
-      id: c.id,
-      name: c.name,
-      status: c.status,
-      detail: c.detail,
-      findings: c.findings.map(f => f.code),
-    })),
+    checks: r.checks.map(checkJson),
     findings: r.findings,
+    ...(o.others?.length
+      ? {
+          targets: o.others.map(x => ({
+            target: x.target,
+            port: x.port,
+            ok: x.report.ok,
+            roundTripMs: x.report.roundTripMs ?? null,
+            rootCause: x.report.rootCause ?? null,
+            checks: x.report.checks.filter(c => c.id.startsWith('verify.')).map(checkJson),
+          })),
+        }
+      : {}),
   };
 }
+
+const checkJson = (c: CheckResult) => ({
+  id: c.id,
+  name: c.name,
+  status: c.status,
+  detail: c.detail,
+  findings: c.findings.map(f => f.code),
+});

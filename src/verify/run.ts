@@ -11,20 +11,10 @@
 import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import type { AnalysisResult } from '../pipeline/types.js';
-import type { TransmitCount } from './hops/evidence.js';
-import { judgeVerify, type VerifyReport } from './judge.js';
-import { checkLogFile, watchedLogFile, type LogCheck } from './log-file.js';
+import { checkLogFile, watchedLogFile } from './log-file.js';
 import { reachSender, receiverFactsFor, watchedPorts, type SenderSide } from './sender-side.js';
-import {
-  ArrivalTracker,
-  checkTrigger,
-  newMarker,
-  parseTransmitErrors,
-  transmitCounts,
-  triggerAndWait,
-  triggerArgv,
-} from './trigger.js';
+import { judgeSenderTargets } from './targets.js';
+import { checkTrigger, newMarker, newTracker, parseTransmitErrors, triggerAndWait, triggerArgv } from './trigger.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { LiveHandle, VerifyDeps, VerifyOptions, VerifyOutcome } from './types.js';
 
@@ -39,41 +29,6 @@ function verifyFilter(senderIp: string, senderMac?: string): string {
       ? `(src host ${senderIp} or ether src ${senderMac})`
       : `src host ${senderIp}`;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
-}
-
-export function judgeSender(
-  side: SenderSide,
-  tracker: ArrivalTracker,
-  before: ReceiverReport,
-  after: ReceiverReport,
-  wire: AnalysisResult,
-  o: Pick<VerifyOptions, 'timeoutSec'>,
-  triggerError: string | undefined,
-  logCheck: LogCheck | undefined,
-  sharedCounters = false,
-  transmit: TransmitCount[] = [],
-): VerifyReport {
-  return judgeVerify({
-    sender: side.report,
-    receiverBefore: before,
-    receiverAfter: after,
-    receiverMacs: side.receiverMacs,
-    receiverAddrs: side.receiverAddrs,
-    iface: side.iface,
-    port: side.port,
-    senderIp: side.senderIp,
-    marker: tracker.marker,
-    ...(side.target ? { target: side.target } : {}),
-    ...(triggerError ? { triggerError } : {}),
-    ...(tracker.markerArrival ? { markerArrival: tracker.markerArrival } : {}),
-    ...(tracker.sysrqArrival ? { sysrqArrival: tracker.sysrqArrival } : {}),
-    messagesFromSender: tracker.messages,
-    wire,
-    ...(logCheck ? { logFile: logCheck } : {}),
-    timeoutSec: o.timeoutSec,
-    ...(sharedCounters ? { sharedCounters } : {}),
-    ...(transmit.length ? { transmitErrors: transmit } : {}),
-  });
 }
 
 export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
@@ -107,7 +62,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const { senderIp, iface, port } = side;
 
   // At once: this host's facts and the capture.
-  const tracker = new ArrivalTracker(senderIp, marker, () => d.clock(), side.senderMac);
+  const tracker = newTracker(side, marker, () => d.clock());
   const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
   let live: LiveHandle | undefined;
   let triggerError: string | undefined;
@@ -150,21 +105,20 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
     beforeFacts.then(f => collectReceiverCounters(d.receiver, f)),
   ]);
-  const after = runReceiverChecks(receiverFactsFor(afterFacts, side), side.receiverCtx);
-  const report = judgeSender(
+  const { report, others } = judgeSenderTargets({
     side,
     tracker,
-    before,
-    after,
+    before: await beforeFacts,
+    after: afterFacts,
     wire,
     o,
-    triggerError,
-    logCheck,
-    false,
-    transmitCounts(side, transmitAfter),
-  );
+    ...(triggerError ? { triggerError } : {}),
+    ...(logCheck ? { logCheck } : {}),
+    transmitAfter,
+  });
   return {
     report,
+    ...(others.length ? { others } : {}),
     marker,
     senderIp,
     iface,

@@ -22,6 +22,7 @@ import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-ex
 import type { ExecResult, HostExec } from '../io/host-exec.js';
 import { shellQuote, type PreparedCommand } from '../io/ssh-exec.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
+import { targetKey } from './hops/evidence.js';
 import type { VerifyDeps, VerifyOptions } from './types.js';
 
 /** The sender as verify found it before the test, and where this host receives it. */
@@ -42,6 +43,11 @@ export interface SenderSide {
   receiverCtx: ReceiverContext;
   /** `ip route get SENDER` here, as the receiver's facts hold it (rp_filter judges the way back). */
   routeGet?: FactText & { ip: string };
+  /**
+   * The sender's other targets on this host (another port or address, the same family): the
+   * same test reaches them, and each is judged as its own path.
+   */
+  others?: NetconsoleTarget[];
 }
 
 /**
@@ -53,10 +59,35 @@ function chooseTarget(
   receiverAddrs: readonly string[],
   ports: readonly number[],
 ): NetconsoleTarget | undefined {
-  const live = r.configfs.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
-  const candidates = r.running.length ? r.running : [...live, ...r.configured];
+  const candidates = targetCandidates(r);
   const toUs = candidates.filter(t => receiverAddrs.includes(canonicalIp(t.remoteIp)));
   return toUs.find(t => ports.includes(t.remotePort)) ?? toUs[0] ?? r.target ?? candidates[0];
+}
+
+/** The targets the kernel runs, else the configured ones (enabled configfs entries first). */
+function targetCandidates(r: SenderReport): NetconsoleTarget[] {
+  const live = r.configfs.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
+  return r.running.length ? r.running : [...live, ...r.configured];
+}
+
+/**
+ * The sender's targets on this host besides the tested one: another destination (address or
+ * port) of this host, in the tested target's family (its datagrams come from the same source).
+ */
+function otherTargets(
+  r: SenderReport,
+  receiverAddrs: readonly string[],
+  tested: NetconsoleTarget | undefined,
+): NetconsoleTarget[] {
+  if (!tested) return [];
+  const key = (t: NetconsoleTarget) => targetKey(t.remoteIp, t.remotePort);
+  const seen = new Set([key(tested)]);
+  return targetCandidates(r).filter(t => {
+    if (ipFamily(t.remoteIp) !== ipFamily(tested.remoteIp)) return false;
+    if (!receiverAddrs.includes(canonicalIp(t.remoteIp)) || seen.has(key(t))) return false;
+    seen.add(key(t));
+    return true;
+  });
 }
 
 /** The address of a sender device of the target's family (what netpoll takes when the target has no local IP). */
@@ -169,7 +200,8 @@ export async function reachSender(
   const receiving = receiverFacts ? syslogPorts(receiverFacts) : [];
   const ports = o.port ? [o.port] : receiving;
 
-  const target = chooseTarget(runSenderChecks(senderFacts, {}), receiverAddrs, ports);
+  const asConfigured = runSenderChecks(senderFacts, {});
+  const target = chooseTarget(asConfigured, receiverAddrs, ports);
   // The route and neighbour of the netconsole target, not of the ssh client.
   if (target && ipFamily(target.remoteIp) !== 0 && senderFacts.routeGet?.ip !== target.remoteIp) {
     const r = await exec.run(['ip', 'route', 'get', target.remoteIp]);
@@ -204,6 +236,8 @@ export async function reachSender(
     o.port ??
     (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
 
+  // --port tests that target alone.
+  const others = o.port === undefined ? otherTargets(asConfigured, receiverAddrs, target) : [];
   const report = runSenderChecks(senderFacts, {
     ...(receiverIp ? { receiverIp } : {}),
     ...(target ? { targetPort: target.remotePort } : {}),
@@ -231,6 +265,7 @@ export async function reachSender(
     receiverAddrs,
     receiverCtx,
     ...(routeGet ? { routeGet } : {}),
+    ...(others.length ? { others } : {}),
   };
 }
 
@@ -288,5 +323,6 @@ export function receiverFactsFor(facts: ReceiverFacts, side: SenderSide): Receiv
 
 /** The ports verify watches for a sender: the expected one, the configured one, and netconsole's usual ones. */
 export function watchedPorts(side: SenderSide): number[] {
-  return [...new Set([side.port, side.target?.remotePort ?? side.port, 514, 6666])];
+  const others = (side.others ?? []).map(t => t.remotePort);
+  return [...new Set([side.port, side.target?.remotePort ?? side.port, ...others, 514, 6666])];
 }

@@ -9,7 +9,7 @@ import { CLIError } from '../errors.js';
 import type { ExecResult } from '../io/host-exec.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { Message } from '../pipeline/types.js';
-import { SYSRQ_LINE, type Arrival, type TransmitCount } from './hops/evidence.js';
+import { SYSRQ_LINE, targetKey, type Arrival, type TransmitCount } from './hops/evidence.js';
 import type { SenderSide } from './sender-side.js';
 import type { VerifyDeps } from './types.js';
 
@@ -55,26 +55,55 @@ export function transmitCounts(side: SenderSide, after: Map<string, number>): Tr
   }));
 }
 
-/** What the capture saw of one sender's test: its marker, its sysrq line, and how many other messages. */
-export class ArrivalTracker {
+/** A target's marker and sysrq line as the capture saw them. */
+export interface TargetArrivals {
+  markerArrival?: Arrival;
+  sysrqArrival?: Arrival;
+}
+
+/**
+ * What the capture saw of one sender's test: its marker, its sysrq line, and how many other
+ * messages. Only netconsole's own datagrams count: a syslog-formatted copy of the marker (the
+ * sender's syslog daemon forwarding its kernel log over UDP) is counted apart, since it says
+ * nothing of netconsole. Datagrams to the sender's other targets on this host (another port or
+ * address) are theirs, kept by target.
+ */
+export class ArrivalTracker implements TargetArrivals {
   triggeredAt = Number.POSITIVE_INFINITY;
   markerArrival?: Arrival;
   sysrqArrival?: Arrival;
   messages = 0;
+  /** Syslog-formatted copies of the marker or of a sysrq line seen from the sender (not netconsole). */
+  syslogCopies = { marker: 0, sysrq: 0 };
+  /** The sender's other targets on this host, by targetKey. */
+  readonly others = new Map<string, TargetArrivals>();
 
   constructor(
     readonly senderIp: string,
     readonly marker: string,
     private readonly clock: () => number,
     readonly senderMac?: string,
-  ) {}
+    otherTargets: readonly string[] = [],
+  ) {
+    for (const k of otherTargets) this.others.set(k, {});
+  }
 
   message(m: Message): void {
     if (m.srcIp !== this.senderIp && !(this.senderMac && m.srcMac === this.senderMac)) return;
-    this.messages++;
-    if (!this.markerArrival && m.text.includes(this.marker)) this.markerArrival = this.seen(m);
-    else if (!this.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text))
-      this.sysrqArrival = this.seen(m);
+    if (m.mode === 'syslog') {
+      if (m.text.includes(this.marker)) this.syslogCopies.marker++;
+      else if (this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text)) this.syslogCopies.sysrq++;
+      return;
+    }
+    const other = this.others.size ? this.others.get(targetKey(m.dstIp, m.dstPort)) : undefined;
+    if (!other) this.messages++;
+    this.record(other ?? this, m);
+  }
+
+  private record(t: TargetArrivals, m: Message): void {
+    if (!t.markerArrival && m.text.includes(this.marker)) t.markerArrival = this.seen(m);
+    else if (!t.sysrqArrival && this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text))
+      t.sysrqArrival = this.seen(m);
   }
 
   get arrived(): boolean {
@@ -92,6 +121,12 @@ export class ArrivalTracker {
       ...(m.usec !== undefined ? { usec: m.usec } : {}),
     };
   }
+}
+
+/** The tracker of a sender's test, telling its other targets on this host apart. */
+export function newTracker(side: SenderSide, marker: string, clock: () => number): ArrivalTracker {
+  const others = (side.others ?? []).map(t => targetKey(t.remoteIp, t.remotePort));
+  return new ArrivalTracker(side.senderIp, marker, clock, side.senderMac, others);
 }
 
 /**
@@ -118,7 +153,9 @@ export async function triggerAndWait(
     trig.code !== 0 ? (trig.stderr.trim().split('\n').pop() || `exit ${trig.code}`).slice(0, 200) : undefined;
   let deadline = t.triggeredAt + timeoutSec * 1000;
   let graced = false;
-  while (!triggerError && d.clock() < deadline && !(t.markerArrival && t.sysrqArrival)) {
+  const all = (a: TargetArrivals) => a.markerArrival && a.sysrqArrival;
+  // The sender's other targets on this host send the same lines right after: wait for theirs too.
+  while (!triggerError && d.clock() < deadline && !(all(t) && [...t.others.values()].every(all))) {
     await d.sleep(t.arrived ? 10 : 25);
     tick();
     if (!graced && t.arrived) {

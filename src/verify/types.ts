@@ -57,8 +57,18 @@ export interface VerifyDeps {
   marker?(): string;
 }
 
+/** Another target of the sender on this host, judged from the same test (targets.ts). */
+export interface OtherTargetOutcome {
+  /** `eth0 -> 10.99.0.1:5514`. */
+  target: string;
+  port: number;
+  report: VerifyReport;
+}
+
 export interface VerifyOutcome {
   report: VerifyReport;
+  /** The sender's other targets on this host, each judged as its own path; absent when it has one. */
+  others?: OtherTargetOutcome[];
   marker: string;
   senderIp: string;
   iface: string;

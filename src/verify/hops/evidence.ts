@@ -9,6 +9,7 @@ import type { ReceiverReport, SenderReport } from '../../checks/run.js';
 import type { NetconsoleTarget } from '../../config/target.js';
 import type { Finding } from '../../findings/finding.js';
 import type { AnalysisResult } from '../../pipeline/types.js';
+import { canonicalIp } from '../../decode/addr.js';
 
 /** What the capture saw of the triggered messages. */
 export interface Arrival {
@@ -28,10 +29,10 @@ export interface Arrival {
  * kernel timestamp the line had on the wire (`[   45.287505]` in plain mode, `,45287505,` in the
  * extended header), or, when the wire gave no timestamp, the sender's address as a word. On a log
  * server every sender's sysrq lines land in the same file (a fleet run triggers several at once),
- * so a sysrq line alone proves nothing about this sender.
+ * so a sysrq line alone proves nothing about this sender. Returns how many lines: one per copy.
  */
-export function sysrqLogged(text: string, sysrq: Pick<Arrival, 'usec'> | undefined, senderIp: string): boolean {
-  if (!sysrq) return false;
+export function sysrqLogged(text: string, sysrq: Pick<Arrival, 'usec'> | undefined, senderIp: string): number {
+  if (!sysrq) return 0;
   const u = sysrq.usec;
   const stamp =
     u !== undefined && Number.isInteger(u) && u >= 0
@@ -43,8 +44,11 @@ export function sysrqLogged(text: string, sysrq: Pick<Arrival, 'usec'> | undefin
       .toLowerCase()
       .split(/[\s[\]<>(),;]+/)
       .includes(ip);
-  return text.split('\n').some(l => SYSRQ_LINE.test(l) && (stamp ? stamp.test(l) : word(l)));
+  return text.split('\n').filter(l => SYSRQ_LINE.test(l) && (stamp ? stamp.test(l) : word(l))).length;
 }
+
+/** `ip|port`: the destination of a target, as a datagram's destination names it. */
+export const targetKey = (ip: string, port: number) => `${canonicalIp(ip)}|${port}`;
 
 /** A kernel log line of sysrq (`sysrq: Show Regs`; `SysRq : ` on old kernels). */
 export const SYSRQ_LINE = /sysrq\s*:|SysRq\s*:/i;
@@ -72,7 +76,21 @@ export interface VerifyEvidence {
   /** Messages from the sender seen during the test, on the ports verify watches. */
   messagesFromSender: number;
   wire: AnalysisResult;
-  logFile?: { path: string; markerFound: boolean; sysrqFound: boolean; readable: boolean };
+  logFile?: {
+    path: string;
+    markerFound: boolean;
+    sysrqFound: boolean;
+    /** Lines holding each (one per copy written); absent: taken as one. */
+    markerLines?: number;
+    sysrqLines?: number;
+    readable: boolean;
+  };
+  /**
+   * Other copies of the marker and of the sysrq line the capture saw, which the log file may hold
+   * instead of this target's: the sender's syslog daemon forwarding its kernel log (`syslog`), and
+   * the sender's other targets on this host (`targets`).
+   */
+  copies?: { syslog: LineCounts; targets: LineCounts };
   timeoutSec: number;
   /**
    * The counters before and after were moved by other senders too (a fleet run tests many at
@@ -81,6 +99,12 @@ export interface VerifyEvidence {
   sharedCounters?: boolean;
   /** The tested target's configfs send-error counts (`transmit_errors`), before and after the test. */
   transmitErrors?: TransmitCount[];
+}
+
+/** How many of the marker and of the sysrq line. */
+export interface LineCounts {
+  marker: number;
+  sysrq: number;
 }
 
 /** A configfs target's `transmit_errors` before the test (from its facts) and after (read by the trigger). */
@@ -93,7 +117,10 @@ export interface TransmitCount {
 /** What the hops share, worked out once. */
 export interface Seen {
   arrived?: Arrival;
-  /** The marker or the sysrq line is in the log file: every hop up to it worked. */
+  /**
+   * This target's marker or sysrq line is in the log file: every hop up to it worked. Proven only
+   * when the capture saw it, and the file holds as many copies as the capture saw from anywhere.
+   */
   inLog: boolean;
   /** The ICMP answers this host sent back (port unreachable, a REJECT's prohibited codes). */
   icmp: Finding[];

@@ -88,16 +88,20 @@ export const logHop: Hop = (e, s) => {
       'no plain log file in the configuration: give --log-file',
     );
   if (!lf.readable) return step('verify.log', 'in the syslog file', 'unknown', `${lf.path} cannot be read`);
-  if (lf.markerFound) return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
+  // The marker there came only by the sender's syslog daemon: netconsole's copy did not arrive.
+  const forwarded = !e.markerArrival && lf.markerFound && (e.copies?.syslog.marker ?? 0) > 0;
+  const note = forwarded ? "; the marker there is the sender's syslog daemon's copy, not netconsole's" : '';
+  if (lf.markerFound && !forwarded)
+    return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
   if (lf.sysrqFound)
     return step(
       'verify.log',
       'in the syslog file',
       'pass',
-      `the sysrq line is in ${lf.path} (not the marker: see "ordinary messages sent")`,
+      `the sysrq line is in ${lf.path} (not the marker: see "ordinary messages sent")${note}`,
     );
-  if (!s.arrived) return step('verify.log', 'in the syslog file', 'unknown', `not in ${lf.path}`);
-  return step('verify.log', 'in the syslog file', 'fail', `not in ${lf.path}`, [
+  if (!s.arrived) return step('verify.log', 'in the syslog file', 'unknown', `not in ${lf.path}${note}`);
+  return step('verify.log', 'in the syslog file', 'fail', `not in ${lf.path}${note}`, [
     finding('not-in-log', {
       summary: `the datagrams reached the socket, but ${lf.path} does not have the marker`,
       evidence: [

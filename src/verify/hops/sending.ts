@@ -47,6 +47,11 @@ export const wireHop: Hop = (e, s) => {
       evidence: [
         `capture on ${e.iface}, filter: traffic from ${e.senderIp}`,
         `${e.messagesFromSender} messages from ${e.senderIp} on udp/${e.port} and the netconsole ports during the test`,
+        ...(e.copies?.syslog.marker
+          ? [
+              `the marker came ${e.copies.syslog.marker === 1 ? 'once' : `${e.copies.syslog.marker} times`} as syslog from ${e.senderIp}: its syslog daemon forwards the kernel log, netconsole sent nothing`,
+            ]
+          : []),
       ],
     }),
   ]);

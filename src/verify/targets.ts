@@ -1,0 +1,118 @@
+/**
+ * One sender's verdict over every target it has on this host. Two targets to two ports (or two
+ * addresses) of one log server are common: the same trigger reaches both, each datagram says by
+ * its destination which target sent it, and each target is judged as its own path by the same
+ * hops (judge.ts). The log file cannot say which copy it got, so it proves a target's path only
+ * when it holds as many copies as the capture saw (evidence.ts). The verdict is the sender's: it
+ * passes when every target on this host passes. Pure.
+ */
+import type { ReceiverFacts } from '../checks/host/facts.js';
+import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
+import type { NetconsoleTarget } from '../config/target.js';
+import { endpoint } from '../decode/addr.js';
+import type { AnalysisResult } from '../pipeline/types.js';
+import { targetKey, type LineCounts, type VerifyEvidence } from './hops/evidence.js';
+import { judgeVerify, type VerifyReport } from './judge.js';
+import type { LogCheck } from './log-file.js';
+import { receiverFactsFor, type SenderSide } from './sender-side.js';
+import { transmitCounts, type ArrivalTracker, type TargetArrivals } from './trigger.js';
+import type { OtherTargetOutcome, VerifyOptions } from './types.js';
+
+export interface SenderTest {
+  side: SenderSide;
+  tracker: ArrivalTracker;
+  /** This host's facts before the test, and after it (the counters again). */
+  before: ReceiverFacts;
+  after: ReceiverFacts;
+  wire: AnalysisResult;
+  o: Pick<VerifyOptions, 'timeoutSec'>;
+  triggerError?: string;
+  logCheck?: LogCheck;
+  /** The counters were moved by other senders too (a fleet run). */
+  sharedCounters?: boolean;
+  /** The configfs targets' `transmit_errors` after the test, by name. */
+  transmitAfter: Map<string, number>;
+}
+
+/** How a target is named in the report: `eth0 -> 10.99.0.1:5514`. */
+const targetName = (t: NetconsoleTarget) => `${t.dev ?? 'eth0'} -> ${endpoint(t.remoteIp, t.remotePort)}`;
+
+const count = (as: readonly TargetArrivals[]): LineCounts => ({
+  marker: as.filter(a => a.markerArrival).length,
+  sysrq: as.filter(a => a.sysrqArrival).length,
+});
+
+/** One target's verdict: its own arrivals and port; copies that came another way are counted apart. */
+function judgeTarget(
+  t: SenderTest,
+  side: SenderSide,
+  own: TargetArrivals,
+  others: readonly TargetArrivals[],
+  reports: { before: ReceiverReport; after: ReceiverReport },
+  messages: number,
+): VerifyReport {
+  const e: VerifyEvidence = {
+    sender: side.report,
+    receiverBefore: reports.before,
+    receiverAfter: reports.after,
+    receiverMacs: side.receiverMacs,
+    receiverAddrs: side.receiverAddrs,
+    iface: side.iface,
+    port: side.port,
+    senderIp: side.senderIp,
+    marker: t.tracker.marker,
+    ...(side.target ? { target: side.target } : {}),
+    ...(t.triggerError ? { triggerError: t.triggerError } : {}),
+    ...(own.markerArrival ? { markerArrival: own.markerArrival } : {}),
+    ...(own.sysrqArrival ? { sysrqArrival: own.sysrqArrival } : {}),
+    messagesFromSender: messages,
+    wire: t.wire,
+    ...(t.logCheck ? { logFile: t.logCheck } : {}),
+    timeoutSec: t.o.timeoutSec,
+    ...(t.sharedCounters ? { sharedCounters: true } : {}),
+    copies: { syslog: { ...t.tracker.syslogCopies }, targets: count(others) },
+  };
+  const transmit = transmitCounts(side, t.transmitAfter);
+  if (transmit.length) e.transmitErrors = transmit;
+  return judgeVerify(e);
+}
+
+/** The tested target's report, and each other target's; the first carries the sender's verdict. */
+export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; others: OtherTargetOutcome[] } {
+  const { side, tracker } = t;
+  const others = side.others ?? [];
+  const arrivals = others.map(o => tracker.others.get(targetKey(o.remoteIp, o.remotePort)) ?? {});
+  const receiver = (s: SenderSide) => ({
+    before: runReceiverChecks(receiverFactsFor(t.before, s), s.receiverCtx),
+    after: runReceiverChecks(receiverFactsFor(t.after, s), s.receiverCtx),
+  });
+  const report = judgeTarget(t, side, tracker, arrivals, receiver(side), tracker.messages);
+  if (!others.length) return { report, others: [] };
+  const outcomes = others.map((target, i): OtherTargetOutcome => {
+    const s: SenderSide = {
+      ...side,
+      target,
+      port: target.remotePort,
+      receiverCtx: { ...side.receiverCtx, port: target.remotePort, target },
+    };
+    const rest = [tracker, ...arrivals.filter((_, j) => j !== i)];
+    return {
+      target: targetName(target),
+      port: target.remotePort,
+      report: judgeTarget(t, s, arrivals[i]!, rest, receiver(s), 0),
+    };
+  });
+  // The sender works when every target on this host does; else the first broken one says why,
+  // naming its target.
+  const broken = report.ok ? outcomes.find(x => !x.report.ok) : { target: targetName(side.target!), report };
+  const cause = broken?.report.rootCause;
+  if (!broken) return { report, others: outcomes };
+  return {
+    report: {
+      ...report,
+      ok: false,
+      ...(cause ? { rootCause: { ...cause, summary: `${broken.target}: ${cause.summary}` } } : {}),
+    },
+    others: outcomes,
+  };
+}

@@ -69,8 +69,9 @@ function notCapture(path: string, decoder: CaptureDecoder, gzip: boolean): CLIEr
 }
 
 /**
- * Reads the capture file at `path` and hands every packet to `sink`. Memory stays flat: one
- * reused read buffer (plus the decoder's carry for a record that straddles two reads).
+ * Reads the capture file at `path` and hands every packet to `sink`. Memory stays flat: two
+ * reused read buffers for a regular file, one for a pipe (plus the decoder's carry for a record
+ * that straddles two reads).
  *
  * @returns what was read; `truncated` when the file ends inside a record or is damaged.
  * @throws CLIError (exit 2, one line) when the file is missing, a directory, unreadable, empty,

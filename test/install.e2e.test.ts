@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from './helpers/cli.js';
+import { cliPath, projectRoot } from './helpers/cli.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 
 const withTools = requiring([
@@ -40,16 +40,16 @@ test.before(() => {
   tarball = path.join(work, name.split('\n').pop()!);
 });
 
-withTools.serial('the tarball holds only what runs: dist/src, man page, completion, docs, README, LICENSE', t => {
+withTools.serial('the tarball holds only what runs: dist/bundle, man page, completion, docs, README, LICENSE', t => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
   const outside = files.filter(
     f =>
-      !/^package\/(dist\/src\/.*\.js|dist\/man\/netdiag\.1|dist\/completion\/netdiag\.bash|docs\/.*\.md|README\.md|LICENSE|package\.json)$/.test(
+      !/^package\/(dist\/bundle\/[\w-]+\.js|dist\/man\/netdiag\.1|dist\/completion\/netdiag\.bash|docs\/.*\.md|README\.md|LICENSE|package\.json)$/.test(
         f,
       ),
   );
   t.deepEqual(outside, []);
-  t.true(files.includes('package/dist/src/cli.js'));
+  t.true(files.includes('package/dist/bundle/netdiag.js'));
   t.true(files.includes('package/dist/man/netdiag.1'));
   t.false(files.some(f => /\/(test|fixtures|lab|bench)\//.test(f)));
 });
@@ -107,7 +107,7 @@ withTools.serial('the man page renders without a warning, with the sections a ma
     t.regex(man.stdout, new RegExp(`^${section}$`, 'm'), section);
   }
   // The options come from the same definitions as --help.
-  const help = run(process.execPath, [path.join(projectRoot, 'dist/src/cli.js'), 'sniff', '--help']);
+  const help = run(process.execPath, [cliPath, 'sniff', '--help']);
   t.regex(help.stdout, /-B, --buffer MiB/);
   t.regex(man.stdout, /-B, --buffer MiB/);
   t.regex(man.stdout, /tcpdump\(8\)/);
@@ -138,7 +138,7 @@ withTools.serial('make install PREFIX DESTDIR: the command, the man page and the
   ]) {
     t.true(existsSync(path.join(destdir, f)), f);
   }
-  t.true(readdirSync(path.join(destdir, 'usr/lib/node_modules/netdiag/dist/src')).includes('cli.js'));
+  t.true(readdirSync(path.join(destdir, 'usr/lib/node_modules/netdiag/dist/bundle')).includes('netdiag.js'));
   const version = run(path.join(destdir, 'usr/bin/netdiag'), ['--version']);
   t.regex(version.stdout, /^netdiag /);
 });

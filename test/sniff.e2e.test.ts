@@ -535,7 +535,7 @@ netnsTest('errors: one line on stderr, exit 2, nothing on stdout', t => {
 /** A copy of netdiag whose node_modules lack `missing`, and hold cap unbuilt (its JavaScript only). */
 function withoutPackages(t: ExecutionContext, missing: string[]): string {
   const dir = tmpDir(t);
-  cpSync(path.join(projectRoot, 'dist/src'), path.join(dir, 'dist/src'), { recursive: true });
+  cpSync(path.join(projectRoot, 'dist/bundle'), path.join(dir, 'dist/bundle'), { recursive: true });
   cpSync(path.join(projectRoot, 'package.json'), path.join(dir, 'package.json'));
   mkdirSync(path.join(dir, 'node_modules'));
   for (const name of readdirSync(path.join(projectRoot, 'node_modules'))) {
@@ -545,7 +545,7 @@ function withoutPackages(t: ExecutionContext, missing: string[]): string {
   mkdirSync(path.join(dir, 'node_modules/cap'));
   cpSync(path.join(projectRoot, 'node_modules/cap/lib'), path.join(dir, 'node_modules/cap/lib'), { recursive: true });
   cpSync(path.join(projectRoot, 'node_modules/cap/package.json'), path.join(dir, 'node_modules/cap/package.json'));
-  return path.join(dir, 'dist/src/cli.js');
+  return path.join(dir, 'dist/bundle/netdiag.js');
 }
 
 const rootTest = requiring([[isRoot(), 'root']]);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { failure, main } from '../../src/cli.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const cliPath = path.join(projectRoot, 'dist/src/cli.js');
+/** The program as the package installs it: the bundle (scripts/bundle.ts), not tsc's dist/src/cli.js. */
+export const cliPath = path.join(projectRoot, 'dist/bundle/netdiag.js');
 
 export interface CliResult {
   code: number;

@@ -552,13 +552,51 @@ test('sender (6.17, real): a configfs target given another remote port runs with
   t.is(r.target?.remotePort, 6666);
   t.is(r.target?.line, 390);
   t.false(problemCodes(r).includes('config-conflict'), problemCodes(r).join(', '));
-  // A start that a boot-time configuration names is a target of its own (two targets from one local port).
+  // A configuration file naming the first start does not keep it: that start came after the
+  // module's own "network logging started" (line 374), so it was a configfs target enabled later,
+  // not a target of the module's parameter (those are all set up before that line).
   const boot = [
     f('options netconsole netconsole=6665@fd99::2/eth0,514@fd99::1/02:99:00:00:00:01\n', '/etc/modprobe.d/nc.conf'),
   ];
-  t.deepEqual(ports(portChanged(PORT_CHANGED_ATTRS, boot)), [514, 6666]);
+  t.deepEqual(ports(portChanged(PORT_CHANGED_ATTRS, boot)), [6666]);
   // configfs disabled: no enabled target to have superseded anything.
   t.deepEqual(ports(portChanged({ ...PORT_CHANGED_ATTRS, enabled: '0' })), [514, 6666]);
+});
+
+test('sender (synthesised from the real 6.17 log): a parameter target and a configfs target from one local port both run', t => {
+  // The same lines with the module's "network logging started" moved after the first block: as
+  // the kernel logs a target of the module's parameter. The configuration file names it.
+  const lines = fx('dmesg/debian13-6.17-configfs-ipv6-port-changed.txt').split('\n');
+  const started = lines.splice(373, 1)[0]!;
+  t.regex(started, /network logging started/);
+  lines.splice(381, 0, started);
+  const boot = [
+    f('options netconsole netconsole=6665@fd99::2/eth0,514@fd99::1/02:99:00:00:00:01\n', '/etc/modprobe.d/nc.conf'),
+  ];
+  const r = runSenderChecks(
+    {
+      ...healthy(),
+      modprobe: boot,
+      kernelLog: f(lines.join('\n'), 'dmesg'),
+      configfs: [{ name: 'target1', from: '/sys/kernel/config/netconsole/target1', attrs: PORT_CHANGED_ATTRS }],
+    },
+    { receiverIp: 'fd99::1' },
+  );
+  t.deepEqual(ports(r), [514, 6666]);
+  // Without the configuration naming it, it is still taken for target1 before its change.
+  t.deepEqual(
+    ports(
+      runSenderChecks(
+        {
+          ...healthy(),
+          kernelLog: f(lines.join('\n'), 'dmesg'),
+          configfs: [{ name: 'target1', from: '/sys/kernel/config/netconsole/target1', attrs: PORT_CHANGED_ATTRS }],
+        },
+        { receiverIp: 'fd99::1' },
+      ),
+    ),
+    [6666],
+  );
 });
 
 // Hand-written variations of the real lines above (order, two targets, IPv6, a device by MAC):

@@ -166,6 +166,14 @@ const cases: Case[] = [
     skipped: after('verify.mac'),
   },
   {
+    name: 'frames to another host (its MAC and IP): the fix points the target at this host, not the MAC alone',
+    arrive: { dstMac: '52:54:00:de:ad:50', dstIp: '10.99.0.50' },
+    root: 'dst-mac-mismatch',
+    summary: /addressed to another host, 10\.99\.0\.50 at 52:54:00:de:ad:50/,
+    skipped: after('verify.mac'),
+    hint: /remote IP 10\.99\.0\.1 and remote MAC 52:54:00:aa:00:01 .*If 10\.99\.0\.50 is the log server meant/,
+  },
+  {
     name: 'right MAC, another destination IP: dropped before any socket',
     arrive: { dstIp: '10.99.0.77' },
     root: 'dst-ip-mismatch',

@@ -301,6 +301,34 @@ test.serial(
 );
 
 test.serial(
+  'fault (6.17): the configfs target re-pointed at another host, sysconfig left as it was: both MAC and IP named',
+  async t => {
+    await withLab(t, 'vfyelse', ['--kernel', '6.17', '--configfs'], async s => {
+      const other = s.receiver.ip.replace(/\.\d+$/, '.50');
+      const moved = await guest(
+        s.name,
+        `cd /sys/kernel/config/netconsole/target1 && echo 0 > enabled && echo ${other} > remote_ip && echo 02:99:00:00:00:50 > remote_mac && echo 1 > enabled`,
+      );
+      t.is(moved.code, 0, moved.stderr);
+      const r = await verify(s);
+      t.is(r.code, 1, r.stderr);
+      t.is(r.json.rootCause?.code, 'dst-mac-mismatch', JSON.stringify(r.json.checks));
+      t.regex(
+        r.json.rootCause!.summary,
+        new RegExp(`another host, ${other.replace(/\./g, '\\.')} at 02:99:00:00:00:50`),
+      );
+      t.true(r.json.rootCause!.hint.includes(`remote IP ${s.receiver.ip} and remote MAC ${s.receiver.mac}`));
+      oneRootCause(t, r.json);
+      // The kernel runs the new target only: its first start was this target before the change.
+      const klog = r.json.checks.find(c => c.id === 'sender.kernel-log')?.detail ?? '';
+      t.regex(klog, new RegExp(`running: eth0 -> ${other.replace(/\./g, '\\.')}:514 \\(02:99:00:00:00:50\\)$`));
+      // /etc/sysconfig/netconsole still names this host: a conflict, said beside the path.
+      t.true(r.json.checks.some(c => c.findings.includes('config-conflict')));
+    });
+  },
+);
+
+test.serial(
   'works: a 6.17 configfs target with userdata and every sysdata switch: verify reports what it sends',
   async t => {
     await withLab(

@@ -7,7 +7,13 @@ import { endpoint } from '../../decode/addr.js';
 import type { SenderFacts } from '../host/facts.js';
 import { parseLinks, mergeLinks, parseRouteGet, type LinkInfo, type RouteGet } from '../host/netinfo.js';
 import { parseModules } from '../host/procnet.js';
-import { parseKernelLog, effectiveKernelTargets, type KernelEvent, type KernelLogNetconsole } from './kernel-log.js';
+import {
+  parseKernelLog,
+  effectiveKernelTargets,
+  type KernelEvent,
+  type KernelLogNetconsole,
+  type KernelLogTarget,
+} from './kernel-log.js';
 import { SENDER_SOURCES, readSource, type SenderSource, type SourceRead } from './sources/index.js';
 import type { TargetExtras } from './sources/types.js';
 
@@ -90,7 +96,7 @@ export function deriveSender(facts: SenderFacts, ctx: SenderContext): SenderView
   const configWarnings = reads.flatMap(r => r.read.warnings);
   const klog = facts.kernelLog ? parseKernelLog(facts.kernelLog.text, facts.kernelLog.from) : undefined;
   const enabledLive = live.filter(c => c.enabled !== false && c.target.remoteIp).map(c => c.target);
-  const running = klog ? withoutSuperseded(effectiveKernelTargets(klog), enabledLive, configured) : [];
+  const running = klog ? withoutSuperseded(klog, enabledLive, configured) : [];
   const modules = facts.modules ? parseModules(facts.modules.text) : undefined;
   const moduleLoaded = modules?.has('netconsole');
 
@@ -165,20 +171,29 @@ function sameTarget(a: NetconsoleTarget, b: NetconsoleTarget): boolean {
  * stopped (the kernel log never names a configfs target). configfs does: a block that is no enabled
  * configfs target and no target of a boot-time configuration (module parameter, kernel command
  * line, sysconfig), followed by a block from the same local end (port, address, device) that is an
- * enabled configfs target, is that target before its change.
+ * enabled configfs target, is that target before its change. A boot-time configuration vouches
+ * only for a block printed while netconsole started: the kernel sets up every target of its
+ * parameter before it logs "network logging started", so a block after that line was a configfs
+ * target enabled later (a configuration file left as it was does not keep it running).
  */
 function withoutSuperseded(
-  blocks: ReturnType<typeof effectiveKernelTargets>,
+  klog: KernelLogNetconsole,
   enabledLive: NetconsoleTarget[],
   configured: NetconsoleTarget[],
 ): NetconsoleTarget[] {
-  const known = (t: NetconsoleTarget) => [...enabledLive, ...configured].some(c => sameTarget(c, t));
+  const blocks = effectiveKernelTargets(klog);
+  // This load of netconsole: after the boot, and after the module was last unloaded.
+  const loadedAt = Math.max(klog.lastBootLine, ...klog.events.filter(e => e.kind === 'cleanup').map(e => e.line));
+  const started = klog.events.find(e => e.kind === 'started' && e.line > loadedAt)?.line;
+  const atStart = (b: KernelLogTarget) => started === undefined || b.line < started;
+  const known = (b: KernelLogTarget) =>
+    enabledLive.some(c => sameTarget(c, b.target)) || (atStart(b) && configured.some(c => sameTarget(c, b.target)));
   const sameLocalEnd = (a: NetconsoleTarget, b: NetconsoleTarget) =>
     a.localPort === b.localPort && a.dev === b.dev && a.localIp?.toLowerCase() === b.localIp?.toLowerCase();
   return blocks
     .filter(
       (b, i) =>
-        known(b.target) ||
+        known(b) ||
         !blocks
           .slice(i + 1)
           .some(l => sameLocalEnd(l.target, b.target) && enabledLive.some(c => sameTarget(c, l.target))),

@@ -25,16 +25,46 @@ export const dstMacHop: Hop = (e, s) => {
       e.wire.findings.filter(f => f.code === 'broadcast-dst-mac'),
     );
   const ours = e.receiverMacs.join(', ') || 'unknown';
+  const mac = e.receiverMacs[0] ?? "this host's MAC";
+  // Neither the MAC nor the IP is this host's: the target names another host (an old log
+  // server, a typo in both), and setting the MAC alone would only move the drop to the IP.
+  if (e.receiverAddrs && !isMine(e.receiverAddrs, a.dstIp)) {
+    const ip = ownAddress(e.receiverAddrs, a.dstIp);
+    return step(
+      'verify.mac',
+      'destination MAC',
+      'fail',
+      `${a.dstMac} is not ${e.iface}'s (${ours}), nor is ${a.dstIp} this host's`,
+      [
+        finding('dst-mac-mismatch', {
+          subject: e.senderIp,
+          summary: `the frames are addressed to another host, ${a.dstIp} at ${a.dstMac}, not to ${e.iface} (${ours}): the sender's target names that host, and this one drops them`,
+          evidence: [
+            `packets ${packetList(a.packets, a.packets.length)} to ${endpoint(a.dstIp, a.dstPort)} at ${a.dstMac}`,
+            `${e.iface} has ${ours}; this host has ${e.receiverAddrs.join(', ')}`,
+          ],
+          packets: a.packets,
+          hint: `On the sender, point the target at this host: remote IP ${ip ?? "this host's address"} and remote MAC ${mac} (the router's when one is between), e.g. with the configfs target disabled: echo ${ip ?? 'RECEIVER_IP'} > remote_ip; echo ${mac} > remote_mac; then enable it (or netconsole=...,${a.dstPort}@${ip ?? 'RECEIVER_IP'}/${mac} and reload). If ${a.dstIp} is the log server meant, run netdiag verify there`,
+        }),
+      ],
+    );
+  }
   return step('verify.mac', 'destination MAC', 'fail', `${a.dstMac} is not ${e.iface}'s (${ours})`, [
     finding('dst-mac-mismatch', {
       subject: e.senderIp,
       summary: `the frames arrive addressed to ${a.dstMac}, not to ${e.iface} (${ours}): the NIC drops them`,
       evidence: [`packets ${packetList(a.packets, a.packets.length)} to ${a.dstMac}`, `${e.iface} has ${ours}`],
       packets: a.packets,
-      hint: `On the sender, set the remote MAC to ${e.receiverMacs[0] ?? "this host's MAC"} (or the router's when one is between) and reload netconsole`,
+      hint: `On the sender, set the remote MAC to ${mac} (or the router's when one is between) and reload netconsole`,
     }),
   ]);
 };
+
+const isMine = (mine: readonly string[], ip: string) => mine.includes(ip.toLowerCase()) || ip === '255.255.255.255';
+
+/** This host's address to send `ip`'s family to: not loopback, not link-local; undefined when it has none. */
+const ownAddress = (mine: readonly string[], ip: string): string | undefined =>
+  mine.find(x => x.includes(':') === ip.includes(':') && !x.startsWith('127.') && x !== '::1' && !x.startsWith('fe80'));
 
 export const dstIpHop: Hop = (e, s) => {
   const a = s.arrived;
@@ -42,11 +72,8 @@ export const dstIpHop: Hop = (e, s) => {
   const mine = e.receiverAddrs;
   if (!mine)
     return step('verify.dst-ip', 'destination IP', 'unknown', `${a.dstIp}; this host's addresses are not known`);
-  if (mine.includes(a.dstIp.toLowerCase()) || a.dstIp === '255.255.255.255')
-    return step('verify.dst-ip', 'destination IP', 'pass', `${a.dstIp} is this host's`);
-  const fix = mine.find(
-    x => x.includes(':') === a.dstIp.includes(':') && !x.startsWith('127.') && x !== '::1' && !x.startsWith('fe80'),
-  );
+  if (isMine(mine, a.dstIp)) return step('verify.dst-ip', 'destination IP', 'pass', `${a.dstIp} is this host's`);
+  const fix = ownAddress(mine, a.dstIp);
   return step('verify.dst-ip', 'destination IP', 'fail', `${a.dstIp} is not an address of this host`, [
     finding('dst-ip-mismatch', {
       subject: e.senderIp,

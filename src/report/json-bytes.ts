@@ -56,7 +56,9 @@ const END_LINE = bytes('}\n');
 /**
  * What a flow's common messages share, as runs of bytes (and what they were made of):
  * `open` is `{"sender":"…","time":"2026-11-24T13:01:02.` (at its position, in its second), `mid`
- * `Z","mode":"…","text":"`, `dst` `],"dst":"…"`, `tail` the release, the MACs and the end.
+ * `Z","mode":"…","text":"`, `dst` `],"dst":"…"`, `tail` the release, the MACs and the end;
+ * `dstRecord`, by level and facility, `],"dst":"…","level":6,"facility":0,"seq":` (an extended
+ * record's numbers that take few values, made when first seen).
  */
 interface FlowRuns {
   sec: number;
@@ -68,20 +70,43 @@ interface FlowRuns {
   srcMac: string | undefined;
   dstMac: string | undefined;
   release: string | undefined;
-  open: Buffer;
-  mid: Buffer;
-  dst: Buffer;
-  tail: Buffer;
+  open: Run;
+  mid: Run;
+  dst: Run;
+  tail: Run;
+  dstRecord: Array<Run | undefined>;
 }
 
-/** Copies a run: natively when long enough to pay for the call, else by hand. */
-function run(src: Buffer, b: Buffer, o: number): number {
-  if (src.length > 24) {
-    b.set(src, o);
-    return o + src.length;
-  }
-  return copy(src, b, o);
+/** Bytes copied often, with a DataView made once: copied four bytes at a time (see putRun). */
+interface Run {
+  bytes: Uint8Array;
+  view: DataView;
+  length: number;
 }
+
+function makeRun(parts: Uint8Array[]): Run {
+  const bytes = Buffer.concat(parts);
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), length: bytes.length };
+}
+
+/**
+ * Copies a run to `b` (whose DataView is `d`) at `o`: eight bytes a turn through the DataViews,
+ * which costs less than Buffer#set's call for these few dozen bytes (measured: see the commit).
+ */
+function putRun(r: Run, d: DataView, b: Uint8Array, o: number): number {
+  const s = r.view;
+  const n = r.length;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    d.setInt32(o + i, s.getInt32(i, true), true);
+    d.setInt32(o + i + 4, s.getInt32(i + 4, true), true);
+  }
+  const src = r.bytes;
+  for (; i < n; i++) b[o + i] = src[i]!;
+  return o + n;
+}
+
+const TEXT_END_ONE_PACKET = makeRun([K_TEXT_END_ONE_PACKET]);
 
 /**
  * The last few strings seen in one place and their JSON bytes (with quotes): senders, modes and
@@ -120,6 +145,8 @@ export class JsonLineEncoder {
   private readonly dstMac = new Recent();
   /** By the flow's index: see writeBytes. */
   private readonly runs: Array<FlowRuns | undefined> = [];
+  private viewed: Uint8Array | undefined;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(private readonly out: Output) {}
 
@@ -237,11 +264,12 @@ export class JsonLineEncoder {
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
     const r = this.runsOf(m, at);
-    let o = run(r.open, b, this.out.off);
+    const d = this.viewOf(b);
+    let o = putRun(r.open, d, b, this.out.off);
     const nsec = m.nsec;
     if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
     else o = digits(b, o, nsec, 9);
-    o = run(r.mid, b, o);
+    o = putRun(r.mid, d, b, o);
     if (!m.quote) o = copyText(m.buf, m.textOff, m.textEnd, b, o);
     else {
       // Printable ASCII without a backslash: a quote is all JSON escapes in it.
@@ -252,13 +280,42 @@ export class JsonLineEncoder {
         b[o++] = c;
       }
     }
-    o = run(K_TEXT_END_ONE_PACKET, b, o);
+    o = putRun(TEXT_END_ONE_PACKET, d, b, o);
     o = number(b, o, m.packet);
-    o = run(r.dst, b, o);
-    o = this.record(b, o, m.level, m.facility, m.seq, m.usec);
-    o = run(r.tail, b, o);
+    const { level, facility, seq, usec } = m;
+    if (
+      seq !== undefined &&
+      level !== undefined &&
+      facility !== undefined &&
+      (level & 7) === level &&
+      (facility & 31) === facility
+    ) {
+      // An extended record: its level and facility in a run (a few kinds per flow), then the numbers.
+      const i = level | (facility << 3);
+      o = putRun((r.dstRecord[i] ??= this.dstRecord(level, facility)), d, b, o);
+      o = number(b, o, seq);
+      if (usec !== undefined) o = number(b, copy(K_USEC, b, o), usec);
+    } else {
+      o = putRun(r.dst, d, b, o);
+      o = this.record(b, o, level, facility, seq, usec);
+    }
+    o = putRun(r.tail, d, b, o);
     this.out.off = o;
     return true;
+  }
+
+  /** `],"dst":"…","level":L,"facility":F,"seq":` of the destination readied. */
+  private dstRecord(level: number, facility: number): Run {
+    return makeRun([K_DST, this.dst, bytes(`,"level":${level},"facility":${facility},"seq":`)]);
+  }
+
+  /** The DataView of `b`, the output buffer: made again only when the output moved to another. */
+  private viewOf(b: Uint8Array): DataView {
+    if (b !== this.viewed) {
+      this.viewed = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.view;
   }
 
   /** The runs of `m`'s flow, made again when anything they hold changed. */
@@ -292,10 +349,11 @@ export class JsonLineEncoder {
       srcMac: m.srcMac,
       dstMac: m.dstMac,
       release: m.release,
-      open: Buffer.concat([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]),
-      mid: Buffer.concat([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]),
-      dst: Buffer.concat([K_DST, this.dst]),
-      tail: Buffer.concat(tail),
+      open: makeRun([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]),
+      mid: makeRun([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]),
+      dst: makeRun([K_DST, this.dst]),
+      tail: makeRun(tail),
+      dstRecord: [],
     };
     if (m.flow < 4096) this.runs[m.flow] = r;
     return r;

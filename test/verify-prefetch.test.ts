@@ -16,6 +16,7 @@ import { batchScript, cachedExec, parseBatch, newBoundary, PEER, type BatchItem 
 import { localExec } from '../src/io/local-exec.js';
 import { SENDER_PLAN } from '../src/verify/prefetch.js';
 import { heldScript, routesAtOnce } from '../src/verify/sender-side.js';
+import { addIpText } from '../src/verify/ip-text.js';
 import { spawn } from 'node:child_process';
 
 function sh(program: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
@@ -183,7 +184,7 @@ for (const program of ['/bin/sh', '/bin/busybox']) {
 test('the sender plan holds everything collectSenderFacts reads on this host (one round trip)', async t => {
   const B = newBoundary();
   const r = await sh('/bin/sh', batchScript(SENDER_PLAN, B), { SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22' });
-  const c = cachedExec(localExec(), parseBatch(r.stdout, B));
+  const c = cachedExec(localExec(), addIpText(parseBatch(r.stdout, B)));
   const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1', oneIpForLinks: true });
   t.deepEqual(c.misses, [], 'every fact from the batch');
   // And the same facts as one command each; the links and addresses from one ip process where
@@ -206,18 +207,18 @@ test('the sender plan holds everything collectSenderFacts reads on this host (on
   t.deepEqual(strip(facts), strip(direct));
 });
 
-test('where ip -d -j addr show or lsmod fails, the plan reads their other sources instead, still in one round trip', async t => {
+test('where ip -d -j (addr show, and the batch of it with the route and neighbours) or lsmod fails, the plan reads their other sources instead, still in one round trip', async t => {
   if ((await sh('/bin/sh', 'ip -d -j link show lo')).code !== 0) {
     t.pass('no iproute2 ip with -j here');
     return;
   }
-  // An ip that refuses this one command (as one without -j refuses every JSON one), else the real one.
+  // An ip that refuses these (as one without -j refuses every JSON one), else the real one.
   const dir = mkdtempSync(join(tmpdir(), 'nd-ip-'));
   try {
     const real = (await sh('/bin/sh', 'command -v ip')).stdout.trim();
     writeFileSync(
       join(dir, 'ip'),
-      `#!/bin/sh\n[ "$*" = "-d -j addr show" ] && { echo 'Option "-j" is unknown, try "ip -help".' >&2; exit 255; }\nexec ${real} "$@"\n`,
+      `#!/bin/sh\ncase "$*" in "-d -j addr show"|"-d -j -force -batch -") echo 'Option "-j" is unknown, try "ip -help".' >&2; exit 255;; esac\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
     // And an lsmod that fails: /proc/modules is read instead.
@@ -227,7 +228,7 @@ test('where ip -d -j addr show or lsmod fails, the plan reads their other source
       SSH_CONNECTION: '127.0.0.1 5000 127.0.0.1 22',
       PATH: `${dir}:${process.env.PATH}:/usr/sbin:/sbin`,
     });
-    const answers = parseBatch(r.stdout, B);
+    const answers = addIpText(parseBatch(r.stdout, B));
     const c = cachedExec(localExec(), answers);
     const facts = await collectSenderFacts(c, { remoteIp: '127.0.0.1', oneIpForLinks: true });
     t.deepEqual(c.misses, []);

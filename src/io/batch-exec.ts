@@ -25,7 +25,16 @@ export type BatchItem =
    * `ip OPTS WORDS...`. Only for commands whose printer flushes each object (link, addr, route,
    * neigh): the answers are cut apart by a failing command between them, whose error goes to stderr.
    */
-  | { kind: 'ip'; opts: string[]; commands: string[][] }
+  | {
+      kind: 'ip';
+      opts: string[];
+      commands: string[][];
+      /**
+       * Read instead when the first command's answer is not JSON (an `ip` whose -j that command
+       * does not take): only for opts with -j.
+       */
+      orElse?: BatchItem[];
+    }
   /** The directory's listing and every file in it whose name ends with `suffix`. */
   | { kind: 'files-in'; dir: string; suffix: string }
   /**
@@ -96,9 +105,16 @@ function itemLines(items: readonly BatchItem[], sep: string): string[] {
       const line = (words: readonly string[]) => words.map(q).join("' '");
       const key = [line(['ip', ...it.opts]), ...it.commands.map(line)].join("'|'");
       const input = it.commands.flatMap(cmd => [line(cmd), line(['link', 'show', 'dev', sep])]);
-      lines.push(
-        `k=${key}; h I "$k"; x ip; printf '%s\\n' ${input.join(' ')} | "$p" ${it.opts.map(shellQuote).join(' ')} -force -batch - 2>&1; e $?`,
-      );
+      const run = `printf '%s\\n' ${input.join(' ')} | "$p" ${it.opts.map(shellQuote).join(' ')} -force -batch - 2>&1`;
+      if (!it.orElse?.length) lines.push(`k=${key}; h I "$k"; x ip; ${run}; e $?`);
+      else
+        // Its output kept aside until it is seen to start as JSON does ($(...) drops the trailing
+        // newline of the separator's last error line; printf puts it back).
+        lines.push(
+          `k=${key}; x ip; _o=$(${run}); r=$?; case $_o in '['*) h I "$k"; printf '%s\\n' "$_o"; e $r;; *)`,
+          ...itemLines(it.orElse, sep),
+          ';; esac',
+        );
     } else if (it.kind === 'files-in') {
       const d = shellQuote(it.dir);
       lines.push(`l ${d}; ${eachEntry(d, 'n', `case "$n" in *${shellQuote(it.suffix)}) f "$n";; esac`)}`);

@@ -21,25 +21,34 @@ export const SENDER_PLAN: readonly BatchItem[] = [
   { kind: 'file', path: '/etc/modprobe.conf' },
   { kind: 'tree', dir: CONFIGFS_NETCONSOLE },
   { kind: 'run', argv: ['dmesg'] },
-  // The links with their details and addresses in one `ip` process (each `ip` started costs the
-  // lab's emulated guests 40-70 ms, most of it loading its libraries); where it fails (an `ip`
-  // without -j), the two commands collectSenderFacts asks otherwise.
-  {
-    kind: 'run',
-    argv: [...IP_LINKS_AND_ADDRS],
-    orElse: [
-      { kind: 'run', argv: ['ip', '-d', '-j', 'link', 'show'] },
-      { kind: 'run', argv: ['ip', '-j', 'addr', 'show'] },
-    ],
-  },
-  // One `ip` process for both; the one above differs in its options, and -d or -j would change
-  // these two's text.
+  // The links with their details and addresses, the route to the ssh client and the neighbours,
+  // in one `ip` process (each `ip` started costs the lab's emulated guests 40-70 ms, most of it
+  // loading its libraries). The route and the neighbours come as JSON there (-d and -j are the
+  // whole batch's) and are written back as `ip route get` and `ip neigh show` print them
+  // (src/verify/ip-text.ts). Where that fails (an `ip` without -j), what was asked before: the
+  // links and addresses alone, where that fails too the links and the addresses, then the route
+  // and the neighbours in one plain `ip -batch`.
   {
     kind: 'ip',
-    opts: [],
-    commands: [
-      ['route', 'get', PEER],
-      ['neigh', 'show'],
+    opts: ['-d', '-j'],
+    commands: [IP_LINKS_AND_ADDRS.slice(3), ['route', 'get', PEER], ['neigh', 'show']],
+    orElse: [
+      {
+        kind: 'run',
+        argv: [...IP_LINKS_AND_ADDRS],
+        orElse: [
+          { kind: 'run', argv: ['ip', '-d', '-j', 'link', 'show'] },
+          { kind: 'run', argv: ['ip', '-j', 'addr', 'show'] },
+        ],
+      },
+      {
+        kind: 'ip',
+        opts: [],
+        commands: [
+          ['route', 'get', PEER],
+          ['neigh', 'show'],
+        ],
+      },
     ],
   },
   { kind: 'file', path: '/proc/sys/kernel/printk' },

@@ -21,6 +21,7 @@ import { CLIError } from '../errors.js';
 import { batchScript, cachedExec, newBoundary, parseBatch } from '../io/batch-exec.js';
 import type { ExecResult, HostExec } from '../io/host-exec.js';
 import { shellQuote, type PreparedCommand } from '../io/ssh-exec.js';
+import { addIpText } from './ip-text.js';
 import { SENDER_PLAN, WHO_AM_I } from './prefetch.js';
 import { targetKey } from './hops/evidence.js';
 import type { VerifyDeps, VerifyOptions } from './types.js';
@@ -142,7 +143,7 @@ export async function reachSender(
   const earlyRoute =
     ipFamily(host) !== 0 ? { ip: canonicalIp(host), result: d.receiver.run(['ip', 'route', 'get', host]) } : undefined;
   const first = await firstRun;
-  let answers = parseBatch(first.stdout, boundary);
+  let answers = addIpText(parseBatch(first.stdout, boundary));
   const whoAnswer = answers.get(whoKey);
   const who: ExecResult = whoAnswer
     ? { stdout: whoAnswer.text, stderr: '', code: whoAnswer.code }
@@ -161,7 +162,7 @@ export async function reachSender(
   if (uid?.trim() !== '0') {
     d.sender.setSudo?.(true);
     answers = whoAnswer
-      ? parseBatch((await d.sender.run(batch)).stdout, boundary)
+      ? addIpText(parseBatch((await d.sender.run(batch)).stdout, boundary))
       : new Map<string, { text: string; code: number }>();
     if (!answers.has(whoKey)) {
       const s = await d.sender.run(['true']);

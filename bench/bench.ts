@@ -13,7 +13,7 @@ import { generateCapture } from './gen-capture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = path.join(root, 'bench/out');
-const cli = path.join(root, 'dist/bundle/netdiag.js');
+const cli = path.join(root, 'dist/bundle/netdiag.cjs');
 
 interface Run {
   tool: string;

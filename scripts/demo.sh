@@ -15,7 +15,7 @@ trap cleanup EXIT
 trap 'exit 3' INT TERM HUP
 
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces, QEMU's tap); run: sudo make demo" >&2; exit 2; }
-[[ -f $REPO/dist/bundle/netdiag.js ]] || { echo "demo: build first (make build)" >&2; exit 2; }
+[[ -f $REPO/dist/bundle/netdiag.cjs ]] || { echo "demo: build first (make build)" >&2; exit 2; }
 
 echo "demo: booting the lab (a Debian ${DEMO_KERNEL:-6.1} kernel under QEMU, software emulation; 10 to 30 s)" >&2
 state=$("$LAB" up --name "$NAME" --kernel "${DEMO_KERNEL:-6.1}" "$@")
@@ -31,7 +31,7 @@ verify() {
   # The lab's rsyslog runs with its own configuration (rsyslogd -f): verify reads it to find the log file.
   [[ $syslogconf != null && -n $syslogconf ]] && args+=(--syslog-config "$syslogconf")
   echo "+ netdiag ${args[*]}" >&2
-  "$LAB" exec "$NAME" -- node "$REPO/dist/bundle/netdiag.js" "${args[@]}"
+  "$LAB" exec "$NAME" -- node "$REPO/dist/bundle/netdiag.cjs" "${args[@]}"
 }
 
 echo; echo "=== 1. netdiag verify, run on the log server ==="

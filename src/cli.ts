@@ -69,7 +69,7 @@ export function failure(err: unknown, env: NodeJS.ProcessEnv): { text: string; c
   return { text: env.NETDIAG_DEBUG ? `${line}${e?.stack}\n` : line, code: 70 };
 }
 
-/** Run as a program (under any name: a bin symlink, `ndiag`, node dist/bundle/netdiag.js), not imported. */
+/** Run as a program (under any name: a bin symlink, `ndiag`, node dist/bundle/netdiag.cjs), not imported. */
 function isMain(): boolean {
   const entry = process.argv[1];
   if (!entry) return false;

@@ -44,12 +44,12 @@ withTools.serial('the tarball holds only what runs: dist/bundle, man page, compl
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
   const outside = files.filter(
     f =>
-      !/^package\/(dist\/bundle\/[\w-]+\.js|dist\/man\/netdiag\.1|dist\/completion\/netdiag\.bash|docs\/.*\.md|README\.md|LICENSE|package\.json)$/.test(
+      !/^package\/(dist\/bundle\/[\w-]+\.(js|cjs|cache)|dist\/man\/netdiag\.1|dist\/completion\/netdiag\.bash|docs\/.*\.md|README\.md|LICENSE|package\.json)$/.test(
         f,
       ),
   );
   t.deepEqual(outside, []);
-  t.true(files.includes('package/dist/bundle/netdiag.js'));
+  t.true(files.includes('package/dist/bundle/netdiag.cjs'));
   t.true(files.includes('package/dist/man/netdiag.1'));
   t.false(files.some(f => /\/(test|fixtures|lab|bench)\//.test(f)));
 });
@@ -138,7 +138,7 @@ withTools.serial('make install PREFIX DESTDIR: the command, the man page and the
   ]) {
     t.true(existsSync(path.join(destdir, f)), f);
   }
-  t.true(readdirSync(path.join(destdir, 'usr/lib/node_modules/netdiag/dist/bundle')).includes('netdiag.js'));
+  t.true(readdirSync(path.join(destdir, 'usr/lib/node_modules/netdiag/dist/bundle')).includes('netdiag.cjs'));
   const version = run(path.join(destdir, 'usr/bin/netdiag'), ['--version']);
   t.regex(version.stdout, /^netdiag /);
 });

@@ -545,7 +545,7 @@ function withoutPackages(t: ExecutionContext, missing: string[]): string {
   mkdirSync(path.join(dir, 'node_modules/cap'));
   cpSync(path.join(projectRoot, 'node_modules/cap/lib'), path.join(dir, 'node_modules/cap/lib'), { recursive: true });
   cpSync(path.join(projectRoot, 'node_modules/cap/package.json'), path.join(dir, 'node_modules/cap/package.json'));
-  return path.join(dir, 'dist/bundle/netdiag.js');
+  return path.join(dir, 'dist/bundle/netdiag.cjs');
 }
 
 const rootTest = requiring([[isRoot(), 'root']]);

@@ -12,7 +12,7 @@ import { failure, main } from '../../src/cli.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The program as the package installs it: the bundle (scripts/bundle.ts), not tsc's dist/src/cli.js. */
-export const cliPath = path.join(projectRoot, 'dist/bundle/netdiag.js');
+export const cliPath = path.join(projectRoot, 'dist/bundle/netdiag.cjs');
 
 export interface CliResult {
   code: number;

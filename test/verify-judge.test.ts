@@ -565,3 +565,15 @@ test("tracker: a syslog copy of the marker is not netconsole's arrival; another 
   t.is(tr.sysrqArrival?.dstPort, 6666);
   t.is(tr.messages, 2);
 });
+
+test('judge: the marker in the file, the sysrq line after it not, though both reached the NIC: a cut burst fails', t => {
+  const base = evidence({ name: 'rate limit', inLog: true });
+  const r = judgeVerify({ ...base, logFile: { ...base.logFile!, sysrqFound: false, markerLines: 1, sysrqLines: 0 } });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'not-in-log');
+  t.regex(r.rootCause!.summary, /the marker reached \/var\/log\/syslog but the sysrq line after it did not/);
+  t.regex(r.rootCause!.evidence[0]!, /the sysrq line reached eth0 80 ms after the trigger \(packets #3\)/);
+  // Only the marker on the wire (no sysrq line came): nothing to miss, a PASS.
+  const { sysrqArrival: _, ...noSysrq } = base;
+  t.true(judgeVerify({ ...noSysrq, logFile: { ...base.logFile!, sysrqFound: false } }).ok);
+});

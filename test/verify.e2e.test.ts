@@ -144,6 +144,35 @@ test.serial('healthy lab passes; then each receiver-side fault is the root cause
     t.is(rej.json.rootCause?.code, 'firewall-reject');
     t.regex(rej.json.rootCause!.summary, /nft rejects the datagrams with ICMP port unreachable \(type 3 code 3\)/);
     await inNs('nft', 'delete', 'table', 'inet', 'ndtest');
+    // A policy DROP with an ACCEPT under a rate limit (one datagram, then two a minute): the marker
+    // gets through, the sysrq line after it does not. A crash's burst would be cut: not a PASS.
+    const port = String(s.receiver.port);
+    const limit = [
+      '-p',
+      'udp',
+      '--dport',
+      port,
+      '-m',
+      'limit',
+      '--limit',
+      '2/min',
+      '--limit-burst',
+      '1',
+      '-j',
+      'ACCEPT',
+    ];
+    // As a real firewall: the replies of this host's own connections (verify's ssh) come in.
+    const replies = ['-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'];
+    await inNs('iptables', '-A', 'INPUT', ...replies);
+    await inNs('iptables', '-A', 'INPUT', ...limit);
+    await inNs('iptables', '-P', 'INPUT', 'DROP');
+    const cut = await verify(s);
+    await inNs('iptables', '-P', 'INPUT', 'ACCEPT');
+    await inNs('iptables', '-D', 'INPUT', ...limit);
+    await inNs('iptables', '-D', 'INPUT', ...replies);
+    t.is(cut.code, 1);
+    t.is(cut.json.rootCause?.code, 'not-in-log', JSON.stringify(cut.json.checks.filter(c => c.status !== 'pass')));
+    t.regex(cut.json.rootCause!.summary, /the marker reached .* but the sysrq line after it did not/);
     // Back to healthy.
     t.is((await verify(s)).code, 0);
     // rsyslog stopped: ICMP port unreachable; its configuration is fine, it does not run.

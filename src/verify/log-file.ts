@@ -18,7 +18,8 @@ export interface LogCheck {
 }
 
 /**
- * The log file: the daemon writes asynchronously, so look a few times (when something arrived).
+ * The log file: the daemon writes asynchronously, so look a few times (when something arrived),
+ * until what the capture saw is there or 2 s have passed.
  * The marker is this test's own; a sysrq line counts only when it is this sender's (its kernel
  * timestamp from the wire): other senders' sysrq lines land in the same file.
  */
@@ -32,9 +33,11 @@ export async function checkLogFile(
   let text: string | undefined;
   for (let i = 0; i < 40; i++) {
     text = await d.readFrom(path, offset ?? 0);
-    if (text === undefined || text.includes(marker) || !t.arrived) break;
-    // Only the sysrq line came (the marker was filtered on the sender): it is all there is to wait for.
-    if (!t.markerArrival && sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0) break;
+    if (text === undefined || !t.arrived) break;
+    // Everything that reached the wire: the marker, and the sysrq line (when only it came, the
+    // marker was filtered on the sender). A burst cut short between the NIC and the file shows here.
+    const markerIn = !t.markerArrival || text.includes(marker);
+    if (markerIn && (!t.sysrqArrival || sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0)) break;
     await d.sleep(50);
   }
   const markerLines = text ? text.split('\n').filter(l => l.includes(marker)).length : 0;

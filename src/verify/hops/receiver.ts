@@ -6,7 +6,9 @@
 import { endpoint } from '../../decode/addr.js';
 import { finding } from '../../findings/catalog.js';
 import type { Finding } from '../../findings/finding.js';
-import { byId, receiverHop, step, type Hop } from './evidence.js';
+import type { CheckResult } from '../../checks/check.js';
+import { packetList } from '../../findings/finding.js';
+import { byId, receiverHop, step, type Hop, type Seen, type VerifyEvidence } from './evidence.js';
 
 export const rpFilterHop: Hop = (e, s) =>
   receiverHop(e, s, 'receiver.rp-filter', 'verify.rp-filter', 'reverse-path filter', () => {
@@ -91,6 +93,7 @@ export const logHop: Hop = (e, s) => {
   // The marker there came only by the sender's syslog daemon: netconsole's copy did not arrive.
   const forwarded = !e.markerArrival && lf.markerFound && (e.copies?.syslog.marker ?? 0) > 0;
   const note = forwarded ? "; the marker there is the sender's syslog daemon's copy, not netconsole's" : '';
+  if (lf.markerFound && !forwarded && e.sysrqArrival && !lf.sysrqFound) return burstCut(e, s, lf.path);
   if (lf.markerFound && !forwarded)
     return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
   if (lf.sysrqFound)
@@ -111,6 +114,31 @@ export const logHop: Hop = (e, s) => {
     }),
   ]);
 };
+
+/**
+ * The marker reached the file and the sysrq line that followed it did not, though both reached
+ * the NIC: this host lets single messages through and loses part of a burst (a firewall rule with
+ * a rate limit, a full receive buffer). A crash's log is a burst: it would be cut short.
+ */
+function burstCut(e: VerifyEvidence, s: Seen, path: string): CheckResult {
+  const a = e.sysrqArrival!;
+  const rcvbuf = s.delta('Udp.RcvbufErrors');
+  const fw = byId(e.receiverAfter.checks, 'receiver.firewall');
+  const why = [
+    ...(fw && fw.status !== 'pass' ? [`firewall: ${fw.detail}`] : []),
+    ...(rcvbuf > 0 ? [`Udp RcvbufErrors +${rcvbuf} during the test: a receive buffer was full`] : []),
+  ];
+  return step('verify.log', 'in the syslog file', 'fail', `the marker is in ${path}, the sysrq line is not`, [
+    finding('not-in-log', {
+      summary: `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: this host loses part of a burst (a firewall rule with a rate limit, a full receive buffer), and a crash's log is a burst`,
+      evidence: [
+        `the sysrq line reached ${e.iface} ${a.afterMs} ms after the trigger (packets ${packetList(a.packets, a.packets.length)}); not in ${path} after 2 s`,
+        ...why,
+      ],
+      hint: "Accept the sender's UDP without a rate limit (iptables -m limit / hashlimit, nft limit rate) before any rule that limits it, and if RcvbufErrors rose, raise the daemon's receive buffer (rsyslog imudp RcvBufSize, net.core.rmem_max)",
+    }),
+  ]);
+}
 
 /** The sysrq line arrived and the marker did not: the console log level keeps ordinary messages back. */
 export const loglevelHop: Hop = e => {

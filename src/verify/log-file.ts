@@ -36,8 +36,11 @@ export async function checkLogFile(
     if (text === undefined || !t.arrived) break;
     // Everything that reached the wire: the marker, and the sysrq line (when only it came, the
     // marker was filtered on the sender). A burst cut short between the NIC and the file shows here.
+    // The sysrq line is waited for when it can be found for sure: by the kernel timestamp it had
+    // on the wire (without one, only the sender's address tells, and the file may name its host).
     const markerIn = !t.markerArrival || text.includes(marker);
-    if (markerIn && (!t.sysrqArrival || sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0)) break;
+    const sysrq = t.sysrqArrival && (t.sysrqArrival.usec !== undefined || !t.markerArrival);
+    if (markerIn && (!sysrq || sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0)) break;
     await d.sleep(50);
   }
   const markerLines = text ? text.split('\n').filter(l => l.includes(marker)).length : 0;

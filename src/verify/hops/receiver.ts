@@ -93,7 +93,9 @@ export const logHop: Hop = (e, s) => {
   // The marker there came only by the sender's syslog daemon: netconsole's copy did not arrive.
   const forwarded = !e.markerArrival && lf.markerFound && (e.copies?.syslog.marker ?? 0) > 0;
   const note = forwarded ? "; the marker there is the sender's syslog daemon's copy, not netconsole's" : '';
-  if (lf.markerFound && !forwarded && e.sysrqArrival && !lf.sysrqFound) return burstCut(e, s, lf.path);
+  // A sysrq line without a kernel timestamp cannot be told from others in the file: not judged.
+  if (lf.markerFound && !forwarded && e.sysrqArrival?.usec !== undefined && !lf.sysrqFound)
+    return burstCut(e, s, lf.path);
   if (lf.markerFound && !forwarded)
     return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
   if (lf.sysrqFound)

@@ -276,6 +276,24 @@ const cases: Case[] = [
     hint: /^systemctl start rsyslog/,
   },
   {
+    // Hand-made in ps's shape: the lab's rsyslogd after SIGTERM, a zombie until the container's init reaps it
+    // (ps shows no namespace for it); another lab's rsyslogd runs in its own namespace.
+    name: 'rsyslog just stopped, still a zombie in the process list: not running here',
+    after: {
+      udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+      processes: f(
+        '4026531840 process_api\n4026531840 sshd\n- rsyslogd\n4026532177 rsyslogd\n4026531840 bash\n',
+        'ps -e -o netns=,comm=',
+      ),
+      netns: f('net:[4026532301]\n', 'readlink /proc/self/ns/net'),
+    },
+    wire: [icmp('port-unreachable')],
+    root: 'syslog-not-running',
+    skipped: after('verify.socket'),
+  },
+  {
     name: 'bound to 127.0.0.1 only: the bind fix',
     after: {
       udp: f(fx('generated/proc-net-udp-loopback.txt'), '/proc/net/udp'),

@@ -17,7 +17,11 @@ export function daemonState(d: SyslogDaemon, facts: ReceiverFacts): DaemonState 
   if (facts.processes) {
     const own = facts.netns ? parseNetns(facts.netns.text) : undefined;
     const all = parseProcesses(facts.processes.text);
-    const here = own ? all.filter(p => p.netns === undefined || p.netns === own) : all;
+    // A process whose namespace ps cannot show is taken as here, unless ps shows most of them
+    // (root): then it is one that has exited (a zombie its parent has not reaped: a daemon just
+    // stopped, whose parent is an init that reaps late), not a daemon running here.
+    const shown = all.filter(p => p.netns !== undefined).length;
+    const here = own ? all.filter(p => p.netns === own || (p.netns === undefined && shown * 2 < all.length)) : all;
     const mine = here.filter(p => d.ownsProcess.test(p.comm));
     const where = own ? ' in this network namespace' : '';
     if (mine.length) return { running: true, evidence: `${facts.processes.from}: ${mine[0]!.comm} runs${where}` };

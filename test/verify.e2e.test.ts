@@ -5,6 +5,7 @@
  * root cause (and pass the healthy setups). Receiver-side faults are real iptables/nft rules and
  * a stopped rsyslog in the namespace; sender-side faults are boot options of the lab.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
@@ -308,6 +309,24 @@ test.serial('fault: two targets to two ports, nft DROP on the first only: FAIL n
     );
     const marker = /marker (netdiag-verify-[0-9a-f]+)/.exec(r.json.checks[0]!.detail)?.[1] ?? '';
     t.true(marker !== '' && readFileSync(s.rsyslog.logFile!, 'utf8').includes(marker), 'the marker came by 5514');
+    // The second target moved to a port another program receives on (netconsd's 6666 here a
+    // socat): not the syslog daemon's, so not judged; the first is still the root cause.
+    const t2 = s.netconsole.targets[1]?.configfsPath ?? '/sys/kernel/config/netconsole/target2';
+    const moved = await guest(
+      s.name,
+      `echo 0 > ${t2}/enabled && echo 6666 > ${t2}/remote_port && echo 1 > ${t2}/enabled`,
+    );
+    t.is(moved.code, 0, moved.stderr);
+    const other = spawn('ip', ['netns', 'exec', s.namespaces.logServer, 'socat', '-u', 'UDP4-RECV:6666', '-'], {
+      stdio: 'ignore',
+    });
+    try {
+      const r2 = await verify(s);
+      t.is(r2.json.rootCause?.code, 'firewall-drop');
+      t.is(r2.json.targets, undefined, 'a target to another program is not judged');
+    } finally {
+      other.kill();
+    }
   });
 });
 

@@ -49,6 +49,8 @@ export interface SenderSide {
    * same test reaches them, and each is judged as its own path.
    */
   others?: NetconsoleTarget[];
+  /** Its targets on this host not judged (another program's port, --port given): their datagrams are theirs. */
+  unjudged?: NetconsoleTarget[];
 }
 
 /**
@@ -237,8 +239,12 @@ export async function reachSender(
     o.port ??
     (target && receiving.includes(target.remotePort) ? target.remotePort : (receiving[0] ?? target?.remotePort ?? 514));
 
-  // --port tests that target alone.
-  const others = o.port === undefined ? otherTargets(asConfigured, receiverAddrs, target) : [];
+  // --port tests that target alone. Another target is judged when it sends to a port this host's
+  // syslog daemon receives on: one to another program (netconsd on 6666) lands in no file of its.
+  // Every other target's datagrams are its own, judged or not.
+  const besides = otherTargets(asConfigured, receiverAddrs, target);
+  const others = o.port === undefined ? besides.filter(t => receiving.includes(t.remotePort)) : [];
+  const unjudged = besides.filter(t => !others.includes(t));
   const report = runSenderChecks(senderFacts, {
     ...(receiverIp ? { receiverIp } : {}),
     ...(target ? { targetPort: target.remotePort } : {}),
@@ -267,6 +273,7 @@ export async function reachSender(
     receiverCtx,
     ...(routeGet ? { routeGet } : {}),
     ...(others.length ? { others } : {}),
+    ...(unjudged.length ? { unjudged } : {}),
   };
 }
 

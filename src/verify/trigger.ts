@@ -125,7 +125,7 @@ export class ArrivalTracker implements TargetArrivals {
 
 /** The tracker of a sender's test, telling its other targets on this host apart. */
 export function newTracker(side: SenderSide, marker: string, clock: () => number): ArrivalTracker {
-  const others = (side.others ?? []).map(t => targetKey(t.remoteIp, t.remotePort));
+  const others = [...(side.others ?? []), ...(side.unjudged ?? [])].map(t => targetKey(t.remoteIp, t.remotePort));
   return new ArrivalTracker(side.senderIp, marker, clock, side.senderMac, others);
 }
 

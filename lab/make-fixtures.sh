@@ -102,6 +102,9 @@ both_logged() {
   echo "marker lines in rsyslog's file: $(grep -c ndlab-fixture-marker "$f" || true) (one per target)"
 }
 logged() { in_rsyslog; }
+routed_ttl() {
+  echo "$(in_rsyslog); the netconsole frames' $(TZ=UTC tcpdump -r "$OUT/$PFX-routed.pcap" -nv 'udp src port 6665' 2>/dev/null | grep -o 'ttl [0-9]*' | sort -u | paste -sd, -)"
+}
 
 # fault FILE HOW EXTRA UP-OPTIONS...: boots, captures one marker written to /dev/kmsg and
 # `echo p`, adds what EXTRA (a function) says about the log server, takes the lab down.
@@ -254,6 +257,10 @@ cases_6_17() {
     addr_errors --remote-ip wrong
   fault "$PFX-syslog-loopback.pcap" "\`--syslog loopback\`: rsyslog's imudp bound to 127.0.0.1 (and ::1) only: the datagrams to 10.99.0.1:514 are answered by ICMP port unreachable" \
     noports --syslog loopback
+
+  # 9. behind a router: captured on the log server's side, after one hop
+  fault "$PFX-routed.pcap" "\`--router\`: the log server on another subnet (10.99.1.1), the spec naming the router's sender-side MAC 02:99:00:00:00:fe; captured on the log server's side, so each frame comes from the router's other port (02:99:00:01:00:fe) to the receiver (02:99:00:01:00:01), one hop on (netconsole sends TTL 64)" \
+    routed_ttl --router
 }
 
 echo "make-fixtures: kernel $KVER -> $OUT" >&2

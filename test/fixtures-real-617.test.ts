@@ -212,6 +212,16 @@ t617('REJECT host-prohibited and admin-prohibited: ICMP type 3 codes 10 and 13 q
   }
 });
 
+t617('behind a router, captured on the log server side: TTL 63, from the router to the receiver', t => {
+  const d = udp(readPcap('routed'));
+  t.is(d.length, 2);
+  t.true(d.every(p => p.hopLimit === 63 && p.src === '10.99.0.2' && p.dst === '10.99.1.1'));
+  t.true(d.every(p => p.srcMac === '02:99:00:01:00:fe' && p.dstMac === '02:99:00:01:00:01'));
+  // The other captures were taken on the sender's own link: netconsole's TTL 64 (IPv6: 32).
+  t.true(udp(readPcap('plain-sysrq-p')).every(p => p.hopLimit === 64));
+  t.true(udp(readPcap('ipv6-plain')).every(p => p.hopLimit === 32));
+});
+
 t617('wrong remote IP: to 10.99.0.77 with the receiver MAC, no answer', t => {
   const ps = readPcap('wrong-remote-ip');
   const d = udp(ps);

@@ -133,6 +133,39 @@ test('wrong MAC: frames to the wrong MAC are found against the configuration', a
   );
 });
 
+test('behind a router (6.17, captured past it): the configured router MAC is not judged against the last hop', async t => {
+  // The spec names the router's sender-side MAC, as it must; the frames here come from the
+  // router's other port to the receiver, TTL 63. Before netdiag read the TTL it reported
+  // dst-mac-mismatch twice and told the user to set the receiver's MAC: the harmful fix.
+  const routerMac = '6665@10.99.0.2/eth0,514@10.99.1.1/02:99:00:00:00:fe';
+  const file = captures.find(c => c.startsWith('linux-6.17') && c.endsWith('-routed.pcap'))!;
+  t.truthy(file, 'the 6.17 routed capture is in fixtures/real');
+  for (const spec of [routerMac, '6665@10.99.0.2/eth0,514@10.99.1.1/02:99:de:ad:be:ef']) {
+    const r = await runMain(['analyze', '--json', '--netconsole', spec, path.join(real, file)]);
+    const doc = JSON.parse(r.stdout) as {
+      senders: Array<{ routers?: number; ttl?: number; dstMac?: string }>;
+      findings: Array<{ code: string }>;
+      coverage: { compared: string[]; notCompared: string[] };
+    };
+    t.is(r.code, 0, spec);
+    t.deepEqual(doc.findings, [], spec);
+    t.like(doc.senders[0], { routers: 1, ttl: 63, dstMac: '02:99:00:01:00:01' });
+    t.true(
+      doc.coverage.notCompared.some(l =>
+        /configured remote MAC for 10\.99\.1\.1: .*1 router \(TTL 63; netconsole sends 64\)/.test(l),
+      ),
+      doc.coverage.notCompared.join('\n'),
+    );
+    t.false(doc.coverage.compared.some(l => l.includes('against the configuration')));
+  }
+  const text = await runMain(['analyze', '-q', path.join(real, file)]);
+  t.regex(text.stdout, /02:99:00:01:00:fe → 02:99:00:01:00:01 {2}through 1 router \(TTL 63\)/);
+  // Straight from the sender (TTL 64), a wrong configured MAC is still an error (above), and no
+  // sender line speaks of routers.
+  const direct = await runMain(['analyze', '-q', path.join(real, find('-wrong-mac.pcap'))]);
+  t.notRegex(direct.stdout, /router/);
+});
+
 test('nothing listening, or REJECT: ICMP port unreachable is an error', async t => {
   for (const name of ['-port-unreachable.pcap', '-iptables-reject.pcap']) {
     const { code, doc } = await json(find(name));

@@ -53,6 +53,25 @@ const icmpCases: Array<{ name: string; frames: () => Buffer[]; want: string[]; s
     hint: /iptables -I INPUT -p udp --dport 514 -s 10\.99\.0\.2 -j ACCEPT/,
   },
   {
+    name: 'a burst answered in part (the kernel rate-limits ICMP errors): not read as only those refused',
+    frames: () => {
+      const fs = Array.from({ length: 10 }, (_, i) => plain(`line ${i}`));
+      return [...fs.flatMap((f, i) => (i < 6 ? [f, answer(f, { code: 13 })] : [f]))];
+    },
+    want: ['firewall-reject'],
+    summary:
+      /refused 6 datagrams .*: a firewall REJECT rule \(answers to 6 of its 10 datagrams: the kernel rate-limits ICMP errors/,
+  },
+  {
+    name: 'port unreachable for part of a burst: the same',
+    frames: () => {
+      const fs = Array.from({ length: 8 }, (_, i) => plain(`line ${i}`));
+      return [...fs.flatMap((f, i) => (i < 6 ? [f, answer(f)] : [f]))];
+    },
+    want: ['port-unreachable'],
+    summary: /answered 6 datagrams .* \(answers to 6 of its 8 datagrams/,
+  },
+  {
     name: 'net prohibited (code 9)',
     frames: () => {
       const f = plain('x');
@@ -190,7 +209,30 @@ const targetCases: Array<{ name: string; spec: string; frames: () => Buffer[]; w
     want: ['flow-not-configured'],
     summary: /^10\.99\.0\.3:6665 → 10\.99\.0\.1:514 \(plain\) is not in the configuration/,
   },
+  {
+    name: 'a wrong MAC straight from the sender (TTL 64) is still found',
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:00:00:fe',
+    frames: () => [plain('a')],
+    want: ['dst-mac-mismatch'],
+    summary: /frames go to 52:54:00:ab:cd:ef, --netconsole says 52:54:00:00:00:fe/,
+  },
   // Then what must stay quiet.
+  {
+    name: "behind a router (TTL 63), the router's MAC configured: the last hop's MACs are not compared with it",
+    spec: '6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:00:00:fe',
+    frames: () => [
+      plain('a', { ttl: 63 }),
+      // The receiver's own frames show its MAC: not what the sender must name across a router.
+      frame('x', { srcIp: '10.99.0.1', dstIp: '10.99.0.2', srcPort: 514, dstPort: 40000, srcMac: '52:54:00:ab:cd:ef' }),
+    ],
+    want: [],
+  },
+  {
+    name: 'IPv6 behind a router (hop limit 31): the same',
+    spec: '6665@fd00::2/eth0,514@fd00::1/52:54:00:00:00:fe',
+    frames: () => [plain('a', { ...V6, ttl: 31 })],
+    want: [],
+  },
   {
     name: 'two targets (boot parameter and configfs style) to two ports of one server: nothing wrong',
     spec: '6665@10.99.0.2/eth0,514@10.99.0.1/;+6666@10.99.0.2/eth0,6666@10.99.0.1/',
@@ -320,6 +362,19 @@ const localCases: Array<{ name: string; frames: () => Buffer[]; want: string[]; 
     want: ['dst-ip-mismatch'],
     summary: /\[fd00::2\]:6665 → \[fd00::9\]:514: /,
     hint: /remote IP to fd00::1/,
+  },
+  {
+    name: 'to its address at another MAC, after two routers: the fix is the last router, not the sender',
+    frames: () => [plain('a', { dstMac: '52:54:00:00:00:77', ttl: 62 })],
+    want: ['dst-mac-mismatch'],
+    summary: /frames go to 52:54:00:00:00:77, but 10\.99\.0\.1 is this host's address/,
+    hint: /^These frames came through 2 routers \(TTL 62; netconsole sends 64\): the last router \(52:54:00:12:34:56\) sends them to 52:54:00:00:00:77, so the sender's remote MAC is not the cause/,
+  },
+  {
+    name: 'IPv6, after one router (hop limit 31): the same',
+    frames: () => [ext(1, { ...V6, dstMac: '52:54:00:00:00:77', ttl: 31 })],
+    want: ['dst-mac-mismatch'],
+    hint: /came through 1 router \(hop limit 31; netconsole sends 32\)/,
   },
   { name: 'to its address and MAC: nothing', frames: () => [plain('a'), ext(1, V6)], want: [] },
   {

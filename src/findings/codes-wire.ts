@@ -25,7 +25,11 @@ export const WIRE_CODES = defineCodes([
       "router, the router's) is dropped by the receiver's hardware filter: a capture in promiscuous " +
       'mode sees it, the syslog socket never does.\n\n' +
       "Common causes: the receiver's NIC was replaced, SYSLOGMACADDR names an old card, or the " +
-      "receiver's MAC was configured where the route goes through a gateway.",
+      "receiver's MAC was configured where the route goes through a gateway.\n\n" +
+      'netconsole writes TTL 64 (IPv6: hop limit 32) in every datagram. A capture whose frames carry less ' +
+      "was taken past a router: their MACs are the last router's and the receiver's, so netdiag does not " +
+      "compare them with the configured remote MAC (the sender's next hop, which `netdiag verify` checks " +
+      "on the sender), and a wrong one there is the router's to fix.",
     fix: "Set the remote MAC to the next hop's address (ip neigh on the sender), e.g. SYSLOGMACADDR=<mac> in /etc/sysconfig/netconsole, and reload netconsole",
   },
   {

@@ -5,7 +5,7 @@
  * plain records carry no sequence numbers. Pure.
  */
 import type { NetconsoleTarget } from '../config/target.js';
-import type { Flow } from './flow.js';
+import { type Flow, NETCONSOLE_TTL } from './flow.js';
 import type { Coverage, LocalInterface, PipelineState } from './types.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -15,6 +15,18 @@ const NAMED = 4;
 
 function names(ips: readonly string[]): string {
   return ips.length > NAMED ? `${ips.slice(0, NAMED).join(', ')} and ${ips.length - NAMED} more` : ips.join(', ');
+}
+
+/** When every frame of these flows came through routers: the fewest routers, and that TTL; else undefined. */
+function routedOnly(flows: readonly Flow[]): { routers: number; ttl: number } | undefined {
+  let fewest: { routers: number; ttl: number } | undefined;
+  for (const f of flows)
+    for (const mac of f.dstMacs.keys()) {
+      const routers = f.routersBefore(mac);
+      if (routers === 0) return undefined;
+      if (!fewest || routers < fewest.routers) fewest = { routers, ttl: f.dstMacTtl.get(mac)! };
+    }
+  return fewest;
 }
 
 export function coverage(
@@ -31,13 +43,22 @@ export function coverage(
   const byReference = new Map<string, string[]>();
   const unknown: string[] = [];
   for (const ip of new Set(flows.map(f => f.dstIp))) {
-    const ref = targets.some(t => t.remoteIp === ip && t.remoteMac !== undefined)
-      ? 'the configuration'
-      : local?.mac !== undefined && local.addresses.includes(ip)
-        ? `${local.name}'s own MAC`
-        : state.ipMacs.get(ip)?.size
-          ? 'the frames it sends in this capture'
-          : undefined;
+    const configured = targets.some(t => t.remoteIp === ip && t.remoteMac !== undefined);
+    const routed = routedOnly(flows.filter(f => f.dstIp === ip));
+    if (configured && routed) {
+      const v6 = ip.includes(':');
+      notCompared.push(
+        `the configured remote MAC for ${ip}: its frames came through ${plural(routed.routers, 'router')} (${v6 ? 'hop limit' : 'TTL'} ${routed.ttl}; netconsole sends ${NETCONSOLE_TTL[v6 ? 6 : 4]}), so here they carry the last router's MACs, not the sender's next hop's (netdiag verify checks it on the sender)`,
+      );
+    }
+    const ref =
+      configured && !routed
+        ? 'the configuration'
+        : local?.mac !== undefined && local.addresses.includes(ip)
+          ? `${local.name}'s own MAC`
+          : state.ipMacs.get(ip)?.size
+            ? 'the frames it sends in this capture'
+            : undefined;
     if (ref === undefined) unknown.push(ip);
     else byReference.set(ref, [...(byReference.get(ref) ?? []), ip]);
   }

@@ -33,6 +33,17 @@ interface FlowFinding {
   hint?: (f: Flow) => string;
 }
 
+/**
+ * Linux answers with at most a burst of 6 ICMP errors per destination, then one a second
+ * (net.ipv4.icmp_ratelimit, icmp_msgs_per_sec): a burst of datagrams gets a few answers. Said
+ * when fewer answers than datagrams came, so that "refused 6" is not read as "only 6 refused".
+ */
+function fewerAnswers(f: Flow, answers: number): string {
+  return answers < f.packets
+    ? ` (answers to ${answers} of its ${f.packets} datagrams: the kernel rate-limits ICMP errors, so more were probably refused without an answer)`
+    : '';
+}
+
 const firstReason = (reasons: Set<string> | undefined) => [...(reasons ?? [])][0];
 
 /** In report order. */
@@ -43,7 +54,7 @@ export const FLOW_FINDINGS: readonly FlowFinding[] = [
     sample: f => f.answers.port.sample,
     at: 'ICMP port unreachable: packets',
     summary: (f, n) =>
-      `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it`,
+      `${f.dstIp} answered ${plural(n, 'datagram')} from ${f.sender} with ICMP port unreachable: nothing listens on udp/${f.dstPort}, or a firewall REJECT rule answers for it${fewerAnswers(f, n)}`,
     hint: f =>
       `On ${f.dstIp}: check that the syslog daemon listens on UDP ${f.dstPort} (ss -ulnp 'sport = :${f.dstPort}'; rsyslog needs module(load="imudp") and input(type="imudp" port="${f.dstPort}")), and look for a REJECT rule (iptables-save -c, nft list ruleset); netdiag check does both`,
   },
@@ -53,7 +64,7 @@ export const FLOW_FINDINGS: readonly FlowFinding[] = [
     sample: f => f.answers.refused.sample,
     at: 'ICMP answers: packets',
     summary: (f, n) =>
-      `${[...f.answers.refused.from].join(', ')} refused ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.refused.names].join(', ')}: a firewall REJECT rule`,
+      `${[...f.answers.refused.from].join(', ')} refused ${plural(n, 'datagram')} from ${f.sender} to ${endpoint(f.dstIp, f.dstPort)} with ICMP ${[...f.answers.refused.names].join(', ')}: a firewall REJECT rule${fewerAnswers(f, n)}`,
     hint: f => rejectFix(f.dstIp, f.srcIp, f.dstPort),
   },
   {

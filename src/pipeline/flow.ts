@@ -11,6 +11,13 @@ import type { NcfragReassembly } from './ncfrag.js';
 import { type AnswerKind, IcmpAnswers, PacketSample } from './sample.js';
 import { SequenceTracker } from './sequence.js';
 
+/**
+ * netconsole builds its IP header itself, with TTL 64 (IPv4) or hop limit 32 (IPv6), whatever
+ * the sender's sysctls say (seen in every capture of fixtures/real). A frame with less has been
+ * through routers: its MACs are the last router's and the receiver's, not the sender's next hop.
+ */
+export const NETCONSOLE_TTL = { 4: 64, 6: 32 } as const;
+
 export class Flow {
   /** `ip:port` (`[ip6]:port`), made once: every message carries it. */
   readonly sender: string;
@@ -35,6 +42,8 @@ export class Flow {
   firstPacket: number;
   /** Destination MACs seen, as 48-bit numbers, with their packets. */
   dstMacs = new Map<number, PacketSample>();
+  /** The TTL (IPv6: hop limit) of the first frame to each MAC of dstMacs: netconsole's own is NETCONSOLE_TTL. */
+  dstMacTtl = new Map<number, number>();
   srcMacNum = -1;
   seq = new SequenceTracker();
   /** msgid (sysdata) numbers, tracked like sequence numbers: a late one fills its gap. */
@@ -103,6 +112,13 @@ export class Flow {
         n = s.count;
       }
     return best;
+  }
+
+  /** Routers between the sender and the capture, read from the TTL of the frames to `mac` (0: none, or not known). */
+  routersBefore(mac: number): number {
+    const ttl = this.dstMacTtl.get(mac);
+    const sent = this.dstIp.includes(':') ? NETCONSOLE_TTL[6] : NETCONSOLE_TTL[4];
+    return ttl !== undefined && ttl < sent ? sent - ttl : 0;
   }
 
   /** An extended record's sequence number; `first` is its (first) packet. */

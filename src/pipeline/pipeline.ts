@@ -289,7 +289,10 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     if (hi === flow.lastMacHi && lo === flow.lastMacLo) return flow.lastMacSample?.add(no);
     const mac = hi * 0x1000000 + lo;
     let s = flow.dstMacs.get(mac);
-    if (!s && flow.dstMacs.size < 16) flow.dstMacs.set(mac, (s = new PacketSample()));
+    if (!s && flow.dstMacs.size < 16) {
+      flow.dstMacs.set(mac, (s = new PacketSample()));
+      flow.dstMacTtl.set(mac, buf[link.netOff + (ip.version === 4 ? 8 : 7)]!);
+    }
     s?.add(no);
     flow.lastMacHi = hi;
     flow.lastMacLo = lo;

@@ -238,9 +238,13 @@ function formatFindings(t: NetconsoleTarget, f: Flow, where: Where): Finding[] {
 function macFindings(t: NetconsoleTarget, f: Flow, state: Pick<PipelineState, 'ipMacs'>, where: Where): Finding[] {
   if (t.remoteMac === undefined) return [];
   const out: Finding[] = [];
+  // Frames that came through routers carry the last router's MAC as source and the next one's
+  // (or the receiver's) as destination: the configured MAC is the sender's next hop's, which
+  // such frames no longer show. Only frames straight from the sender are compared with it.
+  const routed = (mac: number) => f.routersBefore(mac) > 0;
   for (const [mac, sample] of f.dstMacs) {
     const macStr = formatMacNum(mac);
-    if (macStr === t.remoteMac) continue;
+    if (macStr === t.remoteMac || routed(mac)) continue;
     out.push(
       finding('dst-mac-mismatch', {
         subject: f.sender,
@@ -255,7 +259,8 @@ function macFindings(t: NetconsoleTarget, f: Flow, state: Pick<PipelineState, 'i
     );
   }
   const learned = state.ipMacs.get(t.remoteIp);
-  if (learned?.size && !learned.has(parseInt(t.remoteMac.replace(/:/g, ''), 16))) {
+  const onlyRouted = f.dstMacs.size > 0 && [...f.dstMacs.keys()].every(routed);
+  if (!onlyRouted && learned?.size && !learned.has(parseInt(t.remoteMac.replace(/:/g, ''), 16))) {
     const real = formatMacNum([...learned.keys()][0]!);
     out.push(
       finding('dst-mac-mismatch', {

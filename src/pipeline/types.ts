@@ -20,6 +20,9 @@ export interface SenderSummary {
   dstIp: string;
   dstPort: number;
   dstMac?: string;
+  /** When the frames to dstMac came through routers: how many, from their TTL (IPv6: hop limit), and that TTL. */
+  routers?: number;
+  ttl?: number;
   mode: Mode;
   packets: number;
   messages: number;

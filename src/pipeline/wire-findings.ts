@@ -12,7 +12,7 @@ import { codeInfo, finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
 import { endpoint, formatMacNum, isBroadcastMac, isGroupMac } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
-import type { Flow } from './flow.js';
+import { type Flow, NETCONSOLE_TTL } from './flow.js';
 import { MAX_FLOWS } from './flow-table.js';
 import { coverage } from './coverage.js';
 import { targetFindings } from './target-findings.js';
@@ -33,7 +33,14 @@ function summarise(f: Flow): SenderSummary {
   };
   if (f.srcMacNum >= 0) s.mac = formatMacNum(f.srcMacNum);
   const dm = f.mainDstMac;
-  if (dm >= 0) s.dstMac = formatMacNum(dm);
+  if (dm >= 0) {
+    s.dstMac = formatMacNum(dm);
+    const routers = f.routersBefore(dm);
+    if (routers > 0) {
+      s.routers = routers;
+      s.ttl = f.dstMacTtl.get(dm)!;
+    }
+  }
   if (f.extended > 0 && f.seq.first >= 0) {
     s.seqFirst = f.seq.first;
     s.seqLast = f.seq.max;
@@ -52,6 +59,19 @@ import { type Context, FLOW_FINDINGS, flowFinding, plural, rejectFix } from './f
 
 /** IPv4 or IPv6 multicast, or the IPv4 limited broadcast: no single host's address. */
 const isGroupIp = (ip: string) => ip.startsWith('ff') || ip === '255.255.255.255' || /^(22[4-9]|23\d)\./.test(ip);
+
+/**
+ * Frames that came through routers were addressed by the last router, not by the sender: the fix
+ * of a wrong destination MAC is then on that router. Undefined for frames straight from the sender.
+ */
+function routedHint(f: Flow, mac: number, macStr: string): string | undefined {
+  const routers = f.routersBefore(mac);
+  if (routers === 0) return undefined;
+  const v6 = f.dstIp.includes(':');
+  const ttl = `${v6 ? 'hop limit' : 'TTL'} ${f.dstMacTtl.get(mac)}`;
+  const last = f.srcMacStr === undefined ? 'the last router' : `the last router (${f.srcMacStr})`;
+  return `These frames came through ${plural(routers, 'router')} (${ttl}; netconsole sends ${NETCONSOLE_TTL[v6 ? 6 : 4]}): ${last} sends them to ${macStr}, so the sender's remote MAC is not the cause; check that router's neighbour entry for ${f.dstIp} (ip neigh show ${f.dstIp} on it)`;
+}
 
 /**
  * sniff: the capturing interface knows its own MAC and addresses. A frame to one of its addresses
@@ -76,7 +96,9 @@ function localFindings(f: Flow, local: LocalInterface): Finding[] {
           summary: `${who}: frames go to ${macStr}, but ${f.dstIp} is this host's address on ${local.name}, at ${local.mac}`,
           evidence: [frames, iface],
           packets: sample.list,
-          hint: `On the sender, set the remote MAC to ${local.mac} (netconsole=...@${f.dstIp}/${local.mac}, or SYSLOGMACADDR=${local.mac}) and reload netconsole`,
+          hint:
+            routedHint(f, mac, macStr) ??
+            `On the sender, set the remote MAC to ${local.mac} (netconsole=...@${f.dstIp}/${local.mac}, or SYSLOGMACADDR=${local.mac}) and reload netconsole`,
         }),
       );
     } else if (!mine && macStr === local.mac && !isGroupIp(f.dstIp)) {
@@ -132,7 +154,9 @@ function macFindings(f: Flow, state: PipelineState, local: LocalInterface | unde
             `frames from ${f.dstIp} come from ${formatMacNum(real)}: packets ${packetList(realSample.list, realSample.count)}`,
           ],
           packets: sample.list,
-          hint: `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
+          hint:
+            routedHint(f, mac, macStr) ??
+            `On the sender, set the remote MAC to ${formatMacNum(real)} (netconsole=...@${f.dstIp}/${formatMacNum(real)}, or SYSLOGMACADDR=${formatMacNum(real)}) and reload netconsole`,
         }),
       );
     }

@@ -73,6 +73,10 @@ function senderLine(s: SenderSummary, time: TextTime): string {
   if (s.seqFirst !== undefined)
     parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
   if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);
+  if (s.routers)
+    parts.push(
+      `through ${s.routers} router${s.routers === 1 ? '' : 's'} (${s.dstIp.includes(':') ? 'hop limit' : 'TTL'} ${s.ttl})`,
+    );
   parts.push(`${time.dateTime(s.first)} .. ${time.dateTime(s.last)}`);
   let line = `  ${parts.join('  ')}\n`;
   if (s.kernel) line += `    kernel: ${escapeText(s.kernel)}\n`;

@@ -18,6 +18,8 @@ export interface UdpFrameSpec {
   vlan?: number;
   /** IPv4 fragment fields, for fragment tests: byte offset and more-fragments flag; id. */
   ipId?: number;
+  /** IPv4 TTL or IPv6 hop limit (default 64: a sender on this link; netconsole's IPv6 sends 32). */
+  ttl?: number;
 }
 
 /** The lab's flow in the synthesised captures: sender 10.99.0.2:6665 to 10.99.0.1:6666, both MACs. */
@@ -73,14 +75,14 @@ export function ipv4Packet(
   dstIp: string,
   protocol: number,
   payload: Buffer,
-  opts: { id?: number; fragOffset?: number; more?: boolean } = {},
+  opts: { id?: number; fragOffset?: number; more?: boolean; ttl?: number } = {},
 ): Buffer {
   const p = Buffer.alloc(20 + payload.length);
   p[0] = 0x45;
   p.writeUInt16BE(p.length, 2);
   p.writeUInt16BE(opts.id ?? 0, 4);
   p.writeUInt16BE(((opts.fragOffset ?? 0) >> 3) | (opts.more ? 0x2000 : 0), 6);
-  p[8] = 64;
+  p[8] = opts.ttl ?? 64;
   p[9] = protocol;
   Buffer.from(ipv4Bytes(srcIp)).copy(p, 12);
   Buffer.from(ipv4Bytes(dstIp)).copy(p, 16);
@@ -89,12 +91,12 @@ export function ipv4Packet(
   return p;
 }
 
-function ipv6Packet(srcIp: string, dstIp: string, next: number, payload: Buffer): Buffer {
+function ipv6Packet(srcIp: string, dstIp: string, next: number, payload: Buffer, hopLimit = 64): Buffer {
   const p = Buffer.alloc(40 + payload.length);
   p[0] = 0x60;
   p.writeUInt16BE(payload.length, 4);
   p[6] = next;
-  p[7] = 64;
+  p[7] = hopLimit;
   Buffer.from(ipv6Bytes(srcIp)).copy(p, 8);
   Buffer.from(ipv6Bytes(dstIp)).copy(p, 24);
   payload.copy(p, 40);
@@ -118,7 +120,9 @@ const DEFAULT_DST_MAC = '52:54:00:ab:cd:ef';
 export function udpFrame(s: UdpFrameSpec): Buffer {
   const udp = udpSegment(s.srcPort, s.dstPort, s.payload);
   const v4 = isIPv4(s.srcIp);
-  const ip = v4 ? ipv4Packet(s.srcIp, s.dstIp, 17, udp, { id: s.ipId ?? 0 }) : ipv6Packet(s.srcIp, s.dstIp, 17, udp);
+  const ip = v4
+    ? ipv4Packet(s.srcIp, s.dstIp, 17, udp, { id: s.ipId ?? 0, ...(s.ttl !== undefined ? { ttl: s.ttl } : {}) })
+    : ipv6Packet(s.srcIp, s.dstIp, 17, udp, s.ttl);
   return ethernet(s.srcMac ?? DEFAULT_SRC_MAC, s.dstMac ?? DEFAULT_DST_MAC, v4 ? 0x0800 : 0x86dd, s.vlan, ip);
 }
 

@@ -8,7 +8,16 @@ import { looksLikeNetconsole, formatExtended, formatPlain } from '../src/decode/
 import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 import { watchedPorts } from '../src/config/target.js';
 import { localInterface } from '../src/capture/local-interface.js';
-import { arpReply, icmpUnreachable, LAB_FLOW, udpFrame, type UdpFrameSpec } from './helpers/frames.js';
+import {
+  arpReply,
+  icmpUnreachable,
+  ipv4Packet,
+  LAB_FLOW,
+  udpFrame,
+  udpSegment,
+  type UdpFrameSpec,
+} from './helpers/frames.js';
+import { createPipeline } from '../src/pipeline/pipeline.js';
 import { codes, runFrames } from './helpers/pipeline-run.js';
 
 const SENDER = { ...LAB_FLOW, dstPort: 514 };
@@ -539,6 +548,39 @@ for (const c of coverageCases) {
     t.deepEqual(result.coverage, { compared: c.compared, notCompared: c.notCompared });
   });
 }
+
+test('a cooked capture (sniff any, Linux SLL) has no destination MAC: not said to be compared', t => {
+  // Seen on the lab: `sniff any --netconsole SPEC` said "compared: destination MAC of 10.99.0.1
+  // (against the configuration)" although the frames carry no destination MAC.
+  const ip = ipv4Packet(
+    '10.99.0.2',
+    '10.99.0.1',
+    17,
+    udpSegment(6665, 514, formatExtended({ facility: 0, level: 6, seq: 1, usec: 1, flags: '-' }, 'x\n')),
+  );
+  const sll = Buffer.alloc(16);
+  sll.writeUInt16BE(0, 0); // to us
+  sll.writeUInt16BE(1, 2); // ARPHRD_ETHER
+  sll.writeUInt16BE(6, 4);
+  Buffer.from([0x52, 0x54, 0, 0x12, 0x34, 0x56]).copy(sll, 6);
+  sll.writeUInt16BE(0x0800, 14);
+  const frame = Buffer.concat([sll, ip]);
+  const p = createPipeline({
+    targets: parseNetconsoleSpec('+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:00:00:fe').targets,
+  });
+  p.packet(frame, 0, frame.length, frame.length, 1_700_000_000, 0, 113);
+  const result = p.finish();
+  t.deepEqual(codes(result), []);
+  t.false(
+    result.coverage!.compared.some(l => l.startsWith('destination MAC')),
+    result.coverage!.compared.join('\n'),
+  );
+  t.true(
+    result.coverage!.notCompared.includes(
+      'destination MAC of 10.99.0.1 (the capture holds no destination MAC: a Linux cooked capture, as on "any", or raw IP; capture on the interface itself)',
+    ),
+  );
+});
 
 test("the ports looked at (pipeline and sniff filter alike): --port alone, else 514, 6666 and every target's", t => {
   const { targets } = parseNetconsoleSpec('6665@/eth0,514@10.99.0.1/;6665@/eth0,5514@10.99.0.1/');

@@ -42,9 +42,16 @@ export function coverage(
   // The destination MAC of each IP the senders send to: against what?
   const byReference = new Map<string, string[]>();
   const unknown: string[] = [];
+  const noMacs: string[] = [];
   for (const ip of new Set(flows.map(f => f.dstIp))) {
+    const toIp = flows.filter(f => f.dstIp === ip);
+    // A cooked capture (Linux SLL, as `-i any` gives) or a raw IP one has no destination MAC.
+    if (!toIp.some(f => f.dstMacs.size > 0)) {
+      noMacs.push(ip);
+      continue;
+    }
     const configured = targets.some(t => t.remoteIp === ip && t.remoteMac !== undefined);
-    const routed = routedOnly(flows.filter(f => f.dstIp === ip));
+    const routed = routedOnly(toIp);
     if (configured && routed) {
       const v6 = ip.includes(':');
       notCompared.push(
@@ -63,6 +70,10 @@ export function coverage(
     else byReference.set(ref, [...(byReference.get(ref) ?? []), ip]);
   }
   for (const [ref, ips] of byReference) compared.push(`destination MAC of ${names(ips)} (against ${ref})`);
+  if (noMacs.length)
+    notCompared.push(
+      `destination MAC of ${names(noMacs)} (the capture holds no destination MAC: a Linux cooked capture, as on "any", or raw IP; capture on the interface itself)`,
+    );
   if (unknown.length) {
     const them = unknown.length === 1 ? unknown[0]! : 'them';
     notCompared.push(`destination MAC of ${names(unknown)} (no configuration, no frame from ${them})`);

@@ -113,6 +113,27 @@ const cases: Array<{
     evidence: /\/etc\/rsyslog.conf:16: #module\(load="imudp"\) \(commented out\)/,
   },
   {
+    name: 'rsyslog: the UDP ruleset keeps only $syslogfacility-text == "kern" (netconsole comes as user.notice)',
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf'),
+          f(fx('rsyslog/remote-kern-only.conf'), '/etc/rsyslog.d/10-netconsole.conf'),
+        ],
+      },
+    }),
+    codes: ['syslog-filtered'],
+    evidence: /10-netconsole\.conf:10: ruleset remote: if \$syslogfacility-text == "kern" -> dynaFile PerHostKern/,
+    hint: /if \$fromhost-ip == "10\.99\.0\.2" then/,
+  },
+  {
+    name: 'rsyslog legacy: kern.* is the only file rule (and *.emerg to users is not one for notice)',
+    facts: h => ({ ...h, syslog: { rsyslog: [f(fx('rsyslog/legacy-kern-selector.conf'), '/etc/rsyslog.conf')] } }),
+    codes: ['syslog-filtered'],
+    evidence: /rsyslog\.conf:5: kern\.\* -> \/var\/log\/netconsole\.log/,
+  },
+  {
     name: 'nft udp dport 514 counter drop',
     facts: h => ({ ...h, nft: f(fx('generated/nft-udp-drop.json'), 'nft -j list ruleset') }),
     codes: ['firewall-drop'],

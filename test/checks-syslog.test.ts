@@ -2,7 +2,7 @@ import test from 'ava';
 import { parseRsyslog, rsyslogIncludes } from '../src/checks/syslog/rsyslog.js';
 import { parseSyslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
 import { parseSysklogdOptions, sysklogdConfig } from '../src/checks/syslog/sysklogd.js';
-import { selectorMatches } from '../src/checks/syslog/selectors.js';
+import { conditionTakesNetconsole, selectorMatches } from '../src/checks/syslog/selectors.js';
 import { fx } from './helpers/host-facts.js';
 
 const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });
@@ -208,4 +208,87 @@ test("rsyslog: a selector with an omfile action() (the lab's configuration)", t 
       ['/run/lab/kern.log', false],
     ],
   );
+});
+
+// ---- RainerScript conditions and blocks: netconsole's messages are user.notice ----------------------
+
+const conditions: Array<[string, boolean | 'maybe']> = [
+  ['$syslogfacility-text == "kern"', false],
+  ["$syslogfacility-text == 'user'", true],
+  ['$syslogfacility-text != "kern"', true],
+  ['$syslogfacility == 0', false],
+  ['$syslogseverity <= 4', false],
+  ['$syslogseverity <= 6', true],
+  ['$syslogseverity-text == "notice"', true],
+  // Names compared with < or > are compared as strings by rsyslog: not judged.
+  ['$syslogseverity-text <= "warning"', 'maybe'],
+  ['prifilt("kern.*")', false],
+  ['prifilt("*.info")', true],
+  ['$fromhost-ip == "10.0.0.2"', 'maybe'],
+  ['$fromhost-ip == "10.0.0.2" and $syslogfacility-text == "kern"', false],
+  ['$fromhost-ip == "10.0.0.2" or $syslogfacility-text == "kern"', 'maybe'],
+  ['$fromhost-ip == "10.0.0.2" or $syslogfacility-text == "user"', true],
+  ['($syslogfacility-text == "kern")', false],
+  ['not $syslogfacility-text == "kern"', true],
+  ['$msg contains "a and b"', 'maybe'],
+];
+for (const [cond, want] of conditions) {
+  test(`condition ${cond}: ${String(want)} for user.notice`, t => {
+    t.is(conditionTakesNetconsole(cond), want);
+  });
+}
+
+test("rsyslog: an action inside if/else blocks takes the blocks' conditions; nothing else writes", t => {
+  const c = parseRsyslog([fact('rsyslog/remote-kern-only.conf')]);
+  t.deepEqual(
+    c.destinations.map(d => [d.file, d.selector, d.netconsole, d.line]),
+    [['dynaFile PerHostKern', 'ruleset remote: if $syslogfacility-text == "kern"', false, 10]],
+  );
+  t.false(c.otherOutputs);
+});
+
+test('rsyslog: else branches, nested blocks, and the one-line if', t => {
+  const text = [
+    'module(load="imudp")',
+    'input(type="imudp" port="514")',
+    'if $syslogfacility-text == "kern" then {',
+    '  action(type="omfile" file="/var/log/kern.log")',
+    '} else if $syslogseverity <= 3 then {',
+    '  action(type="omfile" file="/var/log/errors.log")',
+    '} else {',
+    '  if $fromhost-ip == "10.0.0.2" then {',
+    '    action(type="omfile" file="/var/log/db.log")',
+    '  }',
+    '  action(type="omfile" file="/var/log/rest.log")',
+    '}',
+    'if $syslogfacility-text == "kern" then /var/log/kern2.log',
+    ':syslogfacility-text, isequal, "user" /var/log/user.log',
+    '',
+  ].join('\n');
+  const c = parseRsyslog([{ text, from: 'r.conf' }]);
+  t.deepEqual(
+    c.destinations.map(d => [d.file, d.netconsole]),
+    [
+      ['/var/log/kern.log', false],
+      ['/var/log/errors.log', false],
+      ['/var/log/db.log', 'maybe'],
+      ['/var/log/rest.log', true],
+      ['/var/log/kern2.log', false],
+      ['/var/log/user.log', true],
+    ],
+  );
+  t.false(c.otherOutputs);
+});
+
+test('rsyslog: forwarding or another ruleset that may take the messages counts as an output', t => {
+  const base = 'module(load="imudp")\ninput(type="imudp" port="514")\nkern.* /var/log/kern.log\n';
+  for (const extra of ['*.* @@central:514', 'action(type="omfwd" target="central" port="514")', 'call other']) {
+    const c = parseRsyslog([{ text: base + extra + '\n', from: 'r.conf' }]);
+    t.true(c.otherOutputs, extra);
+  }
+  // Forwarding only kern messages, or discarding, does not.
+  for (const extra of ['kern.* @@central:514', '*.* ~', 'if $syslogfacility-text == "kern" then @@central:514']) {
+    const c = parseRsyslog([{ text: base + extra + '\n', from: 'r.conf' }]);
+    t.false(c.otherOutputs, extra);
+  }
 });

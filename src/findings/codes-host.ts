@@ -272,6 +272,20 @@ export const HOST_CODES = defineCodes([
     fix: 'Make the ports agree: SYSLOGPORT=514 (or netconsole=...,514@...), or input(type="imudp" port="6666") in rsyslog',
   },
   {
+    code: 'syslog-filtered',
+    severity: 'error',
+    title: 'The syslog daemon receives netconsole, but no rule writes its messages',
+    explanation:
+      'netconsole sends bare text, without the <PRI> a syslog message starts with, so the daemon files ' +
+      'every netconsole message as user.notice (the RFC 3164 default), whatever level the kernel gave it. ' +
+      'A rule that selects kern.* (`kern.* /var/log/netconsole.log`), `$syslogfacility-text == "kern"`, ' +
+      'or a severity above notice never matches them: the daemon receives every datagram and writes ' +
+      'none, and nothing says so. netdiag judges filters on facility and severity, and says this only when ' +
+      'every file rule leaves them out and no other output (forwarding, a program, another ruleset) may ' +
+      'take them.',
+    fix: 'Select netconsole messages by where they come from, e.g. rsyslog: if $fromhost-ip == "SENDER_IP" then { action(type="omfile" file="/var/log/netconsole.log") stop }; then restart the daemon',
+  },
+  {
     code: 'syslog-config-unknown',
     severity: 'info',
     title: 'No syslog daemon configuration was found',

@@ -5,7 +5,16 @@
  */
 import type { FactText } from '../host/facts.js';
 import type { LogDestination, SyslogConfig, SyslogDaemon, UdpInput } from './types.js';
-import { legacyAction, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY, selectorMatches, stripComment } from './selectors.js';
+import {
+  conditionTakesNetconsole,
+  legacyAction,
+  NETCONSOLE_FACILITY,
+  NETCONSOLE_SEVERITY,
+  selectorMatches,
+  stripComment,
+  takeAnd,
+  takeNot,
+} from './selectors.js';
 
 export function rsyslogIncludes(text: string): string[] {
   const out: string[] = [];
@@ -18,6 +27,9 @@ export function rsyslogIncludes(text: string): string[] {
   }
   return out;
 }
+
+/** `~` and `stop` end a message's way: not an output. */
+const isDiscard = (action: string) => /^(~|stop)\s*;?$/i.test(action.trim());
 
 function rsParams(body: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -45,6 +57,7 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
     destinations: [],
     allowedSenders: [],
     warnings: [],
+    otherOutputs: false,
   };
   let imudpLoaded = false;
   const pendingInputs: Array<{ input: UdpInput }> = [];
@@ -53,12 +66,30 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
   // Rulesets: name → destinations inside; RainerScript `ruleset(name="x") { ... }` and legacy $RuleSet.
   let currentRuleset: string | undefined;
   const rulesetDest = new Map<string, LogDestination[]>();
-  const pushDest = (d: LogDestination) => {
+  // The `if ... then {` blocks around the current line (and `else` ones), innermost last: an action
+  // inside takes a netconsole message only if every enclosing condition does.
+  const blocks: Array<{ depth: number; cond: string; take: boolean | 'maybe' }> = [];
+  const pushDest = (given: LogDestination) => {
+    let d = given;
+    if (blocks.length) {
+      const take = blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), true);
+      const conds = blocks.map(b => b.cond).join(' and ');
+      const own = d.selector === 'action()' || d.selector === '*.*' ? '' : ` ${d.selector}`;
+      d = {
+        ...d,
+        selector: `if ${conds}${own}`,
+        netconsole: takeAnd(take, d.selector === 'action()' ? true : d.netconsole),
+      };
+    }
     if (currentRuleset) {
       const l = rulesetDest.get(currentRuleset) ?? [];
       l.push(d);
       rulesetDest.set(currentRuleset, l);
     } else cfg.destinations.push(d);
+  };
+  // An output that is not a file (forwarding, a program, another ruleset) that may take netconsole's messages.
+  const otherOutput = (take: boolean | 'maybe' = true) => {
+    if (blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), take) !== false) cfg.otherOutputs = true;
   };
   let braceDepth = 0;
   let rulesetDepth = -1;
@@ -158,7 +189,7 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         if ((p.type?.[0] ?? '').toLowerCase() === 'omfile') {
           const file = p.file?.[0] ?? (p.dynafile ? `dynaFile ${p.dynafile[0]}` : '?');
           pushDest({ file, selector: 'action()', from: f.from, line: n, netconsole: 'maybe' });
-        }
+        } else otherOutput();
         continue;
       }
       if (l.startsWith('}')) {
@@ -167,25 +198,54 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
           currentRuleset = undefined;
           rulesetDepth = -1;
         }
+        let closed: { depth: number; cond: string; take: boolean | 'maybe' } | undefined;
+        while (blocks.length && blocks[blocks.length - 1]!.depth >= braceDepth) closed = blocks.pop();
+        // `} else {` and `} else if COND then {`: the other branch of the block just closed.
+        const em = /^}\s*else\s*(?:if\s+(.*?)\s+then\s*)?\{\s*$/i.exec(l);
+        if (em) {
+          const notBefore = closed ? takeNot(closed.take) : 'maybe';
+          const cond = em[1] ? conditionTakesNetconsole(em[1]) : true;
+          blocks.push({
+            depth: braceDepth,
+            cond: `${closed ? `not (${closed.cond})` : 'else'}${em[1] ? ` and ${em[1]}` : ''}`,
+            take: takeAnd(notBefore, cond),
+          });
+          braceDepth++;
+        }
+        continue;
+      }
+      if (/^call\s/i.test(l)) otherOutput();
+      if ((m = /^if\s+(.*?)\s+then\s*\{\s*$/i.exec(l))) {
+        blocks.push({ depth: braceDepth, cond: m[1]!, take: conditionTakesNetconsole(m[1]!) });
+        braceDepth++;
         continue;
       }
       if (l.endsWith('{')) braceDepth++;
       // Property filter `:fromhost-ip, isequal, "10.0.0.2" /var/log/x` and `if ... then /var/log/x`.
-      if ((m = /^:([\w-]+)\s*,\s*!?(\w+)\s*,\s*"([^"]*)"\s+(\S.*)$/.exec(l))) {
-        const d = legacyAction(m[4]!, '*.*', f.from, n);
-        if (d) pushDest({ ...d, selector: `:${m[1]}, ${m[2]}, "${m[3]}"`, netconsole: 'maybe' });
+      if ((m = /^:([\w-]+)\s*,\s*(!?)(\w+)\s*,\s*"([^"]*)"\s+(\S.*)$/.exec(l))) {
+        const d = legacyAction(m[5]!, '*.*', f.from, n);
+        // Only an exact facility or severity name is judged.
+        const prop = m[1]!.toLowerCase();
+        const take =
+          m[3]!.toLowerCase() === 'isequal' && /^syslog(facility|severity|priority)-text$/.test(prop)
+            ? conditionTakesNetconsole(`$${prop} ${m[2] ? '!=' : '=='} "${m[4]}"`)
+            : 'maybe';
+        if (d) pushDest({ ...d, selector: `:${m[1]}, ${m[2]}${m[3]}, "${m[4]}"`, netconsole: take });
         continue;
       }
       if ((m = /^if\s+(.*?)\s+then\s+(.*)$/i.exec(l))) {
         const act = m[2]!.trim();
         const pm = /action\s*\((.*)\)/i.exec(act);
+        const take = conditionTakesNetconsole(m[1]!);
         if (pm) {
           const p = rsParams(pm[1]!);
-          if (p.file)
-            pushDest({ file: p.file[0]!, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: 'maybe' });
+          const file = p.file?.[0] ?? (p.dynafile ? `dynaFile ${p.dynafile[0]}` : undefined);
+          if (file) pushDest({ file, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: take });
+          else otherOutput(take);
         } else {
           const d = legacyAction(act, '*.*', f.from, n);
-          if (d) pushDest({ ...d, selector: `if ${m[1]}`, netconsole: 'maybe' });
+          if (d) pushDest({ ...d, selector: `if ${m[1]}`, netconsole: take });
+          else if (!isDiscard(act)) otherOutput(take);
         }
         continue;
       }
@@ -203,10 +263,11 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
               line: n,
               netconsole: selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY),
             });
-          }
+          } else otherOutput(selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY));
         } else {
           const d = legacyAction(m[2]!, m[1]!, f.from, n);
           if (d) pushDest(d);
+          else if (!isDiscard(m[2]!)) otherOutput(selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY));
         }
       }
     }

@@ -49,6 +49,111 @@ export function selectorMatches(selector: string, fac: string, sev: number): boo
 
 export const NETCONSOLE_FACILITY = 'user';
 export const NETCONSOLE_SEVERITY = 5; // notice
+const NETCONSOLE_FACILITY_NUMBER = 1;
+
+type Take = boolean | 'maybe';
+
+/** Three-valued and / or / not: 'maybe' where netdiag cannot tell. */
+export const takeAnd = (a: Take, b: Take): Take =>
+  a === false || b === false ? false : a === true && b === true ? true : 'maybe';
+const takeOr = (a: Take, b: Take): Take =>
+  a === true || b === true ? true : a === false && b === false ? false : 'maybe';
+export const takeNot = (a: Take): Take => (a === 'maybe' ? 'maybe' : !a);
+
+const SIMPLE =
+  /^\$(syslogfacility|syslogfacility-text|syslogseverity|syslogseverity-text|syslogpriority|syslogpriority-text)\s*(==|!=|<>|<=|>=|<|>)\s*(?:"([^"]*)"|'([^']*)'|(\d+))$/i;
+
+/**
+ * Whether an rsyslog RainerScript condition takes a netconsole message (user.notice from the
+ * network): only comparisons of its facility or severity, `prifilt("...")`, and `and` / `or` /
+ * `not` of those are judged; anything else (the sender's address, the message text) is 'maybe'.
+ */
+export function conditionTakesNetconsole(cond: string): Take {
+  let c = cond.trim();
+  while (/^\(.*\)$/.test(c) && balanced(c.slice(1, -1))) c = c.slice(1, -1).trim();
+  if (/^not\s+/i.test(c)) return takeNot(conditionTakesNetconsole(c.replace(/^not\s+/i, '')));
+  for (const [word, join] of [
+    ['or', takeOr],
+    ['and', takeAnd],
+  ] as const) {
+    const parts = splitTop(c, word);
+    if (parts.length > 1) return parts.map(conditionTakesNetconsole).reduce(join);
+  }
+  const pf = /^prifilt\s*\(\s*"([^"]*)"\s*\)$/i.exec(c);
+  if (pf) return selectorMatches(pf[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY);
+  const m = SIMPLE.exec(c);
+  if (!m) return 'maybe';
+  const prop = m[1]!.toLowerCase();
+  const op = m[2] === '<>' ? '!=' : m[2]!;
+  const value = m[3] ?? m[4] ?? m[5]!;
+  const fac = prop.startsWith('syslogfacility');
+  // The -text properties are compared as strings: only == and != mean something.
+  if (prop.endsWith('-text') && op !== '==' && op !== '!=') return 'maybe';
+  let have: number, want: number;
+  if (/^\d+$/.test(value)) {
+    have = fac ? NETCONSOLE_FACILITY_NUMBER : NETCONSOLE_SEVERITY;
+    want = Number(value);
+  } else if (fac) {
+    if (op !== '==' && op !== '!=') return 'maybe';
+    return (value.toLowerCase() === NETCONSOLE_FACILITY) === (op === '==');
+  } else {
+    have = NETCONSOLE_SEVERITY;
+    want = SEVERITIES.indexOf(SEV_ALIASES[value.toLowerCase()] ?? value.toLowerCase());
+    if (want < 0) return 'maybe';
+  }
+  switch (op) {
+    case '==':
+      return have === want;
+    case '!=':
+      return have !== want;
+    case '<':
+      return have < want;
+    case '<=':
+      return have <= want;
+    case '>':
+      return have > want;
+    default:
+      return have >= want;
+  }
+}
+
+/** Parentheses and quotes balance in `s`. */
+function balanced(s: string): boolean {
+  let depth = 0;
+  let q: string | null = null;
+  for (const ch of s) {
+    if (q) {
+      if (ch === q) q = null;
+    } else if (ch === '"' || ch === "'") q = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0 && q === null;
+}
+
+/** `s` cut at each ` word ` outside quotes and parentheses. */
+function splitTop(s: string, word: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let q: string | null = null;
+  let start = 0;
+  const re = new RegExp(`^\\s${word}\\s`, 'i');
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (q) {
+      if (ch === q) q = null;
+    } else if (ch === '"' || ch === "'") q = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && re.test(s.slice(i, i + word.length + 2))) {
+      out.push(s.slice(start, i).trim());
+      start = i + word.length + 2;
+      i = start - 1;
+    }
+  }
+  out.push(s.slice(start).trim());
+  return out;
+}
 
 export function stripComment(l: string): string {
   // `#` starts a comment unless inside quotes.

@@ -42,6 +42,12 @@ export interface SyslogConfig {
   /** Lines that would enable UDP but are commented out, or are without effect (input without module): for the fix. */
   disabledUdp: Array<{ from: string; line: number; text: string; why: string }>;
   destinations: LogDestination[];
+  /**
+   * rsyslog: whether an output other than a file is configured anywhere (forwarding, a program, a
+   * call to another ruleset): then messages that no file rule takes may still go somewhere.
+   * Undefined where netdiag does not tell (other daemons).
+   */
+  otherOutputs?: boolean;
   /** rsyslog $AllowedSender UDP lists. */
   allowedSenders: Array<{ spec: string[]; from: string; line: number }>;
   warnings: string[];

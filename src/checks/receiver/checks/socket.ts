@@ -10,6 +10,7 @@ import type { UdpSocket } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import { inNetwork } from '../../firewall/address.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
+import type { LogDestination, SyslogConfig } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
 import { daemonState } from '../daemon-state.js';
 
@@ -88,6 +89,18 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
   return check('receiver.listening', 'listening socket', f, detail, v.socketsKnown ? 'pass' : 'unknown');
 }
 
+/**
+ * The file rules of daemons that receive UDP, when every one of them leaves netconsole's messages
+ * out (kern.*, a facility or severity filter) and nothing else (forwarding, a program) may take
+ * them; else empty. netconsole sends no <PRI>: the daemon files its messages as user.notice.
+ */
+function filteredEverywhere(cfgs: readonly SyslogConfig[]): LogDestination[] {
+  const receiving = cfgs.filter(c => c.udpInputs.length);
+  if (!receiving.length || receiving.some(c => c.otherOutputs !== false)) return [];
+  const dests = receiving.flatMap(c => c.destinations);
+  return dests.length && dests.every(d => d.netconsole === false) ? dests : [];
+}
+
 export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, senderIp, logFiles } = v;
   const cfgs = v.judgedSyslog;
@@ -151,6 +164,15 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
       }
       for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
     }
+    const filtered = filteredEverywhere(cfgs);
+    if (filtered.length && onPort.length)
+      f.push(
+        finding('syslog-filtered', {
+          summary: `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice, and every rule selects something else`,
+          evidence: filtered.map(d => `${d.from}:${d.line}: ${d.selector} -> ${d.file}`),
+          hint: `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
+        }),
+      );
   }
   return check('receiver.syslog', 'syslog daemon', f, detail, otherwise);
 }

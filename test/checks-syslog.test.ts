@@ -242,7 +242,7 @@ test("rsyslog: an action inside if/else blocks takes the blocks' conditions; not
   const c = parseRsyslog([fact('rsyslog/remote-kern-only.conf')]);
   t.deepEqual(
     c.destinations.map(d => [d.file, d.selector, d.netconsole, d.line]),
-    [['dynaFile PerHostKern', 'ruleset remote: if $syslogfacility-text == "kern"', false, 10]],
+    [['/var/log/remote/%FROMHOST-IP%/kern.log', 'ruleset remote: if $syslogfacility-text == "kern"', false, 10]],
   );
   t.false(c.otherOutputs);
 });
@@ -291,4 +291,33 @@ test('rsyslog: forwarding or another ruleset that may take the messages counts a
     const c = parseRsyslog([{ text: base + extra + '\n', from: 'r.conf' }]);
     t.false(c.otherOutputs, extra);
   }
+});
+
+test('rsyslog: a dynaFile names its template, RainerScript or legacy: the template path is where messages land', t => {
+  const c = parseRsyslog([fact('rsyslog/remote-kern-only.conf')]);
+  t.deepEqual(
+    c.destinations.map(d => d.file),
+    ['/var/log/remote/%FROMHOST-IP%/kern.log'],
+  );
+  const legacy = parseRsyslog([
+    {
+      text: '$ModLoad imudp\n$UDPServerRun 514\n$template RemoteHost,"/var/log/hosts/%HOSTNAME%/messages"\n*.info ?RemoteHost\n',
+      from: 'rsyslog.conf',
+    },
+  ]);
+  t.deepEqual(
+    legacy.destinations.map(d => [d.file, d.netconsole]),
+    [['/var/log/hosts/%HOSTNAME%/messages', true]],
+  );
+  // A list template, or one not defined, keeps the dynaFile's name.
+  const list = parseRsyslog([
+    {
+      text: 'module(load="imudp")\ninput(type="imudp" port="514")\ntemplate(name="T" type="list") { constant(value="/var/log/x") }\n*.* action(type="omfile" dynaFile="T")\n*.* ?Undefined\n',
+      from: 'r.conf',
+    },
+  ]);
+  t.deepEqual(
+    list.destinations.map(d => d.file),
+    ['dynaFile T', 'dynaFile Undefined'],
+  );
 });

@@ -10,7 +10,9 @@ import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
 import { sysrqLogged } from '../src/verify/hops/evidence.js';
-import { checkLogFile } from '../src/verify/log-file.js';
+import { checkLogFile, watchedLogFile } from '../src/verify/log-file.js';
+import { formatVerifyText } from '../src/verify/report.js';
+import { PLAIN } from '../src/report/style.js';
 import { ArrivalTracker, parseTransmitErrors } from '../src/verify/trigger.js';
 import type { Finding } from '../src/findings/finding.js';
 import { f, fx, healthySender } from './helpers/host-facts.js';
@@ -598,4 +600,97 @@ test('judge: the marker in the file, the sysrq line after it not, though both re
   // A sysrq line without a kernel timestamp (printk.time=0): the file may name the sender by its
   // host name, so not finding it proves nothing: a PASS, as before.
   t.true(judgeVerify({ ...base0, logFile: { ...base0.logFile!, sysrqFound: false } }).ok);
+});
+
+// ---- a templated log file (rsyslog dynaFile): one file per host --------------------------------
+
+test('the watched log: a plain file first, else the template as a pattern with the sender address', t => {
+  const logs = (...logFiles: string[]) => ({ logFiles });
+  t.is(
+    watchedLogFile({}, logs('/var/log/remote/%HOSTNAME%.log', '/var/log/netconsole.log'), '10.0.0.2'),
+    '/var/log/netconsole.log',
+  );
+  t.is(
+    watchedLogFile({}, logs('/var/log/remote/%FROMHOST-IP%/%$YEAR%-%$MONTH%.log'), '10.0.0.2'),
+    '/var/log/remote/10.0.0.2/*-*.log',
+  );
+  t.is(watchedLogFile({}, logs('/var/log/%fromhost-ip%.log'), 'fd00::2'), '/var/log/fd00::2.log');
+  t.is(watchedLogFile({}, logs('/var/log/%HOSTNAME%/kern.log'), '10.0.0.2'), '/var/log/*/kern.log');
+  t.is(watchedLogFile({ logFile: '/x.log' }, logs('/var/log/%HOSTNAME%/kern.log'), '10.0.0.2'), '/x.log');
+  t.is(watchedLogFile({}, logs('dynaFile RemoteLogs', '@@central'), '10.0.0.2'), undefined);
+});
+
+test('a templated log: the file with the marker among those matching, read from where each stood', async t => {
+  const files: Record<string, string> = {
+    '/var/log/remote/db1/2026-kern.log': `old line\n2026-12-03T10:00:00 db1 other\n`,
+    '/var/log/remote/web2/2026-kern.log': `old\n2026-12-03T10:00:01 10.99.0.2 [   52.101377] ${MARKER}\n`,
+  };
+  const d = {
+    readFrom: (p: string, off: number) => Promise.resolve(files[p]?.slice(off)),
+    sleep: () => Promise.resolve(),
+    listFiles: () => Promise.resolve(Object.keys(files)),
+  };
+  const tracker = { arrived: true, markerArrival: arrival({ usec: 52_101_377 }), senderIp: '10.99.0.2' };
+  const start = new Map([
+    ['/var/log/remote/db1/2026-kern.log', 9],
+    ['/var/log/remote/web2/2026-kern.log', 4],
+  ]);
+  const lc = await checkLogFile(d, '/var/log/remote/*/*-kern.log', start, MARKER, tracker);
+  t.like(lc, { path: '/var/log/remote/web2/2026-kern.log', readable: true, markerFound: true, markerLines: 1 });
+  // The marker was there before the test (read from where the file stood): not found again.
+  const late = await checkLogFile(
+    d,
+    '/var/log/remote/*/*-kern.log',
+    new Map([['/var/log/remote/web2/2026-kern.log', 200]]),
+    MARKER,
+    tracker,
+  );
+  t.like(late, { path: '/var/log/remote/*/*-kern.log', markerFound: false });
+  // No file matches: readable (nothing written), not found, named by its pattern.
+  const none = await checkLogFile(
+    { ...d, listFiles: () => Promise.resolve([]) },
+    '/var/log/remote/*/*-kern.log',
+    new Map(),
+    MARKER,
+    tracker,
+  );
+  t.like(none, { path: '/var/log/remote/*/*-kern.log', readable: true, markerFound: false });
+  // Without a way to list files, a pattern cannot be read.
+  const blind = await checkLogFile(
+    { readFrom: d.readFrom, sleep: d.sleep },
+    '/var/log/remote/*/*-kern.log',
+    new Map(),
+    MARKER,
+    tracker,
+  );
+  t.false(blind.readable);
+});
+
+test('the PASS line says how far the test went: end to end, or up to the daemon when no log file was checked', t => {
+  const outcome = (logFile: VerifyEvidence['logFile']) => {
+    const e = { ...evidence({ name: 'ok', inLog: true }) };
+    if (logFile) e.logFile = logFile;
+    else delete e.logFile;
+    return {
+      report: judgeVerify(e),
+      marker: MARKER,
+      senderIp: '10.99.0.2',
+      iface: 'eth0',
+      port: 514,
+      elapsedMs: 1200,
+    };
+  };
+  const proven = outcome({ path: '/var/log/syslog', readable: true, markerFound: true, sysrqFound: true });
+  t.true(proven.report.ok);
+  t.regex(
+    formatVerifyText(proven, 'root@db1', PLAIN),
+    /\nPASS: netconsole from root@db1 works end to end; the message arrived/,
+  );
+  const unchecked = outcome(undefined);
+  t.true(unchecked.report.ok);
+  t.is(unchecked.report.checks.find(c => c.id === 'verify.log')?.status, 'unknown');
+  t.regex(
+    formatVerifyText(unchecked, 'root@db1', PLAIN),
+    /\nPASS: netconsole from root@db1 reaches the syslog daemon on this host, but its log file was not checked \(no plain log file in the configuration: give --log-file\); the message arrived/,
+  );
 });

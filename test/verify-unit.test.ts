@@ -4,6 +4,10 @@
  * synthesised with the project's encoders.
  */
 import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { listFiles } from '../src/io/log-file.js';
 import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import type { PacketSink } from '../src/capture/sink.js';
 import { udpFrame } from './helpers/frames.js';
@@ -256,4 +260,25 @@ test("not root (sudo): the facts' session is let go and the trigger has a sessio
   t.deepEqual(held.slice(0, 2), ['held', 'cancelled']);
   t.false(held.includes('fired'));
   t.true(held.includes('run trigger'));
+});
+
+test('listFiles: a pattern with * inside path segments names the files that exist, bounded', async t => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-list-'));
+  try {
+    for (const h of ['db1', 'web2', 'web3']) {
+      mkdirSync(path.join(dir, h));
+      writeFileSync(path.join(dir, h, '2026-kern.log'), 'x\n');
+    }
+    writeFileSync(path.join(dir, 'web2', 'other.log'), 'x\n');
+    mkdirSync(path.join(dir, 'web4', '2026-kern.log'), { recursive: true }); // a directory, not a file
+    t.deepEqual(
+      (await listFiles(`${dir}/*/*-kern.log`)).sort(),
+      ['db1', 'web2', 'web3'].map(h => path.join(dir, h, '2026-kern.log')),
+    );
+    t.deepEqual(await listFiles(`${dir}/web*/2026-kern.log`, 2).then(l => l.length), 2);
+    t.deepEqual(await listFiles(`${dir}/nothere/*.log`), []);
+    t.deepEqual(await listFiles(`${dir}/db1/2026-kern.log`), [path.join(dir, 'db1', '2026-kern.log')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,8 @@
  * a stopped rsyslog in the namespace; sender-side faults are boot options of the lab.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
   guest,
@@ -292,6 +293,86 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
     });
   });
 }
+
+/**
+ * A remote-logging rsyslog as administrators write one: the UDP input bound to a ruleset that
+ * writes one file per host through a dynaFile template, behind a condition. Replaces the lab's
+ * rsyslog (stopped) with one started here; returns its PID, which the caller ends.
+ */
+async function perHostRsyslog(s: LabState, condition: string, dir: string): Promise<number> {
+  const conf = s.rsyslog.configFile!;
+  const base = path.dirname(conf);
+  writeFileSync(
+    conf,
+    [
+      `global(workDirectory="${base}/rsyslog-work" maxMessageSize="64k")`,
+      'module(load="imudp")',
+      `template(name="PerHost" type="string" string="${dir}/%HOSTNAME%/%$YEAR%-kern.log")`,
+      'ruleset(name="remote") {',
+      `    if ${condition} then {`,
+      '        action(type="omfile" dynaFile="PerHost" dirCreateMode="0755")',
+      '    }',
+      '    stop',
+      '}',
+      `input(type="imudp" address="${s.receiver.ip}" port="${s.receiver.port}" ruleset="remote")`,
+      '',
+    ].join('\n'),
+  );
+  const pidFile = `${base}/rsyslog-walk.pid`;
+  rmSync(pidFile, { force: true });
+  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, 'rsyslogd', '-f', conf, '-i', pidFile]);
+  if (r.code !== 0) throw new Error(`rsyslogd did not start: ${r.stderr}`);
+  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise(res => setTimeout(res, 50));
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  // It listens once its socket is bound: a moment after the PID file.
+  await new Promise(res => setTimeout(res, 500));
+  return pid;
+}
+
+/** SIGTERM to a process this test started, then waits until it is gone. */
+async function endProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise(res => setTimeout(res, 50));
+  }
+}
+
+// Found on the lab by hand: with this configuration verify said PASS (the log file unknown) while
+// rsyslog wrote nothing, because netconsole's messages carry no <PRI> and arrive as user.notice.
+test.serial(
+  'rsyslog writing per-host files only for facility kern: FAIL syslog-filtered; for user: PASS, in the per-host file',
+  async t => {
+    await withLab(t, 'vfydyn', [], async s => {
+      t.true(await stopRsyslog(s), 'the lab rsyslog stopped');
+      const dir = path.join(path.dirname(s.rsyslog.configFile!), 'remote');
+      let pid = await perHostRsyslog(s, '$syslogfacility-text == "kern"', dir);
+      try {
+        const r = await verify(s);
+        t.is(r.code, 1, r.stderr);
+        t.is(r.json.rootCause?.code, 'syslog-filtered', JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
+        oneRootCause(t, r.json);
+        t.false(existsSync(dir), 'rsyslog wrote nothing');
+      } finally {
+        await endProcess(pid);
+      }
+      pid = await perHostRsyslog(s, '$syslogfacility-text == "user"', dir);
+      try {
+        const r = await verify(s);
+        passed(t, r);
+        const file = r.json.checks.find(c => c.id === 'verify.log')?.detail ?? '';
+        t.regex(file, new RegExp(`the marker is in ${dir}/[^/]+/\\d{4}-kern\\.log$`));
+        t.true(readdirSync(dir).length === 1, 'one host directory');
+      } finally {
+        await endProcess(pid);
+      }
+    });
+  },
+);
 
 // The log file cannot tell which copy of the marker it got: another target's, or the sender's
 // syslog daemon's, must not pass for the tested one's.

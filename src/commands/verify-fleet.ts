@@ -10,7 +10,7 @@ import { InventoryError, parseInventory, selectHosts, sshTarget } from '../fleet
 import { applyVarsFiles } from '../fleet/inventory/vars-files.js';
 import { readVarsFiles, type FileReader } from '../io/inventory-files.js';
 import { localExec } from '../io/local-exec.js';
-import { fileSize, readFrom } from '../io/log-file.js';
+import { fileSize, listFiles, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
 import { escapeText } from '../report/escape.js';
 import { chooseStyle, type ColorMode } from '../report/style.js';
@@ -161,6 +161,7 @@ export async function runFleetCommand(
         },
         fileSize,
         readFrom,
+        listFiles,
         clock: () => performance.now(),
         sleep: ms => new Promise(r => setTimeout(r, ms)),
         onResult: (r, p) => {

@@ -4,7 +4,7 @@ import { CLIError, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import type { PacketSink } from '../capture/sink.js';
 import { localExec } from '../io/local-exec.js';
-import { fileSize, readFrom } from '../io/log-file.js';
+import { fileSize, listFiles, readFrom } from '../io/log-file.js';
 import { sshExec } from '../io/ssh-exec.js';
 import { chooseStyle } from '../report/style.js';
 import { createProgress, type Progress } from '../ui/progress.js';
@@ -165,6 +165,7 @@ export default defineCommand({
           },
           fileSize,
           readFrom,
+          listFiles,
           clock: () => performance.now(),
           sleep: ms => new Promise(r => setTimeout(r, ms)),
           step: text => {

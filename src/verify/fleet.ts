@@ -14,7 +14,7 @@ import { runReceiverChecks, type ReceiverFacts } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { checkLogFile, watchedLogFile } from './log-file.js';
+import { checkLogFile, type LogStart, logStart, watchedLogFile } from './log-file.js';
 import { judgeSenderTargets } from './targets.js';
 import { destinationHost, reachSender, receiverFactsFor, routesAtOnce, watchedPorts } from './sender-side.js';
 import { ipFamily } from '../config/netconsole-spec.js';
@@ -40,7 +40,7 @@ export interface FleetOptions extends Omit<VerifyOptions, 'destination'> {
 /** What a fleet run needs besides a single verify's: ssh per sender, progress, stop (the rest as VerifyDeps). */
 export interface FleetDeps extends Pick<
   VerifyDeps,
-  'receiver' | 'openCapture' | 'prepareCapture' | 'fileSize' | 'readFrom' | 'clock' | 'sleep' | 'marker'
+  'receiver' | 'openCapture' | 'prepareCapture' | 'fileSize' | 'readFrom' | 'listFiles' | 'clock' | 'sleep' | 'marker'
 > {
   /** An ssh HostExec for one sender, closed when its check ends. */
   connect(s: FleetSender): SenderExec & { close(): Promise<void> };
@@ -189,7 +189,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     const tracker = newTracker(side, marker, () => d.clock());
     const pipeline = createPipeline({ ports: watchedPorts(side), onMessage: m => tracker.message(m) });
     let triggerError: string | undefined;
-    let logFile: string | undefined, logOffset: number | undefined;
+    let logFile: string | undefined, logOffset: LogStart;
     let transmitAfter = new Map<string, number>();
     let triggered = false;
     const { live, demux } = await captureOn(side.iface).catch(e => {
@@ -202,8 +202,12 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       await d.sleep(100);
     }
     try {
-      logFile = watchedLogFile(o, runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx));
-      logOffset = logFile ? await d.fileSize(logFile) : undefined;
+      logFile = watchedLogFile(
+        o,
+        runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx),
+        side.senderIp,
+      );
+      logOffset = logFile ? await logStart(d, logFile) : undefined;
       if (cancelled()) throw new Error('cancelled');
       testing++;
       triggered = true;

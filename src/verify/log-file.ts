@@ -24,29 +24,30 @@ export interface LogCheck {
  * timestamp from the wire): other senders' sysrq lines land in the same file.
  */
 export async function checkLogFile(
-  d: Pick<VerifyDeps, 'readFrom' | 'sleep'>,
+  d: Pick<VerifyDeps, 'readFrom' | 'sleep' | 'listFiles'>,
   path: string,
-  offset: number | undefined,
+  start: LogStart,
   marker: string,
   t: Pick<ArrivalTracker, 'arrived' | 'markerArrival' | 'sysrqArrival' | 'senderIp'>,
 ): Promise<LogCheck> {
-  let text: string | undefined;
+  let got: { path: string; text: string } | undefined;
   for (let i = 0; i < 40; i++) {
-    text = await d.readFrom(path, offset ?? 0);
-    if (text === undefined || !t.arrived) break;
+    got = await readLog(d, path, start, marker, t);
+    if (got === undefined || !t.arrived) break;
     // Everything that reached the wire: the marker, and the sysrq line (when only it came, the
     // marker was filtered on the sender). A burst cut short between the NIC and the file shows here.
     // The sysrq line is waited for when it can be found for sure: by the kernel timestamp it had
     // on the wire (without one, only the sender's address tells, and the file may name its host).
-    const markerIn = !t.markerArrival || text.includes(marker);
+    const markerIn = !t.markerArrival || got.text.includes(marker);
     const sysrq = t.sysrqArrival && (t.sysrqArrival.usec !== undefined || !t.markerArrival);
-    if (markerIn && (!sysrq || sysrqLogged(text, t.sysrqArrival, t.senderIp) > 0)) break;
+    if (markerIn && (!sysrq || sysrqLogged(got.text, t.sysrqArrival, t.senderIp) > 0)) break;
     await d.sleep(50);
   }
+  const text = got?.text;
   const markerLines = text ? text.split('\n').filter(l => l.includes(marker)).length : 0;
   const sysrqLines = text ? sysrqLogged(text, t.sysrqArrival, t.senderIp) : 0;
   return {
-    path,
+    path: got?.path ?? path,
     readable: text !== undefined,
     markerFound: markerLines > 0,
     sysrqFound: sysrqLines > 0,
@@ -56,9 +57,61 @@ export async function checkLogFile(
 }
 
 /**
- * The plain path a configured log file names, if any: a template (`/var/log/${HOST}.log`,
- * `dynaFile NAME`) is not watched.
+ * Where the watched log stood before the test: one file's size, or for a pattern (a template's
+ * path) each matching file's size. A file that appears later is read from its start.
  */
-export function watchedLogFile(o: Pick<VerifyOptions, 'logFile'>, before: ReceiverReport): string | undefined {
-  return o.logFile ?? before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
+export type LogStart = number | ReadonlyMap<string, number> | undefined;
+
+export const isLogPattern = (path: string) => path.includes('*');
+
+export async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, path: string): Promise<LogStart> {
+  if (!isLogPattern(path)) return d.fileSize(path);
+  const sizes = new Map<string, number>();
+  for (const f of (await d.listFiles?.(path)) ?? []) {
+    const n = await d.fileSize(f);
+    if (n !== undefined) sizes.set(f, n);
+  }
+  return sizes;
+}
+
+/** What the log gained: of one file, or of the pattern's file that has the marker (else this sender's sysrq line). */
+async function readLog(
+  d: Pick<VerifyDeps, 'readFrom' | 'listFiles'>,
+  path: string,
+  start: LogStart,
+  marker: string,
+  t: Pick<ArrivalTracker, 'sysrqArrival' | 'senderIp'>,
+): Promise<{ path: string; text: string } | undefined> {
+  if (!isLogPattern(path)) {
+    const text = await d.readFrom(path, typeof start === 'number' ? start : 0);
+    return text === undefined ? undefined : { path, text };
+  }
+  if (!d.listFiles) return undefined;
+  const offsets = typeof start === 'object' ? start : new Map<string, number>();
+  const read: Array<{ path: string; text: string }> = [];
+  for (const f of await d.listFiles(path)) {
+    const text = await d.readFrom(f, offsets.get(f) ?? 0);
+    if (text !== undefined) read.push({ path: f, text });
+  }
+  return (
+    read.find(r => r.text.includes(marker)) ??
+    read.find(r => sysrqLogged(r.text, t.sysrqArrival, t.senderIp) > 0) ?? { path, text: '' }
+  );
+}
+
+/**
+ * The path the configured log file names, if any: a plain one, else a template's path
+ * (rsyslog `dynaFile`, `/var/log/remote/%FROMHOST-IP%/kern.log`) as a pattern for this sender:
+ * its address where the template has `%fromhost-ip%`, `*` for every other property.
+ */
+export function watchedLogFile(
+  o: Pick<VerifyOptions, 'logFile'>,
+  before: Pick<ReceiverReport, 'logFiles'>,
+  senderIp: string,
+): string | undefined {
+  if (o.logFile) return o.logFile;
+  const plain = before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
+  if (plain) return plain;
+  const template = before.logFiles.find(f => f.startsWith('/') && f.includes('%') && !/[\s*]/.test(f));
+  return template?.replace(/%([^%]*)%/g, (_, prop: string) => (prop.toLowerCase() === 'fromhost-ip' ? senderIp : '*'));
 }

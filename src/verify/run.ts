@@ -11,7 +11,7 @@
 import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { checkLogFile, watchedLogFile } from './log-file.js';
+import { checkLogFile, type LogStart, logStart, watchedLogFile } from './log-file.js';
 import { reachSender, receiverFactsFor, watchedPorts, type SenderSide } from './sender-side.js';
 import { judgeSenderTargets } from './targets.js';
 import { checkTrigger, newMarker, newTracker, parseTransmitErrors, triggerAndWait, triggerArgv } from './trigger.js';
@@ -67,7 +67,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   let live: LiveHandle | undefined;
   let triggerError: string | undefined;
   let before: ReceiverReport;
-  let logFile: string | undefined, logOffset: number | undefined;
+  let logFile: string | undefined, logOffset: LogStart;
   let transmitAfter = new Map<string, number>();
   try {
     d.step(`capturing on ${iface}`);
@@ -76,8 +76,8 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
       ? preparedCapture.open(iface, filter, pipeline)
       : d.openCapture(iface, filter, pipeline));
     before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
-    logFile = watchedLogFile(o, before);
-    logOffset = logFile ? await d.fileSize(logFile) : undefined;
+    logFile = watchedLogFile(o, before, senderIp);
+    logOffset = logFile ? await logStart(d, logFile) : undefined;
 
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
     const handle = live;

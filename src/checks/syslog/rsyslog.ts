@@ -93,6 +93,7 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
   };
   let braceDepth = 0;
   let rulesetDepth = -1;
+  const templates = new Map<string, string>();
 
   for (const f of files) {
     const lines = stripBlockComments(f.text).split('\n');
@@ -153,11 +154,22 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         });
         continue;
       }
+      // Templates: a dynaFile's path (`template(name="x" type="string" string="/var/log/%HOSTNAME%.log")`).
+      if ((m = /^\$template\s+([\w.-]+)\s*,\s*"((?:[^"\\]|\\.)*)"/i.exec(l))) {
+        templates.set(m[1]!.toLowerCase(), m[2]!);
+        continue;
+      }
       if ((m = /^\$RuleSet\s+(\S+)/i.exec(l))) {
         currentRuleset = m[1] === 'RSYSLOG_DefaultRuleset' ? undefined : m[1]!;
         continue;
       }
       if (l.startsWith('$')) continue;
+      if ((m = /^template\s*\((.*)\)/i.exec(l))) {
+        const p = rsParams(m[1]!);
+        if (p.name && p.string && (p.type?.[0] ?? 'string').toLowerCase() === 'string')
+          templates.set(p.name[0]!.toLowerCase(), p.string[0]!);
+        continue;
+      }
       if ((m = /^module\s*\((.*)\)\s*$/i.exec(l))) {
         const p = rsParams(m[1]!);
         if ((p.load?.[0] ?? '').toLowerCase() === 'imudp') imudpLoaded = true;
@@ -306,6 +318,11 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
       cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}` });
   if (cfg.udpInputs.length && cfg.udpInputs.every(i => i.ruleset))
     cfg.destinations = cfg.destinations.filter(d => d.selector.startsWith('ruleset '));
+  // A dynaFile names its template: the template's path, when it is a plain string one.
+  for (const d of cfg.destinations) {
+    const path = d.file.startsWith('dynaFile ') ? templates.get(d.file.slice(9).toLowerCase()) : undefined;
+    if (path?.startsWith('/')) d.file = path;
+  }
   return cfg;
 }
 

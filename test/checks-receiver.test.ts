@@ -124,7 +124,8 @@ const cases: Array<{
       },
     }),
     codes: ['syslog-filtered'],
-    evidence: /10-netconsole\.conf:10: ruleset remote: if \$syslogfacility-text == "kern" -> \/var\/log\/remote\/%FROMHOST-IP%\/kern\.log/,
+    evidence:
+      /10-netconsole\.conf:10: ruleset remote: if \$syslogfacility-text == "kern" -> \/var\/log\/remote\/%FROMHOST-IP%\/kern\.log/,
     hint: /if \$fromhost-ip == "10\.99\.0\.2" then/,
   },
   {

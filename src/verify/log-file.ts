@@ -62,7 +62,7 @@ export async function checkLogFile(
  */
 export type LogStart = number | ReadonlyMap<string, number> | undefined;
 
-export const isLogPattern = (path: string) => path.includes('*');
+const isLogPattern = (path: string) => path.includes('*');
 
 export async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, path: string): Promise<LogStart> {
   if (!isLogPattern(path)) return d.fileSize(path);

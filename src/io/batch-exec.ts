@@ -35,6 +35,12 @@ export type BatchItem =
        */
       orElse?: BatchItem[];
     }
+  /**
+   * `argv` is `sh -c 'id -u; echo "$SSH_CONNECTION"'` (the effective uid, then the ssh
+   * connection's addresses), answered as its run but read by the shell itself: the uid from the
+   * `Uid:` line of /proc/self/status (two processes fewer); where that has none, `argv` runs.
+   */
+  | { kind: 'who'; argv: string[] }
   /** The directory's listing and every file in it whose name ends with `suffix`. */
   | { kind: 'files-in'; dir: string; suffix: string }
   /**
@@ -74,10 +80,13 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
     'exec 3>&1',
     'h() { printf \'%s %s %s\\n\' "$B" "$1" "$2"; }',
     'e() { printf \'\\n%s = %s\\n\' "$B" "$1"; }',
-    // Every program started costs a process (10-90 ms each on the lab's emulated guests): a file
-    // that is not there is answered without one. Files stay cat's: /proc/sys answers only a first
-    // read, and the shells' `read` takes one byte at a time.
-    'f() { h F "$1"; if [ -e "$1" ]; then cat -- "$1" 2>/dev/null; e $?; else e 1; fi; }',
+    // Every program started costs a process (a cat is 4-13 ms on the lab's emulated guests, a
+    // 6.17 configfs target has a dozen files): a file that is not there, or a directory (cat fails
+    // on one), is answered without one, and the others are read by the shell itself, line by line
+    // (`IFS= read -r` keeps every byte but NUL; the last line is written back without the newline
+    // it may lack). Only /proc/sys stays cat's, which answers only a read at offset 0 (the shells'
+    // `read` takes one byte at a time), and /proc/modules, too long to read a byte at a time.
+    'f() { h F "$1"; if [ ! -e "$1" ] || [ -d "$1" ]; then e 1; else case $1 in /proc/sys/*|/proc/modules) cat -- "$1" 2>/dev/null;; *) { _l=; while IFS= read -r _l; do printf \'%s\\n\' "$_l"; done; printf %s "$_l"; } 2>/dev/null <"$1";; esac; e $?; fi; }',
     `l() { h L "$1"; if [ -d "$1" ]; then ${eachEntry('"$1"', '_p', 'printf \'%s\\n\' "${_p##*/}"')}; e 0; else e 2; fi; }`,
     // The program is looked up in PATH here: a busybox sh would otherwise run its own applet (its
     // `ip` has no -j) where the user's shell runs the real program.
@@ -90,6 +99,14 @@ export function batchScript(items: readonly BatchItem[], boundary: string): stri
   return lines.join('\n');
 }
 
+/** The end of an `ip` batch's here-document (no command line of `ip` is this). */
+const HERE_END = 'NETDIAG_IP_BATCH_END';
+
+/** One `ip -batch` command line in a here-document: its words, `$P` for PEER, the rest taken literally. */
+function hereLine(words: readonly string[]): string {
+  return words.map(w => (w === PEER ? '$P' : w.replace(/[\\$`]/g, '\\$&'))).join(' ');
+}
+
 /** The script's lines for the plan's items (`c` leaves the command's exit code in `$r`). */
 function itemLines(items: readonly BatchItem[], sep: string): string[] {
   const lines: string[] = [];
@@ -99,19 +116,28 @@ function itemLines(items: readonly BatchItem[], sep: string): string[] {
     else if (it.kind === 'run') {
       lines.push(`c ${it.argv.map(q).join(' ')}`);
       if (it.orElse?.length) lines.push(`if [ $r != 0 ]; then`, ...itemLines(it.orElse, sep), 'fi');
+    } else if (it.kind === 'who') {
+      lines.push(
+        `_u=; while read -r _k _r _e _x; do case $_k in Uid:) _u=$_e; break;; esac; done 2>/dev/null </proc/self/status`,
+        `case $_u in ''|*[!0-9]*) c ${it.argv.map(q).join(' ')};; *) k=${shellQuote(it.argv.join(' '))}; h C "$k"; printf '%s\\n%s\\n' "$_u" "$SSH_CONNECTION"; r=0; e 0;; esac`,
+      );
     } else if (it.kind === 'ip') {
       // The key names the options and each command (`I ip OPTS|CMD|CMD`, PEER expanded); the input
       // is each command, then the separator's failing `link show`; -force goes on past both.
       const line = (words: readonly string[]) => words.map(q).join("' '");
       const key = [line(['ip', ...it.opts]), ...it.commands.map(line)].join("'|'");
-      const input = it.commands.flatMap(cmd => [line(cmd), line(['link', 'show', 'dev', sep])]);
-      const run = `printf '%s\\n' ${input.join(' ')} | "$p" ${it.opts.map(shellQuote).join(' ')} -force -batch - 2>&1`;
-      if (!it.orElse?.length) lines.push(`k=${key}; h I "$k"; x ip; ${run}; e $?`);
+      // Its input is a here-document (the shells write a short one themselves: no process for it).
+      const input = it.commands.flatMap(cmd => [hereLine(cmd), hereLine(['link', 'show', 'dev', sep])]);
+      const run = `"$p" ${it.opts.map(shellQuote).join(' ')} -force -batch - 2>&1 <<${HERE_END}`;
+      if (!it.orElse?.length) lines.push(`k=${key}; h I "$k"; x ip; ${run}`, ...input, HERE_END, 'e $?');
       else
         // Its output kept aside until it is seen to start as JSON does ($(...) drops the trailing
         // newline of the separator's last error line; printf puts it back).
         lines.push(
-          `k=${key}; x ip; _o=$(${run}); r=$?; case $_o in '['*) h I "$k"; printf '%s\\n' "$_o"; e $r;; *)`,
+          `k=${key}; x ip; _o=$(${run}`,
+          ...input,
+          HERE_END,
+          `); r=$?; case $_o in '['*) h I "$k"; printf '%s\\n' "$_o"; e $r;; *)`,
           ...itemLines(it.orElse, sep),
           ';; esac',
         );

@@ -12,7 +12,7 @@ import { PEER, type BatchItem } from '../io/batch-exec.js';
 export const WHO_AM_I = ['sh', '-c', 'id -u; echo "$SSH_CONNECTION"'];
 
 export const SENDER_PLAN: readonly BatchItem[] = [
-  { kind: 'run', argv: WHO_AM_I },
+  { kind: 'who', argv: WHO_AM_I },
   { kind: 'file', path: '/etc/sysconfig/netconsole' },
   { kind: 'file', path: '/proc/cmdline' },
   { kind: 'files-in', dir: '/etc/modprobe.d', suffix: '.conf' },

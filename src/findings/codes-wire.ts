@@ -13,7 +13,7 @@ export const WIRE_CODES = defineCodes([
       'sender never shows them. Capture on the log server (or a mirror port) in promiscuous mode, ' +
       'on the interface the sender reaches. If the capture was made there, the sender did not send: ' +
       'netconsole not loaded, its device down, or the console log level filters the messages.',
-    fix: 'Capture on the receiving host: tcpdump -i IFACE -p -w cap.pcap udp port 514 or udp port 6666; check the sender with: dmesg | grep -i netconsole',
+    fix: 'Capture on the receiving host: tcpdump -i IFACE -w cap.pcap "udp port 514 or udp port 6666 or icmp" (promiscuous, as tcpdump is by default: not -p, which would hide frames sent to a wrong MAC); check the sender with: dmesg | grep -i netconsole',
   },
   {
     code: 'dst-mac-mismatch',

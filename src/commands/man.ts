@@ -30,7 +30,7 @@ const ENVIRONMENT: Array<[string, string]> = [
   ['NETDIAG_DEBUG', 'When set, an internal error prints its stack trace.'],
   [
     'NETDIAG_REPORT_THREAD',
-    'analyze: 1 has the messages written by a thread of their own when stdout is a pipe or a file (two cores used, more CPU in all), 0 never; unset, --json and --jsonl only, while the load average is below the number of cores.',
+    'analyze: 1 has the messages written by a thread of their own when stdout is a pipe or a file (two cores used, more CPU in all); unset or 0, one thread writes them.',
   ],
   [
     'NETDIAG_CAPTURE_WITH',

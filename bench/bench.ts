@@ -87,14 +87,16 @@ const MODES: Array<[string, string[]]> = [
   ['netdiag analyze --json', ['--json']],
 ];
 /**
- * The message modes again the other way (NETDIAG_REPORT_THREAD): analyze uses the report's thread
- * on its own for --json and --jsonl when a core is spare (load average below the number of
- * cores), never for text; these rows force the other choice, to compare.
+ * The message modes again both ways (NETDIAG_REPORT_THREAD): analyze uses the report's thread on
+ * its own for --json and --jsonl only while a whole core is free (coreFree in analyze.ts), never
+ * for text; these rows force each choice, to compare.
  */
 const OTHER_THREAD_MODES: Array<[string, string[], '0' | '1']> = [
   ['  the same, report thread (text)', [], '1'],
   ['  the same, one thread, --jsonl', ['--jsonl'], '0'],
   ['  the same, one thread, --json', ['--json'], '0'],
+  ['  the same, report thread, --jsonl', ['--jsonl'], '1'],
+  ['  the same, report thread, --json', ['--json'], '1'],
 ];
 
 /**

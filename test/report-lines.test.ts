@@ -78,6 +78,22 @@ const CASES: Array<[string, Message]> = [
   ['a time a date cannot hold (damaged capture)', base({ time: { sec: 1e13, nsec: 5000 } })],
   ['empty text', base({ text: '' })],
   ['a long line', base({ text: 'y'.repeat(70_000) })],
+  [
+    'numbers at the edges of two digits a division and of 32 bits',
+    base({
+      packets: [0, 9, 10, 99, 100, 101, 999, 1000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, 2 ** 53],
+      fragments: 12,
+      seq: 2 ** 31 - 1,
+      level: 0,
+      facility: 23,
+      usec: 100,
+    }),
+  ],
+  ['seq 0, printk time 99', base({ seq: 0, usec: 99 })],
+  ['seq past 32 bits', base({ seq: 2 ** 40 + 1 })],
+  ['one nanosecond', base({ time: { sec: 1_764_000_000, nsec: 1 } })],
+  ['the last nanosecond of a second', base({ time: { sec: 1_764_000_000, nsec: 999_999_999 } })],
+  ['one microsecond', base({ time: { sec: 1_764_000_000, nsec: 1000 } })],
 ];
 
 function check(t: import('ava').ExecutionContext, messages: Iterable<Message>, what: string, utc: boolean): number {

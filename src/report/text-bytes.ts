@@ -53,6 +53,20 @@ function put(d: DataView, o: number, p: Piece): number {
 
 const EMPTY: Piece = piece('');
 
+/** `00` to `99` as little-endian 16-bit words of their two ASCII digits. */
+const TWO_DIGITS = Uint16Array.from({ length: 100 }, (_, i) => (0x30 + ((i / 10) | 0)) | ((0x30 + (i % 10)) << 8));
+
+/** Writes `n` (a whole number, 0 <= n < 10^6) as six digits at `o`, two at a time. */
+function six(d: DataView, o: number, n: number): number {
+  const a = (n / 10000) | 0;
+  const r = n - a * 10000;
+  const b = (r / 100) | 0;
+  d.setUint16(o, TWO_DIGITS[a]!, true);
+  d.setUint16(o + 2, TWO_DIGITS[b]!, true);
+  d.setUint16(o + 4, TWO_DIGITS[r - b * 100]!, true);
+  return o + 6;
+}
+
 export class TextLineEncoder {
   private sec = NaN;
   private clock = EMPTY;
@@ -156,7 +170,8 @@ export class TextLineEncoder {
     const d = this.view;
     o = put(d, o, this.clock);
     // the fraction: microseconds, or nanoseconds when the capture has them
-    if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
+    if (ns % 1000 === 0 && ns >= 0 && ns < 1e9) o = six(d, o, ns / 1000);
+    else if (ns % 1000 === 0) o = digits(b, o, ns / 1000, 6);
     else o = digits(b, o, ns, 9);
     if (lv === undefined) o = put(d, o, this.senderLevels[8]!);
     else if (lv >= 0 && lv < 8) o = put(d, o, this.senderLevels[lv]!);
@@ -174,7 +189,7 @@ export class TextLineEncoder {
           this.printkHead = piece(` [${String(sec).padStart(5, ' ')}.`);
         }
         o = put(d, o, this.printkHead);
-        o = digits(b, o, us - sec * 1e6, 6);
+        o = six(d, o, us - sec * 1e6);
         b[o++] = 0x5d; // ]
       } else {
         b[o++] = 0x20;

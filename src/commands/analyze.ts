@@ -79,6 +79,8 @@ export default defineCommand({
     const pipeline = createPipeline({
       ...settings.pipeline,
       ...(reporter.wantsMessages ? { onMessage: to.message, onMessageBytes: to.messageBytes } : {}),
+      // The text writer checks a text as it copies it (text-bytes.ts): not scanned twice.
+      messageBytesChecked: !thread && settings.format === 'text',
     });
     // Counted after the filter; -c N: the first N packets, then stop reading.
     const enough = new AbortController();

@@ -39,6 +39,8 @@ export class MessageMaker {
     private readonly state: { messages: number },
     private readonly onMessage: ((m: Message) => void) | undefined,
     private readonly onBytes: ((m: MessageBytes) => boolean) | undefined,
+    /** onBytes checks the text itself (PipelineOptions.messageBytesChecked): not scanned here. */
+    private readonly bytesChecked = false,
   ) {}
 
   /**
@@ -70,7 +72,7 @@ export class MessageMaker {
     if (this.onBytes && packets === undefined && !incomplete && !bootStart) {
       // The text up to a final newline, with nothing after it: no dictionary, no msgid line.
       const tEnd = bEnd > bOff && buf[bEnd - 1] === 0x0a ? bEnd - 1 : bEnd;
-      const kind = plainTextKind(buf, bOff, tEnd);
+      const kind = this.bytesChecked ? 0 : plainTextKind(buf, bOff, tEnd);
       if (kind >= 0) {
         const v = this.view.of(flow, 'extended', sec, nsec, first, buf, bOff, tEnd, kind === 1);
         v.level = h.level;
@@ -126,7 +128,7 @@ export class MessageMaker {
     }
     if (!this.onMessage) return;
     if (this.onBytes && packets === undefined && !bootStart) {
-      const kind = plainTextKind(buf, tOff, tEnd);
+      const kind = this.bytesChecked ? 0 : plainTextKind(buf, tOff, tEnd);
       if (kind >= 0) {
         const v = this.view.of(flow, 'plain', sec, nsec, first, buf, tOff, tEnd, kind === 1);
         v.usec = printkUsec;

@@ -73,7 +73,12 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     internalErrorReasons: new Set(),
     flowOverflow: new PacketSample(),
   };
-  const make = new MessageMaker(state, onMessage, onMessage ? opts.onMessageBytes : undefined);
+  const make = new MessageMaker(
+    state,
+    onMessage,
+    onMessage ? opts.onMessageBytes : undefined,
+    opts.messageBytesChecked === true,
+  );
 
   function learnMac(ipStr: string, mac: number, packet: number): void {
     let m = state.ipMacs.get(ipStr);

@@ -12,7 +12,7 @@ import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
 import { printkTime, type TextTime } from './time.js';
-import { copyText, digits } from './bytes.js';
+import { digits } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -52,6 +52,37 @@ function put(d: DataView, o: number, p: Piece): number {
 }
 
 const EMPTY: Piece = piece('');
+
+/** The DataView of the last source copyPlain read (sources reuse their buffers: made rarely). */
+let srcOf: Uint8Array | undefined;
+let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/**
+ * Copies `src[from, to)` to `b` at `o` (`d`: a DataView of `b`; the room reserved) when it is
+ * printable ASCII without a backslash, four bytes at a time, checking each word as it goes (the
+ * test of plainTextKind in message-bytes.ts); returns the end, or -1 when a byte is not so.
+ */
+function copyPlain(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number, d: DataView): number {
+  if (src !== srcOf) {
+    srcOf = src;
+    srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+  const s = srcView;
+  let i = from;
+  for (; i + 4 <= to; i += 4, o += 4) {
+    const x = s.getInt32(i, true);
+    const bs = x ^ 0x5c5c5c5c;
+    // a byte below 0x20, or above 0x7e, or a zero byte of x ^ 0x5c5c5c5c (a backslash)
+    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bs - 0x01010101) & ~bs)) & 0x80808080) return -1;
+    d.setInt32(o, x, true);
+  }
+  for (; i < to; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+    b[o++] = c;
+  }
+  return o;
+}
 
 /** `00` to `99` as little-endian 16-bit words of their two ASCII digits. */
 const TWO_DIGITS = Uint16Array.from({ length: 100 }, (_, i) => (0x30 + ((i / 10) | 0)) | ((0x30 + (i % 10)) << 8));
@@ -144,8 +175,10 @@ export class TextLineEncoder {
   }
 
   /**
-   * Writes the line of a message still in its datagram's bytes (printable ASCII without a
-   * backslash, one datagram, nothing after the text: no tail); false as `write`.
+   * Writes the line of a message still in its datagram's bytes (one datagram, nothing after the
+   * text: no tail) when its text is printable ASCII without a backslash, checked as it is copied
+   * (the pipeline does not scan it first: PipelineOptions.messageBytesChecked); false, with
+   * nothing written, when it is not or as `write`.
    */
   writeBytes(m: MessageBytes): boolean {
     if (!this.ready(m.sec, m.sender)) return false;
@@ -155,7 +188,8 @@ export class TextLineEncoder {
     const b = out.reserve(PREFIX_ROOM + n);
     let o = this.head(b as Buffer & FastWrites, out.off, m.nsec, m.level, m.usec);
     b[o++] = 0x20;
-    o = copyText(m.buf, m.textOff, m.textEnd, b, o);
+    o = copyPlain(m.buf, m.textOff, m.textEnd, b, o, this.view);
+    if (o < 0) return false;
     b[o++] = 0x0a;
     out.off = o;
     return true;

@@ -105,6 +105,14 @@ export class TextLineEncoder {
   /** ` SENDER LEVEL` of the last sender, by level (0-7, then 8: no level). */
   private senderLevels: Piece[] = [];
   private readonly senders = new Map<string, Piece[]>();
+  /**
+   * By the flow's index (the first 4,096): its sender, the very string each of its messages
+   * carries, and its pieces. Flows taking turns then cost a comparison of references, not of
+   * the senders' texts and a look-up.
+   */
+  private readonly flowSenders: string[] = [];
+  private readonly flowLevels: Piece[][] = [];
+  private lastFlow = -1;
   /** ` [   45.`: the printk time's seconds, the same for many lines in a row. */
   private printkSec = -1;
   private printkHead = EMPTY;
@@ -117,13 +125,23 @@ export class TextLineEncoder {
     private readonly time: TextTime,
   ) {}
 
-  /** Readies the time of day of `sec` and the sender's bytes; false when either takes the string path. */
-  private ready(sec: number, sender: string): boolean {
+  /**
+   * Readies the time of day of `sec` and the sender's bytes (`flow`: its index, -1 when not
+   * known); false when either takes the string path.
+   */
+  private ready(sec: number, sender: string, flow: number): boolean {
     if (sec !== this.sec) {
       const c = this.time.clockTime({ sec, nsec: 0 });
       if (c.length !== 15) return false; // not HH:MM:SS.000000: a damaged capture's time
       this.sec = sec;
       this.clock = piece(c.slice(0, 9));
+    }
+    if (flow === this.lastFlow && sender === this.lastSender) return true;
+    if (flow >= 0 && this.flowSenders[flow] === sender) {
+      this.lastFlow = flow;
+      this.lastSender = sender;
+      this.senderLevels = this.flowLevels[flow]!;
+      return true;
     }
     if (sender !== this.lastSender) {
       // A few flows take turns: each sender's bytes are made once, with each level after it.
@@ -137,13 +155,18 @@ export class TextLineEncoder {
       this.lastSender = sender;
       this.senderLevels = b;
     }
+    this.lastFlow = flow;
+    if (Number.isInteger(flow) && flow >= 0 && flow < 4096) {
+      this.flowSenders[flow] = sender;
+      this.flowLevels[flow] = this.senderLevels;
+    }
     return true;
   }
 
   /** Writes the line of `m`; false when it has to be formatted as a string (an odd time). */
   write(m: Message): boolean {
     const t = m.time;
-    if (!this.ready(t.sec, m.sender)) return false;
+    if (!this.ready(t.sec, m.sender, -1)) return false;
     // Kernel text is nearly always printable ASCII without a backslash: then it is copied as it
     // is (escapeWire would return it unchanged); anything else takes escapeWire and UTF-8.
     const text = m.text;
@@ -181,7 +204,7 @@ export class TextLineEncoder {
    * nothing written, when it is not or as `write`.
    */
   writeBytes(m: MessageBytes): boolean {
-    if (!this.ready(m.sec, m.sender)) return false;
+    if (!this.ready(m.sec, m.sender, m.flow)) return false;
     const n = m.textEnd - m.textOff;
     const out = this.out;
     if (PREFIX_ROOM + n > Output.MAX_RESERVE) return false;

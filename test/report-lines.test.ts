@@ -94,6 +94,18 @@ const CASES: Array<[string, Message]> = [
   ['one nanosecond', base({ time: { sec: 1_764_000_000, nsec: 1 } })],
   ['the last nanosecond of a second', base({ time: { sec: 1_764_000_000, nsec: 999_999_999 } })],
   ['one microsecond', base({ time: { sec: 1_764_000_000, nsec: 1000 } })],
+  // A text of 256 characters or more is checked after it is written (text-bytes.ts): each odd
+  // character at each place of a word, and in the bytes after the last whole word.
+  ...['\\', '\x1b', '\x7f', '\x1f', '\x80', 'é', '€', '😀', '\ud800', '\n'].flatMap(c =>
+    [0, 1, 2, 3, 297, 298, 299, 300].map((at): [string, Message] => [
+      `a long text with ${JSON.stringify(c)} at ${at}`,
+      base({ text: `${'x'.repeat(at)}${c}${'x'.repeat(300 - at)}`, fragments: 3, dict: { SUBSYSTEM: 'bench' } }),
+    ]),
+  ),
+  [
+    'a long plain text of an ncfrag message',
+    base({ text: `"q" ${'x'.repeat(2300)}`, fragments: 3, packets: [1, 2, 3] }),
+  ],
 ];
 
 function check(t: import('ava').ExecutionContext, messages: Iterable<Message>, what: string, utc: boolean): number {

@@ -53,6 +53,24 @@ function put(d: DataView, o: number, p: Piece): number {
 
 const EMPTY: Piece = piece('');
 
+/** A text this long is checked after it is written (see TextLineEncoder.write). */
+const LONG_TEXT = 256;
+
+/** Whether `b[from, to)` (`d` a DataView of `b`) is printable ASCII without a backslash. */
+function plainBytes(d: DataView, b: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const x = d.getInt32(i, true);
+    const bs = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bs - 0x01010101) & ~bs)) & 0x80808080) return false;
+  }
+  for (; i < to; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
+
 /** The DataView of the last source copyPlain read (sources reuse their buffers: made rarely). */
 let srcOf: Uint8Array | undefined;
 let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
@@ -168,10 +186,13 @@ export class TextLineEncoder {
     const t = m.time;
     if (!this.ready(t.sec, m.sender, -1)) return false;
     // Kernel text is nearly always printable ASCII without a backslash: then it is copied as it
-    // is (escapeWire would return it unchanged); anything else takes escapeWire and UTF-8.
+    // is (escapeWire would return it unchanged); anything else takes escapeWire and UTF-8. A long
+    // text (an ncfrag message's) is written first and its bytes checked after, four at a time:
+    // the regular expression cost more than all the rest of its line.
     const text = m.text;
-    const plainText = PLAIN_WIRE_TEXT.test(text);
-    const shown = plainText ? text : escapeWire(text);
+    const long = text.length >= LONG_TEXT;
+    const plainText = !long && PLAIN_WIRE_TEXT.test(text);
+    const shown = plainText || long ? text : escapeWire(text);
     const tail =
       m.fragments > 1 || m.incomplete || m.dict || m.userdata || m.sysdata || m.dictLines
         ? formatLineTail(m, PLAIN)
@@ -190,7 +211,12 @@ export class TextLineEncoder {
     // rare: the string formatter's own words
     if (mid) o += b.utf8Write(mid, o);
     b[o++] = 0x20;
-    o += plainText ? b.latin1Write(shown, o) : b.utf8Write(shown, o);
+    if (long) {
+      // one byte per character: ASCII; then none under 0x20, no DEL, no backslash
+      const n = b.utf8Write(text, o);
+      if (n !== text.length || !plainBytes(this.view, b, o, o + n)) return false; // the string formatter's line
+      o += n;
+    } else o += plainText ? b.latin1Write(shown, o) : b.utf8Write(shown, o);
     if (tail) o += b.utf8Write(tail, o);
     b[o++] = 0x0a;
     out.off = o;

@@ -174,6 +174,20 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   t.deepEqual(rows, ['web2', 'mute', 'gone', 'hung', 'web1', 'web3'], 'broken first, then not checked, then working');
   t.regex(text, /^web2: .*\(dst-mac-mismatch\)\n {2}fix: /m);
   t.regex(text, /FAIL: 6 senders: 2 work, 2 broken, 2 could not be checked/);
+  // A PASS whose log file could not be looked at (these fakes have none) says so; one whose log
+  // file held the marker says nothing more.
+  t.is(by.web1!.outcome!.report.checks.find(c => c.id === 'verify.log')?.status, 'unknown');
+  t.regex(text, /^web1 +PASS +log file not checked +\d+ ms$/m);
+  const seen = structuredClone(out);
+  const web1 = seen.results.find(r => r.sender.name === 'web1')!;
+  Object.assign(
+    web1.outcome!.report.checks.find(c => c.id === 'verify.log')!,
+    {
+      status: 'pass',
+      detail: 'the marker is in /var/log/syslog',
+    },
+  );
+  t.regex(formatFleetText(seen, PLAIN), /^web1 +PASS +\d+ ms$/m);
   t.is(text.match(/^this host \(receiver\)/gm)?.length, 1, "the receiver's checks once");
 
   const json = JSON.parse(formatFleetJson(out)) as {

@@ -109,7 +109,10 @@ export function formatFleetText(o: FleetOutcome, style: Style): string {
       ? (r.outcome!.report.rootCause?.code ?? '(no single cause)')
       : v === 'unchecked'
         ? escapeText(r.error ?? '')
-        : '',
+        : // A PASS whose log file could not be looked at proves the path up to the daemon only.
+          r.outcome?.report.checks.some(c => c.id === 'verify.log' && c.status === 'unknown')
+          ? 'log file not checked'
+          : '',
     r.outcome?.report.roundTripMs !== undefined ? `${r.outcome.report.roundTripMs} ms` : '',
   ]);
   const head = ['sender', 'verdict', 'root cause', 'latency'];

@@ -4,7 +4,7 @@
  * synthesised with the project's encoders.
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listFiles } from '../src/io/log-file.js';
@@ -278,6 +278,17 @@ test('listFiles: a pattern with * inside path segments names the files that exis
     t.deepEqual(await listFiles(`${dir}/web*/2026-kern.log`, 2).then(l => l.length), 2);
     t.deepEqual(await listFiles(`${dir}/nothere/*.log`), []);
     t.deepEqual(await listFiles(`${dir}/db1/2026-kern.log`), [path.join(dir, 'db1', '2026-kern.log')]);
+    // A log server with more hosts than the limit: the file written last is among those named.
+    for (let i = 0; i < 100; i++) {
+      mkdirSync(path.join(dir, `h${i}`));
+      writeFileSync(path.join(dir, `h${i}`, '2026-kern.log'), 'x\n');
+      utimesSync(path.join(dir, `h${i}`, '2026-kern.log'), 1_700_000_000 + i, 1_700_000_000 + i);
+    }
+    writeFileSync(path.join(dir, 'web3', '2026-kern.log'), 'the test wrote here\n');
+    const newest = await listFiles(`${dir}/*/*-kern.log`, 5);
+    t.is(newest.length, 5);
+    t.is(newest[0], path.join(dir, 'web3', '2026-kern.log'));
+    t.is((await listFiles(`${dir}/*/*-kern.log`, 4096)).length, 103);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,17 +34,20 @@ export async function readFrom(path: string, offset: number): Promise<string | u
 
 /**
  * The files a path pattern names, `*` standing for any part of one path segment
- * (`/var/log/remote/<*>/kern.log`): at most `limit`, each directory read at most once per segment.
+ * (`/var/log/remote/<*>/kern.log`), newest first (by modification time): at most `limit` of them,
+ * chosen among at most 4096 that match (a log server with one file per host has thousands; the
+ * ones written during a test are the newest).
  */
 export async function listFiles(pattern: string, limit = 64): Promise<string[]> {
+  const CANDIDATES = 4096;
   const segs = pattern.split('/').filter(Boolean);
-  let dirs = ['/'];
-  for (const [i, seg] of segs.entries()) {
-    const last = i === segs.length - 1;
+  let paths = ['/'];
+  for (const seg of segs) {
     const next: string[] = [];
-    for (const dir of dirs) {
+    for (const dir of paths) {
+      const base = dir === '/' ? '' : dir;
       if (!seg.includes('*')) {
-        next.push(`${dir === '/' ? '' : dir}/${seg}`);
+        next.push(`${base}/${seg}`);
         continue;
       }
       const re = new RegExp(`^${seg.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
@@ -54,18 +57,26 @@ export async function listFiles(pattern: string, limit = 64): Promise<string[]> 
       } catch {
         continue;
       }
-      for (const n of names) if (re.test(n) && next.length < limit * 4) next.push(`${dir === '/' ? '' : dir}/${n}`);
+      for (const n of names) if (re.test(n) && next.length < CANDIDATES) next.push(`${base}/${n}`);
     }
-    dirs = last ? next : next.slice(0, limit * 4);
+    paths = next;
   }
-  const files: string[] = [];
-  for (const f of dirs) {
-    if (files.length >= limit) break;
-    try {
-      if ((await stat(f)).isFile()) files.push(f);
-    } catch {
-      // gone, or not there
-    }
+  const files: Array<{ path: string; mtime: number }> = [];
+  for (let i = 0; i < paths.length; i += 256) {
+    const batch = await Promise.all(
+      paths.slice(i, i + 256).map(async path => {
+        try {
+          const st = await stat(path);
+          return st.isFile() ? { path, mtime: st.mtimeMs } : undefined;
+        } catch {
+          return undefined; // gone, or not there
+        }
+      }),
+    );
+    for (const f of batch) if (f) files.push(f);
   }
-  return files;
+  return files
+    .sort((a, b) => b.mtime - a.mtime)
+    .slice(0, limit)
+    .map(f => f.path);
 }

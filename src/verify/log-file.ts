@@ -66,11 +66,13 @@ const isLogPattern = (path: string) => path.includes('*');
 
 export async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, path: string): Promise<LogStart> {
   if (!isLogPattern(path)) return d.fileSize(path);
+  // Every match's size (up to listFiles' bound), so that an old file the test writes to is read
+  // from where it stood, not from its start.
+  const files = (await d.listFiles?.(path, 4096)) ?? [];
   const sizes = new Map<string, number>();
-  for (const f of (await d.listFiles?.(path)) ?? []) {
-    const n = await d.fileSize(f);
+  (await Promise.all(files.map(async f => [f, await d.fileSize(f)] as const))).forEach(([f, n]) => {
     if (n !== undefined) sizes.set(f, n);
-  }
+  });
   return sizes;
 }
 
@@ -89,6 +91,7 @@ async function readLog(
   if (!d.listFiles) return undefined;
   const offsets = typeof start === 'object' ? start : new Map<string, number>();
   const read: Array<{ path: string; text: string }> = [];
+  // The newest files: those written during the test are among them.
   for (const f of await d.listFiles(path)) {
     const text = await d.readFrom(f, offsets.get(f) ?? 0);
     if (text !== undefined) read.push({ path: f, text });

@@ -51,8 +51,11 @@ export interface VerifyDeps {
   fileSize(path: string): Promise<number | undefined>;
   /** A local file's bytes from `offset` on (at most a few MiB), or undefined. */
   readFrom(path: string, offset: number): Promise<string | undefined>;
-  /** The files a pattern names (`*` within a path segment); without it, a templated log file is not watched. */
-  listFiles?(pattern: string): Promise<string[]>;
+  /**
+   * The files a pattern names (`*` within a path segment), newest first, at most `limit` (default
+   * 64); without it, a templated log file is not watched.
+   */
+  listFiles?(pattern: string, limit?: number): Promise<string[]>;
   clock(): number;
   sleep(ms: number): Promise<void>;
   step(text: string): void;

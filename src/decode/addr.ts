@@ -106,3 +106,8 @@ export function canonicalIp(ip: string): string {
   });
   return formatIpv6(buf, 0);
 }
+
+/** A frame's TTL as named for its destination address: `TTL 63`, or `hop limit 31` for IPv6. */
+export function ttlLabel(dstIp: string, ttl: number | undefined): string {
+  return `${dstIp.includes(':') ? 'hop limit' : 'TTL'} ${ttl}`;
+}

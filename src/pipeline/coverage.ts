@@ -6,6 +6,7 @@
  */
 import type { NetconsoleTarget } from '../config/target.js';
 import { type Flow, NETCONSOLE_TTL } from './flow.js';
+import { ttlLabel } from '../decode/addr.js';
 import type { Coverage, LocalInterface, PipelineState } from './types.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -55,7 +56,7 @@ export function coverage(
     if (configured && routed) {
       const v6 = ip.includes(':');
       notCompared.push(
-        `the configured remote MAC for ${ip}: its frames came through ${plural(routed.routers, 'router')} (${v6 ? 'hop limit' : 'TTL'} ${routed.ttl}; netconsole sends ${NETCONSOLE_TTL[v6 ? 6 : 4]}), so here they carry the last router's MACs, not the sender's next hop's (netdiag verify checks it on the sender)`,
+        `the configured remote MAC for ${ip}: its frames came through ${plural(routed.routers, 'router')} (${ttlLabel(ip, routed.ttl)}; netconsole sends ${NETCONSOLE_TTL[v6 ? 6 : 4]}), so here they carry the last router's MACs, not the sender's next hop's (netdiag verify checks it on the sender)`,
       );
     }
     const ref =

@@ -10,7 +10,7 @@
  */
 import { codeInfo, finding } from '../findings/catalog.js';
 import { packetList, type Finding } from '../findings/finding.js';
-import { endpoint, formatMacNum, isBroadcastMac, isGroupMac } from '../decode/addr.js';
+import { endpoint, formatMacNum, isBroadcastMac, isGroupMac, ttlLabel } from '../decode/addr.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { type Flow, NETCONSOLE_TTL } from './flow.js';
 import { MAX_FLOWS } from './flow-table.js';
@@ -68,7 +68,7 @@ function routedHint(f: Flow, mac: number, macStr: string): string | undefined {
   const routers = f.routersBefore(mac);
   if (routers === 0) return undefined;
   const v6 = f.dstIp.includes(':');
-  const ttl = `${v6 ? 'hop limit' : 'TTL'} ${f.dstMacTtl.get(mac)}`;
+  const ttl = ttlLabel(f.dstIp, f.dstMacTtl.get(mac));
   const last = f.srcMacStr === undefined ? 'the last router' : `the last router (${f.srcMacStr})`;
   return `These frames came through ${plural(routers, 'router')} (${ttl}; netconsole sends ${NETCONSOLE_TTL[v6 ? 6 : 4]}): ${last} sends them to ${macStr}, so the sender's remote MAC is not the cause; check that router's neighbour entry for ${f.dstIp} (ip neigh show ${f.dstIp} on it)`;
 }

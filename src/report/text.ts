@@ -6,7 +6,7 @@ import type { Finding } from '../findings/finding.js';
 import { packetList, sortFindings } from '../findings/finding.js';
 import type { CaptureSummary } from '../capture/sink.js';
 import type { AnalysisResult, Message, SenderSummary } from '../pipeline/types.js';
-import { endpoint } from '../decode/addr.js';
+import { endpoint, ttlLabel } from '../decode/addr.js';
 import { escapeText, escapeWire } from './escape.js';
 import { printkTime, TextTime } from './time.js';
 import type { Style } from './style.js';
@@ -73,10 +73,7 @@ function senderLine(s: SenderSummary, time: TextTime): string {
   if (s.seqFirst !== undefined)
     parts.push(`seq ${s.seqFirst}..${s.seqLast}${s.seqMissing ? ` (${s.seqMissing} missing)` : ''}`);
   if (s.mac || s.dstMac) parts.push(`${s.mac ?? '?'} → ${s.dstMac ?? '?'}`);
-  if (s.routers)
-    parts.push(
-      `through ${s.routers} router${s.routers === 1 ? '' : 's'} (${s.dstIp.includes(':') ? 'hop limit' : 'TTL'} ${s.ttl})`,
-    );
+  if (s.routers) parts.push(`through ${s.routers} router${s.routers === 1 ? '' : 's'} (${ttlLabel(s.dstIp, s.ttl)})`);
   parts.push(`${time.dateTime(s.first)} .. ${time.dateTime(s.last)}`);
   let line = `  ${parts.join('  ')}\n`;
   if (s.kernel) line += `    kernel: ${escapeText(s.kernel)}\n`;

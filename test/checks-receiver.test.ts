@@ -196,8 +196,40 @@ const cases: Array<{
   {
     name: '$AllowedSender leaves the sender out',
     facts: h => ({ ...h, syslog: { rsyslog: [f(fx('rsyslog/allowed-sender.conf'), '/etc/rsyslog.conf')] } }),
-    codes: ['syslog-config-warning'],
+    // Its only file rule writes 10.20.1.7's messages: the sender's would go nowhere either.
+    codes: ['syslog-sender-refused', 'syslog-filtered'],
     evidence: /\$AllowedSender UDP, 10.20.1.0\/24, 127.0.0.1/,
+    hint: /^In \/etc\/rsyslog.conf:4: \$AllowedSender UDP, 10.20.1.0\/24, 127.0.0.1, 10.99.0.2\/32, then restart rsyslog$/,
+  },
+  {
+    name: '$AllowedSender with a host name: may resolve to the sender, not an error',
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, db1.example.com\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
+    codes: [],
+  },
+  {
+    name: 'rsyslog: a stop for the sender in rsyslog.d comes before the main file writes (walked on the lab)',
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(fx('rsyslog/debian-udp-include.conf'), '/etc/rsyslog.conf'),
+          f(fx('rsyslog/drop-sender-before-syslog.conf'), '/etc/rsyslog.d/05-quiet.conf'),
+        ],
+      },
+    }),
+    codes: ['syslog-filtered'],
+    evidence: /^\/etc\/rsyslog.d\/05-quiet.conf:3: if \$fromhost-ip == "10.99.0.2" then stop \(discards them\)$/,
+    hint: /before \/etc\/rsyslog.d\/05-quiet.conf:3/,
   },
 ];
 

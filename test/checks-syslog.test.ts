@@ -321,3 +321,108 @@ test('rsyslog: a dynaFile names its template, RainerScript or legacy: the templa
     ['dynaFile T', 'dynaFile Undefined'],
   );
 });
+
+// ---- discards (`stop`, `~`, `& stop`) and rules on the sender's address ----------------------------
+
+test('rsyslog: $fromhost-ip is judged against the sender when it is known', t => {
+  const rows: Array<[string, string | undefined, boolean | 'maybe']> = [
+    ['$fromhost-ip == "10.0.0.2"', undefined, 'maybe'],
+    ['$fromhost-ip == "10.0.0.2"', '10.0.0.2', true],
+    ['$fromhost-ip == "10.0.0.2"', '10.0.0.3', false],
+    ['$fromhost-ip != "10.0.0.2"', '10.0.0.2', false],
+    ["$fromhost-ip startswith '10.0.'", '10.0.0.9', true],
+    ['not ($fromhost-ip startswith "192.168.")', '10.0.0.9', true],
+    ['$fromhost-ip == "10.0.0.2" and $syslogfacility-text == "user"', '10.0.0.2', true],
+    ['$fromhost == "db1"', '10.0.0.2', 'maybe'],
+  ];
+  for (const [cond, ip, want] of rows) t.is(conditionTakesNetconsole(cond, ip), want, `${cond} from ${ip}`);
+});
+
+test('rsyslog: a stop for the sender in an included file comes before the main file rules after $IncludeConfig', t => {
+  const files = [
+    { text: fx('rsyslog/debian-udp-include.conf'), from: '/etc/rsyslog.conf' },
+    { text: fx('rsyslog/drop-sender-before-syslog.conf'), from: '/etc/rsyslog.d/05-quiet.conf' },
+  ];
+  const dest = (ip?: string) =>
+    parseRsyslog(files, ip).destinations.map(d => [d.file, d.netconsole, d.discardedBy?.line]);
+  t.deepEqual(dest('10.99.0.2'), [
+    ['/var/log/syslog', false, 3],
+    ['/var/log/kern.log', false, 3],
+  ]);
+  t.deepEqual(dest('10.99.0.3'), [
+    ['/var/log/syslog', true, undefined],
+    ['/var/log/kern.log', false, undefined],
+  ]);
+  t.deepEqual(dest(undefined), [
+    ['/var/log/syslog', 'maybe', undefined],
+    ['/var/log/kern.log', false, undefined],
+  ]);
+});
+
+test('rsyslog: discards end the way for the rules after them only', t => {
+  const base = 'module(load="imudp")\ninput(type="imudp" port="514")\n';
+  const cases: Array<[string, string[], Array<[string, boolean | 'maybe']>]> = [
+    [
+      'legacy ~ on a property filter',
+      [':fromhost-ip, isequal, "10.0.0.2" ~', '*.* /var/log/all.log'],
+      [['/var/log/all.log', false]],
+    ],
+    [
+      '& stop after a file',
+      ['*.* /var/log/first.log', '& stop', '*.* /var/log/after.log'],
+      [
+        ['/var/log/first.log', true],
+        ['/var/log/after.log', false],
+      ],
+    ],
+    [
+      '& ~ after a kern rule keeps user',
+      ['kern.* /var/log/kern.log', '& ~', '*.* /var/log/all.log'],
+      [
+        ['/var/log/kern.log', false],
+        ['/var/log/all.log', true],
+      ],
+    ],
+    [
+      'one-line block with stop',
+      [
+        'if $fromhost-ip == "10.0.0.2" then { action(type="omfile" file="/var/log/nc.log") stop }',
+        '*.* /var/log/all.log',
+      ],
+      [
+        ['/var/log/nc.log', true],
+        ['/var/log/all.log', false],
+      ],
+    ],
+    [
+      'another sender stopped',
+      ['if $fromhost-ip == "10.0.0.7" then stop', '*.* /var/log/all.log'],
+      [['/var/log/all.log', true]],
+    ],
+    [
+      'a stop in a block',
+      ['if $msg contains "noise" then {', '  stop', '}', '*.* /var/log/all.log'],
+      [['/var/log/all.log', 'maybe']],
+    ],
+  ];
+  for (const [name, lines, want] of cases) {
+    const c = parseRsyslog([{ text: base + lines.join('\n') + '\n', from: 'r.conf' }], '10.0.0.2');
+    t.deepEqual(
+      c.destinations.map(d => [d.file, d.netconsole]),
+      want,
+      name,
+    );
+  }
+  // The stop after the include line reads after the included file's rule: that rule still writes.
+  const c = parseRsyslog(
+    [
+      { text: base + 'include(file="/etc/rsyslog.d/*.conf")\n*.* stop\n', from: '/etc/rsyslog.conf' },
+      { text: '*.* /var/log/nc.log\n', from: '/etc/rsyslog.d/nc.conf' },
+    ],
+    '10.0.0.2',
+  );
+  t.deepEqual(
+    c.destinations.map(d => [d.file, d.netconsole]),
+    [['/var/log/nc.log', true]],
+  );
+});

@@ -296,13 +296,26 @@ export const HOST_CODES = defineCodes([
     fix: 'Nothing to fix if another program receives the messages; otherwise install and configure rsyslog',
   },
   {
+    code: 'syslog-sender-refused',
+    severity: 'error',
+    title: "The syslog daemon's allowed-sender list leaves the sender out",
+    explanation:
+      "rsyslog's `$AllowedSender UDP, ...` lists the addresses and networks it accepts UDP messages from; a " +
+      'datagram from any other address is received by the socket and thrown away (rsyslog says so once, ' +
+      '"UDP message from disallowed sender ... discarded", then no more). The capture, the firewall and the ' +
+      'socket all look right. netdiag says this when every entry of the list is an address or network and ' +
+      'none holds the sender (with a host name in the list it is a syslog-config-warning: the name may ' +
+      'resolve to the sender).',
+    fix: 'Add the sender to the list (e.g. $AllowedSender UDP, 10.0.0.0/8, SENDER_IP/32), then restart rsyslog',
+  },
+  {
     code: 'syslog-config-warning',
     severity: 'warning',
     title: 'The syslog configuration has a problem for remote messages',
     explanation:
       'The syslog daemon receives UDP, but something in its configuration affects netconsole messages: an ' +
-      'allowed-sender list ($AllowedSender, AllowedSender) without the sender, a directive netdiag cannot read, ' +
-      'or an include that could not be followed.',
+      'allowed-sender list ($AllowedSender) with host names that may not resolve to the sender, a directive ' +
+      'netdiag cannot read, or an include that could not be followed.',
     fix: 'Read the quoted configuration line and adjust it (e.g. $AllowedSender UDP, SENDER_IP/32)',
   },
   {

@@ -73,7 +73,7 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const listener = sockets.find(s => s.process)?.process;
   const syslog: SyslogConfig[] = [];
   for (const d of SYSLOG_DAEMONS) {
-    const cfg = d.parse(facts.syslog?.[d.name] ?? []);
+    const cfg = d.parse(facts.syslog?.[d.name] ?? [], senderIp ? { senderIp } : {});
     if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener))))
       syslog.push(cfg);
   }

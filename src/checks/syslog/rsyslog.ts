@@ -13,6 +13,7 @@ import {
   selectorMatches,
   stripComment,
   takeAnd,
+  fromhostIpTakes,
   takeNot,
 } from './selectors.js';
 
@@ -30,6 +31,44 @@ export function rsyslogIncludes(text: string): string[] {
 
 /** `~` and `stop` end a message's way: not an output. */
 const isDiscard = (action: string) => /^(~|stop)\s*;?$/i.test(action.trim());
+
+/** A shell glob (`*`, `?`, `[...]`) as a regular expression over a whole path. */
+function globRe(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(glob.startsWith('/') ? `^${body}$` : `(^|/)${body}$`);
+}
+
+/**
+ * The files in the order rsyslog reads their lines: an include directive reads the files it names
+ * where it stands (the collector lists main first, then each include, depth-first), so a rule in
+ * /etc/rsyslog.d/ comes before the main file's rules after the `$IncludeConfig` line. Each entry is
+ * a file with the range of its lines read at that point.
+ */
+function inReadingOrder(files: FactText[]): Array<{ f: FactText; from: number; to: number }> {
+  const out: Array<{ f: FactText; from: number; to: number }> = [];
+  const done = new Set<FactText>();
+  const visit = (f: FactText) => {
+    done.add(f);
+    const lines = f.text.split('\n');
+    let start = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const pats = rsyslogIncludes(stripComment(lines[i]!));
+      if (!pats.length) continue;
+      out.push({ f, from: start, to: i + 1 });
+      start = i + 1;
+      for (const pat of pats) {
+        const re = globRe(pat);
+        for (const g of files) if (!done.has(g) && re.test(g.from)) visit(g);
+      }
+    }
+    out.push({ f, from: start, to: lines.length });
+  };
+  for (const f of files) if (!done.has(f)) visit(f);
+  return out;
+}
 
 function rsParams(body: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -49,7 +88,11 @@ function stripBlockComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, m => m.replace(/[^\n]/g, ' '));
 }
 
-export function parseRsyslog(files: FactText[]): SyslogConfig {
+/**
+ * `senderIp`: the netconsole sender's address, to judge rules on `$fromhost-ip`; without it they
+ * are 'maybe'.
+ */
+export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig {
   const cfg: SyslogConfig = {
     daemon: 'rsyslog',
     udpInputs: [],
@@ -69,8 +112,25 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
   // The `if ... then {` blocks around the current line (and `else` ones), innermost last: an action
   // inside takes a netconsole message only if every enclosing condition does.
   const blocks: Array<{ depth: number; cond: string; take: boolean | 'maybe' }> = [];
+  // Whether netconsole's message is still on its way in each ruleset ('' the default one): a
+  // `stop` or `~` that takes it ends its way for the rules after it.
+  const alive = new Map<string, { take: boolean | 'maybe'; by?: { from: string; line: number; text: string } }>();
+  const aliveHere = () => alive.get(currentRuleset ?? '') ?? { take: true };
+  const discard = (take: boolean | 'maybe', from: string, line: number, text: string) => {
+    const t = blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), take);
+    if (t === false) return;
+    const now = aliveHere();
+    alive.set(currentRuleset ?? '', { take: takeAnd(now.take, takeNot(t)), by: now.by ?? { from, line, text } });
+  };
+  // The filter of the last selector line, for a `&` line after it.
+  let lastTake: boolean | 'maybe' = 'maybe';
   const pushDest = (given: LogDestination) => {
     let d = given;
+    const a = aliveHere();
+    if (a.take !== true && a.by) {
+      d = { ...d, netconsole: takeAnd(a.take, d.netconsole) };
+      if (a.take === false) d.discardedBy = a.by;
+    }
     if (blocks.length) {
       const take = blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), true);
       const conds = blocks.map(b => b.cond).join(' and ');
@@ -89,15 +149,19 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
   };
   // An output that is not a file (forwarding, a program, another ruleset) that may take netconsole's messages.
   const otherOutput = (take: boolean | 'maybe' = true) => {
-    if (blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), take) !== false) cfg.otherOutputs = true;
+    if (blocks.reduce<boolean | 'maybe'>((a, b) => takeAnd(a, b.take), takeAnd(aliveHere().take, take)) !== false)
+      cfg.otherOutputs = true;
   };
   let braceDepth = 0;
   let rulesetDepth = -1;
   const templates = new Map<string, string>();
 
-  for (const f of files) {
-    const lines = stripBlockComments(f.text).split('\n');
-    for (let i = 0; i < lines.length; i++) {
+  const cond = (c: string) => conditionTakesNetconsole(c, senderIp);
+  const texts = new Map(files.map(f => [f, stripBlockComments(f.text).split('\n')]));
+  for (const part of inReadingOrder(files)) {
+    const f = part.f;
+    const lines = texts.get(f)!;
+    for (let i = part.from; i < part.to && i < lines.length; i++) {
       const n = i + 1;
       const raw = lines[i]!;
       const trimmed = raw.trim();
@@ -216,19 +280,34 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         const em = /^}\s*else\s*(?:if\s+(.*?)\s+then\s*)?\{\s*$/i.exec(l);
         if (em) {
           const notBefore = closed ? takeNot(closed.take) : 'maybe';
-          const cond = em[1] ? conditionTakesNetconsole(em[1]) : true;
+          const c2 = em[1] ? cond(em[1]) : true;
           blocks.push({
             depth: braceDepth,
             cond: `${closed ? `not (${closed.cond})` : 'else'}${em[1] ? ` and ${em[1]}` : ''}`,
-            take: takeAnd(notBefore, cond),
+            take: takeAnd(notBefore, c2),
           });
           braceDepth++;
         }
         continue;
       }
       if (/^call\s/i.test(l)) otherOutput();
+      if (isDiscard(l)) {
+        discard(true, f.from, n, l);
+        continue;
+      }
+      // `& ACTION`: one more action for the selector line before.
+      if ((m = /^&\s*(\S.*)$/.exec(l))) {
+        const act = m[1]!;
+        if (isDiscard(act)) discard(lastTake, f.from, n, l);
+        else {
+          const d = legacyAction(act, '*.*', f.from, n);
+          if (d) pushDest({ ...d, selector: '&', netconsole: lastTake });
+          else otherOutput(lastTake);
+        }
+        continue;
+      }
       if ((m = /^if\s+(.*?)\s+then\s*\{\s*$/i.exec(l))) {
-        blocks.push({ depth: braceDepth, cond: m[1]!, take: conditionTakesNetconsole(m[1]!) });
+        blocks.push({ depth: braceDepth, cond: m[1]!, take: cond(m[1]!) });
         braceDepth++;
         continue;
       }
@@ -238,31 +317,42 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         const d = legacyAction(m[5]!, '*.*', f.from, n);
         // Only an exact facility or severity name is judged.
         const prop = m[1]!.toLowerCase();
+        const op = m[3]!.toLowerCase();
         const take =
-          m[3]!.toLowerCase() === 'isequal' && /^syslog(facility|severity|priority)-text$/.test(prop)
-            ? conditionTakesNetconsole(`$${prop} ${m[2] ? '!=' : '=='} "${m[4]}"`)
-            : 'maybe';
+          op === 'isequal' && /^syslog(facility|severity|priority)-text$/.test(prop)
+            ? cond(`$${prop} ${m[2] ? '!=' : '=='} "${m[4]}"`)
+            : prop === 'fromhost-ip'
+              ? fromhostIpTakes(`${m[2]}${op}`, m[4]!, senderIp)
+              : 'maybe';
+        lastTake = take;
         if (d) pushDest({ ...d, selector: `:${m[1]}, ${m[2]}${m[3]}, "${m[4]}"`, netconsole: take });
+        else if (isDiscard(m[5]!)) discard(take, f.from, n, l);
+        else otherOutput(take);
         continue;
       }
       if ((m = /^if\s+(.*?)\s+then\s+(.*)$/i.exec(l))) {
         const act = m[2]!.trim();
         const pm = /action\s*\((.*)\)/i.exec(act);
-        const take = conditionTakesNetconsole(m[1]!);
+        const take = cond(m[1]!);
+        lastTake = take;
         if (pm) {
           const p = rsParams(pm[1]!);
           const file = p.file?.[0] ?? (p.dynafile ? `dynaFile ${p.dynafile[0]}` : undefined);
           if (file) pushDest({ file, selector: `if ${m[1]}`, from: f.from, line: n, netconsole: take });
           else otherOutput(take);
+          // `if C then { action(...) stop }` on one line: the action, then the end of the way.
+          if (/\bstop\s*\}?\s*$/i.test(act.slice(pm.index + pm[0].length))) discard(take, f.from, n, l);
         } else {
           const d = legacyAction(act, '*.*', f.from, n);
           if (d) pushDest({ ...d, selector: `if ${m[1]}`, netconsole: take });
-          else if (!isDiscard(act)) otherOutput(take);
+          else if (isDiscard(act)) discard(take, f.from, n, l);
+          else otherOutput(take);
         }
         continue;
       }
       // Legacy selector line: `facility.priority[;...]   action`.
       if ((m = /^([\w*,.;=!]+\.[\w*!=]+(?:;[\w*,.;=!]+)*)\s+(\S.*)$/.exec(l))) {
+        lastTake = selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY);
         // `*.* action(type="omfile" file="...")` or `*.* /var/log/x`
         const am = /^action\s*\((.*)\)/i.exec(m[2]!);
         if (am) {
@@ -279,7 +369,8 @@ export function parseRsyslog(files: FactText[]): SyslogConfig {
         } else {
           const d = legacyAction(m[2]!, m[1]!, f.from, n);
           if (d) pushDest(d);
-          else if (!isDiscard(m[2]!)) otherOutput(selectorMatches(m[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY));
+          else if (isDiscard(m[2]!)) discard(lastTake, f.from, n, l);
+          else otherOutput(lastTake);
         }
       }
     }
@@ -330,7 +421,8 @@ export const rsyslog: SyslogDaemon = {
   name: 'rsyslog',
   mainConfig: { path: '/etc/rsyslog.conf', includes: rsyslogIncludes, relativeTo: '/etc' },
   ownsProcess: /rsyslog/,
-  parse: files => (files.length ? { ...parseRsyslog(files), mainFile: files[0]!.from } : undefined),
+  parse: (files, ctx) =>
+    files.length ? { ...parseRsyslog(files, ctx?.senderIp), mainFile: files[0]!.from } : undefined,
   enableUdpFix: (port, cfg) =>
     `Add to ${cfg.mainFile ?? '/etc/rsyslog.conf'}: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
   listenAnywhereFix: i =>

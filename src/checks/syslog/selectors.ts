@@ -63,24 +63,46 @@ export const takeNot = (a: Take): Take => (a === 'maybe' ? 'maybe' : !a);
 const SIMPLE =
   /^\$(syslogfacility|syslogfacility-text|syslogseverity|syslogseverity-text|syslogpriority|syslogpriority-text)\s*(==|!=|<>|<=|>=|<|>)\s*(?:"([^"]*)"|'([^']*)'|(\d+))$/i;
 
+const FROMHOST_IP = /^\$fromhost-ip\s*(==|!=|<>|startswith|!startswith)\s*(?:"([^"]*)"|'([^']*)')$/i;
+
+/**
+ * Whether the sender's address passes a comparison of rsyslog's fromhost-ip (`==`, `!=`,
+ * `startswith`; the property filter's `isequal` is `==`); 'maybe' without the sender's address.
+ * netconsole's datagrams come straight from the sender, so fromhost-ip is its address.
+ */
+export function fromhostIpTakes(op: string, value: string, senderIp: string | undefined): Take {
+  if (!senderIp) return 'maybe';
+  const o = op.toLowerCase();
+  const ip = senderIp.toLowerCase();
+  const v = value.toLowerCase();
+  if (o === '==' || o === 'isequal') return ip === v;
+  if (o === '!=' || o === '<>' || o === '!isequal') return ip !== v;
+  if (o === 'startswith') return ip.startsWith(v);
+  if (o === '!startswith') return !ip.startsWith(v);
+  return 'maybe';
+}
+
 /**
  * Whether an rsyslog RainerScript condition takes a netconsole message (user.notice from the
- * network): only comparisons of its facility or severity, `prifilt("...")`, and `and` / `or` /
- * `not` of those are judged; anything else (the sender's address, the message text) is 'maybe'.
+ * network): only comparisons of its facility or severity, `prifilt("...")`, `$fromhost-ip` against
+ * the sender's address (when known), and `and` / `or` / `not` of those are judged; anything else
+ * (host names, the message text) is 'maybe'.
  */
-export function conditionTakesNetconsole(cond: string): Take {
+export function conditionTakesNetconsole(cond: string, senderIp?: string): Take {
   let c = cond.trim();
   while (/^\(.*\)$/.test(c) && balanced(c.slice(1, -1))) c = c.slice(1, -1).trim();
-  if (/^not\s+/i.test(c)) return takeNot(conditionTakesNetconsole(c.replace(/^not\s+/i, '')));
+  if (/^not\s+/i.test(c)) return takeNot(conditionTakesNetconsole(c.replace(/^not\s+/i, ''), senderIp));
   for (const [word, join] of [
     ['or', takeOr],
     ['and', takeAnd],
   ] as const) {
     const parts = splitTop(c, word);
-    if (parts.length > 1) return parts.map(conditionTakesNetconsole).reduce(join);
+    if (parts.length > 1) return parts.map(p => conditionTakesNetconsole(p, senderIp)).reduce(join);
   }
   const pf = /^prifilt\s*\(\s*"([^"]*)"\s*\)$/i.exec(c);
   if (pf) return selectorMatches(pf[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY);
+  const fh = FROMHOST_IP.exec(c);
+  if (fh) return fromhostIpTakes(fh[1]!, fh[2] ?? fh[3]!, senderIp);
   const m = SIMPLE.exec(c);
   if (!m) return 'maybe';
   const prop = m[1]!.toLowerCase();

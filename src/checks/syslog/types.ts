@@ -30,6 +30,8 @@ export interface LogDestination {
    * 'maybe' (filters netdiag does not evaluate).
    */
   netconsole: boolean | 'maybe';
+  /** A `stop` or `~` before this rule that ends netconsole's messages' way: they never reach it. */
+  discardedBy?: { from: string; line: number; text: string };
 }
 
 export interface SyslogConfig {
@@ -77,7 +79,7 @@ export interface SyslogDaemon {
    */
   fallback?: boolean;
   /** Its configuration from the files read (main first, then includes), or undefined when they say nothing. */
-  parse(files: FactText[]): SyslogConfig | undefined;
+  parse(files: FactText[], ctx?: { senderIp?: string }): SyslogConfig | undefined;
   /** The one-line fix that turns on UDP reception on `port`. */
   enableUdpFix(port: number, cfg: SyslogConfig): string;
   /** The one-line fix for an input bound to one address (127.0.0.1) that should take every address. */

@@ -152,27 +152,43 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
         if (!senderIp) continue;
         const ok = a.spec.some(s => inNetwork(senderIp, s.replace(/:\d+$/, '')) === true);
         const hostNames = a.spec.some(s => !/^[\d.:/a-f*]+$/i.test(s));
+        // Only addresses and networks: rsyslog throws the sender's datagrams away, certainly.
         if (!ok)
           f.push(
-            finding('syslog-config-warning', {
+            finding(hostNames ? 'syslog-config-warning' : 'syslog-sender-refused', {
               ...(hostNames ? { severity: 'info' as const } : {}),
               summary: `$AllowedSender does not list ${senderIp}${hostNames ? ' (unless a host name in it resolves to it)' : ''}`,
               evidence: [`${a.from}:${a.line}: $AllowedSender UDP, ${a.spec.join(', ')}`],
-              hint: `$AllowedSender UDP, ${[...a.spec, `${senderIp}/32`].join(', ')}`,
+              hint: `In ${a.from}:${a.line}: $AllowedSender UDP, ${[...a.spec, `${senderIp}/32`].join(', ')}, then restart rsyslog`,
             }),
           );
       }
       for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
     }
     const filtered = filteredEverywhere(cfgs);
-    if (filtered.length && onPort.length)
+    if (filtered.length && onPort.length) {
+      // A `stop` before the rules that would write them: it is the cause, whatever they select.
+      const stops = [
+        ...new Map(filtered.flatMap(d => (d.discardedBy ? [d.discardedBy] : [])).map(x => [`${x.from}:${x.line}`, x])),
+      ].map(([where, x]) => `${where}: ${x.text}`);
+      const from = senderIp ?? 'the sender';
       f.push(
         finding('syslog-filtered', {
-          summary: `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice, and every rule selects something else`,
-          evidence: filtered.map(d => `${d.from}:${d.line}: ${d.selector} -> ${d.file}`),
-          hint: `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
+          summary: stops.length
+            ? `${names} receives on udp/${port}, but discards netconsole's messages from ${from} (stop) before any rule writes them`
+            : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice, and every rule selects something else`,
+          evidence: [
+            ...stops.map(x => `${x} (discards them)`),
+            ...filtered.map(
+              d => `${d.from}:${d.line}: ${d.selector} -> ${d.file}${d.discardedBy ? ' (after the discard)' : ''}`,
+            ),
+          ],
+          hint: stops.length
+            ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
+            : `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
         }),
       );
+    }
   }
   return check('receiver.syslog', 'syslog daemon', f, detail, otherwise);
 }

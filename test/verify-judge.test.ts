@@ -694,3 +694,22 @@ test('the PASS line says how far the test went: end to end, or up to the daemon 
     /\nPASS: netconsole from root@db1 reaches the syslog daemon on this host, but its log file was not checked \(no plain log file in the configuration: give --log-file\); the message arrived/,
   );
 });
+
+test('judge: console log level 1 (dmesg -n 1), only the sysrq line arrives: the sender check is not called contradicted', t => {
+  // Walked on the lab: the sender section said "console log level 1 ... (but the test's messages
+  // arrived)" as a warning, beside the root cause console-loglevel-low. The sysrq line raises the
+  // level for itself; only the marker arriving would contradict the check.
+  const quiet = { ...healthySender(), printk: f('1\t4\t1\t7\n', '/proc/sys/kernel/printk') };
+  const r = judgeVerify(evidence({ name: 'quiet', sender: quiet, sysrqOnly: true, inLog: true }));
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'console-loglevel-low');
+  const beside = r.checks.find(x => x.id === 'sender.loglevel')!;
+  t.notRegex(beside.detail, /but the test/);
+  t.is(beside.status, 'fail');
+  // The marker arriving does contradict it.
+  const r2 = judgeVerify(evidence({ name: 'quiet, marker came', sender: quiet, inLog: true }));
+  t.regex(
+    r2.checks.find(x => x.id === 'sender.loglevel')!.detail,
+    /but the test passed|but the test's ordinary message arrived/,
+  );
+});

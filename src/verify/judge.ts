@@ -11,7 +11,7 @@ import { contradicted, type Hop, type LineCounts, type Seen, type VerifyEvidence
 import { dstIpHop, dstMacHop, portHop } from './hops/arrival.js';
 import { firewallHop } from './hops/firewall.js';
 import { countersHop, daemonHop, logHop, loglevelHop, receiverSide, rpFilterHop, socketHop } from './hops/receiver.js';
-import { senderHop, transmitHop, triggerHop, wireHop } from './hops/sending.js';
+import { loglevelBeside, senderHop, transmitHop, triggerHop, wireHop } from './hops/sending.js';
 
 export type { Arrival, VerifyEvidence } from './hops/evidence.js';
 
@@ -59,7 +59,7 @@ export const RECEIVER_HOPS: readonly string[] = [
 /** Checks beside the path: shown, never the root cause. */
 const BESIDE: readonly Hop[] = [
   senderHop('sender.conflict'),
-  senderHop('sender.loglevel'),
+  loglevelBeside,
   senderHop('sender.sysrq'),
   countersHop,
   receiverSide('receiver.selinux'),

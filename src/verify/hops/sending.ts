@@ -14,6 +14,15 @@ export const senderHop =
     return c && s.arrived ? contradicted(c, "the test's messages arrived") : c;
   };
 
+/**
+ * The console log level beside the path: the sysrq line raises the level for itself, so only the
+ * marker (an ordinary message) arriving contradicts a low level; a sysrq line alone confirms it.
+ */
+export const loglevelBeside: Hop = e => {
+  const c = byId(e.sender.checks, 'sender.loglevel');
+  return c && e.markerArrival ? contradicted(c, "the test's ordinary message arrived") : c;
+};
+
 export const triggerHop: Hop = e =>
   e.triggerError
     ? step('verify.trigger', 'trigger on the sender', 'fail', e.triggerError, [

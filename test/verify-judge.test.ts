@@ -602,6 +602,36 @@ test('judge: the marker in the file, the sysrq line after it not, though both re
   t.true(judgeVerify({ ...base0, logFile: { ...base0.logFile!, sysrqFound: false } }).ok);
 });
 
+test("judge: a cut burst with the firewall passing, no buffer full and imudp's RateLimit: the daemon's limit is named and fixed", t => {
+  // Walked on the lab: input(... RateLimit.Interval="10" RateLimit.Burst="1"): the marker was
+  // written, the sysrq line after it not, and the fix spoke of firewall limits and receive buffers.
+  const conf =
+    'module(load="imudp")\ninput(type="imudp" port="514" RateLimit.Interval="10" RateLimit.Burst="1")\n*.* /var/log/syslog\n';
+  const base0 = evidence({
+    name: 'imudp rate limit',
+    inLog: true,
+    before: { syslog: { rsyslog: [f(conf, '/etc/rsyslog.conf')] } },
+  });
+  const base = { ...base0, sysrqArrival: { ...base0.sysrqArrival!, usec: 45_287_505 } };
+  const r = judgeVerify({ ...base, logFile: { ...base.logFile!, sysrqFound: false, markerLines: 1, sysrqLines: 0 } });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'not-in-log');
+  t.regex(r.rootCause!.summary, /the syslog daemon's UDP input has a rate limit/);
+  t.true(
+    r.rootCause!.evidence.some(x =>
+      /rsyslog\.conf:2: .*RateLimit\.Burst="1".*\(drops past 1 messages in 10 s\)/.test(x),
+    ),
+  );
+  t.regex(r.rootCause!.hint, /^In \/etc\/rsyslog\.conf:2, remove RateLimit\.Interval/);
+  // check, alone, warns about it.
+  const daemon = r.checks.find(x => x.id === 'verify.daemon')!;
+  t.true(
+    daemon.findings.some(
+      x => x.code === 'syslog-config-warning' && /drops every message past 1 in 10 s/.test(x.summary),
+    ),
+  );
+});
+
 // ---- a templated log file (rsyslog dynaFile): one file per host --------------------------------
 
 test('the watched log: a plain file first, else the template as a pattern with the sender address', t => {

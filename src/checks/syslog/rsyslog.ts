@@ -247,6 +247,9 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
           const input: UdpInput = { port: Number(port), from: f.from, line: n, text: l };
           if (p.address && p.address[0] !== '*' && p.address[0] !== '') input.address = p.address[0]!;
           if (p.ruleset) input.ruleset = p.ruleset[0]!;
+          // imudp's rate limit is off unless an interval is given (its burst defaults to 10000).
+          const interval = Number(p['ratelimit.interval']?.[0] ?? 0);
+          if (interval > 0) input.rateLimit = { interval, burst: Number(p['ratelimit.burst']?.[0] ?? 10000) };
           pendingInputs.push({ input });
         }
         continue;

@@ -16,6 +16,11 @@ export interface UdpInput {
   ruleset?: string;
   /** syslog-ng: the source's name. */
   source?: string;
+  /**
+   * rsyslog imudp `RateLimit.Interval` (seconds, > 0) and `RateLimit.Burst`: past `burst` messages
+   * in `interval` seconds, the input drops the rest, whoever sent them.
+   */
+  rateLimit?: { interval: number; burst: number };
 }
 
 export interface LogDestination {

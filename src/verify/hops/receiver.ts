@@ -9,6 +9,7 @@ import type { Finding } from '../../findings/finding.js';
 import type { CheckResult } from '../../checks/check.js';
 import { packetList } from '../../findings/finding.js';
 import { byId, receiverHop, step, type Hop, type Seen, type VerifyEvidence } from './evidence.js';
+import { rateLimitFix } from '../../checks/receiver/checks/socket.js';
 
 export const rpFilterHop: Hop = (e, s) =>
   receiverHop(e, s, 'receiver.rp-filter', 'verify.rp-filter', 'reverse-path filter', () => {
@@ -126,18 +127,28 @@ function burstCut(e: VerifyEvidence, s: Seen, path: string): CheckResult {
   const a = e.sysrqArrival!;
   const rcvbuf = s.delta('Udp.RcvbufErrors');
   const fw = byId(e.receiverAfter.checks, 'receiver.firewall');
+  const limited = e.receiverAfter.syslog.flatMap(c => c.udpInputs.filter(i => i.port === e.port && i.rateLimit));
   const why = [
     ...(fw && fw.status !== 'pass' ? [`firewall: ${fw.detail}`] : []),
     ...(rcvbuf > 0 ? [`Udp RcvbufErrors +${rcvbuf} during the test: a receive buffer was full`] : []),
+    ...limited.map(
+      i => `${i.from}:${i.line}: ${i.text} (drops past ${i.rateLimit!.burst} messages in ${i.rateLimit!.interval} s)`,
+    ),
   ];
+  // The daemon's own rate limit, with the firewall passing and no buffer full: that is the cut.
+  const daemonCut = limited.length > 0 && rcvbuf <= 0 && (!fw || fw.status === 'pass');
   return step('verify.log', 'in the syslog file', 'fail', `the marker is in ${path}, the sysrq line is not`, [
     finding('not-in-log', {
-      summary: `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: this host loses part of a burst (a firewall rule with a rate limit, a full receive buffer), and a crash's log is a burst`,
+      summary: daemonCut
+        ? `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: the syslog daemon's UDP input has a rate limit, and a crash's log is a burst`
+        : `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: this host loses part of a burst (a firewall rule with a rate limit, a full receive buffer), and a crash's log is a burst`,
       evidence: [
         `the sysrq line reached ${e.iface} ${a.afterMs} ms after the trigger (packets ${packetList(a.packets, a.packets.length)}); not in ${path} after 2 s`,
         ...why,
       ],
-      hint: "Accept the sender's UDP without a rate limit (iptables -m limit / hashlimit, nft limit rate) before any rule that limits it, and if RcvbufErrors rose, raise the daemon's receive buffer (rsyslog imudp RcvBufSize, net.core.rmem_max)",
+      hint: daemonCut
+        ? rateLimitFix(limited[0]!)
+        : "Accept the sender's UDP without a rate limit (iptables -m limit / hashlimit, nft limit rate) before any rule that limits it, and if RcvbufErrors rose, raise the daemon's receive buffer (rsyslog imudp RcvBufSize, net.core.rmem_max)",
     }),
   ]);
 }

@@ -10,11 +10,15 @@ import type { UdpSocket } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import { inNetwork } from '../../firewall/address.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
-import type { LogDestination, SyslogConfig } from '../../syslog/types.js';
+import type { LogDestination, SyslogConfig, UdpInput } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
 import { daemonState } from '../daemon-state.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
+
+/** The fix for an rsyslog imudp input with a rate limit. */
+export const rateLimitFix = (i: UdpInput) =>
+  `In ${i.from}:${i.line}, remove RateLimit.Interval from input(type="imudp" port="${i.port}") (or raise RateLimit.Burst above the longest crash log, e.g. 20000), then systemctl restart rsyslog`;
 
 export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, receiverIp, family } = v;
@@ -146,6 +150,15 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
         }),
       );
     }
+    // A rate limit on the input: a crash's log is a burst, and its end is what the limit drops.
+    for (const i of onPort.filter(x => x.rateLimit))
+      f.push(
+        finding('syslog-config-warning', {
+          summary: `the UDP input drops every message past ${i.rateLimit!.burst} in ${i.rateLimit!.interval} s (all senders together): a crash's log is a burst, and its end would be lost`,
+          evidence: [`${i.from}:${i.line}: ${i.text}`],
+          hint: rateLimitFix(i),
+        }),
+      );
     // $AllowedSender lists that leave the sender out.
     for (const c of cfgs) {
       for (const a of c.allowedSenders) {

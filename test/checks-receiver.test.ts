@@ -372,3 +372,19 @@ test('semanage ports', t => {
     ],
   );
 });
+
+test("receiver: an input's rules are those of its own ruleset: 514 bound to one, 10514 to the default (walked on the lab)", t => {
+  // verify watched /var/log/syslog, which only the default rules (10514) write, and said not-in-log
+  // while the marker was in remote.log.
+  const facts = { ...healthy(), syslog: { rsyslog: [f(fx('rsyslog/two-ports-ruleset.conf'), '/etc/rsyslog.conf')] } };
+  t.deepEqual(runReceiverChecks(facts, ctx).logFiles, ['/var/log/remote.log']);
+  t.deepEqual(runReceiverChecks(facts, { ...ctx, port: 10514 }).logFiles, ['/var/log/syslog']);
+  // The ruleset on 514 writing kern only: filtered, though the default rules (another port) take all.
+  const kern = fx('rsyslog/two-ports-ruleset.conf').replace(
+    '  action(type="omfile" file="/var/log/remote.log"',
+    '  if $syslogfacility-text == "kern" then action(type="omfile" file="/var/log/remote.log"',
+  );
+  const r = runReceiverChecks({ ...healthy(), syslog: { rsyslog: [f(kern, '/etc/rsyslog.conf')] } }, ctx);
+  t.deepEqual(problemCodes(r), ['syslog-filtered']);
+  t.deepEqual(r.logFiles, []);
+});

@@ -10,7 +10,7 @@ import { parseLinks } from '../host/netinfo.js';
 import { parseProcNetUdp, parseSs, parseSnmp, type UdpSocket } from '../host/procnet.js';
 import type { Datagram, FirewallVerdict } from '../firewall/model.js';
 import { judgeFirewall } from '../firewall/judge.js';
-import type { SyslogConfig } from '../syslog/types.js';
+import { destinationsFor, type SyslogConfig } from '../syslog/types.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../syslog/daemons.js';
 
 export interface ReceiverContext {
@@ -81,7 +81,13 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const judged = listener ? syslog.filter(c => syslogDaemon(c.daemon)?.ownsProcess.test(listener)) : syslog;
   const judgedSyslog = judged.length ? judged : syslog;
   const logFiles = [
-    ...new Set(judgedSyslog.flatMap(c => c.destinations.filter(d => d.netconsole !== false).map(d => d.file))),
+    ...new Set(
+      judgedSyslog.flatMap(c =>
+        destinationsFor(c, port)
+          .filter(d => d.netconsole !== false)
+          .map(d => d.file),
+      ),
+    ),
   ];
 
   const datagram: Datagram = { family, dstPort: port };

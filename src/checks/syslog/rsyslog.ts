@@ -409,7 +409,7 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
   const bound = cfg.udpInputs.map(i => i.ruleset).filter((x): x is string => !!x);
   for (const rs of new Set(bound))
     for (const d of rulesetDest.get(rs) ?? [])
-      cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}` });
+      cfg.destinations.push({ ...d, selector: `ruleset ${rs}: ${d.selector}`, ruleset: rs });
   if (cfg.udpInputs.length && cfg.udpInputs.every(i => i.ruleset))
     cfg.destinations = cfg.destinations.filter(d => d.selector.startsWith('ruleset '));
   // A dynaFile names its template: the template's path, when it is a plain string one.

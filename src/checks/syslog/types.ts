@@ -35,6 +35,8 @@ export interface LogDestination {
    * 'maybe' (filters netdiag does not evaluate).
    */
   netconsole: boolean | 'maybe';
+  /** rsyslog: the ruleset the rule is in; undefined for the default one. */
+  ruleset?: string;
   /** A `stop` or `~` before this rule that ends netconsole's messages' way: they never reach it. */
   discardedBy?: { from: string; line: number; text: string };
 }
@@ -58,6 +60,18 @@ export interface SyslogConfig {
   /** rsyslog $AllowedSender UDP lists. */
   allowedSenders: Array<{ spec: string[]; from: string; line: number }>;
   warnings: string[];
+}
+
+/**
+ * The rules a message received on UDP `port` passes: those of the rulesets its inputs on that port
+ * are bound to (rsyslog), the default one for an unbound input; all of them when no input is on
+ * the port (nothing to tell them apart by).
+ */
+export function destinationsFor(cfg: SyslogConfig, port: number): LogDestination[] {
+  const inputs = cfg.udpInputs.filter(i => i.port === port);
+  if (!inputs.length) return cfg.destinations;
+  const rulesets = new Set(inputs.map(i => i.ruleset));
+  return cfg.destinations.filter(d => rulesets.has(d.ruleset));
 }
 
 /** One syslog daemon: where its configuration is, how to read it, and how to fix it. */

@@ -10,7 +10,7 @@ import type { UdpSocket } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import { inNetwork } from '../../firewall/address.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
-import type { LogDestination, SyslogConfig, UdpInput } from '../../syslog/types.js';
+import { destinationsFor, type LogDestination, type SyslogConfig, type UdpInput } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
 import { daemonState } from '../daemon-state.js';
 
@@ -98,10 +98,10 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
  * out (kern.*, a facility or severity filter) and nothing else (forwarding, a program) may take
  * them; else empty. netconsole sends no <PRI>: the daemon files its messages as user.notice.
  */
-function filteredEverywhere(cfgs: readonly SyslogConfig[]): LogDestination[] {
+function filteredEverywhere(cfgs: readonly SyslogConfig[], port: number): LogDestination[] {
   const receiving = cfgs.filter(c => c.udpInputs.length);
   if (!receiving.length || receiving.some(c => c.otherOutputs !== false)) return [];
-  const dests = receiving.flatMap(c => c.destinations);
+  const dests = receiving.flatMap(c => destinationsFor(c, port));
   return dests.length && dests.every(d => d.netconsole === false) ? dests : [];
 }
 
@@ -178,7 +178,7 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
       }
       for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
     }
-    const filtered = filteredEverywhere(cfgs);
+    const filtered = filteredEverywhere(cfgs, port);
     if (filtered.length && onPort.length) {
       // A `stop` before the rules that would write them: it is the cause, whatever they select.
       const stops = [

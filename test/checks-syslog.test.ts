@@ -426,3 +426,25 @@ test('rsyslog: discards end the way for the rules after them only', t => {
     [['/var/log/nc.log', true]],
   );
 });
+
+test('rsyslog legacy: $InputUDPServerBindRuleset binds the $UDPServerRun after it to its $RuleSet', t => {
+  const text = [
+    '$ModLoad imudp',
+    '$RuleSet remote',
+    '*.* /var/log/remote.log',
+    '$RuleSet RSYSLOG_DefaultRuleset',
+    '*.* /var/log/syslog',
+    '$InputUDPServerBindRuleset remote',
+    '$UDPServerRun 514',
+    '',
+  ].join('\n');
+  const c = parseRsyslog([{ text, from: '/etc/rsyslog.conf' }]);
+  t.deepEqual(
+    c.udpInputs.map(i => [i.port, i.ruleset]),
+    [[514, 'remote']],
+  );
+  t.deepEqual(
+    c.destinations.map(d => d.file),
+    ['/var/log/remote.log'],
+  );
+});

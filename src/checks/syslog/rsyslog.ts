@@ -104,8 +104,16 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
   };
   let imudpLoaded = false;
   const pendingInputs: Array<{ input: UdpInput }> = [];
-  const legacyRuns: Array<{ from: string; line: number; text: string; port: number; address?: string }> = [];
+  const legacyRuns: Array<{
+    from: string;
+    line: number;
+    text: string;
+    port: number;
+    address?: string;
+    ruleset?: string;
+  }> = [];
   let udpAddress: string | undefined;
+  let udpRuleset: string | undefined;
   // Rulesets: name → destinations inside; RainerScript `ruleset(name="x") { ... }` and legacy $RuleSet.
   let currentRuleset: string | undefined;
   const rulesetDest = new Map<string, LogDestination[]>();
@@ -196,14 +204,19 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
         udpAddress = m[1] === '*' ? undefined : m[1]!;
         continue;
       }
+      if ((m = /^\$InputUDPServerBindRuleset\s+(\S+)/i.exec(l))) {
+        udpRuleset = m[1] === 'RSYSLOG_DefaultRuleset' ? undefined : m[1]!;
+        continue;
+      }
       if ((m = /^\$(?:Input)?UDPServerRun\s+(\d+)/i.exec(l))) {
-        const run: { from: string; line: number; text: string; port: number; address?: string } = {
+        const run: (typeof legacyRuns)[number] = {
           from: f.from,
           line: n,
           text: l,
           port: Number(m[1]),
         };
         if (udpAddress) run.address = udpAddress;
+        if (udpRuleset) run.ruleset = udpRuleset;
         legacyRuns.push(run);
         continue;
       }
@@ -391,6 +404,7 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
     }
     const input: UdpInput = { port: r.port, from: r.from, line: r.line, text: r.text };
     if (r.address) input.address = r.address;
+    if (r.ruleset) input.ruleset = r.ruleset;
     cfg.udpInputs.push(input);
   }
   for (const { input } of pendingInputs) {

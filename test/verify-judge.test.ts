@@ -543,6 +543,32 @@ test("judge: the marker in the file came by the sender's other target: this one'
   t.true(judgeVerify({ ...base, logFile: one }).ok);
 });
 
+test('judge: two targets, both copies arrived, the file holds one: not a PASS (walked on the lab)', t => {
+  // Target 2's port was bound to a ruleset whose stop netdiag cannot judge ($hostname startswith):
+  // the file held target 1's marker and sysrq line once each, and verify said both targets work.
+  const base = evidence({ name: 'two targets, one written', inLog: true });
+  const r = judgeVerify({
+    ...base,
+    logFile: { ...base.logFile!, markerLines: 1, sysrqLines: 1 },
+    copies: { syslog: { marker: 0, sysrq: 0 }, targets: { marker: 1, sysrq: 1 } },
+  });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'not-in-log');
+  t.regex(
+    r.rootCause!.summary,
+    /holds the marker once, but 2 copies arrived .*1 not written, and the file cannot say whose/,
+  );
+  t.is(r.checks.filter(c => c.status === 'fail').length, 1);
+  // Both written: a PASS, as before.
+  t.true(
+    judgeVerify({
+      ...base,
+      logFile: { ...base.logFile!, markerLines: 2, sysrqLines: 2 },
+      copies: { syslog: { marker: 0, sysrq: 0 }, targets: { marker: 1, sysrq: 1 } },
+    }).ok,
+  );
+});
+
 test("judge: the marker in the file is the sender's syslog daemon's copy: netconsole's own was filtered", t => {
   const base = evidence({ name: 'forwarded', sysrqOnly: true, inLog: true });
   const r = judgeVerify({

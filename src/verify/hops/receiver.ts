@@ -97,6 +97,27 @@ export const logHop: Hop = (e, s) => {
   // A sysrq line without a kernel timestamp cannot be told from others in the file: not judged.
   if (lf.markerFound && !forwarded && e.sysrqArrival?.usec !== undefined && !lf.sysrqFound)
     return burstCut(e, s, lf.path);
+  // The sender's other targets (or its syslog daemon) sent the marker here too, and the file holds
+  // no more copies than they did: one copy that arrived was not written, and the file cannot say
+  // whose; this target's path is not proven.
+  const others = (e.copies?.targets.marker ?? 0) + (e.copies?.syslog.marker ?? 0);
+  if (lf.markerFound && !forwarded && e.markerArrival && !s.inLog && others > 0 && lf.markerLines !== undefined)
+    return step(
+      'verify.log',
+      'in the syslog file',
+      'fail',
+      `the marker is in ${lf.path} ${times(lf.markerLines)}, ${others + 1} copies arrived`,
+      [
+        finding('not-in-log', {
+          summary: `${lf.path} holds the marker ${times(lf.markerLines)}, but ${others + 1} copies arrived (this target's and ${others} sent to this host another way: the sender's other targets or its syslog daemon): ${others + 1 - lf.markerLines} not written, and the file cannot say whose`,
+          evidence: [
+            `searched ${lf.path} for ${e.marker}: ${lf.markerLines} ${lf.markerLines === 1 ? 'line' : 'lines'}`,
+            ...e.receiverAfter.logFiles.map(f => `the syslog configuration writes to ${f}`),
+          ],
+          hint: "Read the rules each of the sender's ports passes (a ruleset bound to one input, a stop or a filter in it): the copy of the target whose rules leave it out is the one missing",
+        }),
+      ],
+    );
   if (lf.markerFound && !forwarded)
     return step('verify.log', 'in the syslog file', 'pass', `the marker is in ${lf.path}`);
   if (lf.sysrqFound)
@@ -117,6 +138,8 @@ export const logHop: Hop = (e, s) => {
     }),
   ]);
 };
+
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
 
 /**
  * The marker reached the file and the sysrq line that followed it did not, though both reached

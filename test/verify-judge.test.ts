@@ -14,6 +14,8 @@ import { checkLogFile, watchedLogFile } from '../src/verify/log-file.js';
 import { formatVerifyText } from '../src/verify/report.js';
 import { PLAIN } from '../src/report/style.js';
 import { ArrivalTracker, parseTransmitErrors } from '../src/verify/trigger.js';
+import { judgeSenderTargets } from '../src/verify/targets.js';
+import type { NetconsoleTarget } from '../src/config/target.js';
 import type { Finding } from '../src/findings/finding.js';
 import { f, fx, healthySender } from './helpers/host-facts.js';
 
@@ -768,4 +770,118 @@ test('judge: console log level 1 (dmesg -n 1), only the sysrq line arrives: the 
     r2.checks.find(x => x.id === 'sender.loglevel')!.detail,
     /but the test passed|but the test's ordinary message arrived/,
   );
+});
+
+// ---- two targets on this host: whose rules write the file read ----------------------------------
+
+test('two targets: a port whose ruleset writes another file is not judged by the file read, and the PASS says so', t => {
+  // Walked on the lab (6.17 configfs, ports 514 and 5514; 5514 bound to a ruleset writing
+  // second.log): target 2's log hop said "the marker is in syslog.log", target 1's copy.
+  const target = (remotePort: number): NetconsoleTarget => ({
+    source: 'configfs',
+    extended: true,
+    release: false,
+    localPort: 6665,
+    remotePort,
+    remoteIp: '10.99.0.1',
+    dev: 'eth0',
+    explicit: [],
+  });
+  const conf = (second: string) =>
+    [
+      'module(load="imudp")',
+      'input(type="imudp" port="514")',
+      'input(type="imudp" port="5514" ruleset="second")',
+      'ruleset(name="second") {',
+      `  ${second}`,
+      '}',
+      '*.* action(type="omfile" file="/var/log/syslog")',
+      '',
+    ].join('\n');
+  const run = (second: string, markerLines: number) => {
+    // rsyslogd on 0.0.0.0:514 and 0.0.0.0:5514 (0x158A).
+    const udp = fx('generated/proc-net-udp-any.txt');
+    const line = udp.split('\n')[1]!;
+    const facts = receiverFacts({
+      nft: undefined,
+      udp: f(
+        `${udp.trimEnd()}\n${line.replace(':0202 ', ':158A ').replace(/^(\s*)\d+:/, '$11555:')}\n`,
+        '/proc/net/udp',
+      ),
+      udp6: undefined,
+      ss: undefined,
+      syslog: { rsyslog: [f(conf(second), '/etc/rsyslog.conf')] },
+    });
+    const tracker = new ArrivalTracker('10.99.0.2', MARKER, () => 0, undefined, ['10.99.0.1|5514']);
+    tracker.markerArrival = arrival();
+    tracker.sysrqArrival = { ...arrival(), text: 'sysrq: Show Regs' };
+    tracker.others.set('10.99.0.1|5514', {
+      markerArrival: arrival({ dstPort: 5514 }),
+      sysrqArrival: { ...arrival({ dstPort: 5514 }), text: 'sysrq: Show Regs' },
+    });
+    const ctx = { port: 514, senderIp: '10.99.0.2', receiverIp: '10.99.0.1', iface: 'eth0' };
+    const side = {
+      report: runSenderChecks(healthySender(), { receiverIp: '10.99.0.1', port: 514, receiverMacs: [RECV_MAC] }),
+      target: target(514),
+      senderIp: '10.99.0.2',
+      receiverIp: '10.99.0.1',
+      port: 514,
+      iface: 'eth0',
+      receiverMacs: [RECV_MAC],
+      receiverAddrs: ['127.0.0.1', '10.99.0.1'],
+      receiverCtx: ctx,
+      others: [target(5514)],
+    };
+    const r = judgeSenderTargets({
+      side,
+      tracker,
+      before: facts,
+      after: facts,
+      wire: wire(),
+      o: { timeoutSec: 8 },
+      logCheck: {
+        path: '/var/log/syslog',
+        readable: true,
+        markerFound: true,
+        sysrqFound: true,
+        markerLines,
+        sysrqLines: markerLines,
+      },
+      transmitAfter: new Map(),
+    });
+    const text = formatVerifyText(
+      {
+        report: r.report,
+        others: r.others,
+        marker: MARKER,
+        senderIp: '10.99.0.2',
+        iface: 'eth0',
+        port: 514,
+        elapsedMs: 900,
+      },
+      'root@db1',
+      PLAIN,
+    );
+    return { r, text, log2: r.others[0]!.report.checks.find(c => c.id === 'verify.log')! };
+  };
+  // 5514's ruleset writes second.log: the file read says nothing of it.
+  const elsewhere = run('action(type="omfile" file="/var/log/second.log")', 1);
+  t.true(elsewhere.r.report.ok, JSON.stringify(elsewhere.r.report.rootCause));
+  t.is(elsewhere.log2.status, 'unknown');
+  t.regex(
+    elsewhere.log2.detail,
+    /not checked: this port's rules write \/var\/log\/second\.log; the test read \/var\/log\/syslog/,
+  );
+  t.regex(
+    elsewhere.text,
+    /PASS: .* on its 2 targets on this host, but the log file of eth0 -> 10\.99\.0\.1:5514 was not checked;/,
+  );
+  // 5514's ruleset writes the same file, behind a stop netdiag cannot judge, and the file holds one copy.
+  const same = run('if $hostname startswith "10.99." then stop\n  action(type="omfile" file="/var/log/syslog")', 1);
+  t.false(same.r.report.ok);
+  t.is(same.r.report.rootCause?.code, 'not-in-log');
+  // Both written: PASS on both, both log hops proven.
+  const both = run('if $hostname startswith "10.99." then stop\n  action(type="omfile" file="/var/log/syslog")', 2);
+  t.true(both.r.report.ok);
+  t.is(both.log2.status, 'pass');
 });

@@ -50,6 +50,8 @@ function judgeTarget(
   others: readonly TargetArrivals[],
   reports: { before: ReceiverReport; after: ReceiverReport },
   messages: number,
+  targetsHere?: LineCounts,
+  other = false,
 ): VerifyReport {
   const e: VerifyEvidence = {
     sender: side.report,
@@ -70,8 +72,16 @@ function judgeTarget(
     ...(t.logCheck ? { logFile: t.logCheck } : {}),
     timeoutSec: t.o.timeoutSec,
     ...(t.sharedCounters ? { sharedCounters: true } : {}),
-    copies: { syslog: { ...t.tracker.syslogCopies }, targets: count(others) },
+    copies: {
+      syslog: { ...t.tracker.syslogCopies },
+      targets: count(others),
+      ...(targetsHere ? { targetsHere } : {}),
+    },
   };
+  // The file read is the tested target's: another target's rules may write elsewhere.
+  const files = reports.after.logFiles;
+  if (other && t.logCheck && files.length && !files.some(f => f === t.logCheck!.path || f.includes('%')))
+    e.logElsewhere = files;
   const transmit = transmitCounts(side, t.transmitAfter);
   if (transmit.length) e.transmitErrors = transmit;
   return judgeVerify(e);
@@ -86,20 +96,30 @@ export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; other
     before: runReceiverChecks(receiverFactsFor(t.before, s), s.receiverCtx),
     after: runReceiverChecks(receiverFactsFor(t.after, s), s.receiverCtx),
   });
-  const report = judgeTarget(t, side, tracker, arrivals, receiver(side), tracker.messages);
+  const sides: SenderSide[] = others.map(target => ({
+    ...side,
+    target,
+    port: target.remotePort,
+    receiverCtx: { ...side.receiverCtx, port: target.remotePort, target },
+  }));
+  const reports = [receiver(side), ...sides.map(receiver)];
+  const all = [tracker as TargetArrivals, ...arrivals];
+  // Whether target j's rules may write the file target i's test read: its log files hold one of
+  // target i's, or either side's are not known.
+  const mayShare = (i: number, j: number) => {
+    const mine = reports[i]!.after.logFiles;
+    const theirs = reports[j]!.after.logFiles;
+    return !mine.length || !theirs.length || theirs.some(f => mine.includes(f));
+  };
+  const here = (i: number) => count(all.filter((_, j) => j !== i && mayShare(i, j)));
+  const report = judgeTarget(t, side, tracker, arrivals, reports[0]!, tracker.messages, here(0));
   if (!others.length) return { report, others: [] };
   const outcomes = others.map((target, i): OtherTargetOutcome => {
-    const s: SenderSide = {
-      ...side,
-      target,
-      port: target.remotePort,
-      receiverCtx: { ...side.receiverCtx, port: target.remotePort, target },
-    };
     const rest = [tracker, ...arrivals.filter((_, j) => j !== i)];
     return {
       target: targetName(target),
       port: target.remotePort,
-      report: judgeTarget(t, s, arrivals[i]!, rest, receiver(s), 0),
+      report: judgeTarget(t, sides[i]!, arrivals[i]!, rest, reports[i + 1]!, 0, here(i + 1), true),
     };
   });
   // The sender works when every target on this host does; else the first broken one says why,

@@ -90,7 +90,20 @@ export interface VerifyEvidence {
    * instead of this target's: the sender's syslog daemon forwarding its kernel log (`syslog`), and
    * the sender's other targets on this host (`targets`).
    */
-  copies?: { syslog: LineCounts; targets: LineCounts };
+  /**
+   * The files this target's rules write, when the log file read (the tested target's) is not one
+   * of them: that file says nothing of this target.
+   */
+  logElsewhere?: string[];
+  copies?: {
+    syslog: LineCounts;
+    targets: LineCounts;
+    /**
+     * Of `targets`, those whose port's rules may write the watched file (the syslog configuration
+     * says so, or cannot tell): absent, all of them.
+     */
+    targetsHere?: LineCounts;
+  };
   timeoutSec: number;
   /**
    * The counters before and after were moved by other senders too (a fleet run tests many at

@@ -91,16 +91,23 @@ export const logHop: Hop = (e, s) => {
       'no plain log file in the configuration: give --log-file',
     );
   if (!lf.readable) return step('verify.log', 'in the syslog file', 'unknown', `${lf.path} cannot be read`);
+  if (e.logElsewhere)
+    return step(
+      'verify.log',
+      'in the syslog file',
+      'unknown',
+      `not checked: this port's rules write ${e.logElsewhere.join(', ')}; the test read ${lf.path}`,
+    );
   // The marker there came only by the sender's syslog daemon: netconsole's copy did not arrive.
   const forwarded = !e.markerArrival && lf.markerFound && (e.copies?.syslog.marker ?? 0) > 0;
   const note = forwarded ? "; the marker there is the sender's syslog daemon's copy, not netconsole's" : '';
   // A sysrq line without a kernel timestamp cannot be told from others in the file: not judged.
   if (lf.markerFound && !forwarded && e.sysrqArrival?.usec !== undefined && !lf.sysrqFound)
     return burstCut(e, s, lf.path);
-  // The sender's other targets (or its syslog daemon) sent the marker here too, and the file holds
-  // no more copies than they did: one copy that arrived was not written, and the file cannot say
-  // whose; this target's path is not proven.
-  const others = (e.copies?.targets.marker ?? 0) + (e.copies?.syslog.marker ?? 0);
+  // The sender's other targets whose rules may write this file sent the marker too, and the file
+  // holds no more copies than they did: one copy that arrived was not written, and the file cannot
+  // say whose. (The sender's syslog daemon's copy is left out: its kern facility may file it elsewhere.)
+  const others = (e.copies?.targetsHere ?? e.copies?.targets)?.marker ?? 0;
   if (lf.markerFound && !forwarded && e.markerArrival && !s.inLog && others > 0 && lf.markerLines !== undefined)
     return step(
       'verify.log',
@@ -109,7 +116,7 @@ export const logHop: Hop = (e, s) => {
       `the marker is in ${lf.path} ${times(lf.markerLines)}, ${others + 1} copies arrived`,
       [
         finding('not-in-log', {
-          summary: `${lf.path} holds the marker ${times(lf.markerLines)}, but ${others + 1} copies arrived (this target's and ${others} sent to this host another way: the sender's other targets or its syslog daemon): ${others + 1 - lf.markerLines} not written, and the file cannot say whose`,
+          summary: `${lf.path} holds the marker ${times(lf.markerLines)}, but ${others + 1} copies arrived whose rules write it (this target's and ${others} of the sender's other targets on this host): ${others + 1 - lf.markerLines} not written, and the file cannot say whose`,
           evidence: [
             `searched ${lf.path} for ${e.marker}: ${lf.markerLines} ${lf.markerLines === 1 ? 'line' : 'lines'}`,
             ...e.receiverAfter.logFiles.map(f => `the syslog configuration writes to ${f}`),

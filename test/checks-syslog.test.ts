@@ -425,6 +425,18 @@ test('rsyslog: discards end the way for the rules after them only', t => {
     c.destinations.map(d => [d.file, d.netconsole]),
     [['/var/log/nc.log', true]],
   );
+  // A directory include: its files are read where the include stands, before the main file's rules.
+  const dir = parseRsyslog(
+    [
+      { text: base + 'include(file="/etc/rsyslog.d/")\n*.* /var/log/syslog\n', from: '/etc/rsyslog.conf' },
+      { text: 'if $fromhost-ip == "10.0.0.2" then stop\n', from: '/etc/rsyslog.d/quiet.conf' },
+    ],
+    '10.0.0.2',
+  );
+  t.deepEqual(
+    dir.destinations.map(d => [d.file, d.netconsole]),
+    [['/var/log/syslog', false]],
+  );
 });
 
 test('rsyslog legacy: $InputUDPServerBindRuleset binds the $UDPServerRun after it to its $RuleSet', t => {

@@ -33,7 +33,9 @@ export function rsyslogIncludes(text: string): string[] {
 const isDiscard = (action: string) => /^(~|stop)\s*;?$/i.test(action.trim());
 
 /** A shell glob (`*`, `?`, `[...]`) as a regular expression over a whole path. */
-function globRe(glob: string): RegExp {
+function globRe(given: string): RegExp {
+  // A directory (`include(file="/etc/rsyslog.d/")`) includes every file in it.
+  const glob = given.endsWith('/') ? `${given}*` : given;
   const body = glob
     .replace(/[.+^${}()|\\]/g, '\\$&')
     .replace(/\*/g, '[^/]*')

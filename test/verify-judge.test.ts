@@ -10,7 +10,7 @@ import { runSenderChecks } from '../src/checks/sender/run.js';
 import type { ReceiverFacts, SenderFacts } from '../src/checks/host/facts.js';
 import { judgeVerify, type Arrival, type VerifyEvidence } from '../src/verify/judge.js';
 import { sysrqLogged } from '../src/verify/hops/evidence.js';
-import { checkLogFile, watchedLogFile } from '../src/verify/log-file.js';
+import { checkLogFile, copiesOf, watchedLogFile } from '../src/verify/log-file.js';
 import { formatVerifyText } from '../src/verify/report.js';
 import { PLAIN } from '../src/report/style.js';
 import { ArrivalTracker, parseTransmitErrors } from '../src/verify/trigger.js';
@@ -884,4 +884,20 @@ test('two targets: a port whose ruleset writes another file is not judged by the
   const both = run('if $hostname startswith "10.99." then stop\n  action(type="omfile" file="/var/log/syslog")', 2);
   t.true(both.r.report.ok);
   t.is(both.log2.status, 'pass');
+});
+
+test("the log's copies of the marker: one per line, N for rsyslog's 'message repeated N times' line", t => {
+  const line = (host: string, msg: string) => `2026-12-03T17:20:01+00:00 ${host} ${msg}`;
+  const marker = `[   52.101377] ${MARKER}`;
+  // Three targets on this host, $RepeatedMsgReduction on: the first copy, then one line for the other two.
+  const reduced = [
+    line('10.99.0.2', marker),
+    line('10.99.0.2', ` message repeated 2 times: [${marker}]`),
+    line('10.99.0.2', '[   52.118404] sysrq: Show Regs'),
+  ].join('\n');
+  t.is(copiesOf(reduced, MARKER), 3);
+  t.is(copiesOf([line('10.99.0.2', marker), line('10.99.0.2', marker)].join('\n'), MARKER), 2);
+  // The words inside the message itself are not rsyslog's: a marker before them is one copy.
+  t.is(copiesOf(line('10.99.0.2', `${MARKER} message repeated 9 times: [x]`), MARKER), 1);
+  t.is(copiesOf(line('10.99.0.2', 'sysrq: Show Regs'), MARKER), 0);
 });

@@ -44,7 +44,7 @@ export async function checkLogFile(
     await d.sleep(50);
   }
   const text = got?.text;
-  const markerLines = text ? text.split('\n').filter(l => l.includes(marker)).length : 0;
+  const markerLines = text ? copiesOf(text, marker) : 0;
   const sysrqLines = text ? sysrqLogged(text, t.sysrqArrival, t.senderIp) : 0;
   return {
     path: got?.path ?? path,
@@ -55,6 +55,22 @@ export async function checkLogFile(
     sysrqLines,
   };
 }
+
+/**
+ * How many copies of a message holding `text` the log shows: one per line, and N for rsyslog's
+ * `message repeated N times: [...]` line ($RepeatedMsgReduction on, Ubuntu's default), which stands
+ * for the identical copies after the first: the same marker sent to two or three targets.
+ */
+export function copiesOf(log: string, text: string): number {
+  let n = 0;
+  for (const l of log.split('\n')) {
+    if (!l.includes(text)) continue;
+    const m = REPEATED.exec(l);
+    n += m && l.indexOf(text) > m.index ? Number(m[1]) : 1;
+  }
+  return n;
+}
+const REPEATED = /\bmessage repeated (\d{1,6}) times: \[/;
 
 /**
  * Where the watched log stood before the test: one file's size, or for a pattern (a template's

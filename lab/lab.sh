@@ -626,6 +626,11 @@ cmd_up() {
     LAB_QUIET=1 cmd_down --name "$name"
   fi
   if ip netns list | awk '{print $1}' | grep -qx "$(ns_srv "$name")"; then
+    # Namespaces are the machine's, run directories this cache's: a namespace with processes in it
+    # and no run directory here is a lab another checkout (another LAB_CACHE) has up, not leftovers.
+    if [[ ! -d $run && -n $(ip netns pids "$(ns_srv "$name")" 2>/dev/null) ]]; then
+      die "a lab named '$name' is up from another lab cache (namespace $(ns_srv "$name") has processes); choose another --name, or take it down where it was started"
+    fi
     LAB_QUIET=1 cmd_down --name "$name"
   fi
 

@@ -6,7 +6,7 @@
  * another; each is taken down at the end of its test.
  */
 import { haveCommand, requiring } from './helpers/prereq.js';
-import { labRequirements, labUp, labDown, type LabState } from './lab-driver.js';
+import { labNames, labRequirements, labUp, labDown, type LabState } from './lab-driver.js';
 import { guestExec, logServerExec } from './helpers/lab-exec.js';
 import { collectSenderFacts, collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runSenderChecks } from '../src/checks/sender/run.js';
@@ -62,7 +62,7 @@ const scenarios: Array<{ name: string; opts: string[]; codes: string[] }> = [
 
 for (const [i, sc] of scenarios.entries()) {
   test.serial(`lab: ${sc.name} → ${sc.codes.join(', ') || 'no error or warning'}`, async t => {
-    const name = `chk${i}`;
+    const name = labNames('k').n(`${i}`);
     let s: LabState | undefined;
     try {
       try {

@@ -15,12 +15,18 @@ import {
   lab,
   labDown,
   labRequirements,
+  labNames,
   labUp,
   senderArgs,
   verifyOnLab,
   writeInventory,
   type LabState,
 } from './lab-driver.js';
+
+/** Lab names with this run's tag: another checkout's tests may have a lab up at the same time. */
+const { n } = labNames('f');
+const E1 = n('e1');
+const E4 = n('e4');
 
 const test = requiring(labRequirements());
 
@@ -60,7 +66,7 @@ test.after.always(() => {
 test.serial(
   'one working sender among unreachable ones: it is checked, they are "could not be checked" with ssh\'s reason, exit 2',
   async t => {
-    const s = await labUp('fleet-e1', ['--kernel', '6.17'], 400_000);
+    const s = await labUp(E1, ['--kernel', '6.17'], 400_000);
     const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
     try {
       const g = s.ssh;
@@ -105,7 +111,7 @@ test.serial(
       t.is(nocap.stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await labDown('fleet-e1');
+      await labDown(E1);
     }
   },
 );
@@ -124,7 +130,7 @@ test.serial(
     }
     const specs = ['kernel=6.1', 'kernel=6.17,remote-mac=wrong', 'kernel=6.1,firewall=iptables-drop', 'kernel=6.17'];
     const want: Array<string | null> = [null, 'dst-mac-mismatch', 'firewall-drop', null];
-    const s = await labUp('fleet-e4', ['--guests', '4', ...specs.flatMap(g => ['--guest', g])], 400_000);
+    const s = await labUp(E4, ['--guests', '4', ...specs.flatMap(g => ['--guest', g])], 400_000);
     const dir = mkdtempSync(join(tmpdir(), 'nd-fleet-e2e-'));
     try {
       const guests = s.guests.map(g => g.ssh);
@@ -173,7 +179,7 @@ test.serial(
       // How the time compares (the issue's 0.5x) is make bench's to measure, not a test's to assert.
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await labDown('fleet-e4');
+      await labDown(E4);
     }
   },
 );

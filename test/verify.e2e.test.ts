@@ -16,11 +16,14 @@ import {
   senderArgs,
   stopRsyslog,
   verifyOnLab,
+  labNames,
   withLab,
   type LabState,
 } from './lab-driver.js';
 
 const test = requiring(labRequirements([haveCommand('iptables'), 'iptables'], [haveCommand('nft'), 'nft (nftables)']));
+/** Lab names with this run's tag: another checkout's tests may have a lab up at the same time. */
+const lab = labNames('v').n;
 
 interface VerifyJson {
   ok: boolean;
@@ -102,7 +105,7 @@ test.after.always(() => {
 });
 
 test.serial('healthy lab passes; then each receiver-side fault is the root cause', async t => {
-  await withLab(t, 'vfy', [], async s => {
+  await withLab(t, lab('fy'), [], async s => {
     const ok = await verify(s);
     passed(t, ok);
     t.true(ok.json.roundTripMs !== null && ok.json.roundTripMs < 5000);
@@ -239,7 +242,7 @@ const FIXES: Record<string, RegExp> = {
 };
 for (const [i, [what, opts, code]] of senderFaults.entries()) {
   test.serial(`fault: ${what} → ${code}`, async t => {
-    await withLab(t, `vfy${i}`, opts, async s => {
+    await withLab(t, lab(`${i}`), opts, async s => {
       const r = await verify(s);
       t.is(r.code, 1, r.stderr);
       t.false(r.json.ok);
@@ -266,7 +269,7 @@ const healthy: Array<[string, string[], string | undefined]> = [
 ];
 for (const [i, [what, opts, warning]] of healthy.entries()) {
   test.serial(`works: ${what} passes${warning ? `, warning at ${warning}` : ''}`, async t => {
-    await withLab(t, `vfyok${i}`, opts, async s => {
+    await withLab(t, lab(`ok${i}`), opts, async s => {
       const r = await verify(s);
       passed(t, r);
       t.is(r.json.senderIp, s.netconsole.srcIp);
@@ -347,7 +350,7 @@ async function endProcess(pid: number): Promise<void> {
 test.serial(
   'rsyslog writing per-host files only for facility kern: FAIL syslog-filtered; for user: PASS, in the per-host file',
   async t => {
-    await withLab(t, 'vfydyn', [], async s => {
+    await withLab(t, lab('dyn'), [], async s => {
       t.true(await stopRsyslog(s), 'the lab rsyslog stopped');
       const dir = path.join(path.dirname(s.rsyslog.configFile!), 'remote');
       let pid = await perHostRsyslog(s, '$syslogfacility-text == "kern"', dir);
@@ -377,7 +380,7 @@ test.serial(
 // The log file cannot tell which copy of the marker it got: another target's, or the sender's
 // syslog daemon's, must not pass for the tested one's.
 test.serial('fault: two targets to two ports, nft DROP on the first only: FAIL naming that target', async t => {
-  await withLab(t, 'vfytt', ['--two-targets', '--firewall', 'nft-drop'], async s => {
+  await withLab(t, lab('tt'), ['--two-targets', '--firewall', 'nft-drop'], async s => {
     const r = await verify(s);
     t.is(r.code, 1, r.stderr);
     t.is(r.json.rootCause?.code, 'firewall-drop', JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
@@ -414,7 +417,7 @@ test.serial('fault: two targets to two ports, nft DROP on the first only: FAIL n
 test.serial(
   "fault: console log level too low while the sender's syslog daemon forwards the kernel log over UDP",
   async t => {
-    await withLab(t, 'vfyfwd', ['--loglevel', '1'], async s => {
+    await withLab(t, lab('fwd'), ['--loglevel', '1'], async s => {
       // busybox syslogd and klogd on the guest: every kernel message, the marker too, as syslog to 514.
       const fwd = await guest(s.name, `syslogd -R ${s.receiver.ip}:514 -O /dev/null && klogd`);
       t.is(fwd.code, 0, fwd.stderr);
@@ -432,7 +435,7 @@ test.serial(
 test.serial(
   'fault (6.17): the configfs target re-pointed at another host, sysconfig left as it was: both MAC and IP named',
   async t => {
-    await withLab(t, 'vfyelse', ['--kernel', '6.17', '--configfs'], async s => {
+    await withLab(t, lab('else'), ['--kernel', '6.17', '--configfs'], async s => {
       const other = s.receiver.ip.replace(/\.\d+$/, '.50');
       const moved = await guest(
         s.name,
@@ -462,7 +465,7 @@ test.serial(
   async t => {
     await withLab(
       t,
-      'vfyud',
+      lab('ud'),
       ['--kernel', '6.17', '--configfs', '--mode', 'extended', '--userdata', 'rack=r42', '--sysdata', 'all'],
       async s => {
         const r = await verify(s);
@@ -482,7 +485,7 @@ test.serial(
 test.serial(
   "works: ssh over a management NIC, spec without local IP (6.1): the target's addresses, and -i overrides",
   async t => {
-    await withLab(t, 'vfymgmt', ['--mgmt-nic', '--no-local-ip'], async s => {
+    await withLab(t, lab('mgmt'), ['--mgmt-nic', '--no-local-ip'], async s => {
       const r = await verify(s);
       passed(t, r);
       // The netconsole source (the address the kernel took from eth0), not the management address ssh used.

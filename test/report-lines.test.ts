@@ -298,3 +298,29 @@ test('the bytes path at the edges of plain ASCII: every byte value alone in a me
   t.false(text.includes(0x7f), 'DEL reached the text report unescaped');
   t.false(text.includes(0x1b), 'ESC reached the text report unescaped');
 });
+
+test('the bytes path with an odd byte at each place of a word pair and of the bytes after (synthesised capture)', async t => {
+  // The text checks read two four-byte words a turn, then one word, then bytes: each odd byte (and
+  // a quote, which JSON escapes) at every place of a text of 19 bytes, and of texts 1 to 19 long.
+  const records = [];
+  const odd = [0x00, 0x09, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xff];
+  let n = 0;
+  for (const b of odd) {
+    for (let len = 1; len <= 19; len++) {
+      for (let at = 0; at < len; at++) {
+        const text = Buffer.alloc(len, 0x61);
+        text[at] = b;
+        const payload = Buffer.concat([Buffer.from(`6,${n},${1000 + n},-;`), text, Buffer.from('\n')]);
+        records.push({ data: udpFrame({ ...LAB_FLOW, payload }), sec: 1_764_000_000 + n, usec: n });
+        n++;
+      }
+    }
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-words-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'word-places-synthesised.pcap');
+  writeFileSync(file, pcapFile(records));
+  const fast = await sameReports(t, [file]);
+  // only the quote is printable ASCII without a backslash: 190 messages, in three reports
+  t.is(fast, 190 * 3);
+});

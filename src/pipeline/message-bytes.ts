@@ -12,8 +12,8 @@ let view: DataView = new DataView(new ArrayBuffer(0));
 /**
  * Whether `buf[off, end)` is printable ASCII without a backslash: then the text decoders would
  * return exactly these bytes and the reports show them unescaped. -1 when not; else 1 when it
- * holds a `"`, 0 when not. Four bytes at a time (each test below is exact for the word: a byte
- * under 0x20, over 0x7e, a backslash, a quote), the rest one by one: a byte at a time cost
+ * holds a `"`, 0 when not. Eight bytes at a time, as two words (each test below is exact for the
+ * word: a byte under 0x20, over 0x7e, a backslash, a quote), the rest one by one: a byte at a time cost
  * about as much as formatting the line's head.
  */
 export function plainTextKind(buf: Uint8Array, off: number, end: number): number {
@@ -24,13 +24,26 @@ export function plainTextKind(buf: Uint8Array, off: number, end: number): number
   const dv = view;
   let quote = 0;
   let i = off;
-  for (; i + 4 <= end; i += 4) {
+  // two words a turn, their tests joined: fewer branches than one word at a time
+  for (; i + 8 <= end; i += 8) {
     const x = dv.getInt32(i, true);
-    const bs = x ^ 0x5c5c5c5c;
+    const y = dv.getInt32(i + 4, true);
+    const bx = x ^ 0x5c5c5c5c;
+    const by = y ^ 0x5c5c5c5c;
     // a byte below 0x20, or above 0x7e, or a zero byte of x ^ 0x5c5c5c5c (a backslash)
-    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bs - 0x01010101) & ~bs)) & 0x80808080) return -1;
+    const bad = ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bx - 0x01010101) & ~bx);
+    if ((bad | ((y - 0x20202020) & ~y) | (y + 0x01010101) | y | ((by - 0x01010101) & ~by)) & 0x80808080) return -1;
+    const qx = x ^ 0x22222222;
+    const qy = y ^ 0x22222222;
+    if ((((qx - 0x01010101) & ~qx) | ((qy - 0x01010101) & ~qy)) & 0x80808080) quote = 1;
+  }
+  if (i + 4 <= end) {
+    const x = dv.getInt32(i, true);
+    const bx = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bx - 0x01010101) & ~bx)) & 0x80808080) return -1;
     const q = x ^ 0x22222222;
     if ((q - 0x01010101) & ~q & 0x80808080) quote = 1;
+    i += 4;
   }
   for (; i < end; i++) {
     const c = buf[i]!;

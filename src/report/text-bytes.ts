@@ -87,12 +87,25 @@ function copyPlain(src: Uint8Array, from: number, to: number, b: Uint8Array, o: 
   }
   const s = srcView;
   let i = from;
-  for (; i + 4 <= to; i += 4, o += 4) {
+  // two words a turn, their tests joined into one branch
+  for (; i + 8 <= to; i += 8, o += 8) {
     const x = s.getInt32(i, true);
-    const bs = x ^ 0x5c5c5c5c;
+    const y = s.getInt32(i + 4, true);
+    const bx = x ^ 0x5c5c5c5c;
+    const by = y ^ 0x5c5c5c5c;
     // a byte below 0x20, or above 0x7e, or a zero byte of x ^ 0x5c5c5c5c (a backslash)
-    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bs - 0x01010101) & ~bs)) & 0x80808080) return -1;
+    const bad = ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bx - 0x01010101) & ~bx);
+    if ((bad | ((y - 0x20202020) & ~y) | (y + 0x01010101) | y | ((by - 0x01010101) & ~by)) & 0x80808080) return -1;
     d.setInt32(o, x, true);
+    d.setInt32(o + 4, y, true);
+  }
+  if (i + 4 <= to) {
+    const x = s.getInt32(i, true);
+    const bx = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((bx - 0x01010101) & ~bx)) & 0x80808080) return -1;
+    d.setInt32(o, x, true);
+    i += 4;
+    o += 4;
   }
   for (; i < to; i++) {
     const c = src[i]!;

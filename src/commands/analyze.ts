@@ -193,7 +193,13 @@ function captureSource(
  * thread 1.45-1.92 s (1.28-1.59 s); --json one thread 1.02-2.05 s (0.99-1.22 s), thread 0.83-1.97
  * s (1.29-1.57 s). At load 0.8-1.4 (13:36) the thread won 5 pairs of 6 (--jsonl 1.19-2.37 s
  * against 1.38-1.74 s, --json 1.18-1.75 s against 1.52-2.02 s). Text keeps one thread: its lines
- * cost less to write than to hand over.
+ * cost less to write than to hand over, and a handover that copied no text would not change that
+ * (16:20-17:00, instructions under callgrind with V8 single-threaded, 1M bench capture, text into
+ * a file): one thread 6,782M in all; with the thread, its main thread alone 7,303M (batches
+ * written, not sent), 6,478M with the text left out of the batch (what records pointing into
+ * shared read chunks would write), 6,474M with no common message handed over at all. The main
+ * thread keeps at least 95% of one thread's work, and the other adds 4.9G of its own (7,898M and
+ * 4,898M, the thread as it runs): docs/architecture.md.
  */
 function useThread(format: ReportFormat, style: Style, io: CommandIO): boolean {
   const want = io.env.NETDIAG_REPORT_THREAD;

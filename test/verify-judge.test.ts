@@ -798,7 +798,7 @@ test('two targets: a port whose ruleset writes another file is not judged by the
       '*.* action(type="omfile" file="/var/log/syslog")',
       '',
     ].join('\n');
-  const run = (second: string, markerLines: number) => {
+  const run = (second: string, markerLines: number, iptables?: string) => {
     // rsyslogd on 0.0.0.0:514 and 0.0.0.0:5514 (0x158A).
     const udp = fx('generated/proc-net-udp-any.txt');
     const line = udp.split('\n')[1]!;
@@ -811,6 +811,7 @@ test('two targets: a port whose ruleset writes another file is not judged by the
       udp6: undefined,
       ss: undefined,
       syslog: { rsyslog: [f(conf(second), '/etc/rsyslog.conf')] },
+      ...(iptables ? { iptables: f(iptables, 'iptables-save -c') } : {}),
     });
     const tracker = new ArrivalTracker('10.99.0.2', MARKER, () => 0, undefined, ['10.99.0.1|5514']);
     tracker.markerArrival = arrival();
@@ -884,6 +885,16 @@ test('two targets: a port whose ruleset writes another file is not judged by the
   const both = run('if $hostname startswith "10.99." then stop\n  action(type="omfile" file="/var/log/syslog")', 2);
   t.true(both.r.report.ok);
   t.is(both.log2.status, 'pass');
+  // The lab's verify e2e: a DROP for 514, both ports written to syslog. 514's copy reached the NIC
+  // and the firewall dropped it: the one copy in the file is 5514's, whose path is proven.
+  const dropped = run(
+    'action(type="omfile" file="/var/log/syslog")',
+    1,
+    '*filter\n:INPUT ACCEPT [0:0]\n[2:120] -A INPUT -p udp -m udp --dport 514 -j DROP\nCOMMIT\n',
+  );
+  t.is(dropped.r.report.rootCause?.code, 'firewall-drop', JSON.stringify(dropped.r.report.rootCause));
+  t.true(dropped.r.others[0]!.report.ok, JSON.stringify(dropped.r.others[0]!.report.rootCause));
+  t.is(dropped.log2.status, 'pass');
 });
 
 test("the log's copies of the marker: one per line, N for rsyslog's 'message repeated N times' line", t => {

@@ -87,6 +87,9 @@ function judgeTarget(
   return judgeVerify(e);
 }
 
+/** This host's checks of what a datagram passes before the daemon writes it: one failing stops the copy. */
+const BEFORE_THE_FILE = new Set(['receiver.rp-filter', 'receiver.firewall', 'receiver.listening', 'receiver.syslog']);
+
 /** The tested target's report, and each other target's; the first carries the sender's verdict. */
 export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; others: OtherTargetOutcome[] } {
   const { side, tracker } = t;
@@ -104,9 +107,12 @@ export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; other
   }));
   const reports = [receiver(side), ...sides.map(receiver)];
   const all = [tracker as TargetArrivals, ...arrivals];
-  // Whether target j's rules may write the file target i's test read: its log files hold one of
-  // target i's, or either side's are not known.
+  // Whether target j's copy may have been written to the file target i's test read: nothing on
+  // this host stops it before the daemon (a firewall rule, no listener, rules that write none of
+  // it), and its log files hold one of target i's, or either side's are not known.
+  const blocked = (j: number) => reports[j]!.after.checks.some(c => BEFORE_THE_FILE.has(c.id) && c.status === 'fail');
   const mayShare = (i: number, j: number) => {
+    if (blocked(j)) return false;
     const mine = reports[i]!.after.logFiles;
     const theirs = reports[j]!.after.logFiles;
     return !mine.length || !theirs.length || theirs.some(f => mine.includes(f));

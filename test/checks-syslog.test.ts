@@ -359,6 +359,30 @@ test('rsyslog: a stop for the sender in an included file comes before the main f
   ]);
 });
 
+test('rsyslog: an include inside a block comment does not read the included file there', t => {
+  const files = [
+    {
+      text: [
+        'module(load="imudp")',
+        'input(type="imudp" port="514")',
+        '/* before the rules, as it was:',
+        '$IncludeConfig /etc/rsyslog.d/*.conf',
+        '*/',
+        '*.* /var/log/syslog',
+        '$IncludeConfig /etc/rsyslog.d/*.conf',
+        '',
+      ].join('\n'),
+      from: '/etc/rsyslog.conf',
+    },
+    { text: 'if $fromhost-ip == "10.99.0.2" then stop\n', from: '/etc/rsyslog.d/05-quiet.conf' },
+  ];
+  // The stop is read at line 7, after the file rule: the file still takes the sender's messages.
+  t.deepEqual(
+    parseRsyslog(files, '10.99.0.2').destinations.map(d => [d.file, d.netconsole]),
+    [['/var/log/syslog', true]],
+  );
+});
+
 test('rsyslog: discards end the way for the rules after them only', t => {
   const base = 'module(load="imudp")\ninput(type="imudp" port="514")\n';
   const cases: Array<[string, string[], Array<[string, boolean | 'maybe']>]> = [

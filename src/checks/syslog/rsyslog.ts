@@ -47,14 +47,18 @@ function globRe(given: string): RegExp {
  * The files in the order rsyslog reads their lines: an include directive reads the files it names
  * where it stands (the collector lists main first, then each include, depth-first), so a rule in
  * /etc/rsyslog.d/ comes before the main file's rules after the `$IncludeConfig` line. Each entry is
- * a file with the range of its lines read at that point.
+ * a file with the range of its lines read at that point. `texts`: each file's lines, block comments
+ * blanked (an include inside a comment reads nothing).
  */
-function inReadingOrder(files: FactText[]): Array<{ f: FactText; from: number; to: number }> {
+function inReadingOrder(
+  files: FactText[],
+  texts: ReadonlyMap<FactText, string[]>,
+): Array<{ f: FactText; from: number; to: number }> {
   const out: Array<{ f: FactText; from: number; to: number }> = [];
   const done = new Set<FactText>();
   const visit = (f: FactText) => {
     done.add(f);
-    const lines = f.text.split('\n');
+    const lines = texts.get(f)!;
     let start = 0;
     for (let i = 0; i < lines.length; i++) {
       const pats = rsyslogIncludes(stripComment(lines[i]!));
@@ -168,7 +172,7 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
 
   const cond = (c: string) => conditionTakesNetconsole(c, senderIp);
   const texts = new Map(files.map(f => [f, stripBlockComments(f.text).split('\n')]));
-  for (const part of inReadingOrder(files)) {
+  for (const part of inReadingOrder(files, texts)) {
     const f = part.f;
     const lines = texts.get(f)!;
     for (let i = part.from; i < part.to && i < lines.length; i++) {

@@ -86,15 +86,15 @@ export interface VerifyEvidence {
     readable: boolean;
   };
   /**
-   * Other copies of the marker and of the sysrq line the capture saw, which the log file may hold
-   * instead of this target's: the sender's syslog daemon forwarding its kernel log (`syslog`), and
-   * the sender's other targets on this host (`targets`).
-   */
-  /**
    * The files this target's rules write, when the log file read (the tested target's) is not one
    * of them: that file says nothing of this target.
    */
   logElsewhere?: string[];
+  /**
+   * Other copies of the marker and of the sysrq line the capture saw, which the log file may hold
+   * instead of this target's: the sender's syslog daemon forwarding its kernel log (`syslog`), and
+   * the sender's other targets on this host (`targets`).
+   */
   copies?: {
     syslog: LineCounts;
     targets: LineCounts;

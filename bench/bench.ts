@@ -117,51 +117,51 @@ const THREAD_MEMORY_MODES: Array<[string, string[], '1']> = [
  */
 const NODE_CA = process.env.NODE_EXTRA_CA_CERTS;
 
-function fileBench(n: number, withOthers: boolean, repeat: number): Run[] {
+interface Job {
+  label: string;
+  argv: string[];
+  opts: { env?: NodeJS.ProcessEnv; keepNodeCa?: boolean };
+}
+
+/**
+ * Every tool `repeat` times, in rounds: each round runs every tool once, in turn. The speed of
+ * this shared machine drifts over seconds (tcpdump alone took 0.61 s in one run and 0.94 s in all
+ * three tries of the next, minutes apart), so a tool's tries are spread over the whole table
+ * rather than run back to back, and a slow spell costs each tool one try, not one tool all of
+ * them. Each row is the tool's fastest try; `rounds` keeps every try, by round.
+ */
+function fileBench(n: number, withOthers: boolean, repeat: number): { rows: Run[]; rounds: Run[][] } {
   const file = capture(n);
-  const rows: Run[] = [];
   const env = { TZ: 'UTC' };
-  for (const [label, args] of MODES) {
-    rows.push(
-      best(
-        Array.from({ length: repeat }, () =>
-          timed(label, [process.execPath, cli, 'analyze', ...args, file], n, { env }),
-        ),
-      ),
-    );
+  const jobs: Job[] = [];
+  for (const [label, args] of MODES)
+    jobs.push({ label, argv: [process.execPath, cli, 'analyze', ...args, file], opts: { env } });
+  for (const [label, args, thread] of withOthers ? OTHER_THREAD_MODES : THREAD_MEMORY_MODES)
+    jobs.push({
+      label,
+      argv: [process.execPath, cli, 'analyze', ...args, file],
+      opts: { env: { ...env, NETDIAG_REPORT_THREAD: thread } },
+    });
+  if (withOthers && NODE_CA)
+    jobs.push({
+      label: '  the same, -q, NODE_EXTRA_CA_CERTS kept',
+      argv: [process.execPath, cli, 'analyze', '-q', file],
+      opts: { env, keepNodeCa: true },
+    });
+  if (withOthers) jobs.push({ label: 'TZ=UTC tcpdump -r -n', argv: ['tcpdump', '-r', file, '-n'], opts: { env } });
+  const tries: Run[][] = jobs.map(() => []);
+  const rounds: Run[][] = [];
+  for (let i = 0; i < repeat; i++) {
+    const round = jobs.map((j, k) => {
+      const r = timed(j.label, j.argv, n, j.opts);
+      tries[k]!.push(r);
+      return r;
+    });
+    rounds.push(round);
   }
-  for (const [label, args, thread] of withOthers ? OTHER_THREAD_MODES : THREAD_MEMORY_MODES) {
-    rows.push(
-      best(
-        Array.from({ length: repeat }, () =>
-          timed(label, [process.execPath, cli, 'analyze', ...args, file], n, {
-            env: { ...env, NETDIAG_REPORT_THREAD: thread },
-          }),
-        ),
-      ),
-    );
-  }
-  if (withOthers && NODE_CA) {
-    rows.push(
-      best(
-        Array.from({ length: repeat }, () =>
-          timed('  the same, -q, NODE_EXTRA_CA_CERTS kept', [process.execPath, cli, 'analyze', '-q', file], n, {
-            env,
-            keepNodeCa: true,
-          }),
-        ),
-      ),
-    );
-  }
-  if (withOthers) {
-    rows.push(
-      best(
-        Array.from({ length: repeat }, () => timed('TZ=UTC tcpdump -r -n', ['tcpdump', '-r', file, '-n'], n, { env })),
-      ),
-    );
-    rows.push(timed('tshark -r', ['tshark', '-r', file], n));
-  }
-  return rows;
+  const rows = tries.map(best);
+  if (withOthers) rows.push(timed('tshark -r', ['tshark', '-r', file], n));
+  return { rows, rounds };
 }
 
 /**
@@ -216,8 +216,12 @@ async function main(): Promise<void> {
     console.log(
       `This environment sets NODE_EXTRA_CA_CERTS=${NODE_CA}: unset for every row (as on a machine without it), kept for one.`,
     );
-  const rows = fileBench(n1, true, 3);
-  printTable(`Reading a ${n1.toLocaleString('en')}-datagram capture (best of 3; tshark once):`, rows);
+  const repeat = quick ? 3 : 5;
+  const { rows, rounds } = fileBench(n1, true, repeat);
+  printTable(
+    `Reading a ${n1.toLocaleString('en')}-datagram capture (best of ${repeat}, every tool once a round, in turn; tshark once):`,
+    rows,
+  );
   const tcpdump = rows.find(r => r.tool.includes('tcpdump'))!;
   const tshark = rows.find(r => r.tool.includes('tshark'))!;
   const netdiag = rows.filter(r => r.tool.startsWith('netdiag'));
@@ -226,7 +230,27 @@ async function main(): Promise<void> {
   const ratio = (a: Run, b: Run) => `${(rate(a) / rate(b)).toFixed(2)}x (${(b.cpu / a.cpu).toFixed(2)}x)`;
   for (const r of [...netdiag, ...threaded])
     console.log(`  ${r.tool.padEnd(36)} vs tcpdump ${ratio(r, tcpdump).padEnd(16)} vs tshark ${ratio(r, tshark)}`);
-  const big = fileBench(n5, false, 1);
+  // The same ratios within each round (both tools minutes apart at most, seconds apart mostly):
+  // how far the machine's drift moves them.
+  const spread = (label: string) => {
+    const within = rounds
+      .map(round => {
+        const a = round.find(r => r.tool === label);
+        const t = round.find(r => r.tool.includes('tcpdump'));
+        return a && t && a.ok && t.ok ? t.seconds / a.seconds : NaN;
+      })
+      .filter(x => !Number.isNaN(x))
+      .sort((x, y) => x - y);
+    return within.length
+      ? `${within[0]!.toFixed(2)}-${within.at(-1)!.toFixed(2)}x, median ${within[within.length >> 1]!.toFixed(2)}x`
+      : 'n/a';
+  };
+  const tcpdumpTries = rounds.map(round => round.find(r => r.tool.includes('tcpdump'))!.seconds);
+  console.log(
+    `\n  vs tcpdump within each round (${repeat} rounds; tcpdump took ${tcpdumpTries.map(s => s.toFixed(2)).join(', ')} s):`,
+  );
+  for (const r of netdiag) console.log(`  ${r.tool.padEnd(36)} ${spread(r.tool)}`);
+  const { rows: big } = fileBench(n5, false, 1);
   printTable(`Reading a ${n5.toLocaleString('en')}-datagram capture (memory must stay flat):`, big);
   // --quick: the smaller capture's report takes some 5 s at 2 MB/s, so Ctrl-C comes sooner.
   const slowFor = quick ? 3 : 10;

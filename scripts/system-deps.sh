@@ -8,7 +8,7 @@ build=(libpcap-dev)
 lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables xz-utils debian-archive-keyring
      iproute2 socat kmod cpio gzip procps)
 bench=(tcpdump tshark time iproute2 nftables tcpreplay pv)
-test=("${build[@]}" "${lab[@]}" "${bench[@]}" iputils-ping tzdata bsdutils groff man-db bsdextrautils util-linux)
+test=("${build[@]}" "${lab[@]}" "${bench[@]}" ufw iputils-ping tzdata bsdutils groff man-db bsdextrautils util-linux)
 
 case "${1:-}" in
   build) want=("${build[@]}") ;;

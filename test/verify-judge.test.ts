@@ -352,6 +352,18 @@ test('judge: healthy, the marker in the file: PASS, every hop ok, nothing fails'
   );
 });
 
+test('judge: the marker reached the NIC, a syslog rule left it out of the file, the sysrq line is there: PASS, and the log hop says so', t => {
+  // As on the lab: `if $msg contains "netdiag-" then stop` before the file rule.
+  const e = { ...evidence({ name: 'filtered', inLog: true }) };
+  e.logFile = { ...e.logFile!, markerFound: false, sysrqFound: true };
+  const r = judgeVerify(e);
+  t.true(r.ok, JSON.stringify(r.rootCause));
+  const log = r.checks.find(x => x.id === 'verify.log')!;
+  t.is(log.status, 'pass');
+  t.notRegex(log.detail, /the marker is in|see "ordinary messages sent"/);
+  t.regex(log.detail, /^the sysrq line is in \/var\/log\/syslog; the marker arrived too \(packets #3\) but is not there/);
+});
+
 test('judge: a sender check the test contradicts is a warning on a PASS, never a FAIL line', t => {
   const stale = {
     ...healthySender(),

@@ -924,3 +924,21 @@ test("the log's copies of the marker: one per line, N for rsyslog's 'message rep
   t.is(copiesOf(line('10.99.0.2', `${MARKER} message repeated 9 times: [x]`), MARKER), 1);
   t.is(copiesOf(line('10.99.0.2', 'sysrq: Show Regs'), MARKER), 0);
 });
+
+test("the log's copies of the marker: the old 'last message repeated N times' line counts for the line before it", t => {
+  const line = (host: string, msg: string) => `Dec  3 17:20:01 ${host} ${msg}`;
+  const marker = `[   52.101377] ${MARKER}`;
+  // sysklogd, or rsyslog v5 with $RepeatedMsgReduction on: the repeat line has no text; it follows the line it repeats.
+  const reduced = [line('10.99.0.2', marker), line('10.99.0.2', 'last message repeated 2 times')].join('\n');
+  t.is(copiesOf(reduced, MARKER), 3);
+  // A flush on the timer and more copies: a second repeat line for the same line.
+  t.is(copiesOf(`${reduced}\n${line('10.99.0.2', 'last message repeated 1 time')}`, MARKER), 4);
+  // Repeating another line: not the marker's copies.
+  const other = [
+    line('10.99.0.2', marker),
+    line('10.99.0.2', '[   52.118404] sysrq: Show Regs'),
+    line('10.99.0.2', 'last message repeated 2 times'),
+  ].join('\n');
+  t.is(copiesOf(other, MARKER), 1);
+  t.is(copiesOf(line('10.99.0.2', 'last message repeated 5 times'), MARKER), 0);
+});

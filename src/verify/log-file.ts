@@ -60,16 +60,27 @@ export async function checkLogFile(
  * How many copies of a message holding `text` the log shows: one per line, and N for rsyslog's
  * `message repeated N times: [...]` line ($RepeatedMsgReduction on, Ubuntu's default), which stands
  * for the identical copies after the first: the same marker sent to two or three targets.
+ * The older form without the text, `last message repeated N times` (sysklogd; rsyslog before v8
+ * unless $RepeatedMsgContainsOriginalMsg was on), stands for copies of the line written before it
+ * to the same file: it counts when the line before it (or before a run of such lines) has the text.
  */
 export function copiesOf(log: string, text: string): number {
   let n = 0;
+  let lastHad = false;
   for (const l of log.split('\n')) {
-    if (!l.includes(text)) continue;
+    const last = LAST_REPEATED.exec(l);
+    if (last && !l.includes(text)) {
+      if (lastHad) n += Number(last[1]);
+      continue;
+    }
+    lastHad = l.includes(text);
+    if (!lastHad) continue;
     const m = REPEATED.exec(l);
     n += m && l.indexOf(text) > m.index ? Number(m[1]) : 1;
   }
   return n;
 }
+const LAST_REPEATED = /\blast message repeated (\d{1,6}) times?\s*$/;
 const REPEATED = /\bmessage repeated (\d{1,6}) times: \[/;
 
 /**

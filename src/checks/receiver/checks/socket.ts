@@ -9,6 +9,7 @@ import type { ReceiverFacts } from '../../host/facts.js';
 import type { UdpSocket } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import { inNetwork } from '../../firewall/address.js';
+import { ipFamily } from '../../../config/netconsole-spec.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
 import { destinationsFor, type LogDestination, type SyslogConfig, type UdpInput } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
@@ -19,6 +20,45 @@ const WILDCARD = new Set(['0.0.0.0', '::', '*']);
 /** The fix for an rsyslog imudp input with a rate limit. */
 export const rateLimitFix = (i: UdpInput) =>
   `In ${i.from}:${i.line}, remove RateLimit.Interval from input(type="imudp" port="${i.port}") (or raise RateLimit.Burst above the longest crash log, e.g. 20000), then systemctl restart rsyslog`;
+
+/**
+ * What rsyslog makes of its `$AllowedSender UDP` lines (one list for all of them), as rsyslog 8.2302
+ * did on the lab: an address or network is an entry, IPv6 in brackets (`[fd99::2]`, `[fd99::]/64`);
+ * an IPv6 address without brackets is a parse error that drops it and the rest of its line; anything
+ * else is a host name looked up at start-up, and left out when it does not resolve, as `ip:port`
+ * never does. An empty list accepts every sender.
+ */
+function rsyslogAcl(lines: ReadonlyArray<{ spec: readonly string[] }>): { nets: string[]; names: string[] } {
+  const nets: string[] = [];
+  const names: string[] = [];
+  for (const { spec } of lines)
+    for (const s of spec) {
+      const v6 = /^\[([\da-f:.]+)\](\/\d{1,3})?$/i.exec(s);
+      const [addr] = s.split('/') as [string];
+      if (v6 && ipFamily(v6[1]!) === 6) nets.push(v6[1]! + (v6[2] ?? ''));
+      else if (ipFamily(addr) === 6) break;
+      else if (ipFamily(addr) === 4) nets.push(s);
+      else if (!/^[\d.]+:\d+$/.test(s)) names.push(s);
+    }
+  return { nets, names };
+}
+
+/** The finding for an rsyslog allowed-sender list that leaves the sender out, if it does. */
+function aclFinding(lines: SyslogConfig['allowedSenders'], senderIp: string): Finding | undefined {
+  const [a] = lines;
+  const acl = rsyslogAcl(lines);
+  // No entry rsyslog could use: it keeps no list and accepts every sender.
+  if (!a || acl.nets.some(n => inNetwork(senderIp, n) === true) || (!acl.nets.length && !acl.names.length))
+    return undefined;
+  // Only addresses and networks: rsyslog throws the sender's datagrams away, certainly.
+  const hostNames = acl.names.length > 0;
+  return finding(hostNames ? 'syslog-config-warning' : 'syslog-sender-refused', {
+    ...(hostNames ? { severity: 'info' as const } : {}),
+    summary: `$AllowedSender does not list ${senderIp}${hostNames ? ' (unless a host name in it resolves to it)' : ''}`,
+    evidence: lines.map(x => `${x.from}:${x.line}: $AllowedSender UDP, ${x.spec.join(', ')}`),
+    hint: `In ${a.from}:${a.line}: $AllowedSender UDP, ${[...a.spec, ipFamily(senderIp) === 6 ? `[${senderIp}]/128` : `${senderIp}/32`].join(', ')}, then restart rsyslog`,
+  });
+}
 
 export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, receiverIp, family } = v;
@@ -159,23 +199,10 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
           hint: rateLimitFix(i),
         }),
       );
-    // $AllowedSender lists that leave the sender out.
+    // $AllowedSender lists that leave the sender out: all of a configuration's lines make one list.
     for (const c of cfgs) {
-      for (const a of c.allowedSenders) {
-        if (!senderIp) continue;
-        const ok = a.spec.some(s => inNetwork(senderIp, s.replace(/:\d+$/, '')) === true);
-        const hostNames = a.spec.some(s => !/^[\d.:/a-f*]+$/i.test(s));
-        // Only addresses and networks: rsyslog throws the sender's datagrams away, certainly.
-        if (!ok)
-          f.push(
-            finding(hostNames ? 'syslog-config-warning' : 'syslog-sender-refused', {
-              ...(hostNames ? { severity: 'info' as const } : {}),
-              summary: `$AllowedSender does not list ${senderIp}${hostNames ? ' (unless a host name in it resolves to it)' : ''}`,
-              evidence: [`${a.from}:${a.line}: $AllowedSender UDP, ${a.spec.join(', ')}`],
-              hint: `In ${a.from}:${a.line}: $AllowedSender UDP, ${[...a.spec, `${senderIp}/32`].join(', ')}, then restart rsyslog`,
-            }),
-          );
-      }
+      const refused = senderIp ? aclFinding(c.allowedSenders, senderIp) : undefined;
+      if (refused) f.push(refused);
       for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
     }
     const filtered = filteredEverywhere(cfgs, port);

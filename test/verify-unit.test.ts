@@ -15,6 +15,7 @@ import { formatPlain } from '../src/decode/netconsole.js';
 import { CLIError } from '../src/errors.js';
 import { runVerify } from '../src/verify/run.js';
 import type { VerifyDeps } from '../src/verify/types.js';
+import { fx } from './helpers/host-facts.js';
 
 const RECV_MAC = '02:99:00:00:00:01';
 const MARKER = 'netdiag-verify-feedc0ffee00';
@@ -33,10 +34,13 @@ interface Scenario {
   held?: string[];
   /** What arrives after the trigger: texts, with the destination MAC and delay. */
   arrivals?: Array<{ text: string; dstMac?: string; delayMs: number }>;
+  /** This host's /proc/net/udp before the trigger and after it (a daemon that stops during the test). */
+  udp?: { before: string; after: string };
 }
 
 function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
   let sink: PacketSink | undefined;
+  let triggered = false;
   const sender: VerifyDeps['sender'] = {
     lastError: sc.ssh?.code === 255 ? 'ssh: connect to host 10.99.0.2 port 22: Connection refused' : undefined,
     setSudo() {},
@@ -73,6 +77,7 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
       if (cmd.startsWith('sh -c id -u')) return sc.ssh ?? ok(`${sc.uid ?? '0'}\n10.99.0.1 40000 10.99.0.2 22\n`);
       if (cmd === 'true') return sc.sudo === false ? fail(1, 'sudo: a password is required') : ok('');
       if (cmd.includes('/proc/sysrq-trigger')) {
+        triggered = true;
         const r = sc.trigger ?? ok('');
         if (r.code === 0) {
           for (const a of sc.arrivals ?? []) {
@@ -96,7 +101,16 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
   }
   const receiver: HostExec = {
     run: argv => Promise.resolve(receiverAnswer(argv)),
-    readFile: () => Promise.resolve(null),
+    readFile: p =>
+      Promise.resolve(
+        p === '/proc/net/udp' && sc.udp
+          ? triggered
+            ? sc.udp.after
+            : sc.udp.before
+          : p === '/etc/rsyslog.conf' && sc.udp
+            ? 'module(load="imudp")\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n'
+            : null,
+      ),
   };
   function receiverAnswer(argv: string[]): ExecResult {
     {
@@ -185,6 +199,30 @@ test('only the sysrq line arrives: the marker was filtered', async t => {
   const out = await runVerify(opts, deps({ arrivals: [{ text: 'sysrq: Show Regs', delayMs: 20 }] }));
   t.false(out.report.ok);
   t.is(out.report.rootCause?.code, 'marker-filtered');
+});
+
+test('the daemon stops during the test: its socket gone after the trigger is the root cause, not the log file', async t => {
+  // As on the lab: rsyslogd listened, the marker and the sysrq line reached its socket, it was killed.
+  const out = await runVerify(
+    { ...opts, syslogConfig: '/etc/rsyslog.conf', logFile: '/var/log/syslog' },
+    {
+      ...deps({
+        arrivals: [
+          { text: MARKER, delayMs: 30 },
+          { text: 'sysrq: Show Regs', delayMs: 40 },
+        ],
+        udp: { before: fx('generated/proc-net-udp-any.txt'), after: fx('generated/proc-net-udp-none.txt') },
+      }),
+      fileSize: () => Promise.resolve(0),
+      readFrom: () => Promise.resolve(''),
+    },
+  );
+  t.false(out.report.ok);
+  t.is(out.report.rootCause?.code, 'receiver-not-listening', JSON.stringify(out.report.rootCause));
+  t.true(
+    out.report.rootCause!.evidence.some(e => /listened on 0\.0\.0\.0:514 when the test began, and nothing listens after it/.test(e)),
+    JSON.stringify(out.report.rootCause!.evidence),
+  );
 });
 
 test('both arrive to the right MAC: pass, with the round-trip time', async t => {

@@ -8,7 +8,7 @@
  * libpcap. The fleet run (fleet.ts) uses the same phases, sharing one capture and one receiver
  * snapshot among many senders.
  */
-import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
+import { collectReceiverCounters, collectReceiverFacts, collectReceiverSockets } from '../checks/host/collect.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { checkLogFile, type LogStart, logStart, watchedLogFile } from './log-file.js';
@@ -101,10 +101,13 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   );
   // Only the counters again (as a fleet run does): the sockets, configuration and addresses are
   // those collected before the test.
-  const [logCheck, afterFacts] = await Promise.all([
+  const [logCheck, counted] = await Promise.all([
     logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
     beforeFacts.then(f => collectReceiverCounters(d.receiver, f)),
   ]);
+  // Nothing of the test in the file: whether the daemon still listens (it may have stopped during the test).
+  const missed = logCheck?.readable && tracker.arrived && !logCheck.markerFound && !logCheck.sysrqFound;
+  const afterFacts = missed ? await collectReceiverSockets(d.receiver, counted) : counted;
   const { report, others } = judgeSenderTargets({
     side,
     tracker,

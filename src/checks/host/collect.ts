@@ -243,6 +243,29 @@ export async function collectReceiverCounters(exec: HostExec, facts: ReceiverFac
   return out;
 }
 
+/**
+ * The sockets and processes again, over facts collected before: after a test whose message did not
+ * reach the log file, to tell a daemon that stopped during it from one that dropped the message.
+ */
+export async function collectReceiverSockets(exec: HostExec, facts: ReceiverFacts): Promise<ReceiverFacts> {
+  const notes: string[] = [];
+  const out: ReceiverFacts = { ...facts, notes: [...facts.notes] };
+  const again = <K extends 'udp' | 'udp6' | 'ss' | 'processes'>(k: K, v: ReceiverFacts[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+    else delete out[k];
+  };
+  const at = started(notes);
+  const udp = at(() => readFact(exec, '/proc/net/udp'));
+  const udp6 = at(() => readFact(exec, '/proc/net/udp6'));
+  const ss = at(n => runFact(exec, ['ss', '-ulnp'], n));
+  const processes = at(n => runFact(exec, ['ps', '-e', '-o', 'netns=,comm='], n));
+  again('udp', await udp());
+  again('udp6', await udp6());
+  again('ss', await ss());
+  again('processes', await processes());
+  return out;
+}
+
 /** Whether collection found nothing at all (an empty or foreign directory): then nothing can be checked. */
 export function nothingCollected(facts: SenderFacts | ReceiverFacts): boolean {
   return (Object.entries(facts as object) as Array<[string, unknown]>).every(

@@ -44,7 +44,14 @@ export const socketHop: Hop = (e, s) =>
     // An ICMP port unreachable while a socket listens on the port is a firewall's REJECT (its own
     // hop), not a missing listener: only the check's verdict or an empty port says nothing listens.
     if (c?.status === 'fail' || ((unreachable.length || noPorts > 0) && !listening)) {
+      // It listened when the test began: the daemon stopped during the test, with what it had received.
+      const was = e.receiverBefore.sockets[0];
       const ev = [
+        ...(was && !listening
+          ? [
+              `${was.process ?? 'a process'} listened on ${endpoint(was.address, was.port)} when the test began, and nothing listens after it: it stopped during the test`,
+            ]
+          : []),
         ...unreachable.flatMap(f => f.evidence.slice(0, 2)),
         ...(noPorts > 0
           ? [`Udp NoPorts rose by ${noPorts} during the ${e.sharedCounters ? 'run (every sender)' : 'test'}`]

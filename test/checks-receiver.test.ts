@@ -243,6 +243,20 @@ const cases: Array<{
     facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, fd99::2, 10.99.5.1\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
     codes: [],
   },
+  // Walked on the lab: `ip link set dev ndt-walk1 down` on the log server; check said nothing failed.
+  {
+    name: 'the interface holding the receiver IP is down: nothing arrives on it',
+    facts: h => ({ ...h, ipAddr: { ...h.ipAddr!, text: h.ipAddr!.text.replace('"MULTICAST","UP","LOWER_UP"]', '"MULTICAST"]') } }),
+    codes: ['receiver-device-down'],
+    evidence: /^ip -j addr show: eth0 <BROADCAST,MULTICAST>$/,
+    hint: /^ip link set eth0 up$/,
+  },
+  {
+    name: 'the interface holding the receiver IP is up without carrier',
+    facts: h => ({ ...h, ipAddr: { ...h.ipAddr!, text: h.ipAddr!.text.replace('"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"]', '"eth0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"]') } }),
+    codes: ['receiver-device-down'],
+    hint: /cable or switch port/,
+  },
   {
     name: 'rsyslog: a stop for the sender in rsyslog.d comes before the main file writes (walked on the lab)',
     facts: h => ({
@@ -312,8 +326,8 @@ test('receiver: healthy Debian 12 passes every check and says where messages lan
   t.is(r.firewall!.verdict, 'accepted');
   t.is(r.counters['Udp.InDatagrams'], 120);
   t.regex(r.checks[0]!.detail, /0.0.0.0:514 \(rsyslogd\)/);
-  // Every check of the list ran but the SELinux one (no semanage here).
-  t.is(r.checks.length, RECEIVER_CHECKS.length - 1);
+  // Every check of the list ran but the SELinux one (no semanage here) and the receiving interface's (up).
+  t.is(r.checks.length, RECEIVER_CHECKS.length - 2);
 });
 
 test('receiver: no facts gives unknowns, not alarms', t => {

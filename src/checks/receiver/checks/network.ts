@@ -5,7 +5,7 @@
 import type { Finding } from '../../../findings/finding.js';
 import { finding } from '../../../findings/catalog.js';
 import type { ReceiverFacts } from '../../host/facts.js';
-import { parseRouteGet } from '../../host/netinfo.js';
+import { parseLinks, parseRouteGet } from '../../host/netinfo.js';
 import { semanagePorts } from '../../host/procnet.js';
 import { type CheckResult, check } from '../../check.js';
 import type { FirewallVerdict } from '../../firewall/model.js';
@@ -58,6 +58,30 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
     }
   }
   return check('receiver.firewall', 'firewall', f, detail, fw ? 'pass' : 'unknown');
+}
+
+/**
+ * The receiving interface (the one holding the target's address), only when it is down or has no
+ * carrier: nothing arrives then. Up, or not known: no line.
+ */
+export function receiverLinkCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult | undefined {
+  const link = v.iface ? parseLinks(facts.ipAddr).find(l => l.name === v.iface) : undefined;
+  if (!link || (link.up && link.lowerUp !== false)) return undefined;
+  const state = link.up ? 'up but without carrier (no LOWER_UP)' : 'down';
+  return check(
+    'receiver.link',
+    'receiving interface',
+    [
+      finding('receiver-device-down', {
+        summary: `${link.name}, which holds ${v.receiverIp ?? 'the target address'}, is ${state}: nothing arrives on it`,
+        evidence: [`${facts.ipAddr?.from ?? 'ip addr'}: ${link.name} <${link.flags.join(',')}>`],
+        hint: link.up
+          ? `Check ${link.name}'s cable or switch port (ip link show ${link.name} shows LOWER_UP when the carrier is there)`
+          : `ip link set ${link.name} up`,
+      }),
+    ],
+    `${link.name} is ${state}`,
+  );
 }
 
 export function rpFilterCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {

@@ -294,6 +294,20 @@ for (const c of cases) {
   });
 }
 
+test('sender: a device that is up without carrier gets a fix about its link, not `ip link set up` (walked on the lab: --link-down)', t => {
+  const h = healthy();
+  const r = runSenderChecks({
+    ...h,
+    modprobe: [f('options netconsole netconsole=@10.0.0.2/eth1,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')],
+    kernelLog: undefined,
+    ipLink: { ...f(fx('iplink/bond-vlan.txt'), 'ip -d link show'), format: 'text' },
+    ipAddr: undefined,
+  });
+  const down = r.findings.find(x => x.code === 'sender-device-down')!;
+  t.is(down.summary, 'eth1 has no carrier');
+  t.regex(down.hint, /^eth1 is up but has no link: check its cable and switch port/);
+});
+
 // ---- healthy -------------------------------------------------------------------------------------
 
 test('links: one ip -d -j addr show parses as ip -d -j link show and ip -j addr show together (real lab outputs)', t => {

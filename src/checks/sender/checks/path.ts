@@ -57,6 +57,8 @@ export function deviceCheck(facts: SenderFacts, v: SenderView): CheckResult {
         finding('sender-device-down', {
           summary: `${link.name} has no carrier`,
           evidence: [`${linkFrom}: ${link.name} <${link.flags.join(',')}> (no LOWER_UP)`],
+          // It is up already: the catalog's `ip link set DEV up` would change nothing.
+          hint: `${link.name} is up but has no link: check its cable and switch port (on a virtual machine, the host's side of its NIC: the tap, veth or bridge port); ip link show ${link.name} shows LOWER_UP when the link is back`,
           subject: link.name,
         }),
       );

@@ -219,41 +219,103 @@ const cases: Array<{
   // $AllowedSender as rsyslog 8.2302 read it on the lab (walked: the marker in the file or not).
   {
     name: '$AllowedSender on two lines: one list, the second line lists the sender',
-    facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.99.5.0/24\n$AllowedSender UDP, 10.99.0.2\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.99.5.0/24\n$AllowedSender UDP, 10.99.0.2\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
     codes: [],
   },
   {
     name: '$AllowedSender with only an IPv6 entry in brackets: an IPv4 sender is refused',
-    facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, [fd99::2]\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, [fd99::2]\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
     codes: ['syslog-sender-refused'],
     hint: /^In \/etc\/rsyslog.conf:3: \$AllowedSender UDP, \[fd99::2\], 10.99.0.2\/32, then restart rsyslog$/,
   },
   {
     name: '$AllowedSender with ip:port only: rsyslog looks it up as a host name, fails, keeps no list, accepts all',
-    facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.99.5.1:514\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.99.5.1:514\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
     codes: [],
   },
   {
     name: '$AllowedSender: an IPv6 address without brackets ends the line, the sender after it is not listed',
-    facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.20.1.0/24, fd99::2, 10.99.0.2\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, 10.20.1.0/24, fd99::2, 10.99.0.2\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
     codes: ['syslog-sender-refused'],
   },
   {
     name: '$AllowedSender with only an IPv6 address without brackets: nothing usable, every sender accepted',
-    facts: h => ({ ...h, syslog: { rsyslog: [f('$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, fd99::2, 10.99.5.1\n*.* /var/log/all.log\n', '/etc/rsyslog.conf')] } }),
+    facts: h => ({
+      ...h,
+      syslog: {
+        rsyslog: [
+          f(
+            '$ModLoad imudp\n$UDPServerRun 514\n$AllowedSender UDP, fd99::2, 10.99.5.1\n*.* /var/log/all.log\n',
+            '/etc/rsyslog.conf',
+          ),
+        ],
+      },
+    }),
     codes: [],
   },
   // Walked on the lab: `ip link set dev ndt-walk1 down` on the log server; check said nothing failed.
   {
     name: 'the interface holding the receiver IP is down: nothing arrives on it',
-    facts: h => ({ ...h, ipAddr: { ...h.ipAddr!, text: h.ipAddr!.text.replace('"MULTICAST","UP","LOWER_UP"]', '"MULTICAST"]') } }),
+    facts: h => ({
+      ...h,
+      ipAddr: { ...h.ipAddr!, text: h.ipAddr!.text.replace('"MULTICAST","UP","LOWER_UP"]', '"MULTICAST"]') },
+    }),
     codes: ['receiver-device-down'],
     evidence: /^ip -j addr show: eth0 <BROADCAST,MULTICAST>$/,
     hint: /^ip link set eth0 up$/,
   },
   {
     name: 'the interface holding the receiver IP is up without carrier',
-    facts: h => ({ ...h, ipAddr: { ...h.ipAddr!, text: h.ipAddr!.text.replace('"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"]', '"eth0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"]') } }),
+    facts: h => ({
+      ...h,
+      ipAddr: {
+        ...h.ipAddr!,
+        text: h.ipAddr!.text.replace(
+          '"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"]',
+          '"eth0","flags":["NO-CARRIER","BROADCAST","MULTICAST","UP"]',
+        ),
+      },
+    }),
     codes: ['receiver-device-down'],
     hint: /cable or switch port/,
   },

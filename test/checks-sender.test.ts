@@ -298,7 +298,9 @@ test('sender: a device that is up without carrier gets a fix about its link, not
   const h = healthy();
   const r = runSenderChecks({
     ...h,
-    modprobe: [f('options netconsole netconsole=@10.0.0.2/eth1,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf')],
+    modprobe: [
+      f('options netconsole netconsole=@10.0.0.2/eth1,514@10.99.0.1/52:54:00:aa:00:01', '/etc/modprobe.d/nc.conf'),
+    ],
     kernelLog: undefined,
     ipLink: { ...f(fx('iplink/bond-vlan.txt'), 'ip -d link show'), format: 'text' },
     ipAddr: undefined,

@@ -361,7 +361,10 @@ test('judge: the marker reached the NIC, a syslog rule left it out of the file, 
   const log = r.checks.find(x => x.id === 'verify.log')!;
   t.is(log.status, 'pass');
   t.notRegex(log.detail, /the marker is in|see "ordinary messages sent"/);
-  t.regex(log.detail, /^the sysrq line is in \/var\/log\/syslog; the marker arrived too \(packets #3\) but is not there/);
+  t.regex(
+    log.detail,
+    /^the sysrq line is in \/var\/log\/syslog; the marker arrived too \(packets #3\) but is not there/,
+  );
 });
 
 test('judge: a sender check the test contradicts is a warning on a PASS, never a FAIL line', t => {

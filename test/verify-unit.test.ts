@@ -220,7 +220,9 @@ test('the daemon stops during the test: its socket gone after the trigger is the
   t.false(out.report.ok);
   t.is(out.report.rootCause?.code, 'receiver-not-listening', JSON.stringify(out.report.rootCause));
   t.true(
-    out.report.rootCause!.evidence.some(e => /listened on 0\.0\.0\.0:514 when the test began, and nothing listens after it/.test(e)),
+    out.report.rootCause!.evidence.some(e =>
+      /listened on 0\.0\.0\.0:514 when the test began, and nothing listens after it/.test(e),
+    ),
     JSON.stringify(out.report.rootCause!.evidence),
   );
 });

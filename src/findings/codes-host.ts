@@ -223,10 +223,10 @@ export const HOST_CODES = defineCodes([
   {
     code: 'receiver-device-down',
     severity: 'error',
-    title: "The receiving interface is down",
+    title: 'The receiving interface is down',
     explanation:
-      "The interface that holds the address netconsole sends to is administratively down or has no carrier: " +
-      'nothing arrives on it, whatever listens behind it, and the sender\'s messages meanwhile are lost.',
+      'The interface that holds the address netconsole sends to is administratively down or has no carrier: ' +
+      "nothing arrives on it, whatever listens behind it, and the sender's messages meanwhile are lost.",
     fix: 'ip link set DEV up on this host, and check the cable/switch port (ip link show DEV shows LOWER_UP when the carrier is there)',
   },
   {

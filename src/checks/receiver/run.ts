@@ -2,8 +2,8 @@
  * The receiver checks, in the order they are listed: is the receiving interface up (a line only
  * when it is not), does something listen on the port and address, is the syslog daemon set up for
  * UDP (and which file the messages land in), does the firewall let a new UDP datagram from the
- * sender through, does rp_filter drop it, do the UDP counters show drops, does SELinux allow the port. A new check is one function
- * `(facts, view) => CheckResult` added to RECEIVER_CHECKS. Pure.
+ * sender through, does rp_filter drop it, do the UDP counters show drops, does SELinux allow the
+ * port. A new check is one function `(facts, view) => CheckResult` added to RECEIVER_CHECKS. Pure.
  */
 import type { Finding } from '../../findings/finding.js';
 import type { ReceiverFacts } from '../host/facts.js';

@@ -15,6 +15,7 @@ import { CLIError } from '../src/errors.js';
 import { runFleet, snapshotter, type FleetDeps, type FleetResult } from '../src/verify/fleet.js';
 import { fleetDoc, fleetExitCode, formatFleetJson, formatFleetText } from '../src/verify/fleet-report.js';
 import { PLAIN } from '../src/report/style.js';
+import { fx } from './helpers/host-facts.js';
 
 const RECV_MAC = '02:99:00:00:00:01';
 const ok = (stdout: string): ExecResult => ({ stdout, stderr: '', code: 0 });
@@ -118,6 +119,36 @@ test('no senders, or a bad trigger: refused before anything runs', async t => {
     { message: /--trigger/ },
   );
   t.is(log.receiverRuns, 0);
+});
+
+test('the daemon stops during the run: its socket gone after the test is the root cause, not the log file', async t => {
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const d = fleetDeps({ 'root@web1': { ip: '10.99.0.11', kind: 'healthy' } }, log);
+  // rsyslogd listened when the facts were collected (the first read), and not after the test.
+  let udpReads = 0;
+  const files: Record<string, string> = {
+    '/etc/rsyslog.conf': 'module(load="imudp")\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n',
+  };
+  d.receiver = {
+    ...d.receiver,
+    readFile: p =>
+      Promise.resolve(
+        p === '/proc/net/udp'
+          ? fx(udpReads++ ? 'generated/proc-net-udp-none.txt' : 'generated/proc-net-udp-any.txt')
+          : (files[p] ?? null),
+      ),
+  };
+  const out = await runFleet(
+    {
+      ...base,
+      syslogConfig: '/etc/rsyslog.conf',
+      logFile: '/var/log/syslog',
+      senders: [{ name: 'web1', destination: 'root@web1' }],
+    },
+    { ...d, fileSize: () => Promise.resolve(0), readFrom: () => Promise.resolve('') },
+  );
+  const r = out.results[0]!.outcome;
+  t.is(r?.report.rootCause?.code, 'receiver-not-listening', JSON.stringify(r?.report.rootCause));
 });
 
 test('mixed fleet: each sender its own verdict; unreachable and stuck ones do not stop the others; one capture', async t => {

@@ -9,7 +9,7 @@
  * or does not finish within its budget is "could not be checked", with the reason, and never
  * stops the others. Every effect goes through the dependencies given.
  */
-import { collectReceiverCounters, collectReceiverFacts } from '../checks/host/collect.js';
+import { collectReceiverCounters, collectReceiverFacts, collectReceiverSockets } from '../checks/host/collect.js';
 import { runReceiverChecks, type ReceiverFacts } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
 import { CLIError } from '../errors.js';
@@ -226,10 +226,13 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     }
     const wire = pipeline.finish();
     const doneAt = d.clock();
-    const [logCheck, after] = await Promise.all([
+    const [logCheck, counted] = await Promise.all([
       logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
       afterFacts(doneAt),
     ]);
+    // Nothing of this test in the file: whether the daemon still listens (it may have stopped meanwhile).
+    const missed = logCheck?.readable && tracker.arrived && !logCheck.markerFound && !logCheck.sysrqFound;
+    const after = missed ? await collectReceiverSockets(d.receiver, counted) : counted;
     const { report, others } = judgeSenderTargets({
       side,
       tracker,

@@ -637,6 +637,14 @@ test('judge: the marker in the file, the sysrq line after it not, though both re
   t.is(r.rootCause?.code, 'not-in-log');
   t.regex(r.rootCause!.summary, /the marker reached \/var\/log\/syslog but the sysrq line after it did not/);
   t.regex(r.rootCause!.evidence[0]!, /the sysrq line reached eth0 80 ms after the trigger \(packets #3\)/);
+  // The firewall accepts and no buffer overflowed (lab: `:msg, contains, "sysrq" stop`): the daemon left
+  // it out; the firewall's rate limits and receive buffers are not the cause named.
+  t.regex(
+    r.rootCause!.summary,
+    /the firewall accepted them with no receive buffer full: the syslog daemon left it out/,
+  );
+  t.notRegex(r.rootCause!.summary + r.rootCause!.hint, /rate limit|RcvBufSize/);
+  t.regex(r.rootCause!.hint, /^Find the syslog rule that leaves out "sysrq: Show Regs"/);
   // Only the marker on the wire (no sysrq line came): nothing to miss, a PASS.
   const { sysrqArrival: _, ...noSysrq } = base;
   t.true(judgeVerify({ ...noSysrq, logFile: { ...base.logFile!, sysrqFound: false } }).ok);

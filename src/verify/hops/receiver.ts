@@ -183,18 +183,28 @@ function burstCut(e: VerifyEvidence, s: Seen, path: string): CheckResult {
   ];
   // The daemon's own rate limit, with the firewall passing and no buffer full: that is the cut.
   const daemonCut = limited.length > 0 && rcvbuf <= 0 && (!fw || fw.status === 'pass');
+  // Nothing here cuts a burst (the firewall accepts, no buffer overflowed, no rate limit): the daemon
+  // left the line out. Walked on the lab: `:msg, contains, "sysrq" stop` before the file rule.
+  const unexplained =
+    !why.length && fw?.status === 'pass' && e.receiverAfter.counters['Udp.RcvbufErrors'] !== undefined && rcvbuf <= 0;
+  const head = `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}`;
   return step('verify.log', 'in the syslog file', 'fail', `the marker is in ${path}, the sysrq line is not`, [
     finding('not-in-log', {
       summary: daemonCut
-        ? `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: the syslog daemon's UDP input has a rate limit, and a crash's log is a burst`
-        : `the marker reached ${path} but the sysrq line after it did not, though both reached ${e.iface}: this host loses part of a burst (a firewall rule with a rate limit, a full receive buffer), and a crash's log is a burst`,
+        ? `${head}: the syslog daemon's UDP input has a rate limit, and a crash's log is a burst`
+        : unexplained
+          ? `${head}, and the firewall accepted them with no receive buffer full: the syslog daemon left it out (a rule that filters messages by their text, or files this one elsewhere; a queue that discards)`
+          : `${head}: this host loses part of a burst (a firewall rule with a rate limit, a full receive buffer), and a crash's log is a burst`,
       evidence: [
         `the sysrq line reached ${e.iface} ${a.afterMs} ms after the trigger (packets ${packetList(a.packets, a.packets.length)}); not in ${path} after 2 s`,
         ...why,
+        ...(unexplained ? [`firewall: ${fw.detail}`, 'Udp RcvbufErrors +0 during the test'] : []),
       ],
       hint: daemonCut
         ? rateLimitFix(limited[0]!)
-        : "Accept the sender's UDP without a rate limit (iptables -m limit / hashlimit, nft limit rate) before any rule that limits it, and if RcvbufErrors rose, raise the daemon's receive buffer (rsyslog imudp RcvBufSize, net.core.rmem_max)",
+        : unexplained
+          ? `Find the syslog rule that leaves out "${a.text}" (a filter on its text such as :msg, contains or a regex, a stop, another file) and let kernel lines through: a crash's lines may match it too`
+          : "Accept the sender's UDP without a rate limit (iptables -m limit / hashlimit, nft limit rate) before any rule that limits it, and if RcvbufErrors rose, raise the daemon's receive buffer (rsyslog imudp RcvBufSize, net.core.rmem_max)",
     }),
   ]);
 }

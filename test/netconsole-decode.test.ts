@@ -1,5 +1,14 @@
 import test from 'ava';
-import { decodeNetconsole, formatExtended, formatPlain, type ExtendedHeader } from '../src/decode/netconsole.js';
+import {
+  decodeKernelHeader,
+  decodeNetconsole,
+  decodePlain,
+  formatExtended,
+  formatPlain,
+  newKernelHeaderView,
+  newPlainView,
+  type ExtendedHeader,
+} from '../src/decode/netconsole.js';
 import {
   decodeExtendedBody,
   escapeKernel,
@@ -212,3 +221,69 @@ test('a header of thousands of release-like fields is plain text, not a stack ov
   t.is(dec('1.1,'.repeat(5000) + '6,1,2,-;x\n').kind, 'plain');
   t.is(dec('a,'.repeat(5000) + '6,1,2,-;x\n').kind, 'plain');
 });
+
+// The pipeline reads the common records through decodeKernelHeader and decodePlain (no object per
+// datagram); they must read exactly what decodeNetconsole reads, or decline (then decodeNetconsole
+// reads the payload). Declined first; each payload at a non-zero offset, with bytes after it.
+const kernelHeaderCases: Array<[string, string, boolean]> = [
+  ['release prefix', '6.1.0-56-amd64,6,378,14045975,-;x\n', false],
+  ['ncfrag field', '6,378,14045975,-,ncfrag=0/2000;x', false],
+  ['caller field', '6,378,14045975,-,caller=T1;x\n', false],
+  ['two flag characters', '6,378,14045975,-c;x\n', false],
+  ['flag is a comma', '6,378,14045975,,;x\n', false],
+  ['flag is a semicolon', '6,378,14045975,;;x\n', false],
+  ['flag is a control byte', '6,378,14045975,\x01;x\n', false],
+  ['flag over 127', '6,378,14045975,\xe9;x\n', false],
+  ['prefix over 1023', '1024,1,2,-;x\n', false],
+  ['17 digits', '6,12345678901234567,1,-;x\n', false],
+  ['no semicolon', '6,378,14045975,-\n', false],
+  ['cut after the flag', '6,378,14045975,-', false],
+  ['cut after usec', '6,378,14045975,', false],
+  ['empty seq', '6,,14045975,-;x\n', false],
+  ['plain', '[   45.287505] x\n', false],
+  ['syslog', '<13>Jan  1 00:00:00 h x\n', false],
+  ['common', '6,378,14045975,-;sysrq: Show Regs\n', true],
+  ['continuation flags', '4,1,2,c;x', true],
+  ['16 digits', '1023,1234567890123456,0,+;x\n', true],
+  ['empty body', '6,378,14045975,-;', true],
+];
+for (const [name, payload, taken] of kernelHeaderCases) {
+  test(`decodeKernelHeader ${taken ? 'reads' : 'declines'} as decodeNetconsole: ${name}`, t => {
+    const b = Buffer.from(`junk${payload}\0\0;,`, 'latin1');
+    const off = 4,
+      end = 4 + Buffer.byteLength(payload, 'latin1');
+    const v = newKernelHeaderView();
+    t.is(decodeKernelHeader(b, off, end, v), taken);
+    if (!taken) return; // decodeNetconsole reads it, as before
+    const r = decodeNetconsole(b, off, end);
+    if (r.kind !== 'extended') return t.fail(r.kind);
+    t.deepEqual(v.header, r.header);
+    t.is(v.bodyOff, r.bodyOff);
+  });
+}
+
+const plainCases: Array<[string, string]> = [
+  ['NUL byte', '[   45.287505] a\0b\n'],
+  ['printk time', '[   45.287505] sysrq: Show Regs\n'],
+  ['no space after the time', '[45.287505]x'],
+  ['short fraction', '[    1.5] x\n'],
+  ['not a time', '[ abc ] x\n'],
+  ['bracket only', '['],
+  ['text', 'hello world'],
+];
+for (const [name, payload] of plainCases) {
+  test(`decodePlain reads as decodeNetconsole: ${name}`, t => {
+    const b = Buffer.from(`junk${payload}\0\0`, 'latin1');
+    const off = 4,
+      end = 4 + Buffer.byteLength(payload, 'latin1');
+    const v = newPlainView();
+    const nul = decodePlain(b, off, end, v);
+    const r = decodeNetconsole(b, off, end);
+    if (nul >= 0) return t.is(r.kind, 'malformed');
+    if (r.kind !== 'plain') return t.fail(r.kind);
+    t.deepEqual(
+      { printkUsec: v.printkUsec < 0 ? undefined : v.printkUsec, bodyOff: v.bodyOff, newline: v.newline },
+      { printkUsec: r.printkUsec, bodyOff: r.bodyOff, newline: r.newline },
+    );
+  });
+}

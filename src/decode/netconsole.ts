@@ -199,6 +199,60 @@ function printkTime(buf: Uint8Array, off: number, end: number): number {
   return usec;
 }
 
+/** What decodeKernelHeader fills: the header (always these five fields) and where the body is. */
+export interface KernelHeaderView {
+  header: ExtendedHeader;
+  bodyOff: number;
+}
+
+export function newKernelHeaderView(): KernelHeaderView {
+  return { header: { facility: 0, level: 0, seq: 0, usec: 0, flags: '-' }, bodyOff: 0 };
+}
+
+/**
+ * The extended header as the kernel writes it for nearly every record, `prefix,seq,usec,F;`
+ * (no release, no ncfrag, no other field), read into `v` without allocating; false for anything
+ * else, which decodeNetconsole then reads. When true, decodeNetconsole would return this same
+ * header and body (`kind: 'extended'`). `v.header` is reused: a caller that keeps it copies it.
+ */
+export function decodeKernelHeader(buf: Uint8Array, off: number, end: number, v: KernelHeaderView): boolean {
+  let p = off,
+    c = 0,
+    prefix = 0,
+    seq = 0,
+    usec = 0;
+  // The same numbers readUint reads: 1 to 16 digits, each ended by a comma before `end`.
+  let start = p;
+  while (p < end && (c = buf[p]!) >= 0x30 && c <= 0x39) {
+    prefix = prefix * 10 + (c - 0x30);
+    p++;
+  }
+  if (p === start || p - start > 16 || p >= end || c !== COMMA || prefix > 1023) return false;
+  start = ++p;
+  while (p < end && (c = buf[p]!) >= 0x30 && c <= 0x39) {
+    seq = seq * 10 + (c - 0x30);
+    p++;
+  }
+  if (p === start || p - start > 16 || p >= end || c !== COMMA) return false;
+  start = ++p;
+  while (p < end && (c = buf[p]!) >= 0x30 && c <= 0x39) {
+    usec = usec * 10 + (c - 0x30);
+    p++;
+  }
+  if (p === start || p - start > 16 || p + 2 >= end || c !== COMMA) return false;
+  // One flag character, then the semicolon.
+  const f = buf[p + 1]!;
+  if (f < SPACE || f >= 128 || f === COMMA || f === SEMI || buf[p + 2] !== SEMI) return false;
+  const h = v.header;
+  h.facility = prefix >> 3;
+  h.level = prefix & 7;
+  h.seq = seq;
+  h.usec = usec;
+  h.flags = CHAR[f]!;
+  v.bodyOff = p + 3;
+  return true;
+}
+
 export function decodeNetconsole(buf: Uint8Array, off: number, end: number): NetconsoleRecord {
   if (end <= off) return { kind: 'malformed', reason: 'empty datagram', bodyOff: off, bodyEnd: end };
   const c0 = buf[off]!;
@@ -210,15 +264,44 @@ export function decodeNetconsole(buf: Uint8Array, off: number, end: number): Net
     const ext = decodeExtended(buf, off, end);
     if (ext) return ext;
   }
-  // Plain text. A NUL byte is never in a printk line.
+  const v = plainView;
+  const nul = decodePlain(buf, off, end, v);
+  if (nul >= 0) return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
+  if (v.printkUsec >= 0)
+    return { kind: 'plain', printkUsec: v.printkUsec, bodyOff: v.bodyOff, bodyEnd: end, newline: v.newline };
+  return { kind: 'plain', bodyOff: off, bodyEnd: end, newline: v.newline };
+}
+
+/** What decodePlain fills. */
+export interface PlainView {
+  /** The printk time in microseconds, or -1 when the line has none. */
+  printkUsec: number;
+  /** Where the text starts (after the printk time). */
+  bodyOff: number;
+  /** The payload ends with a newline. */
+  newline: boolean;
+}
+
+export function newPlainView(): PlainView {
+  return { printkUsec: -1, bodyOff: 0, newline: false };
+}
+
+const plainView = newPlainView();
+
+/**
+ * A non-empty payload that is neither syslog nor extended, read as a plain line into `v` without
+ * allocating. Returns the offset of a NUL byte (then it is malformed, and `v` is not filled), or -1.
+ */
+export function decodePlain(buf: Uint8Array, off: number, end: number, v: PlainView): number {
+  // A NUL byte is never in a printk line.
   // Searching past `end` is cheap: headers after the payload are full of zero bytes.
   const nul = buf.indexOf(0, off);
-  if (nul >= 0 && nul < end)
-    return { kind: 'malformed', reason: `NUL byte at offset ${nul - off}`, bodyOff: off, bodyEnd: end };
-  const newline = buf[end - 1] === NL;
-  const usec = c0 === LBRACKET ? printkTime(buf, off, end) : -1;
-  if (usec >= 0) return { kind: 'plain', printkUsec: usec, bodyOff: printkTextOff, bodyEnd: end, newline };
-  return { kind: 'plain', bodyOff: off, bodyEnd: end, newline };
+  if (nul >= 0 && nul < end) return nul;
+  v.newline = buf[end - 1] === NL;
+  const usec = buf[off] === LBRACKET ? printkTime(buf, off, end) : -1;
+  v.printkUsec = usec;
+  v.bodyOff = usec >= 0 ? printkTextOff : off;
+  return -1;
 }
 
 /** The kernel's extended-header fields besides ncfrag (CONFIG_PRINTK_CALLER). */

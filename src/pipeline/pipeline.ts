@@ -23,7 +23,14 @@ import {
   newLinkView,
   newUdpView,
 } from '../decode/packet.js';
-import { decodeNetconsole, looksLikeNetconsole } from '../decode/netconsole.js';
+import {
+  decodeKernelHeader,
+  decodeNetconsole,
+  decodePlain,
+  looksLikeNetconsole,
+  newKernelHeaderView,
+  newPlainView,
+} from '../decode/netconsole.js';
 import { endpoint, formatIpv4Number, formatIpv6, formatMacNum, macNum } from '../decode/addr.js';
 import { watchedPorts } from '../config/target.js';
 import type { Flow } from './flow.js';
@@ -55,6 +62,8 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const link = newLinkView();
   const ip = newIpView();
   const udp = newUdpView();
+  const kernelHeader = newKernelHeaderView();
+  const plain = newPlainView();
   const reasm = new IpReassembler();
   const table = new FlowTable();
   const fragBudget = new NcfragBudget();
@@ -240,6 +249,18 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     flow.bytes += pEnd - pOff;
     if (cut) flow.truncatedPackets.add(no);
     if (link.dstMacOff >= 0) dstMac(flow, buf, no);
+    // The common record, read without allocating: make.extended keeps nothing of its header.
+    if (decodeKernelHeader(l4buf, pOff, pEnd, kernelHeader)) {
+      flow.extended++;
+      const h = kernelHeader.header;
+      return make.extended(flow, h, l4buf, kernelHeader.bodyOff, pEnd, sec, nsec, no, undefined, 1, false);
+    }
+    // A plain line with printk's time (`[` is neither syslog's nor an extended header's start).
+    if (pEnd > pOff && l4buf[pOff] === 0x5b && decodePlain(l4buf, pOff, pEnd, plain) < 0) {
+      flow.plain++;
+      const usec = plain.printkUsec >= 0 ? plain.printkUsec : undefined;
+      return linesOf(flow).add(l4buf, pOff, plain.bodyOff, pEnd, plain.newline, usec, sec, nsec, no);
+    }
     const rec = decodeNetconsole(l4buf, pOff, pEnd);
     switch (rec.kind) {
       case 'extended': {

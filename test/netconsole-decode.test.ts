@@ -75,6 +75,26 @@ test('extended: ncfrag and unknown header fields', t => {
   t.deepEqual(r.header.fields, ['caller=T1']);
 });
 
+// An ncfrag field that is not `<digits>/<digits>` exactly is a field like any other. Failures first.
+const ncfragFields: Array<[string, { offset: number; total: number } | undefined]> = [
+  ['ncfrag=/2401', undefined],
+  ['ncfrag=1000/', undefined],
+  ['ncfrag=1000-2401', undefined],
+  ['ncfrag=1000/2401x', undefined],
+  ['ncfrag=x1000/2401', undefined],
+  ['ncfrag=12345678901/2401', undefined],
+  ['ncfrag=0/1', { offset: 0, total: 1 }],
+  ['ncfrag=1000/2401', { offset: 1000, total: 2401 }],
+];
+for (const [field, frag] of ncfragFields) {
+  test(`extended: ${field} is ${frag ? 'a piece' : 'an unknown field'}`, t => {
+    const r = dec(`6,379,14046000,-,${field};abc`);
+    if (r.kind !== 'extended') return t.fail(r.kind);
+    t.deepEqual(r.header.frag, frag);
+    t.deepEqual(r.header.fields, frag ? undefined : [field]);
+  });
+}
+
 test('extended body: text, dictionary, escapes decoded, UTF-8', t => {
   const body = Buffer.from('caf\\xc3\\xa9 \\x5c path\\x1b[31m\n SUBSYSTEM=net\n DEVICE=+net:eth0\n msgid=7\n');
   const d = decodeExtendedBody(body);

@@ -69,12 +69,19 @@ function readUint(buf: Uint8Array, p: number, end: number, stop1: number, stop2:
 /** One-character flags, the usual case, without allocating a string each time. */
 const CHAR = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 
-/** Reads `,ncfrag=<off>/<total>` style numbers: digits from p up to `stop`; -1 when not digits. */
-function digitsTo(buf: Uint8Array, p: number, end: number): [number, number] {
+/** Where the digits the last digitsTo call read end (no array per ncfrag field). */
+let digitsEnd = 0;
+
+/**
+ * Reads `,ncfrag=<off>/<total>` style numbers: up to 10 digits from p, before `end`; returns the
+ * number, or -1 when there is no digit, and leaves where the digits end in `digitsEnd`.
+ */
+function digitsTo(buf: Uint8Array, p: number, end: number): number {
   let n = 0;
   const start = p;
   while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39 && p - start < 10) n = n * 10 + buf[p++]! - 0x30;
-  return p === start ? [-1, p] : [n, p];
+  digitsEnd = p;
+  return p === start ? -1 : n;
 }
 
 const NCFRAG = [0x6e, 0x63, 0x66, 0x72, 0x61, 0x67, 0x3d]; // "ncfrag="
@@ -147,10 +154,10 @@ function decodeExtended(
     let isFrag = q - f0 > NCFRAG.length;
     for (let i = 0; isFrag && i < NCFRAG.length; i++) if (buf[f0 + i] !== NCFRAG[i]) isFrag = false;
     if (isFrag) {
-      const [o, afterO] = digitsTo(buf, f0 + NCFRAG.length, q);
-      if (o >= 0 && buf[afterO] === 0x2f) {
-        const [t, afterT] = digitsTo(buf, afterO + 1, q);
-        if (t >= 0 && afterT === q) {
+      const o = digitsTo(buf, f0 + NCFRAG.length, q);
+      if (o >= 0 && buf[digitsEnd] === 0x2f) {
+        const t = digitsTo(buf, digitsEnd + 1, q);
+        if (t >= 0 && digitsEnd === q) {
           header.frag = { offset: o, total: t };
           continue;
         }

@@ -337,7 +337,7 @@ export const HOST_CODES = defineCodes([
       'the receiver still shows the datagrams (taps see them before netfilter); the syslog socket never does, ' +
       "no answer goes back, and the deciding rule's packet counter rises with each message. A REJECT rule is " +
       '`firewall-reject`, named with the ICMP answer it sends.',
-    fix: 'Insert an accept rule before the deciding one, e.g. iptables -I INPUT -p udp -s SENDER_IP --dport 514 -j ACCEPT (or nft insert rule inet filter input ip saddr SENDER_IP udp dport 514 accept), and make it persistent',
+    fix: 'Insert an accept rule before the deciding one, e.g. iptables -I INPUT -p udp -s SENDER_IP --dport 514 -j ACCEPT (or nft insert rule inet filter input ip saddr SENDER_IP udp dport 514 accept), and make it persistent. Where ufw or firewalld manage the rules, use their command (ufw prepend allow proto udp from SENDER_IP to any port 514; firewall-cmd --permanent --add-rich-rule ...): a rule inserted beside them is gone at their next reload. netdiag check prints the one for this host',
   },
   {
     code: 'firewall-uncertain',

@@ -113,7 +113,7 @@ export const WIRE_CODES = defineCodes([
       "and verify give the same code when the receiver's rules end in REJECT (iptables REJECT, nft reject), with " +
       'the answer the rule sends: its --reject-with or reject with type, else the default port unreachable, which ' +
       'on the wire alone looks like nothing listening (port-unreachable).',
-    fix: 'On the receiver, accept the datagrams before the REJECT rule (iptables -I INPUT -p udp --dport PORT -s SENDER -j ACCEPT, or the nft equivalent in the chain that rejects); netdiag check shows the rule',
+    fix: 'On the receiver, accept the datagrams before the REJECT rule (iptables -I INPUT -p udp --dport PORT -s SENDER -j ACCEPT, or the nft equivalent in the chain that rejects; where ufw or firewalld manage the rules, their command); netdiag check shows the rule and the fix for this host',
   },
   {
     code: 'dst-unreachable',

@@ -122,7 +122,11 @@ test.beforeEach(async () => {
   }
   rmSync(path.join(dir, 'ufw'), { recursive: true, force: true });
   cpSync('/etc/ufw', path.join(dir, 'ufw'), { recursive: true });
-  writeFileSync(path.join(dir, 'default-ufw'), readFileSync('/etc/default/ufw'));
+  // No sysctl file and no kernel modules: ufw would load modules for the whole machine.
+  writeFileSync(
+    path.join(dir, 'default-ufw'),
+    readFileSync('/etc/default/ufw', 'utf8').replace(/^IPT_(SYSCTL|MODULES)=.*$/gm, 'IPT_$1=""'),
+  );
   await ufw('allow', '22/tcp');
   await ufw('--force', 'enable');
 });

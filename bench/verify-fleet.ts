@@ -232,6 +232,13 @@ function verifyBench(o: { print?: boolean; runs?: number }): FleetBenchFigures |
         `  ${guests.length} single verifies one after another: median ${sumOfSinglesS.toFixed(2)} s (${range(pairs.map(p => p.singlesS))}); one fleet run: median ${fleetS.toFixed(2)} s (${range(pairs.map(p => p.fleetS))}); ${(fleetS / sumOfSinglesS).toFixed(2)}x  [target: at most 0.5x]`,
       );
       say(`  each of the ${pairs.length} turns: ${ratios}`);
+      // The run cannot take less than the CPU it needs spread over every core: the emulated
+      // guests' (their ssh server, shell and commands, under TCG) and the log server's.
+      const all = fleet.at(-1)!;
+      const floorS = (all.guestsCpuS + all.cpuS) / cpus().length;
+      say(
+        `  CPU floor of that fleet run: (guests' ${all.guestsCpuS.toFixed(2)} s + log server's ${all.cpuS.toFixed(2)} s) / ${cpus().length} cores = ${floorS.toFixed(2)} s, ${(floorS / sumOfSinglesS).toFixed(2)}x the single verifies: no schedule gets below it here`,
+      );
     }
 
     // 3. An estimate for 100 and 1,000 senders. Per sender: the extra CPU (slope over the runs),

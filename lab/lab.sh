@@ -638,9 +638,10 @@ cmd_up() {
   for k in "${kernels[@]}"; do LAB_QUIET=${LAB_QUIET:-} build_kernel "$k"; done
 
   mkdir -p "$run"
-  local up_ok=0
-  # Any failure from here on takes down whatever was started.
-  trap '[[ $up_ok == 1 ]] || { echo "lab: up failed; console log: $run/console.log" >&2; tail -n 15 "$run/console.log" 2>/dev/null | sed "s/^/  | /" >&2; LAB_QUIET=1 LAB_KEEP_RUN=1 cmd_down --name "$name" || true; }' EXIT
+  # Any failure from here on takes down whatever was started. The trap runs after this function's
+  # locals are gone (an exit under set -e, or die), so what it needs is global.
+  UP_OK=0 UP_RUN=$run UP_NAME=$name
+  trap '[[ $UP_OK == 1 ]] || { echo "lab: up failed; console log: $UP_RUN/console.log" >&2; { tail -n 15 "$UP_RUN/console.log" 2>/dev/null | sed "s/^/  | /" >&2 || true; }; LAB_QUIET=1 LAB_KEEP_RUN=1 cmd_down --name "$UP_NAME" || true; }' EXIT
   trap 'exit 3' INT TERM HUP
 
   local t_start; t_start=$(now)
@@ -757,7 +758,9 @@ cmd_up() {
       fi
       echo "*.* action(type=\"omfile\" file=\"$run/syslog.log\")"
     } > "$run/rsyslog.conf"
-    ip netns exec "$srv" rsyslogd -f "$run/rsyslog.conf" -i "$run/rsyslog.pid" 2>>"$run/rsyslog.err"
+    command -v rsyslogd >/dev/null || die "rsyslogd is not installed (scripts/system-deps.sh lab installs it; --syslog off runs no daemon)"
+    ip netns exec "$srv" rsyslogd -f "$run/rsyslog.conf" -i "$run/rsyslog.pid" 2>>"$run/rsyslog.err" ||
+      die "rsyslogd did not start: $(tail -n 3 "$run/rsyslog.err" | tr '\n' ' ')"
     for i in $(seq 50); do [[ -s $run/rsyslog.pid ]] && break; sleep 0.1; done
     rs_pid=$(cat "$run/rsyslog.pid" 2>/dev/null) || die "rsyslogd did not start (see $run/rsyslog.err)"
     # imudp opens its sockets after the pid file is written; wait until they are there.
@@ -850,7 +853,7 @@ cmd_up() {
   STATE_SERVER_FAULTS="${server_faults[*]:-}" STATE_UP_MS=$(ms_since "$t_start") STATE_GUEST_FILES="${gfiles[*]}" \
     node "$LAB_DIR/state.mjs" server > "$run/state.json.tmp"
   mv "$run/state.json.tmp" "$run/state.json"
-  up_ok=1
+  UP_OK=1
   trap - EXIT INT TERM HUP
   local summary=
   for ((i = 1; i <= n; i++)); do

@@ -11,6 +11,7 @@ import {
   inLogServer,
   kmsg,
   lab,
+  labSh,
   marker,
   run,
   sleep,
@@ -20,6 +21,10 @@ import {
   type LabState,
 } from './lab-driver.js';
 import { labSuite } from './helpers/lab-suite.js';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const { test, tag, n, boots, suiteStart } = labSuite('e');
 /** Boots a lab, runs `body`, and always takes the lab down and checks it left nothing; the boot is recorded. */
@@ -396,6 +401,37 @@ test.serial('netconsole not loaded: config present, module absent, nothing sent'
       `no netconsole datagram on the wire (${cap.file})`,
     );
   });
+});
+
+test.serial('a lab whose syslog daemon does not start: lab up says why, fails, and leaves no namespace', async t => {
+  // An rsyslogd that exits at once, first on PATH: the failure comes after the namespaces are made.
+  const dir = mkdtempSync(join(tmpdir(), 'ndlab-fake-'));
+  writeFileSync(join(dir, 'rsyslogd'), '#!/bin/sh\necho "fake rsyslogd: refusing to start" >&2\nexit 1\n', {
+    mode: 0o755,
+  });
+  try {
+    const r = await new Promise<{ code: number; stderr: string }>(res =>
+      execFile(
+        labSh,
+        ['up', '--name', n('nors'), '--kernel', '6.1'],
+        { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` }, timeout: 120_000 },
+        (err, _out, stderr) =>
+          res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr: String(stderr) }),
+      ),
+    );
+    t.not(r.code, 0);
+    t.regex(r.stderr, /lab: rsyslogd did not start/, r.stderr);
+    t.regex(r.stderr, /lab: up failed/);
+    t.notRegex(r.stderr, /unbound variable/);
+    const ns = (await run('ip', ['netns', 'list'])).stdout;
+    t.false(
+      ns.split('\n').some(l => l.startsWith(`ndlab-${n('nors')}`)),
+      ns,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await run(labSh, ['down', '--name', n('nors')]);
+  }
 });
 
 test.serial('no lab of this run is left: no namespace, tap or process', async t => {

@@ -42,10 +42,20 @@ export function requiring(reqs: Array<[ok: boolean, what: string]>): TestFn {
   const missing = reqs.filter(([ok]) => !ok).map(([, what]) => what);
   if (missing.length === 0) return test;
   const why = `missing prerequisite: ${missing.join(', ')}`;
+  // The suite's hooks (before, after.always, beforeEach...) do nothing: they would set up or take
+  // down what cannot be there. Only the tests are declared, skipped or failing.
+  const noop = () => undefined;
+  const hooks = {
+    before: noop,
+    beforeEach: noop,
+    after: Object.assign(noop, { always: noop }),
+    afterEach: Object.assign(() => undefined, { always: noop }),
+  };
   if (!inCI) {
     console.log(`skipping: ${why}`);
-    return test.skip as unknown as TestFn;
+    const skipping = (title: string) => test.skip(title, noop);
+    return Object.assign(skipping, { serial: skipping, skip: skipping }, hooks) as unknown as TestFn;
   }
-  const failing = ((title: string) => test(title, t => t.fail(`${why} (CI must have it)`))) as unknown as TestFn;
-  return Object.assign(failing, { serial: failing });
+  const failing = (title: string) => test(title, t => t.fail(`${why} (CI must have it)`));
+  return Object.assign(failing, { serial: failing, skip: failing }, hooks) as unknown as TestFn;
 }

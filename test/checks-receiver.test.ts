@@ -491,3 +491,81 @@ test("receiver: an input's rules are those of its own ruleset: 514 bound to one,
   t.deepEqual(problemCodes(r), ['syslog-filtered']);
   t.deepEqual(r.logFiles, []);
 });
+
+// ---- syslog-ng, walked against a real one -------------------------------------------------------
+
+/** A receiver whose syslog-ng (configuration `name`, fixtures/checks/syslog-ng/) listens on 0.0.0.0:514. */
+function syslogNg(name: string): ReceiverFacts {
+  return {
+    ...healthy(),
+    ss: f(fx('generated/ss-ulnp-any.txt').replace(/socat/g, 'syslog-ng'), 'ss -ulnp'),
+    syslog: { 'syslog-ng': [f(fx(`syslog-ng/${name}.conf`), `/etc/syslog-ng/${name}.conf`)] },
+  };
+}
+
+// What syslog-ng 3.38.1 wrote of netconsole's datagrams from 10.99.0.2 (fixtures/checks/README.md):
+// every file, and only those, is what the check must say they land in; none, and it must fail.
+const walked: Array<{ name: string; files: string[]; codes: string[]; evidence?: RegExp; hint?: RegExp }> = [
+  {
+    name: 'walked-kern-only',
+    files: [],
+    codes: ['syslog-filtered'],
+    evidence:
+      /walked-kern-only\.conf:6: log \{ source\(s_net\) \.\.\. destination\(d_kern\) \} -> \/var\/log\/kern\.log/,
+    hint: /log \{ source\(s_net\); filter \{ netmask\(10\.99\.0\.2\/32\); \}; destination \{ file\("\/var\/log\/netconsole\.log"\); \}; flags\(final\); \}; before the other log paths, then restart syslog-ng/,
+  },
+  {
+    name: 'walked-level-err',
+    files: [],
+    codes: ['syslog-filtered'],
+    evidence: /destination\(d_err\) \} -> \/var\/log\/err\.log/,
+  },
+  {
+    name: 'walked-final-discard',
+    files: [],
+    codes: ['syslog-filtered'],
+    evidence: /walked-final-discard\.conf:7: log \{ source\(s_net\) \.\.\. flags\(final\) \} \(discards them\)/,
+    hint: /before \/etc\/syslog-ng\/walked-final-discard\.conf:7 \(or make that log path leave 10\.99\.0\.2 out\), then restart syslog-ng/,
+  },
+  {
+    name: 'walked-final-netmask',
+    files: [],
+    codes: ['syslog-filtered'],
+    evidence: /walked-final-netmask\.conf:7: .*flags\(final\) \} \(discards them\)/,
+  },
+  { name: 'walked-stock-udp', files: ['/var/log/syslog'], codes: [] },
+  { name: 'walked-kern-and-all', files: ['/var/log/all.log'], codes: [] },
+  { name: 'walked-host-netmask', files: ['/var/log/host.log', '/var/log/netmask.log'], codes: [] },
+  // Forwarded, not written: no file to name, and not filtered either.
+  { name: 'walked-forward-only', files: [], codes: [] },
+];
+
+for (const c of walked)
+  test(`receiver: syslog-ng ${c.name}: ${c.files.length ? c.files.join(', ') : c.codes.join(', ') || 'no file, no finding'}`, t => {
+    const r = runReceiverChecks(syslogNg(c.name), ctx);
+    t.deepEqual(problemCodes(r), c.codes);
+    t.deepEqual(r.logFiles, c.files);
+    const found = r.checks.flatMap(x => x.findings);
+    if (c.evidence) t.regex(found.flatMap(x => x.evidence).join('\n'), c.evidence);
+    if (c.hint) t.regex(found.map(x => x.hint ?? '').join('\n'), c.hint);
+  });
+
+test('receiver: syslog-ng host() and netmask() without the sender address, and host() with DNS on: not judged', t => {
+  const conf = fx('syslog-ng/walked-kern-only.conf').replace('facility(kern)', 'netmask(192.168.0.0/16)');
+  const r = runReceiverChecks(
+    { ...syslogNg('walked-kern-only'), syslog: { 'syslog-ng': [f(conf, '/etc/syslog-ng/x.conf')] } },
+    { ...ctx, senderIp: undefined },
+  );
+  t.deepEqual(r.checks.find(x => x.id === 'receiver.syslog')!.findings, []);
+  t.deepEqual(r.logFiles, ['/var/log/kern.log']);
+  // use_dns(yes) (syslog-ng's default): $HOST may be the sender's name, so a host() miss is not certain.
+  const dns = fx('syslog-ng/walked-kern-only.conf')
+    .replace('use_dns(no); ', '')
+    .replace('facility(kern)', 'host("^10\\.1\\.")');
+  const d = runReceiverChecks(
+    { ...syslogNg('walked-kern-only'), syslog: { 'syslog-ng': [f(dns, '/etc/syslog-ng/x.conf')] } },
+    ctx,
+  );
+  t.deepEqual(problemCodes(d), []);
+  t.deepEqual(d.logFiles, ['/var/log/kern.log']);
+});

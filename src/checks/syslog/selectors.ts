@@ -56,7 +56,7 @@ type Take = boolean | 'maybe';
 /** Three-valued and / or / not: 'maybe' where netdiag cannot tell. */
 export const takeAnd = (a: Take, b: Take): Take =>
   a === false || b === false ? false : a === true && b === true ? true : 'maybe';
-const takeOr = (a: Take, b: Take): Take =>
+export const takeOr = (a: Take, b: Take): Take =>
   a === true || b === true ? true : a === false && b === false ? false : 'maybe';
 export const takeNot = (a: Take): Take => (a === 'maybe' ? 'maybe' : !a);
 

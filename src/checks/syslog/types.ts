@@ -103,6 +103,12 @@ export interface SyslogDaemon {
   enableUdpFix(port: number, cfg: SyslogConfig): string;
   /** The one-line fix for an input bound to one address (127.0.0.1) that should take every address. */
   listenAnywhereFix(input: UdpInput): string;
+  /**
+   * `syslog-filtered`'s summary word for a discard and its fix: write netconsole's messages (from
+   * `senderIp`) before anything else, before `discard` (a `FILE:LINE`) when one throws them away.
+   * Without it, rsyslog's (`stop`, an `if $fromhost-ip` rule).
+   */
+  filtered?: { discard: string; fix(cfg: SyslogConfig, senderIp: string | undefined, discard?: string): string };
   /** The service to start when it is configured but not running. */
   service: string;
 }

@@ -212,10 +212,12 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
         ...new Map(filtered.flatMap(d => (d.discardedBy ? [d.discardedBy] : [])).map(x => [`${x.from}:${x.line}`, x])),
       ].map(([where, x]) => `${where}: ${x.text}`);
       const from = senderIp ?? 'the sender';
+      const receiving = cfgs.find(c => c.udpInputs.length)!;
+      const own = syslogDaemon(receiving.daemon)?.filtered;
       f.push(
         finding('syslog-filtered', {
           summary: stops.length
-            ? `${names} receives on udp/${port}, but discards netconsole's messages from ${from} (stop) before any rule writes them`
+            ? `${names} receives on udp/${port}, but discards netconsole's messages from ${from} (${own?.discard ?? 'stop'}) before any rule writes them`
             : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice, and every rule selects something else`,
           evidence: [
             ...stops.map(x => `${x} (discards them)`),
@@ -223,9 +225,11 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
               d => `${d.from}:${d.line}: ${d.selector} -> ${d.file}${d.discardedBy ? ' (after the discard)' : ''}`,
             ),
           ],
-          hint: stops.length
-            ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
-            : `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
+          hint: own
+            ? own.fix(receiving, senderIp, stops[0]?.replace(/: .*$/, ''))
+            : stops.length
+              ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
+              : `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
         }),
       );
     }

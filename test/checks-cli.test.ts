@@ -8,6 +8,7 @@ import { COMMAND_FILES, commandFileName } from '../src/io/host-exec.js';
 import { dirExec } from '../src/io/dir-exec.js';
 import { localExec } from '../src/io/local-exec.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import { fx } from './helpers/host-facts.js';
 
 const hosts = path.join(projectRoot, 'fixtures/checks/hosts');
 const tmp = mkdtempSync(path.join(tmpdir(), 'netdiag-check-'));
@@ -162,6 +163,17 @@ test('check --syslog-config: only that file (and its includes) is the daemon con
     bare.stdout,
     /fix: Add to \/etc\/rsyslog-bare.conf: module\(load="imudp"\) and input\(type="imudp" port="514"\)/,
   );
+});
+
+test('check --syslog-config: a syslog-ng file whose path does not say so is told by its text (walked: syslog-ng -f)', async t => {
+  // Before, any path without "syslog-ng" in it was read as rsyslog's: "rsyslog: no UDP input".
+  const d = path.join(tmp, 'syslog-ng-f');
+  cpSync(path.join(hosts, 'receiver-debian12-ok'), d, { recursive: true });
+  writeFileSync(path.join(d, 'etc/netlog.conf'), fx('syslog-ng/walked-stock-udp.conf'));
+  const args = ['check', '--receiver-facts', d, '--sender-ip', '10.99.0.2', '--receiver-ip', '10.99.0.1'];
+  const r = await runMain([...args, '--syslog-config', '/etc/netlog.conf']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /\[ok {2}\] syslog daemon: syslog-ng: UDP \*:514; messages land in \/var\/log\/syslog\n/);
 });
 
 test('check --syslog-config: a file of this host, relative to the working directory', async t => {

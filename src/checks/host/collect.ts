@@ -125,7 +125,7 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   const udp6 = at(() => readFact(exec, '/proc/net/udp6'));
   const ss = at(n => runFact(exec, ['ss', '-ulnp'], n));
   const given = opts.syslogConfig;
-  const chosen = given !== undefined ? daemonForConfigPath(given) : undefined;
+  const chosen = given !== undefined ? daemonForConfigPath(given, await exec.readFile(given)) : undefined;
   const syslog = SYSLOG_DAEMONS.filter(d => !chosen || d === chosen).map(d =>
     at(async n => {
       const files: FactText[] = [];

@@ -15,7 +15,14 @@ export function syslogDaemon(name: string): SyslogDaemon | undefined {
   return SYSLOG_DAEMONS.find(d => d.name === name);
 }
 
-/** The daemon whose configuration `--syslog-config FILE` is: the one that claims the path, else the first. */
-export function daemonForConfigPath(path: string): SyslogDaemon {
-  return SYSLOG_DAEMONS.find(d => d.ownsConfigPath?.(path)) ?? SYSLOG_DAEMONS[0]!;
+/**
+ * The daemon whose configuration `--syslog-config FILE` is: the one that claims the path, else the
+ * one that claims its text (`syslog-ng -f /etc/netlog.conf`), else the first.
+ */
+export function daemonForConfigPath(path: string, text?: string | null): SyslogDaemon {
+  return (
+    SYSLOG_DAEMONS.find(d => d.ownsConfigPath?.(path)) ??
+    (text ? SYSLOG_DAEMONS.find(d => d.ownsConfigText?.(text)) : undefined) ??
+    SYSLOG_DAEMONS[0]!
+  );
 }

@@ -326,6 +326,8 @@ export const syslogNg: SyslogDaemon = {
   name: 'syslog-ng',
   mainConfig: { path: '/etc/syslog-ng/syslog-ng.conf', includes: syslogNgIncludes, relativeTo: '/etc/syslog-ng' },
   ownsConfigPath: path => /syslog-ng/.test(path),
+  // Its @version line (syslog-ng warns without one), or a named source, destination or log block.
+  ownsConfigText: text => /^\s*@version\s*:/m.test(text) || /^\s*(source|destination)\s+\w+\s*\{/m.test(text),
   ownsProcess: /syslog-ng/,
   parse: (files, ctx) => (files.length ? parseSyslogNg(files, ctx?.senderIp) : undefined),
   listenAnywhereFix: i =>

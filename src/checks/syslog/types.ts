@@ -90,6 +90,8 @@ export interface SyslogDaemon {
   otherFiles?: readonly string[];
   /** Whether `--syslog-config FILE` is this daemon's (the first daemon takes any other). */
   ownsConfigPath?(path: string): boolean;
+  /** Whether a `--syslog-config FILE` whose path no daemon claims is this daemon's, by its text. */
+  ownsConfigText?(text: string): boolean;
   /** Whether the process `ss -p` names on the port is this daemon. */
   ownsProcess: RegExp;
   /**

@@ -569,3 +569,22 @@ test('receiver: syslog-ng host() and netmask() without the sender address, and h
   t.deepEqual(problemCodes(d), []);
   t.deepEqual(d.logFiles, ['/var/log/kern.log']);
 });
+
+test('receiver: syslog-ng udp(port(5140)), netconsole to 514: the fix is its own line with port(514), not imudp', t => {
+  const r = runReceiverChecks(
+    {
+      ...syslogNg('walked-port-5140'),
+      udp: f(fx('generated/proc-net-udp-none.txt'), '/proc/net/udp'),
+      udp6: undefined,
+      ss: undefined,
+    },
+    ctx,
+  );
+  t.deepEqual(problemCodes(r), ['receiver-not-listening', 'syslog-port-mismatch']);
+  const fix =
+    'Make the ports agree: in /etc/syslog-ng/walked-port-5140.conf:4, udp(port(514)), then systemctl restart syslog-ng (or send to 5140: netconsole=...,5140@..., SYSLOGPORT=5140)';
+  t.deepEqual(
+    r.checks.flatMap(c => c.findings).map(x => x.hint),
+    [fix, fix],
+  );
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseRsyslog, rsyslogIncludes } from '../src/checks/syslog/rsyslog.js';
-import { parseSyslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
+import { parseSyslogNg, syslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
 import { parseSysklogdOptions, sysklogdConfig } from '../src/checks/syslog/sysklogd.js';
 import { conditionTakesNetconsole, selectorMatches } from '../src/checks/syslog/selectors.js';
 import { fx } from './helpers/host-facts.js';
@@ -483,4 +483,15 @@ test('rsyslog legacy: $InputUDPServerBindRuleset binds the $UDPServerRun after i
     c.destinations.map(d => d.file),
     ['/var/log/remote.log'],
   );
+});
+
+test("syslog-ng's fix for an input on another port: its own driver, the port replaced or added", t => {
+  const fix = (text: string, port: number) =>
+    syslogNg.portFix!({ port, from: '/etc/syslog-ng/syslog-ng.conf', line: 3, text }, 6666).replace(/^.*?:3, /, '');
+  t.is(
+    fix('udp()', 514),
+    'udp(port(6666)), then systemctl restart syslog-ng (or send to 514: netconsole=...,514@..., SYSLOGPORT=514)',
+  );
+  t.regex(fix('network(transport("udp") port(514))', 514), /^network\(transport\("udp"\) port\(6666\)\), then/);
+  t.regex(fix('udp(ip(0.0.0.0) localport(5140))', 5140), /^udp\(ip\(0.0.0.0\) port\(6666\)\), then .*send to 5140/);
 });

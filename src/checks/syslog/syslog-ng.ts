@@ -330,6 +330,13 @@ export const syslogNg: SyslogDaemon = {
   ownsConfigText: text => /^\s*@version\s*:/m.test(text) || /^\s*(source|destination)\s+\w+\s*\{/m.test(text),
   ownsProcess: /syslog-ng/,
   parse: (files, ctx) => (files.length ? parseSyslogNg(files, ctx?.senderIp) : undefined),
+  portFix: (i, port) => {
+    const args = i.text.slice(i.text.indexOf('(') + 1, -1);
+    const moved = /\b(local)?port\s*\([^)]*\)/.test(args)
+      ? args.replace(/\b(local)?port\s*\([^)]*\)/, `port(${port})`)
+      : `${args}${args.trim() ? ' ' : ''}port(${port})`;
+    return `Make the ports agree: in ${i.from}:${i.line}, ${i.text.slice(0, i.text.indexOf('('))}(${moved}), then systemctl restart syslog-ng (or send to ${i.port}: netconsole=...,${i.port}@..., SYSLOGPORT=${i.port})`;
+  },
   listenAnywhereFix: i =>
     `In ${i.from}:${i.line}, listen on every address: udp(ip(0.0.0.0) port(${i.port})), then systemctl restart syslog-ng`,
   enableUdpFix: port =>

@@ -103,6 +103,11 @@ export interface SyslogDaemon {
   parse(files: FactText[], ctx?: { senderIp?: string }): SyslogConfig | undefined;
   /** The one-line fix that turns on UDP reception on `port`. */
   enableUdpFix(port: number, cfg: SyslogConfig): string;
+  /**
+   * The one-line fix for an input on another port than `port` (netconsole's): the input's port made
+   * `port`, or the sender's made the input's. Without it, the catalog's (rsyslog's, for 514 and 6666).
+   */
+  portFix?: (input: UdpInput, port: number) => string;
   /** The one-line fix for an input bound to one address (127.0.0.1) that should take every address. */
   listenAnywhereFix(input: UdpInput): string;
   /**

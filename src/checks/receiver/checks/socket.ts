@@ -60,6 +60,16 @@ function aclFinding(lines: SyslogConfig['allowedSenders'], senderIp: string): Fi
   });
 }
 
+/** The fix of a daemon (that has its own) for its input on another port: undefined for the catalog's. */
+function portFix(cfgs: readonly SyslogConfig[], port: number): string | undefined {
+  for (const c of cfgs) {
+    const own = syslogDaemon(c.daemon)?.portFix;
+    const input = c.udpInputs.find(i => i.port !== port);
+    if (own && input && !c.udpInputs.some(i => i.port === port)) return own(input, port);
+  }
+  return undefined;
+}
+
 export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, receiverIp, family } = v;
   const f: Finding[] = [];
@@ -94,12 +104,13 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
     } else {
       const noUdp = v.judgedSyslog.find(c => !c.udpInputs.length);
       const d = noUdp ? syslogDaemon(noUdp.daemon) : undefined;
+      const moved = noUdp ? undefined : portFix(v.judgedSyslog, port);
       f.push(
         finding('receiver-not-listening', {
           summary: `nothing listens on UDP port ${port}`,
           evidence,
           subject: `:${port}`,
-          ...(noUdp && d ? { hint: d.enableUdpFix(port, noUdp) } : {}),
+          ...(noUdp && d ? { hint: d.enableUdpFix(port, noUdp) } : moved ? { hint: moved } : {}),
         }),
       );
     }
@@ -183,10 +194,12 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
         }),
       );
     } else if (!onPort.length && !listening) {
+      const moved = portFix(cfgs, port);
       f.push(
         finding('syslog-port-mismatch', {
           summary: `${names} receives UDP on ${[...new Set(inputs.map(i => i.port))].join(', ')}, not ${port}`,
           evidence: inputs.map(i => `${i.from}:${i.line}: ${i.text}`),
+          ...(moved ? { hint: moved } : {}),
         }),
       );
     }

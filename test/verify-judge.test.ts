@@ -699,6 +699,13 @@ test('the watched log: a plain file first, else the template as a pattern with t
   t.is(watchedLogFile({}, logs('/var/log/%HOSTNAME%/kern.log'), '10.0.0.2'), '/var/log/*/kern.log');
   t.is(watchedLogFile({ logFile: '/x.log' }, logs('/var/log/%HOSTNAME%/kern.log'), '10.0.0.2'), '/x.log');
   t.is(watchedLogFile({}, logs('dynaFile RemoteLogs', '@@central'), '10.0.0.2'), undefined);
+  // syslog-ng's macros (walked: /var/log/$HOST/messages was written as /var/log/10.99.0.2/messages).
+  t.is(watchedLogFile({}, logs('/var/log/$HOST/messages'), '10.99.0.2'), '/var/log/*/messages');
+  t.is(
+    watchedLogFile({}, logs('/var/log/remote/${SOURCEIP}/${YEAR}.log'), '10.99.0.2'),
+    '/var/log/remote/10.99.0.2/*.log',
+  );
+  t.is(watchedLogFile({}, logs('/var/log/remote/${HOST}.log', '/var/log/syslog'), '10.99.0.2'), '/var/log/syslog');
 });
 
 test('a templated log: the file with the marker among those matching, read from where each stood', async t => {

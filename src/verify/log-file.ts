@@ -131,8 +131,9 @@ async function readLog(
 
 /**
  * The path the configured log file names, if any: a plain one, else a template's path
- * (rsyslog `dynaFile`, `/var/log/remote/%FROMHOST-IP%/kern.log`) as a pattern for this sender:
- * its address where the template has `%fromhost-ip%`, `*` for every other property.
+ * (rsyslog `dynaFile`, `/var/log/remote/%FROMHOST-IP%/kern.log`; syslog-ng `$HOST`, `${SOURCEIP}`)
+ * as a pattern for this sender: its address where the template has `%fromhost-ip%` or `$SOURCEIP`,
+ * `*` for every other property or macro.
  */
 export function watchedLogFile(
   o: Pick<VerifyOptions, 'logFile'>,
@@ -143,5 +144,13 @@ export function watchedLogFile(
   const plain = before.logFiles.find(f => f.startsWith('/') && !/[$%\s]/.test(f));
   if (plain) return plain;
   const template = before.logFiles.find(f => f.startsWith('/') && f.includes('%') && !/[\s*]/.test(f));
-  return template?.replace(/%([^%]*)%/g, (_, prop: string) => (prop.toLowerCase() === 'fromhost-ip' ? senderIp : '*'));
+  if (template)
+    return template.replace(/%([^%]*)%/g, (_, prop: string) => (prop.toLowerCase() === 'fromhost-ip' ? senderIp : '*'));
+  // syslog-ng's macros ($HOST, ${YEAR}): $SOURCEIP is the sender's address; $HOST is too, or its
+  // name when syslog-ng resolves it (walked, use_dns(no): /var/log/$HOST/messages was
+  // /var/log/10.99.0.2/messages), so a pattern.
+  const macros = before.logFiles.find(f => f.startsWith('/') && f.includes('$') && !/[\s*]/.test(f));
+  return macros?.replace(/\$(?:\{([A-Za-z_][\w.-]*)\}|([A-Za-z_]\w*))/g, (_, a?: string, b?: string) =>
+    (a ?? b)!.toUpperCase() === 'SOURCEIP' ? senderIp : '*',
+  );
 }

@@ -8,7 +8,10 @@ build=(libpcap-dev)
 lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables xz-utils debian-archive-keyring
      iproute2 socat kmod cpio gzip procps)
 bench=(tcpdump tshark time iproute2 nftables tcpreplay pv)
-test=("${build[@]}" "${lab[@]}" "${bench[@]}" ufw iputils-ping tzdata bsdutils groff man-db bsdextrautils util-linux)
+# syslog-ng-core conflicts with rsyslog (both provide system-log-daemon; lab.sh runs rsyslogd): the
+# syslog-ng e2e test runs it unpacked from its package into $SYSLOG_NG_ROOT (below), with its libraries.
+syslog_ng_libs=(libivykis0 libnet1 libpcre3 libjson-c5 libwrap0 libcap2 libglib2.0-0 libssl3)
+test=("${build[@]}" "${lab[@]}" "${bench[@]}" "${syslog_ng_libs[@]}" ufw iputils-ping tzdata bsdutils groff man-db bsdextrautils util-linux)
 
 case "${1:-}" in
   build) want=("${build[@]}") ;;
@@ -23,7 +26,29 @@ for p in "${want[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# syslog-ng for its e2e test, unpacked (not installed): see syslog_ng_libs.
+syslog_ng_root=${SYSLOG_NG_ROOT:-/var/cache/netdiag/syslog-ng}
+unpack_syslog_ng() {
+  [[ "${1:-}" == test && ! -x "$syslog_ng_root/usr/sbin/syslog-ng" ]] && ! command -v syslog-ng >/dev/null || return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "netdiag: syslog-ng not unpacked; run as root: scripts/system-deps.sh test" >&2
+    return 1
+  fi
+  echo "netdiag: unpacking syslog-ng-core into $syslog_ng_root" >&2
+  local tmp
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp" # apt downloads as _apt
+  (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=300 download syslog-ng-core >/dev/null) &&
+    mkdir -p "$syslog_ng_root" && dpkg -x "$tmp"/syslog-ng-core_*.deb "$syslog_ng_root"
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  unpack_syslog_ng "${1:-}"
+  exit $?
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "netdiag: missing Debian packages; run: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
@@ -35,3 +60,4 @@ apt_opts=(-o DPkg::Lock::Timeout=300 -y --no-install-recommends)
 # The package lists on a fresh machine may be empty or old.
 apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
 apt-get "${apt_opts[@]}" install "${missing[@]}" >/dev/null
+unpack_syslog_ng "${1:-}"

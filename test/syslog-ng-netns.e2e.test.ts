@@ -1,0 +1,192 @@
+/**
+ * netdiag's syslog-ng verdicts against a real syslog-ng (`syslog-ng -F -f FILE`, every path under a
+ * temporary directory) in a receiver namespace this test makes (10.99.0.0/24): a sender namespace
+ * sends netconsole's two forms (no <PRI>) with a random marker, and what syslog-ng wrote is held
+ * against what `netdiag check` says. The host's syslog-ng and /etc/syslog-ng are not touched.
+ *
+ * syslog-ng-core conflicts with rsyslog (both are Debian's system-log-daemon, and lab.sh runs the
+ * host's rsyslogd), so it is not installed: `scripts/system-deps.sh test` unpacks its package into
+ * SYSLOG_NG_ROOT (default /var/cache/netdiag/syslog-ng), and the test runs it from there; a
+ * syslog-ng on PATH is taken first.
+ */
+import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { localExec } from '../src/io/local-exec.js';
+import { collectReceiverFacts } from '../src/checks/host/collect.js';
+import type { HostExec } from '../src/io/host-exec.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import { fx, problemCodes } from './helpers/host-facts.js';
+
+const ROOT = process.env.SYSLOG_NG_ROOT ?? '/var/cache/netdiag/syslog-ng';
+
+/** The command that runs syslog-ng: the installed one, else the unpacked package's with its libraries and modules. */
+function syslogNgCommand(): string[] | undefined {
+  if (haveCommand('syslog-ng')) return ['syslog-ng'];
+  const lib = path.join(ROOT, 'usr/lib/syslog-ng');
+  const modules = existsSync(lib) ? readdirSync(lib).find(d => /^\d+\.\d+$/.test(d)) : undefined;
+  if (!existsSync(path.join(ROOT, 'usr/sbin/syslog-ng')) || !modules) return undefined;
+  return [
+    'env',
+    `LD_LIBRARY_PATH=${lib}`,
+    path.join(ROOT, 'usr/sbin/syslog-ng'),
+    `--module-path=${path.join(lib, modules)}`,
+  ];
+}
+const syslogNgCmd = syslogNgCommand();
+
+const reqs: Array<[boolean, string]> = [
+  [isRoot(), 'root'],
+  [canNetns(), 'ip netns'],
+  [haveCommand('socat'), 'socat'],
+  [syslogNgCmd !== undefined, `syslog-ng (on PATH, or unpacked in ${ROOT} by scripts/system-deps.sh test)`],
+];
+const test = requiring(reqs);
+/** Hooks only when the tests run (a skipped test function has none). */
+const ready = reqs.every(([ok]) => ok);
+// One syslog-ng at a time on 514 in the one receiver namespace (a skipped test function has no .serial).
+const serial = ready ? test.serial : test;
+
+const local = localExec({ timeoutMs: 10_000 });
+const S = `ndsng${process.pid}s`;
+const R = `ndsng${process.pid}r`;
+let dir = '';
+const sh = async (argv: string[]) => {
+  const r = await local.run(argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim()}`);
+  return r.stdout;
+};
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+const procs: ChildProcess[] = [];
+
+/** The receiver namespace as a HostExec; the host's /etc is not the namespace's, so it is hidden. */
+const nsExec: HostExec = {
+  run: argv => local.run(['ip', 'netns', 'exec', R, ...argv]),
+  readFile: async p => {
+    if (p.startsWith('/etc/')) return null;
+    const r = await local.run(['ip', 'netns', 'exec', R, 'cat', '--', p]);
+    return r.code === 0 ? r.stdout : null;
+  },
+  listDir: async p => {
+    if (p.startsWith('/etc/')) return null;
+    const r = await local.run(['ip', 'netns', 'exec', R, 'ls', '-1A', '--', p]);
+    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
+  },
+};
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode === null && p.signalCode === null && p.pid) {
+    const done = new Promise(r => p.once('exit', r));
+    process.kill(p.pid, 'SIGTERM');
+    await done;
+  }
+}
+
+/**
+ * Runs syslog-ng on the walked fixture `name` (its /var/log made `logs`), sends both forms with a
+ * marker, and returns what netdiag said and what syslog-ng wrote; syslog-ng is stopped before.
+ */
+async function walk(name: string) {
+  const run = path.join(dir, name);
+  const logs = path.join(run, 'logs');
+  await sh(['mkdir', '-p', logs]);
+  const conf = path.join(run, 'netlog.conf');
+  writeFileSync(conf, fx(`syslog-ng/${name}.conf`).replaceAll('/var/log/', `${logs}/`));
+  let stderr = '';
+  const p = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      R,
+      ...syslogNgCmd!,
+      '-F',
+      '-f',
+      conf,
+      `--persist-file=${run}/persist`,
+      `--pidfile=${run}/pid`,
+      `--control=${run}/ctl`,
+      '--no-caps',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  p.stderr.on('data', d => (stderr += String(d)));
+  procs.push(p);
+  try {
+    for (let i = 0; i < 50 && !/:514\b/.test(await sh(['ip', 'netns', 'exec', R, 'ss', '-ulnH'])); i++)
+      await sleep(100);
+    const marker = `netdiag-sng-${randomBytes(6).toString('hex')}`;
+    for (const line of [`[   12.345678] sysrq: ${marker} plain`, `6,123,456789,-;sysrq: ${marker} extended`])
+      await local.run([
+        'sh',
+        '-c',
+        `echo '${line}' | ip netns exec ${S} socat -u - UDP4-SENDTO:10.99.0.1:514,sourceport=6665`,
+      ]);
+    await sleep(800);
+    const facts = await collectReceiverFacts(nsExec, { senderIp: '10.99.0.2', syslogConfig: conf });
+    const report = runReceiverChecks(facts, { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 });
+    const written = (f: string) => (existsSync(path.join(logs, f)) ? readFileSync(path.join(logs, f), 'utf8') : '');
+    return { report, written, marker, logs, stderr: () => stderr };
+  } finally {
+    await stop(p);
+  }
+}
+
+if (ready)
+  test.before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'netdiag-syslog-ng-'));
+    for (const ns of [S, R]) await sh(['ip', 'netns', 'add', ns]);
+    await sh(['ip', 'link', 'add', 'eth0', 'netns', S, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', R]);
+    for (const [ns, addr] of [
+      [S, '10.99.0.2/24'],
+      [R, '10.99.0.1/24'],
+    ] as const) {
+      await sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', 'eth0']);
+      await sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+      await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+  });
+
+if (ready)
+  test.after.always(async () => {
+    for (const p of procs) await stop(p);
+    for (const ns of [S, R]) await local.run(['ip', 'netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+serial(
+  'syslog-ng: Debian-like paths with a udp() source: both forms land in syslog (user.notice), not kern.log',
+  async t => {
+    const w = await walk('walked-stock-udp');
+    t.regex(w.written('syslog'), new RegExp(`${w.marker} plain[^]*${w.marker} extended`), w.stderr());
+    t.notRegex(w.written('kern.log'), new RegExp(w.marker));
+    t.deepEqual(w.report.logFiles, [path.join(w.logs, 'syslog')]);
+    t.deepEqual(problemCodes(w.report), []);
+  },
+);
+
+serial('syslog-ng: a facility(kern) path only: nothing written, and the check says syslog-filtered', async t => {
+  const w = await walk('walked-kern-only');
+  t.notRegex(w.written('kern.log'), new RegExp(w.marker), w.stderr());
+  t.deepEqual(w.report.logFiles, []);
+  t.deepEqual(problemCodes(w.report), ['syslog-filtered']);
+});
+
+serial(
+  'syslog-ng: a flags(final) path without destination first: nothing written, syslog-filtered (flags(final))',
+  async t => {
+    const w = await walk('walked-final-discard');
+    t.notRegex(w.written('all.log'), new RegExp(w.marker), w.stderr());
+    t.deepEqual(problemCodes(w.report), ['syslog-filtered']);
+    t.regex(
+      w.report.checks
+        .flatMap(c => c.findings)
+        .map(f => f.summary)
+        .join('\n'),
+      /\(flags\(final\)\)/,
+    );
+  },
+);

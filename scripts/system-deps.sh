@@ -38,7 +38,9 @@ unpack_syslog_ng() {
   local tmp
   tmp=$(mktemp -d)
   chmod 755 "$tmp" # apt downloads as _apt
-  (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=300 download syslog-ng-core >/dev/null) &&
+  # The package lists may be empty (nothing was missing, so no update ran): update and try again.
+  (cd "$tmp" && { apt-get download syslog-ng-core >/dev/null 2>&1 ||
+    { apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null && apt-get download syslog-ng-core >/dev/null; }; }) &&
     mkdir -p "$syslog_ng_root" && dpkg -x "$tmp"/syslog-ng-core_*.deb "$syslog_ng_root"
   local rc=$?
   rm -rf "$tmp"

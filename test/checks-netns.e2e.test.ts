@@ -8,8 +8,8 @@
 import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { localExec } from '../src/io/local-exec.js';
+import { netnsHostExec } from './helpers/netns.js';
 import { collectReceiverFacts } from '../src/checks/host/collect.js';
-import type { HostExec } from '../src/io/host-exec.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { parseSnmp } from '../src/checks/host/procnet.js';
 
@@ -31,20 +31,7 @@ const sh = async (argv: string[]) => {
 const inR = (...argv: string[]) => sh(['ip', 'netns', 'exec', R, ...argv]);
 const procs: ChildProcess[] = [];
 
-/** The receiver namespace as a HostExec; the host's /etc is not the namespace's, so it is hidden. */
-const nsExec: HostExec = {
-  run: argv => local.run(['ip', 'netns', 'exec', R, ...argv]),
-  readFile: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'cat', '--', p]);
-    return r.code === 0 ? r.stdout : null;
-  },
-  listDir: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'ls', '-1A', '--', p]);
-    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
-  },
-};
+const nsExec = netnsHostExec(R, local);
 
 async function send(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {

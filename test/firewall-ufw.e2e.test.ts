@@ -11,8 +11,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { localExec } from '../src/io/local-exec.js';
+import { netnsHostExec } from './helpers/netns.js';
 import { collectReceiverFacts } from '../src/checks/host/collect.js';
-import type { HostExec } from '../src/io/host-exec.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
 const test = requiring([
@@ -52,19 +52,7 @@ const ufw = (...args: string[]) =>
     ].map(a => a.replaceAll('$D', dir)),
   );
 
-const nsExec: HostExec = {
-  run: argv => local.run(['ip', 'netns', 'exec', R, ...argv]),
-  readFile: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'cat', '--', p]);
-    return r.code === 0 ? r.stdout : null;
-  },
-  listDir: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'ls', '-1A', '--', p]);
-    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
-  },
-};
+const nsExec = netnsHostExec(R, local);
 
 /** Sends `n` datagrams from the sender and says how many the listener on 514 received. */
 async function deliver(n: number): Promise<number> {

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { localExec } from '../src/io/local-exec.js';
+import { netnsHostExec } from './helpers/netns.js';
 import { collectReceiverFacts } from '../src/checks/host/collect.js';
-import type { HostExec } from '../src/io/host-exec.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { fx, problemCodes } from './helpers/host-facts.js';
 
@@ -62,20 +62,7 @@ const sh = async (argv: string[]) => {
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const procs: ChildProcess[] = [];
 
-/** The receiver namespace as a HostExec; the host's /etc is not the namespace's, so it is hidden. */
-const nsExec: HostExec = {
-  run: argv => local.run(['ip', 'netns', 'exec', R, ...argv]),
-  readFile: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'cat', '--', p]);
-    return r.code === 0 ? r.stdout : null;
-  },
-  listDir: async p => {
-    if (p.startsWith('/etc/')) return null;
-    const r = await local.run(['ip', 'netns', 'exec', R, 'ls', '-1A', '--', p]);
-    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
-  },
-};
+const nsExec = netnsHostExec(R, local);
 
 async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode === null && p.signalCode === null && p.pid) {

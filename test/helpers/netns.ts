@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from './cli.js';
+import type { HostExec } from '../../src/io/host-exec.js';
 
 export interface NsEnd {
   /** Namespace name (unique per pair). */
@@ -130,4 +131,25 @@ export interface SendSpec {
 export function sendFrom(pair: NsPair, ns: string, spec: SendSpec): number {
   const out = pair.run(ns, process.execPath, [sendDatagramsScript], JSON.stringify(spec));
   return (JSON.parse(out) as { sent: number }).sent;
+}
+
+/**
+ * A namespace as a HostExec for the host checks' collectors, through `ip netns exec` over `local`.
+ * The host's /etc is not the namespace's (a mount namespace is not a network namespace), so
+ * files and directories under /etc are answered as absent.
+ */
+export function netnsHostExec(ns: string, local: HostExec): HostExec {
+  return {
+    run: argv => local.run(['ip', 'netns', 'exec', ns, ...argv]),
+    readFile: async p => {
+      if (p.startsWith('/etc/')) return null;
+      const r = await local.run(['ip', 'netns', 'exec', ns, 'cat', '--', p]);
+      return r.code === 0 ? r.stdout : null;
+    },
+    listDir: async p => {
+      if (p.startsWith('/etc/')) return null;
+      const r = await local.run(['ip', 'netns', 'exec', ns, 'ls', '-1A', '--', p]);
+      return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : null;
+    },
+  };
 }

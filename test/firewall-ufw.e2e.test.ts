@@ -6,12 +6,11 @@
  * at ufw's next reload), and running that fix must let the datagrams through.
  */
 import { isRoot, haveCommand, canNetns, requiring } from './helpers/prereq.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { localExec } from '../src/io/local-exec.js';
-import { netnsHostExec } from './helpers/netns.js';
+import { deliverUdp, linkNamespaces, netnsHostExec } from './helpers/netns.js';
 import { collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 
@@ -32,7 +31,6 @@ const sh = async (argv: string[]) => {
   if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim()}`);
   return r.stdout;
 };
-const procs: ChildProcess[] = [];
 
 /** `ufw ARGS` in the receiver namespace, over this test's copies of ufw's files. */
 const ufw = (...args: string[]) =>
@@ -54,27 +52,7 @@ const ufw = (...args: string[]) =>
 
 const nsExec = netnsHostExec(R, local);
 
-/** Sends `n` datagrams from the sender and says how many the listener on 514 received. */
-async function deliver(n: number): Promise<number> {
-  let out = '';
-  const proc = spawn('ip', ['netns', 'exec', R, 'socat', '-u', 'UDP4-RECV:514,reuseaddr', '-'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(proc);
-  proc.stdout.on('data', d => (out += String(d)));
-  await new Promise(r => setTimeout(r, 300));
-  for (let i = 0; i < n; i++)
-    await local.run([
-      'sh',
-      '-c',
-      `echo netconsole-test-${i} | ip netns exec ${S} socat -u - UDP4-SENDTO:10.99.0.1:514,sourceport=6665`,
-    ]);
-  await new Promise(r => setTimeout(r, 300));
-  const done = new Promise(r => proc.once('exit', r));
-  if (proc.exitCode === null && proc.pid) process.kill(proc.pid, 'SIGTERM');
-  await done;
-  return out.split('\n').filter(Boolean).length;
-}
+const deliver = (n: number) => deliverUdp(local, S, R, n);
 
 async function firewallCheck() {
   const facts = await collectReceiverFacts(nsExec, { senderIp: '10.99.0.2' });
@@ -97,17 +75,7 @@ test.before(() => {
 test.beforeEach(async () => {
   // Each case on new namespaces (no rules, no conntrack entries left by the one before: ufw's
   // reset leaves its loaded rules in place) and ufw's files as the package ships them.
-  for (const ns of [S, R]) await local.run(['ip', 'netns', 'del', ns]);
-  for (const ns of [S, R]) await sh(['ip', 'netns', 'add', ns]);
-  await sh(['ip', 'link', 'add', 'eth0', 'netns', S, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', R]);
-  for (const [ns, addr] of [
-    [S, '10.99.0.2/24'],
-    [R, '10.99.0.1/24'],
-  ] as const) {
-    await sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', 'eth0']);
-    await sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-    await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  }
+  await linkNamespaces(local, S, R);
   rmSync(path.join(dir, 'ufw'), { recursive: true, force: true });
   cpSync('/etc/ufw', path.join(dir, 'ufw'), { recursive: true });
   // No sysctl file and no kernel modules: ufw would load modules for the whole machine.
@@ -120,7 +88,6 @@ test.beforeEach(async () => {
 });
 
 test.after.always(async () => {
-  for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
   for (const ns of [S, R]) await local.run(['ip', 'netns', 'del', ns]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -153,3 +153,52 @@ export function netnsHostExec(ns: string, local: HostExec): HostExec {
     },
   };
 }
+
+/**
+ * New namespaces `sender` and `receiver` (any left from before removed first), joined by a veth
+ * pair named eth0 at both ends: the sender 10.99.0.2/24, the receiver 10.99.0.1/24.
+ */
+export async function linkNamespaces(local: HostExec, sender: string, receiver: string): Promise<void> {
+  const sh = async (argv: string[]) => {
+    const r = await local.run(argv);
+    if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim()}`);
+  };
+  for (const ns of [sender, receiver]) await local.run(['ip', 'netns', 'del', ns]);
+  for (const ns of [sender, receiver]) await sh(['ip', 'netns', 'add', ns]);
+  await sh(['ip', 'link', 'add', 'eth0', 'netns', sender, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', receiver]);
+  for (const [ns, addr] of [
+    [sender, '10.99.0.2/24'],
+    [receiver, '10.99.0.1/24'],
+  ] as const) {
+    await sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', 'eth0']);
+    await sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+}
+
+/**
+ * Sends `n` datagrams from 10.99.0.2:6665 in `sender` to 10.99.0.1:`port` and says how many a
+ * listener in `receiver` got (socat, started and ended here, by PID).
+ */
+export async function deliverUdp(local: HostExec, sender: string, receiver: string, n: number, port = 514) {
+  let out = '';
+  const proc = spawn('ip', ['netns', 'exec', receiver, 'socat', '-u', `UDP4-RECV:${port},reuseaddr`, '-'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const exited = new Promise(r => proc.once('exit', r));
+  proc.stdout.on('data', d => (out += String(d)));
+  try {
+    await new Promise(r => setTimeout(r, 300));
+    for (let i = 0; i < n; i++)
+      await local.run([
+        'sh',
+        '-c',
+        `echo netconsole-test-${i} | ip netns exec ${sender} socat -u - UDP4-SENDTO:10.99.0.1:${port},sourceport=6665`,
+      ]);
+    await new Promise(r => setTimeout(r, 300));
+  } finally {
+    if (proc.exitCode === null && proc.pid) process.kill(proc.pid, 'SIGTERM');
+    await exited;
+  }
+  return out.split('\n').filter(Boolean).length;
+}

@@ -175,6 +175,38 @@ test('iptables: the deciding rule is named with its line in the save output', t 
   const v = judgeIptables(parseIptablesSave(text), pkt);
   t.is(text.split('\n')[v.line! - 1]!.replace(/^\[\d+:\d+\] /, ''), v.rule!);
   t.deepEqual(v.path, ['filter INPUT', 'filter SERVICES', 'filter LOGDROP']);
+  // SERVICES was walked and returned from: not on the way to the DROP.
+  t.deepEqual(v.via, ['filter INPUT', 'filter LOGDROP']);
+});
+
+test('iptables: via holds the open calls to the deciding rule, path every chain walked', t => {
+  const save = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':LOGGING - [0:0]',
+    ':ZONES - [0:0]',
+    ':IN_public - [0:0]',
+    ':IN_public_allow - [0:0]',
+    '-A INPUT -j LOGGING',
+    '-A INPUT -j ZONES',
+    '-A LOGGING -p tcp -j LOG',
+    '-A ZONES -i eth0 -g IN_public',
+    '-A IN_public -j IN_public_allow',
+    '-A IN_public -p udp -j REJECT --reject-with icmp-port-unreachable',
+    '-A IN_public_allow -p tcp --dport 22 -j ACCEPT',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const v = judgeIptables(parseIptablesSave(save), pkt);
+  t.is(v.verdict, 'rejected');
+  t.deepEqual(v.path, ['filter INPUT', 'filter LOGGING', 'filter ZONES', 'filter IN_public', 'filter IN_public_allow']);
+  t.deepEqual(v.via, ['filter INPUT', 'filter ZONES', 'filter IN_public']);
+  const policy = judgeIptables(
+    parseIptablesSave(save.replace(':INPUT ACCEPT', ':INPUT DROP').replace(/^-A IN_public -p udp.*\n/m, '')),
+    pkt,
+  );
+  t.is(policy.verdict, 'dropped');
+  t.deepEqual(policy.via, ['filter INPUT']);
 });
 
 const ruleTable: Array<{
@@ -507,6 +539,7 @@ test('nft: chains run in priority order across tables; an accept in one does not
   const v = judgeNft(parseNftJson(text), pkt);
   t.is(v.verdict, 'dropped');
   t.deepEqual(v.path, ['ip b early', 'inet a late']);
+  t.deepEqual(v.via, ['inet a late']);
 });
 
 test('nft: bad JSON is an error, not an exception', t => {

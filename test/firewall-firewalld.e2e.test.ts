@@ -162,6 +162,13 @@ test.serial("nftables backend, the public zone's reject: firewall-cmd's rich rul
   t.is(before.finding?.code, 'firewall-reject');
   t.regex(before.finding?.summary ?? '', /administratively prohibited/);
   t.regex(before.finding?.evidence.join('\n') ?? '', /table inet firewalld chain filter_IN_public /);
+  // The chains it went through to the reject, not the fifty firewalld walks and leaves.
+  t.true(
+    before.finding?.evidence.includes(
+      'path: inet firewalld filter_INPUT -> inet firewalld filter_INPUT_ZONES -> inet firewalld filter_IN_public',
+    ),
+    before.finding?.evidence.join('\n'),
+  );
   t.is(before.finding?.hint, richFix('public'));
   await shell(before.finding!.hint);
   t.is(await deliver(2), 2, 'the fix lets them through');

@@ -46,6 +46,11 @@ export interface FirewallVerdict {
   reasons: string[];
   /** The chains walked, for the explanation. */
   path: string[];
+  /**
+   * The chains the deciding rule was reached through, from its base chain down (a policy: the base
+   * chain alone): what the explanation quotes, where `path` also holds every chain walked and left.
+   */
+  via?: string[];
 }
 
 /** The readable form of a location. */

@@ -18,8 +18,11 @@ export type RuleStep<C, R> =
   | { kind: 'call'; chain: C | undefined; name: string; goto: boolean; rule: R }
   | { kind: 'uncertain'; rule: R; reason: string };
 
+/** A walk's end; a rule's decision carries `via`, the chains from the base chain down to the rule's. */
 export type WalkOutcome<R> =
-  { kind: 'accept' | 'drop' | 'reject'; rule: R } | { kind: 'return' } | { kind: 'uncertain'; rule: R; reason: string };
+  | { kind: 'accept' | 'drop' | 'reject'; rule: R; via: string[] }
+  | { kind: 'return' }
+  | { kind: 'uncertain'; rule: R; reason: string; via: string[] };
 
 /** What the walker needs to know of one tool's rules. */
 export interface ChainModel<C, R> {
@@ -37,9 +40,13 @@ const MAX_DEPTH = 32;
 /** At most this many undecided rules are forked on per base chain. */
 const MAX_FORKS = 64;
 
-/** Walks one base (or built-in) chain from its first rule. */
+/**
+ * Walks one base (or built-in) chain from its first rule. `path`: every chain entered, in order;
+ * an outcome's `via`: only those the deciding rule was reached through (the calls still open).
+ */
 export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: WalkOutcome<R>; path: string[] } {
   const path: string[] = [];
+  const stack = [model.label(chain)];
   let forks = 0;
 
   const from = (ch: C, start: number, depth: number): WalkOutcome<R> => {
@@ -50,6 +57,7 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
         kind: 'uncertain',
         rule: rules[0] ?? model.placeholder(ch),
         reason: `chains nest deeper than ${MAX_DEPTH} (a loop?)`,
+        via: [...stack],
       };
     for (let i = start; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -62,13 +70,13 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
       }
       // Unknown: follow both ways; the same decision either way stands.
       if (++forks > MAX_FORKS)
-        return { kind: 'uncertain', rule, reason: `${match.unknown} (too many undecided rules)` };
+        return { kind: 'uncertain', rule, reason: `${match.unknown} (too many undecided rules)`, via: [...stack] };
       const t = take(step, depth);
       const a = t === 'next' ? from(ch, i + 1, depth) : t;
       const b = from(ch, i + 1, depth);
       if (a.kind !== 'uncertain' && b.kind === a.kind) return b;
       if (a.kind === 'uncertain') return a;
-      return { kind: 'uncertain', rule, reason: match.unknown };
+      return { kind: 'uncertain', rule, reason: match.unknown, via: [...stack] };
     }
     return { kind: 'return' };
   };
@@ -78,15 +86,23 @@ export function walkChain<C, R>(model: ChainModel<C, R>, chain: C): { outcome: W
       case 'accept':
       case 'drop':
       case 'reject':
-      case 'return':
       case 'uncertain':
+        return { ...step, via: [...stack] };
+      case 'return':
         return step;
       case 'next':
         return 'next';
       case 'call': {
         if (step.chain === undefined)
-          return { kind: 'uncertain', rule: step.rule, reason: `chain ${step.name} not in the ruleset` };
+          return {
+            kind: 'uncertain',
+            rule: step.rule,
+            reason: `chain ${step.name} not in the ruleset`,
+            via: [...stack],
+          };
+        stack.push(model.label(step.chain));
         const sub = from(step.chain, 0, depth + 1);
+        stack.pop();
         if (sub.kind === 'return') return step.goto ? { kind: 'return' } : 'next';
         return sub;
       }

@@ -71,15 +71,15 @@ export function judgeIptables(
     const o = w.outcome;
     if (o.kind === 'drop' || o.kind === 'reject') {
       // A certain drop later on decides even after an uncertain table.
-      return verdict(tool, o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, cname, path, reasons);
+      return { ...verdict(tool, o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, cname, path, reasons), via: o.via };
     }
     if (o.kind === 'uncertain') {
       reasons.push(`${o.rule.text}: ${o.reason}`);
-      uncertain ??= verdict(tool, 'uncertain', o.rule, cname, path, reasons);
+      uncertain ??= { ...verdict(tool, 'uncertain', o.rule, cname, path, reasons), via: o.via };
       continue;
     }
     if (o.kind === 'return' && (chain.policy ?? 'ACCEPT') === 'DROP')
-      return policyVerdict(tool, 'dropped', tname, chain, path, reasons);
+      return { ...policyVerdict(tool, 'dropped', tname, chain, path, reasons), via: [`${tname} ${cname}`] };
     // accept: on to the next table
   }
   if (uncertain) return { ...uncertain, path, reasons };

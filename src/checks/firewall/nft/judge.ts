@@ -75,10 +75,10 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
     path.push(...w.path);
     const o = w.outcome;
     if (o.kind === 'drop' || o.kind === 'reject')
-      return verdictOf(o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, ch, path, reasons);
+      return { ...verdictOf(o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, ch, path, reasons), via: o.via };
     if (o.kind === 'uncertain') {
       reasons.push(`${describeLocation(locationOf(o.rule, ch))}: ${o.rule.text}: ${o.reason}`);
-      uncertain ??= verdictOf('uncertain', o.rule, ch, path, reasons);
+      uncertain ??= { ...verdictOf('uncertain', o.rule, ch, path, reasons), via: o.via };
       continue;
     }
     if (o.kind === 'return') {
@@ -98,6 +98,7 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
           location,
           reasons,
           path,
+          via: w.path.slice(0, 1),
         };
       }
       continue;

@@ -34,7 +34,7 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
     if (fw.verdict === 'dropped' || fw.verdict === 'rejected') {
       const evidence = [rule(fw)];
       if (fw.counters) evidence.push(`counters: ${fw.counters.packets} packets, ${fw.counters.bytes} bytes`);
-      evidence.push(`path: ${fw.path.join(' -> ')}`);
+      evidence.push(`path: ${(fw.via ?? fw.path).join(' -> ')}`);
       if (fw.reasons.length) evidence.push(...fw.reasons.map(r => `also undecided: ${r}`));
       // A REJECT is named as the wire names its answer (firewall-reject, with the ICMP it sends).
       const answer = rejectAnswer(fw, v.datagram.family);
@@ -51,7 +51,7 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
       f.push(
         finding('firewall-uncertain', {
           summary: `cannot decide whether the firewall accepts ${pkt}`,
-          evidence: [...fw.reasons, `path: ${fw.path.join(' -> ')}`],
+          evidence: [...fw.reasons, `path: ${(fw.via ?? fw.path).join(' -> ')}`],
           subject: `:${port}`,
         }),
       );

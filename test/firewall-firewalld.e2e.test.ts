@@ -188,6 +188,24 @@ test.serial('the interface in the drop zone: firewall-drop, the fix names the dr
   t.is((await firewallCheck()).status, 'pass');
 });
 
+test.serial(
+  "the sender's address bound to the internal zone: the fix names that zone, not the interface's",
+  async t => {
+    await startFirewalld('nftables');
+    await firewallCmd('--permanent', '--zone=public', '--add-port=514/udp');
+    await firewallCmd('--permanent', '--zone=internal', '--add-source=10.99.0.0/24');
+    await firewallCmd('--reload');
+    t.is(await deliver(2), 0, 'the internal zone does not open 514');
+    const before = await firewallCheck();
+    t.is(before.finding?.code, 'firewall-reject');
+    t.regex(before.finding?.evidence.join('\n') ?? '', /filter_IN_internal/);
+    t.is(before.finding?.hint, richFix('internal'));
+    await shell(before.finding!.hint);
+    t.is(await deliver(2), 2);
+    t.is((await firewallCheck()).status, 'pass');
+  },
+);
+
 test.serial('514/udp open but a rich rule rejects the sender: only a rule of priority -1 wins', async t => {
   await startFirewalld('nftables');
   await firewallCmd('--permanent', '--zone=public', '--add-port=514/udp');

@@ -588,3 +588,68 @@ test('receiver: syslog-ng udp(port(5140)), netconsole to 514: the fix is its own
     [fix, fix],
   );
 });
+
+// ---- no syslog daemon at all ------------------------------------------------------------------
+
+/** The healthy receiver without its syslog daemon: no configuration, nothing on 514, `ps` as given. */
+function noDaemon(ps: string): ReceiverFacts {
+  const { syslog: _, ...h } = healthy();
+  const none = 'State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n';
+  return {
+    ...h,
+    udp: f(
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n',
+      '/proc/net/udp',
+    ),
+    udp6: undefined,
+    ss: f(none, 'ss -ulnp'),
+    processes: f(ps, 'ps -e -o netns=,comm='),
+    netns: f('net:[4026531840]\n', 'readlink /proc/self/ns/net'),
+  };
+}
+const PS_JOURNALD = '4026531840 systemd\n4026531840 systemd-journal\n4026531840 systemd-udevd\n4026531840 sshd\n';
+
+test('a journald-only host: nothing listens, and the fix is a daemon to install, not a setting', t => {
+  const r = runReceiverChecks(noDaemon(PS_JOURNALD), ctx);
+  const nl = r.findings.find(x => x.code === 'receiver-not-listening')!;
+  t.regex(nl.summary ?? '', /no syslog daemon runs here: systemd-journald keeps the log/);
+  t.true(nl.evidence.includes('ps -e -o netns=,comm=: systemd-journald runs, no rsyslog, syslog-ng, sysklogd process'));
+  t.regex(
+    nl.hint ?? '',
+    /^This host's log is systemd-journald's, which receives nothing from the network: install rsyslog/,
+  );
+  t.regex(nl.hint ?? '', /input\(type="imudp" port="514"\)/);
+  const unknown = r.findings.find(x => x.code === 'syslog-config-unknown')!;
+  t.regex(unknown.summary ?? '', /systemd-journald keeps the log/);
+  t.is(unknown.hint, nl.hint);
+});
+
+test('no syslog daemon and no journald (a container): install one, without blaming journald', t => {
+  const r = runReceiverChecks(noDaemon('4026531840 bash\n4026531840 sshd\n'), { ...ctx, port: 6666 });
+  const nl = r.findings.find(x => x.code === 'receiver-not-listening')!;
+  t.regex(nl.summary ?? '', /\(no syslog daemon runs here\)$/);
+  t.regex(nl.hint ?? '', /^No syslog daemon runs here: install rsyslog .*port="6666"/);
+});
+
+test('no configuration readable but rsyslogd runs, or ps unknown: no install fix (the daemon is there)', t => {
+  for (const ps of ['4026531840 systemd-journal\n4026531840 rsyslogd\n', undefined]) {
+    const facts = noDaemon(ps ?? '');
+    if (ps === undefined) delete facts.processes;
+    const r = runReceiverChecks(facts, ctx);
+    const nl = r.findings.find(x => x.code === 'receiver-not-listening')!;
+    t.regex(nl.hint ?? '', /^Enable UDP reception in the syslog daemon/, String(ps));
+    t.notRegex(nl.summary ?? '', /no syslog daemon/);
+    t.regex(r.findings.find(x => x.code === 'syslog-config-unknown')?.hint ?? '', /^Nothing to fix if another program/);
+  }
+});
+
+test('journald only, but netconsd listens on the port: syslog-config-unknown keeps "nothing to fix"', t => {
+  const facts = noDaemon(PS_JOURNALD + '4026531840 netconsd\n');
+  facts.ss = f(fx('generated/ss-ulnp-any.txt').replace(/socat/g, 'netconsd'), 'ss -ulnp');
+  facts.udp = healthy().udp;
+  facts.udp6 = healthy().udp6;
+  const r = runReceiverChecks(facts, ctx);
+  t.false(r.findings.some(x => x.code === 'receiver-not-listening'));
+  const unknown = r.findings.find(x => x.code === 'syslog-config-unknown')!;
+  t.regex(unknown.hint ?? '', /^Nothing to fix if another program receives the messages/);
+});

@@ -36,3 +36,30 @@ export function daemonState(d: SyslogDaemon, facts: ReceiverFacts): DaemonState 
   }
   return { evidence: 'process list and systemctl not available' };
 }
+
+/**
+ * When no syslog daemon runs on this host (`ps` shows every process, none of them a daemon's):
+ * whether systemd-journald keeps its log (Debian 12 and later, Fedora, Arch as installed), with
+ * the line of evidence; undefined when the process list is not known or a daemon runs. journald
+ * receives nothing from the network, so the fix is a daemon to install, not a setting to change.
+ */
+export function noSyslogDaemon(
+  facts: ReceiverFacts,
+  daemons: readonly SyslogDaemon[],
+): { journald: boolean; evidence: string } | undefined {
+  if (!facts.processes) return undefined;
+  const all = parseProcesses(facts.processes.text);
+  if (all.some(p => daemons.some(d => d.ownsProcess.test(p.comm)))) return undefined;
+  const journald = all.some(p => p.comm === 'systemd-journal' || p.comm === 'systemd-journald');
+  const none = `no ${daemons.map(d => d.name).join(', ')} process`;
+  return { journald, evidence: `${facts.processes.from}: ${journald ? `systemd-journald runs, ${none}` : none}` };
+}
+
+/** The fix on a host with no syslog daemon: install one, with a UDP input on `port`. */
+export function installSyslogFix(port: number, journald: boolean): string {
+  return (
+    `${journald ? "This host's log is systemd-journald's, which receives nothing from the network: " : 'No syslog daemon runs here: '}` +
+    `install rsyslog (apt-get install rsyslog, or dnf install rsyslog), add module(load="imudp") ` +
+    `input(type="imudp" port="${port}") to /etc/rsyslog.conf, then systemctl restart rsyslog`
+  );
+}

@@ -13,7 +13,7 @@ import { ipFamily } from '../../../config/netconsole-spec.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
 import { destinationsFor, type LogDestination, type SyslogConfig, type UdpInput } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
-import { daemonState } from '../daemon-state.js';
+import { daemonState, installSyslogFix, noSyslogDaemon } from '../daemon-state.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
 
@@ -105,12 +105,21 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
       const noUdp = v.judgedSyslog.find(c => !c.udpInputs.length);
       const d = noUdp ? syslogDaemon(noUdp.daemon) : undefined;
       const moved = noUdp ? undefined : portFix(v.judgedSyslog, port);
+      // No daemon's configuration, and none runs: one to install (journald's log receives nothing).
+      const none = v.judgedSyslog.length ? undefined : noSyslogDaemon(facts, SYSLOG_DAEMONS);
+      const install = none ? installSyslogFix(port, none.journald) : undefined;
       f.push(
         finding('receiver-not-listening', {
-          summary: `nothing listens on UDP port ${port}`,
-          evidence,
+          summary: `nothing listens on UDP port ${port}${none ? ` (no syslog daemon runs here${none.journald ? ': systemd-journald keeps the log' : ''})` : ''}`,
+          evidence: none ? [...evidence, none.evidence] : evidence,
           subject: `:${port}`,
-          ...(noUdp && d ? { hint: d.enableUdpFix(port, noUdp) } : moved ? { hint: moved } : {}),
+          ...(noUdp && d
+            ? { hint: d.enableUdpFix(port, noUdp) }
+            : moved
+              ? { hint: moved }
+              : install
+                ? { hint: install }
+                : {}),
         }),
       );
     }
@@ -156,7 +165,7 @@ function filteredEverywhere(cfgs: readonly SyslogConfig[], port: number): LogDes
   return dests.length && dests.every(d => d.netconsole === false) ? dests : [];
 }
 
-export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult {
+export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, senderIp, logFiles } = v;
   const cfgs = v.judgedSyslog;
   const f: Finding[] = [];
@@ -164,10 +173,13 @@ export function syslogCheck(_facts: ReceiverFacts, v: ReceiverView): CheckResult
   let otherwise: CheckResult['status'] = 'pass';
   if (!cfgs.length) {
     const paths = SYSLOG_DAEMONS.flatMap(d => [...(d.mainConfig ? [d.mainConfig.path] : []), ...(d.otherFiles ?? [])]);
+    const none = noSyslogDaemon(facts, SYSLOG_DAEMONS);
     f.push(
       finding('syslog-config-unknown', {
-        summary: 'no syslog daemon configuration found',
-        evidence: [`${paths.join(', ')}: none readable`],
+        summary: `no syslog daemon configuration found${none?.journald ? ' (systemd-journald keeps the log: it receives nothing from the network)' : ''}`,
+        evidence: [`${paths.join(', ')}: none readable`, ...(none ? [none.evidence] : [])],
+        // Something else listening (netconsd, a netcat) needs no daemon: the catalog's fix says so.
+        ...(none && !sockets.length ? { hint: installSyslogFix(port, none.journald) } : {}),
       }),
     );
     detail = 'no configuration found';

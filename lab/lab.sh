@@ -256,10 +256,19 @@ The log server (one per lab):
   --name NAME             lab instance name (default: default); several labs can run at once
   --port N                rsyslog's UDP port and the target port (default 514)
   --router                receiver on another subnet, behind a router namespace
+  --router-nat            with --router: the router masquerades what it forwards to the log
+                          server (datagrams arrive from 10.99.1.254 / fd99:1::fe)
+  --router-forward drop|reject   with --router: the router's FORWARD chain drops / rejects
+                          udp dport PORT (iptables; ip6tables for an IPv6 target)
+  --jump                  with --router: the router is a bastion (dropbear on 10.99.1.254:22) and
+                          forwards no ssh from the log server; reach guests with -J (ssh_config
+                          alias jump; guests' aliases go through it)
   --firewall RULE         on the log server, INPUT udp dport PORT:
                           iptables-drop | iptables-reject | iptables-reject-host-prohibited |
                           iptables-reject-admin-prohibited | nft-drop | nft-reject |
-                          nft-reject-admin-prohibited  (ip6tables for an IPv6 target)
+                          nft-reject-admin-prohibited  (ip6tables for an IPv6 target) |
+                          iptables-allow-senders (ACCEPT from each guest's own address, DROP
+                          the rest)
   --syslog on|off|no-imudp|loopback    rsyslog with imudp on the receiver's address (default),
                           not running, running without imudp, imudp bound to 127.0.0.1/::1 only
   --guests N              N guests (1-8) on one bridge of the log server's network; each gets
@@ -441,8 +450,8 @@ validate_guest() {
 }
 
 check_firewall() {
-  [[ $1 =~ ^(iptables-(drop|reject|reject-host-prohibited|reject-admin-prohibited)|nft-(drop|reject|reject-admin-prohibited))$ ]] \
-    || die "--firewall must be iptables-drop, iptables-reject, iptables-reject-host-prohibited, iptables-reject-admin-prohibited, nft-drop, nft-reject or nft-reject-admin-prohibited (got '$1')"
+  [[ $1 =~ ^(iptables-(drop|reject|reject-host-prohibited|reject-admin-prohibited|allow-senders)|nft-(drop|reject|reject-admin-prohibited))$ ]] \
+    || die "--firewall must be iptables-drop, iptables-reject, iptables-allow-senders, iptables-reject-host-prohibited, iptables-reject-admin-prohibited, nft-drop, nft-reject or nft-reject-admin-prohibited (got '$1')"
 }
 
 # Per-guest addresses and device names from its index (1-based) and the G_* options.
@@ -538,6 +547,17 @@ fw_rule() {
       case "$fw" in
         iptables-drop) a+=(-j DROP) ;;
         iptables-reject) a+=(-j REJECT) ;;
+        iptables-allow-senders)
+          # ACCEPT from each guest's own address, DROP the rest: right until something between
+          # (a NAT router) changes the source.
+          local j
+          for ((j = 1; j <= n; j++)); do
+            load_guest "$j"; guest_net "$j"
+            local ga=$S_IP; [[ $fam == 6 ]] && ga=$S_IP6
+            ip netns exec "$srv" "$cmd" -A INPUT -s "$ga" -p udp --dport "$port" -j ACCEPT
+            FW_RULES+=("$cmd -A INPUT -s $ga -p udp --dport $port -j ACCEPT")
+          done
+          a+=(-j DROP) ;;
         iptables-reject-host-prohibited)
           [[ $fam == 4 ]] || die "--firewall iptables-reject-host-prohibited is IPv4 only (ICMPv6 has no host-prohibited; use iptables-reject-admin-prohibited)"
           a+=(-j REJECT --reject-with icmp-host-prohibited) ;;
@@ -567,17 +587,21 @@ fw_rule() {
 
 cmd_up() {
   local name=default port=514 router=0 server_fw= syslog=on nguests=
+  local rtr_nat=0 rtr_fwd= jump=0
   local -a top_words=() specs=()
   guest_defaults
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --name|--port|--firewall|--syslog|--guests|--guest)
+      --name|--port|--firewall|--syslog|--guests|--guest|--router-forward)
         [[ $# -ge 2 && -n $2 ]] || die "up: $1 needs a value (lab/lab.sh up --help)" ;;
     esac
     case "$1" in
       --name) name=$2; shift ;;
       --port) port=$2; shift ;;
       --router) router=1 ;;
+      --router-nat) rtr_nat=1 ;;
+      --router-forward) rtr_fwd=$2; shift ;;
+      --jump) jump=1 ;;
       --firewall) server_fw=$2; shift ;;
       --syslog) syslog=$2; shift ;;
       --guests) nguests=$2; shift ;;
@@ -593,6 +617,9 @@ cmd_up() {
   done
   check_name "$name"
   [[ -z $server_fw ]] || check_firewall "$server_fw"
+  [[ -z $rtr_fwd || $rtr_fwd =~ ^(drop|reject)$ ]] || die "--router-forward must be drop or reject"
+  [[ $router == 1 || ( $rtr_nat == 0 && -z $rtr_fwd && $jump == 0 ) ]] ||
+    die "--router-nat, --router-forward and --jump need --router"
   [[ $syslog =~ ^(on|off|no-imudp|loopback)$ ]] || die "--syslog must be on, off, no-imudp or loopback"
   [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || die "--port must be 1-65535"
   [[ -z $nguests || ( $nguests =~ ^[0-9]+$ && $nguests -ge 1 && $nguests -le $MAX_GUESTS ) ]] || die "--guests must be 1-$MAX_GUESTS"
@@ -665,6 +692,7 @@ cmd_up() {
     recv_if=${bridge:-ndt-$name} recv_ip=10.99.0.1 recv_ip6=fd99::1 recv_mac=02:99:00:00:00:01
     wrong_ip=10.99.0.77 wrong_ip6=fd99::77
   fi
+  local -a router_faults=()
   local seg_if=${bridge:-ndt-$name} seg_ip=${rtr_ip:-$recv_ip} seg_ip6=${rtr_ip6:-$recv_ip6} seg_mac=${rtr_mac:-$recv_mac}
   local mseg_if=${mbridge:-ndm-$name}
 
@@ -686,6 +714,25 @@ cmd_up() {
     ip -n "$rtr" addr add "$rtr_up_ip6/64" dev "ndr-$name" nodad
     ip -n "$rtr" link set "ndr-$name" up
     ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    if [[ $rtr_nat == 1 ]]; then
+      # Source NAT of everything the router sends towards the log server, as a site's edge or a
+      # container host does: the datagrams arrive from the router's address, not the sender's.
+      ip netns exec "$rtr" iptables -t nat -A POSTROUTING -o "ndr-$name" -j MASQUERADE
+      ip netns exec "$rtr" ip6tables -t nat -A POSTROUTING -o "ndr-$name" -j MASQUERADE
+      router_faults+=("router-nat")
+    fi
+    if [[ -n $rtr_fwd ]]; then
+      local t=DROP; [[ $rtr_fwd == reject ]] && t=REJECT
+      ip netns exec "$rtr" iptables -A FORWARD -p udp --dport "$port" -j "$t"
+      ip netns exec "$rtr" ip6tables -A FORWARD -p udp --dport "$port" -j "$t"
+      router_faults+=("router-forward-$rtr_fwd")
+    fi
+    if [[ $jump == 1 ]]; then
+      # A bastion: the log server cannot open ssh to the guests' networks through the router.
+      ip netns exec "$rtr" iptables -A FORWARD -i "ndr-$name" -p tcp --dport 22 -j REJECT --reject-with tcp-reset
+      ip netns exec "$rtr" ip6tables -A FORWARD -i "ndr-$name" -p tcp --dport 22 -j REJECT --reject-with tcp-reset
+      router_faults+=("jump-host")
+    fi
   fi
   if [[ -n $bridge ]]; then
     ip -n "$qns" link add "$bridge" type bridge stp_state 0 forward_delay 0
@@ -780,6 +827,8 @@ cmd_up() {
   ssh-keygen -q -t ed25519 -N '' -C "netdiag-lab-$name" -f "$run/id_ed25519"
   : > "$run/known_hosts"
   write_ssh_config_head "$run"
+  JUMP_ALIAS=
+  [[ $jump == 1 ]] && start_jump "$run" "$rtr" "$rtr_up_ip" "$rtr_up_ip6"
   local -a t_qemu=() qemu_pids=()
   for ((i = 1; i <= n; i++)); do
     load_guest "$i"; guest_net "$i"; guest_targets
@@ -848,6 +897,8 @@ cmd_up() {
   STATE_MGMT_IF=$([[ $any_mgmt == 1 ]] && echo "$mseg_if") \
   STATE_RTR_IP=$rtr_ip STATE_RTR_IP6=$rtr_ip6 STATE_RTR_MAC=$rtr_mac STATE_RTR_UP_IP=$rtr_up_ip STATE_RTR_UP_IP6=$rtr_up_ip6 \
   STATE_RTR_UP_MAC=$rtr_up_mac STATE_SEG_IF=$seg_if \
+  STATE_RTR_NAT=$rtr_nat STATE_RTR_FWD=$rtr_fwd STATE_JUMP=$([[ $jump == 1 ]] && echo "$rtr_up_ip") \
+  STATE_RTR_FAULTS="${router_faults[*]:-}" \
   STATE_RS=$syslog STATE_RS_PID=$rs_pid STATE_RS_PORTS=$rs_ports STATE_RS_ADDRS=$rs_addrs \
   STATE_FIREWALL=$server_fw STATE_FW_RULES="$(printf '%s\n' "${FW_RULES[@]:-}")" STATE_RP_FILTER=$rp_filter \
   STATE_SERVER_FAULTS="${server_faults[*]:-}" STATE_UP_MS=$(ms_since "$t_start") STATE_GUEST_FILES="${gfiles[*]}" \
@@ -991,12 +1042,15 @@ Host *
 EOF
 }
 
+JUMP_ALIAS=
 write_ssh_host() {
-  local run=$1 aliases=$2 host=$3
+  local run=$1 aliases=$2 host=$3 extra=
   # Host blocks must come before "Host *" takes the first values: ssh uses the first value it
-  # reads for each keyword, and HostName appears only here.
+  # reads for each keyword, and HostName appears only here. With a jump host (--jump) every
+  # guest is reached through it.
+  [[ -n $JUMP_ALIAS && $aliases != "$JUMP_ALIAS" ]] && extra="  ProxyJump $JUMP_ALIAS"$'\n'
   local tmp=$run/ssh_config.tmp
-  { printf 'Host %s\n  HostName %s\n\n' "$aliases" "$host"; cat "$run/ssh_config"; } > "$tmp"
+  { printf 'Host %s\n  HostName %s\n%s\n' "$aliases" "$host" "$extra"; cat "$run/ssh_config"; } > "$tmp"
   mv "$tmp" "$run/ssh_config"
 }
 
@@ -1020,6 +1074,27 @@ pid_is_ours() {
   local run=$1 pid=$2
   [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
   { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$run/"
+}
+
+# start_jump RUN RTR IP IP6: a bastion in the router's namespace: dropbear on the router's
+# log-server side, accepting the lab's key for root, forwarding TCP (ssh -J); its root's home is
+# a directory of the run, bind-mounted over /root in a mount namespace of its own (the host's
+# /root is not touched).
+start_jump() {
+  local run=$1 rtr=$2 ip=$3 ip6=$4 i
+  local home=$run/jump-home key=$run/jump_host_key
+  rm -rf "$home" "$key"; mkdir -p "$home/.ssh"; chmod 0700 "$home" "$home/.ssh"
+  install -m 0600 "$run/id_ed25519.pub" "$home/.ssh/authorized_keys"
+  dropbearkey -t ed25519 -f "$key" >/dev/null 2>&1
+  local hostpub; hostpub=$(dropbearkey -y -f "$key" | grep '^ssh-ed25519' | awk '{print $1" "$2}')
+  echo "$ip $hostpub" >> "$run/known_hosts"; echo "$ip6 $hostpub" >> "$run/known_hosts"
+  ip netns exec "$rtr" unshare -m --propagation private sh -c \
+    'mount --bind "$1" /root && exec dropbear -r "$2" -P "$3" -p "$4:22" -p "[$5]:22" -s -E 2>>"$6"' \
+    sh "$home" "$key" "$run/jump.pid" "$ip" "$ip6" "$run/jump.err" </dev/null >/dev/null
+  for i in $(seq 50); do [[ -s $run/jump.pid ]] && break; sleep 0.1; done
+  [[ -s $run/jump.pid ]] || die "the jump host's dropbear did not start (see $run/jump.err)"
+  write_ssh_host "$run" jump "$ip"
+  JUMP_ALIAS=jump
 }
 
 stop_pid() {
@@ -1061,7 +1136,7 @@ cmd_down() {
 
 down_one() {
   local name=$1 run=$RUNS/$1 f pid ns
-  for f in "$run"/qemu*.pid "$run/rsyslog.pid" "$run/boot-tcpdump.pid"; do
+  for f in "$run"/qemu*.pid "$run/rsyslog.pid" "$run/boot-tcpdump.pid" "$run/jump.pid"; do
     [[ -f $f ]] || continue
     pid=$(cat "$f" 2>/dev/null || true)
     [[ -n $pid ]] && stop_pid "$run" "$pid"

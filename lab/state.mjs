@@ -175,6 +175,13 @@ function server() {
           receiverSideIp6: e.STATE_RTR_UP_IP6,
           receiverSideMac: e.STATE_RTR_UP_MAC,
           senderSideIface: e.STATE_SEG_IF,
+          // --router-nat: what it forwards to the log server arrives from receiverSideIp(6).
+          nat: e.STATE_RTR_NAT === '1',
+          // --router-forward: its FORWARD chain drops or rejects udp to the port.
+          forward: s('STATE_RTR_FWD') ?? 'accept',
+          // --jump: a bastion on receiverSideIp; ssh to the guests only through it (-J root@IP).
+          jumpHost: s('STATE_JUMP'),
+          faults: list('STATE_RTR_FAULTS'),
         }
       : null,
     ssh: { netns: e.STATE_SRV, ...g1.ssh },

@@ -19,15 +19,17 @@ import type { PreparedCommand } from '../io/ssh-exec.js';
 import type { LiveHandle, VerifyDeps, VerifyOptions, VerifyOutcome } from './types.js';
 
 /**
- * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), and ICMP errors this
- * host sends back to it.
+ * BPF: the sender's UDP (by its netconsole source IP, or its device's MAC), UDP to the ports
+ * watched from any source (a router on the way may translate the source: the marker says which
+ * is the sender's), and ICMP errors this host sends back to it.
  */
-function verifyFilter(senderIp: string, senderMac?: string): string {
+export function verifyFilter(senderIp: string, senderMac?: string, ports: readonly number[] = []): string {
   const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
-  const from =
-    senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac)
-      ? `(src host ${senderIp} or ether src ${senderMac})`
-      : `src host ${senderIp}`;
+  const ip6 = senderIp.includes(':');
+  const srcs = [`src host ${senderIp}`];
+  if (senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac)) srcs.push(`ether src ${senderMac}`);
+  if (ports.length) srcs.push(`(${ip6 ? 'ip6' : 'ip'} and dst port (${ports.join(' or ')}))`);
+  const from = srcs.length > 1 ? `(${srcs.join(' or ')})` : srcs[0]!;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
 }
 
@@ -71,7 +73,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   let transmitAfter = new Map<string, number>();
   try {
     d.step(`capturing on ${iface}`);
-    const filter = verifyFilter(senderIp, side.senderMac);
+    const filter = verifyFilter(senderIp, side.senderMac, watchedPorts(side));
     live = await (preparedCapture
       ? preparedCapture.open(iface, filter, pipeline)
       : d.openCapture(iface, filter, pipeline));

@@ -68,6 +68,7 @@ function judgeTarget(
     ...(own.markerArrival ? { markerArrival: own.markerArrival } : {}),
     ...(own.sysrqArrival ? { sysrqArrival: own.sysrqArrival } : {}),
     messagesFromSender: messages,
+    ...(t.tracker.translated ? { arrivedFrom: t.tracker.translated } : {}),
     wire: t.wire,
     ...(t.logCheck ? { logFile: t.logCheck } : {}),
     timeoutSec: t.o.timeoutSec,
@@ -87,12 +88,25 @@ function judgeTarget(
   return judgeVerify(e);
 }
 
+/**
+ * The sender as this host sees it when a router on the way translates its source (NAT): this
+ * host's rules ($AllowedSender, $fromhost-ip, a firewall rule by source) meet the translated
+ * address, so they are judged for it; the route back that rp_filter checks is the one to that
+ * address, not collected (so not judged).
+ */
+function translatedSide(side: SenderSide, ip: string): SenderSide {
+  const out: SenderSide = { ...side, receiverCtx: { ...side.receiverCtx, senderIp: ip } };
+  delete out.routeGet;
+  return out;
+}
+
 /** This host's checks of what a datagram passes before the daemon writes it: one failing stops the copy. */
 const BEFORE_THE_FILE = new Set(['receiver.rp-filter', 'receiver.firewall', 'receiver.listening', 'receiver.syslog']);
 
 /** The tested target's report, and each other target's; the first carries the sender's verdict. */
 export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; others: OtherTargetOutcome[] } {
-  const { side, tracker } = t;
+  const { tracker } = t;
+  const side = tracker.translated ? translatedSide(t.side, tracker.translated.ip) : t.side;
   const others = side.others ?? [];
   const arrivals = others.map(o => tracker.others.get(targetKey(o.remoteIp, o.remotePort)) ?? {});
   const receiver = (s: SenderSide) => ({

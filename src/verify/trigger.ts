@@ -77,6 +77,12 @@ export class ArrivalTracker implements TargetArrivals {
   syslogCopies = { marker: 0, sysrq: 0 };
   /** The sender's other targets on this host, by targetKey. */
   readonly others = new Map<string, TargetArrivals>();
+  /**
+   * The source the test's datagrams arrived from when it is not the sender's own (a router on the
+   * way translates it: NAT). Known from the datagram holding this test's marker, which no other
+   * host can send; from then on that source's datagrams are the sender's.
+   */
+  translated?: { ip: string; port: number };
 
   constructor(
     readonly senderIp: string,
@@ -89,7 +95,11 @@ export class ArrivalTracker implements TargetArrivals {
   }
 
   message(m: Message): void {
-    if (m.srcIp !== this.senderIp && !(this.senderMac && m.srcMac === this.senderMac)) return;
+    if (m.srcIp !== this.senderIp && !(this.senderMac && m.srcMac === this.senderMac)) {
+      const t = this.translated;
+      if (t ? m.srcIp !== t.ip || m.srcPort !== t.port : m.mode === 'syslog' || !m.text.includes(this.marker)) return;
+      this.translated ??= { ip: m.srcIp, port: m.srcPort };
+    }
     if (m.mode === 'syslog') {
       if (m.text.includes(this.marker)) this.syslogCopies.marker++;
       else if (this.clock() >= this.triggeredAt && SYSRQ_LINE.test(m.text)) this.syslogCopies.sysrq++;

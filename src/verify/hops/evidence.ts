@@ -73,6 +73,11 @@ export interface VerifyEvidence {
   triggerError?: string;
   markerArrival?: Arrival;
   sysrqArrival?: Arrival;
+  /**
+   * The source the test's datagrams arrived from, when not the sender's own: translated on the
+   * way (NAT). This host's rules are judged for it.
+   */
+  arrivedFrom?: { ip: string; port: number };
   /** Messages from the sender seen during the test, on the ports verify watches. */
   messagesFromSender: number;
   wire: AnalysisResult;

@@ -2,6 +2,7 @@
  * The hops on the sender's side, up to the wire: the trigger, the sender's checks (contradicted
  * when the test's messages arrived), its kernel's send errors, and whether anything arrived. Pure.
  */
+import { endpoint } from '../../decode/addr.js';
 import { finding } from '../../findings/catalog.js';
 import { packetList } from '../../findings/finding.js';
 import { byId, contradicted, step, type Hop } from './evidence.js';
@@ -41,7 +42,11 @@ export const wireHop: Hop = (e, s) => {
       'verify.wire',
       'messages on the wire',
       'pass',
-      `arrived ${s.arrived.afterMs} ms after the trigger (packets ${packetList(s.arrived.packets, s.arrived.packets.length)})`,
+      `arrived ${s.arrived.afterMs} ms after the trigger (packets ${packetList(s.arrived.packets, s.arrived.packets.length)})${
+        e.arrivedFrom
+          ? `, from ${endpoint(e.arrivedFrom.ip, e.arrivedFrom.port)}, not ${e.senderIp}: a router on the way translates the source (NAT); this host's rules are judged for ${e.arrivedFrom.ip}`
+          : ''
+      }`,
     );
   const detail = `nothing from ${e.senderIp} arrived on ${e.iface} within ${e.timeoutSec} s (${e.messagesFromSender} other messages from it)`;
   if (e.triggerError) return step('verify.wire', 'messages on the wire', 'unknown', detail);

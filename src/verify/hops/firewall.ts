@@ -27,6 +27,13 @@ export const firewallHop: Hop = (e, s) =>
     const before = e.receiverBefore.firewall;
     const fw = e.receiverAfter.firewall;
     const family = e.senderIp.includes(':') ? 6 : 4;
+    // The source this host's rules meet: the translated one when a router on the way rewrites it.
+    const src = e.arrivedFrom?.ip ?? e.senderIp;
+    const nat = e.arrivedFrom
+      ? [
+          `the datagrams arrive from ${e.arrivedFrom.ip} (a router on the way translates the source), not from the sender's ${e.senderIp}: a rule for ${e.senderIp} never matches them`,
+        ]
+      : [];
     if (fw && (fw.verdict === 'dropped' || fw.verdict === 'rejected')) {
       // The counter's rise is evidence only when the rule deciding before is the same one.
       const same = before && sameRule(before, fw);
@@ -46,14 +53,15 @@ export const firewallHop: Hop = (e, s) =>
           finding(answer ? 'firewall-reject' : 'firewall-drop', {
             subject: e.senderIp,
             summary: answer
-              ? `${fw.tool} rejects the datagrams with ${answer.text}: ${rule}${counter}`
-              : `${fw.tool} drops the datagrams: ${rule}${counter}`,
+              ? `${fw.tool} rejects the datagrams${e.arrivedFrom ? ` from ${src}` : ''} with ${answer.text}: ${rule}${counter}`
+              : `${fw.tool} drops the datagrams${e.arrivedFrom ? ` from ${src}` : ''}: ${rule}${counter}`,
             evidence: [
               `${fw.where ?? fw.tool}${fw.line ? ` line ${fw.line}` : ''}: ${fw.rule ?? 'policy'}`,
               ...(rose !== undefined ? [`counter ${before!.counters!.packets} → ${fw.counters!.packets} packets`] : []),
               ...seenAnswers,
+              ...nat,
             ],
-            hint: acceptFix(fw, { srcIp: e.senderIp, dstPort: e.port, family }),
+            hint: acceptFix(fw, { srcIp: src, dstPort: e.port, family }),
           }),
         ],
       );

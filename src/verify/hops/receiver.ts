@@ -29,7 +29,7 @@ export const rpFilterHop: Hop = (e, s) =>
         known
           ? { ...known, evidence: [...known.evidence, ev] }
           : finding('rp-filter-drop', {
-              summary: `the reverse-path filter dropped ${n} packets during the test: the route back to ${e.senderIp} does not leave by ${e.iface}`,
+              summary: `the reverse-path filter dropped ${n} packets during the test: the route back to ${e.arrivedFrom?.ip ?? e.senderIp} does not leave by ${e.iface}`,
               evidence: [ev],
             }),
       ],

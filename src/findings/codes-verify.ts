@@ -14,6 +14,19 @@ export const VERIFY_CODES = defineCodes([
     fix: 'Read the sender checks; on the sender: dmesg | grep -i netconsole, and ip route get RECEIVER_IP',
   },
   {
+    code: 'lost-beyond-router',
+    severity: 'error',
+    title: "The messages left for the sender's router and never reached this host",
+    explanation:
+      "Nothing of the test arrived on the receiving interface, while the sender's checks pass: netconsole runs, " +
+      "its target's remote IP is reached through a router and its remote MAC is that router's. So the datagrams " +
+      'leave the sender addressed to the router, and are lost there or between it and this host: a FORWARD rule ' +
+      "dropping or rejecting UDP to the port (a REJECT's ICMP answer goes back to the sender, not here), forwarding " +
+      "off, the router's rp_filter, or its route to this host. A firewall on this host would not hide them from the " +
+      'capture, which sees datagrams before the firewall.',
+    fix: "On the router: iptables -vnL FORWARD (or nft list ruleset), sysctl net.ipv4.ip_forward, its route to this host; tcpdump there shows where the datagrams stop",
+  },
+  {
     code: 'not-in-log',
     severity: 'error',
     title: 'Received, but not in the syslog file',

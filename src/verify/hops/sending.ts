@@ -54,6 +54,24 @@ export const wireHop: Hop = (e, s) => {
   const why = senderErrors.length
     ? `the sender checks explain it: ${senderErrors.map(f => f.code).join(', ')}`
     : 'no sender check explains it';
+  const gw = senderErrors.length || e.copies?.syslog.marker ? undefined : gateway(e);
+  if (gw) {
+    const dst = e.target?.remoteIp ?? e.receiverAddrs?.find(a => a.includes(':') === gw.includes(':')) ?? 'RECEIVER_IP';
+    const v6 = gw.includes(':');
+    const ipt = v6 ? 'ip6tables' : 'iptables';
+    return step('verify.wire', 'messages on the wire', 'fail', `${detail}; the sender hands them to its router ${gw}`, [
+      finding('lost-beyond-router', {
+        subject: e.senderIp,
+        summary: `no datagram of the test reached ${e.iface} within ${e.timeoutSec} s: the sender sends them to its router ${gw} (its route and MAC are right), so they are lost at that router or between it and this host, not on this host`,
+        evidence: [
+          `the sender's route: ${byId(e.sender.checks, 'sender.route')?.detail ?? `via ${gw}`}`,
+          `the sender's remote MAC: ${byId(e.sender.checks, 'sender.mac')?.detail ?? 'the next hop\'s'}`,
+          `capture on ${e.iface}, filter: traffic from ${e.senderIp} and UDP to the watched ports: 0 messages of the test`,
+        ],
+        hint: `On the router ${gw} (and anything between it and this host): find what drops UDP to ${endpoint(dst, e.port)} in its forwarding path (${ipt} -vnL FORWARD, nft list ruleset; allow it: ${ipt} -I FORWARD -p udp -d ${dst} --dport ${e.port} -j ACCEPT), check that it forwards (sysctl ${v6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward net.ipv4.conf.all.rp_filter'}) and routes ${dst}; tcpdump -ni any udp port ${e.port} there shows where they stop`,
+      }),
+    ]);
+  }
   return step('verify.wire', 'messages on the wire', 'fail', detail, [
     finding('not-on-wire', {
       subject: e.senderIp,
@@ -70,6 +88,18 @@ export const wireHop: Hop = (e, s) => {
     }),
   ]);
 };
+
+/**
+ * The sender's router, when the target's remote IP is reached through one and the sender's route
+ * and MAC checks pass: its datagrams leave addressed to that router, so what the router does with
+ * them decides. Undefined when the remote IP is on the sender's link or a check did not pass.
+ */
+function gateway(e: Parameters<Hop>[0]): string | undefined {
+  const route = byId(e.sender.checks, 'sender.route');
+  const mac = byId(e.sender.checks, 'sender.mac');
+  if (route?.status !== 'pass' || mac?.status !== 'pass') return undefined;
+  return /\bvia (\S+)/.exec(route.detail)?.[1];
+}
 
 /**
  * The sender's kernel could not send: the target's `transmit_errors` rose during the test. With

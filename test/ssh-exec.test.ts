@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sshExec, sshOwnLines } from '../src/io/ssh-exec.js';
+import { sshError, sshExec, sshOwnLines } from '../src/io/ssh-exec.js';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import test from 'ava';
 
@@ -24,6 +24,49 @@ test("ssh's own lines: all of a failure, only its warnings otherwise", t => {
     'Warning: a',
     'ssh: connect to host h port 22: Connection refused',
   ]);
+});
+
+test("through a jump host, ssh's error is the jump's own line, not the proxy pipe's close", t => {
+  // As OpenSSH 9.2 printed them (the lab's --jump; a jump host whose key is not known; one refusing).
+  const own = sshOwnLines(
+    'Host key verification failed.\r\nkex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n',
+    255,
+  );
+  t.is(
+    sshError(own),
+    'through the jump host (ProxyJump/ProxyCommand): Host key verification failed. (then: Connection closed by UNKNOWN port 65535)',
+  );
+  t.deepEqual(own, ['kex_exchange_identification: Connection closed by remote host']);
+  t.is(
+    sshError([
+      'ssh: connect to host 10.99.1.254 port 22: Connection refused',
+      'kex_exchange_identification: Connection closed by remote host',
+      'Connection closed by UNKNOWN port 65535',
+    ]),
+    'through the jump host (ProxyJump/ProxyCommand): ssh: connect to host 10.99.1.254 port 22: Connection refused (then: Connection closed by UNKNOWN port 65535)',
+  );
+  t.is(
+    sshError(['Connection timed out during banner exchange', 'Connection to UNKNOWN port 65535 timed out']),
+    'through the jump host (ProxyJump/ProxyCommand): Connection timed out during banner exchange (then: Connection to UNKNOWN port 65535 timed out)',
+  );
+  // Without a proxy: the last line, as before.
+  t.is(sshError(['Warning: a', 'ssh: connect to host h port 22: Connection refused']), 'ssh: connect to host h port 22: Connection refused');
+});
+
+withSsh.serial('a jump host that refuses: lastError says the connection went through the jump host', async t => {
+  const ssh = sshExec({
+    destination: 'root@127.0.0.1',
+    port: 1,
+    connectTimeoutSec: 3,
+    options: ['ProxyJump=root@127.0.0.2:1'],
+    onWarning: () => {},
+  });
+  const r = await ssh.run(['true']);
+  await ssh.close();
+  t.is(r.code, 255);
+  // The jump's own line reaches the caller when ssh keeps its stderr (verify's facts session, the
+  // control master without ControlPersist); a persisting master's proxy prints to nowhere.
+  t.regex(ssh.lastError ?? '', /jump host \(ProxyJump\/ProxyCommand\)/);
 });
 
 withSsh.serial(

@@ -960,3 +960,117 @@ test("the log's copies of the marker: the old 'last message repeated N times' li
   t.is(copiesOf(other, MARKER), 1);
   t.is(copiesOf(line('10.99.0.2', 'last message repeated 5 times'), MARKER), 0);
 });
+
+test('tracker: behind a NAT router, the datagram holding the marker names the translated source; only that source follows', t => {
+  let now = 0;
+  const tr = new ArrivalTracker('10.99.0.2', MARKER, () => now, '52:54:00:99:00:02');
+  tr.triggeredAt = 0;
+  now = 5;
+  const nat = { srcIp: '10.99.1.254', srcPort: 6665, srcMac: '02:99:00:01:00:fe' };
+  const msg = (text: string, over: Record<string, unknown> = {}) =>
+    ({ ...nat, dstIp: '10.99.1.1', dstPort: 514, mode: 'plain', text, packets: [1], ...over }) as never;
+  // Another host's sysrq line before the marker: not this sender's.
+  tr.message(msg('sysrq: Show Regs', { srcIp: '10.99.1.7' }));
+  t.false(tr.arrived);
+  // A syslog copy of the marker from elsewhere does not name the source either.
+  tr.message(msg(`<6>Dec  3 10:00:00 guest kernel: ${MARKER}`, { mode: 'syslog', srcPort: 514 }));
+  t.is(tr.translated, undefined);
+  tr.message(msg(MARKER));
+  t.deepEqual(tr.translated, { ip: '10.99.1.254', port: 6665 });
+  t.is(tr.markerArrival?.dstIp, '10.99.1.1');
+  // The same router's address from another port (another host behind it): not this sender's.
+  tr.message(msg('sysrq: Show Regs', { srcPort: 40000 }));
+  t.falsy(tr.sysrqArrival);
+  tr.message(msg('sysrq: Show Regs'));
+  t.truthy(tr.sysrqArrival);
+});
+
+/** A sender behind a NAT router, judged as verify does: the marker arrived from the router's address. */
+function natTest(iptables?: string, rsyslog?: string) {
+  const ctx = { port: 514, senderIp: '10.99.0.2', receiverIp: '10.99.0.1', iface: 'eth0' };
+  const facts = receiverFacts({
+    ...(iptables ? { nft: undefined, iptables: f(iptables, 'iptables-save -c') } : {}),
+    ...(rsyslog ? { nft: undefined, syslog: { rsyslog: [f(rsyslog, '/etc/rsyslog.conf')] } } : {}),
+  });
+  const tracker = new ArrivalTracker('10.99.0.2', MARKER, () => 0);
+  tracker.markerArrival = arrival();
+  tracker.sysrqArrival = { ...arrival(), text: 'sysrq: Show Regs' };
+  tracker.translated = { ip: '10.99.0.254', port: 6665 };
+  const side = {
+    report: runSenderChecks(healthySender(), { receiverIp: '10.99.0.1', port: 514, receiverMacs: [RECV_MAC] }),
+    senderIp: '10.99.0.2',
+    receiverIp: '10.99.0.1',
+    port: 514,
+    iface: 'eth0',
+    receiverMacs: [RECV_MAC],
+    receiverAddrs: ['127.0.0.1', '10.99.0.1'],
+    receiverCtx: ctx,
+    routeGet: { text: '10.99.0.2 dev eth0 src 10.99.0.1 uid 0\n', from: 'ip route get 10.99.0.2', ip: '10.99.0.2' },
+  };
+  const found = !iptables && !rsyslog;
+  return judgeSenderTargets({
+    side,
+    tracker,
+    before: facts,
+    after: facts,
+    wire: wire(),
+    o: { timeoutSec: 8 },
+    logCheck: {
+      path: '/var/log/syslog',
+      readable: true,
+      markerFound: found,
+      sysrqFound: found,
+      markerLines: found ? 1 : 0,
+      sysrqLines: found ? 1 : 0,
+    },
+    transmitAfter: new Map(),
+  }).report;
+}
+
+test('judge, NAT: healthy is a PASS, and the wire hop names the translated source', t => {
+  const r = natTest();
+  t.true(r.ok, JSON.stringify(r.rootCause));
+  t.regex(
+    r.checks.find(c => c.id === 'verify.wire')!.detail,
+    /from 10\.99\.0\.254:6665, not 10\.99\.0\.2: a router on the way translates the source \(NAT\)/,
+  );
+});
+
+test("judge, NAT: a firewall allowing only the sender's own address drops the translated one, and the fix names it", t => {
+  // Walked on the lab: --router --router-nat --firewall iptables-allow-senders.
+  const r = natTest(
+    '*filter\n:INPUT ACCEPT [0:0]\n[0:0] -A INPUT -s 10.99.0.2/32 -p udp -m udp --dport 514 -j ACCEPT\n[2:120] -A INPUT -p udp -m udp --dport 514 -j DROP\nCOMMIT\n',
+  );
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'firewall-drop');
+  t.regex(r.rootCause!.summary, /^iptables drops the datagrams from 10\.99\.0\.254: /);
+  t.regex(r.rootCause!.hint ?? '', /iptables -I INPUT -p udp -s 10\.99\.0\.254 --dport 514 -j ACCEPT/);
+  t.true(r.rootCause!.evidence.some(x => /a rule for 10\.99\.0\.2 never matches them/.test(x)));
+});
+
+test("judge, NAT: $AllowedSender listing the sender's own address refuses the translated one", t => {
+  const r = natTest(undefined, 'module(load="imudp")\n$AllowedSender UDP, 10.99.0.2/32\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n');
+  t.is(r.rootCause?.code, 'syslog-sender-refused', JSON.stringify(r.rootCause));
+  t.regex(r.rootCause!.hint ?? '', /10\.99\.0\.2\/32, 10\.99\.0\.254\/32/);
+});
+
+test("judge: nothing arrives from a sender whose route and MAC point at a router: the router's hop, named", t => {
+  // Walked on the lab: --router --router-forward reject (6.1); the router's FORWARD counter rose.
+  const s = healthySender();
+  const sender: SenderFacts = {
+    ...s,
+    routeGet: { ...f('10.99.0.1 via 10.99.0.254 dev eth0 src 10.99.0.2 uid 0\n', 'ip route get 10.99.0.1'), ip: '10.99.0.1' },
+    neigh: f(`${s.neigh!.text.trimEnd()}\n10.99.0.254 dev eth0 lladdr ${RECV_MAC} REACHABLE\n`, 'ip neigh show'),
+  };
+  // The router's MAC is not this host's (the fixtures' spec has this host's MAC: it stands for the router's).
+  const r = judgeVerify({
+    ...evidence({ name: 'router drops', arrive: null }),
+    sender: runSenderChecks(sender, { receiverIp: '10.99.0.1', port: 514, receiverMacs: ['52:54:00:aa:00:99'] }),
+  });
+  t.false(r.ok);
+  t.is(r.rootCause?.code, 'lost-beyond-router', JSON.stringify(r.checks.map(c => [c.id, c.status, c.detail])));
+  t.regex(r.rootCause!.summary, /sends them to its router 10\.99\.0\.254 .* not on this host/);
+  t.regex(r.rootCause!.hint ?? '', /On the router 10\.99\.0\.254 .*iptables -I FORWARD -p udp -d 10\.99\.0\.1 --dport 514 -j ACCEPT/);
+  // On the sender's own link: the generic not-on-wire, as before.
+  t.is(judgeVerify(evidence({ name: 'direct', arrive: null })).rootCause?.code, 'not-on-wire');
+});

@@ -56,6 +56,25 @@ export function sshOwnLines(stderr: string, code: number): string[] {
   return code === 255 ? lines : lines.filter(l => SSH_OWN_LINE.test(l));
 }
 
+/**
+ * ssh's error from its lines on a failure (exit 255): the last one, unless ssh reached the host
+ * through a proxy (ProxyJump, -J, ProxyCommand): then the last line names the proxy's pipe
+ * (`Connection closed by UNKNOWN port 65535`) and the reason is the jump's own line before it
+ * (its host key, its connection refused, the target it could not open). Takes the error out of
+ * `own`; what stays there is shown as warnings.
+ */
+export function sshError(own: string[]): string | undefined {
+  const last = own.pop();
+  if (!last || !/\bUNKNOWN port 65535\b/.test(last)) return last;
+  const echo = /^kex_exchange_identification: Connection closed by remote host$|^stdio forwarding failed$/;
+  let i = own.length - 1;
+  while (i >= 0 && (echo.test(own[i]!) || /^Warning: /.test(own[i]!))) i--;
+  const why = i >= 0 ? own.splice(i, 1)[0]! : undefined;
+  return why
+    ? `through the jump host (ProxyJump/ProxyCommand): ${why} (then: ${last})`
+    : `the connection through the jump host (ProxyJump/ProxyCommand) failed: ${last}`;
+}
+
 /** Connections still open when the process exits (a second Ctrl-C): their masters are ended there. */
 const openConnections = new Set<() => void>();
 let exitHookInstalled = false;
@@ -285,7 +304,7 @@ export function sshExec(o: SshOptions): SshExec {
         if (!closing && !closed) {
           const own = sshOwnLines(stderr, code ?? 1);
           // On a failure the last line is the error itself (lastError); the lines before it are warnings.
-          if (code === 255) self.lastError = own.pop();
+          if (code === 255) self.lastError = sshError(own);
           for (const l of own) warn(l);
         }
         resolve({

@@ -54,9 +54,9 @@ export const wireHop: Hop = (e, s) => {
   const why = senderErrors.length
     ? `the sender checks explain it: ${senderErrors.map(f => f.code).join(', ')}`
     : 'no sender check explains it';
-  const gw = senderErrors.length || e.copies?.syslog.marker ? undefined : gateway(e);
-  if (gw) {
-    const dst = e.target?.remoteIp ?? e.receiverAddrs?.find(a => a.includes(':') === gw.includes(':')) ?? 'RECEIVER_IP';
+  const via = senderErrors.length || e.copies?.syslog.marker ? undefined : gateway(e);
+  if (via) {
+    const { gw, dst } = via;
     const v6 = gw.includes(':');
     const ipt = v6 ? 'ip6tables' : 'iptables';
     return step('verify.wire', 'messages on the wire', 'fail', `${detail}; the sender hands them to its router ${gw}`, [
@@ -94,11 +94,13 @@ export const wireHop: Hop = (e, s) => {
  * and MAC checks pass: its datagrams leave addressed to that router, so what the router does with
  * them decides. Undefined when the remote IP is on the sender's link or a check did not pass.
  */
-function gateway(e: Parameters<Hop>[0]): string | undefined {
+function gateway(e: Parameters<Hop>[0]): { gw: string; dst: string } | undefined {
   const route = byId(e.sender.checks, 'sender.route');
   const mac = byId(e.sender.checks, 'sender.mac');
   if (route?.status !== 'pass' || mac?.status !== 'pass') return undefined;
-  return /\bvia (\S+)/.exec(route.detail)?.[1];
+  // The check's detail is `ip route get`'s line: `10.99.1.1 via 10.99.0.1 dev eth0 src 10.99.0.2`.
+  const m = /^(\S+) via (\S+)/.exec(route.detail);
+  return m ? { dst: e.target?.remoteIp ?? m[1]!, gw: m[2]! } : undefined;
 }
 
 /**

@@ -107,10 +107,12 @@ export function syslogText(state: LabState): string {
 
 /**
  * A suite's lab names: a per-process tag (its letter, then the pid in base 36), so concurrent runs
- * and other labs are left alone; `n(what)` is a lab name of this run, cut to lab.sh's 11 characters.
+ * and other labs are left alone; `n(what)` is a lab name of this run, cut to lab.sh's 11 characters
+ * (`LAB_NAME_PREFIX` goes first).
  */
 export function labNames(letter: string): { tag: string; n: (what: string) => string } {
-  const tag = `${letter}${(process.pid % 46656).toString(36).padStart(3, '0')}`;
+  // LAB_NAME_PREFIX: a shared machine's convention for whose labs these are (e.g. a helper's name).
+  const tag = `${process.env.LAB_NAME_PREFIX ?? ''}${letter}${(process.pid % 46656).toString(36).padStart(3, '0')}`;
   return { tag, n: what => `${tag}${what}`.slice(0, 11) };
 }
 

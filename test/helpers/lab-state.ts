@@ -103,7 +103,19 @@ export interface LabState {
     rpFilter: number | null;
   };
   sender: LabSender;
-  router: null | { netns: string; ip: string; mac: string; senderSideIface: string };
+  router: null | {
+    netns: string;
+    ip: string;
+    mac: string;
+    senderSideIface: string;
+    /** The router's address on the log server's side: the source of what it masquerades (--router-nat). */
+    receiverSideIp: string;
+    nat?: boolean;
+    /** --router-forward: its FORWARD chain drops or rejects UDP to the port. */
+    forward?: 'accept' | 'drop' | 'reject';
+    /** --jump: the bastion's address (dropbear); ssh to the guests only through it. */
+    jumpHost?: string | null;
+  };
   ssh: LabSsh;
   rsyslog: {
     state: string;

@@ -18,7 +18,13 @@ interface VerifyJson {
 }
 
 async function verify(s: LabState, extra: string[] = []): Promise<{ code: number; json: VerifyJson; stderr: string }> {
-  const r = await verifyOnLab(s, [...senderArgs(s.ssh, s.sender.mgmtIp ?? s.ssh.host), '--timeout', '8', '--json', ...extra]);
+  const r = await verifyOnLab(s, [
+    ...senderArgs(s.ssh, s.sender.mgmtIp ?? s.ssh.host),
+    '--timeout',
+    '8',
+    '--json',
+    ...extra,
+  ]);
   try {
     return { code: r.code, json: JSON.parse(r.stdout) as VerifyJson, stderr: r.stderr };
   } catch {
@@ -29,7 +35,16 @@ async function verify(s: LabState, extra: string[] = []): Promise<{ code: number
 test.serial(
   "behind a NAT router, through a bastion: a firewall allowing only the sender's own address is named with the address that arrives; the fix passes",
   async t => {
-    const opts = ['--kernel', '6.17', '--router', '--router-nat', '--jump', '--mgmt-nic', '--firewall', 'iptables-allow-senders'];
+    const opts = [
+      '--kernel',
+      '6.17',
+      '--router',
+      '--router-nat',
+      '--jump',
+      '--mgmt-nic',
+      '--firewall',
+      'iptables-allow-senders',
+    ];
     await withLab(t, lab('nat'), opts, async s => {
       const jump = s.router!.jumpHost!;
       t.truthy(jump);
@@ -56,9 +71,17 @@ test.serial(
       const ok = await verify(s, via);
       t.is(ok.code, 0, JSON.stringify(ok.json.rootCause));
       t.true(ok.json.ok);
-      t.deepEqual(ok.json.checks.filter(c => c.status === 'fail'), [], 'a PASS has no FAIL line');
+      t.deepEqual(
+        ok.json.checks.filter(c => c.status === 'fail'),
+        [],
+        'a PASS has no FAIL line',
+      );
       const log = readFileSync(s.rsyslog.logFile!, 'utf8');
-      t.regex(log, new RegExp(`${nat.replace(/\./g, '\\.')} .*netdiag-verify-`), 'rsyslog logged the marker from the NAT address');
+      t.regex(
+        log,
+        new RegExp(`${nat.replace(/\./g, '\\.')} .*netdiag-verify-`),
+        'rsyslog logged the marker from the NAT address',
+      );
       // The bastion without its key known: ssh's reason through the jump is named.
       const bad = await verifyOnLab(s, [
         ...senderArgs(s.ssh, s.sender.mgmtIp ?? s.ssh.host),

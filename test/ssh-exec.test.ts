@@ -50,7 +50,10 @@ test("through a jump host, ssh's error is the jump's own line, not the proxy pip
     'through the jump host (ProxyJump/ProxyCommand): Connection timed out during banner exchange (then: Connection to UNKNOWN port 65535 timed out)',
   );
   // Without a proxy: the last line, as before.
-  t.is(sshError(['Warning: a', 'ssh: connect to host h port 22: Connection refused']), 'ssh: connect to host h port 22: Connection refused');
+  t.is(
+    sshError(['Warning: a', 'ssh: connect to host h port 22: Connection refused']),
+    'ssh: connect to host h port 22: Connection refused',
+  );
 });
 
 withSsh.serial('a jump host that refuses: lastError says the connection went through the jump host', async t => {

@@ -1049,7 +1049,10 @@ test("judge, NAT: a firewall allowing only the sender's own address drops the tr
 });
 
 test("judge, NAT: $AllowedSender listing the sender's own address refuses the translated one", t => {
-  const r = natTest(undefined, 'module(load="imudp")\n$AllowedSender UDP, 10.99.0.2/32\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n');
+  const r = natTest(
+    undefined,
+    'module(load="imudp")\n$AllowedSender UDP, 10.99.0.2/32\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n',
+  );
   t.is(r.rootCause?.code, 'syslog-sender-refused', JSON.stringify(r.rootCause));
   t.regex(r.rootCause!.hint ?? '', /10\.99\.0\.2\/32, 10\.99\.0\.254\/32/);
 });
@@ -1059,7 +1062,10 @@ test("judge: nothing arrives from a sender whose route and MAC point at a router
   const s = healthySender();
   const sender: SenderFacts = {
     ...s,
-    routeGet: { ...f('10.99.0.1 via 10.99.0.254 dev eth0 src 10.99.0.2 uid 0\n', 'ip route get 10.99.0.1'), ip: '10.99.0.1' },
+    routeGet: {
+      ...f('10.99.0.1 via 10.99.0.254 dev eth0 src 10.99.0.2 uid 0\n', 'ip route get 10.99.0.1'),
+      ip: '10.99.0.1',
+    },
     neigh: f(`${s.neigh!.text.trimEnd()}\n10.99.0.254 dev eth0 lladdr ${RECV_MAC} REACHABLE\n`, 'ip neigh show'),
   };
   // The router's MAC is not this host's (the fixtures' spec has this host's MAC: it stands for the router's).
@@ -1070,7 +1076,10 @@ test("judge: nothing arrives from a sender whose route and MAC point at a router
   t.false(r.ok);
   t.is(r.rootCause?.code, 'lost-beyond-router', JSON.stringify(r.checks.map(c => [c.id, c.status, c.detail])));
   t.regex(r.rootCause!.summary, /sends them to its router 10\.99\.0\.254 .* not on this host/);
-  t.regex(r.rootCause!.hint ?? '', /On the router 10\.99\.0\.254 .*iptables -I FORWARD -p udp -d 10\.99\.0\.1 --dport 514 -j ACCEPT/);
+  t.regex(
+    r.rootCause!.hint ?? '',
+    /On the router 10\.99\.0\.254 .*iptables -I FORWARD -p udp -d 10\.99\.0\.1 --dport 514 -j ACCEPT/,
+  );
   // On the sender's own link: the generic not-on-wire, as before.
   t.is(judgeVerify(evidence({ name: 'direct', arrive: null })).rootCause?.code, 'not-on-wire');
 });

@@ -24,7 +24,7 @@ export const VERIFY_CODES = defineCodes([
       "dropping or rejecting UDP to the port (a REJECT's ICMP answer goes back to the sender, not here), forwarding " +
       "off, the router's rp_filter, or its route to this host. A firewall on this host would not hide them from the " +
       'capture, which sees datagrams before the firewall.',
-    fix: "On the router: iptables -vnL FORWARD (or nft list ruleset), sysctl net.ipv4.ip_forward, its route to this host; tcpdump there shows where the datagrams stop",
+    fix: 'On the router: iptables -vnL FORWARD (or nft list ruleset), sysctl net.ipv4.ip_forward, its route to this host; tcpdump there shows where the datagrams stop',
   },
   {
     code: 'not-in-log',

@@ -23,7 +23,7 @@ import type { LiveHandle, VerifyDeps, VerifyOptions, VerifyOutcome } from './typ
  * watched from any source (a router on the way may translate the source: the marker says which
  * is the sender's), and ICMP errors this host sends back to it.
  */
-export function verifyFilter(senderIp: string, senderMac?: string, ports: readonly number[] = []): string {
+function verifyFilter(senderIp: string, senderMac?: string, ports: readonly number[] = []): string {
   const icmp = senderIp.includes(':') ? 'icmp6' : 'icmp';
   const ip6 = senderIp.includes(':');
   const srcs = [`src host ${senderIp}`];

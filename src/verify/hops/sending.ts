@@ -65,7 +65,7 @@ export const wireHop: Hop = (e, s) => {
         summary: `no datagram of the test reached ${e.iface} within ${e.timeoutSec} s: the sender sends them to its router ${gw} (its route and MAC are right), so they are lost at that router or between it and this host, not on this host`,
         evidence: [
           `the sender's route: ${byId(e.sender.checks, 'sender.route')?.detail ?? `via ${gw}`}`,
-          `the sender's remote MAC: ${byId(e.sender.checks, 'sender.mac')?.detail ?? 'the next hop\'s'}`,
+          `the sender's remote MAC: ${byId(e.sender.checks, 'sender.mac')?.detail ?? "the next hop's"}`,
           `capture on ${e.iface}, filter: traffic from ${e.senderIp} and UDP to the watched ports: 0 messages of the test`,
         ],
         hint: `On the router ${gw} (and anything between it and this host): find what drops UDP to ${endpoint(dst, e.port)} in its forwarding path (${ipt} -vnL FORWARD, nft list ruleset; allow it: ${ipt} -I FORWARD -p udp -d ${dst} --dport ${e.port} -j ACCEPT), check that it forwards (sysctl ${v6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward net.ipv4.conf.all.rp_filter'}) and routes ${dst}; tcpdump -ni any udp port ${e.port} there shows where they stop`,

@@ -28,7 +28,14 @@ function verifyFilter(senderIp: string, senderMac?: string, ports: readonly numb
   const ip6 = senderIp.includes(':');
   const srcs = [`src host ${senderIp}`];
   if (senderMac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(senderMac)) srcs.push(`ether src ${senderMac}`);
-  if (ports.length) srcs.push(`(${ip6 ? 'ip6' : 'ip'} and dst port (${ports.join(' or ')}))`);
+  // A port test matches an IPv4 datagram's first fragment only: the later ones of a long message
+  // through a router with a smaller MTU (translated too, behind NAT) are taken by their offset.
+  if (ports.length)
+    srcs.push(
+      ip6
+        ? `(ip6 and dst port (${ports.join(' or ')}))`
+        : `(ip and (dst port (${ports.join(' or ')}) or ip[6:2] & 0x1fff != 0))`,
+    );
   const from = srcs.length > 1 ? `(${srcs.join(' or ')})` : srcs[0]!;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
 }

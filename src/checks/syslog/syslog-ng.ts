@@ -3,9 +3,9 @@
  * `@include`d files, and the files of the log paths that use them. Pure.
  */
 import type { FactText } from '../host/facts.js';
-import { inNetwork } from '../firewall/address.js';
 import { ipFamily } from '../../config/netconsole-spec.js';
-import { NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY, takeAnd, takeNot, takeOr } from './selectors.js';
+import { takeAnd, takeNot, takeOr } from './selectors.js';
+import { ngFilterExpr, ngLevel, ngMessage, type NgMessage, type Take } from './syslog-ng-filter.js';
 import type { LogDestination, SyslogConfig, SyslogDaemon, UdpInput } from './types.js';
 
 export function syslogNgIncludes(text: string): string[] {
@@ -18,35 +18,72 @@ export function syslogNgIncludes(text: string): string[] {
 }
 
 interface NgBlock {
-  kind: 'source' | 'destination' | 'log' | 'filter';
+  kind: 'source' | 'destination' | 'log' | 'filter' | 'parser' | 'rewrite';
   name?: string;
   body: string;
   from: string;
   line: number;
 }
 
-function ngBlocks(f: FactText): NgBlock[] {
-  const text = f.text.replace(/(^|[^"\\])#.*$/gm, '$1');
+/** A glob of `@include` (relative ones under the main file's directory) over a whole path. */
+const includeRe = (glob: string) => {
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(glob.startsWith('/') ? `^${body}$` : `(^|/)${body}$`);
+};
+
+/**
+ * The top-level blocks of every file in the order syslog-ng reads them: an `@include` reads the
+ * files it names where it stands (a log path in an included file comes before the main file's
+ * paths after the `@include` line). A block whose `{` has no `}` is an error syslog-ng refuses.
+ */
+function ngBlocks(files: FactText[], errors: string[]): NgBlock[] {
   const out: NgBlock[] = [];
-  const re = /\b(source|destination|log|filter)\s*(\w+)?\s*\{/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    let depth = 1;
-    let j = re.lastIndex;
-    let q = false;
-    while (j < text.length && depth > 0) {
-      const c = text[j]!;
-      if (c === '"' && text[j - 1] !== '\\') q = !q;
-      else if (!q && c === '{') depth++;
-      else if (!q && c === '}') depth--;
-      j++;
+  const done = new Set<FactText>();
+  const visit = (f: FactText) => {
+    done.add(f);
+    const text = f.text.replace(/(^|[^"\\])#.*$/gm, '$1');
+    const lineAt = (i: number) => text.slice(0, i).split('\n').length;
+    const re = /\b(source|destination|log|filter|parser|rewrite)\s*(\w+)?\s*\{|^\s*@include\s+"([^"]+)"/gm;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text))) {
+      if (m[3] !== undefined) {
+        if (m[3] === 'scl.conf' || m[3].startsWith('scl/')) continue;
+        const inc = includeRe(m[3]);
+        for (const g of files) if (!done.has(g) && inc.test(g.from)) visit(g);
+        continue;
+      }
+      let depth = 1;
+      let j = re.lastIndex;
+      let q = false;
+      while (j < text.length && depth > 0) {
+        const c = text[j]!;
+        if (c === '"' && text[j - 1] !== '\\') q = !q;
+        else if (!q && c === '{') depth++;
+        else if (!q && c === '}') depth--;
+        j++;
+      }
+      if (depth > 0)
+        errors.push(
+          `syslog-ng will not start: ${f.from}:${lineAt(m.index)}: ${m[1]} ${m[2] ?? ''}{ has no closing } (syntax error, unexpected end of file)`.replace(
+            '  ',
+            ' ',
+          ),
+        );
+      const b: NgBlock = {
+        kind: m[1] as NgBlock['kind'],
+        body: text.slice(re.lastIndex, j - 1),
+        from: f.from,
+        line: lineAt(m.index),
+      };
+      if (m[2]) b.name = m[2];
+      out.push(b);
+      re.lastIndex = j;
     }
-    const line = text.slice(0, m.index).split('\n').length;
-    const b: NgBlock = { kind: m[1] as NgBlock['kind'], body: text.slice(re.lastIndex, j - 1), from: f.from, line };
-    if (m[2]) b.name = m[2];
-    out.push(b);
-    if (m[1] !== 'log') re.lastIndex = j;
-  }
+  };
+  for (const f of files) if (!done.has(f)) visit(f);
   return out;
 }
 
@@ -74,129 +111,9 @@ function ngDrivers(body: string): Array<{ name: string; args: string; offset: nu
   return out;
 }
 
-type Take = boolean | 'maybe';
-
-const NG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
-const NG_LEVEL_ALIAS: Record<string, string> = { panic: 'emerg', error: 'err', warn: 'warning' };
-const ngLevel = (s: string) => NG_LEVELS.indexOf(NG_LEVEL_ALIAS[s] ?? s);
-
-/** What a message from netconsole is to syslog-ng's filters: no <PRI>, so user.notice, and the sender's address. */
-interface NgMessage {
-  senderIp?: string;
-  /** `use_dns(no)`: $HOST is the sender's address, as written, for host(). */
-  hostIsIp: boolean;
-  filters: Map<string, string>;
-}
-
-/** One filter function: facility(), level() / priority(), host(), netmask(), filter(); 'maybe' for the rest. */
-function ngFilterCall(name: string, args: string, msg: NgMessage, depth: number): Take {
-  const items = args
-    .split(/[\s,]+/)
-    .map(x => x.replace(/^"|"$/g, '').toLowerCase())
-    .filter(Boolean);
-  switch (name) {
-    case 'facility':
-      if (items.some(x => x === NETCONSOLE_FACILITY || x === '1')) return true;
-      return items.some(x => x.includes('..')) ? 'maybe' : false;
-    case 'level':
-    case 'priority': {
-      let take: Take = false;
-      for (const x of items) {
-        const [a, b = a] = x.split('..') as [string, string?];
-        const lo = ngLevel(a);
-        const hi = ngLevel(b);
-        if (lo < 0 || hi < 0) take = 'maybe';
-        else if (NETCONSOLE_SEVERITY >= Math.min(lo, hi) && NETCONSOLE_SEVERITY <= Math.max(lo, hi)) return true;
-      }
-      return take;
-    }
-    case 'netmask':
-    case 'netmask6': {
-      if (!msg.senderIp || items.length !== 1) return 'maybe';
-      return inNetwork(msg.senderIp, items[0]!) ?? 'maybe';
-    }
-    case 'host': {
-      const pattern = /^\s*"([^"]*)"\s*$/.exec(args)?.[1] ?? /^\s*([^\s()"]+)\s*$/.exec(args)?.[1] ?? undefined;
-      if (pattern === undefined || !msg.senderIp) return 'maybe';
-      let re: RegExp;
-      try {
-        re = new RegExp(pattern);
-      } catch {
-        return 'maybe';
-      }
-      // Without use_dns(no), $HOST may be the sender's name: only a match is certain.
-      return re.test(msg.senderIp) ? true : msg.hostIsIp ? false : 'maybe';
-    }
-    case 'filter': {
-      const body = msg.filters.get(items[0] ?? '');
-      return body === undefined || depth > 16 ? 'maybe' : ngFilterExpr(body, msg, depth + 1);
-    }
-    default:
-      return 'maybe';
-  }
-}
-
-/** A filter expression (`facility(kern) and not level(debug)`), judged for netconsole's messages. */
-function ngFilterExpr(expr: string, msg: NgMessage, depth = 0): Take {
-  const tokens: Array<{ word: string; args?: string }> = [];
-  const re = /\s*(?:([a-z][\w-]*)\s*(\()?|([()]))/gy;
-  let i = 0;
-  const text = expr.replace(/;\s*$/, '').trim();
-  while (i < text.length) {
-    re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) return 'maybe';
-    i = re.lastIndex;
-    if (m[1] && m[2]) {
-      let d = 1;
-      let j = i;
-      let q = false;
-      while (j < text.length && d > 0) {
-        const c = text[j]!;
-        if (c === '"' && text[j - 1] !== '\\') q = !q;
-        else if (!q && c === '(') d++;
-        else if (!q && c === ')') d--;
-        j++;
-      }
-      tokens.push({ word: m[1].toLowerCase(), args: text.slice(i, j - 1) });
-      i = j;
-    } else tokens.push({ word: (m[1] ?? m[3]!).toLowerCase() });
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-  }
-  let at = 0;
-  const or = (): Take => {
-    let v = and();
-    while (tokens[at]?.word === 'or' && tokens[at]!.args === undefined) {
-      at++;
-      v = takeOr(v, and());
-    }
-    return v;
-  };
-  const and = (): Take => {
-    let v = unary();
-    while (tokens[at]?.word === 'and' && tokens[at]!.args === undefined) {
-      at++;
-      v = takeAnd(v, unary());
-    }
-    return v;
-  };
-  const unary = (): Take => {
-    const t = tokens[at++];
-    if (!t) return 'maybe';
-    if (t.word === 'not' && t.args === undefined) return takeNot(unary());
-    if (t.word === '(') {
-      const v = or();
-      return tokens[at++]?.word === ')' ? v : 'maybe';
-    }
-    return t.args === undefined ? 'maybe' : ngFilterCall(t.word, t.args, msg, depth);
-  };
-  const v = or();
-  return at === tokens.length ? v : 'maybe';
-}
-
 /** The items of a log path's body, in order: `source(x)`, `filter(x)`, `filter { ... }`, `flags(...)`, ... */
-function ngLogItems(body: string): Array<{ kind: string; ref?: string; inline?: string }> {
-  const out: Array<{ kind: string; ref?: string; inline?: string }> = [];
+function ngLogItems(body: string): Array<{ kind: string; ref?: string; inline?: string; offset: number }> {
+  const out: Array<{ kind: string; ref?: string; inline?: string; offset: number }> = [];
   const re = /\b([a-z][\w-]*)\s*([({])/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(body))) {
@@ -213,7 +130,11 @@ function ngLogItems(body: string): Array<{ kind: string; ref?: string; inline?: 
       j++;
     }
     const inner = body.slice(re.lastIndex, j - 1);
-    out.push(open === '(' ? { kind: m[1]!, ref: inner.trim() } : { kind: m[1]!, inline: inner });
+    out.push(
+      open === '('
+        ? { kind: m[1]!, ref: inner.trim(), offset: m.index }
+        : { kind: m[1]!, inline: inner, offset: m.index },
+    );
     re.lastIndex = j;
   }
   return out;
@@ -223,6 +144,140 @@ const ngFiles = (body: string) =>
   ngDrivers(body)
     .filter(d => d.name === 'file')
     .map(d => /^\s*"([^"]+)"/.exec(d.args)?.[1] ?? d.args.trim());
+
+/** Everything one walk of the log paths needs: the named blocks, and where the results go. */
+interface NgWalk {
+  cfg: SyslogConfig;
+  dests: Map<string, { files: string[]; other: boolean }>;
+  blocks: Map<string, NgBlock>;
+  /** Where netconsole's messages are discarded before this path, if they are. */
+  discardedBy?: { from: string; line: number; text: string };
+  where: { from: string; line: number };
+  srcs: string[];
+  /** Files whose way goes through a text filter: path, file. */
+  byText: Array<{ path: string; file: string; filters: string[] }>;
+}
+
+const flagsOf = (items: ReturnType<typeof ngLogItems>) =>
+  items
+    .filter(x => x.kind === 'flags')
+    .map(x => x.ref ?? '')
+    .join(',');
+
+/**
+ * A parser or rewrite, as it changes netconsole's message for the filters after it: returns whether
+ * the message goes on. Walked: `kv-parser()`, `csv-parser()` and `syslog-parser()` let any line through
+ * (`syslog-parser()` parses it again: its text and program change), `json-parser()` drops a line that
+ * is not JSON (a kernel line, unless one is); `set-facility()`, `set-severity()`, `set(... value())` set
+ * what later filters test.
+ */
+function ngTransform(kind: string, body: string, msg: NgMessage): Take {
+  let go: Take = true;
+  for (const d of ngDrivers(body)) {
+    const lit = /^\s*"([^"$]*)"|^\s*'([^'$]*)'|^\s*([\w.-]+)\s*$/.exec(d.args);
+    const value = lit ? (lit[1] ?? lit[2] ?? lit[3]!) : undefined;
+    if (kind === 'rewrite' && (d.name === 'set-facility' || d.name === 'set_facility'))
+      msg.facility = value !== undefined && !/^\d+$/.test(value) ? value.toLowerCase() : undefined;
+    else if (kind === 'rewrite' && /^set[-_](severity|level)$/.test(d.name)) {
+      const l = value === undefined ? -1 : ngLevel(value.toLowerCase());
+      msg.level = l >= 0 ? l : undefined;
+    } else if (kind === 'rewrite' && (d.name === 'set' || d.name === 'subst')) {
+      const name = /\bvalue\s*\(\s*["']?([\w.$]+)["']?\s*\)/.exec(d.args)?.[1]?.toUpperCase();
+      if (!name) msg.textUnknown = true;
+      else
+        msg.set.set(
+          name,
+          d.name === 'set'
+            ? /^\s*"([^"$]*)"|^\s*'([^'$]*)'/
+                .exec(d.args)
+                ?.slice(1)
+                .find(x => x !== undefined)
+            : undefined,
+        );
+    } else if (
+      kind === 'parser' &&
+      (d.name === 'kv-parser' || d.name === 'csv-parser') &&
+      !/drop[-_]invalid/.test(d.args)
+    ) {
+      /* new name-value pairs only */
+    } else if (kind === 'parser' && d.name === 'syslog-parser') msg.textUnknown = true;
+    else {
+      msg.textUnknown = true;
+      if (kind === 'parser') go = 'maybe';
+      else {
+        msg.facility = undefined;
+        msg.level = undefined;
+      }
+    }
+  }
+  return go;
+}
+
+const cloneMsg = (m: NgMessage): NgMessage => ({ ...m, set: new Map(m.set), byText: [...m.byText] });
+
+/**
+ * Walks a log path's items (or a junction's channel) with netconsole's messages coming in as `take`:
+ * records the files on the way, and returns whether they come out at its end. Embedded `log {}`
+ * paths are siblings (a `flags(final)` one ends the way of those after it, walked); a `junction`
+ * lets out what any of its channels lets out (walked).
+ */
+function walkItems(items: ReturnType<typeof ngLogItems>, take: Take, msg: NgMessage, w: NgWalk): Take {
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    if (x.kind === 'filter') take = takeAnd(take, ngFilterExpr(x.inline ?? `filter(${x.ref})`, msg));
+    else if (x.kind === 'parser' || x.kind === 'rewrite') {
+      const body = x.inline ?? w.blocks.get(`${x.kind} ${x.ref}`)?.body;
+      take = takeAnd(take, body === undefined ? 'maybe' : ngTransform(x.kind, body, msg));
+    } else if (x.kind === 'destination') {
+      const d =
+        x.inline !== undefined
+          ? { files: ngFiles(x.inline), other: ngDrivers(x.inline).some(v => v.name !== 'file') }
+          : w.dests.get(x.ref ?? '');
+      if (!d || d.other) w.cfg.otherOutputs ||= take !== false;
+      for (const file of d?.files ?? []) {
+        const dest: LogDestination = {
+          file,
+          selector: `log { source(${w.srcs.join(', ')}) ... destination(${x.ref ?? '{ ... }'}) }`,
+          ...w.where,
+          netconsole: take,
+        };
+        if (w.discardedBy) dest.discardedBy = w.discardedBy;
+        w.cfg.destinations.push(dest);
+        if (take === 'maybe' && msg.byText.length)
+          w.byText.push({ path: `${w.where.from}:${w.where.line}`, file, filters: [...msg.byText] });
+      }
+    } else if (x.kind === 'log') {
+      // The embedded paths that follow one another are siblings.
+      const group: Array<ReturnType<typeof ngLogItems>> = [];
+      for (; items[i]?.kind === 'log'; i++) group.push(ngLogItems(items[i]!.inline ?? ''));
+      i--;
+      take = walkSiblings(group, take, msg, w);
+    } else if (x.kind === 'junction') {
+      const channels = ngLogItems(x.inline ?? '').filter(c => c.kind === 'channel');
+      let out: Take = false;
+      for (const c of channels) out = takeOr(out, walkItems(ngLogItems(c.inline ?? ''), take, cloneMsg(msg), w));
+      take = channels.length ? out : take;
+    }
+  }
+  return take;
+}
+
+/** Log paths one after another (top level, or embedded in one): `flags(final)` and `flags(fallback)`. */
+function walkSiblings(paths: Array<ReturnType<typeof ngLogItems>>, take: Take, msg: NgMessage, w: NgWalk): Take {
+  let alive = take;
+  let tookAny: Take = false;
+  let out: Take = false;
+  const isFallback = (p: ReturnType<typeof ngLogItems>) => /\bfallback\b/.test(flagsOf(p));
+  for (const p of [...paths.filter(x => !isFallback(x)), ...paths.filter(isFallback)]) {
+    const flags = flagsOf(p);
+    const incoming = isFallback(p) ? takeAnd(alive, takeNot(tookAny)) : alive;
+    const reach = walkItems(p, incoming, cloneMsg(msg), w);
+    out = takeOr(out, reach);
+    if (!isFallback(p)) tookAny = takeOr(tookAny, reach);
+    if (/\bfinal\b/.test(flags)) alive = takeAnd(alive, takeNot(reach));
+  }
+  return out;
+}
 
 /**
  * `senderIp`: the netconsole sender's address, to judge host() and netmask() filters; without it
@@ -238,8 +293,8 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
     warnings: [],
     otherOutputs: false,
   };
-  const blocks = files.flatMap(ngBlocks);
-  const udpSources = new Set<string>();
+  const blocks = ngBlocks(files, cfg.warnings);
+  const udpSources = new Map<string, { noParse: boolean }>();
   for (const b of blocks.filter(x => x.kind === 'source')) {
     for (const d of ngDrivers(b.body)) {
       const transport = (ngOpt(d.args, 'transport') ?? '').toLowerCase();
@@ -255,70 +310,58 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
       if (ip && ip !== '0.0.0.0' && ip !== '::') input.address = ip;
       if (b.name) {
         input.source = b.name;
-        udpSources.add(b.name);
+        udpSources.set(b.name, { noParse: /\bflags\s*\([^)]*no[-_]parse/.test(d.args) });
       }
       cfg.udpInputs.push(input);
     }
   }
+  const named = new Map(blocks.filter(x => x.name).map(x => [`${x.kind} ${x.name}`, x]));
   const dests = new Map<string, { files: string[]; other: boolean }>();
   for (const b of blocks.filter(x => x.kind === 'destination' && x.name)) {
     const drivers = ngDrivers(b.body);
     dests.set(b.name!, { files: ngFiles(b.body), other: drivers.some(d => d.name !== 'file') });
   }
   const options = files.flatMap(f => [...f.text.matchAll(/\boptions\s*\{([^}]*)\}/g)].map(m => m[1]!)).join(' ');
-  const msg: NgMessage = {
-    hostIsIp: /\buse[-_]dns\s*\(\s*(no|off|0)\s*\)/i.test(options),
-    filters: new Map(blocks.filter(x => x.kind === 'filter' && x.name).map(x => [x.name!, x.body])),
-  };
-  if (senderIp) msg.senderIp = senderIp;
-  // Log paths in order; a flags(final) path that takes netconsole's messages ends their way.
-  let alive: { take: Take; by?: { from: string; line: number; text: string } } = { take: true };
+  const filters = new Map(blocks.filter(x => x.kind === 'filter' && x.name).map(x => [x.name!, x.body]));
+  // What syslog-ng refuses to start with: a reference to a block no file defines.
   const paths = blocks.filter(x => x.kind === 'log');
-  // flags(fallback) paths see only what no other path took: judged after the others.
-  const isFallback = (b: NgBlock) =>
-    ngLogItems(b.body).some(x => x.kind === 'flags' && /\bfallback\b/.test(x.ref ?? ''));
+  for (const b of paths)
+    for (const m of b.body.matchAll(/\b(source|destination|filter|parser|rewrite)\s*\(\s*([\w-]+)\s*\)/g))
+      if (!named.has(`${m[1]} ${m[2]}`) && !(m[1] === 'filter' && filters.has(m[2]!)))
+        cfg.warnings.push(
+          `syslog-ng will not start: ${b.from}:${b.line + b.body.slice(0, m.index).split('\n').length - 1}: ${m[1]}(${m[2]}) names no ${m[1]} ${m[2]} { ... } in the files read (syslog-ng: Error resolving reference; content='${m[1]}', name='${m[2]}'): define it, or take ${m[1]}(${m[2]}) out of the log path`,
+        );
+  // Log paths in order; a flags(final) path that takes netconsole's messages ends their way.
+  let alive: Take = true;
+  let by: NgWalk['discardedBy'];
   let tookAny: Take = false;
+  const byText: NgWalk['byText'] = [];
+  const isFallback = (b: NgBlock) => /\bfallback\b/.test(flagsOf(ngLogItems(b.body)));
   for (const b of [...paths.filter(p => !isFallback(p)), ...paths.filter(isFallback)]) {
     const items = ngLogItems(b.body);
     const srcs = items.filter(x => x.kind === 'source' && x.ref !== undefined).map(x => x.ref!);
-    const flags = items
-      .filter(x => x.kind === 'flags')
-      .map(x => x.ref ?? '')
-      .join(',');
-    if (!srcs.some(s => udpSources.has(s)) && !/\bcatchall\b/.test(flags)) continue;
-    let take: Take = true;
-    for (const x of items) {
-      if (x.kind === 'filter') take = takeAnd(take, ngFilterExpr(x.inline ?? `filter(${x.ref})`, msg));
-      else if (x.kind === 'log' || x.kind === 'junction' || x.kind === 'parser' || x.kind === 'rewrite')
-        take = takeAnd(take, 'maybe');
-    }
-    if (/\bfallback\b/.test(flags)) take = takeAnd(take, takeNot(tookAny));
-    const reach = takeAnd(alive.take, take);
+    const flags = flagsOf(items);
+    const udp = srcs.filter(s => udpSources.has(s));
+    if (!udp.length && !/\bcatchall\b/.test(flags)) continue;
+    const msg = ngMessage(senderIp, /\buse[-_]dns\s*\(\s*(no|off|0)\s*\)/i.test(options), filters);
+    msg.noParse = udp.length > 0 && udp.every(s => udpSources.get(s)!.noParse);
     const where = { from: b.from, line: b.line };
-    for (const x of items.filter(i => i.kind === 'destination')) {
-      const d =
-        x.inline !== undefined
-          ? { files: ngFiles(x.inline), other: ngDrivers(x.inline).some(v => v.name !== 'file') }
-          : dests.get(x.ref ?? '');
-      if (!d || d.other) cfg.otherOutputs ||= reach !== false;
-      for (const file of d?.files ?? []) {
-        const dest: LogDestination = {
-          file,
-          selector: `log { source(${srcs.join(', ')}) ... destination(${x.ref ?? '{ ... }'}) }`,
-          ...where,
-          netconsole: reach,
-        };
-        if (alive.take === false && alive.by) dest.discardedBy = alive.by;
-        cfg.destinations.push(dest);
-      }
-    }
+    const w: NgWalk = { cfg, dests, blocks: named, where, srcs, byText };
+    if (alive === false && by) w.discardedBy = by;
+    const incoming = /\bfallback\b/.test(flags) ? takeAnd(alive, takeNot(tookAny)) : alive;
+    const reach = walkItems(items, incoming, msg, w);
     if (!/\bfallback\b/.test(flags)) tookAny = takeOr(tookAny, reach);
-    if (/\bfinal\b/.test(flags) && take !== false)
-      alive = {
-        take: takeAnd(alive.take, takeNot(take)),
-        by: alive.by ?? { ...where, text: `log { source(${srcs.join(', ')}) ... flags(${flags.trim()}) }` },
-      };
+    if (/\bfinal\b/.test(flags) && reach !== false) {
+      by ??= { ...where, text: `log { source(${srcs.join(', ')}) ... flags(${flags.trim()}) }` };
+      alive = takeAnd(alive, takeNot(reach));
+    }
   }
+  // No file certainly gets them, and a text filter decides which lines reach one: say which part of the line it tests.
+  if (!cfg.destinations.some(d => d.netconsole === true))
+    for (const t of byText)
+      cfg.warnings.push(
+        `${t.path}: only the lines ${t.filters.join(', ')} selects reach ${t.file}: syslog-ng sees netconsole's lines without <PRI> (user.notice), $PROGRAM empty (plain, with printk timestamps), the first word (plain, without), "6,SEQ,USEC,-;" and the first word (extended); select them by sender instead: filter { netmask(${senderIp ?? 'SENDER_IP'}/${senderIp && ipFamily(senderIp) === 6 ? 128 : 32}); }`,
+      );
   return cfg;
 }
 

@@ -81,7 +81,11 @@ async function walk(name: string) {
   const logs = path.join(run, 'logs');
   await sh(['mkdir', '-p', logs]);
   const conf = path.join(run, 'netlog.conf');
-  writeFileSync(conf, fx(`syslog-ng/${name}.conf`).replaceAll('/var/log/', `${logs}/`));
+  const text = fx(`syslog-ng/${name}.conf`).replaceAll('/var/log/', `${logs}/`);
+  // An @include of /etc/syslog-ng/X is X of the fixtures, under the run's directory.
+  for (const [, inc] of text.matchAll(/@include\s+"\/etc\/syslog-ng\/([^"]+)"/g))
+    writeFileSync(path.join(run, inc!), fx(`syslog-ng/${inc}`).replaceAll('/var/log/', `${logs}/`));
+  writeFileSync(conf, text.replaceAll('/etc/syslog-ng/', `${run}/`));
   let stderr = '';
   const p = spawn(
     'ip',
@@ -174,6 +178,60 @@ serial(
         .map(f => f.summary)
         .join('\n'),
       /\(flags\(final\)\)/,
+    );
+  },
+);
+
+// Walked 2026-12-03: junctions, embedded paths, rewrites and parsers, @include, a missing filter.
+const walkedPaths: Array<{ name: string; wrote: string[]; not: string[]; files: string[] }> = [
+  {
+    name: 'walked-junction',
+    wrote: ['j-user.log', 'after.log'],
+    not: ['j-kern.log'],
+    files: ['j-user.log', 'after.log'],
+  },
+  { name: 'walked-junction-none', wrote: [], not: ['j-kern.log', 'j-err.log', 'after.log'], files: [] },
+  { name: 'walked-embedded-outer-final', wrote: ['e-net.log'], not: ['e-kern.log', 'next.log'], files: ['e-net.log'] },
+  {
+    name: 'walked-include-middle',
+    wrote: ['included-first.log'],
+    not: ['main-after.log'],
+    files: ['included-first.log'],
+  },
+  {
+    name: 'walked-rewrite-parser',
+    wrote: ['kern.log', 'kernel.log', 'kv.log'],
+    not: ['json.log'],
+    // json.log: 'maybe' (a kernel line that is JSON would be written).
+    files: ['kern.log', 'kernel.log', 'kv.log', 'json.log'],
+  },
+];
+for (const c of walkedPaths)
+  serial(
+    `syslog-ng: ${c.name}: ${c.wrote.join(', ') || 'nothing'} written, and the check names ${c.files.join(', ') || 'no file'}`,
+    async t => {
+      const w = await walk(c.name);
+      for (const file of c.wrote)
+        t.regex(w.written(file), new RegExp(`${w.marker} plain[^]*${w.marker} extended`), w.stderr());
+      for (const file of c.not) t.notRegex(w.written(file), new RegExp(w.marker), file);
+      t.deepEqual(
+        w.report.logFiles,
+        c.files.map(x => path.join(w.logs, x)),
+      );
+      t.deepEqual(problemCodes(w.report), c.files.length ? [] : ['syslog-filtered']);
+    },
+  );
+
+serial(
+  'syslog-ng: filter(f_kern) with no f_kern: syslog-ng does not start, and the check names the reference',
+  async t => {
+    const w = await walk('walked-undefined-filter');
+    t.regex(w.stderr(), /Error resolving reference; content='filter', name='f_kern'/);
+    const found = w.report.checks.flatMap(c => c.findings);
+    t.true(problemCodes(w.report).includes('syslog-config-warning'), problemCodes(w.report).join(', '));
+    t.regex(
+      found.map(x => x.summary).join('\n'),
+      /syslog-ng will not start: .*netlog\.conf:6: filter\(f_kern\) names no filter in the files read/,
     );
   },
 );

@@ -39,7 +39,7 @@ const includeRe = (glob: string) => {
  * files it names where it stands (a log path in an included file comes before the main file's
  * paths after the `@include` line). A block whose `{` has no `}` is an error syslog-ng refuses.
  */
-function ngBlocks(files: FactText[], errors: string[]): NgBlock[] {
+function ngBlocks(files: FactText[], warn: (text: string, fix: string) => void): NgBlock[] {
   const out: NgBlock[] = [];
   const done = new Set<FactText>();
   const visit = (f: FactText) => {
@@ -65,13 +65,13 @@ function ngBlocks(files: FactText[], errors: string[]): NgBlock[] {
         else if (!q && c === '}') depth--;
         j++;
       }
-      if (depth > 0)
-        errors.push(
-          `syslog-ng will not start: ${f.from}:${lineAt(m.index)}: ${m[1]} ${m[2] ?? ''}{ has no closing } (syntax error, unexpected end of file)`.replace(
-            '  ',
-            ' ',
-          ),
+      if (depth > 0) {
+        const where = `${f.from}:${lineAt(m.index)}`;
+        warn(
+          `syslog-ng will not start: ${where}: ${m[1]}${m[2] ? ` ${m[2]}` : ''} { has no closing } (syntax error, unexpected end of file)`,
+          `In ${where}, close the block with }; (syslog-ng --syntax-only -f FILE says where it fails), then systemctl restart syslog-ng`,
         );
+      }
       const b: NgBlock = {
         kind: m[1] as NgBlock['kind'],
         body: text.slice(re.lastIndex, j - 1),
@@ -293,7 +293,11 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
     warnings: [],
     otherOutputs: false,
   };
-  const blocks = ngBlocks(files, cfg.warnings);
+  const warn = (text: string, fix: string) => {
+    cfg.warnings.push(text);
+    (cfg.warningFixes ??= new Map()).set(text, fix);
+  };
+  const blocks = ngBlocks(files, warn);
   const udpSources = new Map<string, { noParse: boolean }>();
   for (const b of blocks.filter(x => x.kind === 'source')) {
     for (const d of ngDrivers(b.body)) {
@@ -327,10 +331,13 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
   const paths = blocks.filter(x => x.kind === 'log');
   for (const b of paths)
     for (const m of b.body.matchAll(/\b(source|destination|filter|parser|rewrite)\s*\(\s*([\w-]+)\s*\)/g))
-      if (!named.has(`${m[1]} ${m[2]}`) && !(m[1] === 'filter' && filters.has(m[2]!)))
-        cfg.warnings.push(
-          `syslog-ng will not start: ${b.from}:${b.line + b.body.slice(0, m.index).split('\n').length - 1}: ${m[1]}(${m[2]}) names no ${m[1]} ${m[2]} { ... } in the files read (syslog-ng: Error resolving reference; content='${m[1]}', name='${m[2]}'): define it, or take ${m[1]}(${m[2]}) out of the log path`,
+      if (!named.has(`${m[1]} ${m[2]}`) && !(m[1] === 'filter' && filters.has(m[2]!))) {
+        const where = `${b.from}:${b.line + b.body.slice(0, m.index).split('\n').length - 1}`;
+        warn(
+          `syslog-ng will not start: ${where}: ${m[1]}(${m[2]}) names no ${m[1]} in the files read (syslog-ng: Error resolving reference; content='${m[1]}', name='${m[2]}')`,
+          `Define ${m[1]} ${m[2]} { ... }; or take ${m[1]}(${m[2]}) out of the log path at ${where}, check with syslog-ng --syntax-only, then systemctl restart syslog-ng`,
         );
+      }
   // Log paths in order; a flags(final) path that takes netconsole's messages ends their way.
   let alive: Take = true;
   let by: NgWalk['discardedBy'];
@@ -359,10 +366,18 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
   // No file certainly gets them, and a text filter decides which lines reach one: say which part of the line it tests.
   if (!cfg.destinations.some(d => d.netconsole === true))
     for (const t of byText)
-      cfg.warnings.push(
-        `${t.path}: only the lines ${t.filters.join(', ')} selects reach ${t.file}: syslog-ng sees netconsole's lines without <PRI> (user.notice), $PROGRAM empty (plain, with printk timestamps), the first word (plain, without), "6,SEQ,USEC,-;" and the first word (extended); select them by sender instead: filter { netmask(${senderIp ?? 'SENDER_IP'}/${senderIp && ipFamily(senderIp) === 6 ? 128 : 32}); }`,
+      warn(
+        `${t.path}: only the lines ${t.filters.join(', ')} selects reach ${t.file}, whatever else the kernel sends: syslog-ng files netconsole's lines as user.notice without a program (plain, with printk timestamps), with the first word as $PROGRAM (plain, without), or "6,SEQ,USEC,-;" and the first word (extended)`,
+        `Select them by their sender, not their text: put ${netconsolePath(cfg, senderIp)} before the other log paths, then restart syslog-ng`,
       );
   return cfg;
+}
+
+/** A first log path that writes every message of the sender (netconsole's) to its own file. */
+function netconsolePath(cfg: SyslogConfig, senderIp: string | undefined): string {
+  const src = cfg.udpInputs.find(i => i.source)?.source ?? 's_net';
+  const net = senderIp ? `${senderIp}/${ipFamily(senderIp) === 6 ? 128 : 32}` : 'SENDER_IP/32';
+  return `log { source(${src}); filter { netmask(${net}); }; destination { file("/var/log/netconsole.log"); }; flags(final); };`;
 }
 
 export const syslogNg: SyslogDaemon = {
@@ -387,8 +402,7 @@ export const syslogNg: SyslogDaemon = {
   filtered: {
     discard: 'flags(final)',
     fix: (cfg, senderIp, discard) => {
-      const src = cfg.udpInputs.find(i => i.source)?.source ?? 's_net';
-      const path = `log { source(${src}); filter { netmask(${senderIp ? `${senderIp}/${ipFamily(senderIp) === 6 ? 128 : 32}` : 'SENDER_IP/32'}); }; destination { file("/var/log/netconsole.log"); }; flags(final); };`;
+      const path = netconsolePath(cfg, senderIp);
       return discard
         ? `Write them before the discard: put ${path} before ${discard} (or make that log path leave ${senderIp ?? 'the sender'} out), then restart syslog-ng`
         : `Select them by their source, not by kernel facility or level (syslog-ng files them as user.notice): put ${path} before the other log paths, then restart syslog-ng`;

@@ -60,6 +60,8 @@ export interface SyslogConfig {
   /** rsyslog $AllowedSender UDP lists. */
   allowedSenders: Array<{ spec: string[]; from: string; line: number }>;
   warnings: string[];
+  /** The fix of a warning (by its text) where the daemon knows one; else the catalog's. */
+  warningFixes?: Map<string, string>;
 }
 
 /**

@@ -228,7 +228,10 @@ export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult 
     for (const c of cfgs) {
       const refused = senderIp ? aclFinding(c.allowedSenders, senderIp) : undefined;
       if (refused) f.push(refused);
-      for (const w of c.warnings) f.push(finding('syslog-config-warning', { summary: w, evidence: [w] }));
+      for (const w of c.warnings) {
+        const hint = c.warningFixes?.get(w);
+        f.push(finding('syslog-config-warning', { summary: w, evidence: [w], ...(hint ? { hint } : {}) }));
+      }
     }
     const filtered = filteredEverywhere(cfgs, port);
     if (filtered.length && onPort.length) {

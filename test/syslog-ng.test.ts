@@ -40,7 +40,7 @@ const walked: Walked[] = [
     logFiles: [],
     codes: ['syslog-filtered'],
     words:
-      /junction-none\.conf:5: log \{ source\(s_net\) \.\.\. destination\(\{ \.\.\. \}\) \} -> \/var\/log\/after\.log/,
+      /junction-none\.conf:7: log \{ source\(s_net\) \.\.\. destination \{ file\("\/var\/log\/j-kern\.log"\); \} \} -> \/var\/log\/j-kern\.log\n.*\n.*junction-none\.conf:10: .* -> \/var\/log\/after\.log/,
   },
   {
     files: ['walked-undefined-filter.conf'],

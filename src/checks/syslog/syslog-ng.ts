@@ -112,8 +112,8 @@ function ngDrivers(body: string): Array<{ name: string; args: string; offset: nu
 }
 
 /** The items of a log path's body, in order: `source(x)`, `filter(x)`, `filter { ... }`, `flags(...)`, ... */
-function ngLogItems(body: string): Array<{ kind: string; ref?: string; inline?: string; offset: number }> {
-  const out: Array<{ kind: string; ref?: string; inline?: string; offset: number }> = [];
+function ngLogItems(body: string, line = 1): Array<{ kind: string; ref?: string; inline?: string; line: number }> {
+  const out: Array<{ kind: string; ref?: string; inline?: string; line: number }> = [];
   const re = /\b([a-z][\w-]*)\s*([({])/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(body))) {
@@ -130,11 +130,8 @@ function ngLogItems(body: string): Array<{ kind: string; ref?: string; inline?: 
       j++;
     }
     const inner = body.slice(re.lastIndex, j - 1);
-    out.push(
-      open === '('
-        ? { kind: m[1]!, ref: inner.trim(), offset: m.index }
-        : { kind: m[1]!, inline: inner, offset: m.index },
-    );
+    const at = line + body.slice(0, m.index).split('\n').length - 1;
+    out.push(open === '(' ? { kind: m[1]!, ref: inner.trim(), line: at } : { kind: m[1]!, inline: inner, line: at });
     re.lastIndex = j;
   }
   return out;
@@ -237,8 +234,9 @@ function walkItems(items: ReturnType<typeof ngLogItems>, take: Take, msg: NgMess
       for (const file of d?.files ?? []) {
         const dest: LogDestination = {
           file,
-          selector: `log { source(${w.srcs.join(', ')}) ... destination(${x.ref ?? '{ ... }'}) }`,
-          ...w.where,
+          selector: `log { source(${w.srcs.join(', ')}) ... ${x.inline !== undefined ? `destination { ${x.inline.trim().replace(/\s+/g, ' ')} }` : `destination(${x.ref})`} }`,
+          from: w.where.from,
+          line: x.line,
           netconsole: take,
         };
         if (w.discardedBy) dest.discardedBy = w.discardedBy;
@@ -249,13 +247,14 @@ function walkItems(items: ReturnType<typeof ngLogItems>, take: Take, msg: NgMess
     } else if (x.kind === 'log') {
       // The embedded paths that follow one another are siblings.
       const group: Array<ReturnType<typeof ngLogItems>> = [];
-      for (; items[i]?.kind === 'log'; i++) group.push(ngLogItems(items[i]!.inline ?? ''));
+      for (; items[i]?.kind === 'log'; i++) group.push(ngLogItems(items[i]!.inline ?? '', items[i]!.line));
       i--;
       take = walkSiblings(group, take, msg, w);
     } else if (x.kind === 'junction') {
-      const channels = ngLogItems(x.inline ?? '').filter(c => c.kind === 'channel');
+      const channels = ngLogItems(x.inline ?? '', x.line).filter(c => c.kind === 'channel');
       let out: Take = false;
-      for (const c of channels) out = takeOr(out, walkItems(ngLogItems(c.inline ?? ''), take, cloneMsg(msg), w));
+      for (const c of channels)
+        out = takeOr(out, walkItems(ngLogItems(c.inline ?? '', c.line), take, cloneMsg(msg), w));
       take = channels.length ? out : take;
     }
   }
@@ -345,7 +344,7 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
   const byText: NgWalk['byText'] = [];
   const isFallback = (b: NgBlock) => /\bfallback\b/.test(flagsOf(ngLogItems(b.body)));
   for (const b of [...paths.filter(p => !isFallback(p)), ...paths.filter(isFallback)]) {
-    const items = ngLogItems(b.body);
+    const items = ngLogItems(b.body, b.line);
     const srcs = items.filter(x => x.kind === 'source' && x.ref !== undefined).map(x => x.ref!);
     const flags = flagsOf(items);
     const udp = srcs.filter(s => udpSources.has(s));

@@ -95,6 +95,13 @@ const walked: Walked[] = [
     codes: [],
   },
   {
+    files: ['walked-if-else.conf'],
+    wrote: 'b.log only (the else branch; the conditional set-facility() did not run, so not c.log)',
+    // Not judged: the branch of an if, and a rewrite with condition().
+    logFiles: ['/var/log/a.log', '/var/log/b.log', '/var/log/c.log'],
+    codes: [],
+  },
+  {
     files: ['walked-rewrite-parser.conf'],
     wrote: 'kern.log, kernel.log and kv.log (rewrites set what the filters test), not json.log',
     // json-parser() drops what is not JSON: a kernel line practically never is, but may be.
@@ -141,6 +148,8 @@ const exprs: Array<{ expr: string; take: boolean | 'maybe'; noParse?: boolean; w
   { expr: 'match("USER" value("FACILITY") flags("ignore-case"))', take: true, why: 'walked: both' },
   { expr: 'match("^10\\\\.99\\\\.0\\\\.2$" value("HOST"))', take: true, why: 'use_dns(no): $HOST is the address' },
   { expr: 'program(".*")', take: true, why: 'any value' },
+  { expr: 'facility(0)', take: false, why: 'kern is 0, netconsole is user (1)' },
+  { expr: 'facility(1)', take: true, why: 'user is 1' },
   { expr: 'program("kern*" type("glob"))', take: 'maybe', why: 'walked: neither sysrq line; "kernel BUG" would be' },
   { expr: 'not program("^[a-z]")', take: 'maybe', why: 'plain-ts: empty, no letter; plain: a word' },
 ];

@@ -212,7 +212,10 @@ function ngFilterCall(name: string, args: string, msg: NgMessage, depth: number)
     case 'facility':
       if (msg.facility === undefined) return 'maybe';
       if (items.some(x => x === msg.facility || (msg.facility === NETCONSOLE_FACILITY && x === '1'))) return true;
-      return items.some(x => x.includes('..') || /^\d+$/.test(x)) ? 'maybe' : false;
+      // Numbers other than user's (1) are certain only while the facility is user.
+      return items.some(x => x.includes('..') || (/^\d+$/.test(x) && msg.facility !== NETCONSOLE_FACILITY))
+        ? 'maybe'
+        : false;
     case 'level':
     case 'priority': {
       if (msg.level === undefined) return 'maybe';

@@ -171,7 +171,8 @@ const flagsOf = (items: ReturnType<typeof ngLogItems>) =>
 function ngTransform(kind: string, body: string, msg: NgMessage): Take {
   let go: Take = true;
   for (const d of ngDrivers(body)) {
-    const lit = /^\s*"([^"$]*)"|^\s*'([^'$]*)'|^\s*([\w.-]+)\s*$/.exec(d.args);
+    // A rewrite with condition() may or may not run: what it sets is not known.
+    const lit = /\bcondition\s*\(/.test(d.args) ? null : /^\s*"([^"$]*)"|^\s*'([^'$]*)'|^\s*([\w.-]+)\s*$/.exec(d.args);
     const value = lit ? (lit[1] ?? lit[2] ?? lit[3]!) : undefined;
     if (kind === 'rewrite' && (d.name === 'set-facility' || d.name === 'set_facility'))
       msg.facility = value !== undefined && !/^\d+$/.test(value) ? value.toLowerCase() : undefined;
@@ -181,16 +182,7 @@ function ngTransform(kind: string, body: string, msg: NgMessage): Take {
     } else if (kind === 'rewrite' && (d.name === 'set' || d.name === 'subst')) {
       const name = /\bvalue\s*\(\s*["']?([\w.$]+)["']?\s*\)/.exec(d.args)?.[1]?.toUpperCase();
       if (!name) msg.textUnknown = true;
-      else
-        msg.set.set(
-          name,
-          d.name === 'set'
-            ? /^\s*"([^"$]*)"|^\s*'([^'$]*)'/
-                .exec(d.args)
-                ?.slice(1)
-                .find(x => x !== undefined)
-            : undefined,
-        );
+      else msg.set.set(name, d.name === 'set' && lit ? (lit[1] ?? lit[2]) : undefined);
     } else if (
       kind === 'parser' &&
       (d.name === 'kv-parser' || d.name === 'csv-parser') &&
@@ -250,6 +242,12 @@ function walkItems(items: ReturnType<typeof ngLogItems>, take: Take, msg: NgMess
       for (; items[i]?.kind === 'log'; i++) group.push(ngLogItems(items[i]!.inline ?? '', items[i]!.line));
       i--;
       take = walkSiblings(group, take, msg, w);
+    } else if (x.kind === 'if' || x.kind === 'elif') {
+      // Not walked: the branch taken is not judged, what is in it (read in line) may or may not run.
+      take = takeAnd(take, 'maybe');
+    } else if (x.kind === 'else' && x.inline !== undefined) {
+      take = takeAnd(take, 'maybe');
+      walkItems(ngLogItems(x.inline, x.line), take, cloneMsg(msg), w);
     } else if (x.kind === 'junction') {
       const channels = ngLogItems(x.inline ?? '', x.line).filter(c => c.kind === 'channel');
       let out: Take = false;

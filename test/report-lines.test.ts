@@ -223,9 +223,14 @@ async function reportOf(
   const p = createPipeline({
     ...(everyPort ? { ports: portsIn(file) } : {}),
     onMessage: r.message,
-    // as analyze wires it: the text writer checks the text itself (messageBytesChecked)
+    // as analyze wires it in one thread: the text writer checks the text itself
+    // (messageBytesChecked), and ncfrag messages and dictionaries go as bytes (messageBytesJoined)
     ...(bytesPath
-      ? { onMessageBytes: m => r.messageBytes(m) && ++fast > 0, messageBytesChecked: format === 'text' }
+      ? {
+          onMessageBytes: m => r.messageBytes(m) && ++fast > 0,
+          messageBytesChecked: format === 'text',
+          messageBytesJoined: true,
+        }
       : {}),
   });
   try {
@@ -323,4 +328,113 @@ test('the bytes path with an odd byte at each place of a word pair and of the by
   const fast = await sameReports(t, [file]);
   // only the quote is printable ASCII without a backslash: 190 messages, in three reports
   t.is(fast, 190 * 3);
+});
+
+/**
+ * Extended records with what follows their text (dictionary, userdata, sysdata, odd lines), each
+ * as one datagram and as ncfrag pieces cut at several places, so that the bytes path for joined
+ * messages and dictionaries (MessageMaker.joined, plainDictionaryEnd) meets hostile bytes on
+ * both sides of every test it makes. Returns the capture and how many messages qualify.
+ */
+function joinedCapture(): { records: Array<{ data: Buffer; sec: number; usec: number }>; qualify: number } {
+  const texts: Array<[Buffer, boolean]> = [
+    [Buffer.from('usb 1-1: new high-speed USB device number 2'), true],
+    [Buffer.from('a "quoted" word'), true],
+    [Buffer.from(''), true],
+    [Buffer.from('x'.repeat(2300)), true],
+    [Buffer.from('esc \x1b[31mred\x07'), false],
+    [Buffer.from('tab\there'), false],
+    [Buffer.from('kernel escape \\x1b[31m and a lone \\ backslash'), false],
+    [Buffer.from([0x62, 0x61, 0x64, 0x20, 0xc3, 0x28, 0xff, 0xfe, 0x80]), false], // invalid UTF-8
+    [Buffer.from('caf\xc3\xa9 \xe2\x80\xae', 'latin1'), false], // UTF-8, a bidi override
+    [Buffer.from('del\x7f'), false],
+  ];
+  const tails: Array<[string, boolean]> = [
+    ['\n', true],
+    ['', true],
+    ['\n SUBSYSTEM=bench\n', true],
+    ['\n SUBSYSTEM=usb\n DEVICE=+usb:1-1\n', true],
+    ['\n DEVICE=c1:2\n SUBSYSTEM=tty', true],
+    ['\n SUBSYSTEM=a=b\n', true],
+    ['\n SUBSYSTEM=\n', true],
+    ['\n SUBSYSTEM=two words\n', false],
+    ['\n SUBSYSTEM="q"\n', false],
+    ['\n SUBSYSTEM=back\\x5cslash\n', false],
+    ['\n SUBSYSTEM=esc\\x1b[0m\n', false],
+    ['\n SUBSYSTEM=raw\x1b\n', false],
+    ['\n SUBSYSTEM=ctl\tx\n', false],
+    ['\n SUBSYSTEM=a\n SUBSYSTEM=b\n', false],
+    ['\n SUBSYSTEM=a\n\n', false],
+    ['\n SUBSYSTEM=a\n role=db\n', false],
+    ['\n SUBSYSTEM=a\n cpu=1\n taskname=swapper/0\n release=6.14.0\n msgid=7\n', false],
+    ['\n cpu=0\n msgid=12\n', false],
+    ['\nSUBSYSTEM=nospace\n', false],
+    ['\n SUBSYSTEMX=a\n', false],
+    ['\n DEVICE\n', false],
+    ['\n SUBSYSTEM=caf\xc3\xa9\n', false],
+    ['\n SUBSYSTEM=\xff\n', false],
+  ];
+  const records: Array<{ data: Buffer; sec: number; usec: number }> = [];
+  let seq = 0;
+  let qualify = 0;
+  const put = (payload: Buffer) =>
+    records.push({ data: udpFrame({ ...LAB_FLOW, payload }), sec: 1_764_000_000 + seq, usec: records.length });
+  for (const [text, textOk] of texts) {
+    for (const [tail, tailOk] of tails) {
+      const body = Buffer.concat([text, Buffer.from(tail, 'latin1')]);
+      const ok = textOk && tailOk;
+      // one datagram: the bytes path takes it with a dictionary; without one it was the common path's
+      put(Buffer.concat([Buffer.from(`6,${seq++},${1000 + seq},-;`), body]));
+      if (ok && tail.length > 1) qualify++;
+      // ncfrag pieces: 1, 2 and 5 of them, out of order for the last
+      for (const pieces of [1, 2, 5]) {
+        const total = body.length;
+        if (total === 0) continue;
+        const size = Math.ceil(total / pieces);
+        const cuts: number[] = [];
+        for (let off = 0; off < total; off += size) cuts.push(off);
+        if (pieces === 5) cuts.reverse();
+        const s = seq++;
+        for (const off of cuts)
+          put(
+            Buffer.concat([
+              Buffer.from(`6,${s},${1000 + s},-,ncfrag=${off}/${total};`),
+              body.subarray(off, Math.min(total, off + size)),
+            ]),
+          );
+        if (ok) qualify++;
+      }
+    }
+  }
+  // longer than the output's largest reservation, and more pieces than a message keeps packet numbers of
+  const long = Buffer.from(`${'y'.repeat(63_000)}\n SUBSYSTEM=long\n`);
+  for (const size of [900, 60_000]) {
+    const s = seq++;
+    for (let off = 0; off < long.length; off += size)
+      put(
+        Buffer.concat([
+          Buffer.from(`6,${s},${1000 + s},-,ncfrag=${off}/${long.length};`),
+          long.subarray(off, off + size),
+        ]),
+      );
+  }
+  return { records, qualify };
+}
+
+test('the bytes path for joined messages and dictionaries writes the same report as the Message path (hostile bytes, ncfrag pieces)', async t => {
+  const { records, qualify } = joinedCapture();
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-joined-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'joined-synthesised.pcap');
+  writeFileSync(file, pcapFile(records));
+  const fast = await sameReports(t, [file]);
+  // each qualifying message in three reports, and the common one-datagram messages the texts make;
+  // the 63,000-byte message in JSON (text: longer than a reservation, so the Message path)
+  t.true(fast >= qualify * 3, `${fast} messages took the bytes path, ${qualify} qualify`);
+  const text = (await reportOf(file, 'text', true, false)).out.toString('latin1');
+  t.true(text.includes(`${'x'.repeat(2300)} [2 datagrams joined] {SUBSYSTEM=usb DEVICE=+usb:1-1}\n`));
+  t.true(text.includes(' [71 datagrams joined] {SUBSYSTEM=long}\n'));
+  const jsonl = (await reportOf(file, 'jsonl', true, false)).out.toString('latin1');
+  t.true(jsonl.includes('"fragments":71,"packets":['));
+  t.true(jsonl.includes(',"dict":{"DEVICE":"c1:2","SUBSYSTEM":"tty"}'));
 });

@@ -81,6 +81,8 @@ export default defineCommand({
       ...(reporter.wantsMessages ? { onMessage: to.message, onMessageBytes: to.messageBytes } : {}),
       // The text writer checks a text as it copies it (text-bytes.ts): not scanned twice.
       messageBytesChecked: !thread && settings.format === 'text',
+      // The reporter writes ncfrag messages and dictionaries as bytes too; the thread's batches do not.
+      messageBytesJoined: !thread,
     });
     // Counted after the filter; -c N: the first N packets, then stop reading.
     const enough = new AbortController();

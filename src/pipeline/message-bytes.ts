@@ -53,6 +53,50 @@ export function plainTextKind(buf: Uint8Array, off: number, end: number): number
   return quote;
 }
 
+/** `SUBSYSTEM=` and `DEVICE=`: the dictionary keys printk sends (decodeExtendedBody's DICT_KEYS). */
+const SUBSYSTEM = Buffer.from('SUBSYSTEM=');
+const DEVICE = Buffer.from('DEVICE=');
+
+function keyAt(buf: Uint8Array, p: number, end: number, key: Uint8Array): boolean {
+  if (end - p < key.length) return false;
+  for (let i = 0; i < key.length; i++) if (buf[p + i] !== key[i]) return false;
+  return true;
+}
+
+/**
+ * Whether the lines `buf[p, end)` after an extended text are a dictionary that the reports show as
+ * it came (MessageBytes.dictOff): ` KEY=value` lines, each ending in a newline or at `end`, keys
+ * SUBSYSTEM and DEVICE each at most once, values printable ASCII without a space, a quote or a
+ * backslash. Then decodeExtendedBody makes them `dict` and nothing else, in this order, and the
+ * writers need neither quotes nor escapes. Returns the end of the last line (its newline left
+ * out), or -1 when they are not so (userdata, sysdata, escapes, a repeated key, an empty line).
+ */
+export function plainDictionaryEnd(buf: Uint8Array, p: number, end: number): number {
+  let seen = 0;
+  let last = -1;
+  while (p < end) {
+    if (buf[p] !== 0x20) return -1;
+    let key: number;
+    if (keyAt(buf, p + 1, end, SUBSYSTEM)) {
+      key = 1;
+      p += 1 + SUBSYSTEM.length;
+    } else if (keyAt(buf, p + 1, end, DEVICE)) {
+      key = 2;
+      p += 1 + DEVICE.length;
+    } else return -1;
+    if (seen & key) return -1;
+    seen |= key;
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (c === 0x0a) break;
+      if (c <= 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    }
+    last = p;
+    p++;
+  }
+  return last;
+}
+
 /** What a MessageBytes says of its flow. */
 export interface FlowInfo {
   index: number;
@@ -78,6 +122,10 @@ export class MessageBytesView implements MessageBytes {
   nsec = 0;
   mode: 'plain' | 'extended' = 'plain';
   packet = 0;
+  fragments = 1;
+  packets: number[] | undefined = undefined;
+  dictOff = 0;
+  dictEnd = 0;
   buf: Uint8Array = new Uint8Array(0);
   textOff = 0;
   textEnd = 0;
@@ -113,6 +161,9 @@ export class MessageBytesView implements MessageBytes {
     this.sec = sec;
     this.nsec = nsec;
     this.packet = packet;
+    this.fragments = 1;
+    this.packets = undefined;
+    this.dictOff = this.dictEnd = 0;
     this.buf = buf;
     this.textOff = textOff;
     this.textEnd = textEnd;

@@ -60,7 +60,9 @@ export interface Message {
 /**
  * The common message as the bytes it came in: one whole datagram, plain or extended, whose text
  * is printable ASCII without a backslash and with nothing after it (no dictionary), so that
- * `Message.text` would be exactly those bytes. A consumer that writes bytes takes it without a
+ * `Message.text` would be exactly those bytes; with PipelineOptions.messageBytesJoined also an
+ * extended message joined from ncfrag pieces or with a plain dictionary (`fragments`, `packets`,
+ * `dictOff`). A consumer that writes bytes takes it without a
  * Message or a string being made (`PipelineOptions.onMessageBytes`). Valid only during that call:
  * the object and `buf` are reused.
  */
@@ -77,8 +79,23 @@ export interface MessageBytes {
   sec: number;
   nsec: number;
   mode: 'plain' | 'extended';
-  /** The datagram's packet number (the message's only one). */
+  /** The packet number of its (first) datagram. */
   packet: number;
+  /**
+   * Datagrams it was made of: 1, or its ncfrag pieces (only with PipelineOptions.messageBytesJoined,
+   * as the other fields below).
+   */
+  fragments: number;
+  /** Its ncfrag pieces' packet numbers, as Message.packets; undefined for one datagram (`[packet]`). */
+  packets: number[] | undefined;
+  /**
+   * Its dictionary, `buf[dictOff, dictEnd)`: ` KEY=value` lines joined by newlines (the last one's
+   * left out), keys SUBSYSTEM and DEVICE each at most once, values printable ASCII without a space,
+   * a quote or a backslash (plainDictionaryEnd), so that Message.dict would hold exactly them in
+   * this order. dictOff === dictEnd when it has none.
+   */
+  dictOff: number;
+  dictEnd: number;
   /** The text: `buf[textOff, textEnd)`. */
   buf: Uint8Array;
   textOff: number;

@@ -8,7 +8,7 @@ import { decodeExtendedBody, stripContinuationStamps } from '../decode/netconsol
 import type { ExtendedHeader } from '../decode/netconsole.js';
 import type { SyslogHeader } from '../decode/syslog.js';
 import type { Flow } from './flow.js';
-import { MessageBytesView, plainTextKind } from './message-bytes.js';
+import { MessageBytesView, plainDictionaryEnd, plainTextKind } from './message-bytes.js';
 import type { Message, MessageBytes, Timestamp } from './message.js';
 
 const LINUX_VERSION = Buffer.from('Linux version ');
@@ -41,6 +41,8 @@ export class MessageMaker {
     private readonly onBytes: ((m: MessageBytes) => boolean) | undefined,
     /** onBytes checks the text itself (PipelineOptions.messageBytesChecked): not scanned here. */
     private readonly bytesChecked = false,
+    /** onBytes also takes joined messages and dictionaries (PipelineOptions.messageBytesJoined). */
+    private readonly bytesJoined = false,
   ) {}
 
   /**
@@ -69,20 +71,14 @@ export class MessageMaker {
     if (h.release !== undefined) flow.release = h.release;
     const needText = this.onMessage !== undefined || bootStart || hasMsgid(buf, bOff, bEnd);
     if (!needText) return;
-    if (this.onBytes && packets === undefined && !incomplete && !bootStart) {
-      // The text up to a final newline, with nothing after it: no dictionary, no msgid line.
-      const tEnd = bEnd > bOff && buf[bEnd - 1] === 0x0a ? bEnd - 1 : bEnd;
-      const kind = this.bytesChecked ? 0 : plainTextKind(buf, bOff, tEnd);
-      if (kind >= 0) {
-        const v = this.view.of(flow, 'extended', sec, nsec, first, buf, bOff, tEnd, kind === 1);
-        v.level = h.level;
-        v.facility = h.facility;
-        v.seq = h.seq;
-        v.usec = h.usec;
-        v.flags = h.flags;
-        v.release = h.release;
-        if (this.onBytes(v)) return;
+    if (this.onBytes && !incomplete && !bootStart) {
+      if (packets === undefined) {
+        // The text up to a final newline, with nothing after it: no dictionary, no msgid line.
+        const tEnd = bEnd > bOff && buf[bEnd - 1] === 0x0a ? bEnd - 1 : bEnd;
+        const kind = this.bytesChecked ? 0 : plainTextKind(buf, bOff, tEnd);
+        if (kind >= 0 && this.onBytes(this.extendedView(flow, h, buf, bOff, tEnd, sec, nsec, first, kind))) return;
       }
+      if (this.bytesJoined && this.joined(flow, h, buf, bOff, bEnd, sec, nsec, first, packets, fragments)) return;
     }
     const body = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff);
     const { text, dict, userdata, sysdata, lines } = decodeExtendedBody(body);
@@ -105,6 +101,65 @@ export class MessageMaker {
     if (h.release !== undefined) m.release = h.release;
     if (incomplete) m.incomplete = true;
     this.onMessage(m);
+  }
+
+  private extendedView(
+    flow: Flow,
+    h: ExtendedHeader,
+    buf: Uint8Array,
+    tOff: number,
+    tEnd: number,
+    sec: number,
+    nsec: number,
+    first: number,
+    kind: number,
+  ): MessageBytesView {
+    const v = this.view.of(flow, 'extended', sec, nsec, first, buf, tOff, tEnd, kind === 1);
+    v.level = h.level;
+    v.facility = h.facility;
+    v.seq = h.seq;
+    v.usec = h.usec;
+    v.flags = h.flags;
+    v.release = h.release;
+    return v;
+  }
+
+  /**
+   * Offers as bytes a message joined from ncfrag pieces (`packets` set) or one datagram with a
+   * dictionary after its text, when its text and dictionary qualify (plainTextKind,
+   * plainDictionaryEnd): an ncfrag message costs some 20x a common one as a Message (its text
+   * decoded into a string, the dictionary into objects, the string written back as bytes).
+   * False when it does not qualify or onBytes declines it.
+   */
+  private joined(
+    flow: Flow,
+    h: ExtendedHeader,
+    buf: Uint8Array,
+    bOff: number,
+    bEnd: number,
+    sec: number,
+    nsec: number,
+    first: number,
+    packets: number[] | undefined,
+    fragments: number,
+  ): boolean {
+    const nl = Buffer.from(buf.buffer, buf.byteOffset + bOff, bEnd - bOff).indexOf(0x0a);
+    const tEnd = nl < 0 ? bEnd : bOff + nl;
+    let dictOff = tEnd,
+      dictEnd = tEnd;
+    if (tEnd + 1 < bEnd) {
+      dictOff = tEnd + 1;
+      dictEnd = plainDictionaryEnd(buf, dictOff, bEnd);
+      if (dictEnd < 0) return false;
+    } else if (packets === undefined) return false; // one datagram without a dictionary: offered above
+    const kind = this.bytesChecked ? 0 : plainTextKind(buf, bOff, tEnd);
+    if (kind < 0) return false;
+    const v = this.extendedView(flow, h, buf, bOff, tEnd, sec, nsec, first, kind);
+    v.fragments = fragments;
+    v.packets = packets;
+    v.dictOff = dictOff;
+    v.dictEnd = dictEnd;
+    return this.onBytes!(v);
   }
 
   plain(

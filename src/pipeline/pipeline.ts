@@ -87,6 +87,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     onMessage,
     onMessage ? opts.onMessageBytes : undefined,
     opts.messageBytesChecked === true,
+    opts.messageBytesJoined === true,
   );
 
   function learnMac(ipStr: string, mac: number, packet: number): void {

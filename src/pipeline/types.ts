@@ -86,6 +86,12 @@ export interface PipelineOptions {
    */
   messageBytesChecked?: boolean;
   /**
+   * onMessageBytes also takes extended messages joined from ncfrag pieces and messages with a
+   * plain dictionary (MessageBytes.fragments, packets, dictOff, dictEnd): a consumer that writes
+   * those fields as the reports do. Without it, those messages are Messages.
+   */
+  messageBytesJoined?: boolean;
+  /**
    * sniff: the capturing interface. Frames to one of its addresses must go to its MAC, and frames
    * to its MAC to one of its addresses, without any configuration.
    */

@@ -252,7 +252,13 @@ export class JsonLineEncoder {
   writeBytes(m: MessageBytes, at: JsonPosition): boolean {
     if (!this.ready(m.sec, m.dstIp, m.dstPort)) return false;
     const n = m.textEnd - m.textOff;
-    const need = 512 + n * 2 + (m.release?.length ?? 0) * 6;
+    const packets = m.packets;
+    const need =
+      512 +
+      n * 2 +
+      (m.release?.length ?? 0) * 6 +
+      (packets === undefined ? 0 : packets.length * 16) +
+      (m.dictEnd - m.dictOff) * 2;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
     const r = this.runsOf(m, at);
@@ -271,8 +277,20 @@ export class JsonLineEncoder {
         b[o++] = c;
       }
     }
-    o = putRun(TEXT_END_ONE_PACKET, b, o);
-    o = number(b, o, m.packet);
+    if (packets === undefined) {
+      o = putRun(TEXT_END_ONE_PACKET, b, o);
+      o = number(b, o, m.packet);
+    } else {
+      // joined from ncfrag pieces: as write() does
+      b[o++] = 0x22;
+      o = copy(K_FRAGMENTS, b, o);
+      o = number(b, o, m.fragments);
+      o = copy(K_PACKETS, b, o);
+      for (let i = 0; i < packets.length; i++) {
+        if (i > 0) b[o++] = 0x2c;
+        o = number(b, o, packets[i]!);
+      }
+    }
     const { level, facility, seq, usec } = m;
     if (
       seq !== undefined &&
@@ -290,6 +308,7 @@ export class JsonLineEncoder {
       o = putRun(r.dst, b, o);
       o = this.record(b, o, level, facility, seq, usec);
     }
+    if (m.dictEnd > m.dictOff) o = dictionary(m.buf, m.dictOff, m.dictEnd, b, o);
     o = putRun(r.tail, b, o);
     this.out.off = o;
     return true;
@@ -365,6 +384,31 @@ export class JsonLineEncoder {
     if (at === 'jsonl') b[o++] = 0x0a;
     return o;
   }
+}
+
+/**
+ * `,"dict":{"KEY":"value",...}` of ` KEY=value` lines `src[from, to)` (MessageBytes.dictOff:
+ * printable ASCII without a quote or a backslash, so JSON needs no escape in them).
+ */
+function dictionary(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number): number {
+  o = copy(K_DICT, b, o);
+  b[o++] = 0x7b; // {
+  let i = from;
+  while (i < to) {
+    if (i > from) b[o++] = 0x2c; // ,
+    b[o++] = 0x22;
+    i++; // the line's space
+    let c = src[i]!;
+    for (; c !== 0x3d; c = src[++i]!) b[o++] = c; // the key, up to its `=`
+    b[o++] = 0x22;
+    b[o++] = 0x3a; // :
+    b[o++] = 0x22;
+    for (i++; i < to && (c = src[i]!) !== 0x0a; i++) b[o++] = c;
+    b[o++] = 0x22;
+    i++; // the newline
+  }
+  b[o++] = 0x7d; // }
+  return o;
 }
 
 /** A key, then JSON text written as UTF-8. */

@@ -12,7 +12,7 @@ import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
 import { printkTime, type TextTime } from './time.js';
-import { digits } from './bytes.js';
+import { copy, digits } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -52,6 +52,16 @@ function put(d: DataView, o: number, p: Piece): number {
 }
 
 const EMPTY: Piece = piece('');
+
+/** Room for ` [N datagrams joined]` and the dictionary's ` {` and `}`. */
+const TAIL_ROOM = 48;
+const JOINED: Buffer[] = [];
+
+/** ` [N datagrams joined]`, made once for each N. */
+function joinedWords(n: number): Buffer {
+  if (n < 256) return (JOINED[n] ??= Buffer.from(` [${n} datagrams joined]`, 'latin1'));
+  return Buffer.from(` [${n} datagrams joined]`, 'latin1');
+}
 
 /** A text this long is checked after it is written (see TextLineEncoder.write). */
 const LONG_TEXT = 256;
@@ -246,12 +256,26 @@ export class TextLineEncoder {
     if (!this.ready(m.sec, m.sender, m.flow)) return false;
     const n = m.textEnd - m.textOff;
     const out = this.out;
-    if (PREFIX_ROOM + n > Output.MAX_RESERVE) return false;
-    const b = out.reserve(PREFIX_ROOM + n);
+    // a joined message's tail: ` [N datagrams joined]` and ` {dictionary}` (formatLineTail's)
+    const need = PREFIX_ROOM + n + (m.fragments > 1 || m.dictEnd > m.dictOff ? TAIL_ROOM + m.dictEnd - m.dictOff : 0);
+    if (need > Output.MAX_RESERVE) return false;
+    const b = out.reserve(need);
     let o = this.head(b as Buffer & FastWrites, out.off, m.nsec, m.level, m.usec);
     b[o++] = 0x20;
     o = copyPlain(m.buf, m.textOff, m.textEnd, b, o, this.view);
     if (o < 0) return false;
+    if (m.fragments > 1) o = copy(joinedWords(m.fragments), b, o);
+    if (m.dictEnd > m.dictOff) {
+      // ` KEY=value` lines (plainDictionaryEnd's): shown as they are, a space between them
+      b[o++] = 0x20;
+      b[o++] = 0x7b; // {
+      const src = m.buf;
+      for (let i = m.dictOff + 1; i < m.dictEnd; i++) {
+        const c = src[i]!;
+        if (c !== 0x0a) b[o++] = c;
+      }
+      b[o++] = 0x7d; // }
+    }
     b[o++] = 0x0a;
     out.off = o;
     return true;

@@ -223,14 +223,10 @@ async function reportOf(
   const p = createPipeline({
     ...(everyPort ? { ports: portsIn(file) } : {}),
     onMessage: r.message,
-    // as analyze wires it in one thread: the text writer checks the text itself
+    // as analyze wires it in one thread: the writers check the text themselves
     // (messageBytesChecked), and ncfrag messages and dictionaries go as bytes (messageBytesJoined)
     ...(bytesPath
-      ? {
-          onMessageBytes: m => r.messageBytes(m) && ++fast > 0,
-          messageBytesChecked: format === 'text',
-          messageBytesJoined: true,
-        }
+      ? { onMessageBytes: m => r.messageBytes(m) && ++fast > 0, messageBytesChecked: true, messageBytesJoined: true }
       : {}),
   });
   try {

@@ -79,8 +79,8 @@ export default defineCommand({
     const pipeline = createPipeline({
       ...settings.pipeline,
       ...(reporter.wantsMessages ? { onMessage: to.message, onMessageBytes: to.messageBytes } : {}),
-      // The text writer checks a text as it copies it (text-bytes.ts): not scanned twice.
-      messageBytesChecked: !thread && settings.format === 'text',
+      // The writers check a text as they copy it (text-bytes.ts, json-bytes.ts): not scanned twice.
+      messageBytesChecked: !thread,
       // The reporter writes ncfrag messages and dictionaries as bytes too; the thread's batches do not.
       messageBytesJoined: !thread,
     });

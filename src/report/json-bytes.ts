@@ -11,7 +11,7 @@ import { safeJson } from './escape.js';
 import { jsonString, messageJsonText } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
-import { copy, copyText, digits } from './bytes.js';
+import { copy, digits } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -267,16 +267,8 @@ export class JsonLineEncoder {
     if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
     else o = digits(b, o, nsec, 9);
     o = putRun(r.mid, b, o);
-    if (!m.quote) o = copyText(m.buf, m.textOff, m.textEnd, b, o);
-    else {
-      // Printable ASCII without a backslash: a quote is all JSON escapes in it.
-      const src = m.buf;
-      for (let i = m.textOff; i < m.textEnd; i++) {
-        const c = src[i]!;
-        if (c === 0x22) b[o++] = 0x5c;
-        b[o++] = c;
-      }
-    }
+    o = copyJsonText(m.buf, m.textOff, m.textEnd, b, o);
+    if (o < 0) return false;
     if (packets === undefined) {
       o = putRun(TEXT_END_ONE_PACKET, b, o);
       o = number(b, o, m.packet);
@@ -408,6 +400,73 @@ function dictionary(src: Uint8Array, from: number, to: number, b: Uint8Array, o:
     i++; // the newline
   }
   b[o++] = 0x7d; // }
+  return o;
+}
+
+/** DataViews of the last source and output copyJsonText saw (sources reuse their buffers: made rarely). */
+let srcOf: Uint8Array | undefined;
+let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let dstOf: Uint8Array | undefined;
+let dstView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/**
+ * Copies the text `src[from, to)` to `b` at `o` as a JSON string's inside when it is printable
+ * ASCII without a backslash (a quote escaped), checking it as it goes: eight bytes a turn while
+ * none is odd or a quote (the test of plainTextKind in message-bytes.ts, one branch for both
+ * words), then byte by byte. Returns the end, or -1 when a byte is not so (the Message path's).
+ * The pipeline then need not scan the text first (PipelineOptions.messageBytesChecked).
+ */
+function copyJsonText(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number): number {
+  if (src !== srcOf) {
+    srcOf = src;
+    srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+  if (b !== dstOf) {
+    dstOf = b;
+    dstView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  const s = srcView,
+    d = dstView;
+  let i = from;
+  for (;;) {
+    for (; i + 8 <= to; i += 8, o += 8) {
+      const x = s.getInt32(i, true);
+      const y = s.getInt32(i + 4, true);
+      const bx = x ^ 0x5c5c5c5c;
+      const by = y ^ 0x5c5c5c5c;
+      const qx = x ^ 0x22222222;
+      const qy = y ^ 0x22222222;
+      // a byte below 0x20, or above 0x7e, or a backslash, or a quote: the bytes below take them
+      const odd =
+        ((x - 0x20202020) & ~x) |
+        (x + 0x01010101) |
+        x |
+        ((bx - 0x01010101) & ~bx) |
+        ((qx - 0x01010101) & ~qx) |
+        ((y - 0x20202020) & ~y) |
+        (y + 0x01010101) |
+        y |
+        ((by - 0x01010101) & ~by) |
+        ((qy - 0x01010101) & ~qy);
+      if (odd & 0x80808080) break;
+      d.setInt32(o, x, true);
+      d.setInt32(o + 4, y, true);
+    }
+    if (i + 8 > to) break;
+    // the eight bytes with a quote (or a byte that ends it all), one by one; then words again
+    for (const e = i + 8; i < e; i++) {
+      const c = src[i]!;
+      if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+      if (c === 0x22) b[o++] = 0x5c;
+      b[o++] = c;
+    }
+  }
+  for (; i < to; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+    if (c === 0x22) b[o++] = 0x5c;
+    b[o++] = c;
+  }
   return o;
 }
 

@@ -65,3 +65,30 @@ export function digits(b: Uint8Array, o: number, n: number, width: number): numb
   }
   return o + width;
 }
+
+/**
+ * DataViews of the last two buffers a writer read from: sources reuse their buffers, and the
+ * common message's (the capture's chunk) and an ncfrag message's (its reassembly buffer) take
+ * turns, which with one view made a DataView for each of both at every ncfrag message.
+ */
+export class SourceViews {
+  private a: Uint8Array | undefined;
+  private av: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private b: Uint8Array | undefined;
+  private bv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+  of(src: Uint8Array): DataView<ArrayBufferLike> {
+    if (src === this.a) return this.av;
+    if (src !== this.b) {
+      this.b = src;
+      this.bv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
+    // the one used now first
+    const v = this.bv;
+    this.b = this.a;
+    this.bv = this.av;
+    this.a = src;
+    this.av = v;
+    return v;
+  }
+}

@@ -11,7 +11,7 @@ import { safeJson } from './escape.js';
 import { jsonString, messageJsonText } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
-import { copy, digits } from './bytes.js';
+import { copy, digits, SourceViews } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -403,9 +403,8 @@ function dictionary(src: Uint8Array, from: number, to: number, b: Uint8Array, o:
   return o;
 }
 
-/** DataViews of the last source and output copyJsonText saw (sources reuse their buffers: made rarely). */
-let srcOf: Uint8Array | undefined;
-let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** DataViews of the sources and the output copyJsonText saw (they reuse their buffers: made rarely). */
+const sources = new SourceViews();
 let dstOf: Uint8Array | undefined;
 let dstView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
@@ -417,15 +416,11 @@ let dstView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * The pipeline then need not scan the text first (PipelineOptions.messageBytesChecked).
  */
 function copyJsonText(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number): number {
-  if (src !== srcOf) {
-    srcOf = src;
-    srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  }
   if (b !== dstOf) {
     dstOf = b;
     dstView = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
-  const s = srcView,
+  const s = sources.of(src),
     d = dstView;
   let i = from;
   for (;;) {

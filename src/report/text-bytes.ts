@@ -12,7 +12,7 @@ import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
 import { printkTime, type TextTime } from './time.js';
-import { copy, digits } from './bytes.js';
+import { copy, digits, SourceViews } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -81,9 +81,8 @@ function plainBytes(d: DataView, b: Uint8Array, from: number, to: number): boole
   return true;
 }
 
-/** The DataView of the last source copyPlain read (sources reuse their buffers: made rarely). */
-let srcOf: Uint8Array | undefined;
-let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** The DataViews of the sources copyPlain reads (sources reuse their buffers: made rarely). */
+const sources = new SourceViews();
 
 /**
  * Copies `src[from, to)` to `b` at `o` (`d`: a DataView of `b`; the room reserved) when it is
@@ -91,11 +90,7 @@ let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * test of plainTextKind in message-bytes.ts); returns the end, or -1 when a byte is not so.
  */
 function copyPlain(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number, d: DataView): number {
-  if (src !== srcOf) {
-    srcOf = src;
-    srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  }
-  const s = srcView;
+  const s = sources.of(src);
   let i = from;
   // two words a turn, their tests joined into one branch
   for (; i + 8 <= to; i += 8, o += 8) {

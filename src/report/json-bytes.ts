@@ -70,6 +70,8 @@ interface FlowRuns {
   srcMac: string | undefined;
   dstMac: string | undefined;
   release: string | undefined;
+  /** The destination's JSON string. */
+  dstJson: Buffer;
   open: Run;
   mid: Run;
   dst: Run;
@@ -250,7 +252,23 @@ export class JsonLineEncoder {
    * runs made once per flow (see FlowRuns).
    */
   writeBytes(m: MessageBytes, at: JsonPosition): boolean {
-    if (!this.ready(m.sec, m.dstIp, m.dstPort)) return false;
+    // The flow's runs, when they still hold: the second and the destination were readied for them.
+    let r = this.runs[m.flow];
+    if (
+      r === undefined ||
+      r.sec !== m.sec ||
+      r.at !== at ||
+      r.sender !== m.sender ||
+      r.mode !== m.mode ||
+      r.dstIp !== m.dstIp ||
+      r.dstPort !== m.dstPort ||
+      r.srcMac !== m.srcMac ||
+      r.dstMac !== m.dstMac ||
+      r.release !== m.release
+    ) {
+      if (!this.ready(m.sec, m.dstIp, m.dstPort)) return false;
+      r = this.runsOf(m, at);
+    }
     const n = m.textEnd - m.textOff;
     const packets = m.packets;
     const need =
@@ -261,7 +279,6 @@ export class JsonLineEncoder {
       (m.dictEnd - m.dictOff) * 2;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
-    const r = this.runsOf(m, at);
     let o = putRun(r.open, b, this.out.off);
     const nsec = m.nsec;
     if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
@@ -293,7 +310,7 @@ export class JsonLineEncoder {
     ) {
       // An extended record: its level and facility in a run (a few kinds per flow), then the numbers.
       const i = level | (facility << 3);
-      o = putRun((r.dstRecord[i] ??= this.dstRecord(level, facility)), b, o);
+      o = putRun((r.dstRecord[i] ??= dstRecord(r.dstJson, level, facility)), b, o);
       o = number(b, o, seq);
       if (usec !== undefined) o = number(b, copy(K_USEC, b, o), usec);
     } else {
@@ -306,33 +323,14 @@ export class JsonLineEncoder {
     return true;
   }
 
-  /** `],"dst":"…","level":L,"facility":F,"seq":` of the destination readied. */
-  private dstRecord(level: number, facility: number): Run {
-    return makeRun([K_DST, this.dst, bytes(`,"level":${level},"facility":${facility},"seq":`)]);
-  }
-
-  /** The runs of `m`'s flow, made again when anything they hold changed. */
+  /** The runs of `m`'s flow, made (again) with the second and the destination readied. */
   private runsOf(m: MessageBytes, at: JsonPosition): FlowRuns {
-    let r = this.runs[m.flow];
-    if (
-      r !== undefined &&
-      r.sec === m.sec &&
-      r.at === at &&
-      r.sender === m.sender &&
-      r.mode === m.mode &&
-      r.dstIp === m.dstIp &&
-      r.dstPort === m.dstPort &&
-      r.srcMac === m.srcMac &&
-      r.dstMac === m.dstMac &&
-      r.release === m.release
-    )
-      return r;
     const tail: Buffer[] = [];
     if (m.release !== undefined) tail.push(K_RELEASE, this.release.get(m.release));
     if (m.srcMac !== undefined) tail.push(K_SRCMAC, this.srcMac.get(m.srcMac));
     if (m.dstMac !== undefined) tail.push(K_DSTMAC, this.dstMac.get(m.dstMac));
     tail.push(at === 'jsonl' ? END_LINE : END);
-    r = {
+    const r: FlowRuns = {
       sec: m.sec,
       at,
       sender: m.sender,
@@ -344,6 +342,7 @@ export class JsonLineEncoder {
       release: m.release,
       open: makeRun([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]),
       mid: makeRun([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]),
+      dstJson: this.dst,
       dst: makeRun([K_DST, this.dst]),
       tail: makeRun(tail),
       dstRecord: [],
@@ -463,6 +462,11 @@ function copyJsonText(src: Uint8Array, from: number, to: number, b: Uint8Array, 
     b[o++] = c;
   }
   return o;
+}
+
+/** `],"dst":"…","level":L,"facility":F,"seq":` of the destination `dst` (its JSON string). */
+function dstRecord(dst: Buffer, level: number, facility: number): Run {
+  return makeRun([K_DST, dst, bytes(`,"level":${level},"facility":${facility},"seq":`)]);
 }
 
 /** A key, then JSON text written as UTF-8. */

@@ -277,7 +277,7 @@ const cases: Case[] = [
     wire: [icmp('port-unreachable')],
     root: 'syslog-not-running',
     skipped: after('verify.socket'),
-    hint: /^systemctl start rsyslog/,
+    hint: /^systemctl start rsyslog \(then: systemctl status rsyslog, to see why it had stopped; rsyslogd -N1 checks its configuration\)$/,
   },
   {
     // Hand-made in ps's shape: the lab's rsyslogd after SIGTERM, a zombie until the container's init reaps it

@@ -453,4 +453,5 @@ export const rsyslog: SyslogDaemon = {
       ? `In ${i.from}, set $UDPServerAddress * (or remove it) before line ${i.line}, then systemctl restart rsyslog`
       : `In ${i.from}:${i.line}, remove address="${i.address ?? ''}" from input(type="imudp" port="${i.port}"), then systemctl restart rsyslog`,
   service: 'rsyslog',
+  syntaxCheck: 'rsyslogd -N1',
 };

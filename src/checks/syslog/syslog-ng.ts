@@ -406,4 +406,5 @@ export const syslogNg: SyslogDaemon = {
     },
   },
   service: 'syslog-ng',
+  syntaxCheck: 'syslog-ng --syntax-only',
 };

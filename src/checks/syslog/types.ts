@@ -120,4 +120,6 @@ export interface SyslogDaemon {
   filtered?: { discard: string; fix(cfg: SyslogConfig, senderIp: string | undefined, discard?: string): string };
   /** The service to start when it is configured but not running. */
   service: string;
+  /** The command that checks its configuration without starting it (`rsyslogd -N1`), if it has one. */
+  syntaxCheck?: string;
 }

@@ -97,7 +97,7 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
             stopped.state.evidence,
             ...evidence,
           ],
-          hint: `systemctl start ${stopped.d.service} (then: systemctl status ${stopped.d.service}, to see why it had stopped)`,
+          hint: `systemctl start ${stopped.d.service} (then: systemctl status ${stopped.d.service}, to see why it had stopped${stopped.d.syntaxCheck ? `; ${stopped.d.syntaxCheck} checks its configuration` : ''})`,
           subject: `:${port}`,
         }),
       );

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { localExec } from '../src/io/local-exec.js';
-import { netnsHostExec } from './helpers/netns.js';
+import { linkNamespaces, netnsHostExec } from './helpers/netns.js';
 import { collectReceiverFacts } from '../src/checks/host/collect.js';
 import { runReceiverChecks } from '../src/checks/receiver/run.js';
 import { fx, problemCodes } from './helpers/host-facts.js';
@@ -129,16 +129,7 @@ async function walk(name: string) {
 if (ready)
   test.before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'netdiag-syslog-ng-'));
-    for (const ns of [S, R]) await sh(['ip', 'netns', 'add', ns]);
-    await sh(['ip', 'link', 'add', 'eth0', 'netns', S, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', R]);
-    for (const [ns, addr] of [
-      [S, '10.99.0.2/24'],
-      [R, '10.99.0.1/24'],
-    ] as const) {
-      await sh(['ip', '-n', ns, 'addr', 'add', addr, 'dev', 'eth0']);
-      await sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
+    await linkNamespaces(local, S, R);
   });
 
 if (ready)

@@ -56,7 +56,7 @@ test('noise before the first answer and a foreign boundary inside a file do not 
 
 test('an ip batch whose separators are missing, out of order or followed by more output gives no answer', t => {
   const B = '==netdiag-0123456789abcdef01234567==';
-  const sep = 'Device "nd0123456789ab" does not exist.';
+  const sep = 'Device "nd0123456789abcdef01234567" does not exist.';
   const key = `${B} I ip|route get 10.0.0.1|neigh show\n`;
   const bad = [
     'local 10.0.0.1 dev lo\n',
@@ -72,7 +72,7 @@ test('an ip batch whose separators are missing, out of order or followed by more
 
 test('an ip batch is cut into one answer per command; a failed one has its error and exit 2 for netlink', t => {
   const B = '==netdiag-0123456789abcdef01234567==';
-  const sep = 'Device "nd0123456789ab" does not exist.';
+  const sep = 'Device "nd0123456789abcdef01234567" does not exist.';
   const out =
     `${B} I ip|route get 10.0.0.1|neigh show\n` +
     `RTNETLINK answers: Network is unreachable\nCommand failed -:1\n${sep}\nCommand failed -:2\n` +

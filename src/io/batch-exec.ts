@@ -58,9 +58,17 @@ export function newBoundary(): string {
 
 const q = (s: string) => (s === PEER ? '"$P"' : shellQuote(s));
 
-/** The interface name no host has, whose `link show` error cuts an `ip -batch` output apart. */
+/**
+ * The interface name no host has, whose `link show` error cuts an `ip -batch` output apart. It is
+ * longer than an interface name can be (IFNAMSIZ, 16 with its NUL), so that looking it up costs
+ * no process: `ip` asks netlink, then glibc's if_nametoindex, which refuses such a name at once;
+ * for a shorter name its ioctl makes the kernel start modprobe twice (`netdev-NAME`, then `NAME`)
+ * before answering that there is no such device. Measured on the lab's 6.1 guest: 6 processes
+ * fewer per batch (3 separators), about 180 ms less of the emulated guest's CPU at load 7.
+ */
 function ipSeparator(boundary: string): string {
-  return `nd${/[0-9a-f]{12}/.exec(boundary)?.[0] ?? boundary.replace(/[^0-9a-z]/g, '').slice(-12)}`;
+  const id = /[0-9a-f]{24}/.exec(boundary)?.[0] ?? boundary.replace(/[^0-9a-z]/g, '').slice(-24);
+  return `nd${id.padEnd(24, '0')}`;
 }
 
 /**

@@ -261,6 +261,43 @@ test('a command that fails is followed by its other way (orElse); one that works
   t.is(a.get('F /proc/self/nonexistent-netdiag')?.code, 1, 'the items after it still run');
 });
 
+test('a command answered by a line of a file: read by the shell where it holds a whole line, else run', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-batch-line-'));
+  try {
+    writeFileSync(join(dir, 'release'), '6.1.0-57-amd64\n');
+    writeFileSync(join(dir, 'cut'), '6');
+    const B = newBoundary();
+    const items: BatchItem[] = [
+      // No such program: only the file can answer it.
+      { kind: 'run', argv: ['no-such-program-here', '-r'], line: join(dir, 'release') },
+      { kind: 'run', argv: ['echo', 'ran'], line: join(dir, 'missing') },
+      // One byte and no newline, as a byte-at-a-time read of an old kernel's /proc/sys gets.
+      { kind: 'run', argv: ['echo', 'ran', 'too'], line: join(dir, 'cut') },
+    ];
+    const busybox = (await sh('/bin/sh', 'test -x /bin/busybox')).code === 0;
+    for (const program of ['/bin/sh', ...(busybox ? ['/bin/busybox sh'] : [])]) {
+      const script = batchScript(items, B);
+      const r =
+        program === '/bin/sh'
+          ? await sh(program, script)
+          : await sh('/bin/sh', '/bin/busybox sh -c "$S"', { S: script });
+      const a = parseBatch(r.stdout, B);
+      t.deepEqual(a.get('C no-such-program-here -r'), { text: '6.1.0-57-amd64\n', code: 0 }, program);
+      t.deepEqual(a.get('C echo ran'), { text: 'ran\n', code: 0 }, program);
+      t.deepEqual(a.get('C echo ran too'), { text: 'ran too\n', code: 0 }, program);
+    }
+    // The sender plan's uname -r, as uname(2) answers it here.
+    const release = await sh('/bin/sh', 'uname -r');
+    const a = parseBatch(
+      (await sh('/bin/sh', batchScript([SENDER_PLAN.find(i => i.kind === 'run' && i.argv[0] === 'uname')!], B))).stdout,
+      B,
+    );
+    t.deepEqual(a.get('C uname -r'), { text: release.stdout, code: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 for (const program of ['/bin/sh', '/bin/busybox']) {
   test(`the held facts script under ${program}: answers, its ready line, then the trigger only after a line on stdin`, async t => {
     if (program === '/bin/busybox' && (await sh('/bin/sh', 'test -x /bin/busybox')).code !== 0) {

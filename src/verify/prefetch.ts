@@ -55,5 +55,6 @@ export const SENDER_PLAN: readonly BatchItem[] = [
   { kind: 'file', path: '/proc/sys/kernel/sysrq' },
   // /proc/modules only where lsmod fails, as collectSenderFacts reads them (a `cat` fewer).
   { kind: 'run', argv: ['lsmod'], orElse: [{ kind: 'file', path: '/proc/modules' }] },
-  { kind: 'run', argv: ['uname', '-r'] },
+  // The release as uname(2) gives it, read by the shell (a process fewer): see BatchItem's `line`.
+  { kind: 'run', argv: ['uname', '-r'], line: '/proc/sys/kernel/osrelease' },
 ];

@@ -315,7 +315,8 @@ export function heldScript(script: string, argv: readonly string[]): string {
     'printf \'%s R\\n\' "$B"',
     'exec <&4 4<&-',
     'read _ || exit 0',
-    `exec ${argv.map(shellQuote).join(' ')}`,
+    // A `sh -c SCRIPT` (verify's trigger) runs in this shell, the same sh: no second one started.
+    argv.length === 3 && argv[0] === 'sh' && argv[1] === '-c' ? argv[2]! : `exec ${argv.map(shellQuote).join(' ')}`,
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@
 import type { NetconsoleTarget } from '../../config/target.js';
 import type { Finding } from '../../findings/finding.js';
 import type { SenderFacts } from '../host/facts.js';
+import type { RouteGet } from '../host/netinfo.js';
 import { type Check, type CheckResult, runChecks } from '../check.js';
 import type { KernelLogNetconsole } from './kernel-log.js';
 import { deriveSender, type LiveTarget, type SenderContext, type SenderView } from './view.js';
@@ -42,6 +43,8 @@ export interface SenderReport {
   target?: NetconsoleTarget;
   loaded?: boolean;
   kernelLog?: KernelLogNetconsole;
+  /** The route to the receiver, as `ip route get` gave it (verify: whether a router is on the way). */
+  route?: RouteGet;
 }
 
 export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): SenderReport {
@@ -57,5 +60,6 @@ export function runSenderChecks(facts: SenderFacts, ctx: SenderContext = {}): Se
   if (v.target) report.target = v.target;
   if (v.loaded !== undefined) report.loaded = v.loaded;
   if (v.klog) report.kernelLog = v.klog;
+  if (v.route) report.route = v.route;
   return report;
 }

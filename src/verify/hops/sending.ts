@@ -95,12 +95,14 @@ export const wireHop: Hop = (e, s) => {
  * them decides. Undefined when the remote IP is on the sender's link or a check did not pass.
  */
 function gateway(e: Parameters<Hop>[0]): { gw: string; dst: string } | undefined {
-  const route = byId(e.sender.checks, 'sender.route');
-  const mac = byId(e.sender.checks, 'sender.mac');
-  if (route?.status !== 'pass' || mac?.status !== 'pass') return undefined;
-  // The check's detail is `ip route get`'s line: `10.99.1.1 via 10.99.0.1 dev eth0 src 10.99.0.2`.
-  const m = /^(\S+) via (\S+)/.exec(route.detail);
-  return m ? { dst: e.target?.remoteIp ?? m[1]!, gw: m[2]! } : undefined;
+  const route = e.sender.route;
+  if (!route?.via) return undefined;
+  if (
+    byId(e.sender.checks, 'sender.route')?.status !== 'pass' ||
+    byId(e.sender.checks, 'sender.mac')?.status !== 'pass'
+  )
+    return undefined;
+  return { dst: e.target?.remoteIp ?? route.dst, gw: route.via };
 }
 
 /**

@@ -492,6 +492,19 @@ test("receiver: an input's rules are those of its own ruleset: 514 bound to one,
   t.deepEqual(r.logFiles, []);
 });
 
+test('receiver: rules selecting by program name are syslog-filtered for a sender whose line form is known (walked on rsyslog 8.2302)', t => {
+  const facts = { ...healthy(), syslog: { rsyslog: [f(fx('rsyslog/walked-programname.conf'), '/etc/rsyslog.conf')] } };
+  const extended = parseNetconsoleSpec('+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:99:00:01').targets[0]!;
+  const plain = parseNetconsoleSpec('6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:99:00:01').targets[0]!;
+  const r = runReceiverChecks(facts, { ...ctx, target: extended });
+  t.deepEqual(problemCodes(r), ['syslog-filtered']);
+  t.deepEqual(r.logFiles, []);
+  // Plain lines with printk timestamps (the fact from the sender): filtered too.
+  t.deepEqual(problemCodes(runReceiverChecks(facts, { ...ctx, target: plain, printkTime: true })), ['syslog-filtered']);
+  // Plain, timestamps not known: the first words might be "host kernel": not a failure.
+  t.deepEqual(problemCodes(runReceiverChecks(facts, { ...ctx, target: plain })), []);
+});
+
 // ---- syslog-ng, walked against a real one -------------------------------------------------------
 
 /** A receiver whose syslog-ng (configuration `name`, fixtures/checks/syslog-ng/) listens on 0.0.0.0:514. */

@@ -2,7 +2,8 @@ import test from 'ava';
 import { parseRsyslog, rsyslogIncludes } from '../src/checks/syslog/rsyslog.js';
 import { parseSyslogNg, syslogNg, syslogNgIncludes } from '../src/checks/syslog/syslog-ng.js';
 import { parseSysklogdOptions, sysklogdConfig } from '../src/checks/syslog/sysklogd.js';
-import { conditionTakesNetconsole, selectorMatches } from '../src/checks/syslog/selectors.js';
+import { conditionTakesNetconsole, selectorMatches, tagTakes } from '../src/checks/syslog/selectors.js';
+import { senderLineForms, parsePrintkTime, type LineForm } from '../src/checks/syslog/line-forms.js';
 import { fx } from './helpers/host-facts.js';
 
 const fact = (p: string, from = `/etc/${p}`) => ({ text: fx(p), from });
@@ -237,6 +238,77 @@ for (const [cond, want] of conditions) {
     t.is(conditionTakesNetconsole(cond), want);
   });
 }
+
+// What rsyslog 8.2302 made of real netconsole lines (fixtures/real, replayed to it in a network
+// namespace; fixtures/checks/README.md): with printk timestamps $programname and $syslogtag are
+// empty and $app-name is "-"; extended lines' tag is "LEVEL,SEQ,USEC,-;" and the first word; plain
+// lines without timestamps give the kernel's first or second word.
+const tagConditions: Array<[string, LineForm[], boolean | 'maybe']> = [
+  // failures first: rules that never take netconsole's lines once their form is known
+  ["$programname == 'kernel'", ['plain-ts'], false],
+  ["$programname == 'kernel'", ['extended'], false],
+  ["$programname == 'kernel'", ['plain-ts', 'extended'], false],
+  ["$syslogtag startswith 'kernel'", ['plain-ts'], false],
+  ["$syslogtag startswith 'kernel'", ['extended'], false],
+  ["$syslogtag contains 'kernel'", ['plain-ts'], false],
+  ["$programname startswith '6,'", ['plain-ts'], false],
+  ["$programname == 'kernel' and $syslogfacility-text == 'user'", ['plain-ts'], false],
+  ["$app-name == ''", ['plain-ts'], false],
+  // what they take
+  ["$programname != 'kernel'", ['plain-ts', 'extended'], true],
+  ["not ($programname == 'kernel')", ['extended'], true],
+  ["$programname == ''", ['plain-ts'], true],
+  ["$app-name == '-'", ['plain-ts'], true],
+  ["$programname == 'kernel' or $syslogfacility-text == 'user'", ['plain'], true],
+  // where the kernel's own words decide
+  ["$programname == 'kernel'", ['plain'], 'maybe'],
+  ["$programname == 'kernel'", ['plain-ts', 'plain', 'extended'], 'maybe'],
+  ["$programname startswith '6,'", ['extended'], 'maybe'],
+  ["$syslogtag contains 'kernel'", ['extended'], 'maybe'],
+  ["$programname == 'kernel' and $msg contains 'x'", ['plain-ts'], false],
+];
+for (const [cond, forms, want] of tagConditions) {
+  test(`condition ${cond} for lines ${forms.join(', ')}: ${String(want)}`, t => {
+    t.is(conditionTakesNetconsole(cond, '10.99.0.2', forms), want);
+  });
+}
+
+test('rsyslog property filters on the tag, as rsyslog 8.2302 took the lines (isequal, startswith, contains, isempty, negated)', t => {
+  t.is(tagTakes('programname', 'isequal', 'kernel', ['plain-ts']), false);
+  t.is(tagTakes('programname', '!isequal', 'kernel', ['plain-ts', 'extended']), true);
+  t.is(tagTakes('programname', 'isempty', '', ['plain-ts']), true);
+  t.is(tagTakes('programname', 'isempty', '', ['extended']), false);
+  t.is(tagTakes('programname', 'contains', 'ACPI', ['extended']), 'maybe');
+  t.is(tagTakes('syslogtag', 'startswith', 'kernel', ['extended']), false);
+  t.is(tagTakes('programname', 'regex', '^k', ['plain-ts']), 'maybe');
+});
+
+test("the forms of a sender's lines: extended alone, else plain with or without timestamps as printk says", t => {
+  t.deepEqual(senderLineForms(true, undefined), ['extended']);
+  t.deepEqual(senderLineForms(false, true), ['plain-ts']);
+  t.deepEqual(senderLineForms(false, false), ['plain']);
+  t.deepEqual(senderLineForms(false, undefined), ['plain-ts', 'plain']);
+  t.deepEqual(senderLineForms(undefined, true), ['plain-ts', 'plain', 'extended']);
+  t.is(parsePrintkTime('Y\n'), true);
+  t.is(parsePrintkTime('N\n'), false);
+  t.is(parsePrintkTime(''), undefined);
+});
+
+test("rsyslog: rules selecting by program name never write netconsole's lines once their form is known (walked)", t => {
+  const files = [fact('rsyslog/walked-programname.conf')];
+  const rows = (forms?: LineForm[]) =>
+    parseRsyslog(files, '10.99.0.2', forms).destinations.map(d => [d.file, d.netconsole]);
+  t.deepEqual(rows(['plain-ts']), [
+    ['/var/log/remote/haproxy.log', false],
+    ['/var/log/remote/kernel.log', false],
+  ]);
+  t.deepEqual(rows(['extended']), rows(['plain-ts']));
+  // Without the sender's form, a plain line without timestamps might start "host kernel ...".
+  t.deepEqual(rows(), [
+    ['/var/log/remote/haproxy.log', 'maybe'],
+    ['/var/log/remote/kernel.log', 'maybe'],
+  ]);
+});
 
 test("rsyslog: an action inside if/else blocks takes the blocks' conditions; nothing else writes", t => {
   const c = parseRsyslog([fact('rsyslog/remote-kern-only.conf')]);

@@ -7,7 +7,8 @@ import test from 'ava';
 import { runReceiverChecks, type ReceiverContext } from '../src/checks/receiver/run.js';
 import type { ReceiverFacts } from '../src/checks/host/facts.js';
 import { ngFilterExpr, ngMessage } from '../src/checks/syslog/syslog-ng-filter.js';
-import { fx, f } from './helpers/host-facts.js';
+import { fx, f, problemCodes } from './helpers/host-facts.js';
+import { parseNetconsoleSpec } from '../src/config/netconsole-spec.js';
 
 const ctx: ReceiverContext = { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 };
 
@@ -153,6 +154,22 @@ const exprs: Array<{ expr: string; take: boolean | 'maybe'; noParse?: boolean; w
   { expr: 'program("kern*" type("glob"))', take: 'maybe', why: 'walked: neither sysrq line; "kernel BUG" would be' },
   { expr: 'not program("^[a-z]")', take: 'maybe', why: 'plain-ts: empty, no letter; plain: a word' },
 ];
+
+test('syslog-ng: program("kernel") never takes plain lines with printk timestamps ($PROGRAM empty): filtered once the sender says it sends those', t => {
+  const facts = receiver(['walked-program-kernel.conf']);
+  const target = (spec: string) => parseNetconsoleSpec(spec).targets[0]!;
+  const extended = target('+6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:99:00:01');
+  const plain = target('6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:99:00:01');
+  const filtered = runReceiverChecks(facts, { ...ctx, target: plain, printkTime: true });
+  t.deepEqual(problemCodes(filtered), ['syslog-filtered']);
+  t.deepEqual(filtered.logFiles, []);
+  // Extended: $PROGRAM is "6,SEQ,USEC,-;" and the first word, and program() searches: "kernel BUG at"
+  // is taken. Without timestamps $PROGRAM is the first word: the same.
+  t.deepEqual(problemCodes(runReceiverChecks(facts, { ...ctx, target: extended })), ['syslog-config-warning']);
+  t.deepEqual(problemCodes(runReceiverChecks(facts, { ...ctx, target: plain, printkTime: false })), [
+    'syslog-config-warning',
+  ]);
+});
 
 for (const c of exprs)
   test(`syslog-ng filter ${c.expr}${c.noParse ? ' (no-parse)' : ''}: ${c.take} (${c.why})`, t => {

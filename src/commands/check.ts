@@ -12,6 +12,7 @@ import type { NetconsoleTarget } from '../config/target.js';
 import { collectReceiverFacts, collectSenderFacts, nothingCollected } from '../checks/host/collect.js';
 import { runSenderChecks, type SenderReport } from '../checks/sender/run.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/receiver/run.js';
+import { printkTimeCtx } from '../checks/syslog/line-forms.js';
 import { renderChecklist } from '../report/checklist.js';
 import { escapeText, safeJson } from '../report/escape.js';
 import { localExec } from '../io/local-exec.js';
@@ -137,10 +138,12 @@ export default defineCommand({
 
     let sender: SenderReport | undefined;
     let senderNotes: string[] = [];
+    let senderPrintkTime: string | undefined;
     if (senderDir) {
       const facts = await collectSenderFacts(dirExec(senderDir), target ? { remoteIp: target.remoteIp } : {});
       requireFacts(facts, senderDir, '--sender-facts');
       senderNotes = facts.notes;
+      senderPrintkTime = facts.printkTime?.text;
       sender = runSenderChecks(facts, { ...(target ? { target } : {}), ...(port ? { port } : {}) });
       if (!target && sender.target) target = sender.target;
     }
@@ -160,6 +163,7 @@ export default defineCommand({
         ...(senderIp ? { senderIp } : {}),
         ...(values['receiver-ip'] ? { receiverIp: values['receiver-ip'] } : {}),
         ...(target ? { target } : {}),
+        ...printkTimeCtx(senderPrintkTime),
       });
     }
 

@@ -53,6 +53,7 @@ export const SENDER_PLAN: readonly BatchItem[] = [
   },
   { kind: 'file', path: '/proc/sys/kernel/printk' },
   { kind: 'file', path: '/proc/sys/kernel/sysrq' },
+  { kind: 'file', path: '/sys/module/printk/parameters/time' },
   // /proc/modules only where lsmod fails, as collectSenderFacts reads them (a `cat` fewer).
   { kind: 'run', argv: ['lsmod'], orElse: [{ kind: 'file', path: '/proc/modules' }] },
   // The release as uname(2) gives it, read by the shell (a process fewer): see BatchItem's `line`.

@@ -7,6 +7,7 @@ import { collectSenderFacts } from '../checks/host/collect.js';
 import type { SenderFacts } from '../checks/host/facts.js';
 import { mergeLinks, parseLinks, parseRouteGet } from '../checks/host/netinfo.js';
 import { syslogPorts } from '../checks/receiver/view.js';
+import { printkTimeCtx } from '../checks/syslog/line-forms.js';
 import {
   runSenderChecks,
   type FactText,
@@ -257,6 +258,7 @@ export async function reachSender(
     iface,
     ...(receiverIp ? { receiverIp } : {}),
     ...(target ? { target } : {}),
+    ...printkTimeCtx(senderFacts.printkTime?.text),
   };
   const routeGet =
     route.code === 0 ? { text: route.stdout, from: `ip route get ${senderIp}`, ip: senderIp } : undefined;

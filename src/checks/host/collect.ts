@@ -77,6 +77,7 @@ export async function collectSenderFacts(exec: HostExec, opts: SenderCollectOpti
   put('neigh', await runFact(exec, ['ip', 'neigh', 'show'], notes));
   put('printk', await readFact(exec, '/proc/sys/kernel/printk'));
   put('sysrq', await readFact(exec, '/proc/sys/kernel/sysrq'));
+  put('printkTime', await readFact(exec, '/sys/module/printk/parameters/time'));
   let mods = await runFact(exec, ['lsmod'], notes);
   if (!mods) mods = await readFact(exec, '/proc/modules');
   put('modules', mods);

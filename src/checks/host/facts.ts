@@ -29,6 +29,8 @@ export interface SenderFacts extends SourceFacts {
   printk?: FactText;
   /** /proc/sys/kernel/sysrq. */
   sysrq?: FactText;
+  /** /sys/module/printk/parameters/time: whether lines carry printk timestamps (the form a syslog daemon parses). */
+  printkTime?: FactText;
   /** lsmod, or /proc/modules. */
   modules?: FactText;
   /** `uname -r`. */

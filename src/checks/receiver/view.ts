@@ -12,6 +12,7 @@ import type { Datagram, FirewallVerdict } from '../firewall/model.js';
 import { judgeFirewall } from '../firewall/judge.js';
 import { destinationsFor, type SyslogConfig } from '../syslog/types.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../syslog/daemons.js';
+import { senderLineForms } from '../syslog/line-forms.js';
 
 export interface ReceiverContext {
   /** The netconsole port (UDP destination). Default: the target's remote port, else 514. */
@@ -24,6 +25,8 @@ export interface ReceiverContext {
   iface?: string;
   /** The sender's netconsole target, when known. */
   target?: NetconsoleTarget;
+  /** Whether the sender's lines carry printk timestamps (/sys/module/printk/parameters/time), when known. */
+  printkTime?: boolean;
 }
 
 export interface ReceiverView {
@@ -71,9 +74,10 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const sockets = all.filter(s => s.port === port);
 
   const listener = sockets.find(s => s.process)?.process;
+  const forms = senderLineForms(ctx.target?.extended, ctx.printkTime);
   const syslog: SyslogConfig[] = [];
   for (const d of SYSLOG_DAEMONS) {
-    const cfg = d.parse(facts.syslog?.[d.name] ?? [], senderIp ? { senderIp } : {});
+    const cfg = d.parse(facts.syslog?.[d.name] ?? [], { ...(senderIp ? { senderIp } : {}), forms });
     if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener))))
       syslog.push(cfg);
   }

@@ -14,8 +14,10 @@ import {
   stripComment,
   takeAnd,
   fromhostIpTakes,
+  tagTakes,
   takeNot,
 } from './selectors.js';
+import { ALL_LINE_FORMS, type LineForm } from './line-forms.js';
 
 export function rsyslogIncludes(text: string): string[] {
   const out: string[] = [];
@@ -96,9 +98,14 @@ function stripBlockComments(text: string): string {
 
 /**
  * `senderIp`: the netconsole sender's address, to judge rules on `$fromhost-ip`; without it they
- * are 'maybe'.
+ * are 'maybe'. `forms`: the forms the sender's lines take (line-forms.ts), to judge rules on their
+ * tag (`$programname`); every form when not known.
  */
-export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig {
+export function parseRsyslog(
+  files: FactText[],
+  senderIp?: string,
+  forms: readonly LineForm[] = ALL_LINE_FORMS,
+): SyslogConfig {
   const cfg: SyslogConfig = {
     daemon: 'rsyslog',
     udpInputs: [],
@@ -170,7 +177,7 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
   let rulesetDepth = -1;
   const templates = new Map<string, string>();
 
-  const cond = (c: string) => conditionTakesNetconsole(c, senderIp);
+  const cond = (c: string) => conditionTakesNetconsole(c, senderIp, forms);
   const texts = new Map(files.map(f => [f, stripBlockComments(f.text).split('\n')]));
   for (const part of inReadingOrder(files, texts)) {
     const f = part.f;
@@ -345,7 +352,9 @@ export function parseRsyslog(files: FactText[], senderIp?: string): SyslogConfig
             ? cond(`$${prop} ${m[2] ? '!=' : '=='} "${m[4]}"`)
             : prop === 'fromhost-ip'
               ? fromhostIpTakes(`${m[2]}${op}`, m[4]!, senderIp)
-              : 'maybe';
+              : /^(programname|syslogtag|app-name)$/.test(prop)
+                ? tagTakes(prop, `${m[2]}${op}`, m[4]!, forms)
+                : 'maybe';
         lastTake = take;
         if (d) pushDest({ ...d, selector: `:${m[1]}, ${m[2]}${m[3]}, "${m[4]}"`, netconsole: take });
         else if (isDiscard(m[5]!)) discard(take, f.from, n, l);
@@ -445,7 +454,7 @@ export const rsyslog: SyslogDaemon = {
   mainConfig: { path: '/etc/rsyslog.conf', includes: rsyslogIncludes, relativeTo: '/etc' },
   ownsProcess: /rsyslog/,
   parse: (files, ctx) =>
-    files.length ? { ...parseRsyslog(files, ctx?.senderIp), mainFile: files[0]!.from } : undefined,
+    files.length ? { ...parseRsyslog(files, ctx?.senderIp, ctx?.forms), mainFile: files[0]!.from } : undefined,
   enableUdpFix: (port, cfg) =>
     `Add to ${cfg.mainFile ?? '/etc/rsyslog.conf'}: module(load="imudp") and input(type="imudp" port="${port}"), then restart rsyslog`,
   listenAnywhereFix: i =>

@@ -4,6 +4,7 @@
  * as user.notice (the RFC 3164 default), not kern. Pure.
  */
 import type { LogDestination } from './types.js';
+import { ALL_LINE_FORMS, type KnownTag, type LineForm } from './line-forms.js';
 
 const SEVERITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
 const SEV_ALIASES: Record<string, string> = { panic: 'emerg', error: 'err', warn: 'warning' };
@@ -63,6 +64,8 @@ export const takeNot = (a: Take): Take => (a === 'maybe' ? 'maybe' : !a);
 const SIMPLE =
   /^\$(syslogfacility|syslogfacility-text|syslogseverity|syslogseverity-text|syslogpriority|syslogpriority-text)\s*(==|!=|<>|<=|>=|<|>)\s*(?:"([^"]*)"|'([^']*)'|(\d+))$/i;
 
+const TAG_COND = /^\$(programname|syslogtag|app-name)\s*(==|!=|<>|startswith|contains)\s*(?:"([^"]*)"|'([^']*)')$/i;
+
 const FROMHOST_IP = /^\$fromhost-ip\s*(==|!=|<>|startswith|!startswith)\s*(?:"([^"]*)"|'([^']*)')$/i;
 
 /**
@@ -82,27 +85,97 @@ export function fromhostIpTakes(op: string, value: string, senderIp: string | un
   return 'maybe';
 }
 
+/** rsyslog's $programname, $syslogtag or $app-name of a netconsole line of one form (line-forms.ts). */
+function rsyslogTag(prop: string, form: LineForm): KnownTag {
+  if (form === 'plain') return undefined;
+  if (form === 'extended') return { digit: true };
+  return { exact: prop === 'app-name' ? '-' : '' };
+}
+
+function tagTakesIn(k: KnownTag, op: string, value: string): Take {
+  if (!k) return 'maybe';
+  const neg = op.startsWith('!') || op === '<>';
+  const base = op === '!=' || op === '<>' || op === '==' ? 'isequal' : op.replace(/^!/, '');
+  let t: Take;
+  if ('exact' in k) {
+    t =
+      base === 'isequal'
+        ? k.exact === value
+        : base === 'startswith'
+          ? k.exact.startsWith(value)
+          : base === 'contains'
+            ? k.exact.includes(value)
+            : base === 'isempty'
+              ? k.exact === ''
+              : 'maybe';
+  } else {
+    // Starts with the level's digit; the rest is the kernel's text.
+    const digit = /^\d/.test(value);
+    t =
+      base === 'isequal'
+        ? digit
+          ? 'maybe'
+          : false
+        : base === 'startswith'
+          ? value === ''
+            ? true
+            : digit
+              ? 'maybe'
+              : false
+          : base === 'contains'
+            ? value === ''
+              ? true
+              : 'maybe'
+            : base === 'isempty'
+              ? false
+              : 'maybe';
+  }
+  return neg ? takeNot(t) : t;
+}
+
+/**
+ * Whether a comparison of rsyslog's `$programname`, `$syslogtag` or `$app-name` takes netconsole's
+ * lines of the given forms: `==` / `isequal`, `!=`, `startswith`, `contains`, `isempty`, negated
+ * with `!`; true or false only when every form agrees. Walked against rsyslog 8.2302
+ * (fixtures/checks/README.md).
+ */
+export function tagTakes(prop: string, op: string, value: string, forms: readonly LineForm[] = ALL_LINE_FORMS): Take {
+  let take: Take | undefined;
+  for (const f of forms) {
+    const t = tagTakesIn(rsyslogTag(prop.toLowerCase(), f), op.toLowerCase(), value);
+    take = take === undefined ? t : take === t ? t : 'maybe';
+  }
+  return take ?? 'maybe';
+}
+
 /**
  * Whether an rsyslog RainerScript condition takes a netconsole message (user.notice from the
- * network): only comparisons of its facility or severity, `prifilt("...")`, `$fromhost-ip` against
- * the sender's address (when known), and `and` / `or` / `not` of those are judged; anything else
- * (host names, the message text) is 'maybe'.
+ * network): comparisons of its facility or severity, `prifilt("...")`, `$fromhost-ip` against
+ * the sender's address (when known), its tag (`$programname`, `$syslogtag`, `$app-name`) for the
+ * sender's line forms, and `and` / `or` / `not` of those are judged; anything else (host names,
+ * the message text) is 'maybe'.
  */
-export function conditionTakesNetconsole(cond: string, senderIp?: string): Take {
+export function conditionTakesNetconsole(
+  cond: string,
+  senderIp?: string,
+  forms: readonly LineForm[] = ALL_LINE_FORMS,
+): Take {
   let c = cond.trim();
   while (/^\(.*\)$/.test(c) && balanced(c.slice(1, -1))) c = c.slice(1, -1).trim();
-  if (/^not\s+/i.test(c)) return takeNot(conditionTakesNetconsole(c.replace(/^not\s+/i, ''), senderIp));
+  if (/^not\s+/i.test(c)) return takeNot(conditionTakesNetconsole(c.replace(/^not\s+/i, ''), senderIp, forms));
   for (const [word, join] of [
     ['or', takeOr],
     ['and', takeAnd],
   ] as const) {
     const parts = splitTop(c, word);
-    if (parts.length > 1) return parts.map(p => conditionTakesNetconsole(p, senderIp)).reduce(join);
+    if (parts.length > 1) return parts.map(p => conditionTakesNetconsole(p, senderIp, forms)).reduce(join);
   }
   const pf = /^prifilt\s*\(\s*"([^"]*)"\s*\)$/i.exec(c);
   if (pf) return selectorMatches(pf[1]!, NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY);
   const fh = FROMHOST_IP.exec(c);
   if (fh) return fromhostIpTakes(fh[1]!, fh[2] ?? fh[3]!, senderIp);
+  const tag = TAG_COND.exec(c);
+  if (tag) return tagTakes(tag[1]!, tag[2]!, tag[3] ?? tag[4]!, forms);
   const m = SIMPLE.exec(c);
   if (!m) return 'maybe';
   const prop = m[1]!.toLowerCase();

@@ -14,6 +14,7 @@
  * unless the known part decides it. Pure.
  */
 import { inNetwork } from '../firewall/address.js';
+import { ALL_LINE_FORMS, type LineForm } from './line-forms.js';
 import { NETCONSOLE_FACILITY, NETCONSOLE_SEVERITY, takeAnd, takeNot, takeOr } from './selectors.js';
 
 export type Take = boolean | 'maybe';
@@ -37,6 +38,8 @@ export interface NgMessage {
   textUnknown: boolean;
   /** The source has `flags(no-parse)`. */
   noParse: boolean;
+  /** The forms the sender's lines take (line-forms.ts); every form when not known. */
+  forms: readonly LineForm[];
   /** Text filters met on the way that take some lines and not others (for the warning). */
   byText: string[];
 }
@@ -45,6 +48,7 @@ export const ngMessage = (
   senderIp: string | undefined,
   hostIsIp: boolean,
   filters: Map<string, string>,
+  forms: readonly LineForm[] = ALL_LINE_FORMS,
 ): NgMessage => ({
   ...(senderIp ? { senderIp } : {}),
   hostIsIp,
@@ -54,13 +58,14 @@ export const ngMessage = (
   set: new Map(),
   textUnknown: false,
   noParse: false,
+  forms,
   byText: [],
 });
 
 /** What netdiag knows of a value in one form of message: all of it, how it starts, or nothing. */
 type Known = { exact: string } | { starts: string } | { digit: true } | undefined;
 
-type Form = 'plain-ts' | 'plain' | 'extended' | 'no-parse';
+type Form = LineForm | 'no-parse';
 
 function known(name: string, form: Form, msg: NgMessage): Known {
   const n = name.replace(/^\$\{?|\}$/g, '').toUpperCase();
@@ -189,7 +194,7 @@ function textFilter(name: string, args: string, msg: NgMessage): Take {
   const parsed = pattern(args);
   if (!parsed) return 'maybe';
   const value = name === 'program' ? 'PROGRAM' : name === 'message' ? 'MESSAGE' : (parsed.value ?? '');
-  const forms: Form[] = msg.noParse ? ['no-parse'] : ['plain-ts', 'plain', 'extended'];
+  const forms: readonly Form[] = msg.noParse ? ['no-parse'] : msg.forms;
   let take: Take | undefined;
   for (const form of forms) {
     const t = matches(known(value, form, msg), parsed.p);

@@ -5,6 +5,7 @@
 import type { FactText } from '../host/facts.js';
 import { ipFamily } from '../../config/netconsole-spec.js';
 import { takeAnd, takeNot, takeOr } from './selectors.js';
+import { ALL_LINE_FORMS, type LineForm } from './line-forms.js';
 import { ngFilterExpr, ngLevel, ngMessage, type NgMessage, type Take } from './syslog-ng-filter.js';
 import type { LogDestination, SyslogConfig, SyslogDaemon, UdpInput } from './types.js';
 
@@ -278,9 +279,14 @@ function walkSiblings(paths: Array<ReturnType<typeof ngLogItems>>, take: Take, m
 
 /**
  * `senderIp`: the netconsole sender's address, to judge host() and netmask() filters; without it
- * they are 'maybe'.
+ * they are 'maybe'. `forms`: the forms the sender's lines take (line-forms.ts), for text filters;
+ * every form when not known.
  */
-export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfig {
+export function parseSyslogNg(
+  files: FactText[],
+  senderIp?: string,
+  forms: readonly LineForm[] = ALL_LINE_FORMS,
+): SyslogConfig {
   const cfg: SyslogConfig = {
     daemon: 'syslog-ng',
     udpInputs: [],
@@ -347,7 +353,7 @@ export function parseSyslogNg(files: FactText[], senderIp?: string): SyslogConfi
     const flags = flagsOf(items);
     const udp = srcs.filter(s => udpSources.has(s));
     if (!udp.length && !/\bcatchall\b/.test(flags)) continue;
-    const msg = ngMessage(senderIp, /\buse[-_]dns\s*\(\s*(no|off|0)\s*\)/i.test(options), filters);
+    const msg = ngMessage(senderIp, /\buse[-_]dns\s*\(\s*(no|off|0)\s*\)/i.test(options), filters, forms);
     msg.noParse = udp.length > 0 && udp.every(s => udpSources.get(s)!.noParse);
     const where = { from: b.from, line: b.line };
     const w: NgWalk = { cfg, dests, blocks: named, where, srcs, byText };
@@ -384,7 +390,7 @@ export const syslogNg: SyslogDaemon = {
   // Its @version line (syslog-ng warns without one), or a named source, destination or log block.
   ownsConfigText: text => /^\s*@version\s*:/m.test(text) || /^\s*(source|destination)\s+\w+\s*\{/m.test(text),
   ownsProcess: /syslog-ng/,
-  parse: (files, ctx) => (files.length ? parseSyslogNg(files, ctx?.senderIp) : undefined),
+  parse: (files, ctx) => (files.length ? parseSyslogNg(files, ctx?.senderIp, ctx?.forms) : undefined),
   portFix: (i, port) => {
     const args = i.text.slice(i.text.indexOf('(') + 1, -1);
     const moved = /\b(local)?port\s*\([^)]*\)/.test(args)

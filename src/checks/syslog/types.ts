@@ -4,6 +4,7 @@
  * and the interface each daemon's module implements (daemons.ts lists them). Pure.
  */
 import type { FactText } from '../host/facts.js';
+import type { LineForm } from './line-forms.js';
 
 export interface UdpInput {
   port: number;
@@ -39,6 +40,12 @@ export interface LogDestination {
   ruleset?: string;
   /** A `stop` or `~` before this rule that ends netconsole's messages' way: they never reach it. */
   discardedBy?: { from: string; line: number; text: string };
+}
+
+/** What a daemon's rules are judged for: the sender's address and the forms its lines take. */
+interface SyslogParseContext {
+  senderIp?: string;
+  forms?: readonly LineForm[];
 }
 
 export interface SyslogConfig {
@@ -102,7 +109,7 @@ export interface SyslogDaemon {
    */
   fallback?: boolean;
   /** Its configuration from the files read (main first, then includes), or undefined when they say nothing. */
-  parse(files: FactText[], ctx?: { senderIp?: string }): SyslogConfig | undefined;
+  parse(files: FactText[], ctx?: SyslogParseContext): SyslogConfig | undefined;
   /** The one-line fix that turns on UDP reception on `port`. */
   enableUdpFix(port: number, cfg: SyslogConfig): string;
   /**

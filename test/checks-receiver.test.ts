@@ -499,6 +499,12 @@ test('receiver: rules selecting by program name are syslog-filtered for a sender
   const r = runReceiverChecks(facts, { ...ctx, target: extended });
   t.deepEqual(problemCodes(r), ['syslog-filtered']);
   t.deepEqual(r.logFiles, []);
+  const filtered = r.checks.flatMap(c => c.findings).find(x => x.code === 'syslog-filtered')!;
+  t.regex(filtered.summary, /they arrive as user\.notice without a program name/);
+  t.regex(
+    filtered.hint ?? '',
+    /^Select them by their source, not by program name or kernel facility: if \$fromhost-ip == "10\.99\.0\.2"/,
+  );
   // Plain lines with printk timestamps (the fact from the sender): filtered too.
   t.deepEqual(problemCodes(runReceiverChecks(facts, { ...ctx, target: plain, printkTime: true })), ['syslog-filtered']);
   // Plain, timestamps not known: the first words might be "host kernel": not a failure.

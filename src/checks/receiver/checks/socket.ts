@@ -242,11 +242,15 @@ export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult 
       const from = senderIp ?? 'the sender';
       const receiving = cfgs.find(c => c.udpInputs.length)!;
       const own = syslogDaemon(receiving.daemon)?.filtered;
+      // Rules on the program name ($programname, syslog-ng's program()): netconsole's lines have none.
+      const byTag = filtered.some(d =>
+        /\$(programname|syslogtag|app-name)\b|^:(programname|syslogtag|app-name),|program\(/i.test(d.selector),
+      );
       f.push(
         finding('syslog-filtered', {
           summary: stops.length
             ? `${names} receives on udp/${port}, but discards netconsole's messages from ${from} (${own?.discard ?? 'stop'}) before any rule writes them`
-            : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice, and every rule selects something else`,
+            : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice${byTag ? ' without a program name' : ''}, and every rule selects something else`,
           evidence: [
             ...stops.map(x => `${x} (discards them)`),
             ...filtered.map(
@@ -257,7 +261,7 @@ export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult 
             ? own.fix(receiving, senderIp, stops[0]?.replace(/: .*$/, ''))
             : stops.length
               ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
-              : `Select them by their source, not by kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
+              : `Select them by their source, not by ${byTag ? 'program name or ' : ''}kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
         }),
       );
     }

@@ -357,7 +357,7 @@ async function endProcess(pid: number): Promise<void> {
 // Found on the lab by hand: with this configuration verify said PASS (the log file unknown) while
 // rsyslog wrote nothing, because netconsole's messages carry no <PRI> and arrive as user.notice.
 test.serial(
-  'rsyslog writing per-host files only for facility kern: FAIL syslog-filtered; for user: PASS, in the per-host file',
+  'rsyslog writing per-host files only for facility kern, or program name kernel: FAIL syslog-filtered; for user: PASS, in the per-host file',
   async t => {
     await withLab(t, lab('dyn'), [], async s => {
       t.true(await stopRsyslog(s), 'the lab rsyslog stopped');
@@ -368,6 +368,18 @@ test.serial(
         t.is(r.code, 1, r.stderr);
         t.is(r.json.rootCause?.code, 'syslog-filtered', JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
         oneRootCause(t, r.json);
+        t.false(existsSync(dir), 'rsyslog wrote nothing');
+      } finally {
+        await endProcess(pid);
+      }
+      // By program name: netconsole's plain lines with printk timestamps (the guest's
+      // /sys/module/printk/parameters/time is Y) have none, so rsyslog writes nothing either.
+      pid = await perHostRsyslog(s, "$programname == 'kernel'", dir);
+      try {
+        const r = await verify(s);
+        t.is(r.code, 1, r.stderr);
+        t.is(r.json.rootCause?.code, 'syslog-filtered', JSON.stringify(r.json.checks.filter(c => c.status !== 'pass')));
+        t.regex(r.json.rootCause?.summary ?? '', /without a program name/);
         t.false(existsSync(dir), 'rsyslog wrote nothing');
       } finally {
         await endProcess(pid);

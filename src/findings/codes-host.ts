@@ -289,7 +289,10 @@ export const HOST_CODES = defineCodes([
       'every netconsole message as user.notice (the RFC 3164 default), whatever level the kernel gave it. ' +
       'A rule that selects kern.* (`kern.* /var/log/netconsole.log`), `$syslogfacility-text == "kern"`, ' +
       'or a severity above notice never matches them: the daemon receives every datagram and writes ' +
-      'none, and nothing says so. netdiag judges filters on facility and severity, and says this only when ' +
+      'none, and nothing says so. Nor do they carry a program name: plain lines with printk timestamps have ' +
+      "none, extended ones \"6,SEQ,USEC,-;\" and a word, so `if $programname == 'kernel'` or syslog-ng's " +
+      'program("kernel") never takes them either. netdiag judges filters on facility, severity and the ' +
+      "source address, and on the program name where the sender's line form is known, and says this only when " +
       'every file rule leaves them out and no other output (forwarding, a program, another ruleset) may ' +
       'take them.',
     fix: 'Select netconsole messages by where they come from, e.g. rsyslog: if $fromhost-ip == "SENDER_IP" then { action(type="omfile" file="/var/log/netconsole.log") stop }; then restart the daemon',

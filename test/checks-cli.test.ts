@@ -165,6 +165,35 @@ test('check --syslog-config: only that file (and its includes) is the daemon con
   );
 });
 
+test("check --sender-facts: the sender's printk timestamps decide rules on the program name (walked: rsyslog wrote nothing)", async t => {
+  const d = path.join(tmp, 'programname');
+  cpSync(path.join(hosts, 'receiver-debian12-ok'), d, { recursive: true });
+  writeFileSync(path.join(d, 'etc/rsyslog-remote.conf'), fx('rsyslog/walked-programname.conf'));
+  const sender = path.join(tmp, 'programname-sender');
+  mkdirSync(path.join(sender, 'sys/module/printk/parameters'), { recursive: true });
+  writeFileSync(path.join(sender, 'sys/module/printk/parameters/time'), 'Y\n');
+  const args = [
+    'check',
+    '--json',
+    '--receiver-facts',
+    d,
+    '--syslog-config',
+    '/etc/rsyslog-remote.conf',
+    '--netconsole',
+    '6665@10.99.0.2/eth0,514@10.99.0.1/52:54:00:99:00:01',
+  ];
+  const codes = (stdout: string) =>
+    (JSON.parse(stdout) as { receiver: { checks: Array<{ findings: Array<{ code: string }> }> } }).receiver.checks
+      .flatMap(c => c.findings)
+      .map(f => f.code);
+  // The sender's form not known: a plain line without timestamps might be "host kernel: ...".
+  const unknown = await runMain(args);
+  t.false(codes(unknown.stdout).includes('syslog-filtered'), unknown.stdout);
+  const known = await runMain([...args, '--sender-facts', sender]);
+  t.true(codes(known.stdout).includes('syslog-filtered'), known.stdout + known.stderr);
+  t.is(known.code, 1);
+});
+
 test('check --syslog-config: a syslog-ng file whose path does not say so is told by its text (walked: syslog-ng -f)', async t => {
   // Before, any path without "syslog-ng" in it was read as rsyslog's: "rsyslog: no UDP input".
   const d = path.join(tmp, 'syslog-ng-f');

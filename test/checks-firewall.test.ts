@@ -56,12 +56,6 @@ const iptCases: Array<{
     reason: /-m recent --rcheck/,
   },
   {
-    name: 'nat REDIRECT changes the destination: uncertain',
-    file: 'iptables/raw-notrack-nat-redirect.txt',
-    verdict: 'uncertain',
-    reason: /REDIRECT \(changes the destination\)/,
-  },
-  {
     name: 'user chain, sender not in SERVICES source: dropped even when interface unknown',
     file: 'generated/iptables-userchain-drop.txt',
     pkt: { iface: undefined },

@@ -28,12 +28,16 @@ export function acceptFix(v: FirewallVerdict, d: FixDatagram): string {
 
 function rawFix(v: FirewallVerdict, d: FixDatagram): string {
   const l = v.location;
+  // Decided after a DNAT: the rule meets the translated destination (address and port).
+  const to = v.dnat?.toIp;
+  const port = v.dnat?.toPort ?? d.dstPort;
   if (l?.tool === 'nft') {
-    return `nft insert rule ${l.family} ${l.table} ${l.chain} ${d.srcIp ? `${d.family === 4 ? 'ip' : 'ip6'} saddr ${d.srcIp} ` : ''}udp dport ${d.dstPort} accept`;
+    const ip = d.family === 4 ? 'ip' : 'ip6';
+    return `nft insert rule ${l.family} ${l.table} ${l.chain} ${d.srcIp ? `${ip} saddr ${d.srcIp} ` : ''}${to ? `${ip} daddr ${to} ` : ''}udp dport ${port} accept`;
   }
   const tool = l?.tool ?? (d.family === 6 ? 'ip6tables' : 'iptables');
   const table = l?.table ?? 'filter';
-  return `${tool}${table === 'filter' ? '' : ` -t ${table}`} -I ${l?.entryChain ?? 'INPUT'} -p udp${d.srcIp ? ` -s ${d.srcIp}` : ''} --dport ${d.dstPort} -j ACCEPT`;
+  return `${tool}${table === 'filter' ? '' : ` -t ${table}`} -I ${l?.entryChain ?? 'INPUT'} -p udp${d.srcIp ? ` -s ${d.srcIp}` : ''}${to ? ` -d ${to}` : ''} --dport ${port} -j ACCEPT`;
 }
 
 /** The chain names of the walk (`filter ufw-user-input`, `inet firewalld filter_IN_public`: the last word). */
@@ -103,4 +107,20 @@ const firewalld: ManagerFix = (v, d) => {
   return `firewall-cmd --permanent --zone=${zone} --add-rich-rule='${rule}' && firewall-cmd --reload`;
 };
 
-const MANAGERS: ManagerFix[] = [ufw, firewalld];
+/**
+ * Docker: a published port is a DNAT in nat DOCKER, and the datagram then passes filter FORWARD,
+ * whose first jump is to DOCKER-USER, the chain Docker leaves to the administrator (it rewrites
+ * its own chains, and puts its jumps back first in FORWARD, on every restart). An accept there
+ * meets the translated datagram: the container's address and port (walked on the lab with Docker
+ * 28's layout: DOCKER-USER, DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER).
+ */
+const docker: ManagerFix = (v, d) => {
+  const l = v.location;
+  if (!v.dnat?.forwarded || !l || l.tool === 'nft' || l.table !== 'filter' || l.entryChain !== 'FORWARD')
+    return undefined;
+  if (!v.path.includes('filter DOCKER-USER')) return undefined;
+  const to = v.dnat.toIp;
+  return `${l.tool} -I DOCKER-USER -p udp${d.srcIp ? ` -s ${d.srcIp}` : ''}${to ? ` -d ${to}` : ''} --dport ${v.dnat.toPort} -j ACCEPT`;
+};
+
+const MANAGERS: ManagerFix[] = [docker, ufw, firewalld];

@@ -16,6 +16,45 @@ export interface Datagram {
   iface?: string;
   /** unicast, or broadcast when netconsole sends to ff:ff:ff:ff:ff:ff. Default unicast. */
   pktType?: 'unicast' | 'broadcast' | 'multicast';
+  /**
+   * Set once a DNAT rule of the prerouting hook translated the destination to another host (a
+   * container behind a bridge): the datagram then passes the forward hook, not input.
+   */
+  forward?: {
+    /** The interface the route to the translated destination leaves by; undefined when unknown. */
+    oface?: string;
+  };
+}
+
+/**
+ * This host's addresses and the networks on its interfaces: whether a DNAT's destination is this
+ * host (the datagram goes on to input) or another (forward), and which interface it leaves by.
+ */
+export interface HostNet {
+  links: ReadonlyArray<{ name: string; addrs: ReadonlyArray<{ family: 4 | 6; address: string; prefix: number }> }>;
+}
+
+/**
+ * A destination NAT on the datagram's way (iptables `-j DNAT` / `REDIRECT` in nat PREROUTING, nft
+ * `dnat to` / `redirect` in a prerouting chain): where it sends the datagram, and the rule.
+ */
+export interface Dnat {
+  tool: FirewallTool;
+  /** The translated destination; undefined for a REDIRECT (this host, another port). */
+  toIp?: string;
+  /** The translated port; the datagram's own when the rule keeps it. */
+  toPort: number;
+  /** The destination is another host (a container): the datagram is forwarded, not delivered here. */
+  forwarded: boolean;
+  /** The interface the forwarded datagram leaves by (docker0), when the routes say. */
+  oface?: string;
+  rule: string;
+  /** `nat DOCKER`, `table ip nat chain prerouting handle 5`. */
+  where: string;
+  line?: number;
+  counters?: { packets: number; bytes: number };
+  /** The chains the rule was reached through, from the base chain down (`nat PREROUTING`, `nat DOCKER`). */
+  via: string[];
 }
 
 export type VerdictKind = 'accepted' | 'dropped' | 'rejected' | 'uncertain';
@@ -51,6 +90,11 @@ export interface FirewallVerdict {
    * chain alone): what the explanation quotes, where `path` also holds every chain walked and left.
    */
   via?: string[];
+  /**
+   * A destination NAT sent the datagram elsewhere before the verdict: `verdict` is then that of the
+   * translated datagram (forwarded: the forward hook's chains, as the verdict's path shows).
+   */
+  dnat?: Dnat;
 }
 
 /** The readable form of a location. */

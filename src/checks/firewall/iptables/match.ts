@@ -137,11 +137,18 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
         break;
       }
       case '-o':
-      case '--out-interface':
-        // No output interface on the input path.
-        i++;
-        push(false);
+      case '--out-interface': {
+        // No output interface on the input path; a forwarded datagram leaves by its route's.
+        const p = take(i++);
+        push(
+          pkt.forward === undefined
+            ? false
+            : pkt.forward.oface === undefined
+              ? { unknown: `-o ${p} (the interface towards the DNAT's destination not known)` }
+              : ifaceMatches(pkt.forward.oface, p),
+        );
         break;
+      }
       case '-f':
       case '--fragment':
         push(false);
@@ -199,7 +206,8 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
       case '--state':
       case '--ctstate': {
         const states = take(i++).toUpperCase().split(',');
-        push(states.includes('NEW'));
+        // A DNAT on the way sets the connection's DNAT status (--ctstate DNAT).
+        push(states.includes('NEW') || (pkt.forward !== undefined && states.includes('DNAT')));
         break;
       }
       case '--comment':
@@ -209,7 +217,7 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
       case '--dst-type': {
         const types = take(i++).toUpperCase().split(',');
         push(
-          types.includes('LOCAL') || types.includes('UNICAST')
+          (types.includes('LOCAL') && pkt.forward === undefined) || types.includes('UNICAST')
             ? true
             : pkt.pktType === 'broadcast' && types.includes('BROADCAST'),
         );

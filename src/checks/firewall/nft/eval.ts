@@ -73,8 +73,24 @@ function fieldValue(left: Json, pkt: Datagram): Value {
         ? { kind: 'unknown', why: `meta ${key} (receiving interface not known)`, ifname: true }
         : { kind: 'str', v: pkt.iface };
     if (key === 'pkttype') return { kind: 'str', v: pkt.pktType ?? 'unicast' };
-    if (key === 'oifname' || key === 'oif') return { kind: 'absent' };
+    if (key === 'oifname' || key === 'oif') {
+      // No output interface on the input path; a forwarded datagram leaves by its route's.
+      if (!pkt.forward) return { kind: 'absent' };
+      return pkt.forward.oface === undefined
+        ? { kind: 'unknown', why: `meta ${key} (the interface towards the DNAT's destination not known)` }
+        : { kind: 'str', v: pkt.forward.oface };
+    }
     return { kind: 'unknown', why: `meta ${key}` };
+  }
+  // fib daddr type: the datagram is for this host (local) until a DNAT sends it elsewhere.
+  if (isObj(left.fib) && txt(left.fib.result) === 'type') {
+    const flags = Array.isArray(left.fib.flags) ? left.fib.flags.map(String) : [String(left.fib.flags)];
+    if (flags.length === 1 && flags[0] === 'daddr')
+      return {
+        kind: 'str',
+        v: pkt.forward ? (pkt.pktType ?? 'unicast') : pkt.pktType === 'broadcast' ? 'broadcast' : 'local',
+      };
+    return { kind: 'unknown', why: 'fib lookup' };
   }
   if (isObj(left.ct)) {
     const key = String(left.ct.key);
@@ -186,7 +202,27 @@ export type Verdict =
   | { kind: 'jump' | 'goto'; target: string; rule: NftRule }
   | { kind: 'return' }
   | { kind: 'continue' }
-  | { kind: 'uncertain'; rule: NftRule; reason: string };
+  | { kind: 'uncertain'; rule: NftRule; reason: string }
+  /** `dnat to ADDR[:PORT]` or `redirect [to :PORT]`: `to` undefined when netdiag cannot read it. */
+  | { kind: 'dnat'; rule: NftRule; to: { ip?: string; port?: number } | undefined };
+
+/** The destination of a `dnat` / `redirect` statement (`{"dnat": {"addr": "172.17.0.2", "port": 514}}`). */
+function natTo(e: Obj): { ip?: string; port?: number } | undefined {
+  const redirect = 'redirect' in e;
+  const body = redirect ? e.redirect : e.dnat;
+  if (body === null || body === undefined) return redirect ? {} : undefined;
+  if (!isObj(body)) return undefined;
+  const to: { ip?: string; port?: number } = {};
+  if (body.addr !== undefined) {
+    if (typeof body.addr !== 'string' || redirect) return undefined;
+    to.ip = body.addr;
+  } else if (!redirect) return undefined;
+  if (body.port !== undefined) {
+    if (typeof body.port !== 'number') return undefined;
+    to.port = body.port;
+  }
+  return to;
+}
 
 function stmtVerdict(e: Obj, rule: NftRule): Verdict | undefined {
   if ('accept' in e) return { kind: 'accept', rule };
@@ -197,6 +233,7 @@ function stmtVerdict(e: Obj, rule: NftRule): Verdict | undefined {
   if (isObj(e.jump)) return { kind: 'jump', target: String(e.jump.target), rule };
   if (isObj(e.goto)) return { kind: 'goto', target: String(e.goto.target), rule };
   if ('queue' in e) return { kind: 'uncertain', rule, reason: 'queue: a user-space program decides' };
+  if ('dnat' in e || 'redirect' in e) return { kind: 'dnat', rule, to: natTo(e) };
   return undefined;
 }
 

@@ -178,6 +178,20 @@ export function renderStmt(e: Json): string {
   if ('continue' in e) return 'continue';
   if (isObj(e.jump)) return `jump ${txt(e.jump.target)}`;
   if (isObj(e.goto)) return `goto ${txt(e.goto.target)}`;
+  if (isObj(e.dnat) || isObj(e.redirect)) {
+    // `dnat to 172.17.0.2:514`, `redirect to :5140`, as nft prints them.
+    const d = (isObj(e.dnat) ? e.dnat : e.redirect) as Obj;
+    const addr =
+      typeof d.addr === 'string'
+        ? d.addr.includes(':')
+          ? `[${d.addr}]`
+          : d.addr
+        : d.addr !== undefined
+          ? renderVal(d.addr)
+          : '';
+    const port = d.port !== undefined ? `:${renderVal(d.port)}` : '';
+    return `${isObj(e.dnat) ? 'dnat' : 'redirect'}${addr || port ? ` to ${addr}${port}` : ''}`;
+  }
   if (isObj(e.xt)) return `xt ${txt(e.xt.type) || 'match'} ${txt(e.xt.name) || '?'}`;
   if ('log' in e) return 'log';
   if ('limit' in e) return 'limit';

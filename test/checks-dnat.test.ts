@@ -1,0 +1,255 @@
+/**
+ * The syslog receiver in a container: a DNAT of the log server's prerouting hook forwards the port
+ * (Docker's published port). Rule sets walked on the lab (`lab/lab.sh up --container MODE`,
+ * fixtures/checks/dnat/README.md says what rsyslog in the container wrote for each), judged as
+ * the kernel routed the datagrams: through FORWARD, not INPUT.
+ */
+import test from 'ava';
+import { judgeFirewall } from '../src/checks/firewall/judge.js';
+import { acceptFix } from '../src/checks/firewall/fix.js';
+import { parseNatTo, placeDestination } from '../src/checks/firewall/dnat.js';
+import type { Datagram, HostNet, VerdictKind } from '../src/checks/firewall/model.js';
+import { parseLinks } from '../src/checks/host/netinfo.js';
+import { runReceiverChecks } from '../src/checks/receiver/run.js';
+import type { ReceiverFacts } from '../src/checks/host/facts.js';
+import { fx, f } from './helpers/host-facts.js';
+
+const pkt: Datagram = {
+  family: 4,
+  srcIp: '10.99.0.2',
+  dstIp: '10.99.0.1',
+  srcPort: 6665,
+  dstPort: 514,
+  iface: 'ndt-dnat1',
+};
+const ADDR = fx('dnat/walked-ip-addr.json');
+const net: HostNet = { links: parseLinks({ text: ADDR, format: 'json' }) };
+
+// ---- the firewall's verdict: drops first ---------------------------------------------------------
+
+const cases: Array<{
+  name: string;
+  iptables?: string;
+  nft?: string;
+  pkt?: Partial<Datagram>;
+  net?: HostNet | null;
+  verdict: VerdictKind;
+  rule?: RegExp;
+  /** The translated destination, `ip:port forwarded|local`; null: no DNAT. */
+  dnat: string | null;
+  path?: RegExp;
+  fix?: string;
+  reason?: RegExp;
+}> = [
+  {
+    name: 'Docker 28, a DROP in DOCKER-USER: dropped there, the fix an accept in DOCKER-USER for the container',
+    iptables: 'dnat/walked-docker28-user-drop.txt',
+    verdict: 'dropped',
+    rule: /^-A DOCKER-USER -p udp -m udp --dport 514 -j DROP$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+    path: /^filter FORWARD -> filter DOCKER-USER$/,
+    fix: 'iptables -I DOCKER-USER -p udp -s 10.99.0.2 -d 172.17.0.2 --dport 514 -j ACCEPT',
+  },
+  {
+    name: "Docker 28 without the port's ACCEPT: the DOCKER chain's DROP",
+    iptables: 'dnat/walked-docker28-forward-drop.txt',
+    nft: 'dnat/walked-docker28-published.nft.json',
+    verdict: 'dropped',
+    rule: /^-A DOCKER ! -i docker0 -o docker0 -j DROP$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+    path: /^filter FORWARD -> filter DOCKER-FORWARD -> filter DOCKER-BRIDGE -> filter DOCKER$/,
+    fix: 'iptables -I DOCKER-USER -p udp -s 10.99.0.2 -d 172.17.0.2 --dport 514 -j ACCEPT',
+  },
+  {
+    name: "nft's own dnat, the forward chain's policy drop",
+    nft: 'dnat/walked-nft-forward-drop.json',
+    verdict: 'dropped',
+    rule: /^policy drop$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+    fix: 'nft insert rule ip dnatlab filter-forward ip saddr 10.99.0.2 ip daddr 172.17.0.2 udp dport 514 accept',
+  },
+  {
+    name: 'receiving interface not known: the DNAT rule (! -i docker0) may or may not take it',
+    iptables: 'dnat/walked-docker28-published.txt',
+    pkt: { iface: undefined },
+    verdict: 'uncertain',
+    dnat: null,
+    reason: /-i docker0 \(receiving interface not known\)/,
+  },
+  {
+    name: "the host's addresses not known: -o docker0 cannot be told",
+    iptables: 'dnat/walked-docker28-published.txt',
+    net: null,
+    verdict: 'uncertain',
+    dnat: '172.17.0.2:514 forwarded',
+    reason: /-o docker0 \(the interface towards the DNAT's destination not known\)/,
+  },
+  {
+    name: 'Docker 28, published: accepted by the port rule in DOCKER (FORWARD, not INPUT)',
+    iptables: 'dnat/walked-docker28-published.txt',
+    nft: 'dnat/walked-docker28-published.nft.json',
+    verdict: 'accepted',
+    rule: /^-A DOCKER -d 172\.17\.0\.2\/32 ! -i docker0 -o docker0 -p udp -m udp --dport 514 -j ACCEPT$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+  },
+  {
+    name: 'Docker 28, DNAT to a port the daemon does not listen on: the firewall accepts (the container answers)',
+    iptables: 'dnat/walked-docker28-wrong-port.txt',
+    verdict: 'accepted',
+    rule: /--dport 5140 -j ACCEPT$/,
+    dnat: '172.17.0.2:5140 forwarded docker0',
+  },
+  {
+    name: 'Docker 28, not published: no DNAT, filter INPUT accepts (this host answers port unreachable)',
+    iptables: 'dnat/walked-docker28-unpublished.txt',
+    verdict: 'accepted',
+    rule: /^:INPUT ACCEPT \(policy\)$/,
+    dnat: null,
+  },
+  {
+    name: "nft's own dnat (fib daddr type local, jump, dnat to), the forward chain accepts",
+    nft: 'dnat/walked-nft-published.json',
+    verdict: 'accepted',
+    rule: /oifname docker0 ip daddr 172\.17\.0\.2 udp dport 514 counter packets \d+ bytes \d+ accept/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+  },
+  {
+    name: 'raw NOTRACK before a nat REDIRECT: an untracked datagram is never NATed (hand-written)',
+    iptables: 'iptables/raw-notrack-nat-redirect.txt',
+    pkt: { iface: 'eth0' },
+    verdict: 'accepted',
+    dnat: null,
+  },
+  {
+    name: 'a nat REDIRECT to another port: this host, INPUT (hand-written)',
+    iptables: 'iptables/raw-notrack-nat-redirect.txt',
+    pkt: { iface: 'eth0' },
+    verdict: 'accepted',
+    dnat: 'this host:10514 local',
+    path: /-> filter INPUT$/,
+  },
+];
+
+for (const c of cases) {
+  test(`firewall: ${c.name}`, t => {
+    let ipt = c.iptables ? fx(c.iptables) : undefined;
+    // The second REDIRECT case: the same save without its NOTRACK rule.
+    if (ipt && c.dnat?.startsWith('this host')) ipt = ipt.replace(/^.*-j NOTRACK\n/m, '');
+    const p: Datagram = { ...pkt, ...c.pkt };
+    if (c.pkt && 'iface' in c.pkt && c.pkt.iface === undefined) delete p.iface;
+    const { verdict: v } = judgeFirewall(
+      { ...(ipt ? { iptables: ipt } : {}), ...(c.nft ? { nft: fx(c.nft) } : {}) },
+      p,
+      c.net === null ? undefined : (c.net ?? net),
+    );
+    t.truthy(v);
+    t.is(v!.verdict, c.verdict, JSON.stringify(v));
+    if (c.rule) t.regex(v!.rule ?? '', c.rule);
+    const d = v!.dnat;
+    t.is(
+      d
+        ? `${d.toIp ?? 'this host'}:${d.toPort} ${d.forwarded ? 'forwarded' : 'local'}${d.oface ? ` ${d.oface}` : ''}`
+        : null,
+      c.dnat,
+    );
+    if (d?.forwarded)
+      t.false(
+        v!.path.some(x => / INPUT$|\binput$/.test(x)),
+        v!.path.join(', '),
+      );
+    if (c.path) t.regex((v!.via ?? v!.path).join(' -> '), c.path);
+    if (c.fix) t.is(acceptFix(v!, { srcIp: '10.99.0.2', dstPort: 514, family: 4 }), c.fix);
+    if (c.reason) t.regex(v!.reasons.join('\n'), c.reason);
+  });
+}
+
+// ---- the receiver checks on the host of a published container ------------------------------------
+
+const SNMP =
+  'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\nUdp: 0 0 0 0 0 0 0 0 0\n';
+/** The lab's log server with the container published: nothing of its own on 514, Debian's rsyslog without imudp. */
+function host(rules: string, ss = ''): ReceiverFacts {
+  return {
+    // With a socket, ss alone lists it (as when /proc/net/udp could not be read).
+    ...(ss
+      ? {}
+      : {
+          udp: f(
+            '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n',
+            '/proc/net/udp',
+          ),
+        }),
+    ss: f(`State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n${ss}`, 'ss -ulnp'),
+    syslog: { rsyslog: [f(fx('rsyslog/debian12-stock.conf'), '/etc/rsyslog.conf')] },
+    iptables: f(fx(rules), 'iptables-save -c'),
+    rpFilter: { all: '0', 'ndt-dnat1': '0' },
+    snmp: f(SNMP, '/proc/net/snmp'),
+    ipAddr: { ...f(ADDR, 'ip -j addr show'), format: 'json' },
+    notes: [],
+  };
+}
+const ctx = { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 };
+const byId = (r: ReturnType<typeof runReceiverChecks>, id: string) => r.checks.find(c => c.id === id)!;
+
+test('receiver, not published: nothing listens (this host answers port unreachable): receiver-not-listening stays', t => {
+  const r = runReceiverChecks(host('dnat/walked-docker28-unpublished.txt'), ctx);
+  t.is(byId(r, 'receiver.listening').status, 'fail');
+  t.true(byId(r, 'receiver.listening').findings.some(x => x.code === 'receiver-not-listening'));
+});
+
+test('receiver, published: no socket needed here, port-forwarded names the DNAT; the syslog daemon not judged; no log file here', t => {
+  const r = runReceiverChecks(host('dnat/walked-docker28-published.txt'), ctx);
+  const l = byId(r, 'receiver.listening');
+  t.is(l.status, 'pass');
+  t.is(l.detail, 'none needed here: udp/514 is forwarded to 172.17.0.2:514 by DNAT (iptables nat DOCKER)');
+  const fw = l.findings.find(x => x.code === 'port-forwarded')!;
+  t.is(fw.severity, 'info');
+  t.regex(
+    fw.evidence[0]!,
+    /^iptables nat DOCKER \(line \d+\): -A DOCKER ! -i docker0 -p udp -m udp --dport 514 -j DNAT --to-destination 172\.17\.0\.2:514$/,
+  );
+  const s = byId(r, 'receiver.syslog');
+  t.is(s.status, 'unknown');
+  t.deepEqual(s.findings, []);
+  t.is(byId(r, 'receiver.firewall').status, 'pass');
+  t.deepEqual(r.logFiles, []);
+  t.false(r.checks.some(c => c.findings.some(x => x.severity === 'error')));
+});
+
+test('receiver, published with a docker-proxy on the port: named as a port proxy, not judged as a syslog daemon', t => {
+  const r = runReceiverChecks(
+    host(
+      'dnat/walked-docker28-published.txt',
+      'UNCONN 0      0            0.0.0.0:514       0.0.0.0:*    users:(("docker-proxy",pid=4242,fd=5))\n',
+    ),
+    ctx,
+  );
+  const l = byId(r, 'receiver.listening');
+  t.is(l.status, 'pass');
+  t.regex(l.detail, /0\.0\.0\.0:514 \(docker-proxy\) here serves only this host's own connections$/);
+  t.regex(l.findings[0]!.evidence.join('\n'), /docker-proxy \(a port proxy, not a syslog daemon\)/);
+  t.is(byId(r, 'receiver.syslog').status, 'unknown');
+});
+
+// ---- the DNAT's destination, read -----------------------------------------------------------------
+
+const natTo: Array<[string, ReturnType<typeof parseNatTo>]> = [
+  ['', undefined],
+  [':0', undefined],
+  ['not-an-ip:514', undefined],
+  ['172.17.0.2:514', { ip: '172.17.0.2', port: 514 }],
+  ['172.17.0.2', { ip: '172.17.0.2' }],
+  [':5140', { port: 5140 }],
+  ['172.17.0.2-172.17.0.9:514-515', { ip: '172.17.0.2', port: 514 }],
+  ['[fd00::2]:514', { ip: 'fd00::2', port: 514 }],
+];
+test('parseNatTo: --to-destination as iptables-save prints it', t => {
+  for (const [s, want] of natTo) t.deepEqual(parseNatTo(s), want, s);
+});
+
+test("placeDestination: this host's address is local; another by the longest prefix that holds it", t => {
+  t.deepEqual(placeDestination('10.99.0.1', net), { local: true });
+  t.deepEqual(placeDestination('172.17.0.2', net), { local: false, oface: 'docker0' });
+  t.deepEqual(placeDestination('192.0.2.9', net), { local: false });
+  t.deepEqual(placeDestination('172.17.0.2', undefined), { local: false });
+});

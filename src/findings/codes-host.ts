@@ -261,6 +261,20 @@ export const HOST_CODES = defineCodes([
     fix: 'Listen on the address the sender uses, or on all addresses: rsyslog input(type="imudp" port="514" address="0.0.0.0"); syslog-ng udp(ip(0.0.0.0) port(514))',
   },
   {
+    code: 'port-forwarded',
+    severity: 'info',
+    title: 'The port is forwarded elsewhere by a DNAT rule (a container)',
+    explanation:
+      'A destination NAT rule in the prerouting hook (iptables nat PREROUTING -j DNAT, as Docker and Podman ' +
+      "write for a published port; nft dnat to) sends the sender's datagrams to another address, often a " +
+      'container behind a bridge (172.17.0.2:514). They never reach a socket of this host: they pass the ' +
+      'FORWARD chains, not INPUT, and the syslog daemon that receives them is the one at the translated ' +
+      "address. That nothing listens here, or that this host's own syslog daemon has no UDP input, is then " +
+      'no fault. The daemon there is not checked from here; a docker-proxy listening on the port serves only ' +
+      "connections from this host itself, never the sender's datagrams.",
+    fix: 'Check the daemon at the translated address: run netdiag check inside the container (docker exec), or look at its log (docker logs)',
+  },
+  {
     code: 'syslog-udp-disabled',
     severity: 'error',
     title: 'The syslog daemon is not configured to receive UDP',

@@ -10,6 +10,7 @@ import type { Finding } from '../findings/finding.js';
 import { contradicted, type Hop, type LineCounts, type Seen, type VerifyEvidence } from './hops/evidence.js';
 import { dstIpHop, dstMacHop, portHop } from './hops/arrival.js';
 import { firewallHop } from './hops/firewall.js';
+import { natDestination } from '../checks/firewall/dnat.js';
 import { countersHop, daemonHop, logHop, loglevelHop, receiverSide, rpFilterHop, socketHop } from './hops/receiver.js';
 import { loglevelBeside, senderHop, transmitHop, triggerHop, wireHop } from './hops/sending.js';
 
@@ -21,6 +22,8 @@ export interface VerifyReport {
   checks: CheckResult[];
   findings: Finding[];
   roundTripMs?: number;
+  /** A DNAT on this host forwards the datagrams to another host (a container): `172.17.0.2:514`. */
+  forwardedTo?: string;
 }
 
 /** The datagram's path, in the order it travels. */
@@ -129,5 +132,7 @@ export function judgeVerify(e: VerifyEvidence): VerifyReport {
   const rootCause = stop?.findings.find(f => f.severity === 'error') ?? stop?.findings[0];
   if (rootCause && !ok) report.rootCause = rootCause;
   if (s.arrived) report.roundTripMs = s.arrived.afterMs;
+  const dnat = e.receiverAfter.firewall?.dnat;
+  if (dnat?.forwarded) report.forwardedTo = natDestination(dnat);
   return report;
 }

@@ -53,11 +53,13 @@ export function formatVerifyText(o: VerifyOutcome, destination: string, style: S
   // Another target whose rules write another file: its last hop is not proven either.
   const unread = (o.others ?? []).filter(x => x.report.checks.find(c => c.id === 'verify.log')?.status === 'unknown');
   const reach =
-    log?.status === 'unknown'
-      ? `reaches the syslog daemon on this host${targets}, but its log file was not checked (${log.detail})`
-      : unread.length
-        ? `works end to end${targets}, but the log file of ${unread.map(x => x.target).join(', ')} was not checked`
-        : `works end to end${targets}`;
+    log?.status === 'unknown' && r.forwardedTo
+      ? `reaches this host${targets}, whose DNAT forwards it to ${r.forwardedTo} (the daemon and log file there were not checked)`
+      : log?.status === 'unknown'
+        ? `reaches the syslog daemon on this host${targets}, but its log file was not checked (${log.detail})`
+        : unread.length
+          ? `works end to end${targets}, but the log file of ${unread.map(x => x.target).join(', ')} was not checked`
+          : `works end to end${targets}`;
   s += r.ok
     ? `\n${style.green('PASS')}: netconsole from ${escapeText(destination)} ${escapeText(reach)}; the message arrived ${r.roundTripMs} ms after the trigger (${(o.elapsedMs / 1000).toFixed(1)} s in all)\n`
     : `\n${style.red('FAIL')}: netconsole from ${escapeText(destination)} does not work end to end${r.rootCause ? ` (${r.rootCause.code})` : ''}\n`;

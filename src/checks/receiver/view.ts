@@ -71,29 +71,6 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
     if (!facts.udp && !facts.udp6) all = ss;
     else for (const s of all) s.process ??= ss.find(x => x.port === s.port && x.address === s.address)?.process;
   }
-  const sockets = all.filter(s => s.port === port);
-
-  const listener = sockets.find(s => s.process)?.process;
-  const forms = senderLineForms(ctx.target?.extended, ctx.printkTime);
-  const syslog: SyslogConfig[] = [];
-  for (const d of SYSLOG_DAEMONS) {
-    const cfg = d.parse(facts.syslog?.[d.name] ?? [], { ...(senderIp ? { senderIp } : {}), forms });
-    if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener))))
-      syslog.push(cfg);
-  }
-  // When the listening process is known, judge its configuration only.
-  const judged = listener ? syslog.filter(c => syslogDaemon(c.daemon)?.ownsProcess.test(listener)) : syslog;
-  const judgedSyslog = judged.length ? judged : syslog;
-  const logFiles = [
-    ...new Set(
-      judgedSyslog.flatMap(c =>
-        destinationsFor(c, port)
-          .filter(d => d.netconsole !== false)
-          .map(d => d.file),
-      ),
-    ),
-  ];
-
   const datagram: Datagram = { family, dstPort: port };
   if (senderIp) datagram.srcIp = senderIp;
   if (receiverIp) datagram.dstIp = receiverIp;
@@ -108,7 +85,36 @@ export function deriveReceiver(facts: ReceiverFacts, ctx: ReceiverContext): Rece
   const fw = judgeFirewall(
     { ...(ipt ? { iptables: ipt.text } : {}), ...(facts.nft ? { nft: facts.nft.text } : {}) },
     datagram,
+    links.length ? { links } : undefined,
   );
+  // A REDIRECT (a DNAT to this host) delivers them to another port of this host.
+  const dnat = fw.verdict?.dnat;
+  const deliveredPort = dnat && !dnat.forwarded ? dnat.toPort : port;
+  const sockets = all.filter(s => s.port === deliveredPort);
+
+  const listener = sockets.find(s => s.process)?.process;
+  const forms = senderLineForms(ctx.target?.extended, ctx.printkTime);
+  const syslog: SyslogConfig[] = [];
+  for (const d of SYSLOG_DAEMONS) {
+    const cfg = d.parse(facts.syslog?.[d.name] ?? [], { ...(senderIp ? { senderIp } : {}), forms });
+    if (cfg && (!d.fallback || !syslog.length || (listener !== undefined && d.ownsProcess.test(listener))))
+      syslog.push(cfg);
+  }
+  // When the listening process is known, judge its configuration only.
+  const judged = listener ? syslog.filter(c => syslogDaemon(c.daemon)?.ownsProcess.test(listener)) : syslog;
+  const judgedSyslog = judged.length ? judged : syslog;
+  let logFiles = [
+    ...new Set(
+      judgedSyslog.flatMap(c =>
+        destinationsFor(c, port)
+          .filter(d => d.netconsole !== false)
+          .map(d => d.file),
+      ),
+    ),
+  ];
+
+  // Forwarded to another host (a container) by a DNAT: this host's files never get them.
+  if (dnat?.forwarded) logFiles = [];
   const counters = {
     ...(facts.snmp ? parseSnmp(facts.snmp.text) : {}),
     ...(facts.netstat ? parseSnmp(facts.netstat.text) : {}),

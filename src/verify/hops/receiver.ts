@@ -9,7 +9,8 @@ import type { Finding } from '../../findings/finding.js';
 import type { CheckResult } from '../../checks/check.js';
 import { packetList } from '../../findings/finding.js';
 import { byId, receiverHop, step, type Hop, type Seen, type VerifyEvidence } from './evidence.js';
-import { rateLimitFix } from '../../checks/receiver/checks/socket.js';
+import { dnatEvidence, rateLimitFix } from '../../checks/receiver/checks/socket.js';
+import { natDestination } from '../../checks/firewall/dnat.js';
 
 export const rpFilterHop: Hop = (e, s) =>
   receiverHop(e, s, 'receiver.rp-filter', 'verify.rp-filter', 'reverse-path filter', () => {
@@ -41,6 +42,27 @@ export const socketHop: Hop = (e, s) =>
     const noPorts = s.delta('Udp.NoPorts');
     const unreachable = s.icmp.filter(f => f.code === 'port-unreachable');
     const listening = e.receiverAfter.sockets.length > 0;
+    const fwd = e.receiverAfter.firewall?.dnat;
+    if (fwd?.forwarded) {
+      // Forwarded by a DNAT: an ICMP port unreachable back to the sender is the translated
+      // destination's answer (conntrack rewrites it to come from this host's address).
+      if (!unreachable.length) return undefined;
+      const to = natDestination(fwd);
+      return step(
+        'verify.socket',
+        'a socket listens',
+        'fail',
+        `nothing listens at ${to}, where a DNAT forwards udp/${e.port}`,
+        [
+          finding('receiver-not-listening', {
+            summary: `the datagrams are forwarded to ${to} by DNAT, and nothing listens there: it answered ICMP port unreachable`,
+            evidence: [dnatEvidence(fwd), ...unreachable.flatMap(f => f.evidence.slice(0, 2))],
+            hint: `Make the DNAT and the daemon agree: publish the port the daemon listens on (docker run -p ${e.port}:PORT/udp, PORT as in its configuration), or make the daemon there listen on udp/${fwd.toPort}`,
+            subject: `:${e.port}`,
+          }),
+        ],
+      );
+    }
     // An ICMP port unreachable while a socket listens on the port is a firewall's REJECT (its own
     // hop), not a missing listener: only the check's verdict or an empty port says nothing listens.
     if (c?.status === 'fail' || ((unreachable.length || noPorts > 0) && !listening)) {
@@ -90,6 +112,14 @@ export const daemonHop: Hop = (e, s) =>
 
 export const logHop: Hop = (e, s) => {
   const lf = e.logFile;
+  const fwd = e.receiverAfter.firewall?.dnat;
+  if (fwd?.forwarded && !s.inLog)
+    return step(
+      'verify.log',
+      'in the syslog file',
+      'unknown',
+      `not checked here: the datagrams are forwarded to ${natDestination(fwd)} by DNAT; the log is written there (docker logs, or the container's files)${lf?.markerFound ? `; ${lf.path} here holds the marker: a copy by another way` : ''}`,
+    );
   if (!lf)
     return step(
       'verify.log',

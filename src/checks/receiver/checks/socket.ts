@@ -13,6 +13,8 @@ import { ipFamily } from '../../../config/netconsole-spec.js';
 import { SYSLOG_DAEMONS, syslogDaemon } from '../../syslog/daemons.js';
 import { destinationsFor, type LogDestination, type SyslogConfig, type UdpInput } from '../../syslog/types.js';
 import type { ReceiverView } from '../view.js';
+import type { Dnat } from '../../firewall/model.js';
+import { natDestination } from '../../firewall/dnat.js';
 import { daemonState, installSyslogFix, noSyslogDaemon } from '../daemon-state.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
@@ -70,13 +72,57 @@ function portFix(cfgs: readonly SyslogConfig[], port: number): string | undefine
   return undefined;
 }
 
+/** The DNAT that sends the datagrams to another host (a container), when the firewall makes one. */
+const forwardedBy = (v: Pick<ReceiverView, 'firewall'>) => (v.firewall?.dnat?.forwarded ? v.firewall.dnat : undefined);
+
+/** `DNAT (iptables nat DOCKER, line 16: [3:192] -A DOCKER ... -j DNAT --to-destination 172.17.0.2:514)`. */
+export const dnatEvidence = (d: Dnat) =>
+  `${d.tool} ${d.where}${d.line ? ` (line ${d.line})` : ''}: ${d.counters ? `[${d.counters.packets}:${d.counters.bytes}] ` : ''}${d.rule}`;
+
+/**
+ * The port is forwarded to another host by a DNAT: no socket of this host receives the datagrams,
+ * and one that listens on the port (docker-proxy, with Docker's userland proxy) serves only
+ * connections made from this host itself.
+ */
+function forwardedListening(v: ReceiverView, d: Dnat): CheckResult {
+  const to = natDestination(d);
+  const here = v.sockets.map(s => `${endpoint(s.address, s.port)}${s.process ? ` (${s.process})` : ''}`);
+  const proxy = v.sockets.find(s => s.process && /docker-proxy|rootlessport|slirp4netns|pasta|conmon/.test(s.process));
+  const detail = `none needed here: udp/${v.port} is forwarded to ${to} by DNAT (${d.tool} ${d.where})${here.length ? `; ${here.join(', ')} here serves only this host's own connections` : ''}`;
+  return check(
+    'receiver.listening',
+    'listening socket',
+    [
+      finding('port-forwarded', {
+        summary: `udp/${v.port} is forwarded to ${to} by DNAT${d.oface ? ` (out by ${d.oface})` : ''}: the daemon there receives the datagrams, not this host; it is not checked from here`,
+        evidence: [
+          dnatEvidence(d),
+          `path: ${d.via.join(' -> ')}`,
+          ...(here.length
+            ? [
+                `${proxy ? `${proxy.process} (a port proxy, not a syslog daemon)` : 'a socket'} on ${here.join(', ')}: the DNAT takes the sender's datagrams before it could`,
+              ]
+            : []),
+        ],
+        hint: `Check the daemon at ${to}: run netdiag check --port ${d.toPort} inside the container (docker exec), or read its log (docker logs)`,
+        subject: `:${v.port}`,
+      }),
+    ],
+    detail,
+    'pass',
+  );
+}
+
 export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, receiverIp, family } = v;
   const f: Finding[] = [];
   let detail: string;
+  const fwd = forwardedBy(v);
+  if (fwd) return forwardedListening(v, fwd);
   if (!v.socketsKnown) detail = 'unknown: /proc/net/udp and ss not available';
   else if (!sockets.length) {
-    detail = `nothing on port ${port}`;
+    const redirected = v.firewall?.dnat && !v.firewall.dnat.forwarded ? v.firewall.dnat.toPort : undefined;
+    detail = `nothing on port ${redirected ?? port}${redirected !== undefined ? ` (where a ${v.firewall!.dnat!.tool} DNAT sends udp/${port})` : ''}`;
     const others = [...new Set(v.allSockets.map(s => endpoint(s.address, s.port)))].slice(0, 10);
     const evidence = [
       `${[facts.udp?.from, facts.udp6?.from, facts.ss?.from].filter(Boolean).join(', ')}: no socket on port ${port}`,
@@ -171,6 +217,16 @@ export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult 
   const f: Finding[] = [];
   let detail: string;
   let otherwise: CheckResult['status'] = 'pass';
+  const fwd = forwardedBy(v);
+  if (fwd)
+    // This host's daemon never sees them: the one at the DNAT's destination does.
+    return check(
+      'receiver.syslog',
+      'syslog daemon',
+      [],
+      `not judged: udp/${port} is forwarded to ${natDestination(fwd)} by DNAT; the daemon there receives the datagrams${cfgs.length ? ` (this host's ${cfgs.map(c => c.daemon).join(', ')} does not)` : ''}`,
+      'unknown',
+    );
   if (!cfgs.length) {
     const paths = SYSLOG_DAEMONS.flatMap(d => [...(d.mainConfig ? [d.mainConfig.path] : []), ...(d.otherFiles ?? [])]);
     const none = noSyslogDaemon(facts, SYSLOG_DAEMONS);

@@ -11,6 +11,7 @@
 #   lab/lab.sh state NAME                      print state.json
 #   lab/lab.sh status
 #   lab/lab.sh kernel-version [--kernel 6.1|6.17]
+#   lab/lab.sh container NAME MODE             another --container mode on a running lab
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,8 @@ INITRAMFS_RECIPE=4
 KERNELS=(6.1 6.17)
 DEFAULT_KERNEL=6.17
 MAX_GUESTS=8
+# shellcheck source=lab/container.sh
+. "$LAB_DIR/container.sh"
 
 die() { echo "lab: $*" >&2; exit 2; }
 log() { [[ -n ${LAB_QUIET:-} ]] || echo "lab: $*" >&2; }
@@ -271,6 +274,12 @@ The log server (one per lab):
                           the rest)
   --syslog on|off|no-imudp|loopback    rsyslog with imudp on the receiver's address (default),
                           not running, running without imudp, imudp bound to 127.0.0.1/::1 only
+  --container MODE        rsyslog in a container (namespace behind bridge docker0, 172.17.0.2:514)
+                          and none on the log server itself; the port published as Docker 28
+                          does (DNAT, FORWARD): published | forward-drop | user-drop |
+                          wrong-port (DNAT to :5140) | unpublished | proxy (published, and a
+                          docker-proxy on the host's port) | nft | nft-forward-drop (nft's own
+                          dnat and forward chain); IPv4 only
   --guests N              N guests (1-8) on one bridge of the log server's network; each gets
                           the guest options below; --guest SPEC overrides them for one guest
   --guest SPEC            one guest's options, e.g. 'kernel=6.1,mode=extended,remote-mac=wrong'
@@ -587,12 +596,12 @@ fw_rule() {
 
 cmd_up() {
   local name=default port=514 router=0 server_fw= syslog=on nguests=
-  local rtr_nat=0 rtr_fwd= jump=0
+  local rtr_nat=0 rtr_fwd= jump=0 ctr_mode=
   local -a top_words=() specs=()
   guest_defaults
   while [[ $# -gt 0 ]]; do
     case "$1" in
-      --name|--port|--firewall|--syslog|--guests|--guest|--router-forward)
+      --name|--port|--firewall|--syslog|--guests|--guest|--router-forward|--container)
         [[ $# -ge 2 && -n $2 ]] || die "up: $1 needs a value (lab/lab.sh up --help)" ;;
     esac
     case "$1" in
@@ -604,6 +613,7 @@ cmd_up() {
       --jump) jump=1 ;;
       --firewall) server_fw=$2; shift ;;
       --syslog) syslog=$2; shift ;;
+      --container) ctr_mode=$2; syslog=off; shift ;;
       --guests) nguests=$2; shift ;;
       --guest) local words; words=$(guest_spec_words "$2"); specs+=("$words"); shift ;;
       -h|--help) usage_up; exit 0 ;;
@@ -621,6 +631,10 @@ cmd_up() {
   [[ $router == 1 || ( $rtr_nat == 0 && -z $rtr_fwd && $jump == 0 ) ]] ||
     die "--router-nat, --router-forward and --jump need --router"
   [[ $syslog =~ ^(on|off|no-imudp|loopback)$ ]] || die "--syslog must be on, off, no-imudp or loopback"
+  if [[ -n $ctr_mode ]]; then
+    container_check "$ctr_mode"
+    [[ $syslog == off && -z $server_fw && $router == 0 ]] || die "--container goes without --syslog, --firewall and --router"
+  fi
   [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || die "--port must be 1-65535"
   [[ -z $nguests || ( $nguests =~ ^[0-9]+$ && $nguests -ge 1 && $nguests -le $MAX_GUESTS ) ]] || die "--guests must be 1-$MAX_GUESTS"
   local n=${nguests:-${#specs[@]}}
@@ -817,6 +831,7 @@ cmd_up() {
       done
     fi
   fi
+  [[ -n $ctr_mode ]] && container_up "$name" "$run" "$srv" "$port" "$ctr_mode"
   ip netns exec "$srv" setsid tcpdump -i "$recv_if" -n -U --immediate-mode -s 4096 -B 16384 -Z root -w "$run/boot.pcap" 'udp or icmp or icmp6' \
     </dev/null >/dev/null 2>"$run/boot-tcpdump.err" &
   echo $! > "$run/boot-tcpdump.pid"
@@ -1136,6 +1151,7 @@ cmd_down() {
 
 down_one() {
   local name=$1 run=$RUNS/$1 f pid ns
+  container_down "$name" "$run"
   for f in "$run"/qemu*.pid "$run/rsyslog.pid" "$run/boot-tcpdump.pid" "$run/jump.pid"; do
     [[ -f $f ]] || continue
     pid=$(cat "$f" 2>/dev/null || true)
@@ -1243,8 +1259,9 @@ main() {
     state) cmd_state "$@" ;;
     status) cmd_status "$@" ;;
     kernel-version) cmd_kernel_version "$@" ;;
+    container) cmd_container "$@" ;;
     -h|--help|help|'') sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$cmd' (build, up, down, exec, ssh, monitor, state, status, kernel-version)" ;;
+    *) die "unknown command '$cmd' (build, up, down, exec, ssh, monitor, state, status, kernel-version, container)" ;;
   esac
 }
 

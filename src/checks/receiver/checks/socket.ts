@@ -100,7 +100,7 @@ function forwardedListening(v: ReceiverView, d: Dnat): CheckResult {
           `path: ${d.via.join(' -> ')}`,
           ...(here.length
             ? [
-                `${proxy ? `${proxy.process} (a port proxy, not a syslog daemon)` : 'a socket'} on ${here.join(', ')}: the DNAT takes the sender's datagrams before it could`,
+                `${proxy ? `${proxy.process} (a port proxy, not a syslog daemon)` : 'a socket'} on ${v.sockets.map(s => endpoint(s.address, s.port)).join(', ')}: the DNAT takes the sender's datagrams before it could`,
               ]
             : []),
         ],

@@ -197,6 +197,27 @@ test('receiver, not published: nothing listens (this host answers port unreachab
   t.true(byId(r, 'receiver.listening').findings.some(x => x.code === 'receiver-not-listening'));
 });
 
+test('receiver, not published, rsyslogd only in another network namespace (the container): the fix says to publish its port', t => {
+  const facts = {
+    ...host('dnat/walked-docker28-unpublished.txt'),
+    processes: f('4026532900 bash\n4026533100 rsyslogd\n4026532900 netdiag\n', 'ps -e -o netns=,comm='),
+    netns: f('net:[4026532900]\n', 'readlink /proc/self/ns/net'),
+  };
+  const r = runReceiverChecks(facts, ctx);
+  const nl = byId(r, 'receiver.listening').findings.find(x => x.code === 'receiver-not-listening')!;
+  t.regex(
+    nl.evidence.join('\n'),
+    /rsyslogd runs in another network namespace \(net:\[4026533100\]\), none in this one/,
+  );
+  t.regex(
+    nl.hint ?? '',
+    /^If the syslog daemon that should receive runs in a container, publish its port \(no DNAT forwards udp\/514 here\): docker run -p 514:514\/udp/,
+  );
+  // The same host with rsyslogd in its own namespace: the fix stays this host's daemon's.
+  const own = runReceiverChecks({ ...facts, processes: f('4026532900 rsyslogd\n', 'ps -e -o netns=,comm=') }, ctx);
+  t.notRegex(byId(own, 'receiver.listening').findings[0]!.hint ?? '', /container/);
+});
+
 test('receiver, published: no socket needed here, port-forwarded names the DNAT; the syslog daemon not judged; no log file here', t => {
   const r = runReceiverChecks(host('dnat/walked-docker28-published.txt'), ctx);
   const l = byId(r, 'receiver.listening');

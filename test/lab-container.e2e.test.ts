@@ -144,6 +144,8 @@ test.serial('the receiver in a container: published, dropped in FORWARD, the wro
     const u = await verify(s);
     t.is(u.rootCause?.code, 'receiver-not-listening');
     t.regex(u.rootCause?.summary ?? '', /^nothing listens on UDP port 514/);
+    // rsyslogd runs only in the container's namespace (the log server's own is off): publish it.
+    t.regex(u.rootCause?.hint ?? '', /^If the syslog daemon that should receive runs in a container, publish its port/);
     t.false(containerLog(s).includes(u.marker), 'not published: truth: nothing written');
   });
   const left = (await run('ip', ['netns', 'list'])).stdout.split('\n').map(l => l.split(' ')[0]);

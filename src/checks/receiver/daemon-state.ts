@@ -63,3 +63,19 @@ export function installSyslogFix(port: number, journald: boolean): string {
     `input(type="imudp" port="${port}") to /etc/rsyslog.conf, then systemctl restart rsyslog`
   );
 }
+
+/**
+ * A syslog daemon that runs in another network namespace than this host's, and none in this one:
+ * the shape of a daemon in a container (Docker, Podman) whose port is not published. The line of
+ * evidence, or undefined (no process list with namespaces, or a daemon runs here).
+ */
+export function daemonElsewhere(facts: ReceiverFacts, daemons: readonly SyslogDaemon[]): string | undefined {
+  const own = facts.netns ? parseNetns(facts.netns.text) : undefined;
+  if (!facts.processes || !own) return undefined;
+  const all = parseProcesses(facts.processes.text).filter(p => daemons.some(d => d.ownsProcess.test(p.comm)));
+  if (all.some(p => p.netns === own || p.netns === undefined)) return undefined;
+  const other = all[0];
+  return other
+    ? `${facts.processes.from}: ${other.comm} runs in another network namespace (net:[${other.netns}]), none in this one (net:[${own}])`
+    : undefined;
+}

@@ -15,7 +15,7 @@ import { destinationsFor, type LogDestination, type SyslogConfig, type UdpInput 
 import type { ReceiverView } from '../view.js';
 import type { Dnat } from '../../firewall/model.js';
 import { natDestination } from '../../firewall/dnat.js';
-import { daemonState, installSyslogFix, noSyslogDaemon } from '../daemon-state.js';
+import { daemonElsewhere, daemonState, installSyslogFix, noSyslogDaemon } from '../daemon-state.js';
 
 const WILDCARD = new Set(['0.0.0.0', '::', '*']);
 
@@ -154,18 +154,21 @@ export function listeningCheck(facts: ReceiverFacts, v: ReceiverView): CheckResu
       // No daemon's configuration, and none runs: one to install (journald's log receives nothing).
       const none = v.judgedSyslog.length ? undefined : noSyslogDaemon(facts, SYSLOG_DAEMONS);
       const install = none ? installSyslogFix(port, none.journald) : undefined;
+      // A daemon in another network namespace only (a container): its port may not be published.
+      const elsewhere = daemonElsewhere(facts, SYSLOG_DAEMONS);
+      const hint = noUdp && d ? d.enableUdpFix(port, noUdp) : moved ? moved : install ? install : undefined;
       f.push(
         finding('receiver-not-listening', {
           summary: `nothing listens on UDP port ${port}${none ? ` (no syslog daemon runs here${none.journald ? ': systemd-journald keeps the log' : ''})` : ''}`,
-          evidence: none ? [...evidence, none.evidence] : evidence,
+          evidence: [...evidence, ...(none ? [none.evidence] : []), ...(elsewhere ? [elsewhere] : [])],
           subject: `:${port}`,
-          ...(noUdp && d
-            ? { hint: d.enableUdpFix(port, noUdp) }
-            : moved
-              ? { hint: moved }
-              : install
-                ? { hint: install }
-                : {}),
+          ...(elsewhere
+            ? {
+                hint: `If the syslog daemon that should receive runs in a container, publish its port (no DNAT forwards udp/${port} here): docker run -p ${port}:514/udp (podman run -p ${port}:514/udp), 514 being the port it listens on inside${hint ? `; if it is this host's own: ${hint}` : ''}`,
+              }
+            : hint
+              ? { hint }
+              : {}),
         }),
       );
     }

@@ -6,7 +6,8 @@
  * `netdiag verify` and `netdiag check`, run on the host (the log-server namespace), must say the
  * same: forwarded and received there; dropped in FORWARD (DOCKER-USER, Docker's own DROP, nft's
  * forward policy), with a fix that works when run; nothing listening at the DNAT's port; not
- * published at all. One boot (LAB_TEST_KERNEL, default 6.1: the sender's kernel decides nothing here), nine verify runs.
+ * published at all. One boot (LAB_TEST_KERNEL, default 6.1: the sender's kernel decides nothing
+ * here), nine verify runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';

@@ -191,6 +191,27 @@ function host(rules: string, ss = ''): ReceiverFacts {
 const ctx = { senderIp: '10.99.0.2', receiverIp: '10.99.0.1', port: 514 };
 const byId = (r: ReturnType<typeof runReceiverChecks>, id: string) => r.checks.find(c => c.id === id)!;
 
+test('receiver, published, ip_forward 0: the DNAT sends it elsewhere and the kernel drops it: ip-forward-off', t => {
+  const facts = { ...host('dnat/walked-docker28-published.txt'), ipForward: f('0\n', '/proc/sys/net/ipv4/ip_forward') };
+  const r = runReceiverChecks(facts, ctx);
+  const fw = byId(r, 'receiver.firewall');
+  t.is(fw.status, 'fail');
+  const x = fw.findings.find(y => y.code === 'ip-forward-off')!;
+  t.regex(x.summary, /to 172\.17\.0\.2:514, but this host does not forward \(net\.ipv4\.ip_forward = 0\)/);
+  t.is(
+    x.hint,
+    'sysctl -w net.ipv4.ip_forward=1, and keep it: net.ipv4.ip_forward = 1 in /etc/sysctl.d/99-forward.conf',
+  );
+  // Forwarding on, or no DNAT: nothing said of it.
+  const on = runReceiverChecks({ ...facts, ipForward: f('1\n', '/proc/sys/net/ipv4/ip_forward') }, ctx);
+  t.is(byId(on, 'receiver.firewall').status, 'pass');
+  const plain = runReceiverChecks(
+    { ...facts, iptables: f(fx('dnat/walked-docker28-unpublished.txt'), 'iptables-save -c') },
+    ctx,
+  );
+  t.false(plain.findings.some(y => y.code === 'ip-forward-off'));
+});
+
 test('receiver, not published: nothing listens (this host answers port unreachable): receiver-not-listening stays', t => {
   const r = runReceiverChecks(host('dnat/walked-docker28-unpublished.txt'), ctx);
   t.is(byId(r, 'receiver.listening').status, 'fail');

@@ -107,6 +107,16 @@ test.serial('the receiver in a container: published, dropped in FORWARD, the wro
     const p = await expectForwarded(t, s, 'proxy', '172\\.17\\.0\\.2:514');
     t.regex(hop(p, 'verify.socket')?.detail ?? '', /0\.0\.0\.0:514 \(docker-proxy\) here serves only this host's own/);
 
+    // Forwarding off (a sysctl reload after Docker started): dropped after the DNAT, before FORWARD.
+    await inLogServer(s.name, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+    await inLogServer(s.name, ['conntrack', '-F']);
+    const off = await verify(s);
+    t.is(off.rootCause?.code, 'ip-forward-off', JSON.stringify(off.checks.filter(c => c.status !== 'pass')));
+    t.false(containerLog(s).includes(off.marker), 'ip_forward 0: truth: nothing written');
+    const r = await inLogServer(s.name, (off.rootCause?.hint ?? '').replace(/,.*$/, '').split(' '));
+    t.is(r.code, 0, `the fix runs: ${r.stderr}`);
+    await expectForwarded(t, s, 'ip_forward 1 again', '172\\.17\\.0\\.2:514');
+
     await mode(s, 'user-drop');
     await expectDrop(
       t,

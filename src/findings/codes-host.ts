@@ -387,6 +387,18 @@ export const HOST_CODES = defineCodes([
     fix: 'Add a route to the sender through the receiving interface, or set loose mode: sysctl -w net.ipv4.conf.IFACE.rp_filter=2 net.ipv4.conf.all.rp_filter=2',
   },
   {
+    code: 'ip-forward-off',
+    severity: 'error',
+    title: 'A DNAT sends the datagrams to another host, but this host does not forward',
+    explanation:
+      "A DNAT rule (a container's published port) sends the sender's datagrams to another address, " +
+      'and net.ipv4.ip_forward (net.ipv6.conf.all.forwarding) is 0: the kernel drops them after the ' +
+      'translation, before any FORWARD rule, and IpInAddrErrors counts them. Docker turns forwarding on ' +
+      'when it starts; a sysctl reload, a network manager or a hardening profile that sets it back to 0 ' +
+      'cuts every published port at once.',
+    fix: 'sysctl -w net.ipv4.ip_forward=1, and keep it: net.ipv4.ip_forward = 1 in /etc/sysctl.d/99-forward.conf',
+  },
+  {
     code: 'udp-drops',
     severity: 'warning',
     title: "The receiver's UDP counters show drops",

@@ -158,6 +158,8 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
     }
     return rp;
   });
+  const ipForward = at(() => readFact(exec, '/proc/sys/net/ipv4/ip_forward'));
+  const ip6Forward = at(() => readFact(exec, '/proc/sys/net/ipv6/conf/all/forwarding'));
   const snmp = at(() => readFact(exec, '/proc/net/snmp'));
   const netstat = at(() => readFact(exec, '/proc/net/netstat'));
   const semanage = at(() => exec.run(['semanage', 'port', '-l']));
@@ -181,6 +183,8 @@ export async function collectReceiverFacts(exec: HostExec, opts: ReceiverCollect
   put('ip6tables', await ip6tables());
   put('nft', await nft());
   put('rpFilter', await rpFilter());
+  put('ipForward', await ipForward());
+  put('ip6Forward', await ip6Forward());
   put('snmp', await snmp());
   put('netstat', await netstat());
   const se = await semanage();

@@ -58,6 +58,12 @@ export interface ReceiverFacts {
   nft?: FactText;
   /** /proc/sys/net/ipv4/conf/NAME/rp_filter: NAME (`all`, `default`, interfaces) → value. */
   rpFilter?: Record<string, string>;
+  /**
+   * /proc/sys/net/ipv4/ip_forward and /proc/sys/net/ipv6/conf/all/forwarding: whether this host
+   * forwards what a DNAT sends to another host (a container).
+   */
+  ipForward?: FactText;
+  ip6Forward?: FactText;
   /** /proc/net/snmp and /proc/net/netstat. */
   snmp?: FactText;
   netstat?: FactText;

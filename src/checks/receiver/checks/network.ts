@@ -13,6 +13,13 @@ import { acceptFix } from '../../firewall/fix.js';
 import { rejectAnswer } from '../../firewall/reject.js';
 import type { ReceiverView } from '../view.js';
 import { endpoint } from '../../../decode/addr.js';
+import { natDestination } from '../../firewall/dnat.js';
+
+/** The host's forwarding switch of the datagram's family reads 0. */
+function forwardingOff(facts: ReceiverFacts, family: 4 | 6): boolean {
+  const fact = family === 6 ? facts.ip6Forward : facts.ipForward;
+  return fact?.text.trim() === '0';
+}
 
 export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { firewall: fw, port } = v;
@@ -44,6 +51,22 @@ export function firewallCheck(facts: ReceiverFacts, v: ReceiverView): CheckResul
           summary: answer ? `the firewall rejects ${pkt}, answering ${answer.text}` : `the firewall drops ${pkt}`,
           evidence,
           hint: acceptFix(fw, v.datagram),
+          subject: `:${port}`,
+        }),
+      );
+    } else if (fw.dnat?.forwarded && forwardingOff(facts, v.datagram.family)) {
+      // Translated to another host that this host does not forward to: dropped before FORWARD.
+      const d = fw.dnat;
+      const fact = v.datagram.family === 6 ? facts.ip6Forward! : facts.ipForward!;
+      const key = v.datagram.family === 6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward';
+      f.push(
+        finding('ip-forward-off', {
+          summary: `a DNAT sends ${pkt} to ${natDestination(d)}, but this host does not forward (${key} = 0): the kernel drops it`,
+          evidence: [
+            `${d.tool} ${d.where}${d.line ? ` (line ${d.line})` : ''}: ${d.counters ? `[${d.counters.packets}:${d.counters.bytes}] ` : ''}${d.rule}`,
+            `${fact.from}: ${fact.text.trim()}`,
+          ],
+          hint: `sysctl -w ${key}=1, and keep it: ${key} = 1 in /etc/sysctl.d/99-forward.conf`,
           subject: `:${port}`,
         }),
       );

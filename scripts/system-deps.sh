@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(libpcap-dev)
 lab=(qemu-system-x86 busybox-static dropbear-bin openssh-client rsyslog tcpdump iptables nftables xz-utils debian-archive-keyring
-     iproute2 socat kmod cpio gzip procps)
+     iproute2 socat kmod cpio gzip procps conntrack)
 bench=(tcpdump tshark time iproute2 nftables tcpreplay pv)
 # syslog-ng-core conflicts with rsyslog (both provide system-log-daemon; lab.sh runs rsyslogd): the
 # syslog-ng e2e test runs it unpacked from its package into $SYSLOG_NG_ROOT (below), with its libraries.

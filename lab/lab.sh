@@ -263,6 +263,10 @@ The log server (one per lab):
                           server (datagrams arrive from 10.99.1.254 / fd99:1::fe)
   --router-forward drop|reject   with --router: the router's FORWARD chain drops / rejects
                           udp dport PORT (iptables; ip6tables for an IPv6 target)
+  --router-rp-filter      with --router: strict rp_filter on the log server, whose route back to
+                          the guests' data network leaves by another interface (ndw-NAME routes
+                          10.99.0.0/21); only the management network is routed via the router
+                          (implies --mgmt-nic; IPv4)
   --jump                  with --router: the router is a bastion (dropbear on 10.99.1.254:22) and
                           forwards no ssh from the log server; reach guests with -J (ssh_config
                           alias jump; guests' aliases go through it)
@@ -596,7 +600,7 @@ fw_rule() {
 
 cmd_up() {
   local name=default port=514 router=0 server_fw= syslog=on nguests=
-  local rtr_nat=0 rtr_fwd= jump=0 ctr_mode=
+  local rtr_nat=0 rtr_fwd= jump=0 rtr_rp=0 ctr_mode=
   local -a top_words=() specs=()
   guest_defaults
   while [[ $# -gt 0 ]]; do
@@ -609,6 +613,7 @@ cmd_up() {
       --port) port=$2; shift ;;
       --router) router=1 ;;
       --router-nat) rtr_nat=1 ;;
+      --router-rp-filter) rtr_rp=1 ;;
       --router-forward) rtr_fwd=$2; shift ;;
       --jump) jump=1 ;;
       --firewall) server_fw=$2; shift ;;
@@ -628,8 +633,8 @@ cmd_up() {
   check_name "$name"
   [[ -z $server_fw ]] || check_firewall "$server_fw"
   [[ -z $rtr_fwd || $rtr_fwd =~ ^(drop|reject)$ ]] || die "--router-forward must be drop or reject"
-  [[ $router == 1 || ( $rtr_nat == 0 && -z $rtr_fwd && $jump == 0 ) ]] ||
-    die "--router-nat, --router-forward and --jump need --router"
+  [[ $router == 1 || ( $rtr_nat == 0 && -z $rtr_fwd && $jump == 0 && $rtr_rp == 0 ) ]] ||
+    die "--router-nat, --router-forward, --router-rp-filter and --jump need --router"
   [[ $syslog =~ ^(on|off|no-imudp|loopback)$ ]] || die "--syslog must be on, off, no-imudp or loopback"
   if [[ -n $ctr_mode ]]; then
     container_check "$ctr_mode"
@@ -650,6 +655,10 @@ cmd_up() {
     guest_defaults
     apply_words "$top"
     [[ $i -le ${#specs[@]} ]] && apply_words "${specs[$((i - 1))]}"
+    if [[ $rtr_rp == 1 ]]; then
+      [[ $G_IPV6 == 0 ]] || die "guest $i: --router-rp-filter is IPv4 only (IPv6 has no rp_filter sysctl)"
+      G_MGMT=1
+    fi
     [[ $n == 1 && -n $G_FIREWALL ]] && die "firewall= in --guest is for one guest of several; use --firewall"
     validate_guest "guest $i"
     save_guest "$i"
@@ -721,7 +730,21 @@ cmd_up() {
     ip -n "$srv" addr add "$recv_ip/24" dev "$recv_if"
     ip -n "$srv" addr add "$recv_ip6/64" dev "$recv_if" nodad
     ip -n "$srv" link set "$recv_if" up
-    ip -n "$srv" route add 10.99.0.0/16 via "$rtr_up_ip"
+    if [[ $rtr_rp == 1 ]]; then
+      # The site's other networks (10.99.0.0/21, the guests' data network among them) are routed
+      # by another interface (a veth whose peer has no address: what goes there is lost), and only
+      # the management network via the router: the route back to the guests' data addresses is
+      # not the way their datagrams came. No default route: a resolver lookup fails at once.
+      ip -n "$srv" link add "ndw-$name" type veth peer name "ndx-$name"
+      ip -n "$srv" addr add 10.99.8.1/24 dev "ndw-$name"
+      ip -n "$srv" link set "ndx-$name" up
+      ip -n "$srv" link set "ndw-$name" up
+      ip -n "$srv" route add 10.99.0.0/21 via 10.99.8.254 dev "ndw-$name"
+      ip -n "$srv" route add 10.99.9.0/24 via "$rtr_up_ip"
+      router_faults+=("router-rp-filter")
+    else
+      ip -n "$srv" route add 10.99.0.0/16 via "$rtr_up_ip"
+    fi
     ip -n "$srv" -6 route add fd99::/64 via "$rtr_up_ip6"
     ip -n "$srv" -6 route add fd99:9::/64 via "$rtr_up_ip6"
     ip -n "$rtr" addr add "$rtr_up_ip/24" dev "ndr-$name"
@@ -771,7 +794,7 @@ cmd_up() {
 
   # --- the log server: rp_filter, firewall, rsyslog, boot capture
   local rp_filter=null
-  if [[ $any_rp == 1 ]]; then
+  if [[ $any_rp == 1 || $rtr_rp == 1 ]]; then
     # Strict reverse-path filtering (RFC 3704): a source whose route back leaves by another
     # interface is dropped. The effective value is the maximum of "all" and the interface's.
     ip netns exec "$srv" sysctl -qw net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.${recv_if}.rp_filter=1"

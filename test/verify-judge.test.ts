@@ -986,12 +986,16 @@ test('tracker: behind a NAT router, the datagram holding the marker names the tr
 });
 
 /** A sender behind a NAT router, judged as verify does: the marker arrived from the router's address. */
-function natTest(iptables?: string, rsyslog?: string) {
+function natTest(iptables?: string, rsyslog?: string, rp?: { route?: string; dropped?: number; found?: boolean }) {
   const ctx = { port: 514, senderIp: '10.99.0.2', receiverIp: '10.99.0.1', iface: 'eth0' };
   const facts = receiverFacts({
     ...(iptables ? { nft: undefined, iptables: f(iptables, 'iptables-save -c') } : {}),
     ...(rsyslog ? { nft: undefined, syslog: { rsyslog: [f(rsyslog, '/etc/rsyslog.conf')] } } : {}),
+    // Strict on the receiving interface; the facts' route back is the sender's own address's.
+    ...(rp ? { rpFilter: { all: '1', eth0: '1' }, routeGet: undefined, netstat: netstat(5) } : {}),
   });
+  const after = rp ? { ...facts, netstat: netstat(5 + (rp.dropped ?? 0)) } : facts;
+  const translatedRoute = rp?.route ? { ...f(rp.route, 'ip route get 10.99.0.254'), ip: '10.99.0.254' } : undefined;
   const tracker = new ArrivalTracker('10.99.0.2', MARKER, () => 0);
   tracker.markerArrival = arrival();
   tracker.sysrqArrival = { ...arrival(), text: 'sysrq: Show Regs' };
@@ -1007,12 +1011,13 @@ function natTest(iptables?: string, rsyslog?: string) {
     receiverCtx: ctx,
     routeGet: { text: '10.99.0.2 dev eth0 src 10.99.0.1 uid 0\n', from: 'ip route get 10.99.0.2', ip: '10.99.0.2' },
   };
-  const found = !iptables && !rsyslog;
+  const found = rp?.found ?? (!iptables && !rsyslog);
   return judgeSenderTargets({
     side,
     tracker,
     before: facts,
-    after: facts,
+    after,
+    ...(translatedRoute ? { translatedRoute } : {}),
     wire: wire(),
     o: { timeoutSec: 8 },
     logCheck: {
@@ -1055,6 +1060,64 @@ test("judge, NAT: $AllowedSender listing the sender's own address refuses the tr
   );
   t.is(r.rootCause?.code, 'syslog-sender-refused', JSON.stringify(r.rootCause));
   t.regex(r.rootCause!.hint ?? '', /10\.99\.0\.2\/32, 10\.99\.0\.254\/32/);
+});
+
+test("judge, NAT, strict rp_filter: the route back judged is the translated address's, not the sender's own", t => {
+  // Walked on the lab: --router --router-nat --router-rp-filter (6.17). The log server's route to
+  // the sender's own 10.99.0.2 leaves by another interface; to the router's 10.99.1.254 by the
+  // receiving one: rsyslog logged the marker. Before, the check said the route back was unknown.
+  const ok = natTest(undefined, undefined, {
+    route: '10.99.0.254 dev eth0 src 10.99.0.1 uid 0\n    cache\n',
+    found: true,
+  });
+  t.true(ok.ok, JSON.stringify(ok.rootCause));
+  const rp = ok.checks.find(c => c.id === 'verify.rp-filter')!;
+  t.is(rp.status, 'pass');
+  t.regex(rp.detail, /route back via eth0$/);
+  // The router translating to an address this host routes elsewhere (walked: SNAT to 10.99.7.254):
+  // dropped, and the finding names that address and the way its route leaves.
+  const away = natTest(undefined, undefined, {
+    route: '10.99.0.254 via 10.99.8.254 dev eth1 src 10.99.8.1 uid 0\n    cache\n',
+    dropped: 2,
+    found: false,
+  });
+  t.is(away.rootCause?.code, 'rp-filter-drop', JSON.stringify(away.checks.map(c => [c.id, c.status])));
+  t.is(away.rootCause!.summary, 'strict rp_filter on eth0: the route back to 10.99.0.254 leaves via eth1');
+  t.true(
+    away.rootCause!.evidence.includes(
+      'ip route get 10.99.0.254: 10.99.0.254 via 10.99.8.254 dev eth1 src 10.99.8.1 uid 0',
+    ),
+  );
+  // Without the route (a fleet run does not collect it): not judged, as before.
+  const unknown = natTest(undefined, undefined, { found: true });
+  t.is(unknown.checks.find(c => c.id === 'verify.rp-filter')!.status, 'unknown');
+});
+
+test("judge, NAT: a $fromhost-ip rule for the sender's own address never meets it; syslog-filtered says so and names the router's", t => {
+  // Walked on the lab: --router --router-nat, rsyslog with if $fromhost-ip == "10.99.0.2" then
+  // { omfile; stop }: rsyslog wrote nothing (it saw 10.99.1.254). Before, the summary said they
+  // arrive as user.notice and every rule selects something else, and the fix said to select by
+  // source, not by kernel facility: the rule already did.
+  const conf =
+    'module(load="imudp")\ninput(type="imudp" port="514")\n' +
+    'if $fromhost-ip == "10.99.0.2" then {\n  action(type="omfile" file="/var/log/netconsole.log")\n  stop\n}\n';
+  const r = natTest(undefined, conf);
+  t.is(r.rootCause?.code, 'syslog-filtered', JSON.stringify(r.rootCause));
+  t.is(
+    r.rootCause!.summary,
+    "rsyslog receives on udp/514, but none of its rules writes netconsole's messages: they arrive from 10.99.0.254, not 10.99.0.2 (a router on the way translates the source: NAT), and the rules that would write them select 10.99.0.2",
+  );
+  t.is(
+    r.rootCause!.hint,
+    "Select them by the address rsyslog sees: 10.99.0.254 in place of 10.99.0.2 in the rule for /var/log/netconsole.log (/etc/rsyslog.conf:4; every sender that router translates arrives as 10.99.0.254), or keep the senders' own addresses: on the router, iptables -t nat -I POSTROUTING -d 10.99.0.1 -p udp --dport 514 -j RETURN; then restart rsyslog",
+  );
+  // A facility rule behind NAT: the wording as without NAT (the address is not what leaves them out).
+  const kern = natTest(undefined, 'module(load="imudp")\ninput(type="imudp" port="514")\nkern.* /var/log/kern.log\n');
+  t.is(kern.rootCause?.code, 'syslog-filtered');
+  t.regex(kern.rootCause!.summary, /they arrive as user\.notice, and every rule selects something else$/);
+  // The rule names an address that only starts like the sender's: not a rule for it.
+  const other = natTest(undefined, conf.replace('10.99.0.2"', '10.99.0.21"'));
+  t.regex(other.rootCause!.summary, /every rule selects something else$/);
 });
 
 test("judge: nothing arrives from a sender whose route and MAC point at a router: the router's hop, named", t => {

@@ -36,6 +36,14 @@ interface Scenario {
   arrivals?: Array<{ text: string; dstMac?: string; delayMs: number }>;
   /** This host's /proc/net/udp before the trigger and after it (a daemon that stops during the test). */
   udp?: { before: string; after: string };
+  /** The source the datagrams arrive from (a NAT router's address); default the sender's 10.99.0.2. */
+  srcIp?: string;
+  /** This host's /etc/rsyslog.conf (default: with udp given, one writing /var/log/syslog). */
+  rsyslog?: string;
+  /** Log files: their text before the trigger, and lines the daemon appends when the datagrams arrive. */
+  files?: Record<string, { before: string; written?: string }>;
+  /** Every command this host ran, and every read of a log file (`read PATH@OFFSET`). */
+  calls?: string[];
 }
 
 function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
@@ -83,7 +91,7 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
           for (const a of sc.arrivals ?? []) {
             setTimeout(() => {
               const f = udpFrame({
-                srcIp: '10.99.0.2',
+                srcIp: sc.srcIp ?? '10.99.0.2',
                 dstIp: '10.99.0.1',
                 srcPort: 6665,
                 dstPort: 514,
@@ -91,6 +99,7 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
                 payload: formatPlain(a.text, 1),
               });
               sink?.packet(f, 0, f.length, f.length, Math.floor(Date.now() / 1000), 0, 1);
+              for (const file of Object.values(sc.files ?? {})) if (file.written) file.before += file.written;
             }, a.delayMs);
           }
         }
@@ -107,14 +116,18 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
           ? triggered
             ? sc.udp.after
             : sc.udp.before
-          : p === '/etc/rsyslog.conf' && sc.udp
-            ? 'module(load="imudp")\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n'
-            : null,
+          : p === '/etc/rsyslog.conf' && sc.rsyslog
+            ? sc.rsyslog
+            : p === '/etc/rsyslog.conf' && sc.udp
+              ? 'module(load="imudp")\ninput(type="imudp" port="514")\n*.* /var/log/syslog\n'
+              : null,
       ),
   };
   function receiverAnswer(argv: string[]): ExecResult {
     {
       const cmd = argv.join(' ');
+      sc.calls?.push(cmd);
+      if (cmd === 'ip route get 10.99.1.254') return ok('10.99.1.254 dev eth9 src 10.99.0.1 uid 0\n    cache\n');
       if (cmd === 'ip route get 10.99.0.2') return ok('10.99.0.2 dev eth9 src 10.99.0.1 uid 0\n    cache\n');
       if (cmd === 'ip -j addr show' || cmd === 'ip -j addr show dev eth9')
         return ok(
@@ -142,8 +155,19 @@ function deps(sc: Scenario, stepLog: string[] = []): VerifyDeps {
         now: () => ({ sec: Math.floor(Date.now() / 1000), nsec: 0 }),
       };
     },
-    fileSize: () => Promise.resolve(undefined),
-    readFrom: () => Promise.resolve(undefined),
+    fileSize: p => Promise.resolve(sc.files?.[p]?.before.length),
+    readFrom: (p, off) => {
+      sc.calls?.push(`read ${p}@${off}`);
+      return Promise.resolve(sc.files?.[p]?.before.slice(off));
+    },
+    ...(sc.files
+      ? {
+          listFiles: (pattern: string) => {
+            const re = new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`);
+            return Promise.resolve(Object.keys(sc.files!).filter(f => re.test(f)));
+          },
+        }
+      : {}),
     clock: () => performance.now(),
     sleep: ms => new Promise(r => setTimeout(r, ms)),
     step: s => stepLog.push(s),
@@ -332,4 +356,86 @@ test('listFiles: a pattern with * inside path segments names the files that exis
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- behind a NAT router: the datagrams arrive from the router's address ---------------------
+
+const NAT_ARRIVALS = [
+  { text: MARKER, delayMs: 20 },
+  { text: 'sysrq: Show Regs', delayMs: 30 },
+];
+const natLine = (text: string) => `2026-12-04T02:07:00+00:00 10.99.1.254  [    0.000001] ${text}\n`;
+
+test("NAT, rsyslog writing a file per %fromhost-ip%: the marker is looked for in the translated address's file, read from where it stood", async t => {
+  // Walked on the lab (--router --router-nat): rsyslog wrote remote/10.99.1.254/kern.log; verify
+  // looked for remote/10.99.0.2/kern.log and said it cannot be read.
+  const calls: string[] = [];
+  const old = natLine('an older line from the router');
+  const out = await runVerify(
+    opts,
+    deps({
+      srcIp: '10.99.1.254',
+      rsyslog:
+        'module(load="imudp")\ninput(type="imudp" port="514")\n' +
+        'template(name="PerHost" type="string" string="/var/log/remote/%FROMHOST-IP%/kern.log")\n' +
+        '*.* action(type="omfile" dynaFile="PerHost")\n',
+      files: {
+        '/var/log/remote/10.99.1.254/kern.log': { before: old, written: natLine(MARKER) + natLine('sysrq: Show Regs') },
+        '/var/log/remote/10.99.0.9/kern.log': { before: natLine('another host') },
+      },
+      arrivals: NAT_ARRIVALS,
+      calls,
+    }),
+  );
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.is(out.logFile, '/var/log/remote/10.99.1.254/kern.log');
+  t.regex(
+    out.report.checks.find(c => c.id === 'verify.log')!.detail,
+    /the marker is in \/var\/log\/remote\/10\.99\.1\.254\/kern\.log/,
+  );
+  t.true(calls.includes(`read /var/log/remote/10.99.1.254/kern.log@${old.length}`), calls.join(' | '));
+  // The route back that rp_filter checks is the translated address's.
+  t.true(calls.includes('ip route get 10.99.1.254'));
+});
+
+test("NAT, rsyslog writing only what comes from the router's address: that file is watched, though the sender's own address selects none", async t => {
+  const calls: string[] = [];
+  const before = natLine('an older line');
+  const out = await runVerify(
+    opts,
+    deps({
+      srcIp: '10.99.1.254',
+      rsyslog:
+        'module(load="imudp")\ninput(type="imudp" port="514")\n' +
+        'if $fromhost-ip == "10.99.1.254" then {\n  action(type="omfile" file="/var/log/netconsole.log")\n  stop\n}\n',
+      files: { '/var/log/netconsole.log': { before, written: natLine(MARKER) + natLine('sysrq: Show Regs') } },
+      arrivals: NAT_ARRIVALS,
+      calls,
+    }),
+  );
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.is(out.logFile, '/var/log/netconsole.log');
+  t.true(calls.includes(`read /var/log/netconsole.log@${before.length}`), calls.join(' | '));
+});
+
+test("no NAT, a template on %fromhost-ip%: the sender's own file, as before", async t => {
+  const calls: string[] = [];
+  const line = (x: string) => `2026-12-04T02:07:00+00:00 10.99.0.2  [    0.000001] ${x}\n`;
+  const out = await runVerify(
+    opts,
+    deps({
+      rsyslog:
+        'module(load="imudp")\ninput(type="imudp" port="514")\n' +
+        'template(name="PerHost" type="string" string="/var/log/remote/%FROMHOST-IP%/kern.log")\n' +
+        '*.* action(type="omfile" dynaFile="PerHost")\n',
+      files: {
+        '/var/log/remote/10.99.0.2/kern.log': { before: line('old'), written: line(MARKER) + line('sysrq: Show Regs') },
+      },
+      arrivals: NAT_ARRIVALS,
+      calls,
+    }),
+  );
+  t.true(out.report.ok, JSON.stringify(out.report.rootCause));
+  t.is(out.logFile, '/var/log/remote/10.99.0.2/kern.log');
+  t.false(calls.some(c => c.startsWith('ip route get 10.99.1.254')));
 });

@@ -103,6 +103,40 @@ export async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, pa
   return sizes;
 }
 
+/**
+ * Where the watched logs stood before the test: each path's (a file's size, or a pattern's files'
+ * sizes), merged. One path is logStart's answer as it is.
+ */
+export async function logStarts(
+  d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>,
+  paths: ReadonlyArray<string | undefined>,
+): Promise<LogStart> {
+  const ps = [...new Set(paths.filter((p): p is string => p !== undefined))];
+  if (ps.length <= 1) return ps[0] === undefined ? undefined : logStart(d, ps[0]);
+  const sizes = new Map<string, number>();
+  for (const [p, got] of await Promise.all(ps.map(async p => [p, await logStart(d, p)] as const))) {
+    if (typeof got === 'number') sizes.set(p, got);
+    else if (got) for (const [f, n] of got) sizes.set(f, n);
+  }
+  return sizes;
+}
+
+/**
+ * The files a message from any source may land in, as this host's configuration was judged
+ * without a sender address: behind NAT the daemon's rules meet another source than the sender's
+ * own, known only once the marker arrived, so where these stood before the test is kept too.
+ * Its plain files (the first 16) and the template's pattern for any source.
+ */
+export function anySourceLogFiles(
+  o: Pick<VerifyOptions, 'logFile'>,
+  anySource: Pick<ReceiverReport, 'logFiles'>,
+): string[] {
+  if (o.logFile) return [];
+  const plain = anySource.logFiles.filter(f => f.startsWith('/') && !/[$%\s]/.test(f)).slice(0, 16);
+  const pattern = watchedLogFile(o, anySource, '*');
+  return [...new Set([...plain, ...(pattern ? [pattern] : [])])];
+}
+
 /** What the log gained: of one file, or of the pattern's file that has the marker (else this sender's sysrq line). */
 async function readLog(
   d: Pick<VerifyDeps, 'readFrom' | 'listFiles'>,
@@ -112,7 +146,7 @@ async function readLog(
   t: Pick<ArrivalTracker, 'sysrqArrival' | 'senderIp'>,
 ): Promise<{ path: string; text: string } | undefined> {
   if (!isLogPattern(path)) {
-    const text = await d.readFrom(path, typeof start === 'number' ? start : 0);
+    const text = await d.readFrom(path, typeof start === 'number' ? start : (start?.get(path) ?? 0));
     return text === undefined ? undefined : { path, text };
   }
   if (!d.listFiles) return undefined;

@@ -8,10 +8,15 @@
  * libpcap. The fleet run (fleet.ts) uses the same phases, sharing one capture and one receiver
  * snapshot among many senders.
  */
-import { collectReceiverCounters, collectReceiverFacts, collectReceiverSockets } from '../checks/host/collect.js';
-import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
+import {
+  collectReceiverCounters,
+  collectReceiverFacts,
+  collectReceiverSockets,
+  collectRouteBack,
+} from '../checks/host/collect.js';
+import { runReceiverChecks, type ReceiverContext, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { checkLogFile, type LogStart, logStart, watchedLogFile } from './log-file.js';
+import { anySourceLogFiles, checkLogFile, type LogStart, logStarts, watchedLogFile } from './log-file.js';
 import { reachSender, receiverFactsFor, watchedPorts, type SenderSide } from './sender-side.js';
 import { judgeSenderTargets } from './targets.js';
 import { checkTrigger, newMarker, newTracker, parseTransmitErrors, triggerAndWait, triggerArgv } from './trigger.js';
@@ -38,6 +43,16 @@ function verifyFilter(senderIp: string, senderMac?: string, ports: readonly numb
     );
   const from = srcs.length > 1 ? `(${srcs.join(' or ')})` : srcs[0]!;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
+}
+
+/** This host's side of a sender without its address: the configuration judged for any source. */
+function anySourceContext(side: SenderSide): ReceiverContext {
+  const { port, iface, receiverIp } = side.receiverCtx;
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(iface ? { iface } : {}),
+    ...(receiverIp ? { receiverIp } : {}),
+  };
 }
 
 export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
@@ -84,9 +99,13 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     live = await (preparedCapture
       ? preparedCapture.open(iface, filter, pipeline)
       : d.openCapture(iface, filter, pipeline));
-    before = runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx);
+    const facts = await beforeFacts;
+    before = runReceiverChecks(receiverFactsFor(facts, side), side.receiverCtx);
     logFile = watchedLogFile(o, before, senderIp);
-    logOffset = logFile ? await logStart(d, logFile) : undefined;
+    // Behind NAT the daemon's rules meet another source, known once the marker arrived: where the
+    // files any source may land in stood, too.
+    const anySource = o.logFile ? [] : anySourceLogFiles(o, runReceiverChecks(facts, anySourceContext(side)));
+    logOffset = await logStarts(d, [logFile, ...anySource]);
 
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
     const handle = live;
@@ -104,6 +123,14 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     await live?.stopped?.();
   }
   const wire = pipeline.finish();
+  // The datagrams came from another source (NAT): the daemon's templates and the route back that
+  // rp_filter checks are those of the address that arrived.
+  const arrivedFrom = tracker.translated?.ip;
+  if (arrivedFrom && !o.logFile) {
+    const seen = { ...side.receiverCtx, senderIp: arrivedFrom, translatedFrom: senderIp };
+    logFile = watchedLogFile(o, runReceiverChecks(await beforeFacts, seen), arrivedFrom);
+  }
+  const routeBack = arrivedFrom ? collectRouteBack(d.receiver, arrivedFrom) : undefined;
 
   d.step(
     logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again',
@@ -117,6 +144,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   // Nothing of the test in the file: whether the daemon still listens (it may have stopped during the test).
   const missed = logCheck?.readable && tracker.arrived && !logCheck.markerFound && !logCheck.sysrqFound;
   const afterFacts = missed ? await collectReceiverSockets(d.receiver, counted) : counted;
+  const translatedRoute = await routeBack;
   const { report, others } = judgeSenderTargets({
     side,
     tracker,
@@ -127,6 +155,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     ...(triggerError ? { triggerError } : {}),
     ...(logCheck ? { logCheck } : {}),
     transmitAfter,
+    ...(translatedRoute ? { translatedRoute } : {}),
   });
   return {
     report,

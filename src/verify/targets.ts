@@ -7,6 +7,7 @@
  * passes when every target on this host passes. Pure.
  */
 import type { ReceiverFacts } from '../checks/host/facts.js';
+import type { FactText } from '../checks/run.js';
 import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import type { NetconsoleTarget } from '../config/target.js';
 import { endpoint } from '../decode/addr.js';
@@ -32,6 +33,8 @@ export interface SenderTest {
   sharedCounters?: boolean;
   /** The configfs targets' `transmit_errors` after the test, by name. */
   transmitAfter: Map<string, number>;
+  /** `ip route get` here for the translated source (NAT), collected after the test. */
+  translatedRoute?: FactText & { ip: string };
 }
 
 /** How a target is named in the report: `eth0 -> 10.99.0.1:5514`. */
@@ -92,11 +95,15 @@ function judgeTarget(
  * The sender as this host sees it when a router on the way translates its source (NAT): this
  * host's rules ($AllowedSender, $fromhost-ip, a firewall rule by source) meet the translated
  * address, so they are judged for it; the route back that rp_filter checks is the one to that
- * address, not collected (so not judged).
+ * address (collected after the test; without it, not judged).
  */
-function translatedSide(side: SenderSide, ip: string): SenderSide {
-  const out: SenderSide = { ...side, receiverCtx: { ...side.receiverCtx, senderIp: ip } };
-  delete out.routeGet;
+function translatedSide(side: SenderSide, ip: string, route?: FactText & { ip: string }): SenderSide {
+  const out: SenderSide = {
+    ...side,
+    receiverCtx: { ...side.receiverCtx, senderIp: ip, translatedFrom: side.senderIp },
+  };
+  if (route?.ip === ip) out.routeGet = route;
+  else delete out.routeGet;
   return out;
 }
 
@@ -106,7 +113,7 @@ const BEFORE_THE_FILE = new Set(['receiver.rp-filter', 'receiver.firewall', 'rec
 /** The tested target's report, and each other target's; the first carries the sender's verdict. */
 export function judgeSenderTargets(t: SenderTest): { report: VerifyReport; others: OtherTargetOutcome[] } {
   const { tracker } = t;
-  const side = tracker.translated ? translatedSide(t.side, tracker.translated.ip) : t.side;
+  const side = tracker.translated ? translatedSide(t.side, tracker.translated.ip, t.translatedRoute) : t.side;
   const others = side.others ?? [];
   const arrivals = others.map(o => tracker.others.get(targetKey(o.remoteIp, o.remotePort)) ?? {});
   const receiver = (s: SenderSide) => ({

@@ -272,6 +272,16 @@ export async function collectReceiverSockets(exec: HostExec, facts: ReceiverFact
 }
 
 /** Whether collection found nothing at all (an empty or foreign directory): then nothing can be checked. */
+/**
+ * `ip route get IP` here: the route back to a source, as rp_filter looks it up. For a source known
+ * only after the facts were collected (the address a NAT router translated the sender's to).
+ */
+export async function collectRouteBack(exec: HostExec, ip: string): Promise<(FactText & { ip: string }) | undefined> {
+  if (ipFamily(ip) === 0) return undefined;
+  const r = await runFact(exec, ['ip', 'route', 'get', ip], []);
+  return r ? { ...r, ip } : undefined;
+}
+
 export function nothingCollected(facts: SenderFacts | ReceiverFacts): boolean {
   return (Object.entries(facts as object) as Array<[string, unknown]>).every(
     ([k, v]) =>

@@ -19,6 +19,11 @@ export interface ReceiverContext {
   port?: number;
   /** The sender's IP (source of the datagrams). Default: the target's local IP. */
   senderIp?: string;
+  /**
+   * The sender's own address when a router on the way translates it (NAT): `senderIp` is then the
+   * address that arrives, and this one what the administrator's rules may still name.
+   */
+  translatedFrom?: string;
   /** The receiver's IP the sender sends to. Default: the target's remote IP. */
   receiverIp?: string;
   /** The receiving interface. Default: the one that holds the receiver IP. */

@@ -71,7 +71,8 @@ const FROMHOST_IP = /^\$fromhost-ip\s*(==|!=|<>|startswith|!startswith)\s*(?:"([
 /**
  * Whether the sender's address passes a comparison of rsyslog's fromhost-ip (`==`, `!=`,
  * `startswith`; the property filter's `isequal` is `==`); 'maybe' without the sender's address.
- * netconsole's datagrams come straight from the sender, so fromhost-ip is its address.
+ * fromhost-ip is the address the datagrams arrive from: the sender's own, or a NAT router's on
+ * the way (verify judges for the one that arrived).
  */
 export function fromhostIpTakes(op: string, value: string, senderIp: string | undefined): Take {
   if (!senderIp) return 'maybe';

@@ -214,6 +214,26 @@ function filteredEverywhere(cfgs: readonly SyslogConfig[], port: number): LogDes
   return dests.length && dests.every(d => d.netconsole === false) ? dests : [];
 }
 
+/** Whether a rule's text names an address (as a whole word: 10.0.0.2 is not in 10.0.0.21). */
+function namesAddress(text: string, ip: string): boolean {
+  const esc = ip.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^0-9A-Za-z.:])${esc}($|[^0-9A-Za-z.:])`, 'i').test(text);
+}
+
+/**
+ * The fix for a rule written for the sender's own address when the daemon sees a NAT router's:
+ * name the address that arrives, or have the router leave the datagrams to this host untranslated.
+ */
+function natFix(daemon: string, d: LogDestination, own: string, seen: string, v: ReceiverView): string {
+  const ipt = ipFamily(seen) === 6 ? 'ip6tables' : 'iptables';
+  const to = v.receiverIp ? ` -d ${v.receiverIp}` : '';
+  return (
+    `Select them by the address ${daemon} sees: ${seen} in place of ${own} in the rule for ${d.file} (${d.from}:${d.line}; ` +
+    `every sender that router translates arrives as ${seen}), or keep the senders' own addresses: on the router, ` +
+    `${ipt} -t nat -I POSTROUTING${to} -p udp --dport ${v.port} -j RETURN; then restart ${daemon}`
+  );
+}
+
 export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult {
   const { port, sockets, senderIp, logFiles } = v;
   const cfgs = v.judgedSyslog;
@@ -305,22 +325,30 @@ export function syslogCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult 
       const byTag = filtered.some(d =>
         /\$(programname|syslogtag|app-name)\b|^:(programname|syslogtag|app-name),|program\(/i.test(d.selector),
       );
+      // Behind NAT, rules written for the sender's own address never meet it: the daemon sees the router's.
+      const natFrom = v.ctx.translatedFrom;
+      const forOwn =
+        natFrom && senderIp && !stops.length ? filtered.filter(d => namesAddress(d.selector, natFrom)) : [];
       f.push(
         finding('syslog-filtered', {
           summary: stops.length
             ? `${names} receives on udp/${port}, but discards netconsole's messages from ${from} (${own?.discard ?? 'stop'}) before any rule writes them`
-            : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice${byTag ? ' without a program name' : ''}, and every rule selects something else`,
+            : forOwn.length
+              ? `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive from ${senderIp}, not ${natFrom} (a router on the way translates the source: NAT), and the rules that would write them select ${natFrom}`
+              : `${names} receives on udp/${port}, but none of its rules writes netconsole's messages: they arrive as user.notice${byTag ? ' without a program name' : ''}, and every rule selects something else`,
           evidence: [
             ...stops.map(x => `${x} (discards them)`),
             ...filtered.map(
               d => `${d.from}:${d.line}: ${d.selector} -> ${d.file}${d.discardedBy ? ' (after the discard)' : ''}`,
             ),
           ],
-          hint: own
-            ? own.fix(receiving, senderIp, stops[0]?.replace(/: .*$/, ''))
-            : stops.length
-              ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
-              : `Select them by their source, not by ${byTag ? 'program name or ' : ''}kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
+          hint: forOwn.length
+            ? natFix(receiving.daemon, forOwn[0]!, natFrom!, senderIp!, v)
+            : own
+              ? own.fix(receiving, senderIp, stops[0]?.replace(/: .*$/, ''))
+              : stops.length
+                ? `Write them before the discard: put if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } before ${stops[0]!.replace(/: .*$/, '')} (or make that rule leave ${from} out), then restart rsyslog`
+                : `Select them by their source, not by ${byTag ? 'program name or ' : ''}kernel facility: if $fromhost-ip == "${senderIp ?? 'SENDER_IP'}" then { action(type="omfile" file="/var/log/netconsole.log") stop } (or *.* in the ruleset bound to the UDP input), then restart rsyslog`,
         }),
       );
     }

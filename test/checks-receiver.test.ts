@@ -357,6 +357,77 @@ for (const c of cases) {
   });
 }
 
+// ---- the target's MAC seen from this host (check --netconsole on the log server) --------------
+
+const ROUTED_ADDR = JSON.stringify([
+  {
+    ifname: 'eth0',
+    address: '02:99:00:01:00:01',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    addr_info: [
+      { family: 'inet', local: '10.99.1.1', prefixlen: 24 },
+      { family: 'inet6', local: 'fd99:1::1', prefixlen: 64 },
+    ],
+  },
+]);
+const macCases: Array<{ name: string; spec: string; codes: string[]; detail?: RegExp }> = [
+  {
+    // Walked on the lab (--router, 6.17): a configfs target with the log server's MAC sent its
+    // frame to 02:99:00:01:00:01 on the sender's segment (tcpdump on the router's side); nothing
+    // reached the log server. Before, check on the log server said no check failed.
+    name: "behind a router, this host's own MAC: the frames stay on the sender's segment",
+    spec: '6665@10.99.0.2/eth0,514@10.99.1.1/02:99:00:01:00:01',
+    codes: ['router-mac-required'],
+    detail: /^02:99:00:01:00:01, eth0's own; 10\.99\.0\.2 is not on eth0's network \(route back via 10\.99\.1\.254\)$/,
+  },
+  {
+    name: 'behind a router, broadcast (no MAC): the same',
+    spec: '6665@10.99.0.2/eth0,514@10.99.1.1/',
+    codes: ['router-mac-required'],
+    detail: /^broadcast \(no remote MAC\); /,
+  },
+  {
+    name: "IPv6 behind a router, this host's own MAC",
+    spec: '6665@fd99::2/eth0,514@fd99:1::1/02:99:00:01:00:01',
+    codes: ['router-mac-required'],
+  },
+  {
+    name: "behind a router, the router's MAC: no line",
+    spec: '6665@10.99.0.2/eth0,514@10.99.1.1/02:99:00:00:00:fe',
+    codes: [],
+  },
+  {
+    name: "on this host's network, its own MAC: no line",
+    spec: '6665@10.99.1.7/eth0,514@10.99.1.1/02:99:00:01:00:01',
+    codes: [],
+  },
+];
+for (const c of macCases) {
+  test(`receiver, the target's MAC: ${c.name}`, t => {
+    const target = parseNetconsoleSpec(c.spec).targets[0]!;
+    const six = target.remoteIp.includes(':');
+    const r = runReceiverChecks(
+      {
+        ...healthy(),
+        ipAddr: { ...f(ROUTED_ADDR, 'ip -j addr show'), format: 'json' },
+        rpFilter: { all: '0', eth0: '0' },
+        routeGet: {
+          ...f(
+            `${target.localIp} via ${six ? 'fd99:1::fe' : '10.99.1.254'} dev eth0 src ${target.remoteIp} uid 0\n`,
+            `ip route get ${target.localIp}`,
+          ),
+          ip: target.localIp!,
+        },
+      },
+      { target },
+    );
+    const mac = r.checks.find(x => x.id === 'receiver.target-mac');
+    t.deepEqual(mac ? mac.findings.map(x => x.code) : [], c.codes, JSON.stringify(r.checks));
+    if (c.detail) t.regex(mac!.detail, c.detail);
+    if (c.codes.length) t.regex(mac!.findings[0]!.hint, /Set the target's remote MAC to the sender's gateway's/);
+  });
+}
+
 test('receiver: the seed case names the REJECT rule with its counters', t => {
   const r = runReceiverChecks(
     { iptables: f(fx('iptables/centos5-rh-firewall.txt'), 'iptables-save -c'), notes: [] },
@@ -388,8 +459,9 @@ test('receiver: healthy Debian 12 passes every check and says where messages lan
   t.is(r.firewall!.verdict, 'accepted');
   t.is(r.counters['Udp.InDatagrams'], 120);
   t.regex(r.checks[0]!.detail, /0.0.0.0:514 \(rsyslogd\)/);
-  // Every check of the list ran but the SELinux one (no semanage here) and the receiving interface's (up).
-  t.is(r.checks.length, RECEIVER_CHECKS.length - 2);
+  // Every check of the list ran but the SELinux one (no semanage here), the receiving interface's
+  // (up) and the target's MAC (none given).
+  t.is(r.checks.length, RECEIVER_CHECKS.length - 3);
 });
 
 test('receiver: no facts gives unknowns, not alarms', t => {

@@ -14,6 +14,8 @@ import { rejectAnswer } from '../../firewall/reject.js';
 import type { ReceiverView } from '../view.js';
 import { endpoint } from '../../../decode/addr.js';
 import { natDestination } from '../../firewall/dnat.js';
+import { ipFamily } from '../../../config/netconsole-spec.js';
+import { inNetwork } from '../../firewall/address.js';
 
 /** The host's forwarding switch of the datagram's family reads 0. */
 function forwardingOff(facts: ReceiverFacts, family: 4 | 6): boolean {
@@ -104,6 +106,44 @@ export function receiverLinkCheck(facts: ReceiverFacts, v: ReceiverView): CheckR
       }),
     ],
     `${link.name} is ${state}`,
+  );
+}
+
+/**
+ * The target's Ethernet destination, only when it cannot reach this host: the sender is on none of
+ * the receiving interface's networks (a router is between), and the target sends to this host's
+ * own MAC, or broadcast. netconsole does no ARP and no routing: the frame goes to that MAC on the
+ * sender's own segment, and nothing there takes it. Fine, or not known: no line.
+ */
+export function targetMacCheck(facts: ReceiverFacts, v: ReceiverView): CheckResult | undefined {
+  const t = v.ctx.target;
+  const sender = v.senderIp;
+  const link = v.iface ? parseLinks(facts.ipAddr).find(l => l.name === v.iface) : undefined;
+  if (!t || !sender || !link) return undefined;
+  const fam = ipFamily(sender);
+  const nets = link.addrs.filter(a => a.family === fam && a.scope !== 'link' && a.prefix > 0);
+  if (!nets.length || nets.some(a => inNetwork(sender, `${a.address}/${a.prefix}`) !== false)) return undefined;
+  const broadcast = v.datagram.pktType === 'broadcast';
+  const own = !!t.remoteMac && !!link.mac && t.remoteMac.toLowerCase() === link.mac.toLowerCase();
+  if (!own && !broadcast) return undefined;
+  const mac = broadcast ? 'broadcast (no remote MAC)' : `${t.remoteMac}, ${link.name}'s own`;
+  const route = facts.routeGet ? parseRouteGet(facts.routeGet.text) : undefined;
+  const evidence = [
+    `${t.source ?? 'netconsole target'}: remote MAC ${t.remoteMac ?? 'none (broadcast)'}`,
+    `${facts.ipAddr?.from ?? 'ip addr'}: ${link.name} ${nets.map(a => `${a.address}/${a.prefix}`).join(' ')}${link.mac ? ` ${link.mac}` : ''}`,
+    ...(route && facts.routeGet ? [`${facts.routeGet.from}: ${facts.routeGet.text.trim().split('\n')[0]}`] : []),
+  ];
+  return check(
+    'receiver.target-mac',
+    "target's MAC",
+    [
+      finding('router-mac-required', {
+        summary: `the target sends to ${mac}, but the sender ${sender} is on none of ${link.name}'s networks: a router is between, and the frames stay on the sender's segment`,
+        evidence,
+        hint: `Set the target's remote MAC to the sender's gateway's (on the sender: ip route get ${v.receiverIp ?? 'RECEIVER_IP'}, then ip neigh show GATEWAY), and reload netconsole`,
+      }),
+    ],
+    `${mac}; ${sender} is not on ${link.name}'s network${route?.via ? ` (route back via ${route.via})` : ''}`,
   );
 }
 

@@ -154,7 +154,8 @@ export const HOST_CODES = defineCodes([
       'The route from the sender to the receiver goes through a gateway (ip route get shows `via`). netconsole ' +
       "does no ARP and no routing: the Ethernet destination must be the gateway's MAC. The receiver's own MAC " +
       '(or broadcast, the kernel default) reaches nobody across the router: the frame is dropped on the ' +
-      "sender's segment.",
+      "sender's segment. On the receiver (check with the sender's parameter), the same shows as a sender on none of " +
+      "the receiving interface's networks with a target MAC that is this host's own, or broadcast.",
     fix: "Set the remote MAC to the gateway's: ip neigh show GATEWAY on the sender, then SYSLOGMACADDR=<that MAC> (or netconsole=...@RECEIVER_IP/<that MAC>) and reload netconsole",
   },
   {

@@ -909,7 +909,10 @@ cmd_up() {
   for ((i = 1; i <= n; i++)); do
     load_guest "$i"; guest_net "$i"; guest_targets
     local first_ms=null t_first
-    t_first=$(TZ=UTC tcpdump -r "$run/boot.pcap" -n -tt -c 1 "udp and src port $T_LPORT and src host $T_SRC" 2>/dev/null | awk '{print $1}')
+    # Behind --router-nat the datagrams arrive from the router's address.
+    local seen_src=$T_SRC
+    [[ $rtr_nat == 1 ]] && { seen_src=$rtr_up_ip; [[ $G_IPV6 == 1 ]] && seen_src=$rtr_up_ip6; }
+    t_first=$(TZ=UTC tcpdump -r "$run/boot.pcap" -n -tt -c 1 "udp and src port $T_LPORT and src host $seen_src" 2>/dev/null | awk '{print $1}')
     [[ -n $t_first ]] && first_ms=$(awk -v a="${t_qemu[$i]}" -v b="$t_first" 'BEGIN { printf "%d", (b - a) * 1000 }')
     local via=$G_VIA; [[ $G_NO_NC == 1 ]] && via=none
     local sc_addr sc_port; sysconfig_values

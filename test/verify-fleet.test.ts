@@ -9,9 +9,12 @@ import type { ExecResult, HostExec } from '../src/io/host-exec.js';
 import type { PacketSink } from '../src/capture/sink.js';
 import { SourceDemux } from '../src/capture/demux.js';
 import { canonicalIp } from '../src/decode/addr.js';
-import { udpFrame } from './helpers/frames.js';
+import { udpFragments, udpFrame } from './helpers/frames.js';
 import { formatPlain } from '../src/decode/netconsole.js';
 import { CLIError } from '../src/errors.js';
+import { runVerify } from '../src/verify/run.js';
+import type { VerifyReport } from '../src/verify/judge.js';
+import { filteredSink } from '../src/io/bpf-compile.js';
 import { runFleet, snapshotter, type FleetDeps, type FleetResult } from '../src/verify/fleet.js';
 import { fleetDoc, fleetExitCode, formatFleetJson, formatFleetText } from '../src/verify/fleet-report.js';
 import { PLAIN } from '../src/report/style.js';
@@ -23,8 +26,11 @@ const fail = (code: number, stderr = ''): ExecResult => ({ stdout: '', stderr, c
 
 type Kind = 'healthy' | 'wrong-mac' | 'unreachable' | 'stuck' | 'silent';
 
+/** A sender's address, what it is, and the source its datagrams arrive from when a router translates it (NAT). */
+type Fake = { ip: string; kind: Kind; nat?: { ip: string; port: number } };
+
 function fleetDeps(
-  kinds: Record<string, { ip: string; kind: Kind }>,
+  kinds: Record<string, Fake>,
   log: { captures: string[]; receiverRuns: number; done: FleetResult[]; fullRuns?: number },
 ): FleetDeps {
   let sink: PacketSink | undefined;
@@ -53,7 +59,7 @@ function fleetDeps(
   const receiver: HostExec = { run: argv => Promise.resolve(answer(argv)), readFile: () => Promise.resolve(null) };
   return {
     connect(s) {
-      const { ip, kind } = kinds[s.destination]!;
+      const { ip, kind, nat } = kinds[s.destination]!;
       return {
         lastError: kind === 'unreachable' ? `ssh: connect to host ${ip} port 22: Connection refused` : undefined,
         run(argv): Promise<ExecResult> {
@@ -65,15 +71,17 @@ function fleetDeps(
           const m = /echo (netdiag-verify-\S+) > \/dev\/kmsg/.exec(cmd);
           if (m) {
             if (kind !== 'silent') {
+              // Behind NAT, something the sender logged just before the test comes first.
               for (const [text, delay] of [
+                ...(nat ? ([['before the test', 5]] as const) : []),
                 [m[1]!, 15],
                 ['sysrq: Show Regs', 20],
               ] as const) {
                 setTimeout(() => {
                   const f = udpFrame({
-                    srcIp: ip,
+                    srcIp: nat?.ip ?? ip,
                     dstIp: '10.99.0.1',
-                    srcPort: 6665,
+                    srcPort: nat?.port ?? 6665,
                     dstPort: 514,
                     dstMac: kind === 'wrong-mac' ? '52:54:00:de:ad:00' : RECV_MAC,
                     payload: formatPlain(text, 1),
@@ -241,6 +249,59 @@ test('mixed fleet: each sender its own verdict; unreachable and stuck ones do no
   t.deepEqual(json.receiver.captures, ['eth9']);
 });
 
+test('behind one NAT router: each sender found by its marker, told apart by port, and judged as a single verify judges it', async t => {
+  const kinds: Record<string, Fake> = {
+    'root@web1': { ip: '10.99.0.11', kind: 'healthy', nat: { ip: NAT, port: 6665 } },
+    'root@web2': { ip: '10.99.0.12', kind: 'healthy', nat: { ip: NAT, port: 40123 } },
+    'root@web3': { ip: '10.99.0.13', kind: 'wrong-mac', nat: { ip: NAT, port: 40124 } },
+    'root@web4': { ip: '10.99.0.14', kind: 'healthy' },
+  };
+  const log = { captures: [] as string[], receiverRuns: 0, done: [] as FleetResult[] };
+  const senders = Object.keys(kinds).map(d => ({ name: d.replace('root@', ''), destination: d }));
+  const deps = fleetDeps(kinds, log);
+  const out = await runFleet({ ...base, forks: 4, senders }, deps);
+  const by = Object.fromEntries(out.results.map(r => [r.sender.name, r.outcome!]));
+  const wire = (o: (typeof by)[string]) => o.report.checks.find(c => c.id === 'verify.wire')!;
+  t.true(by.web1!.report.ok, JSON.stringify(by.web1!.report.rootCause));
+  t.true(by.web2!.report.ok, JSON.stringify(by.web2!.report.rootCause));
+  t.true(by.web4!.report.ok);
+  t.is(by.web3!.report.rootCause?.code, 'dst-mac-mismatch');
+  t.regex(
+    wire(by.web1!).detail,
+    /from 10\.99\.0\.254:6665, not 10\.99\.0\.11: a router on the way translates the source \(NAT\)/,
+  );
+  t.regex(wire(by.web2!).detail, /from 10\.99\.0\.254:40123, not 10\.99\.0\.12: /);
+  t.notRegex(wire(by.web4!).detail, /NAT/);
+
+  // The fleet's capture takes what a single verify's takes of a translated source: a datagram from
+  // any address to the port, and an IPv4 fragment after the first (it has no port).
+  t.deepEqual(log.captures.length, 1);
+  const taken = payloads();
+  const filter = filteredSink(taken.sink, log.captures[0]!.replace(/^\S+ /, ''));
+  const frag = udpFragments(
+    { srcIp: NAT, dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514, payload: formatPlain('y'.repeat(300), 1) },
+    128,
+    5,
+  );
+  for (const f of [natFrame(40999, 'z\n'), ...frag]) filter.packet(f, 0, f.length, f.length, 0, 0, 1);
+  t.is(taken.got.length, 1 + frag.length);
+
+  // Each alone, as a single verify: the same verdict, the same checks.
+  const same = (r: VerifyReport) =>
+    r.checks.map(
+      c => `${c.id} ${c.status}${c.id === 'verify.wire' ? ` ${c.detail.replace(/\d+ ms|#\d+/g, 'N')}` : ''}`,
+    );
+  for (const s of senders) {
+    const alone = await runVerify(
+      { destination: s.destination, timeoutSec: base.timeoutSec, trigger: base.trigger },
+      { ...deps, sender: deps.connect(s), step: () => {} },
+    );
+    t.is(alone.report.ok, by[s.name]!.report.ok, s.name);
+    t.is(alone.report.rootCause?.code, by[s.name]!.report.rootCause?.code, s.name);
+    t.deepEqual(same(by[s.name]!.report), same(alone.report), s.name);
+  }
+});
+
 test('Ctrl-C: no new sender starts, those under way end now as "interrupted", the finished keep their verdict', async t => {
   const kinds: Record<string, { ip: string; kind: Kind }> = {
     'root@a': { ip: '10.99.0.31', kind: 'healthy' },
@@ -338,6 +399,130 @@ test("demux: each IP's datagrams to its own sink, ICMP errors by their destinati
   send('10.0.0.2');
   t.deepEqual(got, { a: 2, b: 1 });
   t.is(d.unclaimed, 2);
+});
+
+/** A sink that records each packet's UDP payload (or `frag@OFFSET` for an IPv4 fragment after the first). */
+function payloads(): { sink: PacketSink; got: string[] } {
+  const got: string[] = [];
+  return {
+    got,
+    sink: {
+      packet(buf, offset, caplen) {
+        const f = Buffer.from(buf.subarray(offset, offset + caplen));
+        const fragOff = (f.readUInt16BE(20) & 0x1fff) * 8;
+        got.push(
+          fragOff
+            ? `frag@${fragOff}`
+            : f
+                .subarray(42)
+                .toString('latin1')
+                .replace(/^\[[^\]]*\] /, '')
+                .replace(/\n$/, ''),
+        );
+      },
+    },
+  };
+}
+
+const NAT = '10.99.0.254';
+const natFrame = (srcPort: number, text: string, dstPort = 514, srcIp = NAT) =>
+  udpFrame({ srcIp, dstIp: '10.99.0.1', srcPort, dstPort, payload: formatPlain(text, 1) });
+const feed = (d: SourceDemux, ...frames: Buffer[]) => {
+  for (const f of frames) d.packet(f, 0, f.length, f.length, 0, 0, 1);
+};
+
+// Failures first.
+test('demux, NAT: a source no marker claims reaches nobody; neither does a marker to a port not watched, nor one of a sender gone', t => {
+  const d = new SourceDemux();
+  const a = payloads();
+  t.true(d.add('10.99.0.11', a.sink, { marker: 'netdiag-verify-aaaa', ports: [514] }));
+  feed(
+    d,
+    natFrame(6665, 'someone else'),
+    natFrame(6666, 'netdiag-verify-aaaa', 5514),
+    natFrame(6667, 'netdiag-verify-bbbb'),
+  );
+  t.deepEqual(a.got, []);
+  t.is(d.unclaimed, 3);
+  d.remove('10.99.0.11');
+  t.deepEqual(d.keeping, { packets: 0, bytes: 0 }, 'nobody left to claim: nothing kept');
+  feed(d, natFrame(6665, 'netdiag-verify-aaaa'));
+  t.deepEqual(a.got, [], 'its marker after it was removed claims nothing');
+  t.is(d.unclaimed, 4);
+});
+
+test('demux, NAT: what is kept of unknown sources is bounded, in packets and in bytes; the oldest go first', t => {
+  const d = new SourceDemux();
+  const a = payloads();
+  d.add('10.99.0.11', a.sink, { marker: 'netdiag-verify-aaaa', ports: [514] });
+  // Anyone may send to 514: 20,000 datagrams from 20,000 sources.
+  for (let i = 0; i < 20_000; i++)
+    feed(d, natFrame(1024 + i, `noise ${i} ${'x'.repeat(200)}`, 514, `10.98.${i >> 8}.${i & 255}`));
+  t.true(d.keeping.packets <= 1024, `${d.keeping.packets} packets kept`);
+  t.true(d.keeping.bytes <= 1 << 20, `${d.keeping.bytes} bytes kept`);
+  t.is(d.unclaimed, 20_000);
+
+  const small = new SourceDemux({ packets: 3, bytes: 1 << 20 });
+  const b = payloads();
+  small.add('10.99.0.12', b.sink, { marker: 'netdiag-verify-bbbb', ports: [514] });
+  feed(small, natFrame(6665, 'one'), natFrame(6665, 'two'), natFrame(6665, 'three'), natFrame(6665, 'four'));
+  t.is(small.keeping.packets, 3);
+  feed(small, natFrame(6665, 'netdiag-verify-bbbb'));
+  t.deepEqual(b.got, ['two', 'three', 'four', 'netdiag-verify-bbbb'], 'the oldest was let go');
+  t.is(small.unclaimed, 1);
+  t.deepEqual(small.keeping, { packets: 0, bytes: 0 });
+});
+
+test('demux, NAT: senders behind one router are told apart by port; what their source sent before the marker follows, in order', t => {
+  const d = new SourceDemux();
+  const a = payloads(),
+    b = payloads(),
+    own = payloads();
+  d.add('10.99.0.11', a.sink, { marker: 'netdiag-verify-aaaa', ports: [514] });
+  d.add('10.99.0.12', b.sink, { marker: 'netdiag-verify-bbbb', ports: [514] });
+  d.add('10.99.0.13', own.sink, { marker: 'netdiag-verify-cccc', ports: [514] });
+  // Masquerade keeps 6665 for the first sender and maps the second one's to another port.
+  feed(
+    d,
+    natFrame(6665, 'a before'),
+    natFrame(40123, 'b before'),
+    natFrame(6665, 'netdiag-verify-aaaa'),
+    natFrame(6665, 'sysrq: Show Regs a'),
+    natFrame(40123, 'netdiag-verify-bbbb'),
+    natFrame(6665, 'a after'),
+    natFrame(40123, 'sysrq: Show Regs b'),
+    natFrame(6665, 'to another port', 53),
+    natFrame(6665, 'own', 514, '10.99.0.13'),
+  );
+  t.deepEqual(a.got, ['a before', 'netdiag-verify-aaaa', 'sysrq: Show Regs a', 'a after', 'to another port']);
+  t.deepEqual(b.got, ['b before', 'netdiag-verify-bbbb', 'sysrq: Show Regs b']);
+  t.deepEqual(own.got, ['own'], 'a sender not behind the router: by its own address, as before');
+  t.is(d.unclaimed, 0);
+  // Gone: its translated source goes to nobody, the other's still to it.
+  d.remove('10.99.0.11');
+  feed(d, natFrame(6665, 'late a'), natFrame(40123, 'late b'));
+  t.is(a.got.length, 5);
+  t.deepEqual(b.got.slice(3), ['late b']);
+});
+
+test('demux, NAT: the later IPv4 fragments of a translated datagram follow its first one, also those that came before the claim', t => {
+  const d = new SourceDemux();
+  const a = payloads();
+  d.add('10.99.0.11', a.sink, { marker: 'netdiag-verify-aaaa', ports: [514] });
+  const spec = { srcIp: NAT, dstIp: '10.99.0.1', srcPort: 6665, dstPort: 514 };
+  // A long message through a router with a small MTU, its later fragments first; another from
+  // the same router's other source whose fragments are nobody's.
+  const early = udpFragments({ ...spec, payload: formatPlain(`early ${'e'.repeat(300)}`, 1) }, 128, 7);
+  const other = udpFragments({ ...spec, srcPort: 40000, payload: formatPlain('x'.repeat(300), 1) }, 128, 8);
+  feed(d, ...early.slice(1), early[0]!, ...other);
+  feed(d, natFrame(6665, 'netdiag-verify-aaaa'));
+  const late = udpFragments({ ...spec, payload: formatPlain(`late ${'l'.repeat(300)}`, 1) }, 128, 9);
+  feed(d, late[0]!, ...late.slice(1));
+  t.deepEqual(
+    a.got.map(g => g.replace(/(early|late) [el]+[\s\S]*/, '$1')),
+    ['frag@128', 'frag@256', 'early', 'netdiag-verify-aaaa', 'late', 'frag@128', 'frag@256'],
+  );
+  t.is(d.unclaimed, other.length);
 });
 
 test('snapshots: who asks while one runs shares the next; who asks after it started shares it', async t => {

@@ -1,7 +1,8 @@
 /**
  * verify for many senders in one run: at most `forks` senders at a time are reached over ssh
  * (each its own control connection), one capture per receiving interface serves them all (a
- * SourceDemux hands each sender's packets to its own pipeline), each sender gets its own marker
+ * SourceDemux hands each sender's packets to its own pipeline: by its address, or behind a router
+ * that translates it, by the source its marker arrives from), each sender gets its own marker
  * and is judged by the same phases and judge as a single verify (src/verify/run.ts). This host's
  * facts are collected once before any trigger; after the tests only its counters again, once per
  * wave: senders finishing while a collection runs share the next one. A capture that cannot be
@@ -69,7 +70,11 @@ export interface FleetOutcome {
   elapsedMs: number;
 }
 
-/** Every capture of the fleet: all UDP and the ICMP errors; the demux picks each sender's. */
+/**
+ * Every capture of the fleet: all UDP and the ICMP errors; the demux picks each sender's. All UDP
+ * holds what a single verify's filter adds for a translated source (UDP to the watched ports from
+ * any address, and an IPv4 fragment after the first, which `udp` takes by its protocol alone).
+ */
 const FLEET_FILTER = 'udp or icmp or icmp6';
 
 /**
@@ -196,8 +201,10 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       prepared?.cancel();
       throw e;
     });
-    // Two entries for one sender IP take turns: the demux tells senders apart by address.
-    while (!demux.add(side.senderIp, pipeline)) {
+    // Two entries for one sender IP take turns: the demux tells senders apart by address. Behind a
+    // router that translates the source, by the source (address and port) this test's marker
+    // arrives from.
+    while (!demux.add(side.senderIp, pipeline, { marker, ports: watchedPorts(side) })) {
       if (cancelled()) throw new Error('cancelled');
       await d.sleep(100);
     }

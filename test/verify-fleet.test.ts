@@ -424,6 +424,26 @@ function payloads(): { sink: PacketSink; got: string[] } {
   };
 }
 
+/** The same for IPv6 frames (no fragments). */
+function payloads6(): { sink: PacketSink; got: string[] } {
+  const got: string[] = [];
+  return {
+    got,
+    sink: {
+      packet(buf, offset, caplen) {
+        const f = Buffer.from(buf.subarray(offset, offset + caplen));
+        got.push(
+          f
+            .subarray(14 + 40 + 8)
+            .toString('latin1')
+            .replace(/^\[[^\]]*\] /, '')
+            .replace(/\n$/, ''),
+        );
+      },
+    },
+  };
+}
+
 const NAT = '10.99.0.254';
 const natFrame = (srcPort: number, text: string, dstPort = 514, srcIp = NAT) =>
   udpFrame({ srcIp, dstIp: '10.99.0.1', srcPort, dstPort, payload: formatPlain(text, 1) });
@@ -503,6 +523,17 @@ test('demux, NAT: senders behind one router are told apart by port; what their s
   feed(d, natFrame(6665, 'late a'), natFrame(40123, 'late b'));
   t.is(a.got.length, 5);
   t.deepEqual(b.got.slice(3), ['late b']);
+});
+
+test('demux, NAT over IPv6: the translated source is claimed by its marker as over IPv4', t => {
+  const d = new SourceDemux();
+  const a = payloads6();
+  d.add('fd99::2', a.sink, { marker: 'netdiag-verify-aaaa', ports: [514] });
+  const f = (srcPort: number, text: string) =>
+    udpFrame({ srcIp: 'fd99:1::fe', dstIp: 'fd99:1::1', srcPort, dstPort: 514, payload: formatPlain(text, 1) });
+  feed(d, f(6665, 'before'), f(6666, 'another source'), f(6665, 'netdiag-verify-aaaa'), f(6665, 'after'));
+  t.deepEqual(a.got, ['before', 'netdiag-verify-aaaa', 'after']);
+  t.is(d.unclaimed, 1);
 });
 
 test('demux, NAT: the later IPv4 fragments of a translated datagram follow its first one, also those that came before the claim', t => {

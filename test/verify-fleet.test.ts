@@ -554,6 +554,18 @@ test('demux, NAT: the later IPv4 fragments of a translated datagram follow its f
     ['frag@128', 'frag@256', 'early', 'netdiag-verify-aaaa', 'late', 'frag@128', 'frag@256'],
   );
   t.is(d.unclaimed, other.length);
+
+  // The marker's own datagram fragmented (6.17's userdata make it long), its later fragments first.
+  const m = new SourceDemux();
+  const b = payloads();
+  m.add('10.99.0.12', b.sink, { marker: 'netdiag-verify-bbbb', ports: [514] });
+  const marked = udpFragments({ ...spec, payload: formatPlain(`netdiag-verify-bbbb ${'u'.repeat(300)}`, 1) }, 128, 11);
+  feed(m, ...marked.slice(1), marked[0]!);
+  t.deepEqual(
+    b.got.map(g => g.slice(0, 19)),
+    ['frag@128', 'frag@256', 'netdiag-verify-bbbb'],
+  );
+  t.is(m.unclaimed, 0);
 });
 
 test('snapshots: who asks while one runs shares the next; who asks after it started shares it', async t => {

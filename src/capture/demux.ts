@@ -221,11 +221,13 @@ export class SourceDemux implements PacketSink {
     linkType: number,
   ): void {
     // A first fragment: its later ones (no UDP header, so no port) follow it to the same sender.
-    if (fragId >= 0 && this.ip.fragOffset === 0 && this.ip.fragMore) {
-      if (this.fragments.size >= FRAGMENTS_KEPT) this.fragments.delete(this.fragments.keys().next().value!);
-      this.fragments.set(`${src}/${fragId}`, c);
-    }
+    if (fragId >= 0 && this.ip.fragOffset === 0 && this.ip.fragMore) this.expectFragments(src, fragId, c);
     c.sink.packet(buf, offset, caplen, origlen, tsSec, tsNsec, linkType);
+  }
+
+  private expectFragments(src: string, fragId: number, c: Claimant): void {
+    if (this.fragments.size >= FRAGMENTS_KEPT) this.fragments.delete(this.fragments.keys().next().value!);
+    this.fragments.set(`${src}/${fragId}`, c);
   }
 
   /**
@@ -247,14 +249,16 @@ export class SourceDemux implements PacketSink {
     const source = `${src} ${port}`;
     owner.sources.push(source);
     this.translated.set(source, owner);
-    this.replay(owner, src, port);
+    this.replay(owner, src, port, this.ip.fragmented ? this.ip.fragId : -1);
     return owner;
   }
 
   /** What was kept of a source just claimed (since its claimant was registered) goes to it, in order. */
-  private replay(c: Claimant, src: string, port: number): void {
+  private replay(c: Claimant, src: string, port: number, fragId: number): void {
     const live = this.kept.slice(this.keptHead);
+    // The fragmented datagrams of this source (the one claiming it too): their later fragments came alone.
     const ids = new Set(live.filter(k => k.src === src && k.port === port && k.fragId >= 0).map(k => k.fragId));
+    if (fragId >= 0) ids.add(fragId);
     const mine = (k: Kept) => k.src === src && (k.port === port || (k.port === -1 && ids.has(k.fragId)));
     if (!live.some(mine)) return;
     this.kept = [];
@@ -266,7 +270,7 @@ export class SourceDemux implements PacketSink {
         this.keptBytes += k.bytes.length;
       } else if (k.n >= c.since) {
         this.unclaimed--;
-        if (k.port !== -1 && k.fragId >= 0) this.fragments.set(`${src}/${k.fragId}`, c);
+        if (k.port !== -1 && k.fragId >= 0) this.expectFragments(src, k.fragId, c);
         c.sink.packet(k.bytes, 0, k.bytes.length, k.origlen, k.tsSec, k.tsNsec, k.linkType);
       }
     }

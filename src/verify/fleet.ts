@@ -15,7 +15,8 @@ import { runReceiverChecks, type ReceiverFacts } from '../checks/run.js';
 import { SourceDemux } from '../capture/demux.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { checkLogFile, type LogStart, logStart, watchedLogFile } from './log-file.js';
+import { checkLogFile, type LogStart, watchedLogFile } from './log-file.js';
+import { afterTranslation, logStartsWithAnySource } from './translated.js';
 import { judgeSenderTargets } from './targets.js';
 import { destinationHost, reachSender, receiverFactsFor, routesAtOnce, watchedPorts } from './sender-side.js';
 import { ipFamily } from '../config/netconsole-spec.js';
@@ -214,7 +215,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
         runReceiverChecks(receiverFactsFor(await beforeFacts, side), side.receiverCtx),
         side.senderIp,
       );
-      logOffset = logFile ? await logStart(d, logFile) : undefined;
+      // Behind NAT the daemon's rules meet another source: where the files any source may land in stood, too.
+      logOffset = await logStartsWithAnySource(d, o, await beforeFacts, side, logFile);
       if (cancelled()) throw new Error('cancelled');
       testing++;
       triggered = true;
@@ -233,6 +235,9 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     }
     const wire = pipeline.finish();
     const doneAt = d.clock();
+    // The datagrams came from another source (NAT): the log file and the route back are that address's.
+    const translated = afterTranslation(d.receiver, o, await beforeFacts, side, tracker, logFile);
+    logFile = translated.logFile;
     const [logCheck, counted] = await Promise.all([
       logFile ? checkLogFile(d, logFile, logOffset, marker, tracker) : Promise.resolve(undefined),
       afterFacts(doneAt),
@@ -240,6 +245,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
     // Nothing of this test in the file: whether the daemon still listens (it may have stopped meanwhile).
     const missed = logCheck?.readable && tracker.arrived && !logCheck.markerFound && !logCheck.sysrqFound;
     const after = missed ? await collectReceiverSockets(d.receiver, counted) : counted;
+    const translatedRoute = await translated.routeBack;
     const { report, others } = judgeSenderTargets({
       side,
       tracker,
@@ -252,6 +258,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
       // The counters before were taken once for the run: other senders moved them too.
       sharedCounters: o.senders.length > 1,
       transmitAfter,
+      ...(translatedRoute ? { translatedRoute } : {}),
     });
     return {
       report,

@@ -91,7 +91,7 @@ export type LogStart = number | ReadonlyMap<string, number> | undefined;
 
 const isLogPattern = (path: string) => path.includes('*');
 
-export async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, path: string): Promise<LogStart> {
+async function logStart(d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>, path: string): Promise<LogStart> {
   if (!isLogPattern(path)) return d.fileSize(path);
   // Every match's size (up to listFiles' bound), so that an old file the test writes to is read
   // from where it stood, not from its start.

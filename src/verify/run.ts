@@ -8,16 +8,12 @@
  * libpcap. The fleet run (fleet.ts) uses the same phases, sharing one capture and one receiver
  * snapshot among many senders.
  */
-import {
-  collectReceiverCounters,
-  collectReceiverFacts,
-  collectReceiverSockets,
-  collectRouteBack,
-} from '../checks/host/collect.js';
-import { runReceiverChecks, type ReceiverContext, type ReceiverReport } from '../checks/run.js';
+import { collectReceiverCounters, collectReceiverFacts, collectReceiverSockets } from '../checks/host/collect.js';
+import { runReceiverChecks, type ReceiverReport } from '../checks/run.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { anySourceLogFiles, checkLogFile, type LogStart, logStarts, watchedLogFile } from './log-file.js';
+import { checkLogFile, type LogStart, watchedLogFile } from './log-file.js';
 import { reachSender, receiverFactsFor, watchedPorts, type SenderSide } from './sender-side.js';
+import { afterTranslation, logStartsWithAnySource } from './translated.js';
 import { judgeSenderTargets } from './targets.js';
 import { checkTrigger, newMarker, newTracker, parseTransmitErrors, triggerAndWait, triggerArgv } from './trigger.js';
 import type { PreparedCommand } from '../io/ssh-exec.js';
@@ -43,16 +39,6 @@ function verifyFilter(senderIp: string, senderMac?: string, ports: readonly numb
     );
   const from = srcs.length > 1 ? `(${srcs.join(' or ')})` : srcs[0]!;
   return `(udp and ${from}) or (${icmp} and dst host ${senderIp})`;
-}
-
-/** This host's side of a sender without its address: the configuration judged for any source. */
-function anySourceContext(side: SenderSide): ReceiverContext {
-  const { port, iface, receiverIp } = side.receiverCtx;
-  return {
-    ...(port !== undefined ? { port } : {}),
-    ...(iface ? { iface } : {}),
-    ...(receiverIp ? { receiverIp } : {}),
-  };
 }
 
 export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<VerifyOutcome> {
@@ -104,8 +90,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
     logFile = watchedLogFile(o, before, senderIp);
     // Behind NAT the daemon's rules meet another source, known once the marker arrived: where the
     // files any source may land in stood, too.
-    const anySource = o.logFile ? [] : anySourceLogFiles(o, runReceiverChecks(facts, anySourceContext(side)));
-    logOffset = await logStarts(d, [logFile, ...anySource]);
+    logOffset = await logStartsWithAnySource(d, o, facts, side, logFile);
 
     d.step(`triggering: marker and sysrq ${o.trigger} on ${o.destination}`);
     const handle = live;
@@ -125,12 +110,8 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   const wire = pipeline.finish();
   // The datagrams came from another source (NAT): the daemon's templates and the route back that
   // rp_filter checks are those of the address that arrived.
-  const arrivedFrom = tracker.translated?.ip;
-  if (arrivedFrom && !o.logFile) {
-    const seen = { ...side.receiverCtx, senderIp: arrivedFrom, translatedFrom: senderIp };
-    logFile = watchedLogFile(o, runReceiverChecks(await beforeFacts, seen), arrivedFrom);
-  }
-  const routeBack = arrivedFrom ? collectRouteBack(d.receiver, arrivedFrom) : undefined;
+  const translated = afterTranslation(d.receiver, o, await beforeFacts, side, tracker, logFile);
+  logFile = translated.logFile;
 
   d.step(
     logFile ? `looking for the marker in ${logFile}; collecting the counters again` : 'collecting the counters again',
@@ -144,7 +125,7 @@ export async function runVerify(o: VerifyOptions, d: VerifyDeps): Promise<Verify
   // Nothing of the test in the file: whether the daemon still listens (it may have stopped during the test).
   const missed = logCheck?.readable && tracker.arrived && !logCheck.markerFound && !logCheck.sysrqFound;
   const afterFacts = missed ? await collectReceiverSockets(d.receiver, counted) : counted;
-  const translatedRoute = await routeBack;
+  const translatedRoute = await translated.routeBack;
   const { report, others } = judgeSenderTargets({
     side,
     tracker,

@@ -22,6 +22,11 @@ const pkt: Datagram = {
   dstPort: 514,
   iface: 'ndt-dnat1',
 };
+/** `nft -j list ruleset`, as far as the tests below edit it. */
+interface NftJson {
+  nftables: Array<{ rule?: { chain: string; expr: unknown[] } }>;
+}
+
 const ADDR = fx('dnat/walked-ip-addr.json');
 const net: HostNet = { links: parseLinks({ text: ADDR, format: 'json' }) };
 
@@ -120,6 +125,44 @@ const cases: Array<{
     verdict: 'accepted',
     dnat: null,
   },
+  // Rule sets the DNAT walk was not written against (saved from a namespace by the review, 2026-12-04).
+  {
+    name: "firewalld's INPUT shape (--ctstate RELATED,ESTABLISHED,DNAT accepted, then REJECT), a port-only DNAT to :5140: the ctstate rule accepts",
+    iptables: 'dnat/review-ctstate-dnat-local.txt',
+    verdict: 'accepted',
+    rule: /^-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT$/,
+    dnat: 'this host:5140 local',
+    path: /^nat PREROUTING -> filter INPUT$/,
+  },
+  {
+    name: 'nft redirect to :5140, then ct status dnat accept before the reject (firewalld nft shape): accepted',
+    nft: 'dnat/review-nft-redirect-ct-status.json',
+    verdict: 'accepted',
+    rule: /^ct status dnat accept$/,
+    dnat: 'this host:5140 local',
+  },
+  {
+    name: 'nft dnat ip to a container, then ct status dnat accept in forward before the reject: accepted',
+    nft: 'dnat/review-nft-dnat-ct-status-forward.json',
+    verdict: 'accepted',
+    rule: /^ct status dnat accept$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+  },
+  {
+    name: "netconsole's broadcast MAC: fib daddr type is the IP address's (local), not the frame's: the dnat takes it",
+    nft: 'dnat/review-nft-fib-daddr.json',
+    pkt: { pktType: 'broadcast' },
+    verdict: 'accepted',
+    rule: /^ip daddr 172\.17\.0\.2 udp dport 514 accept$/,
+    dnat: '172.17.0.2:514 forwarded docker0',
+  },
+  {
+    name: 'nft dnat to :5140 (a port only, in an ip table): this host, the input chain on 5140',
+    nft: 'dnat/review-nft-dnat-port-only.json',
+    verdict: 'accepted',
+    rule: /^udp dport 5140 accept$/,
+    dnat: 'this host:5140 local',
+  },
   {
     name: 'a nat REDIRECT to another port: this host, INPUT (hand-written)',
     iptables: 'iptables/raw-notrack-nat-redirect.txt',
@@ -162,6 +205,79 @@ for (const c of cases) {
     if (c.reason) t.regex(v!.reasons.join('\n'), c.reason);
   });
 }
+
+test('firewall: DNATs for another port, address or interface, in OUTPUT only, and a MASQUERADE take nothing: INPUT decides as before', t => {
+  // The same save without its one DNAT that takes udp/514 to 10.99.0.1.
+  const ipt = fx('dnat/review-ctstate-dnat-local.txt').replace(/^.*--to-destination :5140\n/m, '');
+  const { verdict: v } = judgeFirewall({ iptables: ipt }, pkt, net);
+  t.is(v!.verdict, 'rejected');
+  t.is(v!.rule, '-A INPUT -j REJECT --reject-with icmp-host-prohibited');
+  t.is(v!.dnat, undefined);
+});
+
+test("firewall: the host's addresses not known, a DNAT to the datagram's own address (another port) stays on INPUT", t => {
+  const ipt = fx('dnat/review-ctstate-dnat-local.txt').replace(
+    '--to-destination :5140',
+    '--to-destination 10.99.0.1:5140',
+  );
+  const { verdict: v } = judgeFirewall({ iptables: ipt }, pkt, undefined);
+  t.is(v!.verdict, 'accepted', JSON.stringify(v));
+  t.like(v!.dnat, { toIp: '10.99.0.1', toPort: 5140, forwarded: false });
+  t.deepEqual(placeDestination('127.0.0.1', undefined), { local: true });
+});
+
+test("firewall: an IPv6 datagram and an inet table's dnat ip to: the IPv4 translation does not take it", t => {
+  // The same rule set without its meta nfproto ipv4: nft accepts `dnat ip to` in an inet table alone.
+  const rs = JSON.parse(fx('dnat/review-nft-dnat-ct-status-forward.json')) as NftJson;
+  for (const o of rs.nftables)
+    if (o.rule) o.rule.expr = o.rule.expr.filter(e => !JSON.stringify(e).includes('nfproto'));
+  const nft = JSON.stringify(rs);
+  t.notRegex(nft, /nfproto/);
+  const p6: Datagram = { family: 6, srcIp: 'fd00::2', dstIp: 'fd00::1', srcPort: 6665, dstPort: 514, iface: 'eth0' };
+  const net6: HostNet = { links: [{ name: 'eth0', addrs: [{ family: 6, address: 'fd00::1', prefix: 64 }] }] };
+  const { verdict: v } = judgeFirewall({ nft }, p6, net6);
+  t.is(v!.verdict, 'accepted', JSON.stringify(v));
+  t.is(v!.dnat, undefined);
+});
+
+test('firewall: a DNAT that may take the datagram (interface not known), then another that certainly does: uncertain, not the second', t => {
+  // -i eth1 ... DNAT to 172.17.0.4:514 undecided, then the port-only DNAT for any interface.
+  const ipt = fx('dnat/review-ctstate-dnat-local.txt').replace('-i ndt-dnat1 -p udp', '-p udp');
+  const p: Datagram = { ...pkt };
+  delete p.iface;
+  const { verdict: v } = judgeFirewall({ iptables: ipt }, p, net);
+  t.is(v!.verdict, 'uncertain', JSON.stringify(v));
+  t.regex(v!.rule ?? '', /-i eth1 .* --to-destination 172\.17\.0\.4:514$/);
+  t.regex(v!.reasons.join('\n'), /-i eth1 \(receiving interface not known\)/);
+  t.is(v!.dnat, undefined);
+});
+
+test('firewall: a DNAT that may take the datagram, then a REJECT in INPUT: uncertain (the REJECT meets it only untranslated)', t => {
+  const ipt = fx('dnat/review-ctstate-dnat-local.txt').replace(/^.*--to-destination :5140\n/m, '');
+  const p: Datagram = { ...pkt };
+  delete p.iface;
+  const { verdict: v } = judgeFirewall({ iptables: ipt }, p, net);
+  t.is(v!.verdict, 'uncertain', JSON.stringify(v));
+  t.regex(
+    v!.reasons.join('\n'),
+    /^-A INPUT -j REJECT --reject-with icmp-host-prohibited: decides only if -A PREROUTING -i eth1 .* does not take the datagram$/m,
+  );
+  // nft alike: the redirect under an iifname not known, then the input chain's reject.
+  const rs = JSON.parse(fx('dnat/review-nft-redirect-ct-status.json')) as NftJson;
+  // Its redirect under iifname eth1, and without the ct status dnat accept.
+  rs.nftables = rs.nftables.filter(o => !JSON.stringify(o.rule?.expr ?? []).includes('"status"'));
+  for (const o of rs.nftables)
+    if (o.rule?.chain === 'pre')
+      o.rule.expr = [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth1' } }, ...o.rule.expr];
+  const n = judgeFirewall({ nft: JSON.stringify(rs) }, p, net).verdict!;
+  t.is(n.verdict, 'uncertain', JSON.stringify(n));
+  t.regex(
+    n.reasons.join('\n'),
+    /reject with icmpx type admin-prohibited: decides only if meta iifname eth1 udp dport 514 redirect to :5140 does not take/,
+  );
+  // The interface known: the redirect does not take it, and the reject decides.
+  t.is(judgeFirewall({ nft: JSON.stringify(rs) }, pkt, net).verdict!.verdict, 'rejected');
+});
 
 // ---- the receiver checks on the host of a published container ------------------------------------
 

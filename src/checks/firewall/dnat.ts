@@ -38,14 +38,21 @@ export function parseNatTo(spec: string): { ip?: string; port?: number } | undef
 }
 
 /**
- * Where a translated destination is: this host (one of its addresses: input) or another, and the
- * interface whose network holds it (the route a forwarded datagram takes, for `-o` / `oifname`).
- * Without the host's addresses a destination other than the datagram's own is taken as another
- * host, with the output interface unknown.
+ * Where a translated destination is: this host (one of its addresses, or loopback: input) or
+ * another, and the interface whose network holds it (the route a forwarded datagram takes, for
+ * `-o` / `oifname`). Without the host's addresses a destination other than the datagram's own
+ * (`own`) is taken as another host, with the output interface unknown.
  */
-export function placeDestination(ip: string, net: HostNet | undefined): { local: boolean; oface?: string } {
-  if (!net) return { local: false };
+export function placeDestination(
+  ip: string,
+  net: HostNet | undefined,
+  own?: string,
+): { local: boolean; oface?: string } {
   const lower = ip.toLowerCase();
+  // The datagram's own address (a DNAT that changes only the port), 127/8, ::1: always this host.
+  if (lower === own?.toLowerCase() || inNetwork(ip, '127.0.0.0/8') === true || inNetwork(ip, '::1/128') === true)
+    return { local: true };
+  if (!net) return { local: false };
   if (net.links.some(l => l.addrs.some(a => a.address.toLowerCase() === lower))) return { local: true };
   // The longest prefix that holds it.
   let best: { name: string; prefix: number } | undefined;
@@ -58,7 +65,7 @@ export function placeDestination(ip: string, net: HostNet | undefined): { local:
 
 /** The datagram after the DNAT, as the later chains see it. */
 export function translated(pkt: Datagram, d: Dnat): Datagram {
-  const out: Datagram = { ...pkt, dstPort: d.toPort };
+  const out: Datagram = { ...pkt, dstPort: d.toPort, dnat: true };
   if (d.toIp !== undefined) out.dstIp = d.toIp;
   if (d.forwarded) out.forward = d.oface !== undefined ? { oface: d.oface } : {};
   return out;

@@ -24,6 +24,11 @@ export interface Datagram {
     /** The interface the route to the translated destination leaves by; undefined when unknown. */
     oface?: string;
   };
+  /**
+   * Set once a DNAT or REDIRECT of the prerouting hook translated the destination (to this host or
+   * another): the flow's conntrack DNAT status, which `--ctstate DNAT` and `ct status dnat` match.
+   */
+  dnat?: boolean;
 }
 
 /**

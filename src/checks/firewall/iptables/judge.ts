@@ -66,7 +66,7 @@ function dnatOf(
     if (!t) return undefined;
     ({ ip, port } = t);
   }
-  const place = ip === undefined ? { local: true } : placeDestination(ip, net);
+  const place = ip === undefined ? { local: true } : placeDestination(ip, net, pkt.dstIp);
   const d: Dnat = {
     tool,
     toPort: port ?? pkt.dstPort,
@@ -120,8 +120,10 @@ function tableModel(t: IptTable, pkt: Datagram, nat = false): ChainModel<IptChai
       else if (target === 'DROP') step = { kind: 'drop', rule };
       else if (target === 'REJECT') step = { kind: 'reject', rule };
       else if (target === 'RETURN') step = { kind: 'return' };
-      // The destination changes here; the judge reads the rule's --to-destination.
-      else if (nat && (target === 'DNAT' || target === 'REDIRECT')) step = { kind: 'accept', rule };
+      // The destination changes here; the judge reads the rule's --to-destination. A DNAT that may
+      // or may not take the datagram leaves its destination, and so the later chains, uncertain.
+      else if (nat && (target === 'DNAT' || target === 'REDIRECT'))
+        step = ev.match === true ? { kind: 'accept', rule } : { kind: 'uncertain', rule, reason: ev.match.unknown };
       else if (t.chains.has(target) && !BUILTIN.has(target))
         step = { kind: 'call', chain: t.chains.get(target), name: target, goto: ev.goto, rule };
       else step = { kind: 'uncertain', rule, reason: `target ${target} (${describeTarget(target)})` };
@@ -144,6 +146,8 @@ export function judgeIptables(
   const reasons: string[] = [];
   let uncertain: FirewallVerdict | undefined;
   let dnat: Dnat | undefined;
+  /** A nat rule that may or may not have translated the datagram: a later drop holds only if it did not. */
+  let maybeDnat: IptRule | undefined;
   let p = pkt;
   const withDnat = (v: FirewallVerdict): FirewallVerdict => (dnat ? { ...v, dnat } : v);
   const walk = (chains: Array<[string, string]>): FirewallVerdict | undefined => {
@@ -155,6 +159,11 @@ export function judgeIptables(
       const w = walkChain(tableModel(t, p, nat), chain);
       path.push(...w.path);
       const o = w.outcome;
+      if ((o.kind === 'drop' || o.kind === 'reject') && maybeDnat) {
+        // Said of the datagram as it came: the DNAT above may have sent it elsewhere.
+        reasons.push(`${o.rule.text}: decides only if ${maybeDnat.text} does not take the datagram`);
+        continue;
+      }
       if (o.kind === 'drop' || o.kind === 'reject') {
         // A certain drop later on decides even after an uncertain table.
         return withDnat({
@@ -165,6 +174,12 @@ export function judgeIptables(
       if (o.kind === 'uncertain') {
         reasons.push(`${o.rule.text}: ${o.reason}`);
         uncertain ??= { ...verdict(tool, 'uncertain', o.rule, cname, path, reasons), via: o.via };
+        // Undecided in nat PREROUTING: whether (and where) the destination is translated.
+        if (nat) maybeDnat ??= o.rule;
+        continue;
+      }
+      if (o.kind === 'return' && (chain.policy ?? 'ACCEPT') === 'DROP' && maybeDnat) {
+        reasons.push(`${tname} ${cname}'s policy DROP: decides only if ${maybeDnat.text} does not take the datagram`);
         continue;
       }
       if (o.kind === 'return' && (chain.policy ?? 'ACCEPT') === 'DROP')
@@ -176,6 +191,7 @@ export function judgeIptables(
           if (!d) {
             reasons.push(`${o.rule.text}: target ${target} (its destination is not understood)`);
             uncertain ??= { ...verdict(tool, 'uncertain', o.rule, cname, path, reasons), via: o.via };
+            maybeDnat ??= o.rule;
             continue;
           }
           dnat = d;

@@ -206,8 +206,8 @@ export function matchRule(args: readonly string[], pkt: Datagram): RuleEval {
       case '--state':
       case '--ctstate': {
         const states = take(i++).toUpperCase().split(',');
-        // A DNAT on the way sets the connection's DNAT status (--ctstate DNAT).
-        push(states.includes('NEW') || (pkt.forward !== undefined && states.includes('DNAT')));
+        // A DNAT or REDIRECT on the way sets the connection's DNAT status (--ctstate DNAT).
+        push(states.includes('NEW') || ((pkt.dnat === true || pkt.forward !== undefined) && states.includes('DNAT')));
         break;
       }
       case '--comment':

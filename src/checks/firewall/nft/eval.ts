@@ -82,23 +82,21 @@ function fieldValue(left: Json, pkt: Datagram): Value {
     }
     return { kind: 'unknown', why: `meta ${key}` };
   }
-  // fib daddr type: the datagram is for this host (local) until a DNAT sends it elsewhere.
+  // fib daddr type: the type of the IP destination (this host's address: local) until a DNAT sends
+  // it elsewhere; netconsole's broadcast MAC (pkttype broadcast) does not change it.
   if (isObj(left.fib) && txt(left.fib.result) === 'type') {
     const flags = Array.isArray(left.fib.flags) ? left.fib.flags.map(String) : [String(left.fib.flags)];
     if (flags.length === 1 && flags[0] === 'daddr')
-      return {
-        kind: 'str',
-        v: pkt.forward ? (pkt.pktType ?? 'unicast') : pkt.pktType === 'broadcast' ? 'broadcast' : 'local',
-      };
+      return { kind: 'str', v: pkt.forward ? 'unicast' : pkt.dstIp === '255.255.255.255' ? 'broadcast' : 'local' };
     return { kind: 'unknown', why: 'fib lookup' };
   }
   if (isObj(left.ct)) {
     const key = String(left.ct.key);
     if (key === 'state') return { kind: 'state', v: 'new' };
     if (key === 'direction') return { kind: 'str', v: 'original' };
-    // A new flow to a local port at the input hook: not yet confirmed, not NATed unless a dnat rule
-    // changed it (which is judged uncertain on its own), so no status bit is set.
-    if (key === 'status') return { kind: 'state', v: '' };
+    // A new flow, not yet confirmed: no status bit set, but dnat once a dnat or redirect of the
+    // prerouting hook translated it.
+    if (key === 'status') return { kind: 'state', v: pkt.dnat === true || pkt.forward !== undefined ? 'dnat' : '' };
     return { kind: 'unknown', why: `ct ${key}` };
   }
   return { kind: 'unknown', why: renderVal(left) };
@@ -213,15 +211,22 @@ function natTo(e: Obj): { ip?: string; port?: number } | undefined {
   if (body === null || body === undefined) return redirect ? {} : undefined;
   if (!isObj(body)) return undefined;
   const to: { ip?: string; port?: number } = {};
+  // `dnat to :5140` (no address) keeps the destination address: this host, like a redirect.
   if (body.addr !== undefined) {
     if (typeof body.addr !== 'string' || redirect) return undefined;
     to.ip = body.addr;
-  } else if (!redirect) return undefined;
+  }
   if (body.port !== undefined) {
     if (typeof body.port !== 'number') return undefined;
     to.port = body.port;
   }
   return to;
+}
+
+/** A `dnat` / `redirect` for the other IP family than the datagram's (`{"dnat": {"family": "ip", ...}}`). */
+function otherNatFamily(e: Obj, pkt: Datagram): boolean {
+  const body = 'redirect' in e ? e.redirect : e.dnat;
+  return isObj(body) && typeof body.family === 'string' && body.family !== (pkt.family === 4 ? 'ip' : 'ip6');
 }
 
 function stmtVerdict(e: Obj, rule: NftRule): Verdict | undefined {
@@ -272,6 +277,8 @@ export function evalRule(rule: NftRule, pkt: Datagram, sets: NftSet[]): { match:
       continue;
     }
     const v = stmtVerdict(e, rule);
+    // `dnat ip to` (an inet table) does nothing to an IPv6 datagram, `dnat ip6 to` nothing to IPv4: on.
+    if (v?.kind === 'dnat' && otherNatFamily(e, pkt)) continue;
     if (v) return { match: triAnd(conds), verdict: v };
     if (isObj(e.vmap)) {
       const key = fieldValue(e.vmap.key, pkt);

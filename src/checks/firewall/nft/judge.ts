@@ -53,8 +53,12 @@ function rulesetModel(rs: NftRuleset, pkt: Datagram): ChainModel<NftChain, NftRu
       let step: RuleStep<NftChain, NftRule>;
       switch (v.kind) {
         case 'dnat':
-          // The destination changes here: the judge reads it (a nat chain's verdict is accept).
-          step = { kind: 'accept', rule: v.rule };
+          // The destination changes here: the judge reads it (a nat chain's verdict is accept). One
+          // that may or may not take the datagram leaves its destination, and the later chains, uncertain.
+          step =
+            match === true
+              ? { kind: 'accept', rule: v.rule }
+              : { kind: 'uncertain', rule: v.rule, reason: match.unknown };
           break;
         case 'continue':
           step = { kind: 'next' };
@@ -83,7 +87,7 @@ function dnatOf(rs: NftRuleset, rule: NftRule, base: NftChain, via: string[], pk
   if (v?.kind !== 'dnat') return undefined;
   if (!v.to) return { unreadable: true as const };
   const ip = v.to.ip;
-  const place = ip === undefined ? { local: true } : placeDestination(ip, net);
+  const place = ip === undefined ? { local: true } : placeDestination(ip, net, pkt.dstIp);
   const location = locationOf(rule, base);
   const d: Dnat = {
     tool: 'nft',
@@ -105,6 +109,8 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
   let uncertain: FirewallVerdict | undefined;
   let lastAccept: { rule: NftRule; base: NftChain } | undefined;
   let dnat: Dnat | undefined;
+  /** A nat rule that may or may not have translated the datagram: a later drop holds only if it did not. */
+  let maybeDnat: NftRule | undefined;
   let p = pkt;
   const withDnat = (v: FirewallVerdict): FirewallVerdict => (dnat ? { ...v, dnat } : v);
   const walk = (chains: NftChain[]): FirewallVerdict | undefined => {
@@ -117,6 +123,13 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
       const w = walkChain(rulesetModel(rs, p), ch);
       path.push(...w.path);
       const o = w.outcome;
+      if ((o.kind === 'drop' || o.kind === 'reject') && maybeDnat) {
+        // Said of the datagram as it came: the nat rule above may have sent it elsewhere.
+        reasons.push(
+          `${describeLocation(locationOf(o.rule, ch))}: ${o.rule.text}: decides only if ${maybeDnat.text} does not take the datagram`,
+        );
+        continue;
+      }
       if (o.kind === 'drop' || o.kind === 'reject')
         return withDnat({
           ...verdictOf(o.kind === 'drop' ? 'dropped' : 'rejected', o.rule, ch, path, reasons),
@@ -125,9 +138,17 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
       if (o.kind === 'uncertain') {
         reasons.push(`${describeLocation(locationOf(o.rule, ch))}: ${o.rule.text}: ${o.reason}`);
         uncertain ??= { ...verdictOf('uncertain', o.rule, ch, path, reasons), via: o.via };
+        // Undecided in a nat chain of prerouting: whether (and where) the destination is translated.
+        if (ch.hook === 'prerouting' && ch.type === 'nat' && !dnat) maybeDnat ??= o.rule;
         continue;
       }
       if (o.kind === 'return') {
+        if ((ch.policy ?? 'accept') === 'drop' && maybeDnat) {
+          reasons.push(
+            `${ch.family} ${ch.table} ${ch.name}'s policy drop: decides only if ${maybeDnat.text} does not take the datagram`,
+          );
+          continue;
+        }
         if ((ch.policy ?? 'accept') === 'drop') {
           const location: RuleLocation = {
             tool: 'nft',
@@ -156,6 +177,7 @@ export function judgeNft(rs: NftRuleset, pkt: Datagram, opts: NftJudgeOptions = 
             `${describeLocation(locationOf(o.rule, ch))}: ${o.rule.text}: its destination is not understood`,
           );
           uncertain ??= { ...verdictOf('uncertain', o.rule, ch, path, reasons), via: o.via };
+          maybeDnat ??= o.rule;
           continue;
         }
         if (d) {

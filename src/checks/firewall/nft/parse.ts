@@ -190,7 +190,8 @@ export function renderStmt(e: Json): string {
           ? renderVal(d.addr)
           : '';
     const port = d.port !== undefined ? `:${renderVal(d.port)}` : '';
-    return `${isObj(e.dnat) ? 'dnat' : 'redirect'}${addr || port ? ` to ${addr}${port}` : ''}`;
+    const fam = typeof d.family === 'string' ? ` ${d.family}` : '';
+    return `${isObj(e.dnat) ? 'dnat' : 'redirect'}${fam}${addr || port ? ` to ${addr}${port}` : ''}`;
   }
   if (isObj(e.xt)) return `xt ${txt(e.xt.type) || 'match'} ${txt(e.xt.name) || '?'}`;
   if ('log' in e) return 'log';

@@ -26,6 +26,8 @@ import { TextTime } from '../src/report/time.js';
 import { projectRoot } from './helpers/cli.js';
 import { LAB_FLOW, pcapFile, udpFrame } from './helpers/frames.js';
 import { corpusFiles, haveCorpus, isCaptureName, portsIn } from './helpers/corpus.js';
+import { pcapFile as pcapSpecFile, type PcapRecord as SpecRecord } from './helpers/synth-capture.js';
+import { decimal } from '../src/report/bytes.js';
 
 function base(over: Partial<Message>): Message {
   return {
@@ -433,4 +435,70 @@ test('the bytes path for joined messages and dictionaries writes the same report
   const jsonl = (await reportOf(file, 'jsonl', true, false)).out.toString('latin1');
   t.true(jsonl.includes('"fragments":71,"packets":['));
   t.true(jsonl.includes(',"dict":{"DEVICE":"c1:2","SUBSYSTEM":"tty"}'));
+});
+
+test('decimal writes every width of a whole number as String does (0 to 2^31 - 1)', t => {
+  const b = new Uint8Array(24);
+  const d = new DataView(b.buffer);
+  const bad: string[] = [];
+  const check = (n: number) => {
+    b.fill(0x2e);
+    const end = decimal(d, 5, n);
+    const s = Buffer.from(b.subarray(5, end)).toString('latin1');
+    if (s !== String(n) || b[4] !== 0x2e || b[end] !== 0x2e) bad.push(`${n}: ${s}`);
+  };
+  for (let n = 0; n < 100_000; n++) check(n);
+  for (let p = 1; p <= 1e9; p *= 10) for (const n of [p - 1, p, p + 1, 2 * p - 1, 5 * p]) if (n <= 0x7fffffff) check(n);
+  for (let k = 0; k <= 31; k++) for (const n of [2 ** k - 1, 2 ** k, 2 ** k + 1]) if (n <= 0x7fffffff) check(n);
+  t.deepEqual(bad, []);
+});
+
+test('the bytes path writes the same report as the Message path for numbers of every width and times to the nanosecond (synthesised captures)', async t => {
+  // The JSON writer's numbers (packet, seq, usec) take two digits a turn up to 2^31 - 1 and JSON's
+  // own text beyond; the second's fraction is written over a run's six zeros when the capture's
+  // time is whole microseconds, else nine digits. Each at and around its edges, extended records
+  // with every level and facility kind and plain ones with a printk time, in a microsecond and a
+  // nanosecond capture.
+  const edges = [0, 1, 9, 10, 99, 100, 999, 1000];
+  for (let p = 1e4; p <= 1e15; p *= 10) edges.push(p - 1, p);
+  edges.push(0x7fffffff - 1, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 64);
+  const prefixes = [0, 6, 7, 14, 255, 256, 1000];
+  const fracs = {
+    micro: [0, 1, 9, 10, 999, 1000, 123_456, 999_999],
+    nano: [0, 1, 999, 1000, 1001, 123_456_000, 123_456_789, 999_999_000, 999_999_999],
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'netdiag-widths-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files: string[] = [];
+  for (const kind of ['micro', 'nano'] as const) {
+    const records: SpecRecord[] = [];
+    let i = 0;
+    const put = (payload: string) => {
+      const f = fracs[kind];
+      records.push({
+        sec: 1_764_000_000 + (i >> 3),
+        frac: f[i % f.length]!,
+        data: udpFrame({ ...LAB_FLOW, payload: Buffer.from(payload) }),
+      });
+      i++;
+    };
+    for (const n of edges) {
+      put(`6,${n},${1000 + i},-;seq at an edge: "${n}"\n`);
+      put(`6,${i},${n},-;usec at an edge\n`);
+      put(`${prefixes[i % prefixes.length]},${i},${n},-;level and facility ${i}\n`);
+      const us = Number.isSafeInteger(n) ? n : 0;
+      put(
+        `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] plain, printk time ${n}\n`,
+      );
+    }
+    for (const p of prefixes) put(`${p},${i},${i * 997},-;prefix ${p}\n`);
+    const file = path.join(dir, `widths-${kind}-synthesised.pcap`);
+    writeFileSync(file, pcapSpecFile({ le: true, nano: kind === 'nano', linkType: 1, records }));
+    files.push(file);
+  }
+  const fast = await sameReports(t, files);
+  t.true(fast > 300, `${fast} messages took the bytes path`);
+  const jsonl = (await reportOf(files[1]!, 'jsonl', true, false)).out.toString('latin1');
+  t.true(jsonl.includes('.123456789Z"'), 'a nanosecond time');
+  t.true(jsonl.includes('"seq":2147483647,'), 'the largest seq written two digits a turn');
 });

@@ -11,7 +11,7 @@ import { safeJson } from './escape.js';
 import { jsonString, messageJsonText } from './json.js';
 import { Output } from './output.js';
 import { isoTime } from './time.js';
-import { copy, digits, SourceViews } from './bytes.js';
+import { copy, decimal, digits, six, SourceViews } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -35,6 +35,8 @@ const K_LEVEL = bytes(',"level":');
 const K_FACILITY = bytes(',"facility":');
 const K_SEQ = bytes(',"seq":');
 const K_USEC = bytes(',"usec":');
+const USEC_WORD0 = K_USEC.readInt32LE(0);
+const USEC_WORD1 = K_USEC.readInt32LE(4);
 const K_DICT = bytes(',"dict":');
 const K_USERDATA = bytes(',"userdata":');
 const K_SYSDATA = bytes(',"sysdata":');
@@ -49,6 +51,8 @@ const K_DSTMAC = bytes(',"dstMac":');
 
 const K_TEXT_END_ONE_PACKET = bytes('","fragments":1,"packets":[');
 const Z = bytes('Z');
+/** A head run's room for the six digits of the second's fraction, written over (see FlowRuns.head). */
+const FRACTION6 = bytes('000000');
 const QUOTE = bytes('"');
 const END = bytes('}');
 const END_LINE = bytes('}\n');
@@ -56,7 +60,10 @@ const END_LINE = bytes('}\n');
 /**
  * What a flow's common messages share, as runs of bytes (and what they were made of):
  * `open` is `{"sender":"…","time":"2026-11-24T13:01:02.` (at its position, in its second), `mid`
- * `Z","mode":"…","text":"`, `dst` `],"dst":"…"`, `tail` the release, the MACs and the end;
+ * `Z","mode":"…","text":"`, `head` the two with six zeros between them (a time in microseconds,
+ * the usual: one run, its fraction written over the zeros at `open.length`), `dst` `],"dst":"…"`
+ * (`dstUsec` with `,"usec":` after it, a plain record's),
+ * `tail` the release, the MACs and the end;
  * `dstRecord`, by level and facility, `],"dst":"…","level":6,"facility":0,"seq":` (an extended
  * record's numbers that take few values, made when first seen).
  */
@@ -74,7 +81,9 @@ interface FlowRuns {
   dstJson: Buffer;
   open: Run;
   mid: Run;
+  head: Run;
   dst: Run;
+  dstUsec: Run;
   tail: Run;
   dstRecord: Array<Run | undefined>;
 }
@@ -102,7 +111,25 @@ function putRun(r: Run, b: Uint8Array, o: number): number {
   return o + r.length;
 }
 
-const TEXT_END_ONE_PACKET = makeRun([K_TEXT_END_ONE_PACKET]);
+/** K_TEXT_END_ONE_PACKET as seven little-endian words, its last byte left over. */
+const [E0, E1, E2, E3, E4, E5, E6] = Array.from({ length: 7 }, (_, i) =>
+  Buffer.concat([K_TEXT_END_ONE_PACKET, Buffer.alloc(1)]).readInt32LE(i * 4),
+) as [number, number, number, number, number, number, number];
+
+/**
+ * Writes `","fragments":1,"packets":[` at `o` (`d` a DataView of the output) in seven stores of
+ * words, a byte after it overwritten (within the room reserved); a TypedArray#set cost more.
+ */
+function textEndOnePacket(d: DataView, o: number): number {
+  d.setInt32(o, E0, true);
+  d.setInt32(o + 4, E1, true);
+  d.setInt32(o + 8, E2, true);
+  d.setInt32(o + 12, E3, true);
+  d.setInt32(o + 16, E4, true);
+  d.setInt32(o + 20, E5, true);
+  d.setInt32(o + 24, E6, true);
+  return o + 27;
+}
 
 /**
  * The last few strings seen in one place and their JSON bytes (with quotes): senders, modes and
@@ -279,16 +306,23 @@ export class JsonLineEncoder {
       (m.dictEnd - m.dictOff) * 2;
     if (need > Output.MAX_RESERVE) return false;
     const b = this.out.reserve(need) as Buffer & FastWrites;
-    let o = putRun(r.open, b, this.out.off);
+    const d = outView(b);
+    const start = this.out.off;
     const nsec = m.nsec;
-    if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
-    else o = digits(b, o, nsec, 9);
-    o = putRun(r.mid, b, o);
+    let o: number;
+    if (nsec % 1000 === 0 && nsec >= 0 && nsec < 1e9) {
+      o = putRun(r.head, b, start);
+      six(d, start + r.open.length, nsec / 1000);
+    } else {
+      o = putRun(r.open, b, start);
+      if (nsec % 1000 === 0) o = digits(b, o, nsec / 1000, 6);
+      else o = digits(b, o, nsec, 9);
+      o = putRun(r.mid, b, o);
+    }
     o = copyJsonText(m.buf, m.textOff, m.textEnd, b, o);
     if (o < 0) return false;
     if (packets === undefined) {
-      o = putRun(TEXT_END_ONE_PACKET, b, o);
-      o = number(b, o, m.packet);
+      o = uint(b, d, textEndOnePacket(d, o), m.packet);
     } else {
       // joined from ncfrag pieces: as write() does
       b[o++] = 0x22;
@@ -311,8 +345,16 @@ export class JsonLineEncoder {
       // An extended record: its level and facility in a run (a few kinds per flow), then the numbers.
       const i = level | (facility << 3);
       o = putRun((r.dstRecord[i] ??= dstRecord(r.dstJson, level, facility)), b, o);
-      o = number(b, o, seq);
-      if (usec !== undefined) o = number(b, copy(K_USEC, b, o), usec);
+      o = uint(b, d, o, seq);
+      if (usec !== undefined) {
+        // `,"usec":` as two little-endian words (a byte loop cost more than the number after it)
+        d.setInt32(o, USEC_WORD0, true);
+        d.setInt32(o + 4, USEC_WORD1, true);
+        o = uint(b, d, o + 8, usec);
+      }
+    } else if (level === undefined && facility === undefined && seq === undefined && usec !== undefined) {
+      // a plain record's printk time: `],"dst":"…","usec":` in a run
+      o = uint(b, d, putRun(r.dstUsec, b, o), usec);
     } else {
       o = putRun(r.dst, b, o);
       o = this.record(b, o, level, facility, seq, usec);
@@ -330,6 +372,8 @@ export class JsonLineEncoder {
     if (m.srcMac !== undefined) tail.push(K_SRCMAC, this.srcMac.get(m.srcMac));
     if (m.dstMac !== undefined) tail.push(K_DSTMAC, this.dstMac.get(m.dstMac));
     tail.push(at === 'jsonl' ? END_LINE : END);
+    const open = makeRun([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]);
+    const mid = makeRun([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]);
     const r: FlowRuns = {
       sec: m.sec,
       at,
@@ -340,10 +384,12 @@ export class JsonLineEncoder {
       srcMac: m.srcMac,
       dstMac: m.dstMac,
       release: m.release,
-      open: makeRun([OPEN[at], this.sender.get(m.sender), K_TIME, this.date]),
-      mid: makeRun([Z, K_MODE, this.mode.get(m.mode), K_TEXT, QUOTE]),
+      open,
+      mid,
+      head: makeRun([open.bytes, FRACTION6, mid.bytes]),
       dstJson: this.dst,
       dst: makeRun([K_DST, this.dst]),
+      dstUsec: makeRun([K_DST, this.dst, K_USEC]),
       tail: makeRun(tail),
       dstRecord: [],
     };
@@ -407,6 +453,15 @@ const sources = new SourceViews();
 let dstOf: Uint8Array | undefined;
 let dstView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
+/** A DataView of the output buffer `b` (Output reuses its buffers: made rarely). */
+function outView(b: Uint8Array): DataView<ArrayBufferLike> {
+  if (b !== dstOf) {
+    dstOf = b;
+    dstView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return dstView;
+}
+
 /**
  * Copies the text `src[from, to)` to `b` at `o` as a JSON string's inside when it is printable
  * ASCII without a backslash (a quote escaped), checking it as it goes: eight bytes a turn while
@@ -415,12 +470,8 @@ let dstView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * The pipeline then need not scan the text first (PipelineOptions.messageBytesChecked).
  */
 function copyJsonText(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number): number {
-  if (b !== dstOf) {
-    dstOf = b;
-    dstView = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
   const s = sources.of(src),
-    d = dstView;
+    d = outView(b);
   let i = from;
   for (;;) {
     for (; i + 8 <= to; i += 8, o += 8) {
@@ -473,6 +524,14 @@ function dstRecord(dst: Buffer, level: number, facility: number): Run {
 function text8(b: Buffer & FastWrites, o: number, key: Uint8Array, json: string): number {
   o = copy(key, b, o);
   return o + b.utf8Write(json, o);
+}
+
+/**
+ * A number as JSON writes it (`number`'s), whole numbers up to 2^31 - 1 (packet numbers,
+ * sequence numbers, printk times below 36 minutes) two digits at a time (`d` a DataView of `b`).
+ */
+function uint(b: Buffer & FastWrites, d: DataView, o: number, n: number): number {
+  return n >= 0 && n <= 0x7fffffff && (n | 0) === n ? decimal(d, o, n) : number(b, o, n);
 }
 
 /** A number as JSON writes it: digits for whole numbers from 0 to 2^53, JSON's own text else. */

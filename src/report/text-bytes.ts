@@ -12,7 +12,7 @@ import { Output } from './output.js';
 import { PLAIN } from './style.js';
 import { formatLineTail, levelName } from './text.js';
 import { printkTime, type TextTime } from './time.js';
-import { copy, digits, SourceViews } from './bytes.js';
+import { copy, digits, six, SourceViews } from './bytes.js';
 
 interface FastWrites {
   latin1Write(s: string, offset: number): number;
@@ -118,20 +118,6 @@ function copyPlain(src: Uint8Array, from: number, to: number, b: Uint8Array, o: 
     b[o++] = c;
   }
   return o;
-}
-
-/** `00` to `99` as little-endian 16-bit words of their two ASCII digits. */
-const TWO_DIGITS = Uint16Array.from({ length: 100 }, (_, i) => (0x30 + ((i / 10) | 0)) | ((0x30 + (i % 10)) << 8));
-
-/** Writes `n` (a whole number, 0 <= n < 10^6) as six digits at `o`, two at a time. */
-function six(d: DataView, o: number, n: number): number {
-  const a = (n / 10000) | 0;
-  const r = n - a * 10000;
-  const b = (r / 100) | 0;
-  d.setUint16(o, TWO_DIGITS[a]!, true);
-  d.setUint16(o + 2, TWO_DIGITS[b]!, true);
-  d.setUint16(o + 4, TWO_DIGITS[r - b * 100]!, true);
-  return o + 6;
 }
 
 export class TextLineEncoder {

@@ -1,10 +1,9 @@
 /** netdiag analyze FILE [EXPRESSION]: a capture file (or stdin), filtered, through the pipeline into the report. */
-import { fstatSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { fstatSync } from 'node:fs';
 import { readCaptureFile } from '../capture/file-source.js';
 import { CLIError } from '../errors.js';
 import { createPipeline } from '../pipeline/pipeline.js';
-import { Reporter, type ReportFormat } from '../report/reporter.js';
+import { Reporter } from '../report/reporter.js';
 import type { ReportThread } from '../report/report-thread.js';
 import { PLAIN, type Style } from '../report/style.js';
 import { escapeText } from '../report/escape.js';
@@ -66,7 +65,7 @@ export default defineCommand({
     // Ctrl-C or SIGTERM, or a reader gone: stop after the chunk in hand, and report what was read.
     const stop = new AbortController();
     const thread: ReportThread | undefined =
-      reporter.wantsMessages && useThread(settings.format, settings.style, io)
+      reporter.wantsMessages && useThread(settings.style, io)
         ? new (await import('../report/report-thread.js')).ReportThread(
             { format: settings.format, verbose: settings.verbose, utc: settings.utc, fd: 1 },
             () => stop.abort(),
@@ -183,50 +182,26 @@ function captureSource(
 }
 
 /**
- * Whether the messages are written by a thread of their own (report-thread.ts): into a pipe or a
- * file, without colour; by default for --json and --jsonl only while a whole core is free (see
- * coreFree); NETDIAG_REPORT_THREAD=1 or 0 decides instead; `make bench` shows both. The thread
- * takes the main thread's part from some 1.0 s to 0.6-0.7 s of CPU (1M bench capture, 13:54, load
- * 7-8), but costs 0.2-0.45 s more CPU in all (the handover, a second heap, the worker's start and
- * its own JIT warm-up), which a machine whose other core is busy pays in time. The rule before
- * (the last minute's load average below the number of cores) chose it on a busy machine: at 13:30
- * (load 2.4 at the start) --jsonl 1.50 s by default (the thread), 1.08 s in one thread; at
- * 13:46-13:49 (load 5.5-6.5, four runs each) --jsonl one thread 1.12-1.40 s (CPU 1.05-1.26 s),
- * thread 1.45-1.92 s (1.28-1.59 s); --json one thread 1.02-2.05 s (0.99-1.22 s), thread 0.83-1.97
- * s (1.29-1.57 s). At load 0.8-1.4 (13:36) the thread won 5 pairs of 6 (--jsonl 1.19-2.37 s
- * against 1.38-1.74 s, --json 1.18-1.75 s against 1.52-2.02 s). Text keeps one thread: its lines
- * cost less to write than to hand over, and a handover that copied no text would not change that
- * (16:20-17:00, instructions under callgrind with V8 single-threaded, 1M bench capture, text into
- * a file): one thread 6,782M in all; with the thread, its main thread alone 7,303M (batches
- * written, not sent), 6,478M with the text left out of the batch (what records pointing into
- * shared read chunks would write), 6,474M with no common message handed over at all. The main
- * thread keeps at least 95% of one thread's work, and the other adds 4.9G of its own (7,898M and
- * 4,898M, the thread as it runs): docs/architecture.md.
+ * Whether the messages are written by a thread of their own (report-thread.ts): only when asked
+ * (NETDIAG_REPORT_THREAD=1; `make bench` shows both), into a pipe or a file, without colour.
+ * One thread is the default in every format: the thread takes the main thread's part of a --jsonl
+ * run from some 1.0 s to 0.6-0.7 s of CPU, but adds 0.3-0.45 s of its own (the handover, a second
+ * heap, the worker's start and its own JIT warm-up), so it bought no wall time on an idle second
+ * core and cost it on a busy one. Measured: 2026-12-04 01:55 (load 0), 1M bench capture, --jsonl
+ * 0.63 s wall and 1.08 s CPU with it, 0.66 s and 0.75 s without; 5M 4.31 s (7.12 s CPU) with it,
+ * 4.26 s (4.56 s) without; at 02:34 (load 7), after the JSON writer's cuts, one thread 0.84-1.11
+ * s of CPU and the thread 1.32-1.66 s. Until then it was chosen for --json and --jsonl while a
+ * core was free (the load average and /proc/loadavg's runnable tasks), which on this 2-core
+ * machine shared with other work lost as often as it won. Text never took it: its lines cost less
+ * to write than to hand over, and a handover that copied no text would not change that (16:20,
+ * instructions under callgrind: the main thread keeps at least 95% of one thread's work):
+ * docs/architecture.md.
  */
-function useThread(format: ReportFormat, style: Style, io: CommandIO): boolean {
-  const want = io.env.NETDIAG_REPORT_THREAD;
-  if (want === '0' || style !== PLAIN || io.stdout !== process.stdout) return false;
-  if (want !== '1' && (format === 'text' || !coreFree())) return false;
+function useThread(style: Style, io: CommandIO): boolean {
+  if (io.env.NETDIAG_REPORT_THREAD !== '1' || style !== PLAIN || io.stdout !== process.stdout) return false;
   try {
     const out = fstatSync(1);
     return out.isFIFO() || out.isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A whole core free, on average and now: the last minute's load average below the cores less
- * one, and fewer tasks runnable at this moment than cores, this one counted (/proc/loadavg's
- * fourth field). The load average alone lags: a machine busy for the last seconds still shows a
- * low one.
- */
-function coreFree(): boolean {
-  const cores = availableParallelism();
-  if (cores < 2) return false;
-  try {
-    const [load, running] = readFileSync('/proc/loadavg', 'latin1').split(' ');
-    return Number(load) < cores - 1 && Number(running?.split('/')[0]) < cores;
   } catch {
     return false;
   }

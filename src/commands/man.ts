@@ -30,7 +30,7 @@ const ENVIRONMENT: Array<[string, string]> = [
   ['NETDIAG_DEBUG', 'When set, an internal error prints its stack trace.'],
   [
     'NETDIAG_REPORT_THREAD',
-    'analyze: 1 has the messages written by a thread of their own when stdout is a pipe or a file (two cores used, more CPU in all), 0 never; unset, --json and --jsonl only, while a whole core is free (the load average below the number of cores less one, and fewer tasks runnable at that moment, analyze counted, than cores).',
+    'analyze: 1 has the messages written by a thread of their own when stdout is a pipe or a file (two cores used, some 45% more CPU in all, no faster on the bench capture); unset or anything else, one thread.',
   ],
   [
     'NETDIAG_CAPTURE_WITH',

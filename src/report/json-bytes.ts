@@ -472,9 +472,12 @@ function outView(b: Uint8Array): DataView<ArrayBufferLike> {
 function copyJsonText(src: Uint8Array, from: number, to: number, b: Uint8Array, o: number): number {
   const s = sources.of(src),
     d = outView(b);
-  let i = from;
+  // int32 from here on: `o` came in as a tagged number, checked again at every turn
+  let i = from | 0;
+  o |= 0;
+  const last = (to - 8) | 0;
   for (;;) {
-    for (; i + 8 <= to; i += 8, o += 8) {
+    for (; i <= last; i += 8, o += 8) {
       const x = s.getInt32(i, true);
       const y = s.getInt32(i + 4, true);
       const bx = x ^ 0x5c5c5c5c;

@@ -116,6 +116,8 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
   // finish while one collection runs). They start once the first senders' ssh processes have.
   let startHere!: () => void;
   const beforeFacts = new Promise<void>(r => (startHere = r)).then(() => collectReceiverFacts(d.receiver, collectOpts));
+  // The files any source may land in, judged once per receiving context (translated.ts).
+  const anySourceFiles = new Map<string, string[]>();
   // Senders whose trigger fired and whose wait has not ended: a collection about to start waits
   // for them (at most SHARE_WAIT_MS), so one collection serves senders ending close together
   // (each collection is three processes here: iptables-save, ip6tables-save, nft).
@@ -216,7 +218,7 @@ export async function runFleet(o: FleetOptions, d: FleetDeps): Promise<FleetOutc
         side.senderIp,
       );
       // Behind NAT the daemon's rules meet another source: where the files any source may land in stood, too.
-      logOffset = await logStartsWithAnySource(d, o, await beforeFacts, side, logFile);
+      logOffset = await logStartsWithAnySource(d, o, await beforeFacts, side, logFile, anySourceFiles);
       if (cancelled()) throw new Error('cancelled');
       testing++;
       triggered = true;

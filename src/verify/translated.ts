@@ -23,15 +23,26 @@ function anySourceContext(side: SenderSide): ReceiverContext {
   };
 }
 
-/** Where the watched log file, and the files any source may land in, stood before the test. */
+/**
+ * Where the watched log file, and the files any source may land in, stood before the test.
+ * `known`: those files by receiving context, for a fleet run's senders that share one (the same
+ * facts judged once).
+ */
 export function logStartsWithAnySource(
   d: Pick<VerifyDeps, 'fileSize' | 'listFiles'>,
   o: Pick<VerifyOptions, 'logFile'>,
   facts: ReceiverFacts,
   side: SenderSide,
   logFile: string | undefined,
+  known?: Map<string, string[]>,
 ): Promise<LogStart> {
-  const anySource = o.logFile ? [] : anySourceLogFiles(o, runReceiverChecks(facts, anySourceContext(side)));
+  const ctx = anySourceContext(side);
+  const key = `${ctx.port ?? ''} ${ctx.iface ?? ''} ${ctx.receiverIp ?? ''}`;
+  let anySource = o.logFile ? [] : known?.get(key);
+  if (!anySource) {
+    anySource = anySourceLogFiles(o, runReceiverChecks(facts, ctx));
+    known?.set(key, anySource);
+  }
   return logStarts(d, [logFile, ...anySource]);
 }
 

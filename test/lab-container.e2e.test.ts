@@ -13,7 +13,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { labSuite } from './helpers/lab-suite.js';
 import { haveCommand } from './helpers/prereq.js';
-import { inLogServer, lab, netdiagArgv, run, verifyArgv, withLab, type LabState } from './lab-driver.js';
+import {
+  inLogServer,
+  lab,
+  netdiagArgv,
+  run,
+  senderArgs,
+  verifyJsonOnLab,
+  withLab,
+  type LabState,
+} from './lab-driver.js';
 
 const { test, n } = labSuite('d', [haveCommand('conntrack'), 'conntrack']);
 
@@ -25,23 +34,7 @@ interface VerifyJson {
 }
 
 async function verify(s: LabState): Promise<VerifyJson> {
-  const [cmd, ...argv] = verifyArgv(s, [
-    '--sender',
-    `root@${s.ssh.host}`,
-    '--identity',
-    s.ssh.identityFile,
-    '--ssh-option',
-    `UserKnownHostsFile=${s.ssh.knownHostsFile}`,
-    '--timeout',
-    '5',
-    '--json',
-  ]);
-  const r = await run(cmd!, argv, 120_000);
-  try {
-    return JSON.parse(r.stdout) as VerifyJson;
-  } catch {
-    throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stderr.trim()}`);
-  }
+  return (await verifyJsonOnLab<VerifyJson>(s, [...senderArgs(s.ssh), '--timeout', '5', '--json'])).json;
 }
 
 /** What rsyslog in the container wrote: the truth. */

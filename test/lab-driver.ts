@@ -359,6 +359,62 @@ export async function verifyOnLab(
   return { ...r, wallMs: Math.round(performance.now() - t0) };
 }
 
+/** `netdiag verify ARGS` (with --json) on the lab's log server, its JSON parsed; throws with the output if none. */
+export async function verifyJsonOnLab<T>(
+  s: LabState,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; json: T; stderr: string }> {
+  const r = await verifyOnLab(s, args, timeoutMs);
+  try {
+    return { code: r.code, json: JSON.parse(r.stdout) as T, stderr: r.stderr };
+  } catch {
+    throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`);
+  }
+}
+
+/**
+ * Replaces the lab's rsyslog (stopped first by the caller) with one started here on `body` (the
+ * lines after its work directory and imudp module: inputs, templates, rules); returns its PID,
+ * which the caller ends with endProcess.
+ */
+export async function rsyslogWith(s: LabState, body: string[]): Promise<number> {
+  const conf = s.rsyslog.configFile!;
+  const base = dirname(conf);
+  writeFileSync(
+    conf,
+    [`global(workDirectory="${base}/rsyslog-work" maxMessageSize="64k")`, 'module(load="imudp")', ...body, ''].join(
+      '\n',
+    ),
+  );
+  const pidFile = `${base}/rsyslog-walk.pid`;
+  rmSync(pidFile, { force: true });
+  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, 'rsyslogd', '-f', conf, '-i', pidFile]);
+  if (r.code !== 0) throw new Error(`rsyslogd did not start: ${r.stderr}`);
+  await waitFor(() => existsSync(pidFile), 5000, 50);
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  // It listens once its socket is bound: a moment after the PID file.
+  await sleep(500);
+  return pid;
+}
+
+/** SIGTERM to a process this test started, then waits (up to 10 s) until it is gone. */
+export async function endProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  await waitFor(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+    50,
+  );
+}
+
 /** An Ansible inventory line for a guest, as `verify --inventory` reads it. */
 export const inventoryLine = (name: string, g: LabSsh) =>
   `${name} ansible_host=${g.host} ansible_user=root ansible_ssh_private_key_file=${g.identityFile} ansible_ssh_common_args='-o UserKnownHostsFile=${g.knownHostsFile}'`;

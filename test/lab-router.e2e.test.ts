@@ -4,7 +4,7 @@
  * ProxyCommand), and a router whose FORWARD chain drops them. Walked by hand first; each case
  * here is one lab boot.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
@@ -14,8 +14,10 @@ import {
   run,
   senderArgs,
   stopRsyslog,
+  endProcess,
+  rsyslogWith,
+  verifyJsonOnLab,
   verifyOnLab,
-  waitFor,
   withLab,
   type LabState,
 } from './lab-driver.js';
@@ -35,20 +37,14 @@ interface VerifyJson {
   checks: Array<{ id: string; status: string; detail: string }>;
 }
 
-async function verify(s: LabState, extra: string[] = []): Promise<{ code: number; json: VerifyJson; stderr: string }> {
-  const r = await verifyOnLab(s, [
+const verify = (s: LabState, extra: string[] = []) =>
+  verifyJsonOnLab<VerifyJson>(s, [
     ...senderArgs(s.ssh, s.sender.mgmtIp ?? s.ssh.host),
     '--timeout',
     '8',
     '--json',
     ...extra,
   ]);
-  try {
-    return { code: r.code, json: JSON.parse(r.stdout) as VerifyJson, stderr: r.stderr };
-  } catch {
-    throw new Error(`verify printed no JSON (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`);
-  }
-}
 
 test.serial(
   "behind a NAT router, through a bastion: a firewall allowing only the sender's own address is named with the address that arrives; the fix passes",
@@ -127,45 +123,8 @@ test.serial("a router whose FORWARD chain drops the datagrams: the router's hop,
 });
 
 /** Replaces the lab's rsyslog with one started here on `rules` (UDP input on the receiver's address); its PID. */
-async function rsyslogWith(s: LabState, rules: string[]): Promise<number> {
-  const conf = s.rsyslog.configFile!;
-  const base = path.dirname(conf);
-  writeFileSync(
-    conf,
-    [
-      `global(workDirectory="${base}/rsyslog-work" maxMessageSize="64k")`,
-      'module(load="imudp")',
-      `input(type="imudp" address="${s.receiver.ip}" port="${s.receiver.port}")`,
-      ...rules,
-      '',
-    ].join('\n'),
-  );
-  const pidFile = `${base}/rsyslog-walk.pid`;
-  rmSync(pidFile, { force: true });
-  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, 'rsyslogd', '-f', conf, '-i', pidFile]);
-  if (r.code !== 0) throw new Error(`rsyslogd did not start: ${r.stderr}`);
-  await waitFor(() => existsSync(pidFile), 5000, 50);
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  // It listens once its socket is bound: a moment after the PID file.
-  await new Promise(res => setTimeout(res, 500));
-  return pid;
-}
-
-async function endProcess(pid: number): Promise<void> {
-  process.kill(pid, 'SIGTERM');
-  await waitFor(
-    () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    },
-    10_000,
-    50,
-  );
-}
+const rsyslogOn = (s: LabState, rules: string[]) =>
+  rsyslogWith(s, [`input(type="imudp" address="${s.receiver.ip}" port="${s.receiver.port}")`, ...rules]);
 
 const re = (ip: string) => ip.replace(/\./g, '\\.');
 
@@ -208,7 +167,7 @@ test.serial(
       // rsyslog writing a file per %fromhost-ip%: it writes the router's address's file, where verify looks.
       t.true(await stopRsyslog(s), 'the lab rsyslog stopped');
       const dir = path.join(path.dirname(s.rsyslog.configFile!), 'remote');
-      let pid = await rsyslogWith(s, [
+      let pid = await rsyslogOn(s, [
         `template(name="PerHost" type="string" string="${dir}/%FROMHOST-IP%/kern.log")`,
         'action(type="omfile" dynaFile="PerHost" dirCreateMode="0755")',
       ]);
@@ -228,7 +187,7 @@ test.serial(
         '  stop',
         '}',
       ];
-      pid = await rsyslogWith(s, rule(own));
+      pid = await rsyslogOn(s, rule(own));
       try {
         const r = await verify(s);
         t.is(r.code, 1, r.stderr);
@@ -248,7 +207,7 @@ test.serial(
         await endProcess(pid);
       }
       // The fix verify gave: the rule for the router's address. rsyslog writes it, verify finds it there.
-      pid = await rsyslogWith(s, rule(nat));
+      pid = await rsyslogOn(s, rule(nat));
       try {
         const r = await verify(s);
         t.is(r.code, 0, JSON.stringify(r.json.rootCause));

@@ -6,7 +6,7 @@
  * a stopped rsyslog in the namespace; sender-side faults are boot options of the lab.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { haveCommand, requiring } from './helpers/prereq.js';
 import {
@@ -16,6 +16,8 @@ import {
   senderArgs,
   stopRsyslog,
   verifyOnLab,
+  endProcess,
+  rsyslogWith,
   labNames,
   withLab,
   type LabState,
@@ -311,47 +313,17 @@ for (const [i, [what, opts, warning]] of healthy.entries()) {
  * writes one file per host through a dynaFile template, behind a condition. Replaces the lab's
  * rsyslog (stopped) with one started here; returns its PID, which the caller ends.
  */
-async function perHostRsyslog(s: LabState, condition: string, dir: string): Promise<number> {
-  const conf = s.rsyslog.configFile!;
-  const base = path.dirname(conf);
-  writeFileSync(
-    conf,
-    [
-      `global(workDirectory="${base}/rsyslog-work" maxMessageSize="64k")`,
-      'module(load="imudp")',
-      `template(name="PerHost" type="string" string="${dir}/%HOSTNAME%/%$YEAR%-kern.log")`,
-      'ruleset(name="remote") {',
-      `    if ${condition} then {`,
-      '        action(type="omfile" dynaFile="PerHost" dirCreateMode="0755")',
-      '    }',
-      '    stop',
-      '}',
-      `input(type="imudp" address="${s.receiver.ip}" port="${s.receiver.port}" ruleset="remote")`,
-      '',
-    ].join('\n'),
-  );
-  const pidFile = `${base}/rsyslog-walk.pid`;
-  rmSync(pidFile, { force: true });
-  const r = await run('ip', ['netns', 'exec', s.namespaces.logServer, 'rsyslogd', '-f', conf, '-i', pidFile]);
-  if (r.code !== 0) throw new Error(`rsyslogd did not start: ${r.stderr}`);
-  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise(res => setTimeout(res, 50));
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  // It listens once its socket is bound: a moment after the PID file.
-  await new Promise(res => setTimeout(res, 500));
-  return pid;
-}
-
-/** SIGTERM to a process this test started, then waits until it is gone. */
-async function endProcess(pid: number): Promise<void> {
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise(res => setTimeout(res, 50));
-  }
+function perHostRsyslog(s: LabState, condition: string, dir: string): Promise<number> {
+  return rsyslogWith(s, [
+    `template(name="PerHost" type="string" string="${dir}/%HOSTNAME%/%$YEAR%-kern.log")`,
+    'ruleset(name="remote") {',
+    `    if ${condition} then {`,
+    '        action(type="omfile" dynaFile="PerHost" dirCreateMode="0755")',
+    '    }',
+    '    stop',
+    '}',
+    `input(type="imudp" address="${s.receiver.ip}" port="${s.receiver.port}" ruleset="remote")`,
+  ]);
 }
 
 // Found on the lab by hand: with this configuration verify said PASS (the log file unknown) while
